@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# meterwall top-level build.  `make` builds userspace (mwctl, libmw),
+# the XDP object with its skeleton, and the kernel module.
+# Build variables (override on the command line):
+#   CC, CFLAGS, CLANG, BPFTOOL, KVER, KDIR, O, V
+#   CI=true   a test suite that cannot run is a failure, not a skip
+O        ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CFLAGS   ?= -O2 -g
+KVER     ?= $(shell ls /lib/modules 2>/dev/null | sort -V | tail -n 1)
+KDIR     ?= /lib/modules/$(KVER)/build
+PKG_CONFIG ?= pkg-config
+
+PKGS     := yaml-0.1 libbpf libnl-genl-3.0 openssl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+MW_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -isystem include/uapi -Iuserspace/lib -I$(O) $(PKG_CFLAGS)
+
+LIB_SRCS   := $(sort $(wildcard userspace/lib/*.c))
+MWCTL_SRCS := $(sort $(wildcard userspace/mwctl/*.c))
+TEST_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(O)/%.o)
+MWCTL_OBJS := $(MWCTL_SRCS:%.c=$(O)/%.o)
+TEST_BINS  := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
+HDRS       := $(wildcard include/uapi/linux/*.h userspace/lib/*.h userspace/mwctl/*.h)
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_HDRS   := $(wildcard bpf/*.h)
+BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.bpf.o)
+BPF_SKELS  := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.skel.h)
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	-isystem include/uapi -I$(O) -Ibpf
+
+ifneq ($(V),1)
+Q := @
+endif
+
+.PHONY: all userspace bpf kmod check test unit deps clean style demo bench
+
+all: userspace bpf kmod
+
+userspace: $(O)/mwctl $(O)/libmw.a
+
+$(O)/%.o: %.c $(HDRS) $(BPF_SKELS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -c -o $@ $<
+
+$(O)/libmw.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/mwctl: $(MWCTL_OBJS) $(O)/libmw.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(MWCTL_OBJS) $(O)/libmw.a $(PKG_LIBS) -lm
+
+$(O)/tests/%: tests/unit/%.c $(O)/libmw.a $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Wno-unused-parameter -o $@ $< \
+		$(O)/libmw.a $(PKG_LIBS) -lcmocka -lm
+
+unit: $(TEST_BINS)
+
+# --- BPF -------------------------------------------------------------
+bpf: $(BPF_OBJS) $(BPF_SKELS)
+
+$(O)/vmlinux.h:
+	@mkdir -p $(O)
+	@echo "  GEN     $@"
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(O)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) include/uapi/linux/meterwall.h $(O)/vmlinux.h
+	@echo "  CLANG   $<"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+# --- kernel module ---------------------------------------------------
+kmod:
+	@test -d $(KDIR) || { echo "kmod: no kernel headers at $(KDIR); run 'make deps'" >&2; exit 1; }
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+style:
+	$(Q)$(KDIR)/scripts/checkpatch.pl --no-tree --terse -f kmod/*.c kmod/*.h
+
+# --- tests, tools ----------------------------------------------------
+deps:
+	$(Q)tools/install-deps.sh
+
+check test: all unit
+	$(Q)O=$(O) tests/run.sh
+
+demo: all
+	$(Q)tools/demo.sh
+
+clean:
+	rm -rf $(O)
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
