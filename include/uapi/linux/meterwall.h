@@ -102,7 +102,7 @@
 #define MW_MAX_IFACES		64
 #define MW_MAX_ZONES		64	/* a zone set is one __u64 mask */
 #define MW_MAX_SYSTEMS		65536
-#define MW_MAX_DEVICES		(1U << 21)
+#define MW_MAX_DEVICES		(1U << 20)
 #define MW_MAX_CSETS		65536
 #define MW_MAX_CONDUITS		65536
 #define MW_MAX_WINDOWS		256
