@@ -447,7 +447,7 @@ struct mw_config {
 	__u32 generation;	/* bumps on every policy swap; 0 = none loaded */
 	__s64 boot_to_unix_ns;	/* add to boot-time ns to get unix ns */
 	__u32 event_rate;	/* drop events per device per second */
-	__u32 reserved;
+	__u32 slot;		/* active policy slot (0 or 1) of the XDP maps */
 };
 
 /* ---------------------------------------------------------------------- */
