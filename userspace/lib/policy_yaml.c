@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy parser helpers: walking the libyaml document tree, typed scalars
+ * (names, integers, booleans, prefixes, dates, times) and located errors.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_int.h"
+
+struct mw_loc mwp_loc(const yaml_node_t *n)
+{
+	struct mw_loc loc = { 0, 0 };
+
+	if (n) {
+		loc.line = (int)n->start_mark.line + 1;
+		loc.col = (int)n->start_mark.column + 1;
+	}
+	return loc;
+}
+
+int mwp_err_at(struct mwp_ctx *c, struct mw_loc loc, const char *fmt, ...)
+{
+	char msg[sizeof(c->diag->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mw_diag_set(c->diag, c->file, loc, "%s", msg);
+	return -EINVAL;
+}
+
+void mwp_quote_str(const char *s, char buf[MWP_QUOTE_MAX])
+{
+	size_t o = 0;
+
+	buf[o++] = '`';
+	for (; *s && o < MWP_QUOTE_MAX - 8; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(buf + o, 5, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	if (*s) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+}
+
+const char *mwp_quote(const yaml_node_t *n, char buf[MWP_QUOTE_MAX])
+{
+	if (!n)
+		snprintf(buf, MWP_QUOTE_MAX, "nothing");
+	else if (n->type == YAML_MAPPING_NODE)
+		snprintf(buf, MWP_QUOTE_MAX, "a mapping");
+	else if (n->type == YAML_SEQUENCE_NODE)
+		snprintf(buf, MWP_QUOTE_MAX, "a list");
+	else
+		mwp_quote_str((const char *)n->data.scalar.value, buf);
+	return buf;
+}
+
+static const char *key_text(const yaml_node_t *k)
+{
+	return (const char *)k->data.scalar.value;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!strcmp(key_text(n), nulls[i]))
+			return true;
+	return false;
+}
+
+static int list_keys(const char *const *keys, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (; *keys && o < size; keys++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%s",
+				      o ? ", " : "", *keys);
+	return 0;
+}
+
+static bool key_known(const char *k, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (!strcmp(k, *keys))
+			return true;
+	return false;
+}
+
+/* Every key a known scalar, none twice. */
+int mwp_check_keys(struct mwp_ctx *c, yaml_node_t *map,
+		   const char *const *keys, const char *what)
+{
+	yaml_node_pair_t *p, *q;
+	char qb[MWP_QUOTE_MAX], kb[256];
+
+	for (p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+
+		if (!k || k->type != YAML_SCALAR_NODE)
+			return mwp_err_at(c, mwp_loc(k),
+					  "%s: expected a key name, got %s",
+					  what, mwp_quote(k, qb));
+		if (!key_known(key_text(k), keys)) {
+			list_keys(keys, kb, sizeof(kb));
+			return mwp_err_at(c, mwp_loc(k),
+					  "unknown key %s in %s (expected one of: %s)",
+					  mwp_quote(k, qb), what, kb);
+		}
+		for (q = map->data.mapping.pairs.start; q < p; q++) {
+			yaml_node_t *o = yaml_document_get_node(c->doc, q->key);
+
+			if (!strcmp(key_text(o), key_text(k)))
+				return mwp_err_at(c, mwp_loc(k),
+						  "duplicate key %s in %s (first at line %d)",
+						  mwp_quote(k, qb), what,
+						  mwp_loc(o).line);
+		}
+	}
+	return 0;
+}
+
+/* Only after mwp_check_keys: all keys are scalars. */
+yaml_node_t *mwp_get(struct mwp_ctx *c, yaml_node_t *map, const char *key,
+		     yaml_node_t **keynode)
+{
+	yaml_node_pair_t *p;
+
+	for (p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+
+		if (!strcmp(key_text(k), key)) {
+			if (keynode)
+				*keynode = k;
+			return yaml_document_get_node(c->doc, p->value);
+		}
+	}
+	return NULL;
+}
+
+int mwp_require(struct mwp_ctx *c, yaml_node_t *map, const char *key,
+		const char *what, yaml_node_t **out)
+{
+	*out = mwp_get(c, map, key, NULL);
+	if (!*out)
+		return mwp_err_at(c, mwp_loc(map),
+				  "missing required key `%s' in %s", key, what);
+	return 0;
+}
+
+int mwp_mapping(struct mwp_ctx *c, yaml_node_t *n, const char *what)
+{
+	char qb[MWP_QUOTE_MAX];
+
+	if (n->type != YAML_MAPPING_NODE)
+		return mwp_err_at(c, mwp_loc(n), "%s: expected a mapping, got %s",
+				  what, mwp_quote(n, qb));
+	return 0;
+}
+
+int mwp_seq(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	    size_t *len)
+{
+	char qb[MWP_QUOTE_MAX];
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return mwp_err_at(c, mwp_loc(n), "%s: expected a list, got %s",
+				  what, mwp_quote(n, qb));
+	*len = (size_t)(n->data.sequence.items.top -
+			n->data.sequence.items.start);
+	return 0;
+}
+
+yaml_node_t *mwp_item(struct mwp_ctx *c, yaml_node_t *seq, size_t i)
+{
+	return yaml_document_get_node(c->doc, seq->data.sequence.items.start[i]);
+}
+
+/* A non-null scalar; its text in *s. */
+static int scalar(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+		  const char *expect, const char **s)
+{
+	char qb[MWP_QUOTE_MAX];
+
+	if (n->type != YAML_SCALAR_NODE || is_null(n))
+		return mwp_err_at(c, mwp_loc(n), "%s: expected %s, got %s",
+				  what, expect,
+				  n->type == YAML_SCALAR_NODE ? "nothing" :
+				  mwp_quote(n, qb));
+	*s = key_text(n);
+	if (strlen(*s) != n->data.scalar.length)
+		return mwp_err_at(c, mwp_loc(n), "%s: NUL character in %s",
+				  what, mwp_quote(n, qb));
+	return 0;
+}
+
+int mwp_str(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
+	    size_t size)
+{
+	char qb[MWP_QUOTE_MAX];
+	const char *s, *p;
+	int err;
+
+	err = scalar(c, n, what, "a string", &s);
+	if (err)
+		return err;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return mwp_err_at(c, mwp_loc(n),
+					  "invalid %s %s: control characters are not allowed",
+					  what, mwp_quote(n, qb));
+	if (strlen(s) >= size)
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid %s %s: longer than %zu characters",
+				  what, mwp_quote(n, qb), size - 1);
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+static bool name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+int mwp_name(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
+	     size_t size)
+{
+	char qb[MWP_QUOTE_MAX];
+	const char *s, *p;
+	int err;
+
+	err = scalar(c, n, what, "a name", &s);
+	if (err)
+		return err;
+	for (p = s; *p && name_char(*p); p++)
+		;
+	if (*p || !name_char(s[0]) || s[0] == '.' || s[0] == '_' ||
+	    s[0] == '-' || strlen(s) >= size)
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid %s %s: expected 1-%zu characters of [A-Za-z0-9._-] starting with a letter or digit",
+				  what, mwp_quote(n, qb), size - 1);
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+int mwp_u64(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	    uint64_t min, uint64_t max, uint64_t *out)
+{
+	char qb[MWP_QUOTE_MAX];
+	unsigned long long v;
+	const char *s, *p;
+	char *end;
+	int err;
+
+	err = scalar(c, n, what, "an integer", &s);
+	if (err)
+		return err;
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		goto bad;
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*p || p == s)
+		goto bad;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	if (min == 0 && max == UINT64_MAX)
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid %s %s: expected a non-negative integer below 2^64",
+				  what, mwp_quote(n, qb));
+	return mwp_err_at(c, mwp_loc(n),
+			  "invalid %s %s: expected an integer %llu..%llu",
+			  what, mwp_quote(n, qb), (unsigned long long)min,
+			  (unsigned long long)max);
+}
+
+int mwp_u32(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	    uint32_t *out)
+{
+	uint64_t v;
+	int err;
+
+	err = mwp_u64(c, n, what, 0, UINT32_MAX, &v);
+	if (!err)
+		*out = (uint32_t)v;
+	return err;
+}
+
+int mwp_bool(struct mwp_ctx *c, yaml_node_t *n, const char *what, bool *out)
+{
+	static const char *const names[] = { "false", "true", NULL };
+	int v, err;
+
+	err = mwp_enum(c, n, what, names, &v);
+	if (!err)
+		*out = v;
+	return err;
+}
+
+int mwp_enum(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	     const char *const *names, int *out)
+{
+	char qb[MWP_QUOTE_MAX], kb[128];
+	const char *s;
+	int i, err;
+
+	list_keys(names, kb, sizeof(kb));
+	err = scalar(c, n, what, kb, &s);
+	if (err)
+		return err;
+	for (i = 0; names[i]; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return mwp_err_at(c, mwp_loc(n), "invalid %s %s: expected one of: %s",
+			  what, mwp_quote(n, qb), kb);
+}
+
+int mwp_prefix(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	       struct mw_prefix *p)
+{
+	char qb[MWP_QUOTE_MAX];
+	const char *s;
+	int err;
+
+	err = scalar(c, n, what, "an address or prefix", &s);
+	if (err)
+		return err;
+	err = mw_prefix_parse(s, p);
+	if (err == -EDOM)
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid %s %s: host bits set under the mask",
+				  what, mwp_quote(n, qb));
+	if (err)
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid %s %s: expected an IPv4/IPv6 address or address/length",
+				  what, mwp_quote(n, qb));
+	p->loc = mwp_loc(n);
+	return 0;
+}
+
+/* Fixed-width decimal digits; -1 if any is not a digit. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (; n > 0; n--, s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/* "+HH:MM" / "-HH:MM" / "Z" -> seconds east of UTC; -1 on bad syntax. */
+static int parse_offset(const char *s, int32_t *out)
+{
+	int hh, mm;
+
+	if ((s[0] == 'Z' || s[0] == 'z') && !s[1]) {
+		*out = 0;
+		return 0;
+	}
+	if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || s[3] != ':')
+		return -1;
+	hh = digits(s + 1, 2);
+	mm = digits(s + 4, 2);
+	if (hh < 0 || mm < 0 || hh > 23 || mm > 59)
+		return -1;
+	*out = (hh * 3600 + mm * 60) * (s[0] == '-' ? -1 : 1);
+	return 0;
+}
+
+int mwp_tz(struct mwp_ctx *c, yaml_node_t *n, int32_t *out)
+{
+	char qb[MWP_QUOTE_MAX];
+	const char *s;
+	int err;
+
+	err = scalar(c, n, "timezone", "a UTC offset", &s);
+	if (err)
+		return err;
+	if (parse_offset(s, out) || *out > 14 * 3600 || *out < -12 * 3600)
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid timezone %s: expected a UTC offset \"+HH:MM\" or \"-HH:MM\" from -12:00 to +14:00",
+				  mwp_quote(n, qb));
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+				     30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return mdays[m - 1];
+}
+
+#define DATE_EXPECT "expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS followed by Z or +HH:MM"
+
+static int date_err(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+		    const char *why)
+{
+	char qb[MWP_QUOTE_MAX];
+
+	return mwp_err_at(c, mwp_loc(n), "invalid %s %s: %s", what,
+			  mwp_quote(n, qb), why);
+}
+
+/* The time-of-day part "THH:MM:SS<offset>" -> seconds, *off. */
+static int parse_daytime(const char *s, int *secs, int32_t *off)
+{
+	int hh, mm, ss;
+
+	if ((s[0] != 'T' && s[0] != 't') || strlen(s) < 10 || s[3] != ':' ||
+	    s[6] != ':')
+		return -1;
+	hh = digits(s + 1, 2);
+	mm = digits(s + 4, 2);
+	ss = digits(s + 7, 2);
+	if (hh < 0 || mm < 0 || ss < 0 || parse_offset(s + 9, off))
+		return -1;
+	if (hh > 23 || mm > 59 || ss > 59)
+		return -2;
+	*secs = hh * 3600 + mm * 60 + ss;
+	return 0;
+}
+
+/*
+ * "YYYY-MM-DD": the start of that day in the policy time zone, or with
+ * end_of_day the start of the next one.  RFC 3339 date-times are exact.
+ */
+int mwp_date(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	     bool end_of_day, int64_t *out)
+{
+	int y, m, d, secs = 0, err;
+	int32_t off = c->pol->tz_offset;
+	char why[96];
+	const char *s;
+
+	err = scalar(c, n, what, "a date", &s);
+	if (err)
+		return err;
+	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-')
+		return date_err(c, n, what, DATE_EXPECT);
+	y = digits(s, 4);
+	m = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	if (y < 0 || m < 0 || d < 0)
+		return date_err(c, n, what, DATE_EXPECT);
+	if (s[10]) {
+		err = parse_daytime(s + 10, &secs, &off);
+		if (err == -2)
+			return date_err(c, n, what, "time of day out of range");
+		if (err)
+			return date_err(c, n, what, DATE_EXPECT);
+		end_of_day = false;
+	}
+	if (y < 1970)
+		return date_err(c, n, what, "year before 1970");
+	if (m < 1 || m > 12)
+		return date_err(c, n, what, "month must be 01..12");
+	if (d < 1 || d > days_in_month(y, m)) {
+		snprintf(why, sizeof(why), "day must be 01..%02d in %04d-%02d",
+			 days_in_month(y, m), y, m);
+		return date_err(c, n, what, why);
+	}
+	*out = (days_from_civil(y, m, d) + end_of_day) * 86400 + secs - off;
+	return 0;
+}
+
+int mwp_hhmm(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	     uint16_t *out)
+{
+	char qb[MWP_QUOTE_MAX];
+	const char *s;
+	int hh, mm, err;
+
+	err = scalar(c, n, what, "a time HH:MM", &s);
+	if (err)
+		return err;
+	hh = strlen(s) == 5 && s[2] == ':' ? digits(s, 2) : -1;
+	mm = hh >= 0 ? digits(s + 3, 2) : -1;
+	if (hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm))
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid %s %s: expected a time \"HH:MM\" from 00:00 to 24:00",
+				  what, mwp_quote(n, qb));
+	*out = (uint16_t)(hh * 60 + mm);
+	return 0;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct mwp_ref *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	if (r)
+		return r;
+	if (x->loc.line != y->loc.line)
+		return x->loc.line - y->loc.line;
+	return x->loc.col - y->loc.col;
+}
+
+int mwp_unique(struct mwp_ctx *c, struct mwp_ref *refs, size_t n,
+	       const char *what)
+{
+	char qb[MWP_QUOTE_MAX];
+	size_t i;
+
+	qsort(refs, n, sizeof(*refs), ref_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(refs[i - 1].name, refs[i].name))
+			continue;
+		mwp_quote_str(refs[i].name, qb);
+		return mwp_err_at(c, refs[i].loc,
+				  "duplicate %s name %s (first defined at line %d)",
+				  what, qb, refs[i - 1].loc.line);
+	}
+	return 0;
+}
