@@ -61,6 +61,8 @@ void mw_image_free(struct mw_image *img);
  */
 int mw_image_view(const void *data, size_t len, struct mw_image_view *v,
 		  const char **why);
+/* SHA-256 of an image with its digest field read as zeros (compile.c). */
+int mw_image_digest(const void *data, size_t len, uint8_t out[32]);
 int mw_image_read_file(const char *path, struct mw_image *out);
 int mw_image_write_file(const char *path, const struct mw_image *img);
 
@@ -76,6 +78,8 @@ const struct mw_img_conduit *mw_image_conduit(const struct mw_image_view *v,
 					      uint32_t id);
 const struct mw_img_window *mw_image_window(const struct mw_image_view *v,
 					    uint32_t id);
+const struct mw_img_iface *mw_image_iface(const struct mw_image_view *v,
+					  uint32_t id);
 const struct mw_img_iface *mw_image_iface_by_name(const struct mw_image_view *v,
 						  const char *name);
 const struct mw_img_system *mw_image_system_by_name(const struct mw_image_view *v,
