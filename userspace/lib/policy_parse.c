@@ -327,7 +327,7 @@ static int yaml_error(struct mwp_ctx *c, const yaml_parser_t *p)
 				  p->problem ?: "unreadable input",
 				  p->problem_offset);
 	if (p->context)
-		return mwp_err_at(c, loc, "YAML syntax error: %s %s (line %d)",
+		return mwp_err_at(c, loc, "YAML syntax error: %s %s started at line %d",
 				  p->problem ?: "", p->context,
 				  (int)p->context_mark.line + 1);
 	return mwp_err_at(c, loc, "YAML syntax error: %s",
