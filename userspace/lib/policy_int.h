@@ -68,6 +68,9 @@ int mwp_date(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 int mwp_hhmm(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	     uint16_t *out);
 
+/* Reject recursive aliases, deep nesting and alias bombs. */
+int mwp_check_expansion(struct mwp_ctx *c);
+
 /* Error on the second of two equal names: "duplicate <what> `x'". */
 int mwp_unique(struct mwp_ctx *c, struct mwp_ref *refs, size_t n,
 	       const char *what);

@@ -387,7 +387,8 @@ int mw_policy_load_buf(const char *name, const char *buf, size_t len,
 	err = load_doc(&c, &parser);
 	yaml_parser_delete(&parser);
 	if (!err) {
-		err = parse_root(&c, yaml_document_get_root_node(&doc));
+		err = mwp_check_expansion(&c);
+		err = err ?: parse_root(&c, yaml_document_get_root_node(&doc));
 		yaml_document_delete(&doc);
 	}
 	if (err) {

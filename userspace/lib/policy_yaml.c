@@ -560,3 +560,68 @@ int mwp_unique(struct mwp_ctx *c, struct mwp_ref *refs, size_t n,
 	}
 	return 0;
 }
+
+#define MWP_MAX_DEPTH 64
+#define MWP_MAX_EXPANDED (1ULL << 23)
+
+/*
+ * Nodes reachable from n, counting aliased nodes every time they are used
+ * (memoised in size[]).  Bounds the work of the schema walk against alias
+ * bombs and rejects recursive aliases, which only ever nest deeper.
+ */
+static int expanded(struct mwp_ctx *c, yaml_node_t *n, uint64_t *size,
+		    int depth, uint64_t *out)
+{
+	yaml_node_t *first = c->doc->nodes.start;
+	uint64_t sum = 1, sub;
+	yaml_node_item_t *it;
+	yaml_node_pair_t *p;
+	int err = 0;
+
+	if (depth > MWP_MAX_DEPTH)
+		return mwp_err_at(c, mwp_loc(n),
+				  "YAML nested deeper than %d levels (or a recursive alias)",
+				  MWP_MAX_DEPTH);
+	if (size[n - first]) {
+		*out = size[n - first];
+		return 0;
+	}
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top && !err; it++) {
+			err = expanded(c, yaml_document_get_node(c->doc, *it),
+				       size, depth + 1, &sub);
+			sum += sub;
+		}
+	} else if (n->type == YAML_MAPPING_NODE) {
+		for (p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top && !err; p++) {
+			err = expanded(c, yaml_document_get_node(c->doc, p->value),
+				       size, depth + 1, &sub);
+			sum += sub + 1;
+		}
+	}
+	if (err)
+		return err;
+	if (sum > MWP_MAX_EXPANDED)
+		return mwp_err_at(c, mwp_loc(n),
+				  "YAML aliases expand this node to more than %llu nodes",
+				  MWP_MAX_EXPANDED);
+	size[n - first] = sum;
+	*out = sum;
+	return 0;
+}
+
+int mwp_check_expansion(struct mwp_ctx *c)
+{
+	size_t n = (size_t)(c->doc->nodes.top - c->doc->nodes.start);
+	uint64_t *size = calloc(n ?: 1, sizeof(*size)), total;
+	int err;
+
+	if (!size)
+		return -ENOMEM;
+	err = expanded(c, yaml_document_get_root_node(c->doc), size, 0,
+		       &total);
+	free(size);
+	return err;
+}
