@@ -306,7 +306,7 @@ static void test_valid_device_overrides(void **state)
 	assert_string_equal(cd->name, "ssh");
 	assert_int_equal(cd->n_zones, 1);
 	assert_string_equal(cd->zones[0], "meters");
-	assert_int_equal(cd->zone_locs[0].line, 30);
+	assert_int_equal(cd->zone_locs[0].line, 29);
 	assert_int_equal(cd->zone_locs[0].col, 19);
 	assert_int_equal(cd->n_prefixes, 2);
 	assert_prefix(&cd->prefixes[1], "192.0.2.192/27");

@@ -19,6 +19,8 @@ struct mwp_ctx {
 	struct mw_diag *diag;
 	yaml_document_t *doc;
 	struct mw_policy *pol;
+	const char *buf;	/* the raw text, for reader errors */
+	size_t len;
 };
 
 /* A name (or address) and where it was defined, for uniqueness checks. */

@@ -312,6 +312,23 @@ static int parse_root(struct mwp_ctx *c, yaml_node_t *root)
 	return n ? mwp_systems(c, n) : 0;
 }
 
+/* Line and column (in bytes) of a byte offset into the raw text. */
+static struct mw_loc offset_loc(const struct mwp_ctx *c, size_t off)
+{
+	struct mw_loc loc = { 1, 1 };
+	size_t i;
+
+	for (i = 0; i < off && i < c->len; i++) {
+		if (c->buf[i] == '\n') {
+			loc.line++;
+			loc.col = 1;
+		} else {
+			loc.col++;
+		}
+	}
+	return loc;
+}
+
 static int yaml_error(struct mwp_ctx *c, const yaml_parser_t *p)
 {
 	struct mw_loc loc = {
@@ -322,8 +339,8 @@ static int yaml_error(struct mwp_ctx *c, const yaml_parser_t *p)
 	if (p->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
 	if (p->error == YAML_READER_ERROR)
-		return mwp_err_at(c, (struct mw_loc){ 1, 1 },
-				  "YAML reader error: %s at byte offset %zu",
+		return mwp_err_at(c, offset_loc(c, p->problem_offset),
+				  "YAML reader error: %s (byte offset %zu)",
 				  p->problem ?: "unreadable input",
 				  p->problem_offset);
 	if (p->context)
@@ -366,7 +383,9 @@ static int load_doc(struct mwp_ctx *c, yaml_parser_t *parser)
 int mw_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct mw_policy **out, struct mw_diag *diag)
 {
-	struct mwp_ctx c = { .file = name ?: "<policy>", .diag = diag };
+	struct mwp_ctx c = {
+		.file = name ?: "<policy>", .diag = diag, .buf = buf, .len = len
+	};
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int err;

@@ -230,6 +230,10 @@ int mwp_str(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
 			return mwp_err_at(c, mwp_loc(n),
 					  "invalid %s %s: control characters are not allowed",
 					  what, mwp_quote(n, qb));
+	if (!*s)
+		return mwp_err_at(c, mwp_loc(n),
+				  "invalid %s `': expected a non-empty string",
+				  what);
 	if (strlen(s) >= size)
 		return mwp_err_at(c, mwp_loc(n),
 				  "invalid %s %s: longer than %zu characters",
