@@ -521,34 +521,48 @@ static int check_invalid(const char *path)
 	return 0;
 }
 
-static void test_invalid_fixtures(void **state)
+static char **invalid_paths;
+static int n_invalid = -1;	/* -1: directory unreadable */
+
+static void scan_invalid(void)
 {
 	struct dirent **names;
 	char path[512];
-	int n, i, total = 0, bad = 0;
+	int n, i;
 
 	n = scandir(INVALID_DIR, &names, NULL, alphasort);
-	assert_true(n >= 0);
+	if (n < 0)
+		return;
+	invalid_paths = calloc((size_t)n + 1, sizeof(*invalid_paths));
+	n_invalid = 0;
 	for (i = 0; i < n; i++) {
 		size_t len = strlen(names[i]->d_name);
 
-		if (len > 5 && !strcmp(names[i]->d_name + len - 5, ".yaml")) {
+		if (invalid_paths && len > 5 &&
+		    !strcmp(names[i]->d_name + len - 5, ".yaml")) {
 			snprintf(path, sizeof(path), INVALID_DIR "/%s",
 				 names[i]->d_name);
-			total++;
-			bad += check_invalid(path) != 0;
+			invalid_paths[n_invalid++] = strdup(path);
 		}
 		free(names[i]);
 	}
 	free(names);
-	print_message("%d invalid fixtures, %d wrong\n", total, bad);
-	assert_true(total >= MIN_INVALID);
-	assert_int_equal(bad, 0);
+}
+
+/* Guards the per-file tests: too few fixtures is itself a failure. */
+static void test_invalid_fixture_count(void **state)
+{
+	assert_true(n_invalid >= MIN_INVALID);
+}
+
+static void test_invalid_fixture(void **state)
+{
+	assert_int_equal(check_invalid(*state), 0);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_gateway_header),
 		cmocka_unit_test(test_example_gateway_systems),
 		cmocka_unit_test(test_example_minimal),
@@ -562,8 +576,31 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_bad_dates),
 		cmocka_unit_test(test_reload_is_independent),
-		cmocka_unit_test(test_invalid_fixtures),
+		cmocka_unit_test(test_invalid_fixture_count),
 	};
+	size_t n_fixed = sizeof(tests) / sizeof(tests[0]), n_all, i;
+	struct CMUnitTest *all;
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	scan_invalid();
+	n_all = n_fixed + (n_invalid > 0 ? (size_t)n_invalid : 0);
+	all = calloc(n_all, sizeof(*all));
+	if (!all)
+		return 1;
+	memcpy(all, tests, sizeof(tests));
+	for (i = n_fixed; i < n_all; i++) {
+		const char *path = invalid_paths[i - n_fixed];
+
+		all[i] = (struct CMUnitTest){
+			.name = path + sizeof(INVALID_DIR),
+			.test_func = test_invalid_fixture,
+			.initial_state = (void *)path,
+		};
+	}
+	rc = _cmocka_run_group_tests("test_parser", all, n_all, NULL, NULL);
+	for (i = 0; invalid_paths && invalid_paths[i]; i++)
+		free(invalid_paths[i]);
+	free(invalid_paths);
+	free(all);
+	return rc;
 }

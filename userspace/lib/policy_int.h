@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of the policy parser (policy_parse.c, policy_yaml.c,
- * policy_conduit.c, policy_system.c).  Not for other users of libmw: use policy.h.
+ * policy_conduit.c, policy_system.c).  Not for other users of libmw: use
+ * policy.h.
  *
  * Every function here returns 0 or a negative errno; on -EINVAL the
  * context's diag names file:line:col, quotes the value and says what was

@@ -369,7 +369,8 @@ static int check_sorted_addrs(struct mwp_ctx *c, struct addr_ref *v,
 	size_t depth = 0, i, j;
 
 	for (i = 0; i < n; i++) {
-		while (depth && !mw_prefix_contains(stack[depth - 1]->p, v[i].p))
+		while (depth &&
+		       !mw_prefix_contains(stack[depth - 1]->p, v[i].p))
 			depth--;
 		for (j = 0; j < depth; j++) {
 			if (stack[j]->p->plen == v[i].p->plen ||

@@ -194,7 +194,9 @@ int mwp_seq(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 
 yaml_node_t *mwp_item(struct mwp_ctx *c, yaml_node_t *seq, size_t i)
 {
-	return yaml_document_get_node(c->doc, seq->data.sequence.items.start[i]);
+	yaml_node_item_t *items = seq->data.sequence.items.start;
+
+	return yaml_document_get_node(c->doc, items[i]);
 }
 
 /* A non-null scalar; its text in *s. */
@@ -600,8 +602,9 @@ static int expanded(struct mwp_ctx *c, yaml_node_t *n, uint64_t *size,
 	} else if (n->type == YAML_MAPPING_NODE) {
 		for (p = n->data.mapping.pairs.start;
 		     p < n->data.mapping.pairs.top && !err; p++) {
-			err = expanded(c, yaml_document_get_node(c->doc, p->value),
-				       size, depth + 1, &sub);
+			yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+
+			err = expanded(c, v, size, depth + 1, &sub);
 			sum += sub + 1;
 		}
 	}
