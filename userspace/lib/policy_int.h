@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of the policy parser (policy_parse.c, policy_yaml.c,
- * policy_conduit.c, policy_system.c).  Not for other users of libmw: use
- * policy.h.
+ * policy_time.c, policy_conduit.c, policy_system.c).  Not for other
+ * users of libmw: use policy.h.
  *
  * Every function here returns 0 or a negative errno; on -EINVAL the
  * context's diag names file:line:col, quotes the value and says what was
@@ -51,7 +51,9 @@ int mwp_seq(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	    size_t *len);
 yaml_node_t *mwp_item(struct mwp_ctx *c, yaml_node_t *seq, size_t i);
 
-/* Scalars. */
+/* Scalars.  mwp_scalar: a non-null scalar, its text in *s. */
+int mwp_scalar(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+	       const char *expect, const char **s);
 int mwp_str(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
 	    size_t size);
 int mwp_name(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
@@ -65,6 +67,7 @@ int mwp_enum(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	     const char *const *names, int *out);
 int mwp_prefix(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	       struct mw_prefix *p);
+/* policy_time.c */
 int mwp_tz(struct mwp_ctx *c, yaml_node_t *n, int32_t *out);
 int mwp_date(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	     bool end_of_day, int64_t *out);
