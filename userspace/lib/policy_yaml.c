@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Policy parser helpers: walking the libyaml document tree, typed scalars
- * (names, integers, booleans, prefixes, dates, times) and located errors.
+ * (names, integers, booleans, prefixes), uniqueness and located errors.
  */
 #include <errno.h>
 #include <stdarg.h>
