@@ -71,12 +71,14 @@ struct mw_result {
 };
 
 /*
- * Judge pkt arriving on interface iface_id (an image interface id).  v may
- * be NULL: no policy loaded.
+ * Judge pkt on the external interface iface_id (an image interface id) in
+ * direction dir: MW_DIR_INBOUND = arrived from the external side (XDP),
+ * MW_DIR_OUTBOUND = leaves by it from the smart-meter side (kmod).  v may
+ * be NULL: no policy loaded; rt may be NULL: no island, no blocks, time 0.
  */
 void mw_classify(const struct mw_image_view *v, const struct mw_runtime *rt,
-		 uint32_t iface_id, const struct mw_pkt *pkt,
-		 struct mw_result *res);
+		 uint32_t iface_id, enum mw_direction dir,
+		 const struct mw_pkt *pkt, struct mw_result *res);
 
 /* Device owning addr (exact, then longest prefix); MW_ID_NONE if none. */
 uint32_t mw_lookup_device(const struct mw_image_view *v, uint8_t family,

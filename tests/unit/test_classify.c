@@ -1,0 +1,1042 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reference classifier: table-driven cases, one cmocka test each.  Every
+ * case builds a frame with frames.h, parses it with mw_pkt_parse() and
+ * judges it with mw_classify() against one compiled test policy.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "classify.h"
+#include "image.h"
+#include "policy.h"
+#include "frames.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#define PB_CAP 96
+
+static void *pb_alloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+static struct mw_policy *pb_new(uint64_t serial)
+{
+	struct mw_policy *p = pb_alloc(1, sizeof(*p));
+
+	snprintf(p->path, sizeof(p->path), "test.yaml");
+	p->serial = serial;
+	p->ifaces = pb_alloc(PB_CAP, sizeof(*p->ifaces));
+	p->zones = pb_alloc(PB_CAP, sizeof(*p->zones));
+	p->systems = pb_alloc(PB_CAP, sizeof(*p->systems));
+	return p;
+}
+
+static struct mw_iface_spec *pb_iface(struct mw_policy *p, const char *name,
+				      enum mw_zone_kind zone)
+{
+	struct mw_iface_spec *f = &p->ifaces[p->n_ifaces++];
+
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->zone = zone;
+	f->untagged = true;
+	f->loc.line = 10 + (int)p->n_ifaces;
+	f->loc.col = 5;
+	return f;
+}
+
+static void pb_vlan(struct mw_iface_spec *f, unsigned int vid)
+{
+	f->vlans[vid / 8] |= (uint8_t)(1u << (vid % 8));
+	f->n_vlans++;
+}
+
+/* "a,b,c" -> prefixes */
+static size_t pb_prefixes(const char *list, struct mw_prefix **out)
+{
+	char buf[4096], *save = NULL, *tok;
+	size_t n = 0;
+
+	*out = pb_alloc(64, sizeof(**out));
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (mw_prefix_parse(tok, &(*out)[n]))
+			abort();
+		(*out)[n].loc.line = 100;
+		n++;
+	}
+	return n;
+}
+
+static struct mw_zone_spec *pb_zone(struct mw_policy *p, const char *name,
+				    const char *prefixes)
+{
+	struct mw_zone_spec *z = &p->zones[p->n_zones++];
+
+	snprintf(z->name, sizeof(z->name), "%s", name);
+	z->n_prefixes = pb_prefixes(prefixes, &z->prefixes);
+	z->loc.line = 20 + (int)p->n_zones;
+	return z;
+}
+
+static struct mw_system_spec *pb_system(struct mw_policy *p, const char *name,
+					const char *iface)
+{
+	struct mw_system_spec *s = &p->systems[p->n_systems++];
+
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->entity, sizeof(s->entity), "Entity of %s", name);
+	snprintf(s->agreement, sizeof(s->agreement), "AGR-%s", name);
+	snprintf(s->iface, sizeof(s->iface), "%s", iface);
+	s->devices = pb_alloc(PB_CAP, sizeof(*s->devices));
+	s->conduits = pb_alloc(PB_CAP, sizeof(*s->conduits));
+	s->loc.line = 40 + (int)p->n_systems;
+	s->loc.col = 5;
+	return s;
+}
+
+static struct mw_device_spec *pb_device(struct mw_system_spec *s,
+					const char *name, const char *addrs)
+{
+	struct mw_device_spec *d = &s->devices[s->n_devices++];
+
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->n_addrs = pb_prefixes(addrs, &d->addrs);
+	d->loc.line = 60 + (int)s->n_devices;
+	d->loc.col = 9;
+	return d;
+}
+
+static void pb_mac(struct mw_device_spec *d, const char *mac)
+{
+	if (mw_mac_parse(mac, d->mac))
+		abort();
+	d->has_mac = true;
+}
+
+/* ports: "80,8000-8010" or NULL; zones: "a,b" or NULL; prefixes or NULL */
+static struct mw_conduit_spec *pb_conduit_in(struct mw_conduit_spec *arr,
+					     size_t *n, const char *name,
+					     enum mw_direction dir,
+					     uint8_t proto, const char *zones,
+					     const char *prefixes,
+					     const char *ports)
+{
+	struct mw_conduit_spec *c = &arr[(*n)++];
+	char buf[1024], *save = NULL, *tok;
+
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->dir = dir;
+	c->proto = proto;
+	c->loc.line = 80 + (int)*n;
+	c->zones = pb_alloc(MW_MAX_ZONES + 2, sizeof(*c->zones));
+	c->zone_locs = pb_alloc(MW_MAX_ZONES + 2, sizeof(*c->zone_locs));
+	if (zones) {
+		snprintf(buf, sizeof(buf), "%s", zones);
+		for (tok = strtok_r(buf, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save))
+			snprintf(c->zones[c->n_zones++], MW_NAME_MAX, "%s", tok);
+	}
+	if (prefixes)
+		c->n_prefixes = pb_prefixes(prefixes, &c->prefixes);
+	c->ports = pb_alloc(64, sizeof(*c->ports));
+	if (ports) {
+		save = NULL;
+		snprintf(buf, sizeof(buf), "%s", ports);
+		for (tok = strtok_r(buf, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			struct mw_port_range *r = &c->ports[c->n_ports++];
+			char *dash = strchr(tok, '-');
+
+			r->lo = (uint16_t)atoi(tok);
+			r->hi = dash ? (uint16_t)atoi(dash + 1) : r->lo;
+		}
+	}
+	return c;
+}
+
+static struct mw_conduit_spec *pb_conduit(struct mw_system_spec *s,
+					  const char *name,
+					  enum mw_direction dir, uint8_t proto,
+					  const char *zones,
+					  const char *prefixes,
+					  const char *ports)
+{
+	return pb_conduit_in(s->conduits, &s->n_conduits, name, dir, proto,
+			     zones, prefixes, ports);
+}
+
+static struct mw_conduit_spec *pb_dconduit(struct mw_device_spec *d,
+					   const char *name,
+					   enum mw_direction dir,
+					   uint8_t proto, const char *zones,
+					   const char *prefixes,
+					   const char *ports)
+{
+	if (!d->conduits)
+		d->conduits = pb_alloc(PB_CAP, sizeof(*d->conduits));
+	d->override = true;
+	return pb_conduit_in(d->conduits, &d->n_conduits, name, dir, proto,
+			     zones, prefixes, ports);
+}
+
+/* days: bit 0 = Monday; from/to in minutes */
+static void pb_window(struct mw_conduit_spec *c, uint8_t days,
+		      uint16_t from, uint16_t to)
+{
+	c->window.set = true;
+	c->window.days = days;
+	c->window.from = from;
+	c->window.to = to;
+	c->window.loc.line = 90;
+}
+
+/* Compile and view; the image buffer is returned in *img. */
+static int pb_compile(const struct mw_policy *p,
+		      const struct mw_image_view *prev, struct mw_image *img,
+		      struct mw_image_view *v, struct mw_diag *diag)
+{
+	const char *why = NULL;
+	int err;
+
+	setenv("MW_SOURCE_DATE_EPOCH", "1700000000", 1);
+	err = mw_compile(p, prev, img, diag);
+	if (err)
+		return err;
+	err = mw_image_view(img->data, img->len, v, &why);
+	if (err)
+		fprintf(stderr, "view: %s\n", why);
+	return err;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The test policy                                                        */
+
+#define NOW_S		1767787200LL	/* Wednesday 2026-01-07 12:00 UTC */
+#define NS		1000000000LL
+#define GW1_MAC		"02:00:5e:10:00:01"	/* == fr_mac_src */
+
+static struct mw_image g_img;
+static struct mw_image_view g_v;
+
+static void policy_hems(struct mw_policy *p)
+{
+	struct mw_system_spec *s = pb_system(p, "hems", "ext0");
+	struct mw_conduit_spec *c;
+
+	s->has_valid_from = true;
+	s->valid_from = NOW_S - 86400 * 30;
+	s->has_expires = true;
+	s->expires = NOW_S + 86400 * 30;
+	pb_mac(pb_device(s, "gw1", "198.51.100.10,2001:db8:100::10"), GW1_MAC);
+	pb_device(s, "gw2", "198.51.100.11");
+	pb_device(s, "net", "198.51.100.0/24");
+	pb_conduit(s, "in-udp", MW_DIR_INBOUND, 17, "head-end", NULL, "3610");
+	pb_conduit(s, "in-tcp", MW_DIR_INBOUND, 6, "hes-core", NULL,
+		   "443,8000-8010");
+	pb_conduit(s, "out-ssh", MW_DIR_OUTBOUND, 6, "meters", NULL, "22");
+	pb_conduit(s, "in-icmp", MW_DIR_INBOUND, 1, "hes-core", NULL, NULL);
+	pb_conduit(s, "out-ping", MW_DIR_OUTBOUND, 1, "head-end", NULL, NULL);
+	pb_conduit(s, "in-v6", MW_DIR_INBOUND, 6, "mdm", NULL, "80");
+	c = pb_conduit(s, "win", MW_DIR_INBOUND, 17, "meters", NULL, "5000");
+	pb_window(c, 0x1f, 9 * 60, 17 * 60);	/* Mon-Fri 09:00-17:00 */
+	pb_conduit(s, "out-udp", MW_DIR_OUTBOUND, 17, "meters", NULL, "161");
+	pb_conduit(s, "in-icmpv6", MW_DIR_INBOUND, 58, "mdm", NULL, NULL);
+	pb_conduit(s, "anon", MW_DIR_INBOUND, 17, NULL, "10.9.0.0/16", "9000");
+}
+
+static void policy_others(struct mw_policy *p)
+{
+	struct mw_system_spec *s;
+	struct mw_device_spec *d;
+
+	s = pb_system(p, "ems", "ext0");
+	pb_conduit(s, "in-udp", MW_DIR_INBOUND, 17, "head-end", NULL, "3610");
+	d = pb_device(s, "ems1", "203.0.113.5");
+	pb_dconduit(d, "admin", MW_DIR_INBOUND, 6, NULL, NULL, "8443");
+	pb_device(s, "ems2", "203.0.113.6");
+
+	s = pb_system(p, "future", "ext0");
+	s->has_valid_from = true;
+	s->valid_from = NOW_S + 86400;
+	pb_device(s, "fut1", "203.0.113.20");
+	pb_conduit(s, "all", MW_DIR_INBOUND, MW_ANY_PROTO, NULL, NULL, NULL);
+
+	s = pb_system(p, "expired", "ext0");
+	s->has_expires = true;
+	s->expires = NOW_S - 86400;
+	pb_device(s, "exp1", "203.0.113.30");
+	pb_conduit(s, "all", MW_DIR_INBOUND, MW_ANY_PROTO, NULL, NULL, NULL);
+
+	s = pb_system(p, "remote", "ext1");
+	pb_device(s, "rem1", "192.0.2.50,2001:db8:200::50");
+	pb_conduit(s, "all", MW_DIR_INBOUND, MW_ANY_PROTO, NULL, NULL, NULL);
+}
+
+static struct mw_policy *test_policy(void)
+{
+	struct mw_policy *p = pb_new(7);
+	struct mw_iface_spec *f;
+
+	pb_iface(p, "ext0", MW_ZONE_EXTERNAL);
+	f = pb_iface(p, "ext1", MW_ZONE_EXTERNAL);
+	f->untagged = false;
+	f->arp = MW_L2_ALL;
+	f->nd = MW_L2_ALL;
+	pb_vlan(f, 100);
+	f = pb_iface(p, "ext2", MW_ZONE_EXTERNAL);
+	f->arp = MW_L2_NONE;
+	f->nd = MW_L2_NONE;
+	pb_iface(p, "sm0", MW_ZONE_SMART_METER);
+	pb_zone(p, "head-end", "10.0.0.0/8,2001:db8:10::/48");
+	pb_zone(p, "hes-core", "10.1.0.0/16");
+	pb_zone(p, "meters", "10.2.0.0/16");
+	pb_zone(p, "mdm", "2001:db8:10:1::/64");
+	policy_hems(p);
+	policy_others(p);
+	return p;
+}
+
+static int group_setup(void **state)
+{
+	struct mw_diag d;
+	int err;
+
+	err = pb_compile(test_policy(), NULL, &g_img, &g_v, &d);
+	if (err)
+		mw_diag_print(&d);
+	return err;
+}
+
+static int group_teardown(void **state)
+{
+	mw_image_free(&g_img);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Cases                                                                  */
+
+enum { L_V4 = 1, L_V6, L_ARP, L_RAW };
+
+enum {				/* corruptions applied after building */
+	M_NONE = 0,
+	M_V4_VER,		/* version 5 */
+	M_V4_IHL4,
+	M_V4_IHL15,		/* IHL 60 bytes beyond the frame */
+	M_V4_TOT_BIG,		/* total length > bytes present */
+	M_V4_TOT_SMALL,		/* total length < IHL*4 */
+	M_V6_VER,
+	M_V6_PLEN0,
+	M_V6_PLEN_BIG,
+	M_TCP_DOFF4,
+	M_TCP_DOFF15,
+	M_ARP_HTYPE,
+	M_ARP_PLEN,
+};
+
+enum {				/* runtime context */
+	C_NOPOL = 1 << 0,
+	C_BADIF = 1 << 1,
+	C_ISLAND = 1 << 2,
+	C_BLK_HEMS = 1 << 3,
+	C_BLK_EMS = 1 << 4,
+	C_BLK_GW1 = 1 << 5,
+	C_BLK_GW1_PAST = 1 << 6,
+	C_BLK_GW1_FUT = 1 << 7,
+	C_BLK_GW1_OFF = 1 << 8,
+	C_LATE = 1 << 9,
+	C_BLK_REM = 1 << 10,
+};
+
+struct tc {
+	const char *name;
+	int l3;
+	const char *src, *dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint8_t flags;		/* TCP flags, ICMP type, ARP op */
+	uint8_t ttl;		/* 0 = 64 */
+	uint16_t frag;		/* IPv4 fragment field */
+	uint8_t opt;		/* IPv4 option bytes */
+	uint8_t ext[10];	/* IPv6 extension chain */
+	uint8_t n_ext;
+	uint16_t f6_off;	/* fragment header: offset, M */
+	bool f6_m;
+	uint8_t doff;
+	uint16_t ethertype;	/* L_RAW */
+	uint8_t ntags;
+	uint16_t tpid[3];	/* 0 = 802.1Q */
+	uint16_t vid[3];
+	const char *smac;
+	int plcut;		/* keep this many bytes after the IP header
+				 * (-1: none), lengths patched to match */
+	int cut;		/* final frame length */
+	int pad;
+	int mut;
+	const char *iface;	/* NULL = ext0 */
+	enum mw_direction dir;
+	int ctx;
+	enum mw_reason r;	/* expected */
+	const char *dev;
+	const char *cdt;
+};
+
+#define IN4(s, d, pr, sp, dp, fl) \
+	.l3 = L_V4, .src = s, .dst = d, .proto = pr, .sport = sp, \
+	.dport = dp, .flags = fl
+#define IN6(s, d, pr, sp, dp, fl) \
+	.l3 = L_V6, .src = s, .dst = d, .proto = pr, .sport = sp, \
+	.dport = dp, .flags = fl
+#define ARP(s, d) .l3 = L_ARP, .src = s, .dst = d
+#define EXT(...) .ext = { __VA_ARGS__ }, \
+	.n_ext = sizeof((uint8_t[]){ __VA_ARGS__ })
+#define V100 .iface = "ext1", .ntags = 1, .vid = { 100 }
+#define GW1 "198.51.100.10"
+#define GW1v6 "2001:db8:100::10"
+#define GW2 "198.51.100.11"
+#define REM1 "192.0.2.50"
+#define HES "10.1.0.5"
+#define HE "10.5.5.5"
+#define MTR "10.2.0.9"
+#define MDM "2001:db8:10:1::5"
+#define OUT .dir = MW_DIR_OUTBOUND
+#define SYN FR_TCP_SYN
+#define ACK FR_TCP_ACK
+
+static const struct tc cases[] = {
+	/* context */
+	{ "no policy", IN4(GW1, HES, 17, 40000, 3610, 0), .ctx = C_NOPOL, .r = MW_R_NO_POLICY },
+	{ "no policy, malformed", .l3 = L_RAW, .cut = 10, .ctx = C_NOPOL, .r = MW_R_NO_POLICY },
+	{ "interface not in image", IN4(GW1, HES, 17, 40000, 3610, 0), .ctx = C_BADIF, .r = MW_R_NOT_MANAGED },
+	{ "island", IN4(GW1, HES, 17, 40000, 3610, 0), .ctx = C_ISLAND, .r = MW_R_ISLAND },
+	{ "island outbound", IN4(HE, GW1, 17, 3610, 40000, 0), OUT, .ctx = C_ISLAND, .r = MW_R_ISLAND },
+	{ "island before malformed", .l3 = L_RAW, .cut = 10, .ctx = C_ISLAND, .r = MW_R_ISLAND },
+	{ "island on ARP", ARP(GW1, HE), .ctx = C_ISLAND, .r = MW_R_ISLAND },
+
+	/* L2 */
+	{ "ethernet 13 bytes", .l3 = L_RAW, .ethertype = 0x0800, .cut = 13, .r = MW_R_MALFORMED },
+	{ "empty frame", .l3 = L_RAW, .cut = -1, .r = MW_R_MALFORMED },
+	{ "802.1Q tag truncated", IN4(REM1, HES, 17, 1, 2, 0), V100, .cut = 16, .r = MW_R_MALFORMED },
+	{ "tag truncated on ext0", IN4(GW1, HES, 17, 1, 2, 0), .ntags = 1, .vid = { 100 }, .cut = 17, .r = MW_R_MALFORMED },
+	{ "second tag truncated", IN4(REM1, HES, 17, 1, 2, 0), .iface = "ext1", .ntags = 2, .tpid = { 0x88a8 }, .vid = { 100, 5 }, .cut = 20, .r = MW_R_MALFORMED },
+	{ "untagged where not allowed", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .r = MW_R_VLAN },
+	{ "single tag allowed", IN4(REM1, HES, 17, 40000, 3610, 0), V100, .r = MW_R_ALLOWED, .dev = "rem1", .cdt = "remote/all" },
+	{ "single 802.1ad tag allowed", IN4(REM1, HES, 17, 40000, 3610, 0), V100, .tpid = { 0x88a8 }, .r = MW_R_ALLOWED, .dev = "rem1" },
+	{ "tag with PCP bits allowed", IN4(REM1, HES, 6, 40000, 80, SYN), V100, .r = MW_R_ALLOWED, .dev = "rem1" },
+	{ "single tag not in bitmap", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .ntags = 1, .vid = { 200 }, .r = MW_R_VLAN },
+	{ "tag on untagged-only iface", IN4(GW1, HE, 17, 40000, 3610, 0), .ntags = 1, .vid = { 100 }, .r = MW_R_VLAN },
+	{ "VID 0 tag on untagged iface", IN4(GW1, HE, 17, 40000, 3610, 0), .ntags = 1, .vid = { 0 }, .r = MW_R_VLAN },
+	{ "QinQ 802.1ad + 802.1Q", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .ntags = 2, .tpid = { 0x88a8, 0x8100 }, .vid = { 100, 100 }, .r = MW_R_VLAN },
+	{ "two 802.1Q tags", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .ntags = 2, .vid = { 100, 100 }, .r = MW_R_VLAN },
+	{ "three tags", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .ntags = 3, .vid = { 100, 100, 100 }, .r = MW_R_VLAN },
+	{ "three tags, third truncated", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .ntags = 3, .vid = { 100, 100, 100 }, .cut = 23, .r = MW_R_VLAN },
+	{ "VLAN before ARP", ARP(REM1, HE), .iface = "ext1", .r = MW_R_VLAN },
+	{ "LLDP is non-IP", .l3 = L_RAW, .ethertype = 0x88cc, .r = MW_R_NON_IP },
+	{ "IPX is non-IP", .l3 = L_RAW, .ethertype = 0x8137, .r = MW_R_NON_IP },
+	{ "non-IP on a tagged iface", .l3 = L_RAW, .ethertype = 0x88cc, V100, .r = MW_R_NON_IP },
+	{ "ethertype 0 is non-IP", .l3 = L_RAW, .ethertype = 0, .r = MW_R_NON_IP },
+
+	/* ARP */
+	{ "ARP from device", ARP(GW1, HE), .r = MW_R_L2_CONTROL, .dev = "gw1" },
+	{ "ARP reply from device", ARP(GW2, HE), .flags = 2, .r = MW_R_L2_CONTROL, .dev = "gw2" },
+	{ "ARP from prefix device", ARP("198.51.100.77", HE), .r = MW_R_L2_CONTROL, .dev = "net" },
+	{ "ARP from unknown", ARP("192.0.2.99", HE), .r = MW_R_L2_DENIED },
+	{ "ARP spoofed MAC", ARP(GW1, HE), .smac = "02:00:5e:10:00:99", .r = MW_R_SPOOFED, .dev = "gw1" },
+	{ "ARP from other iface's device", ARP(REM1, HE), .r = MW_R_WRONG_IFACE, .dev = "rem1" },
+	{ "ARP truncated", ARP(GW1, HE), .cut = 14 + 27, .r = MW_R_MALFORMED },
+	{ "ARP bad htype", ARP(GW1, HE), .mut = M_ARP_HTYPE, .r = MW_R_MALFORMED },
+	{ "ARP bad plen", ARP(GW1, HE), .mut = M_ARP_PLEN, .r = MW_R_MALFORMED },
+	{ "ARP mode all, unknown", ARP("192.0.2.99", HE), V100, .r = MW_R_L2_CONTROL },
+	{ "ARP mode all, malformed", ARP("192.0.2.99", HE), V100, .mut = M_ARP_HTYPE, .r = MW_R_L2_CONTROL },
+	{ "ARP mode none", ARP(GW1, HE), .iface = "ext2", .r = MW_R_L2_DENIED },
+	{ "ARP mode none, malformed", ARP(GW1, HE), .iface = "ext2", .cut = 20, .r = MW_R_L2_DENIED },
+	{ "ARP from blocked device", ARP(GW1, HE), .ctx = C_BLK_GW1, .r = MW_R_BLOCKED, .dev = "gw1" },
+	{ "ARP outside agreement", ARP("203.0.113.20", HE), .r = MW_R_AGREEMENT, .dev = "fut1" },
+
+	/* IPv4 parse */
+	{ "IPv4 19 bytes", IN4(GW1, HE, 17, 40000, 3610, 0), .cut = 14 + 19, .r = MW_R_MALFORMED },
+	{ "IPv4 version 5", IN4(GW1, HE, 17, 40000, 3610, 0), .mut = M_V4_VER, .r = MW_R_MALFORMED },
+	{ "IPv4 IHL 4", IN4(GW1, HE, 17, 40000, 3610, 0), .mut = M_V4_IHL4, .r = MW_R_MALFORMED },
+	{ "IPv4 IHL beyond frame", IN4(GW1, HE, 17, 40000, 3610, 0), .mut = M_V4_IHL15, .r = MW_R_MALFORMED },
+	{ "IPv4 total length > frame", IN4(GW1, HE, 17, 40000, 3610, 0), .mut = M_V4_TOT_BIG, .r = MW_R_MALFORMED },
+	{ "IPv4 total length < IHL", IN4(GW1, HE, 17, 40000, 3610, 0), .mut = M_V4_TOT_SMALL, .r = MW_R_MALFORMED },
+	{ "IPv4 frame cut in payload", IN4(GW1, HE, 17, 40000, 3610, 0), .cut = 14 + 20 + 6, .r = MW_R_MALFORMED },
+	{ "IPv4 trailing padding", IN4(GW1, HE, 17, 40000, 3610, 0), .pad = 18, .r = MW_R_ALLOWED, .dev = "gw1", .cdt = "hems/in-udp" },
+	{ "IPv4 options 8 bytes", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 8, .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "IPv4 options 40 bytes", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 40, .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "UDP short", IN4(GW1, HE, 17, 40000, 3610, 0), .plcut = 7, .r = MW_R_MALFORMED },
+	{ "UDP header only", IN4(GW1, HE, 17, 40000, 3610, 0), .plcut = 8, .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "UDP short, padded frame", IN4(GW1, HE, 17, 40000, 3610, 0), .plcut = 4, .pad = 20, .r = MW_R_MALFORMED },
+	{ "TCP short", IN4(GW1, HES, 6, 40000, 443, SYN), .plcut = 19, .r = MW_R_MALFORMED },
+	{ "TCP doff 4", IN4(GW1, HES, 6, 40000, 443, SYN), .mut = M_TCP_DOFF4, .r = MW_R_MALFORMED },
+	{ "TCP doff beyond payload", IN4(GW1, HES, 6, 40000, 443, SYN), .mut = M_TCP_DOFF15, .r = MW_R_MALFORMED },
+	{ "TCP with options", IN4(GW1, HES, 6, 40000, 443, SYN), .doff = 8, .r = MW_R_ALLOWED, .cdt = "hems/in-tcp" },
+	{ "ICMP short", IN4(GW1, HES, 1, 0, 0, 8), .plcut = 7, .r = MW_R_MALFORMED },
+	{ "ICMP echo request", IN4(GW1, HES, 1, 0, 0, 8), .r = MW_R_ALLOWED, .cdt = "hems/in-icmp" },
+	{ "GRE not parsed, no conduit", IN4(GW1, HES, 47, 0, 0, 0), .plcut = 2, .r = MW_R_NO_CONDUIT },
+	{ "GRE to any-proto conduit", IN4(REM1, HES, 47, 0, 0, 0), V100, .r = MW_R_ALLOWED, .cdt = "remote/all" },
+	{ "SCTP short, not parsed", IN4(REM1, HES, 132, 0, 0, 0), V100, .plcut = 3, .r = MW_R_ALLOWED },
+
+	/* IPv4 fragments */
+	{ "v4 first fragment UDP", IN4(GW1, HE, 17, 40000, 3610, 0), .frag = FR_IP_MF, .r = MW_R_FRAGMENT, .dev = "gw1" },
+	{ "v4 middle fragment", IN4(GW1, HE, 17, 40000, 3610, 0), .frag = FR_IP_MF | 100, .r = MW_R_FRAGMENT },
+	{ "v4 last fragment", IN4(GW1, HE, 17, 40000, 3610, 0), .frag = 100, .r = MW_R_FRAGMENT },
+	{ "v4 DF is no fragment", IN4(GW1, HE, 17, 40000, 3610, 0), .frag = FR_IP_DF, .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "v4 ICMP first fragment, port-less", IN4(GW1, HES, 1, 0, 0, 8), .frag = FR_IP_MF, .r = MW_R_ALLOWED, .cdt = "hems/in-icmp" },
+	{ "v4 ICMP last fragment, port-less", IN4(GW1, HES, 1, 0, 0, 8), .frag = 50, .r = MW_R_ALLOWED, .cdt = "hems/in-icmp" },
+	{ "v4 TCP fragment, any conduit", IN4(REM1, HES, 6, 1, 2, 0), V100, .frag = FR_IP_MF, .r = MW_R_ALLOWED, .cdt = "remote/all" },
+	{ "v4 fragment unknown source", IN4("192.0.2.99", HE, 17, 1, 2, 0), .frag = FR_IP_MF, .r = MW_R_UNKNOWN_SOURCE },
+	{ "v4 fragment, truncated L4 ignored", IN4(GW1, HE, 17, 40000, 3610, 0), .frag = FR_IP_MF, .plcut = 4, .r = MW_R_FRAGMENT },
+	{ "v4 fragment of TCP reply", IN4(GW1, MTR, 6, 22, 40000, ACK), .frag = FR_IP_MF, .r = MW_R_FRAGMENT },
+
+	/* IPv6 parse */
+	{ "IPv6 39 bytes", IN6(GW1v6, MDM, 6, 40000, 80, SYN), .cut = 14 + 39, .r = MW_R_MALFORMED },
+	{ "IPv6 version 4", IN6(GW1v6, MDM, 6, 40000, 80, SYN), .mut = M_V6_VER, .r = MW_R_MALFORMED },
+	{ "IPv6 payload length 0", IN6(GW1v6, MDM, 6, 40000, 80, SYN), .mut = M_V6_PLEN0, .r = MW_R_MALFORMED },
+	{ "IPv6 payload beyond frame", IN6(GW1v6, MDM, 6, 40000, 80, SYN), .mut = M_V6_PLEN_BIG, .r = MW_R_MALFORMED },
+	{ "IPv6 trailing padding", IN6(GW1v6, MDM, 6, 40000, 80, SYN), .pad = 6, .r = MW_R_ALLOWED, .cdt = "hems/in-v6" },
+	{ "IPv6 TCP", IN6(GW1v6, MDM, 6, 40000, 80, SYN), .r = MW_R_ALLOWED, .dev = "gw1", .cdt = "hems/in-v6" },
+	{ "IPv6 UDP to nested zone", IN6(GW1v6, MDM, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "IPv6 HBH+DST+RT chain", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(0, 60, 43), .r = MW_R_ALLOWED, .cdt = "hems/in-v6" },
+	{ "IPv6 AH", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(51), .r = MW_R_ALLOWED, .cdt = "hems/in-v6" },
+	{ "IPv6 HBH not first", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(60, 0), .r = MW_R_MALFORMED },
+	{ "IPv6 HBH truncated (1 byte)", IN6(GW1v6, MDM, 59, 0, 0, 0), EXT(0), .plcut = 1, .r = MW_R_MALFORMED },
+	{ "IPv6 HBH truncated (7 bytes)", IN6(GW1v6, MDM, 59, 0, 0, 0), EXT(0), .plcut = 7, .r = MW_R_MALFORMED },
+	{ "IPv6 routing truncated", IN6(GW1v6, MDM, 59, 0, 0, 0), EXT(0, 43), .plcut = 12, .r = MW_R_MALFORMED },
+	{ "IPv6 dst options truncated", IN6(GW1v6, MDM, 59, 0, 0, 0), EXT(60), .plcut = 5, .r = MW_R_MALFORMED },
+	{ "IPv6 AH truncated", IN6(GW1v6, MDM, 59, 0, 0, 0), EXT(51), .plcut = 10, .r = MW_R_MALFORMED },
+	{ "IPv6 fragment hdr truncated", IN6(GW1v6, MDM, 59, 0, 0, 0), EXT(44), .plcut = 6, .r = MW_R_MALFORMED },
+	{ "IPv6 8 ext headers", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(0, 60, 43, 60, 43, 51, 60, 60), .r = MW_R_ALLOWED, .cdt = "hems/in-v6" },
+	{ "IPv6 9 ext headers", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(0, 60, 43, 60, 43, 51, 60, 60, 60), .r = MW_R_EXTHDR },
+	{ "IPv6 9th header absent", IN6(GW1v6, MDM, 60, 0, 0, 0), EXT(0, 60, 43, 60, 43, 51, 60, 60), .plcut = 68, .r = MW_R_EXTHDR },
+	{ "IPv6 no next header, any", IN6("2001:db8:200::50", MDM, 59, 0, 0, 0), V100, .r = MW_R_ALLOWED, .cdt = "remote/all" },
+	{ "IPv6 no next header, no conduit", IN6(GW1v6, MDM, 59, 0, 0, 0), EXT(60), .r = MW_R_NO_CONDUIT },
+	{ "IPv6 no next header, payload 0", IN6(GW1v6, MDM, 59, 0, 0, 0), .plcut = -1, .r = MW_R_MALFORMED },
+	{ "IPv6 ESP ends chain", IN6(GW1v6, MDM, 50, 0, 0, 0), .r = MW_R_NO_CONDUIT },
+	{ "IPv6 TCP short", IN6(GW1v6, MDM, 6, 40000, 80, SYN), .plcut = 10, .r = MW_R_MALFORMED },
+	{ "IPv6 UDP short after ext", IN6(GW1v6, MDM, 17, 40000, 3610, 0), EXT(60), .plcut = 8 + 7, .r = MW_R_MALFORMED },
+	{ "ICMPv6 short", IN6(GW1v6, MDM, 58, 0, 0, 128), .plcut = 4, .r = MW_R_MALFORMED },
+	{ "ICMPv6 echo request", IN6(GW1v6, MDM, 58, 0, 0, 128), .r = MW_R_ALLOWED, .cdt = "hems/in-icmpv6" },
+
+	/* IPv6 fragments */
+	{ "v6 first fragment", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(44), .f6_m = true, .r = MW_R_FRAGMENT, .dev = "gw1" },
+	{ "v6 middle fragment", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(44), .f6_off = 100, .f6_m = true, .r = MW_R_FRAGMENT },
+	{ "v6 last fragment", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(44), .f6_off = 100, .r = MW_R_FRAGMENT },
+	{ "v6 atomic fragment", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(44), .r = MW_R_ALLOWED, .cdt = "hems/in-v6" },
+	{ "v6 atomic fragment after HBH", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(0, 44), .r = MW_R_ALLOWED, .cdt = "hems/in-v6" },
+	{ "v6 ICMPv6 fragment, port-less", IN6(GW1v6, MDM, 58, 0, 0, 128), EXT(44), .f6_m = true, .r = MW_R_ALLOWED, .cdt = "hems/in-icmpv6" },
+	{ "v6 fragment after routing", IN6(GW1v6, MDM, 17, 40000, 3610, 0), EXT(43, 44), .f6_off = 8, .r = MW_R_FRAGMENT },
+	{ "v6 fragment, any conduit", IN6("2001:db8:200::50", MDM, 17, 1, 2, 0), V100, EXT(44), .f6_m = true, .r = MW_R_ALLOWED, .cdt = "remote/all" },
+	{ "v6 fragment, truncated L4 ignored", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(44), .f6_m = true, .plcut = 8 + 3, .r = MW_R_FRAGMENT },
+
+	/* neighbour discovery */
+	{ "NS from device", IN6(GW1v6, "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_CONTROL, .dev = "gw1" },
+	{ "NS from link-local", IN6("fe80::1", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_CONTROL },
+	{ "NS from unspecified", IN6("::", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_CONTROL },
+	{ "RS from link-local", IN6("fe80::2", "ff02::2", 58, 0, 0, 133), .ttl = 255, .r = MW_R_L2_CONTROL },
+	{ "NS from unknown", IN6("2001:db8:999::1", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_DENIED },
+	{ "redirect from unknown", IN6("2001:db8:999::1", MDM, 58, 0, 0, 137), .ttl = 255, .r = MW_R_L2_DENIED },
+	{ "NA from device, spoofed", IN6(GW1v6, "ff02::1", 58, 0, 0, 136), .ttl = 255, .smac = "02:00:5e:10:00:99", .r = MW_R_SPOOFED },
+	{ "NS from blocked device", IN6(GW1v6, "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .ctx = C_BLK_GW1, .r = MW_R_BLOCKED },
+	{ "NS from other iface's device", IN6("2001:db8:200::50", "ff02::1", 58, 0, 0, 135), .ttl = 255, .r = MW_R_WRONG_IFACE },
+	{ "NS hop limit 64, link-local", IN6("fe80::1", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 64, .r = MW_R_UNKNOWN_SOURCE },
+	{ "NS hop limit 64 from device", IN6(GW1v6, MDM, 58, 0, 0, 135), .ttl = 64, .r = MW_R_ALLOWED, .cdt = "hems/in-icmpv6" },
+	{ "ND mode all", IN6("2001:db8:999::1", "ff02::1", 58, 0, 0, 135), .ttl = 255, V100, .r = MW_R_L2_CONTROL },
+	{ "ND mode none", IN6("fe80::1", "ff02::1", 58, 0, 0, 135), .ttl = 255, .iface = "ext2", .r = MW_R_L2_DENIED },
+	{ "ND fragment is no ND", IN6(GW1v6, "ff02::1", 58, 0, 0, 135), .ttl = 255, EXT(44), .f6_m = true, .r = MW_R_FRAGMENT },
+	{ "ND truncated", IN6("fe80::1", "ff02::1", 58, 0, 0, 135), .ttl = 255, .plcut = 6, .r = MW_R_MALFORMED },
+	{ "ICMPv6 138 is no ND", IN6("fe80::1", "ff02::1", 58, 0, 0, 138), .ttl = 255, .r = MW_R_UNKNOWN_SOURCE },
+
+	/* devices */
+	{ "unknown source", IN4("192.0.2.99", HE, 17, 40000, 3610, 0), .r = MW_R_UNKNOWN_SOURCE },
+	{ "unknown v6 source", IN6("2001:db8:999::1", MDM, 6, 40000, 80, SYN), .r = MW_R_UNKNOWN_SOURCE },
+	{ "device on wrong iface", IN4(REM1, HE, 17, 40000, 3610, 0), .r = MW_R_WRONG_IFACE, .dev = "rem1" },
+	{ "spoofed MAC", IN4(GW1, HE, 17, 40000, 3610, 0), .smac = "02:00:5e:10:00:99", .r = MW_R_SPOOFED, .dev = "gw1" },
+	{ "device without MAC binding", IN4(GW2, HE, 17, 40000, 3610, 0), .smac = "02:00:5e:10:00:99", .r = MW_R_ALLOWED, .dev = "gw2" },
+	{ "/32 inside /24", IN4(GW2, HE, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .dev = "gw2" },
+	{ "/24 around /32", IN4("198.51.100.12", HE, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .dev = "net" },
+	{ "system blocked", IN4(GW2, HE, 17, 40000, 3610, 0), .ctx = C_BLK_HEMS, .r = MW_R_BLOCKED, .dev = "gw2" },
+	{ "device blocked", IN4(GW1, HE, 17, 40000, 3610, 0), .ctx = C_BLK_GW1, .r = MW_R_BLOCKED, .dev = "gw1" },
+	{ "device block expired", IN4(GW1, HE, 17, 40000, 3610, 0), .ctx = C_BLK_GW1_PAST, .r = MW_R_ALLOWED },
+	{ "device block until later", IN4(GW1, HE, 17, 40000, 3610, 0), .ctx = C_BLK_GW1_FUT, .r = MW_R_BLOCKED },
+	{ "inactive block entry", IN4(GW1, HE, 17, 40000, 3610, 0), .ctx = C_BLK_GW1_OFF, .r = MW_R_ALLOWED },
+	{ "other system blocked", IN4(GW1, HE, 17, 40000, 3610, 0), .ctx = C_BLK_EMS, .r = MW_R_ALLOWED },
+	{ "other device blocked", IN4(GW2, HE, 17, 40000, 3610, 0), .ctx = C_BLK_GW1, .r = MW_R_ALLOWED },
+	{ "spoofed before blocked", IN4(GW1, HE, 17, 40000, 3610, 0), .smac = "02:00:5e:10:00:99", .ctx = C_BLK_GW1, .r = MW_R_SPOOFED },
+	{ "wrong iface before blocked", IN4(REM1, HE, 17, 40000, 3610, 0), .ctx = C_BLK_REM, .r = MW_R_WRONG_IFACE },
+	{ "agreement not yet valid", IN4("203.0.113.20", HE, 17, 1, 2, 0), .r = MW_R_AGREEMENT, .dev = "fut1" },
+	{ "agreement expired", IN4("203.0.113.30", HE, 17, 1, 2, 0), .r = MW_R_AGREEMENT, .dev = "exp1" },
+
+	/* rules */
+	{ "UDP 3610 to head-end", IN4(GW1, HE, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "UDP 3611 to head-end", IN4(GW1, HE, 17, 40000, 3611, 0), .r = MW_R_NO_CONDUIT },
+	{ "UDP 3610 to nested zone", IN4(GW1, HES, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "UDP 3610 outside zones", IN4(GW1, "192.168.1.1", 17, 40000, 3610, 0), .r = MW_R_NO_CONDUIT },
+	{ "TCP 443 to hes-core", IN4(GW1, HES, 6, 40000, 443, SYN), .r = MW_R_ALLOWED, .cdt = "hems/in-tcp" },
+	{ "TCP 443 to head-end only", IN4(GW1, HE, 6, 40000, 443, SYN), .r = MW_R_NO_CONDUIT },
+	{ "TCP 8000 range low", IN4(GW1, HES, 6, 40000, 8000, SYN), .r = MW_R_ALLOWED, .cdt = "hems/in-tcp" },
+	{ "TCP 8010 range high", IN4(GW1, HES, 6, 40000, 8010, SYN), .r = MW_R_ALLOWED, .cdt = "hems/in-tcp" },
+	{ "TCP 8011 past range", IN4(GW1, HES, 6, 40000, 8011, SYN), .r = MW_R_NO_CONDUIT },
+	{ "UDP 443 wrong proto", IN4(GW1, HES, 17, 40000, 443, 0), .r = MW_R_NO_CONDUIT },
+	{ "window open", IN4(GW1, MTR, 17, 40000, 5000, 0), .r = MW_R_ALLOWED, .cdt = "hems/win" },
+	{ "window closed", IN4(GW1, MTR, 17, 40000, 5000, 0), .ctx = C_LATE, .r = MW_R_NO_CONDUIT },
+	{ "other rules ignore window", IN4(GW1, HE, 17, 40000, 3610, 0), .ctx = C_LATE, .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "anonymous zone", IN4(GW1, "10.9.1.1", 17, 40000, 9000, 0), .r = MW_R_ALLOWED, .cdt = "hems/anon" },
+	{ "anonymous zone, outside", IN4(GW1, HES, 17, 40000, 9000, 0), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP with ACK", IN4(GW1, MTR, 6, 22, 40000, ACK), .r = MW_R_REPLY, .cdt = "hems/out-ssh" },
+	{ "reply TCP SYN+ACK", IN4(GW1, MTR, 6, 22, 40000, SYN | ACK), .r = MW_R_REPLY, .cdt = "hems/out-ssh" },
+	{ "reply TCP SYN only", IN4(GW1, MTR, 6, 22, 40000, SYN), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP wrong sport", IN4(GW1, MTR, 6, 23, 40000, ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP wrong zone", IN4(GW1, HES, 6, 22, 40000, ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply UDP sport", IN4(GW1, MTR, 17, 161, 50000, 0), .r = MW_R_REPLY, .cdt = "hems/out-udp" },
+	{ "reply UDP wrong sport", IN4(GW1, MTR, 17, 162, 50000, 0), .r = MW_R_NO_CONDUIT },
+	{ "reply ICMP echo reply", IN4(GW1, HE, 1, 0, 0, 0), .r = MW_R_REPLY, .cdt = "hems/out-ping" },
+	{ "ICMP echo request, no conduit", IN4(GW1, HE, 1, 0, 0, 8), .r = MW_R_NO_CONDUIT },
+	{ "ICMP unreachable, no reply", IN4(GW1, HE, 1, 0, 0, 3), .r = MW_R_NO_CONDUIT },
+	{ "reply ICMP fragment", IN4(GW1, HE, 1, 0, 0, 0), .frag = FR_IP_MF, .r = MW_R_FRAGMENT },
+	{ "override device conduit", IN4("203.0.113.5", "192.168.1.1", 6, 40000, 8443, SYN), .r = MW_R_ALLOWED, .dev = "ems1", .cdt = "ems/ems1/admin" },
+	{ "override replaces system's", IN4("203.0.113.5", HE, 17, 40000, 3610, 0), .r = MW_R_NO_CONDUIT },
+	{ "device without override", IN4("203.0.113.6", HE, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .dev = "ems2", .cdt = "ems/in-udp" },
+	{ "zone any matches zoned too", IN4("203.0.113.5", HE, 6, 40000, 8443, SYN), .r = MW_R_ALLOWED, .cdt = "ems/ems1/admin" },
+
+	/* outbound */
+	{ "outbound allowed", IN4(MTR, GW1, 6, 40000, 22, SYN), OUT, .r = MW_R_ALLOWED, .dev = "gw1", .cdt = "hems/out-ssh" },
+	{ "outbound wrong source zone", IN4(HES, GW1, 6, 40000, 22, SYN), OUT, .r = MW_R_NO_CONDUIT },
+	{ "outbound unknown dest", IN4(MTR, "192.0.2.99", 6, 40000, 22, SYN), OUT, .r = MW_R_UNKNOWN_DEST },
+	{ "outbound reply UDP", IN4(HE, GW1, 17, 3610, 40000, 0), OUT, .r = MW_R_REPLY, .cdt = "hems/in-udp" },
+	{ "outbound reply TCP ACK", IN4(HES, GW1, 6, 443, 40000, ACK), OUT, .r = MW_R_REPLY, .cdt = "hems/in-tcp" },
+	{ "outbound reply TCP no ACK", IN4(HES, GW1, 6, 443, 40000, SYN), OUT, .r = MW_R_NO_CONDUIT },
+	{ "outbound ignores MAC", IN4(MTR, GW1, 6, 40000, 22, SYN), OUT, .smac = "02:00:5e:10:00:99", .r = MW_R_ALLOWED },
+	{ "outbound to other iface's device", IN4(MTR, REM1, 6, 40000, 22, SYN), OUT, .r = MW_R_WRONG_IFACE },
+	{ "outbound ping", IN4(HE, GW1, 1, 0, 0, 8), OUT, .r = MW_R_ALLOWED, .cdt = "hems/out-ping" },
+	{ "outbound echo reply", IN4(HES, GW1, 1, 0, 0, 0), OUT, .r = MW_R_REPLY, .cdt = "hems/in-icmp" },
+	{ "outbound blocked", IN4(MTR, GW1, 6, 40000, 22, SYN), OUT, .ctx = C_BLK_HEMS, .r = MW_R_BLOCKED },
+	{ "outbound fragment", IN4(MTR, GW1, 6, 40000, 22, SYN), OUT, .frag = FR_IP_MF, .r = MW_R_FRAGMENT },
+	{ "outbound v6 reply", IN6(MDM, GW1v6, 6, 80, 40000, ACK), OUT, .r = MW_R_REPLY, .cdt = "hems/in-v6" },
+	{ "outbound agreement", IN4(MTR, "203.0.113.30", 17, 1, 2, 0), OUT, .r = MW_R_AGREEMENT },
+};
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+/* ---------------------------------------------------------------------- */
+/* Frame construction                                                     */
+
+static uint16_t l3_type(const struct tc *t)
+{
+	switch (t->l3) {
+	case L_V4:
+		return FR_ETH_IPV4;
+	case L_V6:
+		return FR_ETH_IPV6;
+	case L_ARP:
+		return FR_ETH_ARP;
+	default:
+		return t->ethertype;
+	}
+}
+
+static void build_l2(const struct tc *t, struct fr *f, const uint8_t *smac)
+{
+	uint16_t type = l3_type(t);
+	int i;
+
+	fr_eth(f, fr_mac_dst, smac,
+	       t->ntags ? (t->tpid[0] ? t->tpid[0] : FR_ETH_8021Q) : type);
+	for (i = 0; i < t->ntags; i++) {
+		uint16_t next = type;
+
+		if (i + 1 < t->ntags)
+			next = t->tpid[i + 1] ? t->tpid[i + 1] : FR_ETH_8021Q;
+		fr_tag(f, t->vid[i], (uint8_t)i, next);
+	}
+}
+
+static void build_l4(const struct tc *t, struct fr *f)
+{
+	switch (t->proto) {
+	case 6:
+		fr_tcp(f, t->sport, t->dport, t->flags, t->doff ? t->doff : 5);
+		break;
+	case 17:
+		fr_udp(f, t->sport, t->dport, 4);
+		break;
+	case 1:
+	case 58:
+		fr_icmp(f, t->flags, 0);
+		if (t->proto == 58 && t->flags >= 135 && t->flags <= 137)
+			fr_nd_target(f, "2001:db8:100::10");
+		else
+			fr_payload(f, 8, 0xab);
+		break;
+	case 59:
+		fr_payload(f, 4, 0);	/* ignored after "no next header" */
+		break;
+	default:
+		fr_payload(f, 8, 0xcd);
+		break;
+	}
+}
+
+static void build_v6_ext(const struct tc *t, struct fr *f)
+{
+	int i;
+
+	for (i = 0; i < t->n_ext; i++) {
+		uint8_t next = i + 1 < t->n_ext ? t->ext[i + 1] : t->proto;
+
+		if (t->ext[i] == 51)
+			fr_ah(f, next, 1);
+		else if (t->ext[i] == 44)
+			fr_frag6(f, next, t->f6_off, t->f6_m, 77);
+		else
+			fr_ext(f, next, 0);
+	}
+}
+
+static void build_ip(const struct tc *t, struct fr *f)
+{
+	uint8_t ttl = t->ttl ? t->ttl : 64;
+	size_t ip, hl;
+
+	if (t->l3 == L_V4) {
+		ip = fr_ipv4(f, t->src, t->dst, t->proto, ttl, t->frag, t->opt);
+		hl = 20 + t->opt;
+	} else {
+		ip = fr_ipv6(f, t->src, t->dst,
+			     t->n_ext ? t->ext[0] : t->proto, ttl);
+		hl = 40;
+		build_v6_ext(t, f);
+	}
+	build_l4(t, f);
+	if (t->plcut)
+		f->len = ip + hl + (t->plcut > 0 ? (size_t)t->plcut : 0);
+	if (t->l3 == L_V4)
+		fr_ipv4_end(f, ip);
+	else
+		fr_ipv6_end(f, ip);
+}
+
+/* Offset of the L3 header: after Ethernet and the tags. */
+static size_t l3_off(const struct tc *t)
+{
+	return 14 + 4 * (size_t)t->ntags;
+}
+
+static void mutate(const struct tc *t, struct fr *f)
+{
+	uint8_t *l3 = f->buf + l3_off(t);
+	uint8_t *l4 = l3 + (t->l3 == L_V4 ? 20 + t->opt : 40);
+
+	switch (t->mut) {
+	case M_V4_VER: l3[0] = 0x55; break;
+	case M_V4_IHL4: l3[0] = 0x44; break;
+	case M_V4_IHL15: l3[0] = 0x4f; break;
+	case M_V4_TOT_BIG: fr_be16(l3 + 2, (uint16_t)(f->len - l3_off(t) + 1)); break;
+	case M_V4_TOT_SMALL: fr_be16(l3 + 2, 19); break;
+	case M_V6_VER: l3[0] = 0x40; break;
+	case M_V6_PLEN0: fr_be16(l3 + 4, 0); break;
+	case M_V6_PLEN_BIG: fr_be16(l3 + 4, (uint16_t)(f->len - l3_off(t) - 40 + 1)); break;
+	case M_TCP_DOFF4: l4[12] = 0x40; break;
+	case M_TCP_DOFF15: l4[12] = 0xf0; break;
+	case M_ARP_HTYPE: l3[1] = 6; break;
+	case M_ARP_PLEN: l3[5] = 16; break;
+	}
+}
+
+static size_t build(const struct tc *t, uint8_t *buf)
+{
+	uint8_t smac[6];
+	struct fr f;
+
+	memcpy(smac, fr_mac_src, 6);
+	if (t->smac)
+		assert_int_equal(fr_mac(t->smac, smac), 0);
+	fr_init(&f, buf, FR_MAX);
+	build_l2(t, &f, smac);
+	if (t->l3 == L_ARP)
+		fr_arp(&f, t->flags ? t->flags : 1, smac, t->src, fr_mac_dst,
+		       t->dst);
+	else if (t->l3 == L_RAW)
+		fr_payload(&f, 46, 0);
+	else
+		build_ip(t, &f);
+	mutate(t, &f);
+	if (t->pad)
+		fr_payload(&f, (size_t)t->pad, 0);
+	assert_false(f.err);
+	if (t->cut)
+		f.len = t->cut < 0 ? 0 : (size_t)t->cut;
+	return f.len;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Runtime and expectations                                               */
+
+static uint32_t sys_id(const char *name)
+{
+	const struct mw_img_system *s = mw_image_system_by_name(&g_v, name);
+
+	assert_non_null(s);
+	return s->id;
+}
+
+static uint32_t dev_id(const char *name)
+{
+	const struct mw_img_device *d = mw_image_device_by_name(&g_v, name);
+
+	assert_non_null(d);
+	return d->id;
+}
+
+static uint32_t conduit_id(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g_v.n_conduits; i++)
+		if (!strcmp(mw_image_str(&g_v, g_v.conduits[i].name), name))
+			return g_v.conduits[i].id;
+	fail_msg("no conduit %s", name);
+	return MW_ID_NONE;
+}
+
+static struct mw_block sblk[64], dblk[64];
+
+static void setup_rt(const struct tc *t, struct mw_runtime *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	memset(sblk, 0, sizeof(sblk));
+	memset(dblk, 0, sizeof(dblk));
+	rt->now_ns = (NOW_S + ((t->ctx & C_LATE) ? 8 * 3600 : 0)) * NS;
+	rt->island = t->ctx & C_ISLAND;
+	rt->sys_blocks = sblk;
+	rt->n_sys_blocks = 64;
+	rt->dev_blocks = dblk;
+	rt->n_dev_blocks = 64;
+	if (t->ctx & C_BLK_HEMS)
+		sblk[sys_id("hems")].active = 1;
+	if (t->ctx & C_BLK_EMS)
+		sblk[sys_id("ems")].active = 1;
+	if (t->ctx & C_BLK_REM)
+		sblk[sys_id("remote")].active = 1;
+	if (t->ctx & (C_BLK_GW1 | C_BLK_GW1_PAST | C_BLK_GW1_FUT))
+		dblk[dev_id("gw1")].active = 1;
+	if (t->ctx & C_BLK_GW1_PAST)
+		dblk[dev_id("gw1")].until = (uint64_t)(NOW_S - 1) * NS;
+	if (t->ctx & C_BLK_GW1_FUT)
+		dblk[dev_id("gw1")].until = (uint64_t)(NOW_S + 3600) * NS;
+	if (t->ctx & C_BLK_GW1_OFF)
+		dblk[dev_id("gw1")].until = (uint64_t)(NOW_S + 3600) * NS;
+}
+
+static enum mw_verdict verdict_of(enum mw_reason r)
+{
+	return r == MW_R_ALLOWED || r == MW_R_REPLY || r == MW_R_L2_CONTROL ?
+	       MW_VERDICT_PASS : MW_VERDICT_DROP;
+}
+
+static void run_case(void **state)
+{
+	const struct tc *t = *state;
+	const struct mw_img_iface *f;
+	uint8_t buf[FR_MAX];
+	struct mw_runtime rt;
+	struct mw_result res;
+	struct mw_pkt pkt;
+	uint32_t iface;
+	size_t len;
+
+	len = build(t, buf);
+	mw_pkt_parse(buf, len, &pkt);
+	setup_rt(t, &rt);
+	f = mw_image_iface_by_name(&g_v, t->iface ? t->iface : "ext0");
+	assert_non_null(f);
+	iface = (t->ctx & C_BADIF) ? 63 : f->id;
+	mw_classify((t->ctx & C_NOPOL) ? NULL : &g_v, &rt, iface, t->dir,
+		    &pkt, &res);
+	if (res.reason != t->r)
+		fail_msg("%s: got %s %s, want %s", t->name,
+			 mw_verdict_name(res.verdict),
+			 mw_reason_name(res.reason), mw_reason_name(t->r));
+	assert_int_equal(res.verdict, verdict_of(t->r));
+	assert_int_equal(res.dir, t->dir);
+	if (t->dev)
+		assert_int_equal(res.device, dev_id(t->dev));
+	if (t->cdt) {
+		assert_int_equal(res.conduit, conduit_id(t->cdt));
+		assert_true(res.rule >= 0);
+	}
+	if (verdict_of(t->r) == MW_VERDICT_DROP)
+		assert_int_equal(res.conduit, MW_ID_NONE);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Non-table tests                                                        */
+
+static void test_case_count(void **state)
+{
+	assert_true(N_CASES >= 120);
+}
+
+static void test_every_reason_covered(void **state)
+{
+	bool seen[__MW_R_LAST] = { false };
+	size_t i;
+	int r;
+
+	for (i = 0; i < N_CASES; i++)
+		seen[cases[i].r] = true;
+	for (r = MW_R_ALLOWED; r <= MW_R_MAX; r++)
+		if (!seen[r])
+			fail_msg("no case for reason %s",
+				 mw_reason_name((enum mw_reason)r));
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(mw_reason_name(MW_R_NO_CONDUIT), "NO_CONDUIT");
+	assert_string_equal(mw_reason_name(MW_R_NOT_MANAGED), "NOT_MANAGED");
+	assert_string_equal(mw_reason_name((enum mw_reason)999), "UNKNOWN");
+	assert_string_equal(mw_verdict_name(MW_VERDICT_PASS), "PASS");
+	assert_string_equal(mw_verdict_name(MW_VERDICT_DROP), "DROP");
+}
+
+static void test_lookups(void **state)
+{
+	uint8_t a[16] = { 0 };
+
+	fr_addr("198.51.100.11", AF_INET, a);
+	assert_int_equal(mw_lookup_device(&g_v, AF_INET, a), dev_id("gw2"));
+	fr_addr("198.51.100.200", AF_INET, a);
+	assert_int_equal(mw_lookup_device(&g_v, AF_INET, a), dev_id("net"));
+	fr_addr("198.51.101.1", AF_INET, a);
+	assert_int_equal(mw_lookup_device(&g_v, AF_INET, a), MW_ID_NONE);
+	fr_addr("10.1.2.3", AF_INET, a);
+	assert_int_equal(mw_lookup_zones(&g_v, AF_INET, a), 0x3);	/* head-end|hes-core */
+	fr_addr("10.200.0.1", AF_INET, a);
+	assert_int_equal(mw_lookup_zones(&g_v, AF_INET, a), 0x1);
+	fr_addr("2001:db8:10:1::9", AF_INET6, a);
+	assert_int_equal(mw_lookup_zones(&g_v, AF_INET6, a), 0x9);	/* head-end|mdm */
+	fr_addr("2001:db8:10:2::9", AF_INET6, a);
+	assert_int_equal(mw_lookup_zones(&g_v, AF_INET6, a), 0x1);
+	fr_addr("192.168.0.1", AF_INET, a);
+	assert_int_equal(mw_lookup_zones(&g_v, AF_INET, a), 0);
+	assert_int_equal(mw_lookup_zones(NULL, AF_INET, a), 0);
+	assert_int_equal(mw_lookup_device(NULL, AF_INET, a), MW_ID_NONE);
+}
+
+/* Parser fields the table does not look at directly. */
+static void test_parse_fields(void **state)
+{
+	uint8_t buf[FR_MAX];
+	struct mw_pkt p;
+	struct fr f;
+	size_t ip;
+
+	fr_init(&f, buf, sizeof(buf));
+	fr_eth(&f, fr_mac_dst, fr_mac_src, FR_ETH_8021AD);
+	fr_tag(&f, 100, 3, FR_ETH_IPV4);
+	ip = fr_ipv4(&f, "198.51.100.10", "10.1.0.5", 6, 33, 0, 4);
+	fr_tcp(&f, 1234, 443, FR_TCP_SYN | FR_TCP_ACK, 6);
+	fr_payload(&f, 10, 0);
+	fr_ipv4_end(&f, ip);
+	mw_pkt_parse(buf, f.len, &p);
+	assert_int_equal(p.parse_error, MW_R_UNSPEC);
+	assert_int_equal(p.n_vlans, 1);
+	assert_int_equal(p.vlan[0], 100);
+	assert_int_equal(p.ethertype, FR_ETH_IPV4);
+	assert_int_equal(p.family, AF_INET);
+	assert_int_equal(p.proto, 6);
+	assert_int_equal(p.sport, 1234);
+	assert_int_equal(p.dport, 443);
+	assert_int_equal(p.tcp_flags, FR_TCP_SYN | FR_TCP_ACK);
+	assert_int_equal(p.hop_limit, 33);
+	assert_true(p.has_ports);
+	assert_false(p.fragment);
+	assert_int_equal(p.len, f.len);
+	assert_memory_equal(p.src_mac, fr_mac_src, 6);
+}
+
+/* 100k devices: a lookup must take microseconds. */
+static void test_lookup_speed(void **state)
+{
+	struct mw_policy *p = pb_new(1);
+	struct mw_system_spec *s;
+	struct mw_image img;
+	struct mw_image_view v;
+	struct mw_diag d;
+	struct timespec t0, t1;
+	uint8_t a[16] = { 0 };
+	size_t i, n = 100000;
+	double us;
+
+	pb_iface(p, "ext0", MW_ZONE_EXTERNAL);
+	s = pb_system(p, "big", "ext0");
+	s->devices = pb_alloc(n, sizeof(*s->devices));
+	for (i = 0; i < n; i++) {
+		struct mw_device_spec *dv = &s->devices[s->n_devices++];
+
+		snprintf(dv->name, sizeof(dv->name), "d%zu", i);
+		dv->addrs = pb_alloc(1, sizeof(*dv->addrs));
+		dv->n_addrs = 1;
+		dv->addrs[0].family = AF_INET6;
+		dv->addrs[0].plen = 128;
+		dv->addrs[0].addr[0] = 0x20;
+		dv->addrs[0].addr[12] = (uint8_t)(i >> 16);
+		dv->addrs[0].addr[13] = (uint8_t)(i >> 8);
+		dv->addrs[0].addr[15] = (uint8_t)i;
+	}
+	assert_int_equal(pb_compile(p, NULL, &img, &v, &d), 0);
+	a[0] = 0x21;	/* a miss: every prefix length is tried */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(mw_lookup_device(&v, AF_INET6, a), MW_ID_NONE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = ((double)(t1.tv_sec - t0.tv_sec) * 1e6 +
+	      (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / 1000;
+	assert_true(us < 100.0);
+	mw_image_free(&img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_case_count),
+		cmocka_unit_test(test_every_reason_covered),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_parse_fields),
+		cmocka_unit_test(test_lookup_speed),
+	};
+	size_t nf = sizeof(fixed) / sizeof(fixed[0]), i;
+	struct CMUnitTest *tests = calloc(N_CASES + nf, sizeof(*tests));
+	int rc;
+
+	if (!tests)
+		return 1;
+	memcpy(tests, fixed, sizeof(fixed));
+	for (i = 0; i < N_CASES; i++) {
+		tests[nf + i].name = cases[i].name;
+		tests[nf + i].test_func = run_case;
+		tests[nf + i].initial_state = (void *)&cases[i];
+	}
+	rc = _cmocka_run_group_tests("classify", tests, N_CASES + nf,
+				     group_setup, group_teardown);
+	free(tests);
+	return rc;
+}

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The reference classifier: doc/datapath.md "Decide", step by step.  The
+ * step numbers in the comments are the document's.
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "classify.h"
+
+#define PROTO_ICMP	1
+#define PROTO_TCP	6
+#define PROTO_ICMPV6	58
+#define TCP_ACK		0x10
+#define NS_PER_SEC	1000000000LL
+
+/* ---------------------------------------------------------------------- */
+/* Longest-prefix lookups over the sorted prefix sections                 */
+
+static int pfx_cmp(uint8_t fam, const uint8_t *addr, uint8_t plen,
+		   const struct mw_img_prefix *p)
+{
+	int r;
+
+	if (fam != p->family)
+		return fam < p->family ? -1 : 1;
+	r = memcmp(addr, p->addr, 16);
+	if (r)
+		return r;
+	return (int)plen - (int)p->plen;
+}
+
+static const struct mw_img_prefix *pfx_find(const struct mw_img_prefix *v,
+					    size_t n, uint8_t fam,
+					    const uint8_t *addr, uint8_t plen)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = pfx_cmp(fam, addr, plen, &v[mid]);
+
+		if (!r)
+			return &v[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Longest prefix containing addr: try every length, longest first. */
+static const struct mw_img_prefix *lpm(const struct mw_img_prefix *v,
+				       size_t n, uint8_t fam,
+				       const uint8_t *addr)
+{
+	unsigned int max = fam == AF_INET ? 32 : 128, l, i;
+	uint8_t key[16] = { 0 };
+
+	if (!n || (fam != AF_INET && fam != AF_INET6))
+		return NULL;
+	memcpy(key, addr, fam == AF_INET ? 4 : 16);
+	for (l = max + 1; l-- > 0;) {
+		const struct mw_img_prefix *p;
+
+		i = l / 8;
+		if (i < 16) {
+			if (l % 8)
+				key[i] &= (uint8_t)(0xff << (8 - l % 8));
+			else
+				key[i] = 0;
+		}
+		p = pfx_find(v, n, fam, key, (uint8_t)l);
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+uint32_t mw_lookup_device(const struct mw_image_view *v, uint8_t family,
+			  const uint8_t *addr)
+{
+	const struct mw_img_prefix *p;
+
+	if (!v)
+		return MW_ID_NONE;
+	p = lpm(v->dev_prefixes, v->n_dev_prefixes, family, addr);
+	return p ? (uint32_t)p->value : MW_ID_NONE;
+}
+
+uint64_t mw_lookup_zones(const struct mw_image_view *v, uint8_t family,
+			 const uint8_t *addr)
+{
+	const struct mw_img_prefix *p;
+
+	if (!v)
+		return 0;
+	p = lpm(v->zone_prefixes, v->n_zone_prefixes, family, addr);
+	return p ? p->value : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Names                                                                  */
+
+static const char *const reason_names[] = {
+	[MW_R_UNSPEC] = "UNSPEC",
+	[MW_R_ALLOWED] = "ALLOWED",
+	[MW_R_REPLY] = "REPLY",
+	[MW_R_L2_CONTROL] = "L2_CONTROL",
+	[MW_R_NO_POLICY] = "NO_POLICY",
+	[MW_R_ISLAND] = "ISLAND",
+	[MW_R_MALFORMED] = "MALFORMED",
+	[MW_R_VLAN] = "VLAN",
+	[MW_R_NON_IP] = "NON_IP",
+	[MW_R_L2_DENIED] = "L2_DENIED",
+	[MW_R_EXTHDR] = "EXTHDR",
+	[MW_R_UNKNOWN_SOURCE] = "UNKNOWN_SOURCE",
+	[MW_R_UNKNOWN_DEST] = "UNKNOWN_DEST",
+	[MW_R_WRONG_IFACE] = "WRONG_IFACE",
+	[MW_R_SPOOFED] = "SPOOFED",
+	[MW_R_BLOCKED] = "BLOCKED",
+	[MW_R_AGREEMENT] = "AGREEMENT",
+	[MW_R_FRAGMENT] = "FRAGMENT",
+	[MW_R_NO_CONDUIT] = "NO_CONDUIT",
+	[MW_R_NOT_MANAGED] = "NOT_MANAGED",
+};
+
+const char *mw_reason_name(enum mw_reason r)
+{
+	if ((unsigned int)r >= sizeof(reason_names) / sizeof(reason_names[0]) ||
+	    !reason_names[r])
+		return "UNKNOWN";
+	return reason_names[r];
+}
+
+const char *mw_verdict_name(enum mw_verdict v)
+{
+	switch (v) {
+	case MW_VERDICT_PASS:
+		return "PASS";
+	case MW_VERDICT_DROP:
+		return "DROP";
+	default:
+		return "UNSPEC";
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Decision                                                               */
+
+static void verdict(struct mw_result *res, enum mw_verdict v,
+		    enum mw_reason r)
+{
+	res->verdict = v;
+	res->reason = r;
+}
+
+static void drop(struct mw_result *res, enum mw_reason r)
+{
+	verdict(res, MW_VERDICT_DROP, r);
+}
+
+static void pass(struct mw_result *res, enum mw_reason r)
+{
+	verdict(res, MW_VERDICT_PASS, r);
+}
+
+static int64_t now_sec(const struct mw_runtime *rt)
+{
+	return rt->now_ns / NS_PER_SEC;
+}
+
+static bool block_active(const struct mw_block *b, size_t n, uint32_t id,
+			 int64_t now_ns)
+{
+	if (!b || id >= n || !b[id].active)
+		return false;
+	return !b[id].until || (uint64_t)now_ns < b[id].until;
+}
+
+/* Step 10.  MW_R_UNSPEC when the device passes. */
+static enum mw_reason device_checks(const struct mw_image_view *v,
+				    const struct mw_runtime *rt,
+				    uint32_t iface_id,
+				    const struct mw_pkt *pkt,
+				    const struct mw_img_device *dev,
+				    struct mw_result *res)
+{
+	const struct mw_img_system *sys = mw_image_system(v, dev->system);
+	int64_t now = now_sec(rt);
+
+	res->device = dev->id;
+	res->system = dev->system;
+	if (!sys || sys->iface != iface_id)
+		return MW_R_WRONG_IFACE;
+	if (res->dir == MW_DIR_INBOUND && (dev->flags & MW_DEV_F_MAC) &&
+	    memcmp(dev->mac, pkt->src_mac, 6))
+		return MW_R_SPOOFED;
+	if (block_active(rt->dev_blocks, rt->n_dev_blocks, dev->id,
+			 rt->now_ns) ||
+	    block_active(rt->sys_blocks, rt->n_sys_blocks, sys->id,
+			 rt->now_ns))
+		return MW_R_BLOCKED;
+	if (((sys->flags & MW_SYS_F_VALID_FROM) && now < sys->valid_from) ||
+	    ((sys->flags & MW_SYS_F_EXPIRES) && now >= sys->expires))
+		return MW_R_AGREEMENT;
+	return MW_R_UNSPEC;
+}
+
+/* Device by address, then its checks: pass / drop with reason. */
+static enum mw_reason device_by_addr(const struct mw_image_view *v,
+				     const struct mw_runtime *rt,
+				     uint32_t iface_id,
+				     const struct mw_pkt *pkt, uint8_t fam,
+				     const uint8_t *addr,
+				     enum mw_reason unknown,
+				     struct mw_result *res)
+{
+	const struct mw_img_device *dev;
+	uint32_t id = mw_lookup_device(v, fam, addr);
+
+	dev = id == MW_ID_NONE ? NULL : mw_image_device(v, id);
+	if (!dev)
+		return unknown;
+	return device_checks(v, rt, iface_id, pkt, dev, res);
+}
+
+static bool vlan_ok(const struct mw_img_iface *f, const struct mw_pkt *pkt)
+{
+	uint16_t vid;
+
+	if (pkt->n_vlans == 0)
+		return f->flags & MW_IFACE_F_UNTAGGED;
+	if (pkt->n_vlans > 1)
+		return false;
+	vid = pkt->vlan[0] & 0x0fff;
+	return f->vlans[vid / 8] & (1u << (vid % 8));
+}
+
+/* Step 4: Ethernet or a tag truncated (see pkt.c for the encoding). */
+static bool l2_error(const struct mw_pkt *pkt)
+{
+	return pkt->parse_error == MW_R_MALFORMED && pkt->l2 != MW_L2_ARP &&
+	       pkt->ethertype != 0x0800 && pkt->ethertype != 0x86dd;
+}
+
+static void decide_arp(const struct mw_image_view *v,
+		       const struct mw_runtime *rt, uint32_t iface_id,
+		       const struct mw_img_iface *f, const struct mw_pkt *pkt,
+		       struct mw_result *res)
+{
+	enum mw_reason r;
+
+	if (f->arp == MW_L2_NONE)
+		return drop(res, MW_R_L2_DENIED);
+	if (f->arp == MW_L2_ALL)
+		return pass(res, MW_R_L2_CONTROL);
+	if (pkt->parse_error)
+		return drop(res, MW_R_MALFORMED);
+	r = device_by_addr(v, rt, iface_id, pkt, AF_INET, pkt->src,
+			   MW_R_L2_DENIED, res);
+	if (r)
+		return drop(res, r);
+	pass(res, MW_R_L2_CONTROL);
+}
+
+static bool nd_local_source(const uint8_t *src)
+{
+	static const uint8_t zero[16];
+
+	return (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) ||
+	       !memcmp(src, zero, 16);
+}
+
+static void decide_nd(const struct mw_image_view *v,
+		      const struct mw_runtime *rt, uint32_t iface_id,
+		      const struct mw_img_iface *f, const struct mw_pkt *pkt,
+		      struct mw_result *res)
+{
+	enum mw_reason r;
+
+	if (f->nd == MW_L2_NONE)
+		return drop(res, MW_R_L2_DENIED);
+	if (f->nd == MW_L2_ALL || nd_local_source(pkt->src))
+		return pass(res, MW_R_L2_CONTROL);
+	r = device_by_addr(v, rt, iface_id, pkt, AF_INET6, pkt->src,
+			   MW_R_L2_DENIED, res);
+	if (r)
+		return drop(res, r);
+	pass(res, MW_R_L2_CONTROL);
+}
+
+static bool window_has(const struct mw_image_view *v, uint16_t w,
+		       int64_t now_s)
+{
+	const struct mw_img_window *win;
+	int64_t m;
+	uint32_t i;
+
+	if (!w)
+		return true;
+	win = mw_image_window(v, (uint32_t)w - 1);
+	if (!win)
+		return false;
+	m = ((now_s / 60) % MW_MINUTES_PER_WEEK + MW_MINUTES_PER_WEEK) %
+	    MW_MINUTES_PER_WEEK;
+	for (i = 0; i < win->n && i < MW_WINDOW_RANGES; i++) {
+		const struct mw_window_range *r = &win->r[i];
+
+		if (r->start < r->end ? (m >= r->start && m < r->end) :
+					(m >= r->start || m < r->end))
+			return true;
+	}
+	return false;
+}
+
+static bool ports_ok(const struct mw_rule *r, const struct mw_pkt *pkt,
+		     uint16_t port)
+{
+	if (!(r->flags & MW_RULE_F_PORTS))
+		return true;
+	return !pkt->fragment && pkt->has_ports && port >= r->port_lo &&
+	       port <= r->port_hi;
+}
+
+static bool reply_ok(const struct mw_rule *r, const struct mw_pkt *pkt)
+{
+	if (!ports_ok(r, pkt, pkt->sport))
+		return false;
+	if (pkt->proto == PROTO_TCP)
+		return !pkt->fragment && (pkt->tcp_flags & TCP_ACK);
+	if (pkt->proto == PROTO_ICMP)
+		return !pkt->fragment && pkt->icmp_type == 0;
+	if (pkt->proto == PROTO_ICMPV6)
+		return !pkt->fragment && pkt->icmp_type == 129;
+	return true;
+}
+
+/* Step 12: the matching rule's verdict, or UNSPEC. */
+static enum mw_reason match_rule(const struct mw_rule *r,
+				 const struct mw_pkt *pkt,
+				 enum mw_direction dir, uint64_t zones)
+{
+	enum mw_direction rdir = (r->flags & MW_RULE_F_OUTBOUND) ?
+				 MW_DIR_OUTBOUND : MW_DIR_INBOUND;
+
+	if (r->zones != MW_ZONES_ANY && !(r->zones & zones))
+		return MW_R_UNSPEC;
+	if (r->proto != MW_ANY_PROTO && r->proto != pkt->proto)
+		return MW_R_UNSPEC;
+	if (rdir == dir)
+		return ports_ok(r, pkt, pkt->dport) ? MW_R_ALLOWED :
+						      MW_R_UNSPEC;
+	return reply_ok(r, pkt) ? MW_R_REPLY : MW_R_UNSPEC;
+}
+
+static void decide_rules(const struct mw_image_view *v,
+			 const struct mw_runtime *rt,
+			 const struct mw_pkt *pkt, struct mw_result *res)
+{
+	const struct mw_img_device *dev = mw_image_device(v, res->device);
+	const struct mw_img_cset *set = dev ? mw_image_cset(v, dev->cset) :
+					NULL;
+	const uint8_t *addr = res->dir == MW_DIR_INBOUND ? pkt->dst : pkt->src;
+	uint64_t zones = mw_lookup_zones(v, pkt->family, addr);
+	int64_t now = now_sec(rt);
+	uint32_t i;
+
+	for (i = 0; set && i < set->n_rules && i < MW_CSET_RULES; i++) {
+		const struct mw_rule *r = &set->rules[i];
+		enum mw_reason why;
+
+		if (!window_has(v, r->window, now))
+			continue;
+		why = match_rule(r, pkt, res->dir, zones);
+		if (why) {
+			res->rule = (int)i;
+			res->conduit = r->conduit;
+			return pass(res, why);
+		}
+	}
+	drop(res, pkt->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT);
+}
+
+static void decide_ip(const struct mw_image_view *v,
+		      const struct mw_runtime *rt, uint32_t iface_id,
+		      const struct mw_pkt *pkt, struct mw_result *res)
+{
+	bool in = res->dir == MW_DIR_INBOUND;
+	enum mw_reason r;
+
+	r = device_by_addr(v, rt, iface_id, pkt, pkt->family,
+			   in ? pkt->src : pkt->dst,
+			   in ? MW_R_UNKNOWN_SOURCE : MW_R_UNKNOWN_DEST, res);
+	if (r)
+		return drop(res, r);
+	decide_rules(v, rt, pkt, res);
+}
+
+static void decide(const struct mw_image_view *v, const struct mw_runtime *rt,
+		   uint32_t iface_id, const struct mw_pkt *pkt,
+		   struct mw_result *res)
+{
+	const struct mw_img_iface *f;
+
+	if (!v)
+		return drop(res, MW_R_NO_POLICY);
+	f = mw_image_iface(v, iface_id);
+	if (!f)
+		return drop(res, MW_R_NOT_MANAGED);
+	if (rt && rt->island)
+		return drop(res, MW_R_ISLAND);
+	if (l2_error(pkt))
+		return drop(res, MW_R_MALFORMED);
+	if (!vlan_ok(f, pkt))
+		return drop(res, MW_R_VLAN);
+	if (pkt->l2 == MW_L2_ARP)
+		return decide_arp(v, rt, iface_id, f, pkt, res);
+	if (pkt->ethertype != 0x0800 && pkt->ethertype != 0x86dd)
+		return drop(res, MW_R_NON_IP);
+	if (pkt->parse_error)
+		return drop(res, pkt->parse_error);
+	if (pkt->l2 == MW_L2_ND)
+		return decide_nd(v, rt, iface_id, f, pkt, res);
+	decide_ip(v, rt, iface_id, pkt, res);
+}
+
+void mw_classify(const struct mw_image_view *v, const struct mw_runtime *rt,
+		 uint32_t iface_id, enum mw_direction dir,
+		 const struct mw_pkt *pkt, struct mw_result *res)
+{
+	static const struct mw_runtime none;
+
+	memset(res, 0, sizeof(*res));
+	res->dir = dir;
+	res->system = MW_ID_NONE;
+	res->device = MW_ID_NONE;
+	res->conduit = MW_ID_NONE;
+	res->rule = -1;
+	decide(v, rt ? rt : &none, iface_id, pkt, res);
+}
