@@ -88,10 +88,9 @@ static void test_example_gateway_header(void **state)
 	assert_true(p->ifaces[0].untagged);
 	assert_int_equal(p->ifaces[0].n_vlans, 0);
 	assert_int_equal(p->ifaces[1].nd, MW_L2_NONE);
-	assert_false(p->ifaces[1].untagged);
-	assert_int_equal(p->ifaces[1].n_vlans, 1);
-	assert_true(vlan_set(&p->ifaces[1], 210));
-	assert_false(vlan_set(&p->ifaces[1], 211));
+	assert_true(p->ifaces[1].untagged);
+	assert_int_equal(p->ifaces[1].n_vlans, 0);
+	assert_false(vlan_set(&p->ifaces[1], 210));
 	assert_int_equal(p->ifaces[2].zone, MW_ZONE_SMART_METER);
 	assert_int_equal(mw_policy_iface_index(p, "sm0"), 2);
 	assert_int_equal(mw_policy_iface_index(p, "eth9"), -1);
