@@ -95,11 +95,16 @@ style:
 deps:
 	$(Q)tools/install-deps.sh
 
-check test: all unit
+# `make check` and `make demo` install what they need first (idempotent).
+check test:
+	$(Q)tools/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)O=$(O) tests/run.sh
 
-demo: all
-	$(Q)tools/demo.sh
+demo:
+	$(Q)tools/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)O=$(O) tools/demo.sh
 
 clean:
 	rm -rf $(O)

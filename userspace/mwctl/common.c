@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "mwctl.h"
+#include "policy.h"
+
+bool want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+int parse_u32(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+int load_and_compile(const char *path, struct mw_policy **pol,
+		     struct mw_image *img)
+{
+	struct mw_diag diag = { 0 };
+	int err;
+
+	err = mw_policy_load_file(path, pol, &diag);
+	if (err) {
+		mw_diag_print(&diag);
+		return err;
+	}
+	err = mw_compile(*pol, NULL, img, &diag);
+	if (err) {
+		mw_diag_print(&diag);
+		mw_policy_free(*pol);
+		*pol = NULL;
+	}
+	return err;
+}

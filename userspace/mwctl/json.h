@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One print path for text and JSON (iproute2's json_print idea, written
+ * small): commands describe their output as keys and values; in JSON mode
+ * they become an object tree, in text mode "key: value" lines.
+ */
+#ifndef MW_JSON_H
+#define MW_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+void jp_init(FILE *f, bool json);
+void jp_open_obj(const char *key);	/* key NULL inside arrays / top */
+void jp_close_obj(void);
+void jp_open_arr(const char *key);
+void jp_close_arr(void);
+void jp_str(const char *key, const char *val);
+void jp_u64(const char *key, uint64_t val);
+void jp_i64(const char *key, int64_t val);
+void jp_bool(const char *key, bool val);
+void jp_finish(void);			/* newline after the top value */
+bool jp_json(void);
+
+#endif

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mwctl -- meterwall's control tool.  One table of commands, one
+ * <cmd>_main() each, exact names only (no prefix abbreviation).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mwctl.h"
+
+const char *prog_name = "mwctl";
+bool json_out;
+
+static const struct mwctl_cmd cmds[] = {
+	{ "check", check_main, "validate policies; --risk assesses them" },
+	{ "compile", compile_main, "compile a policy into a binary image" },
+	{ "explain", explain_main, "show the verdict for a packet and why" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: %s [-j] <command> [<args>]\n\n", prog_name);
+	fprintf(f, "meterwall: enforcement point for the external connections of a smart meter system.\n\n");
+	fprintf(f, "Commands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\nOptions:\n  -j, --json  machine-readable JSON output\n");
+	fprintf(f, "\n'%s <command> --help' describes a command.\n", prog_name);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	argv++, argc--;
+	while (argc > 0 && argv[0][0] == '-') {
+		if (!strcmp(argv[0], "-j") || !strcmp(argv[0], "--json")) {
+			json_out = true;
+		} else if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") ||
+			   !strcmp(argv[0], "help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "%s: unknown option `%s'\n", prog_name, argv[0]);
+			usage(stderr);
+			return 1;
+		}
+		argv++, argc--;
+	}
+	if (argc == 0) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[0], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[0], cmds[i].name)) {
+			jp_init(stdout, json_out);
+			return cmds[i].fn(argc, argv);
+		}
+	}
+	fprintf(stderr, "%s: unknown command `%s'\n", prog_name, argv[0]);
+	usage(stderr);
+	return 1;
+}

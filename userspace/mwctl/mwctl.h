@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MWCTL_H
+#define MWCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json.h"
+
+extern const char *prog_name;
+extern bool json_out;		/* -j given */
+
+/* One command: mwctl NAME ARGS...  argv[0] is the command name. */
+struct mwctl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+int check_main(int argc, char **argv);
+int compile_main(int argc, char **argv);
+int explain_main(int argc, char **argv);
+
+/* Shared helpers for commands (common.c). */
+bool want_help(int argc, char **argv);
+int parse_u32(const char *s, unsigned long max, unsigned long *out);
+/* Load a policy file and compile it; prints located errors. 0 or -errno. */
+struct mw_policy;
+struct mw_image;
+int load_and_compile(const char *path, struct mw_policy **pol,
+		     struct mw_image *img);
+
+#endif
