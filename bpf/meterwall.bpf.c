@@ -1,13 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0
-/* meterwall XDP entry point (placeholder until the XDP enforcement work). */
+/*
+ * meterwall XDP entry point: judges every frame arriving on an external
+ * interface by the decision model of doc/datapath.md (inbound), counts the
+ * verdict with its reason, and passes or drops it.
+ *
+ * Layout: consts.h (limits, wire constants), maps.h (pinned maps, policy
+ * slots), parse.h (bounds-checked cursor parsers), decide.h (the
+ * decision), account.h (counters, flows, events).
+ */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include <linux/meterwall.h>
+
+#include "account.h"
+
+/* Steps 1-3 (policy, interface, island), then the frame itself. */
+static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
+				 struct mw_cursor *c, struct mw_xpkt *p)
+{
+	const struct mw_config *cfg;
+	__u32 zero = 0, ifindex = ctx->ingress_ifindex;
+	void *tbl;
+
+	cfg = bpf_map_lookup_elem(&mw_config, &zero);
+	if (!cfg || !cfg->generation)
+		return MW_R_NO_POLICY;
+	/* The one read of the slot: this packet uses only its tables. */
+	j->slot = cfg->slot & 1;
+	j->generation = cfg->generation;
+	j->island = cfg->island;
+	j->boot_to_unix_ns = cfg->boot_to_unix_ns;
+	j->event_rate = cfg->event_rate;
+
+	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);
+	tbl = slot_table(&ifaces, j->slot);
+	if (!j->meta || !tbl)
+		return MW_R_NO_POLICY;		/* fail closed */
+	j->ifc = bpf_map_lookup_elem(tbl, &ifindex);
+	if (!j->ifc)
+		return MW_R_NOT_MANAGED;
+	if (j->island)
+		return MW_R_ISLAND;
+	return judge_frame(j, c, p);
+}
 
 SEC("xdp")
 int mw_xdp(struct xdp_md *ctx)
 {
-	return XDP_DROP;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct mw_judge j = {
+		.device = MW_ID_NONE,
+		.system = MW_ID_NONE,
+		.conduit = MW_ID_NONE,
+		.eth = data,
+	};
+	struct mw_cursor c = { .data = data, .data_end = data_end };
+	struct mw_xpkt p = {};
+	int reason;
+
+	p.len = data_end - data;
+	c.end = p.len;
+	reason = judge(ctx, &j, &c, &p);
+	account(&j, &p, ctx->ingress_ifindex, reason);
+	return is_pass(reason) ? XDP_PASS : XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Accounting of a verdict: per reason (always), per device, per conduit,
+ * the flow record and a rate-limited drop event.
+ */
+#ifndef MW_BPF_ACCOUNT_H
+#define MW_BPF_ACCOUNT_H
+
+#include "decide.h"
+
+/* Build-time knobs, set by the loader before load (rodata). */
+const volatile __u32 mw_flows_enabled = 1;
+const volatile __u32 mw_events_enabled = 1;
+
+static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
+{
+	if (!c)
+		return;
+	if (pass) {
+		c->pass_packets++;
+		c->pass_bytes += len;
+	} else {
+		c->drop_packets++;
+		c->drop_bytes += len;
+	}
+}
+
+/*
+ * Flow record of a packet from a known device.  Hit: updated in place
+ * (per-CPU value, no map update call).  Miss: one insert.
+ */
+static __always_inline void account_flow(struct mw_judge *j,
+					 const struct mw_xpkt *p, int reason,
+					 bool pass)
+{
+	struct mw_flow *f, nf = {};
+	__u64 now = judge_now(j);
+
+	f = bpf_map_lookup_elem(&flows, &p->fk);
+	if (f) {
+		f->packets++;
+		f->bytes += p->len;
+		f->last_ns = now;
+		f->device = j->device;
+		f->conduit = pass ? j->conduit : MW_ID_NONE;
+		f->generation = j->generation;
+		f->verdict = pass ? MW_VERDICT_PASS : MW_VERDICT_DROP;
+		f->reason = reason;
+		return;
+	}
+	nf.packets = 1;
+	nf.bytes = p->len;
+	nf.first_ns = now;
+	nf.last_ns = now;
+	nf.device = j->device;
+	nf.conduit = pass ? j->conduit : MW_ID_NONE;
+	nf.generation = j->generation;
+	nf.verdict = pass ? MW_VERDICT_PASS : MW_VERDICT_DROP;
+	nf.reason = reason;
+	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
+}
+
+/*
+ * At most event_rate events per second per device (all unknown-device
+ * drops share one budget).  The state is written only when a window
+ * restarts or an event goes out; races between CPUs may let a few extra
+ * through, never block all of them.
+ */
+static __always_inline bool event_allowed(struct mw_judge *j)
+{
+	struct mw_xdp_evstate *st;
+	__u32 zero = 0;
+	__u64 t;
+
+	if (!j->event_rate)
+		return false;
+	if (j->device != MW_ID_NONE)
+		st = bpf_map_lookup_elem(&dev_evstate, &j->device);
+	else
+		st = bpf_map_lookup_elem(&glob_evstate, &zero);
+	if (!st)
+		return false;
+	t = judge_boot_ns(j);
+	if (t - st->win_start_ns >= MW_NSEC_PER_SEC) {
+		st->win_start_ns = t;
+		st->count = 1;
+		return true;
+	}
+	if (st->count >= j->event_rate)
+		return false;
+	st->count++;
+	return true;
+}
+
+static __always_inline void send_event(struct mw_judge *j,
+				       const struct mw_xpkt *p, __u32 ifindex,
+				       int reason)
+{
+	struct mw_event *e;
+
+	if (!event_allowed(j))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->ts_ns = judge_now(j);
+	e->ifindex = ifindex;
+	e->device = j->device;
+	e->system = j->system;
+	e->verdict = MW_VERDICT_DROP;
+	e->reason = reason;
+	e->family = p->fk.family;
+	e->proto = p->fk.proto;
+	e->sport = p->fk.sport;
+	e->dport = p->fk.dport;
+	e->reserved = 0;
+	__builtin_memcpy(e->src, p->fk.src, 16);
+	__builtin_memcpy(e->dst, p->fk.dst, 16);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void account(struct mw_judge *j,
+				    const struct mw_xpkt *p, __u32 ifindex,
+				    int reason)
+{
+	bool pass = is_pass(reason);
+	__u32 r = reason;
+
+	count(bpf_map_lookup_elem(&reason_counters, &r), pass, p->len);
+	if (j->device != MW_ID_NONE) {
+		count(bpf_map_lookup_elem(&dev_counters, &j->device), pass,
+		      p->len);
+		if (mw_flows_enabled && p->l3 == MW_L3_IP)
+			account_flow(j, p, reason, pass);
+	}
+	if (pass && j->conduit != MW_ID_NONE)
+		count(bpf_map_lookup_elem(&conduit_counters, &j->conduit), true,
+		      p->len);
+	if (!pass && mw_events_enabled)
+		send_event(j, p, ifindex, reason);
+}
+
+#endif /* MW_BPF_ACCOUNT_H */

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * "Decide" of doc/datapath.md for inbound frames, over the tables of one
+ * policy slot.  Every function returns an enum mw_reason (0 = go on).
+ */
+#ifndef MW_BPF_DECIDE_H
+#define MW_BPF_DECIDE_H
+
+#include "consts.h"
+#include "maps.h"
+#include "parse.h"
+
+/* Per-packet judgement state: config read once, lookups made so far. */
+struct mw_judge {
+	__u32 slot;		/* the policy slot of this packet */
+	__u32 generation;
+	__s64 boot_to_unix_ns;
+	__u32 event_rate;
+	__u32 island;
+	__u64 boot_ns;		/* 0 until read */
+	__u32 device;		/* MW_ID_NONE until known */
+	__u32 system;
+	__u32 conduit;
+	const struct mw_img_iface *ifc;
+	const struct mw_xdp_slot_meta *meta;
+	__u8 *eth;		/* frame start (14 bytes present) */
+};
+
+static __always_inline __u64 judge_boot_ns(struct mw_judge *j)
+{
+	if (!j->boot_ns)
+		j->boot_ns = bpf_ktime_get_boot_ns();
+	return j->boot_ns;
+}
+
+/* Unix time in ns, as the controller defines it (mw_config). */
+static __always_inline __u64 judge_now(struct mw_judge *j)
+{
+	return judge_boot_ns(j) + j->boot_to_unix_ns;
+}
+
+static __always_inline bool is_pass(int reason)
+{
+	return reason == MW_R_ALLOWED || reason == MW_R_REPLY ||
+	       reason == MW_R_L2_CONTROL;
+}
+
+/* Exact host address first, then the longest prefix. */
+static __always_inline __u32 lookup_device(struct mw_judge *j, __u8 family,
+					   const __u8 *addr)
+{
+	struct mw_addr_key k = { .family = family };
+	struct mw_lpm_key lk = { .prefixlen = 8 + 128, .family = family };
+	void *tbl;
+	__u32 *id;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	if (j->meta->n_dev_hosts && (tbl = slot_table(&dev_hash, j->slot))) {
+		id = bpf_map_lookup_elem(tbl, &k);
+		if (id)
+			return *id;
+	}
+	if (!j->meta->n_dev_prefixes || !(tbl = slot_table(&dev_lpm, j->slot)))
+		return MW_ID_NONE;
+	__builtin_memcpy(lk.addr, addr, 16);
+	id = bpf_map_lookup_elem(tbl, &lk);
+	return id ? *id : MW_ID_NONE;
+}
+
+/* Zone mask of an address: exact host prefix, then longest prefix. */
+static __always_inline __u64 lookup_zones(struct mw_judge *j, __u8 family,
+					  const __u8 *addr)
+{
+	struct mw_addr_key k = { .family = family };
+	struct mw_lpm_key lk = { .prefixlen = 8 + 128, .family = family };
+	void *tbl;
+	__u64 *mask;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	if (j->meta->n_zone_hosts && (tbl = slot_table(&zone_hash, j->slot))) {
+		mask = bpf_map_lookup_elem(tbl, &k);
+		if (mask)
+			return *mask;
+	}
+	if (!j->meta->n_zone_prefixes ||
+	    !(tbl = slot_table(&zone_lpm, j->slot)))
+		return 0;
+	__builtin_memcpy(lk.addr, addr, 16);
+	mask = bpf_map_lookup_elem(tbl, &lk);
+	return mask ? *mask : 0;
+}
+
+static __always_inline bool block_active(const struct mw_block *b, __u64 now)
+{
+	return b && b->active && (b->until == 0 || now < b->until);
+}
+
+static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
+{
+	return a[0] != b[0] || a[1] != b[1] || a[2] != b[2] ||
+	       a[3] != b[3] || a[4] != b[4] || a[5] != b[5];
+}
+
+/*
+ * Device checks (step 10) for j->device, inbound.  Sets j->system and
+ * returns 0 or the drop reason.  *cset gets the device's conduit set.
+ */
+static __always_inline int device_checks(struct mw_judge *j, __u32 *cset)
+{
+	const struct mw_img_device *dev;
+	const struct mw_img_system *sys;
+	void *tbl;
+	__s64 secs;
+	__u64 now;
+
+	tbl = slot_table(&devices, j->slot);
+	dev = tbl ? bpf_map_lookup_elem(tbl, &j->device) : NULL;
+	if (!dev)
+		return MW_R_UNKNOWN_SOURCE;	/* not reached: image checked */
+	j->system = dev->system;
+	*cset = dev->cset;
+	tbl = slot_table(&systems, j->slot);
+	sys = tbl ? bpf_map_lookup_elem(tbl, &j->system) : NULL;
+	if (!sys)
+		return MW_R_UNKNOWN_SOURCE;
+	if (sys->iface != j->ifc->id)
+		return MW_R_WRONG_IFACE;
+	if ((dev->flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, dev->mac))
+		return MW_R_SPOOFED;
+	now = judge_now(j);
+	if (block_active(bpf_map_lookup_elem(&dev_blocks, &j->device), now) ||
+	    block_active(bpf_map_lookup_elem(&sys_blocks, &j->system), now))
+		return MW_R_BLOCKED;
+	/* now_ns < s * 1e9  <=>  now_ns / 1e9 < s, for now_ns >= 0 */
+	secs = (__s64)(now / MW_NSEC_PER_SEC);
+	if ((sys->flags & MW_SYS_F_VALID_FROM) && secs < sys->valid_from)
+		return MW_R_AGREEMENT;
+	if ((sys->flags & MW_SYS_F_EXPIRES) && secs >= sys->expires)
+		return MW_R_AGREEMENT;
+	return 0;
+}
+
+/* Is minute m of the UTC week inside window wid? */
+static __always_inline bool in_window(__u32 slot, __u32 wid, __u32 m)
+{
+	const struct mw_img_window *w;
+	void *tbl = slot_table(&windows, slot);
+	__u32 k, s, e;
+
+	w = tbl ? bpf_map_lookup_elem(tbl, &wid) : NULL;
+	if (!w)
+		return false;
+	for (k = 0; k < MW_WINDOW_RANGES; k++) {
+		if (k >= w->n)
+			break;
+		s = w->r[k].start;
+		e = w->r[k].end;
+		if (s < e ? (m >= s && m < e) : (s > e && (m >= s || m < e)))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool in_range(__be16 port, const struct mw_rule *r)
+{
+	__u16 h = bpf_ntohs(port);
+
+	return r->port_lo <= h && h <= r->port_hi;
+}
+
+/* State of the walk over one conduit set (bpf_loop callback context). */
+struct mw_rule_walk {
+	const struct mw_xpkt *p;
+	const struct mw_img_cset *cs;
+	__u64 zones;		/* zone mask of the destination */
+	__u32 slot;
+	__u32 minute;		/* minute of the UTC week, now */
+	__u32 reason;		/* 0 until a rule matched */
+	__u32 conduit;
+};
+
+/* Does rule r let packet p through, inbound?  Returns its reason or 0. */
+static __always_inline int rule_matches(const struct mw_rule_walk *w,
+					const struct mw_rule *r)
+{
+	const struct mw_xpkt *p = w->p;
+
+	if (r->window && !in_window(w->slot, r->window - 1, w->minute))
+		return 0;
+	if (r->zones != MW_ZONES_ANY && !(r->zones & w->zones))
+		return 0;
+	if (r->proto != MW_ANY_PROTO && r->proto != p->fk.proto)
+		return 0;
+	if (!(r->flags & MW_RULE_F_OUTBOUND)) {		/* forward */
+		if ((r->flags & MW_RULE_F_PORTS) &&
+		    (p->fragment || !p->has_ports || !in_range(p->fk.dport, r)))
+			return 0;
+		return MW_R_ALLOWED;
+	}
+	/* reverse: a reply to an outbound conduit */
+	if ((r->flags & MW_RULE_F_PORTS) &&
+	    (p->fragment || !p->has_ports || !in_range(p->fk.sport, r)))
+		return 0;
+	if (p->fk.proto == MW_P_TCP &&
+	    (p->fragment || !(p->tcp_flags & MW_TCP_ACK)))
+		return 0;
+	if (p->fk.proto == MW_P_ICMP &&
+	    (p->fragment || p->icmp_type != MW_ICMP_ECHOREPLY))
+		return 0;
+	if (p->fk.proto == MW_P_ICMPV6 &&
+	    (p->fragment || p->icmp_type != MW_ICMPV6_ECHOREPLY))
+		return 0;
+	return MW_R_REPLY;
+}
+
+/* bpf_loop body: rule i; returns 1 (stop) once one matched. */
+static long rule_step(__u32 i, void *ctx)
+{
+	struct mw_rule_walk *w = ctx;
+	const struct mw_img_cset *cs = w->cs;
+	__u64 k = i;
+	int r;
+
+	barrier_var(k);		/* bound-check the very register used as index */
+	if (k >= MW_CSET_RULES || !cs)
+		return 1;
+	r = rule_matches(w, &cs->rules[k]);
+	if (!r)
+		return 0;
+	w->reason = r;
+	w->conduit = cs->rules[k].conduit;
+	return 1;
+}
+
+/*
+ * Steps 11-13: the rules of conduit set cset_id in order, first match
+ * decides.  The walk is a bpf_loop so the verifier checks the rule body
+ * once instead of once per rule.
+ */
+static __always_inline int match_rules(struct mw_judge *j,
+				       const struct mw_xpkt *p, __u32 cset_id)
+{
+	struct mw_rule_walk w = { .p = p, .slot = j->slot };
+	void *tbl = slot_table(&csets, j->slot);
+	const struct mw_img_cset *cs;
+	__u32 n;
+
+	cs = tbl ? bpf_map_lookup_elem(tbl, &cset_id) : NULL;
+	if (cs && cs->n_rules) {
+		n = cs->n_rules;
+		if (n > MW_CSET_RULES)
+			n = MW_CSET_RULES;
+		w.cs = cs;
+		w.zones = lookup_zones(j, p->fk.family, p->fk.dst);
+		w.minute = (judge_now(j) / MW_NSEC_PER_MIN) %
+			   MW_MINUTES_PER_WEEK;
+		bpf_loop(n, rule_step, &w, 0);
+		if (w.reason) {
+			j->conduit = w.conduit;
+			return w.reason;
+		}
+	}
+	return p->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT;
+}
+
+static __always_inline bool vlan_allowed(const struct mw_img_iface *ifc,
+					 const struct mw_xpkt *p)
+{
+	if (p->n_vlans == 0)
+		return ifc->flags & MW_IFACE_F_UNTAGGED;
+	if (p->n_vlans == 1)
+		return ifc->vlans[(p->vid >> 3) & 0x1ff] & (1U << (p->vid & 7));
+	return false;
+}
+
+/* ARP by the interface's mode (step 6). */
+static __always_inline int judge_arp(struct mw_judge *j, struct mw_cursor *c,
+				     struct mw_xpkt *p)
+{
+	__u32 cset;
+	int r;
+
+	p->l3 = MW_L3_ARP;
+	if (j->ifc->arp == MW_L2_NONE)
+		return MW_R_L2_DENIED;
+	if (j->ifc->arp == MW_L2_ALL)
+		return MW_R_L2_CONTROL;
+	if (parse_arp(c, p) < 0)
+		return MW_R_MALFORMED;
+	j->device = lookup_device(j, MW_AF_INET, p->fk.src);
+	if (j->device == MW_ID_NONE)
+		return MW_R_L2_DENIED;
+	r = device_checks(j, &cset);
+	return r ? r : MW_R_L2_CONTROL;
+}
+
+static __always_inline bool is_nd(const struct mw_xpkt *p)
+{
+	return p->fk.family == MW_AF_INET6 && p->fk.proto == MW_P_ICMPV6 &&
+	       !p->fragment && p->hop_limit == MW_ND_HOPLIMIT &&
+	       p->icmp_type >= MW_ND_FIRST && p->icmp_type <= MW_ND_LAST;
+}
+
+/* fe80::/10 or :: */
+static __always_inline bool nd_link_only(const __u8 *a)
+{
+	__u64 hi, lo;
+
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return true;
+	__builtin_memcpy(&hi, a, 8);
+	__builtin_memcpy(&lo, a + 8, 8);
+	return !hi && !lo;
+}
+
+/* Neighbour discovery by the interface's mode (step 8). */
+static __always_inline int judge_nd(struct mw_judge *j, struct mw_xpkt *p)
+{
+	__u32 cset;
+	int r;
+
+	if (j->ifc->nd == MW_L2_NONE)
+		return MW_R_L2_DENIED;
+	if (j->ifc->nd == MW_L2_ALL || nd_link_only(p->fk.src))
+		return MW_R_L2_CONTROL;
+	j->device = lookup_device(j, MW_AF_INET6, p->fk.src);
+	if (j->device == MW_ID_NONE)
+		return MW_R_L2_DENIED;
+	r = device_checks(j, &cset);
+	return r ? r : MW_R_L2_CONTROL;
+}
+
+/*
+ * The whole decision for one inbound frame on j->ifc.  The caller has
+ * handled NO_POLICY, NOT_MANAGED and ISLAND (steps 1-3).
+ */
+static __always_inline int judge_frame(struct mw_judge *j, struct mw_cursor *c,
+				       struct mw_xpkt *p)
+{
+	__u32 cset;
+	int proto, r;
+
+	proto = parse_l2(c, p);				/* step 4 */
+	if (proto < 0)
+		return MW_R_MALFORMED;
+	if (!vlan_allowed(j->ifc, p))			/* step 5 */
+		return MW_R_VLAN;
+	if (proto == MW_ETH_P_ARP)			/* step 6 */
+		return judge_arp(j, c, p);
+	if (proto != MW_ETH_P_IP && proto != MW_ETH_P_IPV6)	/* step 7 */
+		return MW_R_NON_IP;
+	if (parse_ip(c, p, proto) < 0)
+		return p->err;
+	if (is_nd(p))					/* step 8 */
+		return judge_nd(j, p);
+	j->device = lookup_device(j, p->fk.family, p->fk.src);	/* step 9 */
+	if (j->device == MW_ID_NONE)
+		return MW_R_UNKNOWN_SOURCE;
+	r = device_checks(j, &cset);			/* step 10 */
+	if (r)
+		return r;
+	return match_rules(j, p, cset);			/* steps 11-13 */
+}
+
+#endif /* MW_BPF_DECIDE_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maps of the XDP program.  All are pinned by name under the loader's
+ * bpffs directory (default /sys/fs/bpf/meterwall).
+ *
+ * Per-policy tables come in MW_XDP_SLOTS (2) slots: each is an
+ * ARRAY_OF_MAPS whose inner maps the loader creates sized to the policy.
+ * A packet reads mw_config once, takes its slot, and uses only that slot's
+ * inner maps, so it is judged by exactly one policy.  The inner templates
+ * below only fix key/value sizes and flags; arrays carry BPF_F_INNER_MAP so
+ * their sizes may differ from the template.  (They give sizes, not BTF
+ * types: clang emits only forward declarations for types reachable
+ * through the template, which libbpf cannot size.)
+ *
+ * Persistent state (blocks, counters, flows, events) lives outside the
+ * slots and survives policy reloads; device-indexed maps are sized by the
+ * loader (its device capacity).
+ */
+#ifndef MW_BPF_MAPS_H
+#define MW_BPF_MAPS_H
+
+#include "consts.h"
+#include "xdp_shared.h"
+
+/* --- configuration ------------------------------------------------------ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mw_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_XDP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mw_xdp_slot_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} slot_meta SEC(".maps");
+
+/* --- per-policy tables, one inner map per slot ------------------------- */
+
+#define MW_SLOT_TABLE(name, inner_type, ktype, vtype, flags)		\
+	struct name##_inner {						\
+		__uint(type, inner_type);				\
+		__uint(max_entries, 1);					\
+		__uint(map_flags, flags);				\
+		__uint(key_size, sizeof(ktype));			\
+		__uint(value_size, sizeof(vtype));			\
+	};								\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
+		__uint(max_entries, MW_XDP_SLOTS);			\
+		__type(key, __u32);					\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
+		__array(values, struct name##_inner);			\
+	} name SEC(".maps")
+
+/* ifindex -> interface (only image interfaces present on the host) */
+MW_SLOT_TABLE(ifaces, BPF_MAP_TYPE_HASH, __u32, struct mw_img_iface, 0);
+/* host address (/32, /128) -> device id */
+MW_SLOT_TABLE(dev_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key, __u32, 0);
+/* device prefix (shorter than a host) -> device id */
+MW_SLOT_TABLE(dev_lpm, BPF_MAP_TYPE_LPM_TRIE, struct mw_lpm_key, __u32,
+	      BPF_F_NO_PREALLOC);
+/* device id -> device, system id -> system, ... (index = id) */
+MW_SLOT_TABLE(devices, BPF_MAP_TYPE_ARRAY, __u32, struct mw_img_device,
+	      BPF_F_INNER_MAP);
+MW_SLOT_TABLE(systems, BPF_MAP_TYPE_ARRAY, __u32, struct mw_img_system,
+	      BPF_F_INNER_MAP);
+MW_SLOT_TABLE(csets, BPF_MAP_TYPE_ARRAY, __u32, struct mw_img_cset,
+	      BPF_F_INNER_MAP);
+MW_SLOT_TABLE(windows, BPF_MAP_TYPE_ARRAY, __u32, struct mw_img_window,
+	      BPF_F_INNER_MAP);
+/* zone prefixes: host prefixes exact, the rest longest-prefix; value =
+ * zone mask (supersets included, so the longest match is the full set) */
+MW_SLOT_TABLE(zone_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key, __u64, 0);
+MW_SLOT_TABLE(zone_lpm, BPF_MAP_TYPE_LPM_TRIE, struct mw_lpm_key, __u64,
+	      BPF_F_NO_PREALLOC);
+
+/* --- persistent state --------------------------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_MAX_SYSTEMS);
+	__type(key, __u32);
+	__type(value, struct mw_block);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sys_blocks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_DEF_DEV_CAPACITY);	/* loader: capacity */
+	__type(key, __u32);
+	__type(value, struct mw_block);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dev_blocks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MW_DEF_DEV_CAPACITY);	/* loader: capacity */
+	__type(key, __u32);
+	__type(value, struct mw_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dev_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MW_DEF_CONDUIT_CAPACITY);	/* loader */
+	__type(key, __u32);
+	__type(value, struct mw_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} conduit_counters SEC(".maps");
+
+/* Per reason: pass_* for pass reasons, drop_* for drop reasons. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, __MW_R_LAST);
+	__type(key, __u32);
+	__type(value, struct mw_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} reason_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, MW_DEF_FLOW_ENTRIES);	/* loader */
+	__type(key, struct mw_flow_key);
+	__type(value, struct mw_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MW_RINGBUF_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_DEF_DEV_CAPACITY);	/* loader: capacity */
+	__type(key, __u32);
+	__type(value, struct mw_xdp_evstate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dev_evstate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_xdp_evstate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} glob_evstate SEC(".maps");
+
+/* Inner map of the current slot for table `outer', or NULL. */
+static __always_inline void *slot_table(void *outer, __u32 slot)
+{
+	return bpf_map_lookup_elem(outer, &slot);
+}
+
+#endif /* MW_BPF_MAPS_H */

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Cursor parsers: each reads one header at the cursor, records what the
+ * decision needs in struct mw_xpkt, advances the cursor and returns the
+ * next protocol (ethertype, IP protocol) or -1.  These are the only places
+ * that check bounds.  They implement "Parse" of doc/datapath.md byte for
+ * byte: the same lengths, the same limits, the same order.
+ *
+ * Offsets are scalars (from the start of the frame) bounded by
+ * MW_PKT_MAX_OFF, so the verifier sees a small range on every pointer we
+ * form; the logical limits (IP total length, payload length) are checked
+ * on the scalars first, then the frame bound on the pointer.
+ */
+#ifndef MW_BPF_PARSE_H
+#define MW_BPF_PARSE_H
+
+#include "consts.h"
+
+enum mw_l3 {
+	MW_L3_OTHER = 0,	/* non-IP, non-ARP */
+	MW_L3_ARP,
+	MW_L3_IP,
+};
+
+/* What the parsers found.  fk doubles as the flow key. */
+struct mw_xpkt {
+	struct mw_flow_key fk;	/* family, proto, ports (0 unless TCP/UDP),
+				 * src, dst (ARP: src = SPA) */
+	__u32 len;		/* frame bytes */
+	__u16 vid;		/* VID of the (single) tag */
+	__u8 n_vlans;		/* 0, 1, 2; 3 = three or more */
+	__u8 l3;		/* enum mw_l3 */
+	__u8 err;		/* MW_R_MALFORMED / MW_R_EXTHDR after a -1 */
+	__u8 fragment;
+	__u8 has_ports;
+	__u8 tcp_flags;
+	__u8 icmp_type;
+	__u8 hop_limit;
+	__u8 arp_ok;		/* ARP body well-formed */
+	__u8 reserved;
+};
+
+struct mw_cursor {
+	void *data;
+	void *data_end;
+	__u32 off;		/* next header */
+	__u32 end;		/* logical end: frame, then IP payload */
+};
+
+/* Pointer to len bytes at off, or NULL past the frame. */
+static __always_inline void *cur_ptr(const struct mw_cursor *c, __u32 off,
+				     __u32 len)
+{
+	void *p;
+
+	if (off > MW_PKT_MAX_OFF)
+		return NULL;
+	p = c->data + off;
+	if (p + len > c->data_end)
+		return NULL;
+	return p;
+}
+
+static __always_inline __u16 rd16(const __u8 *p)
+{
+	return (__u16)p[0] << 8 | p[1];
+}
+
+/* Ethernet: 14 bytes.  Returns the ethertype. */
+static __always_inline int parse_eth(struct mw_cursor *c)
+{
+	__u8 *eth = cur_ptr(c, 0, MW_ETH_HLEN);
+
+	if (!eth)
+		return -1;
+	c->off = MW_ETH_HLEN;
+	return rd16(eth + 12);
+}
+
+/*
+ * One 802.1Q/802.1ad tag at the cursor.  Returns the inner ethertype.
+ */
+static __always_inline int parse_vlan(struct mw_cursor *c, struct mw_xpkt *p)
+{
+	__u8 *tag = cur_ptr(c, c->off, MW_VLAN_HLEN);
+
+	if (!tag)
+		return -1;
+	c->off += MW_VLAN_HLEN;
+	p->vid = rd16(tag) & MW_VLAN_VID_MASK;
+	return rd16(tag + 2);
+}
+
+static __always_inline bool is_vlan(int proto)
+{
+	return proto == MW_ETH_P_8021Q || proto == MW_ETH_P_8021AD;
+}
+
+/*
+ * Ethernet and up to two tags.  Returns the ethertype after the tags
+ * (meaningless when n_vlans == 3) or -1 when the header or a tag is
+ * truncated.
+ */
+static __always_inline int parse_l2(struct mw_cursor *c, struct mw_xpkt *p)
+{
+	int proto = parse_eth(c);
+
+	if (proto < 0 || !is_vlan(proto))
+		return proto;
+	proto = parse_vlan(c, p);
+	p->n_vlans = 1;
+	if (proto < 0 || !is_vlan(proto))
+		return proto;
+	proto = parse_vlan(c, p);
+	p->n_vlans = 2;
+	if (proto >= 0 && is_vlan(proto))
+		p->n_vlans = 3;		/* not parsed further */
+	return proto;
+}
+
+/*
+ * ARP for Ethernet/IPv4: 28 bytes, htype 1, ptype 0x0800, hlen 6, plen 4.
+ * Records the sender protocol address as the source.  Returns 0 or -1.
+ */
+static __always_inline int parse_arp(struct mw_cursor *c, struct mw_xpkt *p)
+{
+	__u8 *a = cur_ptr(c, c->off, MW_ARP_LEN);
+
+	if (!a)
+		return -1;
+	if (rd16(a) != 1 || rd16(a + 2) != MW_ETH_P_IP || a[4] != 6 ||
+	    a[5] != 4)
+		return -1;
+	__builtin_memcpy(p->fk.src, a + MW_ARP_SPA_OFF, 4);
+	p->arp_ok = 1;
+	return 0;
+}
+
+/*
+ * IPv4.  Sets c->end to the end of the IP payload.  Returns the protocol;
+ * p->fragment says whether L4 may be parsed.
+ */
+static __always_inline int parse_ipv4(struct mw_cursor *c, struct mw_xpkt *p)
+{
+	__u32 present = c->end - c->off, ihl, tot;
+	__u8 *ip = cur_ptr(c, c->off, MW_IPV4_HLEN);
+	__u16 frag;
+
+	if (!ip || c->off + MW_IPV4_HLEN > c->end)
+		goto malformed;
+	ihl = (ip[0] & 0x0f) * 4;
+	tot = rd16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ihl < MW_IPV4_HLEN || ihl > present ||
+	    tot < ihl || tot > present)
+		goto malformed;
+	frag = rd16(ip + 6);
+	p->fk.family = MW_AF_INET;
+	p->fk.proto = ip[9];
+	p->hop_limit = ip[8];
+	__builtin_memcpy(p->fk.src, ip + 12, 4);
+	__builtin_memcpy(p->fk.dst, ip + 16, 4);
+	p->fragment = (frag & (MW_IP_MF | MW_IP_OFFMASK)) != 0;
+	c->end = c->off + tot;
+	c->off += ihl;
+	return ip[9];
+malformed:
+	p->err = MW_R_MALFORMED;
+	return -1;
+}
+
+static __always_inline bool is_exthdr(__u8 nh)
+{
+	return nh == MW_NH_HOPOPTS || nh == MW_NH_ROUTING ||
+	       nh == MW_NH_DSTOPTS || nh == MW_NH_AUTH ||
+	       nh == MW_NH_FRAGMENT;
+}
+
+/*
+ * One IPv6 extension header `nh' at the cursor, the idx-th of the chain.
+ * Returns the header after it.  A fragment header that is not atomic ends
+ * the chain: p->fragment is set and its next header returned.
+ */
+static __always_inline int parse_exthdr(struct mw_cursor *c, struct mw_xpkt *p,
+					__u8 nh, __u32 idx)
+{
+	__u32 hl;
+	__u8 *h;
+
+	if (nh == MW_NH_HOPOPTS && idx != 0)
+		return -1;
+	if (nh == MW_NH_FRAGMENT) {
+		if (c->off + 8 > c->end || !(h = cur_ptr(c, c->off, 8)))
+			return -1;
+		c->off += 8;
+		if (rd16(h + 2) & 0xfff9)	/* offset != 0 or M */
+			p->fragment = 1;	/* ends the chain */
+		return h[0];
+	}
+	if (c->off + 2 > c->end || !(h = cur_ptr(c, c->off, 2)))
+		return -1;
+	if (nh == MW_NH_AUTH)
+		hl = ((__u32)h[1] + 2) * 4;
+	else
+		hl = ((__u32)h[1] + 1) * 8;
+	if (c->off + hl > c->end)
+		return -1;
+	c->off += hl;
+	return h[0];
+}
+
+/*
+ * IPv6 and its extension chain.  Sets c->end to the end of the payload and
+ * leaves the cursor at the upper-layer header.  Returns the final protocol,
+ * or -1 with p->err = MW_R_MALFORMED or MW_R_EXTHDR.
+ */
+static __always_inline int parse_ipv6(struct mw_cursor *c, struct mw_xpkt *p)
+{
+	__u32 present = c->end - c->off, plen, i;
+	__u8 *ip = cur_ptr(c, c->off, MW_IPV6_HLEN);
+	int nh;
+
+	p->err = MW_R_MALFORMED;
+	if (!ip || c->off + MW_IPV6_HLEN > c->end)
+		return -1;
+	plen = rd16(ip + 4);
+	if ((ip[0] >> 4) != 6 || plen == 0 || MW_IPV6_HLEN + plen > present)
+		return -1;
+	p->fk.family = MW_AF_INET6;
+	p->hop_limit = ip[7];
+	__builtin_memcpy(p->fk.src, ip + 8, 16);
+	__builtin_memcpy(p->fk.dst, ip + 24, 16);
+	c->off += MW_IPV6_HLEN;
+	c->end = c->off + plen;
+	nh = ip[6];
+
+	for (i = 0; i < MW_MAX_EXTHDRS; i++) {
+		if (!is_exthdr(nh))
+			break;
+		nh = parse_exthdr(c, p, nh, i);
+		if (nh < 0)
+			return -1;
+		if (p->fragment)
+			break;
+	}
+	if (!p->fragment && is_exthdr(nh)) {
+		p->err = MW_R_EXTHDR;
+		return -1;
+	}
+	p->err = 0;
+	p->fk.proto = nh;
+	return nh;
+}
+
+/*
+ * Upper-layer header, bounded by the IP payload: TCP 20 bytes with a sane
+ * data offset, UDP 8, ICMP/ICMPv6 8.  Other protocols are not parsed.
+ * Returns 0 or -1.
+ */
+static __always_inline int parse_l4(struct mw_cursor *c, struct mw_xpkt *p,
+				    __u8 proto)
+{
+	__u32 rem = c->end > c->off ? c->end - c->off : 0;
+	__u8 *h;
+
+	switch (proto) {
+	case MW_P_TCP:
+		if (rem < MW_TCP_HLEN || !(h = cur_ptr(c, c->off, MW_TCP_HLEN)))
+			return -1;
+		if ((h[12] >> 4) < 5 || (__u32)(h[12] >> 4) * 4 > rem)
+			return -1;
+		p->tcp_flags = h[13];
+		break;
+	case MW_P_UDP:
+		if (rem < MW_UDP_HLEN || !(h = cur_ptr(c, c->off, MW_UDP_HLEN)))
+			return -1;
+		break;
+	case MW_P_ICMP:
+	case MW_P_ICMPV6:
+		if (rem < MW_ICMP_HLEN ||
+		    !(h = cur_ptr(c, c->off, MW_ICMP_HLEN)))
+			return -1;
+		p->icmp_type = h[0];
+		return 0;
+	default:
+		return 0;
+	}
+	/* TCP and UDP: ports, kept in network order for the flow key */
+	__builtin_memcpy(&p->fk.sport, h, 2);
+	__builtin_memcpy(&p->fk.dport, h + 2, 2);
+	p->has_ports = 1;
+	return 0;
+}
+
+/*
+ * IPv4 or IPv6 at the cursor, then L4 unless it is a fragment.  Returns
+ * the protocol or -1 with p->err set.
+ */
+static __always_inline int parse_ip(struct mw_cursor *c, struct mw_xpkt *p,
+				    int ethertype)
+{
+	int proto;
+
+	p->l3 = MW_L3_IP;
+	if (ethertype == MW_ETH_P_IP)
+		proto = parse_ipv4(c, p);
+	else
+		proto = parse_ipv6(c, p);
+	if (proto < 0)
+		return -1;
+	if (!p->fragment && parse_l4(c, p, proto) < 0) {
+		p->err = MW_R_MALFORMED;
+		return -1;
+	}
+	return proto;
+}
+
+#endif /* MW_BPF_PARSE_H */

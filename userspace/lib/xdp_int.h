@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internals shared by xdp.c, xdp_load.c and xdp_state.c. */
+#ifndef MW_XDP_INT_H
+#define MW_XDP_INT_H
+
+#include <stdarg.h>
+#include <bpf/libbpf.h>
+
+#include "xdp.h"
+
+/* Maps of meterwall.bpf.o, by role. */
+enum mw_xdp_map {
+	M_CONFIG,
+	M_SLOT_META,
+	/* per-slot outer maps, in the order xdp_load.c fills them */
+	M_IFACES,
+	M_DEV_HASH,
+	M_DEV_LPM,
+	M_DEVICES,
+	M_SYSTEMS,
+	M_CSETS,
+	M_WINDOWS,
+	M_ZONE_HASH,
+	M_ZONE_LPM,
+	/* persistent */
+	M_SYS_BLOCKS,
+	M_DEV_BLOCKS,
+	M_DEV_COUNTERS,
+	M_CONDUIT_COUNTERS,
+	M_REASON_COUNTERS,
+	M_FLOWS,
+	M_EVENTS,
+	M_DEV_EVSTATE,
+	M_GLOB_EVSTATE,
+	M__COUNT
+};
+#define M_FIRST_SLOT_TABLE	M_IFACES
+#define M_LAST_SLOT_TABLE	M_ZONE_LPM
+
+extern const char *const mw_xdp_map_names[M__COUNT];
+
+struct meterwall;
+
+struct mw_xdp {
+	struct meterwall *skel;
+	struct bpf_map *map[M__COUNT];
+	int fd[M__COUNT];
+	int prog_fd;			/* -1 without the program */
+	unsigned int flags;
+	bool pinned;
+	char pin_dir[256];
+	int dir_fd;			/* flock for mw_config writers */
+	uint32_t dev_capacity;
+	uint32_t conduit_capacity;
+	uint32_t flow_entries;
+	int ncpus;
+	char err[512];
+};
+
+/* Record a message (what went wrong, what to do) and return err (< 0). */
+int mw_xdp_fail(struct mw_xdp *x, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* libbpf messages: silenced; the last warning is kept for details. */
+libbpf_print_fn_t mw_xdp_quiet_begin(void);
+void mw_xdp_quiet_end(libbpf_print_fn_t old);
+const char *mw_xdp_libbpf_last(void);
+
+/* mw_config under the pin-directory lock. */
+int mw_xdp_lock(struct mw_xdp *x);
+void mw_xdp_unlock(struct mw_xdp *x);
+int mw_xdp_read_config(struct mw_xdp *x, struct mw_config *cfg);
+int mw_xdp_write_config(struct mw_xdp *x, const struct mw_config *cfg);
+/* REALTIME - BOOTTIME in ns: what bpf_ktime_get_boot_ns() needs added. */
+int64_t mw_xdp_clock_offset(void);
+
+#endif /* MW_XDP_INT_H */

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Atomic policy swap for the XDP program.
+ *
+ * Each per-policy table is an ARRAY_OF_MAPS with two slots.  A packet
+ * reads mw_config once, takes cfg.slot and uses only that slot's inner
+ * maps.  A load builds fresh inner maps sized to the policy, fills them
+ * completely, puts them into the INACTIVE slot and then flips cfg.slot
+ * (and bumps cfg.generation) with one array update.
+ *
+ * Why no packet is ever judged by a mix of old and new tables: the kernel
+ * waits for an RCU grace period (synchronize_rcu in maybe_wait_bpf_programs)
+ * at the end of every syscall update of a map-in-map outer map, and an XDP
+ * program runs entirely inside one RCU read-side section.  So:
+ *   1. before the first write into the inactive slot we rewrite the active
+ *      slot's entry with the map it already holds (no change for readers);
+ *      the grace period that follows means every packet that started
+ *      before the previous flip -- the only ones that could still be using
+ *      the inactive slot -- has finished;
+ *   2. the inactive slot is now unused; we replace its inner maps one by
+ *      one (each replacement again waits a grace period);
+ *   3. one mw_config update flips the slot: a packet reads the slot once,
+ *      so it sees either the old complete set or the new complete set;
+ *   4. a last no-op rewrite of the new active slot waits until every
+ *      packet that read the old slot has finished, so when this function
+ *      returns the old policy judges nothing any more.
+ * A failure before step 3 leaves the active slot and mw_config untouched:
+ * the old policy stays in force.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "xdp_int.h"
+
+#define N_TABLES (M_LAST_SLOT_TABLE - M_FIRST_SLOT_TABLE + 1)
+
+/* Shapes of the inner maps, by table (index = map - M_FIRST_SLOT_TABLE). */
+static const struct table_shape {
+	enum bpf_map_type type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t flags;
+} shapes[N_TABLES] = {
+	{ BPF_MAP_TYPE_HASH, sizeof(uint32_t), sizeof(struct mw_img_iface), 0 },
+	{ BPF_MAP_TYPE_HASH, sizeof(struct mw_addr_key), sizeof(uint32_t), 0 },
+	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key), sizeof(uint32_t),
+	  BPF_F_NO_PREALLOC },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_device),
+	  BPF_F_INNER_MAP },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_system),
+	  BPF_F_INNER_MAP },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_cset),
+	  BPF_F_INNER_MAP },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_window),
+	  BPF_F_INNER_MAP },
+	{ BPF_MAP_TYPE_HASH, sizeof(struct mw_addr_key), sizeof(uint64_t), 0 },
+	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key), sizeof(uint64_t),
+	  BPF_F_NO_PREALLOC },
+};
+
+/* A batch of entries for one inner map. */
+struct batch {
+	uint8_t *keys;
+	uint8_t *vals;
+	uint32_t n;
+};
+
+struct build {
+	int fd[N_TABLES];
+	struct batch b[N_TABLES];
+	struct mw_xdp_slot_meta meta;
+};
+
+static unsigned int if_name_index(const char *name, void *arg)
+{
+	(void)arg;
+	return if_nametoindex(name);
+}
+
+static bool is_host(const struct mw_img_prefix *p)
+{
+	return p->plen == (p->family == AF_INET ? 32 : 128);
+}
+
+static int batch_alloc(struct build *bd, int t, size_t n)
+{
+	const struct table_shape *s = &shapes[t];
+
+	bd->b[t].keys = calloc(n ? n : 1, s->key_size);
+	bd->b[t].vals = calloc(n ? n : 1, s->value_size);
+	return bd->b[t].keys && bd->b[t].vals ? 0 : -ENOMEM;
+}
+
+static void batch_add(struct build *bd, int t, const void *key,
+		      const void *val)
+{
+	const struct table_shape *s = &shapes[t];
+	struct batch *b = &bd->b[t];
+
+	memcpy(b->keys + (size_t)b->n * s->key_size, key, s->key_size);
+	memcpy(b->vals + (size_t)b->n * s->value_size, val, s->value_size);
+	b->n++;
+}
+
+/* ARRAY tables: index = id, so the map holds max id + 1 entries. */
+static uint32_t array_size(const void *recs, size_t n, size_t size)
+{
+	uint32_t max = 0, id;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&id, (const uint8_t *)recs + i * size, sizeof(id));
+		if (id + 1 > max)
+			max = id + 1;
+	}
+	return max ? max : 1;
+}
+
+static void add_records(struct build *bd, int t, const void *recs, size_t n,
+			size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *r = (const uint8_t *)recs + i * size;
+
+		batch_add(bd, t, r, r);	/* key = the record's leading id */
+	}
+}
+
+static void addr_key(const struct mw_img_prefix *p, struct mw_addr_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	memcpy(k->addr, p->addr, p->family == AF_INET ? 4 : 16);
+}
+
+static void lpm_key(const struct mw_img_prefix *p, struct mw_lpm_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 8 + p->plen;
+	k->family = p->family;
+	memcpy(k->addr, p->addr, p->family == AF_INET ? 4 : 16);
+}
+
+/* Device and zone prefixes: hosts exact, the rest longest-prefix. */
+static void add_prefixes(struct build *bd, int th, int tl,
+			 const struct mw_img_prefix *p, size_t n, bool u32val,
+			 uint32_t *n_hosts, uint32_t *n_prefixes)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t v32 = (uint32_t)p[i].value;
+		const void *val = u32val ? (const void *)&v32 :
+					   (const void *)&p[i].value;
+
+		if (is_host(&p[i])) {
+			struct mw_addr_key k;
+
+			addr_key(&p[i], &k);
+			batch_add(bd, th, &k, val);
+			(*n_hosts)++;
+		} else {
+			struct mw_lpm_key k;
+
+			lpm_key(&p[i], &k);
+			batch_add(bd, tl, &k, val);
+			(*n_prefixes)++;
+		}
+	}
+}
+
+/* Ids the persistent maps can hold. */
+static int check_capacity(struct mw_xdp *x, const struct mw_image_view *v)
+{
+	size_t i, k;
+
+	for (i = 0; i < v->n_devices; i++)
+		if (v->devices[i].id >= x->dev_capacity)
+			return mw_xdp_fail(x, -E2BIG,
+					   "device `%s' has id %u but the XDP "
+					   "maps in %s hold %u devices: detach "
+					   "every interface, remove %s and "
+					   "attach again with a larger capacity",
+					   mw_image_str(v, v->devices[i].name),
+					   v->devices[i].id, x->pin_dir,
+					   x->dev_capacity, x->pin_dir);
+	for (i = 0; i < v->n_systems; i++)
+		if (v->systems[i].id >= MW_MAX_SYSTEMS)
+			return mw_xdp_fail(x, -E2BIG, "system `%s' has id %u, "
+					   "beyond %u", mw_image_str(v,
+					   v->systems[i].name),
+					   v->systems[i].id, MW_MAX_SYSTEMS);
+	for (i = 0; i < v->n_conduits; i++)
+		if (v->conduits[i].id >= x->conduit_capacity)
+			return mw_xdp_fail(x, -E2BIG,
+					   "conduit `%s' has id %u but the XDP "
+					   "maps hold %u conduits: detach every "
+					   "interface, remove %s and attach "
+					   "again with a larger capacity",
+					   mw_image_str(v, v->conduits[i].name),
+					   v->conduits[i].id,
+					   x->conduit_capacity, x->pin_dir);
+	for (i = 0; i < v->n_csets; i++)
+		for (k = 0; k < v->csets[i].n_rules && k < MW_CSET_RULES; k++)
+			if (v->csets[i].rules[k].conduit >= x->conduit_capacity)
+				return mw_xdp_fail(x, -E2BIG,
+						   "rule of conduit id %u is "
+						   "beyond the capacity %u",
+						   v->csets[i].rules[k].conduit,
+						   x->conduit_capacity);
+	return 0;
+}
+
+/* Collect every entry of every inner map from the image. */
+static int collect(struct mw_xdp *x, const struct mw_image_view *v,
+		   const struct mw_xdp_load_opts *o, struct build *bd,
+		   struct mw_xdp_load_result *res)
+{
+	unsigned int (*resolve)(const char *, void *) =
+		o && o->ifindex ? o->ifindex : if_name_index;
+	void *arg = o ? o->arg : NULL;
+	struct mw_xdp_slot_meta *m = &bd->meta;
+	size_t i, n_dev_pfx = v->n_dev_prefixes, n_zone_pfx = v->n_zone_prefixes;
+	int t;
+
+	for (t = 0; t < N_TABLES; t++) {
+		size_t n = 1;
+
+		switch (t + M_FIRST_SLOT_TABLE) {
+		case M_IFACES: n = v->n_ifaces; break;
+		case M_DEV_HASH: case M_DEV_LPM: n = n_dev_pfx; break;
+		case M_DEVICES: n = v->n_devices; break;
+		case M_SYSTEMS: n = v->n_systems; break;
+		case M_CSETS: n = v->n_csets; break;
+		case M_WINDOWS: n = v->n_windows; break;
+		case M_ZONE_HASH: case M_ZONE_LPM: n = n_zone_pfx; break;
+		}
+		if (batch_alloc(bd, t, n))
+			return mw_xdp_fail(x, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < v->n_ifaces; i++) {
+		char name[MW_IFNAMSIZ + 1] = "";
+		uint32_t ifindex;
+
+		memcpy(name, v->ifaces[i].name, MW_IFNAMSIZ);
+		ifindex = resolve(name, arg);
+		if (!ifindex) {
+			res->n_skipped++;
+			continue;
+		}
+		batch_add(bd, M_IFACES - M_FIRST_SLOT_TABLE, &ifindex,
+			  &v->ifaces[i]);
+		res->n_ifaces++;
+	}
+	add_prefixes(bd, M_DEV_HASH - M_FIRST_SLOT_TABLE,
+		     M_DEV_LPM - M_FIRST_SLOT_TABLE, v->dev_prefixes, n_dev_pfx,
+		     true, &m->n_dev_hosts, &m->n_dev_prefixes);
+	add_prefixes(bd, M_ZONE_HASH - M_FIRST_SLOT_TABLE,
+		     M_ZONE_LPM - M_FIRST_SLOT_TABLE, v->zone_prefixes,
+		     n_zone_pfx, false, &m->n_zone_hosts, &m->n_zone_prefixes);
+	add_records(bd, M_DEVICES - M_FIRST_SLOT_TABLE, v->devices,
+		    v->n_devices, sizeof(*v->devices));
+	add_records(bd, M_SYSTEMS - M_FIRST_SLOT_TABLE, v->systems,
+		    v->n_systems, sizeof(*v->systems));
+	add_records(bd, M_CSETS - M_FIRST_SLOT_TABLE, v->csets, v->n_csets,
+		    sizeof(*v->csets));
+	add_records(bd, M_WINDOWS - M_FIRST_SLOT_TABLE, v->windows,
+		    v->n_windows, sizeof(*v->windows));
+	m->n_ifaces = res->n_ifaces;
+	m->n_devices = v->n_devices;
+	m->n_systems = v->n_systems;
+	m->serial = v->hdr->serial;
+	memcpy(m->digest, v->hdr->digest, sizeof(m->digest));
+	return 0;
+}
+
+/* Insert a batch: one syscall where the map type allows, else one each. */
+static int fill(int fd, const struct table_shape *s, struct batch *b)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t i, n = b->n;
+
+	if (!n)
+		return 0;
+	if (s->type != BPF_MAP_TYPE_LPM_TRIE &&
+	    bpf_map_update_batch(fd, b->keys, b->vals, &n, &bo) == 0)
+		return 0;
+	for (i = 0; i < b->n; i++)
+		if (bpf_map_update_elem(fd, b->keys + (size_t)i * s->key_size,
+					b->vals + (size_t)i * s->value_size,
+					BPF_ANY) < 0)
+			return -errno;
+	return 0;
+}
+
+static uint32_t table_size(const struct mw_image_view *v, int t,
+			   const struct build *bd)
+{
+	switch (t + M_FIRST_SLOT_TABLE) {
+	case M_DEVICES:
+		return array_size(v->devices, v->n_devices, sizeof(*v->devices));
+	case M_SYSTEMS:
+		return array_size(v->systems, v->n_systems, sizeof(*v->systems));
+	case M_CSETS:
+		return array_size(v->csets, v->n_csets, sizeof(*v->csets));
+	case M_WINDOWS:
+		return array_size(v->windows, v->n_windows, sizeof(*v->windows));
+	}
+	return bd->b[t].n ? bd->b[t].n : 1;
+}
+
+static int create_tables(struct mw_xdp *x, const struct mw_image_view *v,
+			 struct build *bd)
+{
+	int t, err;
+
+	for (t = 0; t < N_TABLES; t++) {
+		const struct table_shape *s = &shapes[t];
+		LIBBPF_OPTS(bpf_map_create_opts, co, .map_flags = s->flags);
+		uint32_t size = table_size(v, t, bd);
+
+		bd->fd[t] = bpf_map_create(s->type,
+					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
+					   s->key_size, s->value_size, size,
+					   &co);
+		if (bd->fd[t] < 0)
+			return mw_xdp_fail(x, -errno,
+					   "cannot create the %s table (%u "
+					   "entries): %s",
+					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
+					   size, strerror(errno));
+		err = fill(bd->fd[t], s, &bd->b[t]);
+		if (err)
+			return mw_xdp_fail(x, err, "cannot fill the %s table: %s",
+					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
+					   strerror(-err));
+	}
+	return 0;
+}
+
+/*
+ * Rewrite the active slot's ifaces entry with the map it already holds:
+ * no change for readers, but the syscall returns only after an RCU grace
+ * period, i.e. after every packet that was running when it started.
+ */
+static int rcu_barrier(struct mw_xdp *x, uint32_t slot)
+{
+	uint32_t id;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(x->fd[M_IFACES], &slot, &id) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(x->fd[M_IFACES], &slot, &fd, BPF_ANY) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Steps 1-4 of the comment on top, under the pin-directory lock. */
+static int swap_in(struct mw_xdp *x, struct build *bd,
+		   const struct mw_xdp_load_opts *o,
+		   struct mw_xdp_load_result *res)
+{
+	struct mw_config cfg;
+	uint32_t active, target;
+	int t, err;
+
+	err = mw_xdp_read_config(x, &cfg);
+	if (err)
+		return err;
+	active = cfg.slot & 1;
+	target = cfg.generation ? active ^ 1 : 0;
+	if (cfg.generation) {
+		err = rcu_barrier(x, active);
+		if (err)
+			return mw_xdp_fail(x, err, "cannot synchronise with "
+					   "the datapath: %s", strerror(-err));
+	}
+	for (t = 0; t < N_TABLES; t++) {
+		int outer = x->fd[t + M_FIRST_SLOT_TABLE];
+
+		if (bpf_map_update_elem(outer, &target, &bd->fd[t],
+					BPF_ANY) < 0)
+			return mw_xdp_fail(x, -errno,
+					   "cannot install the %s table: %s "
+					   "(the previous policy stays in force)",
+					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
+					   strerror(errno));
+	}
+	bd->meta.generation = cfg.generation + 1 ? cfg.generation + 1 : 1;
+	bd->meta.loaded_ns = (int64_t)time(NULL) * 1000000000LL;
+	if (bpf_map_update_elem(x->fd[M_SLOT_META], &target, &bd->meta,
+				BPF_ANY) < 0)
+		return mw_xdp_fail(x, -errno, "cannot write slot_meta: %s "
+				   "(the previous policy stays in force)",
+				   strerror(errno));
+	/* the flip: one array update */
+	cfg.slot = target;
+	cfg.generation = bd->meta.generation;
+	cfg.boot_to_unix_ns = o && o->boot_to_unix_ns ? o->boot_to_unix_ns :
+				mw_xdp_clock_offset();
+	err = mw_xdp_write_config(x, &cfg);
+	if (err)
+		return err;
+	res->generation = cfg.generation;
+	res->slot = target;
+	err = rcu_barrier(x, target);
+	if (err)	/* in force already; only the wait failed */
+		return mw_xdp_fail(x, err, "policy generation %u is in force, "
+				   "but waiting for the old one failed: %s",
+				   cfg.generation, strerror(-err));
+	return 0;
+}
+
+int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
+		      const struct mw_xdp_load_opts *opts,
+		      struct mw_xdp_load_result *res)
+{
+	struct mw_xdp_load_result dummy;
+	struct build bd;
+	int t, err;
+
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	memset(&bd, 0, sizeof(bd));
+	for (t = 0; t < N_TABLES; t++)
+		bd.fd[t] = -1;
+	if (!v || !v->hdr)
+		return mw_xdp_fail(x, -EINVAL, "no policy image");
+	err = check_capacity(x, v);
+	if (!err)
+		err = collect(x, v, opts, &bd, res);
+	if (!err)
+		err = create_tables(x, v, &bd);
+	if (!err) {
+		err = mw_xdp_lock(x);
+		if (!err) {
+			err = swap_in(x, &bd, opts, res);
+			mw_xdp_unlock(x);
+		}
+	}
+	for (t = 0; t < N_TABLES; t++) {
+		if (bd.fd[t] >= 0)
+			close(bd.fd[t]);	/* the outer map holds them */
+		free(bd.b[t].keys);
+		free(bd.b[t].vals);
+	}
+	return err;
+}

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runtime state of the XDP program outside the policy: blocks, island
+ * mode, the clock, status, counters, flow records and drop events.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdp_int.h"
+
+/* --- blocks ------------------------------------------------------------- */
+
+static int block_map(struct mw_xdp *x, enum mw_target kind, uint32_t id,
+		     int *fd)
+{
+	if (kind == MW_TARGET_SYSTEM && id < MW_MAX_SYSTEMS) {
+		*fd = x->fd[M_SYS_BLOCKS];
+		return 0;
+	}
+	if (kind == MW_TARGET_DEVICE && id < x->dev_capacity) {
+		*fd = x->fd[M_DEV_BLOCKS];
+		return 0;
+	}
+	if (kind != MW_TARGET_SYSTEM && kind != MW_TARGET_DEVICE)
+		return mw_xdp_fail(x, -EINVAL, "unknown block target kind %d",
+				   kind);
+	return mw_xdp_fail(x, -ERANGE, "%s id %u is beyond the capacity",
+			   kind == MW_TARGET_SYSTEM ? "system" : "device", id);
+}
+
+int mw_xdp_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
+		 uint64_t until_ns, enum mw_block_cause cause)
+{
+	struct mw_block b = { .active = 1, .cause = cause, .until = until_ns };
+	int fd = -1, err = block_map(x, kind, id, &fd);
+
+	if (err)
+		return err;
+	if ((unsigned int)cause >= __MW_BLOCK_LAST)
+		return mw_xdp_fail(x, -EINVAL, "unknown block cause %d", cause);
+	if (bpf_map_update_elem(fd, &id, &b, BPF_ANY) < 0)
+		return mw_xdp_fail(x, -errno, "cannot write the block: %s",
+				   strerror(errno));
+	return 0;
+}
+
+int mw_xdp_unblock(struct mw_xdp *x, enum mw_target kind, uint32_t id)
+{
+	struct mw_block b = {};
+	int fd = -1, err = block_map(x, kind, id, &fd);
+
+	if (err)
+		return err;
+	if (bpf_map_update_elem(fd, &id, &b, BPF_ANY) < 0)
+		return mw_xdp_fail(x, -errno, "cannot clear the block: %s",
+				   strerror(errno));
+	return 0;
+}
+
+int mw_xdp_get_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
+		     struct mw_block *out)
+{
+	int fd = -1, err = block_map(x, kind, id, &fd);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(fd, &id, out) < 0)
+		return mw_xdp_fail(x, -errno, "cannot read the block: %s",
+				   strerror(errno));
+	return 0;
+}
+
+/* Walk one block array in batches. */
+static int walk_blocks(struct mw_xdp *x, enum mw_target kind, int fd,
+		       uint32_t size,
+		       int (*fn)(enum mw_target, uint32_t,
+				 const struct mw_block *, void *), void *arg)
+{
+	enum { CHUNK = 4096 };
+	uint32_t *keys = calloc(CHUNK, sizeof(*keys));
+	struct mw_block *vals = calloc(CHUNK, sizeof(*vals));
+	uint32_t base, i;
+	int ret = 0;
+
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (base = 0; base < size && !ret; base += CHUNK) {
+		uint32_t n = size - base < CHUNK ? size - base : CHUNK;
+
+		for (i = 0; i < n; i++) {
+			keys[i] = base + i;
+			if (bpf_map_lookup_elem(fd, &keys[i], &vals[i]) < 0) {
+				ret = mw_xdp_fail(x, -errno, "cannot read "
+						  "blocks: %s",
+						  strerror(errno));
+				goto out;
+			}
+		}
+		for (i = 0; i < n && !ret; i++)
+			if (vals[i].active)
+				ret = fn(kind, keys[i], &vals[i], arg);
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+int mw_xdp_foreach_block(struct mw_xdp *x,
+			 int (*fn)(enum mw_target kind, uint32_t id,
+				   const struct mw_block *b, void *arg),
+			 void *arg)
+{
+	int ret = walk_blocks(x, MW_TARGET_SYSTEM, x->fd[M_SYS_BLOCKS],
+			      MW_MAX_SYSTEMS, fn, arg);
+
+	if (!ret)
+		ret = walk_blocks(x, MW_TARGET_DEVICE, x->fd[M_DEV_BLOCKS],
+				  x->dev_capacity, fn, arg);
+	return ret;
+}
+
+/* --- mw_config fields ------------------------------------------------ */
+
+enum cfg_field { CF_ISLAND, CF_EVENT_RATE, CF_TIME };
+
+static int set_config(struct mw_xdp *x, enum cfg_field f, int64_t val)
+{
+	struct mw_config cfg;
+	int err = mw_xdp_lock(x);
+
+	if (err)
+		return err;
+	err = mw_xdp_read_config(x, &cfg);
+	if (!err) {
+		switch (f) {
+		case CF_ISLAND:
+			cfg.island = (uint32_t)val;
+			break;
+		case CF_EVENT_RATE:
+			cfg.event_rate = (uint32_t)val;
+			break;
+		case CF_TIME:
+			cfg.boot_to_unix_ns = val;
+			break;
+		}
+		err = mw_xdp_write_config(x, &cfg);
+	}
+	mw_xdp_unlock(x);
+	return err;
+}
+
+int mw_xdp_island(struct mw_xdp *x, bool on)
+{
+	return set_config(x, CF_ISLAND, on);
+}
+
+int mw_xdp_set_event_rate(struct mw_xdp *x, uint32_t per_second)
+{
+	return set_config(x, CF_EVENT_RATE, per_second);
+}
+
+int mw_xdp_refresh_time(struct mw_xdp *x)
+{
+	return set_config(x, CF_TIME, mw_xdp_clock_offset());
+}
+
+int mw_xdp_set_time_offset(struct mw_xdp *x, int64_t boot_to_unix_ns)
+{
+	return set_config(x, CF_TIME, boot_to_unix_ns);
+}
+
+int mw_xdp_now(struct mw_xdp *x, int64_t *now_ns)
+{
+	struct mw_config cfg;
+	struct timespec ts;
+	int err = mw_xdp_read_config(x, &cfg);
+
+	if (err)
+		return err;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	*now_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec +
+		  cfg.boot_to_unix_ns;
+	return 0;
+}
+
+int mw_xdp_status(struct mw_xdp *x, struct mw_xdp_status *st)
+{
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = mw_xdp_read_config(x, &st->cfg);
+	if (err)
+		return err;
+	if (st->cfg.generation) {
+		uint32_t slot = st->cfg.slot & 1;
+
+		if (bpf_map_lookup_elem(x->fd[M_SLOT_META], &slot,
+					&st->active) < 0)
+			return mw_xdp_fail(x, -errno, "cannot read slot_meta: "
+					   "%s", strerror(errno));
+	}
+	st->dev_capacity = x->dev_capacity;
+	st->conduit_capacity = x->conduit_capacity;
+	st->flow_entries = x->flow_entries;
+	st->pinned = x->pinned;
+	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", x->pin_dir);
+	return 0;
+}
+
+/* --- counters ------------------------------------------------------------ */
+
+static int percpu_counter(struct mw_xdp *x, int fd, uint32_t key,
+			  struct mw_counter *out)
+{
+	struct mw_counter *v = calloc(x->ncpus, sizeof(*v));
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, v) < 0) {
+		free(v);
+		return mw_xdp_fail(x, -errno, "cannot read counters: %s",
+				   strerror(errno));
+	}
+	for (i = 0; i < x->ncpus; i++) {
+		out->pass_packets += v[i].pass_packets;
+		out->pass_bytes += v[i].pass_bytes;
+		out->drop_packets += v[i].drop_packets;
+		out->drop_bytes += v[i].drop_bytes;
+	}
+	free(v);
+	return 0;
+}
+
+int mw_xdp_dev_counter(struct mw_xdp *x, uint32_t dev, struct mw_counter *out)
+{
+	if (dev >= x->dev_capacity)
+		return mw_xdp_fail(x, -ERANGE, "device id %u beyond capacity %u",
+				   dev, x->dev_capacity);
+	return percpu_counter(x, x->fd[M_DEV_COUNTERS], dev, out);
+}
+
+int mw_xdp_conduit_counter(struct mw_xdp *x, uint32_t conduit,
+			   struct mw_counter *out)
+{
+	if (conduit >= x->conduit_capacity)
+		return mw_xdp_fail(x, -ERANGE, "conduit id %u beyond capacity "
+				   "%u", conduit, x->conduit_capacity);
+	return percpu_counter(x, x->fd[M_CONDUIT_COUNTERS], conduit, out);
+}
+
+int mw_xdp_reason_counters(struct mw_xdp *x,
+			   struct mw_counter out[__MW_R_LAST])
+{
+	uint32_t r;
+	int err;
+
+	for (r = 0; r < __MW_R_LAST; r++) {
+		err = percpu_counter(x, x->fd[M_REASON_COUNTERS], r, &out[r]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* --- flows ----------------------------------------------------------------- */
+
+static void merge_flow(const struct mw_flow *v, int ncpus, struct mw_flow *out)
+{
+	uint64_t last = 0;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < ncpus; i++) {
+		if (!v[i].packets)
+			continue;
+		out->packets += v[i].packets;
+		out->bytes += v[i].bytes;
+		if (!out->first_ns || v[i].first_ns < out->first_ns)
+			out->first_ns = v[i].first_ns;
+		if (v[i].last_ns >= last) {
+			last = v[i].last_ns;
+			out->last_ns = v[i].last_ns;
+			out->device = v[i].device;
+			out->conduit = v[i].conduit;
+			out->generation = v[i].generation;
+			out->verdict = v[i].verdict;
+			out->reason = v[i].reason;
+		}
+	}
+}
+
+int mw_xdp_foreach_flow(struct mw_xdp *x,
+			int (*fn)(const struct mw_flow_key *k,
+				  const struct mw_flow *f, void *arg),
+			void *arg)
+{
+	struct mw_flow *v = calloc(x->ncpus, sizeof(*v));
+	struct mw_flow_key key, next, *prev = NULL;
+	struct mw_flow merged;
+	int fd = x->fd[M_FLOWS], ret = 0;
+
+	if (!v)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, v) < 0)
+			continue;	/* evicted meanwhile */
+		merge_flow(v, x->ncpus, &merged);
+		if (!merged.packets)
+			continue;
+		ret = fn(&key, &merged, arg);
+		if (ret)
+			break;
+	}
+	if (!ret && errno != ENOENT)
+		ret = mw_xdp_fail(x, -errno, "cannot walk the flow table: %s",
+				  strerror(errno));
+	free(v);
+	return ret;
+}
+
+int mw_xdp_flush_flows(struct mw_xdp *x)
+{
+	struct mw_flow_key key;
+	int fd = x->fd[M_FLOWS];
+
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0)
+		if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT)
+			return mw_xdp_fail(x, -errno, "cannot flush flows: %s",
+					   strerror(errno));
+	return 0;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+struct mw_xdp_events {
+	struct ring_buffer *rb;
+	int (*fn)(const struct mw_event *e, void *arg);
+	void *arg;
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct mw_xdp_events *ev = ctx;
+	struct mw_event e;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	return ev->fn(&e, ev->arg);
+}
+
+int mw_xdp_events_open(struct mw_xdp *x,
+		       int (*fn)(const struct mw_event *e, void *arg),
+		       void *arg, struct mw_xdp_events **out)
+{
+	struct mw_xdp_events *ev = calloc(1, sizeof(*ev));
+	libbpf_print_fn_t old;
+
+	*out = NULL;
+	if (!ev)
+		return -ENOMEM;
+	ev->fn = fn;
+	ev->arg = arg;
+	old = mw_xdp_quiet_begin();
+	ev->rb = ring_buffer__new(x->fd[M_EVENTS], on_sample, ev, NULL);
+	mw_xdp_quiet_end(old);
+	if (!ev->rb) {
+		int err = -errno;
+
+		free(ev);
+		return mw_xdp_fail(x, err, "cannot map the event ring: %s",
+				   strerror(-err));
+	}
+	*out = ev;
+	return 0;
+}
+
+int mw_xdp_events_poll(struct mw_xdp_events *ev, int timeout_ms)
+{
+	return ring_buffer__poll(ev->rb, timeout_ms);
+}
+
+int mw_xdp_events_fd(const struct mw_xdp_events *ev)
+{
+	return ring_buffer__epoll_fd(ev->rb);
+}
+
+void mw_xdp_events_close(struct mw_xdp_events *ev)
+{
+	if (!ev)
+		return;
+	ring_buffer__free(ev->rb);
+	free(ev);
+}
