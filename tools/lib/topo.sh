@@ -5,7 +5,7 @@
 #
 #   hems-gw-1 (198.51.100.10, 02:00:5e:10:00:01) ─┐
 #   spoofer   (198.51.100.11, wrong MAC)         ─┤ bridge    ext0 ┌─────────┐ sm0      head-end
-#   rogue     (198.51.100.66)                    ─┤ (lan ns) ──────┤ gateway ├─────── 192.0.2.10
+#   rogue     (198.51.100.99)                    ─┤ (lan ns) ──────┤ gateway ├─────── 192.0.2.10
 #   maint     (198.51.100.40, 02:00:5e:10:00:40) ─┘                │ (XDP on │          192.0.2.20
 #                                                                  │ ext0,   │          2001:db8:10::10
 #   partner WAN link:                                        ext1  │ ext1)   │
@@ -19,8 +19,8 @@ NS_GW=mw-gw-$TOPO_ID
 NS_HE=mw-he-$TOPO_ID
 NS_PARTNER=mw-pt-$TOPO_ID
 TOPO_HOSTS=(hems spoof rogue maint)
-declare -A TOPO_ADDR=([hems]=198.51.100.10 [spoof]=198.51.100.11 [rogue]=198.51.100.66 [maint]=198.51.100.40)
-declare -A TOPO_ADDR6=([hems]=2001:db8:100::10 [spoof]=2001:db8:100::11 [rogue]=2001:db8:100::66 [maint]=2001:db8:100::40)
+declare -A TOPO_ADDR=([hems]=198.51.100.10 [spoof]=198.51.100.11 [rogue]=198.51.100.99 [maint]=198.51.100.40)
+declare -A TOPO_ADDR6=([hems]=2001:db8:100::10 [spoof]=2001:db8:100::11 [rogue]=2001:db8:100::99 [maint]=2001:db8:100::40)
 declare -A TOPO_MAC=([hems]=02:00:5e:10:00:01 [spoof]=02:00:5e:66:00:11 [rogue]=02:00:5e:66:00:66 [maint]=02:00:5e:10:00:40)
 
 ns_of() { echo "mw-$1-$TOPO_ID"; }

@@ -347,7 +347,8 @@ int explain_main(int argc, char **argv)
 	if (dev == MW_ID_NONE) {
 		uint32_t to = mw_lookup_device(&v, p.family, p.dst);
 
-		if (to != MW_ID_NONE) {
+		/* to a device, or from the smart-meter side: outbound */
+		if (to != MW_ID_NONE || mw_lookup_zones(&v, p.family, p.src)) {
 			dev = to;
 			dir = MW_DIR_OUTBOUND;
 		}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# mwctl as a user drives it: check, check --risk, compile, explain; text and
+# JSON; exit codes; every invalid fixture rejected with its located message.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/suite.sh
+O=${O:-build}
+MWCTL=$O/mwctl
+[ -x "$MWCTL" ] || cannot_run "$MWCTL not built"
+command -v python3 >/dev/null || cannot_run "python3 missing"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+NOW=1795000000		# 2026-11-18, fixed so expiry findings do not drift
+
+is_json() { python3 -c 'import json,sys; json.load(sys.stdin)'; }
+
+# --- check ------------------------------------------------------------
+expect_rc "check accepts the examples" 0 "$MWCTL" check examples/gateway.yaml examples/minimal.yaml
+for f in tests/fixtures/valid/*.yaml; do
+	expect_rc "check accepts $f" 0 "$MWCTL" check "$f"
+done
+n=0
+for f in tests/fixtures/invalid/*.yaml; do
+	want=$(sed -n '1s/^# expect: \([0-9]*:[0-9]*\): .*/\1/p' "$f")
+	err=$("$MWCTL" check "$f" 2>&1 >/dev/null)
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq 1 ] && grep -q "^$f:$want: error: " <<<"$err"; then
+		ok "rejects $f at $want"
+	else
+		fail "rejects $f at $want (exit $rc: $err)"
+	fi
+done
+[ "$n" -ge 45 ] && ok "at least 45 invalid fixtures ($n)" || fail "only $n invalid fixtures"
+expect_rc "check: missing file is an error" 1 "$MWCTL" check "$tmp/nope.yaml"
+err=$("$MWCTL" check "$tmp/nope.yaml" 2>&1)
+grep -q "$tmp/nope.yaml" <<<"$err" && ok "missing file named in the error" || fail "missing file named: $err"
+expect_rc "check: one bad file fails the run" 1 "$MWCTL" check examples/minimal.yaml tests/fixtures/invalid/"$(ls tests/fixtures/invalid | head -n 1)"
+expect_rc "check: no arguments is a usage error" 1 "$MWCTL" check
+expect_rc "unknown command" 1 "$MWCTL" chek examples/minimal.yaml
+expect_rc "no prefix abbreviation" 1 "$MWCTL" chec examples/minimal.yaml
+"$MWCTL" check --help | grep -q "Usage: mwctl check" && ok "check --help to stdout" || fail "check --help"
+"$MWCTL" -j check examples/gateway.yaml | is_json && ok "check -j is JSON" || fail "check -j is JSON"
+
+# --- check --risk -----------------------------------------------------
+out=$("$MWCTL" check --risk --now $NOW examples/gateway.yaml)
+rc=$?
+[ "$rc" -eq 2 ] && ok "risk: example's highest finding is medium (exit 2)" || fail "risk exit $rc"
+grep -q "MW-R011" <<<"$out" && ok "risk: wide IPv6 device prefix reported" || fail "risk R011: $out"
+cat >"$tmp/telnet.yaml" <<'Y'
+meterwall: 1
+serial: 3
+interfaces:
+  - { name: ext0, zone: external }
+  - { name: sm0, zone: smart-meter }
+zones:
+  - { name: meters, prefixes: [192.0.2.128/25] }
+systems:
+  - name: vendor
+    entity: "Vendor K.K."
+    contact: "noc@vendor.example"
+    agreement: "V-1"
+    interface: ext0
+    auto_block: { drops_per_min: 100 }
+    limits: { pps: 100 }
+    devices:
+      - { name: v1, addresses: [198.51.100.5], mac: "02:00:5e:00:00:05" }
+    conduits:
+      - { name: telnet, direction: inbound, zone: meters, proto: tcp, ports: [23] }
+      - { name: wide-open, direction: inbound, zone: any, proto: any }
+Y
+out=$("$MWCTL" -j check --risk --now $NOW "$tmp/telnet.yaml")
+rc=$?
+[ "$rc" -eq 4 ] && ok "risk: any-to-any is critical (exit 4)" || fail "risk critical exit $rc"
+is_json <<<"$out" && ok "risk -j is JSON" || fail "risk -j is JSON"
+python3 - "$out" <<'P' && ok "risk JSON: telnet high at 19:9, any-any critical" || fail "risk JSON content: $out"
+import json, sys
+r = json.loads(sys.argv[1])[0]
+f = {(x["id"], x["subject"]): x for x in r["findings"]}
+t = f[("MW-R020", "telnet")]
+assert t["severity"] == "high" and (t["line"], t["column"]) == (19, 9), t
+assert f[("MW-R001", "wide-open")]["severity"] == "critical"
+assert ("MW-R001", "telnet") not in f
+assert r["highest"] == "critical"
+P
+
+# --- compile ----------------------------------------------------------
+expect_rc "compile writes an image" 0 "$MWCTL" compile examples/gateway.yaml -o "$tmp/gw.img"
+[ -s "$tmp/gw.img" ] && ok "image is not empty" || fail "image empty"
+head -c 4 "$tmp/gw.img" | grep -q "MWPI" && ok "image starts with the magic" || fail "image magic"
+expect_rc "compile with --prev keeps working" 0 "$MWCTL" compile examples/gateway.yaml -o "$tmp/gw2.img" --prev "$tmp/gw.img"
+printf 'garbage' >"$tmp/bad.img"
+expect_rc "compile rejects a corrupt --prev image" 1 "$MWCTL" compile examples/gateway.yaml -o "$tmp/x.img" --prev "$tmp/bad.img"
+expect_rc "compile of an invalid policy fails" 1 "$MWCTL" compile "$tmp/nope.yaml" -o "$tmp/y.img"
+[ ! -e "$tmp/y.img" ] && ok "failed compile writes nothing" || fail "failed compile wrote $tmp/y.img"
+"$MWCTL" -j compile examples/gateway.yaml -o "$tmp/gw3.img" | is_json && ok "compile -j is JSON" || fail "compile -j JSON"
+
+# --- explain ----------------------------------------------------------
+# explain VERDICT REASON ARGS...: exit 0 for PASS, 2 for DROP, JSON fields
+explain() {
+	local want_v=$1 want_r=$2 out rc
+	shift 2
+	out=$("$MWCTL" -j explain examples/gateway.yaml --at $NOW "$@")
+	rc=$?
+	local want_rc=2
+	[ "$want_v" = PASS ] && want_rc=0
+	if python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert (r["verdict"], r["reason"]) == (sys.argv[2], sys.argv[3]), r' \
+		"$out" "$want_v" "$want_r" 2>/dev/null && [ "$rc" -eq "$want_rc" ]; then
+		ok "explain $* -> $want_v $want_r"
+	else
+		fail "explain $* -> want $want_v $want_r, got (exit $rc) $out"
+	fi
+}
+explain PASS ALLOWED --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610
+explain PASS ALLOWED --from 2001:db8:100::11 --to 2001:db8:10::10 --proto tcp --dport 3610
+explain DROP NO_CONDUIT --from 198.51.100.10 --to 192.0.2.10 --proto tcp --dport 22
+explain DROP NO_CONDUIT --from 198.51.100.10 --to 192.0.2.130 --proto udp --dport 3610
+explain DROP UNKNOWN_SOURCE --from 198.51.100.99 --to 192.0.2.10 --proto udp --dport 3610
+explain DROP SPOOFED --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 --mac 02:00:5e:66:00:11
+explain DROP WRONG_IFACE --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 --iface ext1
+explain DROP ISLAND --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 --island
+explain DROP VLAN --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 --vlan 7
+explain DROP FRAGMENT --from 198.51.100.10 --to 192.0.2.10 --proto udp --fragment
+explain DROP AGREEMENT --from 198.51.100.65 --to 192.0.2.10 --proto tcp --dport 8883
+explain PASS ALLOWED --from 203.0.113.20 --to 192.0.2.20 --proto tcp --dport 8444
+explain PASS ALLOWED --from 203.0.113.30 --to 192.0.2.20 --proto icmp
+explain DROP NO_CONDUIT --from 203.0.113.30 --to 192.0.2.20 --proto tcp --dport 443
+explain PASS ALLOWED --from 192.0.2.10 --to 203.0.113.80 --proto tcp --dport 443
+explain PASS REPLY --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --dport 40000 --tcp-flags ack
+explain DROP NO_CONDUIT --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --dport 40000 --tcp-flags syn
+explain DROP UNKNOWN_DEST --from 192.0.2.10 --to 198.51.100.200 --proto tcp --dport 443
+# DLMS contractor: weekdays 09:00-18:00 JST.  NOW is Wed 2026-11-18 20:06 JST.
+explain DROP NO_CONDUIT --from 198.51.100.40 --to 192.0.2.130 --proto tcp --dport 4059
+NOW=1794978400 explain PASS ALLOWED --from 198.51.100.40 --to 192.0.2.130 --proto tcp --dport 4059
+NOW=1795237600 explain DROP NO_CONDUIT --from 198.51.100.40 --to 192.0.2.130 --proto tcp --dport 4059
+expect_rc "explain: bad address is an error" 1 "$MWCTL" explain examples/gateway.yaml --from 198.51.100.300 --to 192.0.2.10 --proto udp
+expect_rc "explain: mixed families is an error" 1 "$MWCTL" explain examples/gateway.yaml --from 198.51.100.10 --to 2001:db8::1 --proto udp
+expect_rc "explain: port out of range" 1 "$MWCTL" explain examples/gateway.yaml --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 70000
+expect_rc "explain: unknown interface" 1 "$MWCTL" explain examples/gateway.yaml --from 198.51.100.10 --to 192.0.2.10 --proto udp --iface eth9
+"$MWCTL" explain examples/gateway.yaml --at $NOW --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 |
+	grep -q "^conduit:" && ok "explain text names the conduit" || fail "explain text"
+
+suite_end
