@@ -15,6 +15,15 @@ static const struct mwctl_cmd cmds[] = {
 	{ "check", check_main, "validate policies; --risk assesses them" },
 	{ "compile", compile_main, "compile a policy into a binary image" },
 	{ "explain", explain_main, "show the verdict for a packet and why" },
+	{ "attach", attach_main, "put the XDP enforcement program on an interface" },
+	{ "detach", detach_main, "remove it from an interface" },
+	{ "load", load_main, "apply a policy atomically" },
+	{ "status", status_main, "enforcement points, policy, counters, blocks" },
+	{ "flows", flows_main, "per-flow records" },
+	{ "events", events_main, "drop events (-f to follow)" },
+	{ "block", block_main, "block an external system or device" },
+	{ "unblock", unblock_main, "reconnect it on its owner's request" },
+	{ "island", island_main, "drop all external traffic (on|off)" },
 };
 
 static void usage(FILE *f)

@@ -20,6 +20,15 @@ struct mwctl_cmd {
 int check_main(int argc, char **argv);
 int compile_main(int argc, char **argv);
 int explain_main(int argc, char **argv);
+int attach_main(int argc, char **argv);
+int detach_main(int argc, char **argv);
+int load_main(int argc, char **argv);
+int status_main(int argc, char **argv);
+int flows_main(int argc, char **argv);
+int events_main(int argc, char **argv);
+int block_main(int argc, char **argv);
+int unblock_main(int argc, char **argv);
+int island_main(int argc, char **argv);
 
 /* Shared helpers for commands (common.c). */
 bool want_help(int argc, char **argv);

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mwctl attach IFACE [--mode native|generic]; mwctl detach IFACE */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mwctl.h"
+#include "state.h"
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s attach IFACE [--mode native|generic]\n"
+		"       %s detach IFACE\n\n"
+		"attach puts meterwall's XDP program on IFACE (an external interface)\n"
+		"through a pinned bpf_link, so enforcement continues when mwctl exits.\n"
+		"If meterwall is attached already, the link is switched to the new\n"
+		"program in one step (never detached first).  Until a policy is\n"
+		"loaded, every frame is dropped (NO_POLICY): fail closed.\n",
+		prog_name, prog_name);
+}
+
+static int attach_one(const char *ifname, enum mw_xdp_mode mode)
+{
+	struct mw_image_view v;
+	struct mw_image img = { 0 };
+	struct mw_xdp *x;
+	int err;
+
+	if (xdp_open(&x, 0))
+		return 1;
+	err = mw_xdp_attach(x, ifname, mode);
+	if (err) {
+		fprintf(stderr, "%s: cannot attach to `%s': %s\n", prog_name,
+			ifname, mw_xdp_errmsg(x));
+		mw_xdp_close(x);
+		return 1;
+	}
+	/* after a reboot the maps are new: put the persisted blocks back */
+	if (active_image(&img, &v) == 0) {
+		blocks_reapply(x, &v);
+		mw_image_free(&img);
+	}
+	audit("attach", "interface", ifname,
+	      "mode", mode == MW_XDP_MODE_SKB ? "generic" : "native", NULL);
+	jp_open_obj(NULL);
+	jp_str("attached", ifname);
+	jp_close_obj();
+	jp_finish();
+	mw_xdp_close(x);
+	return 0;
+}
+
+int attach_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	enum mw_xdp_mode mode = MW_XDP_MODE_NATIVE;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				mode = MW_XDP_MODE_NATIVE;
+			else if (!strcmp(optarg, "generic"))
+				mode = MW_XDP_MODE_SKB;
+			else {
+				fprintf(stderr, "%s attach: invalid mode `%s' (native or generic)\n",
+					prog_name, optarg);
+				return 1;
+			}
+			break;
+		case 'j': jp_init(stdout, true); break;
+		case 'h': attach_usage(stdout); return 0;
+		default: attach_usage(stderr); return 1;
+		}
+	}
+	if (optind != argc - 1) {
+		attach_usage(stderr);
+		return 1;
+	}
+	return attach_one(argv[optind], mode);
+}
+
+int detach_main(int argc, char **argv)
+{
+	struct mw_xdp *x;
+	int err;
+
+	if (want_help(argc, argv)) {
+		attach_usage(stdout);
+		return 0;
+	}
+	if (argc != 2) {
+		attach_usage(stderr);
+		return 1;
+	}
+	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+		return 1;
+	err = mw_xdp_detach(x, argv[1]);
+	if (err)
+		fprintf(stderr, "%s: cannot detach from `%s': %s\n", prog_name,
+			argv[1], mw_xdp_errmsg(x));
+	else
+		audit("detach", "interface", argv[1], NULL);
+	mw_xdp_close(x);
+	return err ? 1 : 0;
+}

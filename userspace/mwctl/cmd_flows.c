@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mwctl flows [--system S] [--device D] [--top N]
+ * mwctl events [-f]
+ * Per-flow records and drop events of the XDP enforcement point (1.1.5).
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "classify.h"
+#include "mwctl.h"
+#include "state.h"
+
+struct flow_row {
+	struct mw_flow_key k;
+	struct mw_flow f;
+};
+
+struct flow_set {
+	struct flow_row *v;
+	size_t n, cap;
+	const struct mw_image_view *img;
+	uint32_t system, device;	/* filters, MW_ID_NONE = any */
+};
+
+static int collect(const struct mw_flow_key *k, const struct mw_flow *f,
+		   void *arg)
+{
+	struct flow_set *s = arg;
+	const struct mw_img_device *d;
+
+	if (s->device != MW_ID_NONE && f->device != s->device)
+		return 0;
+	if (s->system != MW_ID_NONE) {
+		d = mw_image_device(s->img, f->device);
+		if (!d || d->system != s->system)
+			return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		void *nv = realloc(s->v, cap * sizeof(*s->v));
+
+		if (!nv)
+			return -1;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n].k = *k;
+	s->v[s->n].f = *f;
+	s->n++;
+	return 0;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct flow_row *x = a, *y = b;
+
+	return x->f.bytes < y->f.bytes ? 1 : x->f.bytes > y->f.bytes ? -1 : 0;
+}
+
+static void addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
+{
+	inet_ntop(family, a, buf, (socklen_t)len);
+}
+
+static const char *dev_name(const struct mw_image_view *v, uint32_t id)
+{
+	const struct mw_img_device *d = v ? mw_image_device(v, id) : NULL;
+
+	return d ? mw_image_str(v, d->name) : "?";
+}
+
+static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
+{
+	const struct mw_img_conduit *c = r->f.conduit == MW_ID_NONE || !v ? NULL :
+					 mw_image_conduit(v, r->f.conduit);
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	addr_str(r->k.family, r->k.src, src, sizeof(src));
+	addr_str(r->k.family, r->k.dst, dst, sizeof(dst));
+	if (!jp_json()) {
+		printf("%-5s %-11s %-16s %-3u %s %u -> %s %u  %s %s  %llu pkts %llu bytes\n",
+		       mw_verdict_name(r->f.verdict), mw_reason_name(r->f.reason),
+		       dev_name(v, r->f.device), r->k.proto, src, ntohs(r->k.sport),
+		       dst, ntohs(r->k.dport), c ? "via" : "",
+		       c ? mw_image_str(v, c->name) : "",
+		       (unsigned long long)r->f.packets,
+		       (unsigned long long)r->f.bytes);
+		return;
+	}
+	jp_open_obj(NULL);
+	jp_str("src", src);
+	jp_str("dst", dst);
+	jp_u64("proto", r->k.proto);
+	jp_u64("sport", ntohs(r->k.sport));
+	jp_u64("dport", ntohs(r->k.dport));
+	jp_u64("ifindex", r->k.ifindex);
+	jp_str("device", dev_name(v, r->f.device));
+	jp_str("conduit", c ? mw_image_str(v, c->name) : "");
+	jp_str("verdict", mw_verdict_name(r->f.verdict));
+	jp_str("reason", mw_reason_name(r->f.reason));
+	jp_u64("packets", r->f.packets);
+	jp_u64("bytes", r->f.bytes);
+	jp_u64("first_ns", r->f.first_ns);
+	jp_u64("last_ns", r->f.last_ns);
+	jp_close_obj();
+}
+
+int flows_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "system", required_argument, NULL, 's' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "top", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct flow_set set = { .system = MW_ID_NONE, .device = MW_ID_NONE };
+	const char *sys = NULL, *dev = NULL;
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	unsigned long top = 0;
+	bool have_img;
+	struct mw_xdp *x;
+	size_t i;
+	int c, ret = 1;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sys = optarg; break;
+		case 'd': dev = optarg; break;
+		case 'j': jp_init(stdout, true); break;
+		case 'h':
+			printf("Usage: %s flows [--system S] [--device D] [--top N]\n\n"
+			       "Flow records (largest first): verdict, reason, device,\n"
+			       "protocol, addresses and ports, conduit, packets, bytes.\n",
+			       prog_name);
+			return 0;
+		case 't':
+			if (parse_u32(optarg, 1000000, &top) || !top) {
+				fprintf(stderr, "%s flows: invalid --top `%s'\n", prog_name, optarg);
+				return 1;
+			}
+			break;
+		default: return 1;
+		}
+	}
+	have_img = active_image(&img, &v) == 0;
+	set.img = have_img ? &v : NULL;
+	if ((sys || dev) && !have_img) {
+		fprintf(stderr, "%s: no policy in force to resolve names\n", prog_name);
+		return 1;
+	}
+	if (sys) {
+		const struct mw_img_system *s = mw_image_system_by_name(&v, sys);
+
+		if (!s) {
+			fprintf(stderr, "%s: no system named `%s'\n", prog_name, sys);
+			goto out_img;
+		}
+		set.system = s->id;
+	}
+	if (dev) {
+		const struct mw_img_device *d = mw_image_device_by_name(&v, dev);
+
+		if (!d) {
+			fprintf(stderr, "%s: no device named `%s'\n", prog_name, dev);
+			goto out_img;
+		}
+		set.device = d->id;
+	}
+	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+		goto out_img;
+	if (mw_xdp_foreach_flow(x, collect, &set)) {
+		fprintf(stderr, "%s: reading flows failed: %s\n", prog_name, mw_xdp_errmsg(x));
+		goto out;
+	}
+	qsort(set.v, set.n, sizeof(*set.v), by_bytes);
+	if (top && set.n > top)
+		set.n = top;
+	jp_open_arr(NULL);
+	for (i = 0; i < set.n; i++)
+		print_flow(set.img, &set.v[i]);
+	jp_close_arr();
+	jp_finish();
+	ret = 0;
+out:
+	mw_xdp_close(x);
+out_img:
+	free(set.v);
+	if (have_img)
+		mw_image_free(&img);
+	return ret;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int print_event(const struct mw_event *e, void *arg)
+{
+	const struct mw_image_view *v = arg;
+	char src[INET6_ADDRSTRLEN] = "-", dst[INET6_ADDRSTRLEN] = "-";
+
+	if (e->family) {
+		addr_str(e->family, e->src, src, sizeof(src));
+		addr_str(e->family, e->dst, dst, sizeof(dst));
+	}
+	if (jp_json()) {
+		jp_init(stdout, true);
+		jp_open_obj(NULL);
+		jp_u64("ts_ns", e->ts_ns);
+		jp_str("reason", mw_reason_name(e->reason));
+		jp_str("device", e->device == MW_ID_NONE ? "" : dev_name(v, e->device));
+		jp_str("src", src);
+		jp_str("dst", dst);
+		jp_u64("proto", e->proto);
+		jp_u64("sport", ntohs(e->sport));
+		jp_u64("dport", ntohs(e->dport));
+		jp_u64("ifindex", e->ifindex);
+		jp_close_obj();
+		jp_finish();
+	} else {
+		printf("%llu DROP %-14s %-16s %u %s port %u -> %s port %u if %u\n",
+		       (unsigned long long)e->ts_ns, mw_reason_name(e->reason),
+		       e->device == MW_ID_NONE ? "-" : dev_name(v, e->device),
+		       e->proto, src, ntohs(e->sport), dst, ntohs(e->dport),
+		       e->ifindex);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int events_main(int argc, char **argv)
+{
+	struct mw_xdp_events *ev = NULL;
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	bool follow = false, have_img;
+	struct mw_xdp *x;
+	int i, n, ret = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow")) {
+			follow = true;
+		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			jp_init(stdout, true);
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: %s events [-f]\n\nDrop events (rate-limited per device): the pending ones,\nor with -f follow until interrupted.\n",
+			       prog_name);
+			return 0;
+		} else {
+			fprintf(stderr, "%s events: unknown argument `%s'\n", prog_name, argv[i]);
+			return 1;
+		}
+	}
+	have_img = active_image(&img, &v) == 0;
+	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+		goto out_img;
+	if (mw_xdp_events_open(x, print_event, have_img ? &v : NULL, &ev)) {
+		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	do {
+		n = mw_xdp_events_poll(ev, follow ? 200 : 0);
+		if (n < 0 && !stop) {
+			fprintf(stderr, "%s: reading events failed\n", prog_name);
+			goto out;
+		}
+	} while (!stop && (follow || n > 0));
+	ret = 0;
+out:
+	mw_xdp_events_close(ev);
+	mw_xdp_close(x);
+out_img:
+	if (have_img)
+		mw_image_free(&img);
+	return ret;
+}

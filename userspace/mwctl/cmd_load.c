@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mwctl load POLICY [--allow-rollback]
+ * Validate, compile (ids carried from the image in force), check the
+ * serial, swap atomically into the XDP maps, then record the new image.
+ * Any failure before the swap leaves the running policy in force.
+ */
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mwctl.h"
+#include "policy.h"
+#include "state.h"
+
+static void load_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s load POLICY [--allow-rollback]\n\n"
+		"Validate and compile POLICY and apply it atomically to the XDP\n"
+		"enforcement point: packets are judged by the old policy or the new,\n"
+		"never by a mix and never by none.  A rejected policy changes nothing.\n"
+		"The serial must not go backwards (anti-rollback) unless\n"
+		"--allow-rollback is given; an equal serial must carry equal content.\n",
+		prog_name);
+}
+
+/* SHA-256 of the image with created and digest zeroed: the content. */
+static int content_hash(const struct mw_image *img, unsigned char out[32])
+{
+	struct mw_image_hdr h;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	int ok;
+
+	if (!ctx)
+		return -1;
+	memcpy(&h, img->data, sizeof(h));
+	h.created = 0;
+	memset(h.digest, 0, sizeof(h.digest));
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(ctx, &h, sizeof(h)) &&
+	     EVP_DigestUpdate(ctx, img->data + sizeof(h), img->len - sizeof(h)) &&
+	     EVP_DigestFinal_ex(ctx, out, &len);
+	EVP_MD_CTX_free(ctx);
+	return ok && len == 32 ? 0 : -1;
+}
+
+static int check_serial(const char *path, const struct mw_image *old,
+			const struct mw_image *new, bool allow_rollback)
+{
+	const struct mw_image_hdr *o = (const void *)old->data;
+	const struct mw_image_hdr *n = (const void *)new->data;
+	unsigned char ho[32], hn[32];
+
+	if (n->serial < o->serial && !allow_rollback) {
+		fprintf(stderr, "%s: error: serial %llu is older than the policy in force (serial %llu): refusing a rollback (--allow-rollback to restore a known-good policy)\n",
+			path, (unsigned long long)n->serial,
+			(unsigned long long)o->serial);
+		return -1;
+	}
+	if (n->serial != o->serial)
+		return 0;
+	if (content_hash(old, ho) || content_hash(new, hn))
+		return -1;
+	if (memcmp(ho, hn, 32)) {
+		fprintf(stderr, "%s: error: serial %llu is already in force with different content: raise the serial\n",
+			path, (unsigned long long)n->serial);
+		return -1;
+	}
+	return 0;
+}
+
+struct stale_ctx {
+	struct mw_xdp *x;
+	const struct mw_image_view *old, *new;
+};
+
+static const char *target_name(const struct mw_image_view *v,
+			       enum mw_target kind, uint32_t id)
+{
+	const struct mw_img_system *s;
+	const struct mw_img_device *d;
+
+	if (kind == MW_TARGET_SYSTEM) {
+		s = mw_image_system(v, id);
+		return s ? mw_image_str(v, s->name) : NULL;
+	}
+	d = mw_image_device(v, id);
+	return d ? mw_image_str(v, d->name) : NULL;
+}
+
+/* A block on an id whose name changed (the id was reused) is lifted. */
+static int clear_stale(enum mw_target kind, uint32_t id,
+		       const struct mw_block *b, void *arg)
+{
+	struct stale_ctx *c = arg;
+	const char *was = c->old ? target_name(c->old, kind, id) : NULL;
+	const char *now = target_name(c->new, kind, id);
+
+	(void)b;
+	if (!now || !was || strcmp(was, now))
+		return mw_xdp_unblock(c->x, kind, id);
+	return 0;
+}
+
+static int apply(const char *path, struct mw_image *img, bool have_old,
+		 const struct mw_image_view *old)
+{
+	struct mw_xdp_load_result res = { 0 };
+	struct mw_image_view v;
+	struct stale_ctx sc;
+	struct mw_xdp *x;
+	const char *why;
+	char serial[32], gen[16];
+	int err, n;
+
+	if (mw_image_view(img->data, img->len, &v, &why)) {
+		fprintf(stderr, "%s: internal error: %s\n", path, why);
+		return -1;
+	}
+	if (xdp_open(&x, 0))
+		return -1;
+	err = mw_xdp_load_image(x, &v, NULL, &res);
+	if (err) {
+		fprintf(stderr, "%s: error: not applied, the policy in force is unchanged: %s\n",
+			path, mw_xdp_errmsg(x));
+		mw_xdp_close(x);
+		return err;
+	}
+	sc = (struct stale_ctx){ x, have_old ? old : NULL, &v };
+	mw_xdp_foreach_block(x, clear_stale, &sc);
+	err = save_active_image(img);
+	if (err)
+		fprintf(stderr, "%s: warning: applied, but the state file could not be written: %s\n",
+			path, strerror(-err));
+	n = blocks_reapply(x, &v);
+	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)v.hdr->serial);
+	snprintf(gen, sizeof(gen), "%u", res.generation);
+	audit("policy-load", "file", path, "serial", serial, "generation", gen, NULL);
+	jp_open_obj(NULL);
+	jp_str("policy", path);
+	jp_u64("serial", v.hdr->serial);
+	jp_u64("generation", res.generation);
+	jp_u64("interfaces", res.n_ifaces);
+	jp_u64("interfaces_absent", res.n_skipped);
+	jp_u64("blocks", n > 0 ? (uint64_t)n : 0);
+	jp_close_obj();
+	jp_finish();
+	mw_xdp_close(x);
+	return 0;
+}
+
+int load_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "allow-rollback", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct mw_image img = { 0 }, old = { 0 };
+	struct mw_diag diag = { 0 };
+	struct mw_policy *pol = NULL;
+	struct mw_image_view ov;
+	bool allow_rollback = false, have_old;
+	const struct mw_image_hdr *h;
+	const char *path;
+	int c, ret = 1;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': allow_rollback = true; break;
+		case 'j': jp_init(stdout, true); break;
+		case 'h': load_usage(stdout); return 0;
+		default: load_usage(stderr); return 1;
+		}
+	}
+	if (optind != argc - 1) {
+		load_usage(stderr);
+		return 1;
+	}
+	path = argv[optind];
+	have_old = active_image(&old, &ov) == 0;
+	if (mw_policy_load_file(path, &pol, &diag) ||
+	    mw_compile(pol, have_old ? &ov : NULL, &img, &diag)) {
+		mw_diag_print(&diag);
+		goto out;
+	}
+	h = (const void *)img.data;
+	if (h->expires && h->expires * 1000000000LL <= now_unix_ns()) {
+		fprintf(stderr, "%s: error: the policy expired; renew it (expires) before loading\n",
+			path);
+		goto out;
+	}
+	if (have_old && check_serial(path, &old, &img, allow_rollback))
+		goto out;
+	if (apply(path, &img, have_old, &ov) == 0)
+		ret = 0;
+out:
+	mw_policy_free(pol);
+	mw_image_free(&img);
+	mw_image_free(&old);
+	return ret;
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mwctl status: enforcement points, policy, interfaces, counters, blocks */
+#include <stdio.h>
+#include <string.h>
+
+#include "classify.h"
+#include "mwctl.h"
+#include "state.h"
+
+static void hex32(const uint8_t *d, char out[65])
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void print_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
+			int64_t now)
+{
+	struct mw_block b;
+
+	if (mw_xdp_get_block(x, kind, id, &b) || !b.active)
+		return;
+	if (b.until && (int64_t)b.until <= now)
+		return;
+	jp_open_obj("block");
+	jp_u64("until_ns", b.until);
+	jp_u64("cause", b.cause);
+	jp_close_obj();
+}
+
+static void print_counter(const struct mw_counter *c)
+{
+	jp_u64("pass_packets", c->pass_packets);
+	jp_u64("pass_bytes", c->pass_bytes);
+	jp_u64("drop_packets", c->drop_packets);
+	jp_u64("drop_bytes", c->drop_bytes);
+}
+
+static void add(struct mw_counter *a, const struct mw_counter *b)
+{
+	a->pass_packets += b->pass_packets;
+	a->pass_bytes += b->pass_bytes;
+	a->drop_packets += b->drop_packets;
+	a->drop_bytes += b->drop_bytes;
+}
+
+static void print_systems(struct mw_xdp *x, const struct mw_image_view *v,
+			  int64_t now)
+{
+	size_t i, j;
+
+	jp_open_arr("systems");
+	for (i = 0; i < v->n_systems; i++) {
+		const struct mw_img_system *s = &v->systems[i];
+		struct mw_counter sum = { 0 }, c;
+
+		for (j = 0; j < v->n_devices; j++)
+			if (v->devices[j].system == s->id &&
+			    !mw_xdp_dev_counter(x, v->devices[j].id, &c))
+				add(&sum, &c);
+		jp_open_obj(NULL);
+		jp_str("system", mw_image_str(v, s->name));
+		print_counter(&sum);
+		print_block(x, MW_TARGET_SYSTEM, s->id, now);
+		jp_open_arr("devices");
+		for (j = 0; j < v->n_devices; j++) {
+			const struct mw_img_device *d = &v->devices[j];
+
+			if (d->system != s->id)
+				continue;
+			memset(&c, 0, sizeof(c));
+			mw_xdp_dev_counter(x, d->id, &c);
+			jp_open_obj(NULL);
+			jp_str("device", mw_image_str(v, d->name));
+			print_counter(&c);
+			print_block(x, MW_TARGET_DEVICE, d->id, now);
+			jp_close_obj();
+		}
+		jp_close_arr();
+		jp_close_obj();
+	}
+	jp_close_arr();
+}
+
+static void print_ifaces(struct mw_xdp *x, const struct mw_image_view *v)
+{
+	size_t i;
+
+	jp_open_arr("interfaces");
+	for (i = 0; i < v->n_ifaces; i++) {
+		const struct mw_img_iface *f = &v->ifaces[i];
+		struct mw_xdp_iface_info info = { 0 };
+
+		mw_xdp_iface_query(x, f->name, &info);
+		jp_open_obj(NULL);
+		jp_str("interface", f->name);
+		jp_str("zone", f->zone == MW_ZONE_EXTERNAL ? "external" : "smart-meter");
+		jp_bool("present", info.ifindex != 0);
+		jp_bool("xdp", info.ours);
+		if (info.ours)
+			jp_str("mode", info.mode == MW_XDP_MODE_SKB ? "generic" : "native");
+		else if (info.prog_id)
+			jp_u64("foreign_prog_id", info.prog_id);
+		jp_close_obj();
+	}
+	jp_close_arr();
+}
+
+int status_main(int argc, char **argv)
+{
+	struct mw_counter rc[__MW_R_LAST];
+	struct mw_image img = { 0 };
+	struct mw_xdp_status st;
+	struct mw_image_view v;
+	bool have_img;
+	struct mw_xdp *x;
+	int64_t now = now_unix_ns();
+	char hex[65];
+	int r;
+
+	if (want_help(argc, argv)) {
+		printf("Usage: %s status\n\nThe enforcement points, the policy in force, interfaces,\nper-reason, per-system and per-device counters, and blocks.\n",
+		       prog_name);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "-j")) {
+		fprintf(stderr, "Usage: %s status\n", prog_name);
+		return 1;
+	}
+	if (argc > 1)
+		jp_init(stdout, true);
+	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+		return 1;
+	if (mw_xdp_status(x, &st)) {
+		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));
+		mw_xdp_close(x);
+		return 1;
+	}
+	have_img = active_image(&img, &v) == 0;
+	jp_open_obj(NULL);
+	jp_open_obj("xdp");
+	jp_str("pin_dir", st.pin_dir);
+	jp_u64("generation", st.cfg.generation);
+	jp_bool("island", st.cfg.island);
+	jp_u64("device_capacity", st.dev_capacity);
+	jp_u64("flow_entries", st.flow_entries);
+	if (st.cfg.generation) {
+		jp_u64("serial", st.active.serial);
+		hex32(st.active.digest, hex);
+		jp_str("digest", hex);
+		jp_u64("devices", st.active.n_devices);
+		jp_u64("systems", st.active.n_systems);
+	}
+	jp_close_obj();
+	if (have_img) {
+		print_ifaces(x, &v);
+		if (!mw_xdp_reason_counters(x, rc)) {
+			jp_open_obj("reasons");
+			for (r = 1; r < __MW_R_LAST; r++)
+				if (rc[r].pass_packets + rc[r].drop_packets)
+					jp_u64(mw_reason_name(r), rc[r].pass_packets +
+					       rc[r].drop_packets);
+			jp_close_obj();
+		}
+		print_systems(x, &v, now);
+		mw_image_free(&img);
+	}
+	jp_close_obj();
+	jp_finish();
+	mw_xdp_close(x);
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The controller's persistent state, outside the datapath:
+ *   $MW_STATE_DIR (default /var/lib/meterwall)
+ *     policy.img   the image in force (names, and the id map for the next load)
+ *     blocks       one block per line: "system|device NAME UNTIL_NS CAUSE"
+ *                  re-applied on attach and load, so blocks survive reboots
+ *   $MW_LOG_DIR (default /var/log/meterwall)
+ *     audit.log    one JSON object per state change (append only)
+ *   $MW_PIN_DIR (default /sys/fs/bpf/meterwall): the XDP maps and links
+ */
+#ifndef MWCTL_STATE_H
+#define MWCTL_STATE_H
+
+#include <stdint.h>
+
+#include "image.h"
+#include "xdp.h"
+
+const char *state_dir(void);
+const char *pin_dir(void);
+/* path of a file in the state directory (static buffer per call site) */
+int state_path(char *buf, size_t len, const char *name);
+
+/* Open the XDP enforcement point; prints the library's message on error. */
+int xdp_open(struct mw_xdp **x, unsigned int flags);
+
+/* The image in force: 0, -ENOENT when none was loaded, or -errno. */
+int active_image(struct mw_image *img, struct mw_image_view *v);
+int save_active_image(const struct mw_image *img);
+
+/* Resolve "NAME", "system:NAME" or "device:NAME"; prints errors. */
+int resolve_target(const struct mw_image_view *v, const char *name,
+		   enum mw_target *kind, uint32_t *id);
+
+/* Persisted blocks. */
+int blocks_record(enum mw_target kind, const char *name, uint64_t until_ns,
+		  enum mw_block_cause cause);
+int blocks_forget(enum mw_target kind, const char *name);
+/* Re-apply persisted blocks by name onto ids of v; returns count or -errno */
+int blocks_reapply(struct mw_xdp *x, const struct mw_image_view *v);
+
+/* Append one audit record: action and key=value pairs (NULL-terminated). */
+int audit(const char *action, ...) __attribute__((sentinel));
+
+int64_t now_unix_ns(void);
+/* "90s", "15m", "2h", "7d" -> seconds; -EINVAL */
+int parse_duration(const char *s, uint64_t *secs);
+
+#endif
