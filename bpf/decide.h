@@ -103,7 +103,8 @@ static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
 
 /*
  * Device checks (step 10) for j->device, inbound.  Sets j->system and
- * returns 0 or the drop reason.  *cset gets the device's conduit set.
+ * *cset; returns 0, the drop reason, or -1 when the device has no record
+ * (then it counts as no device at all; not reached with a checked image).
  */
 static __always_inline int device_checks(struct mw_judge *j, __u32 *cset)
 {
@@ -115,15 +116,15 @@ static __always_inline int device_checks(struct mw_judge *j, __u32 *cset)
 
 	tbl = slot_table(&devices, j->slot);
 	dev = tbl ? bpf_map_lookup_elem(tbl, &j->device) : NULL;
-	if (!dev)
-		return MW_R_UNKNOWN_SOURCE;	/* not reached: image checked */
+	if (!dev) {
+		j->device = MW_ID_NONE;
+		return -1;
+	}
 	j->system = dev->system;
 	*cset = dev->cset;
 	tbl = slot_table(&systems, j->slot);
 	sys = tbl ? bpf_map_lookup_elem(tbl, &j->system) : NULL;
-	if (!sys)
-		return MW_R_UNKNOWN_SOURCE;
-	if (sys->iface != j->ifc->id)
+	if (!sys || sys->iface != j->ifc->id)
 		return MW_R_WRONG_IFACE;
 	if ((dev->flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, dev->mac))
 		return MW_R_SPOOFED;
@@ -138,6 +139,20 @@ static __always_inline int device_checks(struct mw_judge *j, __u32 *cset)
 	if ((sys->flags & MW_SYS_F_EXPIRES) && secs >= sys->expires)
 		return MW_R_AGREEMENT;
 	return 0;
+}
+
+/* Step 9-10 for source address addr: 0 or the drop reason. */
+static __always_inline int source_device(struct mw_judge *j, __u8 family,
+					 const __u8 *addr, int unknown,
+					 __u32 *cset)
+{
+	int r;
+
+	j->device = lookup_device(j, family, addr);
+	if (j->device == MW_ID_NONE)
+		return unknown;
+	r = device_checks(j, cset);
+	return r < 0 ? unknown : r;
 }
 
 /* Is minute m of the UTC week inside window wid? */
@@ -155,7 +170,8 @@ static __always_inline bool in_window(__u32 slot, __u32 wid, __u32 m)
 			break;
 		s = w->r[k].start;
 		e = w->r[k].end;
-		if (s < e ? (m >= s && m < e) : (s > e && (m >= s || m < e)))
+		/* start == end wraps too: the whole week */
+		if (s < e ? (m >= s && m < e) : (m >= s || m < e))
 			return true;
 	}
 	return false;
@@ -287,10 +303,7 @@ static __always_inline int judge_arp(struct mw_judge *j, struct mw_cursor *c,
 		return MW_R_L2_CONTROL;
 	if (parse_arp(c, p) < 0)
 		return MW_R_MALFORMED;
-	j->device = lookup_device(j, MW_AF_INET, p->fk.src);
-	if (j->device == MW_ID_NONE)
-		return MW_R_L2_DENIED;
-	r = device_checks(j, &cset);
+	r = source_device(j, MW_AF_INET, p->fk.src, MW_R_L2_DENIED, &cset);
 	return r ? r : MW_R_L2_CONTROL;
 }
 
@@ -323,10 +336,7 @@ static __always_inline int judge_nd(struct mw_judge *j, struct mw_xpkt *p)
 		return MW_R_L2_DENIED;
 	if (j->ifc->nd == MW_L2_ALL || nd_link_only(p->fk.src))
 		return MW_R_L2_CONTROL;
-	j->device = lookup_device(j, MW_AF_INET6, p->fk.src);
-	if (j->device == MW_ID_NONE)
-		return MW_R_L2_DENIED;
-	r = device_checks(j, &cset);
+	r = source_device(j, MW_AF_INET6, p->fk.src, MW_R_L2_DENIED, &cset);
 	return r ? r : MW_R_L2_CONTROL;
 }
 
@@ -353,10 +363,8 @@ static __always_inline int judge_frame(struct mw_judge *j, struct mw_cursor *c,
 		return p->err;
 	if (is_nd(p))					/* step 8 */
 		return judge_nd(j, p);
-	j->device = lookup_device(j, p->fk.family, p->fk.src);	/* step 9 */
-	if (j->device == MW_ID_NONE)
-		return MW_R_UNKNOWN_SOURCE;
-	r = device_checks(j, &cset);			/* step 10 */
+	r = source_device(j, p->fk.family, p->fk.src,	/* steps 9-10 */
+			  MW_R_UNKNOWN_SOURCE, &cset);
 	if (r)
 		return r;
 	return match_rules(j, p, cset);			/* steps 11-13 */

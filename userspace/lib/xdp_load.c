@@ -178,21 +178,30 @@ static void add_prefixes(struct build *bd, int th, int tl,
 	}
 }
 
+/* What to do when the persistent maps are too small. */
+static const char *resize_hint(const struct mw_xdp *x, char *buf, size_t len)
+{
+	if (!x->pinned)
+		return "open the XDP maps with a larger capacity";
+	snprintf(buf, len, "detach every interface, remove %s and attach again "
+		 "with a larger capacity", x->pin_dir);
+	return buf;
+}
+
 /* Ids the persistent maps can hold. */
 static int check_capacity(struct mw_xdp *x, const struct mw_image_view *v)
 {
+	char hint[320];
 	size_t i, k;
 
 	for (i = 0; i < v->n_devices; i++)
 		if (v->devices[i].id >= x->dev_capacity)
 			return mw_xdp_fail(x, -E2BIG,
 					   "device `%s' has id %u but the XDP "
-					   "maps in %s hold %u devices: detach "
-					   "every interface, remove %s and "
-					   "attach again with a larger capacity",
+					   "maps hold %u devices: %s",
 					   mw_image_str(v, v->devices[i].name),
-					   v->devices[i].id, x->pin_dir,
-					   x->dev_capacity, x->pin_dir);
+					   v->devices[i].id, x->dev_capacity,
+					   resize_hint(x, hint, sizeof(hint)));
 	for (i = 0; i < v->n_systems; i++)
 		if (v->systems[i].id >= MW_MAX_SYSTEMS)
 			return mw_xdp_fail(x, -E2BIG, "system `%s' has id %u, "
@@ -203,20 +212,21 @@ static int check_capacity(struct mw_xdp *x, const struct mw_image_view *v)
 		if (v->conduits[i].id >= x->conduit_capacity)
 			return mw_xdp_fail(x, -E2BIG,
 					   "conduit `%s' has id %u but the XDP "
-					   "maps hold %u conduits: detach every "
-					   "interface, remove %s and attach "
-					   "again with a larger capacity",
+					   "maps hold %u conduits: %s",
 					   mw_image_str(v, v->conduits[i].name),
 					   v->conduits[i].id,
-					   x->conduit_capacity, x->pin_dir);
+					   x->conduit_capacity,
+					   resize_hint(x, hint, sizeof(hint)));
 	for (i = 0; i < v->n_csets; i++)
 		for (k = 0; k < v->csets[i].n_rules && k < MW_CSET_RULES; k++)
 			if (v->csets[i].rules[k].conduit >= x->conduit_capacity)
 				return mw_xdp_fail(x, -E2BIG,
-						   "rule of conduit id %u is "
-						   "beyond the capacity %u",
+						   "a rule names conduit id %u, "
+						   "beyond the capacity %u: %s",
 						   v->csets[i].rules[k].conduit,
-						   x->conduit_capacity);
+						   x->conduit_capacity,
+						   resize_hint(x, hint,
+							       sizeof(hint)));
 	return 0;
 }
 

@@ -1,0 +1,1442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential test of the XDP program against the reference classifier.
+ *
+ * examples/gateway.yaml is compiled and loaded through the loader library
+ * (userspace/lib/xdp.c) into a private pin directory; then a corpus of
+ * frames (systematic products of sources x destinations x protocols x
+ * interfaces, every truncation of several base frames, hand-made edge and
+ * malformed frames) runs through BPF_PROG_TEST_RUN and through
+ * mw_pkt_parse + mw_classify with the same interface, island flag, blocks
+ * and clock.  Verdict and reason must agree on every frame.
+ *
+ * The program's reason is read from the per-reason counters
+ * (reason_counters): exactly one of them moves by one per frame, which
+ * also checks that every verdict is counted with its reason.
+ *
+ * Interfaces: the test runs in a private network namespace with two veth
+ * pairs; the policy's ext0 / ext1 / sm0 are resolved to mwt0 / mwt2 /
+ * mwt1 by the load callback, and lo is an interface the policy does not
+ * know.  Frames shorter than 14 bytes are not tested: BPF_PROG_TEST_RUN
+ * refuses them (no driver delivers them either).
+ *
+ * Needs root and BPF; otherwise skipped, or failed under CI=true.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "classify.h"
+#include "image.h"
+#include "policy.h"
+#include "xdp.h"
+#include "frames.h"
+#include "bare_drop.skel.h"
+
+#define XDP_ABORTED_ 0
+#define XDP_DROP_ 1
+#define XDP_PASS_ 2
+
+enum { IF_EXT0, IF_EXT1, IF_SM0, IF_LO, IF_N };
+static const char *const if_policy[IF_N] = { "ext0", "ext1", "sm0", NULL };
+static const char *const if_host[IF_N] = { "mwt0", "mwt2", "mwt1", "lo" };
+
+/* A source: one address of a device (or an unknown one). */
+struct src {
+	uint32_t dev;			/* MW_ID_NONE: unknown source */
+	int family;
+	char addr[INET6_ADDRSTRLEN];
+	uint8_t mac[6];
+};
+
+static struct env {
+	bool ok;
+	char why[512];
+	char pin_dir[128];
+	struct mw_xdp *x;
+	struct mw_policy *pol;
+	struct mw_image img;
+	struct mw_image_view v;
+	unsigned int ifindex[IF_N];
+	uint32_t iface_id[IF_N];
+	struct mw_block *sys_blocks;	/* mirrors of what the maps hold */
+	struct mw_block *dev_blocks;
+	uint32_t dev_capacity;
+	bool island;
+	struct src srcs[64];
+	size_t n_srcs;
+	/* differential results */
+	size_t corpus, agree, shown;
+	size_t by_reason[__MW_R_LAST];	/* corpus by the oracle's reason */
+} E;
+
+static int64_t t_normal;	/* Wed 2027-03-03 10:30 JST: all valid */
+
+/* ---------------------------------------------------------------------- */
+/* environment                                                             */
+
+static int64_t unix_ns(int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+			 .tm_hour = h, .tm_min = mi };
+
+	return (int64_t)timegm(&tm) * 1000000000LL;
+}
+
+static int64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Make the datapath's clock read `when' now. */
+static void set_now(struct mw_xdp *x, int64_t when)
+{
+	assert_int_equal(mw_xdp_set_time_offset(x, when - boot_ns()), 0);
+}
+
+static unsigned int resolve(const char *name, void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < IF_N; i++)
+		if (if_policy[i] && !strcmp(name, if_policy[i]))
+			return E.ifindex[i];
+	return 0;
+}
+
+static int env_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(E.why, sizeof(E.why), fmt, ap);
+	va_end(ap);
+	E.ok = false;
+	return 0;	/* tests skip (or fail under CI) one by one */
+}
+
+static const struct mw_xdp_load_opts load_opts = { .ifindex = resolve };
+
+static int load_policy(struct mw_xdp *x, const struct mw_image_view *v,
+		       struct mw_xdp_load_result *res)
+{
+	struct mw_xdp_load_opts o = load_opts;
+
+	o.boot_to_unix_ns = t_normal - boot_ns();
+	return mw_xdp_load_image(x, v, &o, res);
+}
+
+/* Addresses of the image's devices, plus unknown sources. */
+static void collect_sources(void)
+{
+	const struct mw_image_view *v = &E.v;
+	size_t i;
+
+	for (i = 0; i < v->n_dev_prefixes && E.n_srcs < 60; i++) {
+		const struct mw_img_prefix *p = &v->dev_prefixes[i];
+		const struct mw_img_device *d = mw_image_device(v, (uint32_t)p->value);
+		struct src *s = &E.srcs[E.n_srcs++];
+		uint8_t a[16];
+
+		memcpy(a, p->addr, 16);
+		if (p->plen < (p->family == AF_INET ? 32 : 128))
+			a[p->family == AF_INET ? 3 : 15] |= 5;
+		s->dev = (uint32_t)p->value;
+		s->family = p->family;
+		inet_ntop(p->family, a, s->addr, sizeof(s->addr));
+		memcpy(s->mac, d && (d->flags & MW_DEV_F_MAC) ? d->mac :
+			       fr_mac_src, 6);
+	}
+	{
+		static const char *const unknown[] = {
+			"198.51.100.99", "203.0.113.200", "2001:db8:100::99",
+			"2001:db8:999::1",
+		};
+
+		for (i = 0; i < 4; i++) {
+			struct src *s = &E.srcs[E.n_srcs++];
+
+			s->dev = MW_ID_NONE;
+			s->family = strchr(unknown[i], ':') ? AF_INET6 : AF_INET;
+			snprintf(s->addr, sizeof(s->addr), "%s", unknown[i]);
+			memcpy(s->mac, fr_mac_src, 6);
+		}
+	}
+}
+
+static int group_setup(void **state)
+{
+	struct mw_xdp_opts o = {};
+	struct mw_diag diag;
+	const char *why = NULL;
+	char err[512] = "";
+	int i, rc;
+
+	(void)state;
+	E.ok = true;
+	t_normal = unix_ns(2027, 3, 3, 1, 30);
+	if (geteuid() != 0)
+		return env_fail("needs root (BPF, network namespaces)");
+	if (unshare(CLONE_NEWNET) < 0)
+		return env_fail("unshare(CLONE_NEWNET): %s", strerror(errno));
+	rc = system("ip link set lo up && "
+		    "ip link add mwt0 type veth peer name mwt1 && "
+		    "ip link add mwt2 type veth peer name mwt3 && "
+		    "ip link set mwt0 up && ip link set mwt1 up && "
+		    "ip link set mwt2 up && ip link set mwt3 up");
+	if (rc != 0)
+		return env_fail("cannot create veth pairs (ip link add)");
+	for (i = 0; i < IF_N; i++)
+		E.ifindex[i] = if_nametoindex(if_host[i]);
+
+	rc = mw_policy_load_file("examples/gateway.yaml", &E.pol, &diag);
+	if (rc)
+		return env_fail("examples/gateway.yaml: %s", diag.msg);
+	rc = mw_compile(E.pol, NULL, &E.img, &diag);
+	if (rc)
+		return env_fail("compile: %s", diag.msg);
+	rc = mw_image_view(E.img.data, E.img.len, &E.v, &why);
+	if (rc)
+		return env_fail("image: %s", why ? why : strerror(-rc));
+	for (i = 0; i < IF_N; i++) {
+		const struct mw_img_iface *f = if_policy[i] ?
+			mw_image_iface_by_name(&E.v, if_policy[i]) : NULL;
+
+		E.iface_id[i] = f ? f->id : 0xfffe;
+	}
+	collect_sources();
+
+	snprintf(E.pin_dir, sizeof(E.pin_dir), "/sys/fs/bpf/meterwall-test-%d",
+		 (int)getpid());
+	o.pin_dir = E.pin_dir;
+	rc = mw_xdp_open(&o, &E.x, err, sizeof(err));
+	if (rc)
+		return env_fail("BPF unavailable: %s", err);
+	E.dev_capacity = MW_XDP_DEF_DEV_CAPACITY;
+	E.sys_blocks = calloc(MW_MAX_SYSTEMS, sizeof(struct mw_block));
+	E.dev_blocks = calloc(E.dev_capacity, sizeof(struct mw_block));
+	if (!E.sys_blocks || !E.dev_blocks)
+		return env_fail("out of memory");
+	rc = load_policy(E.x, &E.v, NULL);
+	if (rc)
+		return env_fail("load: %s", mw_xdp_errmsg(E.x));
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (E.x) {
+		for (int i = 0; i < IF_N; i++)
+			mw_xdp_detach(E.x, if_host[i]);
+		mw_xdp_remove_pins(E.x);
+		mw_xdp_close(E.x);
+	}
+	mw_image_free(&E.img);
+	mw_policy_free(E.pol);
+	free(E.sys_blocks);
+	free(E.dev_blocks);
+	return 0;
+}
+
+static void need_env(void)
+{
+	const char *ci = getenv("CI");
+
+	if (E.ok)
+		return;
+	if (ci && !strcmp(ci, "true"))
+		fail_msg("cannot run under CI: %s", E.why);
+	print_message("SKIP: %s\n", E.why);
+	skip();
+}
+
+/* ---------------------------------------------------------------------- */
+/* judging one frame both ways                                             */
+
+struct judged {
+	int verdict;		/* enum mw_verdict */
+	int reason;		/* enum mw_reason, -1: not exactly one counted */
+};
+
+static int bpf_judge(struct mw_xdp *x, unsigned int ifindex,
+		     const uint8_t *frame, size_t len, struct judged *out)
+{
+	struct mw_counter before[__MW_R_LAST], after[__MW_R_LAST];
+	struct xdp_md ctx = { .data_end = (uint32_t)len,
+			      .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	int r, moved = 0;
+
+	if (mw_xdp_reason_counters(x, before))
+		return -1;
+	if (bpf_prog_test_run_opts(mw_xdp_prog_fd(x), &o) < 0)
+		return -errno;
+	if (mw_xdp_reason_counters(x, after))
+		return -1;
+	out->verdict = o.retval == XDP_PASS_ ? MW_VERDICT_PASS :
+		       o.retval == XDP_DROP_ ? MW_VERDICT_DROP :
+					       MW_VERDICT_UNSPEC;
+	out->reason = -1;
+	for (r = 0; r < __MW_R_LAST; r++) {
+		uint64_t d = after[r].pass_packets + after[r].drop_packets -
+			     before[r].pass_packets - before[r].drop_packets;
+
+		if (d) {
+			moved++;
+			out->reason = d == 1 ? r : -1;
+		}
+	}
+	if (moved != 1)
+		out->reason = -1;
+	return 0;
+}
+
+static void ref_judge(struct mw_xdp *x, const struct mw_image_view *v,
+		      uint32_t iface_id, const uint8_t *frame, size_t len,
+		      struct judged *out)
+{
+	struct mw_runtime rt = {
+		.island = E.island,
+		.sys_blocks = E.sys_blocks,
+		.n_sys_blocks = MW_MAX_SYSTEMS,
+		.dev_blocks = E.dev_blocks,
+		.n_dev_blocks = E.dev_capacity,
+	};
+	struct mw_result res;
+	struct mw_pkt p;
+	int64_t now = 0;
+
+	mw_xdp_now(x, &now);
+	rt.now_ns = now;
+	mw_pkt_parse(frame, len, &p);
+	mw_classify(v, &rt, iface_id, MW_DIR_INBOUND, &p, &res);
+	out->verdict = res.verdict;
+	out->reason = res.reason;
+}
+
+/* One corpus frame: both judges, compare, count. */
+static void diff_on(struct mw_xdp *x, const struct mw_image_view *v, int ifs,
+		    const uint8_t *frame, size_t len, const char *label)
+{
+	struct judged b, r;
+	int rc;
+
+	if (len < 14)
+		return;
+	E.corpus++;
+	rc = bpf_judge(x, E.ifindex[ifs], frame, len, &b);
+	ref_judge(x, v, E.iface_id[ifs], frame, len, &r);
+	if (r.reason >= 0 && r.reason < __MW_R_LAST)
+		E.by_reason[r.reason]++;
+	if (!rc && b.verdict == r.verdict && b.reason == r.reason) {
+		E.agree++;
+		return;
+	}
+	if (E.shown++ < 25) {
+		print_message("DIFF %s on %s len %zu: xdp %s/%s (rc %d), "
+			      "classifier %s/%s\n", label, if_host[ifs], len,
+			      mw_verdict_name(b.verdict),
+			      b.reason < 0 ? "?" : mw_reason_name(b.reason), rc,
+			      mw_verdict_name(r.verdict),
+			      mw_reason_name(r.reason));
+	}
+}
+
+static void diff(int ifs, const uint8_t *frame, size_t len, const char *label)
+{
+	diff_on(E.x, &E.v, ifs, frame, len, label);
+}
+
+/* ---------------------------------------------------------------------- */
+/* frame construction                                                      */
+
+struct fspec {
+	int family;
+	const char *src, *dst;
+	const uint8_t *smac;
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint8_t flags;		/* TCP flags */
+	uint8_t type;		/* ICMP type */
+	uint8_t ttl;
+	uint16_t frag;		/* IPv4 frag field */
+	size_t opts;		/* IPv4 option bytes */
+	int tags;		/* VLAN tags */
+	uint16_t vid;
+	size_t payload;
+};
+
+static size_t build(const struct fspec *s, uint8_t *buf)
+{
+	struct fr f;
+	size_t ip;
+	int t;
+	uint16_t et = s->family == AF_INET ? FR_ETH_IPV4 : FR_ETH_IPV6;
+
+	fr_init(&f, buf, FR_MAX);
+	fr_eth(&f, fr_mac_dst, s->smac ? s->smac : fr_mac_src,
+	       s->tags ? FR_ETH_8021AD : et);
+	for (t = 0; t < s->tags; t++)
+		fr_tag(&f, s->vid, 0, t + 1 < s->tags ? FR_ETH_8021Q : et);
+	if (s->family == AF_INET)
+		ip = fr_ipv4(&f, s->src, s->dst, s->proto, s->ttl ? s->ttl : 64,
+			     s->frag, s->opts);
+	else
+		ip = fr_ipv6(&f, s->src, s->dst, s->proto,
+			     s->ttl ? s->ttl : 64);
+	switch (s->proto) {
+	case IPPROTO_TCP:
+		fr_tcp(&f, s->sport, s->dport, s->flags, 5);
+		break;
+	case IPPROTO_UDP:
+		fr_udp(&f, s->sport, s->dport, 0);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		fr_icmp(&f, s->type, 0);
+		break;
+	default:
+		break;
+	}
+	fr_payload(&f, s->payload, 0xab);
+	if (s->family == AF_INET)
+		fr_ipv4_end(&f, ip);
+	else
+		fr_ipv6_end(&f, ip);
+	return f.err ? 0 : f.len;
+}
+
+static const char *const dst4[] = {
+	"192.0.2.10", "192.0.2.20", "192.0.2.33", "192.0.2.130", "10.9.9.9",
+};
+static const char *const dst6[] = {
+	"2001:db8:10::10", "2001:db8:10::20", "2001:db8:30::5",
+	"2001:db8:20::5", "2001:db8:99::1",
+};
+
+/* Protocol variants of the product: every conduit, its replies, misses. */
+struct variant {
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint8_t flags, type4, type6;
+};
+static const struct variant variants[] = {
+	{ IPPROTO_TCP, 40000, 443, FR_TCP_SYN },
+	{ IPPROTO_TCP, 40000, 3610, FR_TCP_SYN },
+	{ IPPROTO_TCP, 40000, 4059, FR_TCP_SYN | FR_TCP_ACK },
+	{ IPPROTO_TCP, 40000, 8883, FR_TCP_SYN },
+	{ IPPROTO_TCP, 40000, 8443, FR_TCP_SYN },
+	{ IPPROTO_TCP, 40000, 8444, FR_TCP_PSH | FR_TCP_ACK },
+	{ IPPROTO_TCP, 40000, 8445, FR_TCP_SYN },
+	{ IPPROTO_TCP, 40000, 22, FR_TCP_SYN },
+	{ IPPROTO_TCP, 443, 40000, FR_TCP_SYN | FR_TCP_ACK },	/* reply */
+	{ IPPROTO_TCP, 443, 40000, FR_TCP_SYN },		/* no ACK */
+	{ IPPROTO_TCP, 444, 40000, FR_TCP_ACK },
+	{ IPPROTO_UDP, 40000, 3610, 0 },
+	{ IPPROTO_UDP, 3610, 40000, 0 },
+	{ IPPROTO_UDP, 40000, 53, 0 },
+	{ IPPROTO_ICMP, 0, 0, 0, 8, 8 },	/* echo request (v4) */
+	{ IPPROTO_ICMP, 0, 0, 0, 0, 0 },	/* echo reply (v4) */
+	{ IPPROTO_ICMP, 0, 0, 0, 3, 3 },	/* unreachable */
+	{ IPPROTO_ICMPV6, 0, 0, 0, 128, 128 },
+	{ IPPROTO_ICMPV6, 0, 0, 0, 129, 129 },
+	{ IPPROTO_ICMPV6, 0, 0, 0, 1, 1 },
+	{ 47, 0, 0, 0 },			/* GRE: not parsed */
+};
+#define N_VARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+static size_t build_variant(const struct src *s, const char *dst,
+			    const struct variant *va, uint8_t *buf)
+{
+	struct fspec f = {
+		.family = s->family, .src = s->addr, .dst = dst,
+		.smac = s->mac, .proto = va->proto, .sport = va->sport,
+		.dport = va->dport, .flags = va->flags,
+		.type = s->family == AF_INET ? va->type4 : va->type6,
+	};
+
+	return build(&f, buf);
+}
+
+/* sources x destinations x variants on the given interfaces */
+static void product(const int *ifs, size_t n_ifs, size_t max_srcs,
+		    const char *tag)
+{
+	uint8_t buf[FR_MAX];
+	char label[160];
+	size_t s, d, k, i;
+
+	for (s = 0; s < E.n_srcs && s < max_srcs; s++) {
+		const struct src *src = &E.srcs[s];
+		const char *const *dsts = src->family == AF_INET ? dst4 : dst6;
+
+		for (d = 0; d < 5; d++)
+			for (k = 0; k < N_VARIANTS; k++) {
+				size_t len = build_variant(src, dsts[d],
+							   &variants[k], buf);
+
+				snprintf(label, sizeof(label),
+					 "%s %s->%s proto %u %u->%u", tag,
+					 src->addr, dsts[d], variants[k].proto,
+					 variants[k].sport, variants[k].dport);
+				for (i = 0; i < n_ifs; i++)
+					diff(ifs[i], buf, len, label);
+			}
+	}
+}
+
+/* Every length from 14 to the full frame. */
+static void truncations(int ifs, const uint8_t *frame, size_t len,
+			const char *name)
+{
+	char label[96];
+	size_t l;
+
+	for (l = 14; l <= len; l++) {
+		snprintf(label, sizeof(label), "truncated %s", name);
+		diff(ifs, frame, l, label);
+	}
+}
+
+static const struct src *src_of(const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < E.n_srcs; i++)
+		if (!strcmp(E.srcs[i].addr, addr))
+			return &E.srcs[i];
+	fail_msg("no source %s in the corpus", addr);
+	return NULL;
+}
+
+static uint32_t dev_id(const char *name)
+{
+	const struct mw_img_device *d = mw_image_device_by_name(&E.v, name);
+
+	assert_non_null(d);
+	return d->id;
+}
+
+static uint32_t sys_id(const char *name)
+{
+	const struct mw_img_system *s = mw_image_system_by_name(&E.v, name);
+
+	assert_non_null(s);
+	return s->id;
+}
+
+/* ---------------------------------------------------------------------- */
+/* hand-made edge and malformed frames                                     */
+
+static void edge_ipv4(void)
+{
+	const struct src *hems = src_of("198.51.100.10");
+	const struct src *probe = src_of("203.0.113.30");
+	struct fspec f = { .family = AF_INET, .src = hems->addr,
+			   .dst = "192.0.2.10", .smac = hems->mac,
+			   .proto = IPPROTO_UDP, .sport = 40000, .dport = 3610 };
+	uint8_t buf[FR_MAX], b2[FR_MAX];
+	size_t len, i;
+	int v;
+
+	/* options of every length, then truncated at every byte */
+	for (i = 0; i <= 40; i += 4) {
+		f.opts = i;
+		len = build(&f, buf);
+		diff(IF_EXT0, buf, len, "ipv4 options");
+	}
+	f.opts = 8;
+	len = build(&f, buf);
+	truncations(IF_EXT0, buf, len, "ipv4+options udp");
+	f.opts = 0;
+
+	/* IHL 0..15 over a valid frame, version 0..15 */
+	len = build(&f, buf);
+	for (i = 0; i < 16; i++) {
+		memcpy(b2, buf, len);
+		b2[14] = (uint8_t)(0x40 | i);
+		diff(IF_EXT0, b2, len, "ipv4 ihl");
+		memcpy(b2, buf, len);
+		b2[14] = (uint8_t)(i << 4 | 5);
+		diff(IF_EXT0, b2, len, "ipv4 version");
+	}
+	/* total length: smaller than IHL, too short for L4, exact, beyond */
+	for (v = 0; v < 70; v += 3) {
+		memcpy(b2, buf, len);
+		fr_be16(b2 + 16, (uint16_t)v);
+		diff(IF_EXT0, b2, len, "ipv4 total length");
+	}
+	/* trailing padding after the datagram */
+	memcpy(b2, buf, len);
+	memset(b2 + len, 0, 20);
+	diff(IF_EXT0, b2, len + 20, "ipv4 padding");
+
+	/* fragments: first with MF, tiny, overlapping, later ones */
+	{
+		static const uint16_t frags[] = {
+			FR_IP_MF, FR_IP_MF | 1, 1, 2, 0x1fff, FR_IP_DF,
+			FR_IP_DF | FR_IP_MF, 0x8000,
+		};
+		static const uint8_t protos[] = {
+			IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP, 47,
+		};
+		size_t p;
+
+		for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++)
+			for (p = 0; p < sizeof(protos); p++) {
+				struct fspec g = f;
+
+				g.frag = frags[i];
+				g.proto = protos[p];
+				g.dport = protos[p] == IPPROTO_TCP ? 3610 : 3610;
+				len = build(&g, buf);
+				diff(IF_EXT0, buf, len, "ipv4 fragment hems");
+				/* tiny: only 8 bytes of L4 */
+				diff(IF_EXT0, buf, 14 + 20 + 8, "tiny fragment");
+				g.src = probe->addr;
+				g.smac = probe->mac;
+				g.dst = "192.0.2.20";
+				g.type = 8;
+				len = build(&g, buf);
+				diff(IF_EXT1, buf, len, "ipv4 fragment probe");
+			}
+	}
+}
+
+static void edge_ipv6(void)
+{
+	const struct src *hems = src_of("2001:db8:100::10");
+	uint8_t buf[FR_MAX], b2[FR_MAX];
+	struct fr f;
+	size_t ip, len;
+	int n, k;
+	static const uint8_t kinds[] = { 60, 43, 0, 51, 44 };
+
+	/* chains of 0..9 destination-options headers before UDP */
+	for (n = 0; n <= 9; n++) {
+		fr_init(&f, buf, sizeof(buf));
+		fr_eth(&f, fr_mac_dst, hems->mac, FR_ETH_IPV6);
+		ip = fr_ipv6(&f, hems->addr, "2001:db8:10::10",
+			     n ? 60 : IPPROTO_UDP, 64);
+		for (k = 0; k < n; k++)
+			fr_ext(&f, k + 1 < n ? 60 : IPPROTO_UDP, k & 1);
+		fr_udp(&f, 40000, 3610, 4);
+		fr_ipv6_end(&f, ip);
+		diff(IF_EXT0, buf, f.len, "ipv6 dstopts chain");
+		if (n == 2 || n == 8 || n == 9)
+			truncations(IF_EXT0, buf, f.len, "ipv6 chain");
+	}
+	/* each kind of header first, second, and in a mix */
+	for (k = 0; k < 5; k++) {
+		int second;
+
+		for (second = 0; second < 2; second++) {
+			uint8_t first = second ? 60 : kinds[k];
+
+			fr_init(&f, buf, sizeof(buf));
+			fr_eth(&f, fr_mac_dst, hems->mac, FR_ETH_IPV6);
+			ip = fr_ipv6(&f, hems->addr, "2001:db8:10::10", first,
+				     64);
+			if (second)
+				fr_ext(&f, kinds[k], 0);
+			if (kinds[k] == 51)
+				fr_ah(&f, IPPROTO_TCP, 4);
+			else if (kinds[k] == 44)
+				fr_frag6(&f, IPPROTO_TCP, 0, false, 7);
+			else
+				fr_ext(&f, IPPROTO_TCP, 1);
+			fr_tcp(&f, 40000, 3610, FR_TCP_SYN, 5);
+			fr_ipv6_end(&f, ip);
+			diff(IF_EXT0, buf, f.len, "ipv6 ext kind");
+			truncations(IF_EXT0, buf, f.len, "ipv6 ext kind");
+		}
+	}
+	/* fragments: offset, M, both; for TCP, UDP, ICMPv6 */
+	{
+		static const struct { uint16_t off; bool more; } fr6[] = {
+			{ 0, true }, { 1, false }, { 1, true }, { 0, false },
+			{ 8191, false },
+		};
+		static const uint8_t protos[] = {
+			IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6, 60, 59,
+		};
+		size_t i, p;
+
+		for (i = 0; i < 5; i++)
+			for (p = 0; p < sizeof(protos); p++) {
+				fr_init(&f, buf, sizeof(buf));
+				fr_eth(&f, fr_mac_dst, hems->mac, FR_ETH_IPV6);
+				ip = fr_ipv6(&f, hems->addr, "2001:db8:10::20",
+					     44, 64);
+				fr_frag6(&f, protos[p], fr6[i].off,
+					 fr6[i].more, 9);
+				if (protos[p] == IPPROTO_UDP)
+					fr_udp(&f, 40000, 3610, 0);
+				else if (protos[p] == IPPROTO_ICMPV6)
+					fr_icmp(&f, 128, 0);
+				else if (protos[p] == IPPROTO_TCP)
+					fr_tcp(&f, 40000, 3610, FR_TCP_SYN, 5);
+				fr_ipv6_end(&f, ip);
+				diff(IF_EXT0, buf, f.len, "ipv6 fragment");
+			}
+	}
+	/* ESP and no-next-header end the chain */
+	{
+		static const uint8_t ends[] = { 50, 59 };
+
+		for (k = 0; k < 2; k++) {
+			fr_init(&f, buf, sizeof(buf));
+			fr_eth(&f, fr_mac_dst, hems->mac, FR_ETH_IPV6);
+			ip = fr_ipv6(&f, hems->addr, "2001:db8:10::10", 60, 64);
+			fr_ext(&f, ends[k], 0);
+			fr_payload(&f, 16, 0);
+			fr_ipv6_end(&f, ip);
+			diff(IF_EXT0, buf, f.len, "ipv6 esp/none");
+		}
+	}
+	/* payload length 0, beyond the frame, version wrong, padding */
+	{
+		struct fspec g = { .family = AF_INET6, .src = hems->addr,
+				   .dst = "2001:db8:10::10", .smac = hems->mac,
+				   .proto = IPPROTO_UDP, .sport = 1,
+				   .dport = 3610 };
+		int pl;
+
+		len = build(&g, buf);
+		for (pl = 0; pl < 24; pl += 1) {
+			memcpy(b2, buf, len);
+			fr_be16(b2 + 18, (uint16_t)pl);
+			diff(IF_EXT0, b2, len, "ipv6 payload length");
+		}
+		memcpy(b2, buf, len);
+		b2[14] = 0x40;
+		diff(IF_EXT0, b2, len, "ipv6 version 4");
+		memcpy(b2, buf, len);
+		memset(b2 + len, 0, 30);
+		diff(IF_EXT0, b2, len + 30, "ipv6 padding");
+	}
+}
+
+static void edge_l2(void)
+{
+	const struct src *hems = src_of("198.51.100.10");
+	const struct src *hems6 = src_of("2001:db8:100::10");
+	const struct src *dr = src_of("203.0.113.80");
+	static const uint8_t bad_mac[6] = { 0x02, 0, 0, 0, 0x66, 0x66 };
+	uint8_t buf[FR_MAX];
+	struct fspec f = { .family = AF_INET, .src = hems->addr,
+			   .dst = "192.0.2.10", .smac = hems->mac,
+			   .proto = IPPROTO_UDP, .sport = 40000, .dport = 3610 };
+	struct fr fr;
+	size_t len, ip;
+	int t, i, vid;
+	static const uint16_t vids[] = { 0, 1, 210, 211, 4095 };
+	static const uint16_t odd_types[] = { 0x88cc, 0x8847, 0x0000, 0x05ff,
+					      0xffff, 0x8863 };
+
+	/* tags: 1 (several VIDs), QinQ, three, truncated */
+	for (t = 1; t <= 3; t++)
+		for (i = 0; i < 5; i++) {
+			f.tags = t;
+			f.vid = vids[i];
+			len = build(&f, buf);
+			diff(IF_EXT0, buf, len, "vlan");
+			diff(IF_EXT1, buf, len, "vlan");
+			if (i == 2)
+				truncations(IF_EXT1, buf, len < 40 ? len : 40,
+					    "vlan");
+		}
+	f.tags = 0;
+	/* spoofed MAC: bound device, unbound device */
+	f.smac = bad_mac;
+	len = build(&f, buf);
+	diff(IF_EXT0, buf, len, "spoofed mac");
+	f.src = dr->addr;
+	f.proto = IPPROTO_TCP;
+	f.sport = 443;
+	f.dport = 40000;
+	f.flags = FR_TCP_ACK;
+	len = build(&f, buf);
+	diff(IF_EXT1, buf, len, "unbound mac reply");
+	/* other ethertypes */
+	for (i = 0; i < 6; i++) {
+		fr_init(&fr, buf, sizeof(buf));
+		fr_eth(&fr, fr_mac_dst, fr_mac_src, odd_types[i]);
+		fr_payload(&fr, 46, 0);
+		diff(IF_EXT0, buf, fr.len, "ethertype");
+	}
+	/* ARP: device, spoofed, unknown, malformed; on ext0, ext1, sm0 */
+	{
+		static const char *const spa[] = {
+			"198.51.100.10", "198.51.100.40", "203.0.113.20",
+			"198.51.100.66", "203.0.113.5",
+		};
+		for (i = 0; i < 5; i++)
+			for (t = 0; t < 3; t++) {
+				const uint8_t *mac = t == 1 ? bad_mac :
+						     i == 3 ? fr_mac_src :
+						     src_of(spa[i])->mac;
+
+				fr_init(&fr, buf, sizeof(buf));
+				fr_eth(&fr, fr_mac_dst, mac, FR_ETH_ARP);
+				fr_arp(&fr, 1, mac, spa[i], fr_mac_dst,
+				       "192.0.2.1");
+				if (t == 2)
+					buf[14 + 4] = 5;	/* hlen */
+				diff(IF_EXT0, buf, fr.len, "arp");
+				diff(IF_EXT1, buf, fr.len, "arp");
+				diff(IF_SM0, buf, fr.len, "arp");
+				if (i == 0 && t == 0)
+					truncations(IF_EXT0, buf, fr.len, "arp");
+			}
+	}
+	/* ND: link-local, unspecified, device, spoofed, unknown, hop 64 */
+	{
+		static const char *const nsrc[] = {
+			"fe80::1", "::", "2001:db8:100::10", "2001:db8:100::10",
+			"2001:db8:100::77", "2001:db8:180::80", "febf::1",
+			"fec0::1",
+		};
+		static const uint8_t types[] = { 133, 134, 135, 136, 137, 132,
+						 138 };
+		int h, ty;
+
+		for (i = 0; i < 8; i++)
+			for (ty = 0; ty < 7; ty++)
+				for (h = 0; h < 2; h++) {
+					const uint8_t *mac = i == 3 ? bad_mac :
+							     hems6->mac;
+
+					fr_init(&fr, buf, sizeof(buf));
+					fr_eth(&fr, fr_mac_dst, mac, FR_ETH_IPV6);
+					ip = fr_ipv6(&fr, nsrc[i], "ff02::1:ff00:1",
+						     IPPROTO_ICMPV6,
+						     h ? 64 : 255);
+					fr_icmp(&fr, types[ty], 0);
+					fr_nd_target(&fr, "2001:db8:10::1");
+					fr_ipv6_end(&fr, ip);
+					diff(IF_EXT0, buf, fr.len, "nd");
+					diff(IF_EXT1, buf, fr.len, "nd");
+					if (i == 2 && ty == 2 && !h)
+						truncations(IF_EXT0, buf,
+							    fr.len, "nd");
+				}
+	}
+	/* ICMP errors quoting a packet, from devices */
+	{
+		static const char *const from[] = { "203.0.113.30",
+						    "198.51.100.10" };
+
+		for (i = 0; i < 2; i++) {
+			const struct src *s = src_of(from[i]);
+
+			fr_init(&fr, buf, sizeof(buf));
+			fr_eth(&fr, fr_mac_dst, s->mac, FR_ETH_IPV4);
+			ip = fr_ipv4(&fr, s->addr, "192.0.2.20", IPPROTO_ICMP,
+				     64, 0, 0);
+			fr_icmp(&fr, 3, 3);
+			{
+				size_t in = fr_ipv4(&fr, "192.0.2.20", s->addr,
+						    IPPROTO_UDP, 64, 0, 0);
+
+				fr_udp(&fr, 3610, 40000, 0);
+				fr_ipv4_end(&fr, in);
+			}
+			fr_ipv4_end(&fr, ip);
+			diff(IF_EXT1, buf, fr.len, "icmp error");
+			diff(IF_EXT0, buf, fr.len, "icmp error");
+			truncations(IF_EXT1, buf, fr.len, "icmp error");
+		}
+	}
+	/* TCP data offset 0..15 */
+	for (vid = 0; vid < 16; vid++) {
+		struct fspec g = { .family = AF_INET, .src = hems->addr,
+				   .dst = "192.0.2.10", .smac = hems->mac,
+				   .proto = IPPROTO_TCP, .sport = 40000,
+				   .dport = 3610, .flags = FR_TCP_SYN,
+				   .payload = 12 };
+
+		len = build(&g, buf);
+		buf[14 + 20 + 12] = (uint8_t)(vid << 4);
+		diff(IF_EXT0, buf, len, "tcp doff");
+	}
+	(void)ip;
+}
+
+/* Truncations of the main base frames (IPv4/IPv6 TCP/UDP/ICMP). */
+static void base_truncations(void)
+{
+	const struct src *hems = src_of("198.51.100.10");
+	const struct src *hems6 = src_of("2001:db8:100::10");
+	const struct src *probe = src_of("203.0.113.30");
+	uint8_t buf[FR_MAX];
+	size_t len;
+	struct fspec f[] = {
+		{ .family = AF_INET, .src = hems->addr, .dst = "192.0.2.10",
+		  .smac = hems->mac, .proto = IPPROTO_TCP, .sport = 40000,
+		  .dport = 3610, .flags = FR_TCP_SYN },
+		{ .family = AF_INET6, .src = hems6->addr,
+		  .dst = "2001:db8:10::10", .smac = hems6->mac,
+		  .proto = IPPROTO_UDP, .sport = 40000, .dport = 3610 },
+		{ .family = AF_INET, .src = probe->addr, .dst = "192.0.2.20",
+		  .smac = probe->mac, .proto = IPPROTO_ICMP, .type = 8 },
+	};
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		len = build(&f[i], buf);
+		truncations(i == 2 ? IF_EXT1 : IF_EXT0, buf, len, "base");
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* tests                                                                   */
+
+static void clear_blocks(void)
+{
+	size_t i;
+
+	for (i = 0; i < MW_MAX_SYSTEMS; i++)
+		if (E.sys_blocks[i].active) {
+			mw_xdp_unblock(E.x, MW_TARGET_SYSTEM, (uint32_t)i);
+			memset(&E.sys_blocks[i], 0, sizeof(E.sys_blocks[i]));
+		}
+	for (i = 0; i < E.dev_capacity; i++)
+		if (E.dev_blocks[i].active) {
+			mw_xdp_unblock(E.x, MW_TARGET_DEVICE, (uint32_t)i);
+			memset(&E.dev_blocks[i], 0, sizeof(E.dev_blocks[i]));
+		}
+}
+
+static void block(enum mw_target kind, uint32_t id, uint64_t until)
+{
+	struct mw_block *b = kind == MW_TARGET_SYSTEM ? &E.sys_blocks[id] :
+							&E.dev_blocks[id];
+
+	assert_int_equal(mw_xdp_block(E.x, kind, id, until,
+				      MW_BLOCK_OPERATOR), 0);
+	b->active = 1;
+	b->cause = MW_BLOCK_OPERATOR;
+	b->until = until;
+}
+
+static void test_diff_corpus(void **state)
+{
+	static const int all_ext[] = { IF_EXT0, IF_EXT1 };
+	static const int others[] = { IF_SM0, IF_LO };
+	struct mw_xdp *empty = NULL;
+	struct mw_xdp_opts eo = { .pin_dir = "" };
+	char err[512];
+	size_t before;
+
+	(void)state;
+	need_env();
+	E.corpus = E.agree = E.shown = 0;
+	memset(E.by_reason, 0, sizeof(E.by_reason));
+	set_now(E.x, t_normal);
+
+	product(all_ext, 2, E.n_srcs, "normal");
+	product(others, 2, 6, "other iface");
+	base_truncations();
+	edge_ipv4();
+	edge_ipv6();
+	edge_l2();
+	print_message("normal state: %zu frames\n", E.corpus);
+
+	/* Sunday: the maintenance window is closed */
+	set_now(E.x, unix_ns(2027, 3, 7, 3, 0));
+	product(all_ext, 2, E.n_srcs, "sunday");
+	/* before every agreement, after every agreement */
+	set_now(E.x, unix_ns(2026, 6, 1, 0, 0));
+	product(all_ext, 1, E.n_srcs, "before validity");
+	set_now(E.x, unix_ns(2028, 6, 1, 0, 0));
+	product(all_ext, 1, E.n_srcs, "after expiry");
+	set_now(E.x, t_normal);
+
+	/* blocks: a system, a device until the future, one in the past */
+	block(MW_TARGET_SYSTEM, sys_id("hems-aggregator"), 0);
+	block(MW_TARGET_DEVICE, dev_id("gw-probe"),
+	      (uint64_t)t_normal + 3600ULL * 1000000000ULL);
+	block(MW_TARGET_DEVICE, dev_id("maint-jump-1"),
+	      (uint64_t)t_normal - 1000000000ULL);
+	product(all_ext, 2, E.n_srcs, "blocked");
+	edge_l2();
+	clear_blocks();
+
+	/* island */
+	assert_int_equal(mw_xdp_island(E.x, true), 0);
+	E.island = true;
+	product(all_ext, 1, 8, "island");
+	edge_l2();
+	assert_int_equal(mw_xdp_island(E.x, false), 0);
+	E.island = false;
+
+	/* no policy at all: a private instance that never loaded one */
+	before = E.corpus;
+	assert_int_equal(mw_xdp_open(&eo, &empty, err, sizeof(err)), 0);
+	{
+		uint8_t buf[FR_MAX];
+		size_t s, k, len;
+
+		for (s = 0; s < E.n_srcs; s++)
+			for (k = 0; k < N_VARIANTS; k += 4) {
+				len = build_variant(&E.srcs[s],
+						    E.srcs[s].family == AF_INET ?
+						    dst4[0] : dst6[0],
+						    &variants[k], buf);
+				diff_on(empty, NULL, IF_EXT0, buf, len,
+					"no policy");
+			}
+	}
+	mw_xdp_close(empty);
+	print_message("no-policy frames: %zu\n", E.corpus - before);
+
+	for (int r = 0; r < __MW_R_LAST; r++)
+		if (E.by_reason[r])
+			print_message("  %-15s %zu\n", mw_reason_name(r),
+				      E.by_reason[r]);
+	print_message("corpus: %zu frames, %zu agree, %zu differ\n", E.corpus,
+		      E.agree, E.corpus - E.agree);
+	assert_true(E.corpus >= 500);
+	assert_int_equal(E.agree, E.corpus);
+}
+
+/* One frame, judged by the datapath; its reason. */
+static int judge_one(const uint8_t *frame, size_t len, int ifs)
+{
+	struct judged b;
+
+	assert_int_equal(bpf_judge(E.x, E.ifindex[ifs], frame, len, &b), 0);
+	return b.reason;
+}
+
+static size_t hems_udp(uint8_t *buf)
+{
+	const struct src *hems = src_of("198.51.100.10");
+	struct fspec f = { .family = AF_INET, .src = hems->addr,
+			   .dst = "192.0.2.10", .smac = hems->mac,
+			   .proto = IPPROTO_UDP, .sport = 40000, .dport = 3610 };
+
+	return build(&f, buf);
+}
+
+static void test_block_survives_reload(void **state)
+{
+	struct mw_xdp_load_result res;
+	struct mw_xdp_status st0, st1;
+	uint8_t buf[FR_MAX];
+	size_t len;
+	uint32_t dev;
+
+	(void)state;
+	need_env();
+	len = hems_udp(buf);
+	dev = dev_id("hems-gw-1");
+	set_now(E.x, t_normal);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+	block(MW_TARGET_DEVICE, dev, 0);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_BLOCKED);
+
+	assert_int_equal(mw_xdp_status(E.x, &st0), 0);
+	assert_int_equal(load_policy(E.x, &E.v, &res), 0);
+	assert_int_equal(mw_xdp_status(E.x, &st1), 0);
+	assert_int_equal(st1.cfg.generation, st0.cfg.generation + 1);
+	assert_int_equal(res.generation, st1.cfg.generation);
+	assert_int_not_equal(st1.cfg.slot, st0.cfg.slot);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_BLOCKED);
+
+	/* an expired block no longer applies */
+	block(MW_TARGET_DEVICE, dev, (uint64_t)t_normal - 1);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+	clear_blocks();
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+}
+
+static void test_swap_atomic(void **state)
+{
+	struct mw_xdp_load_result res;
+	struct mw_xdp_status st0, st1;
+	struct mw_image img2 = {};
+	struct mw_image_view v2;
+	struct mw_diag diag;
+	const char *why = NULL;
+	uint8_t buf[FR_MAX];
+	size_t len, i, saved = 0;
+	struct mw_system_spec *hs = NULL;
+
+	(void)state;
+	need_env();
+	/* policy B: hems-aggregator without conduits */
+	for (i = 0; i < E.pol->n_systems; i++)
+		if (!strcmp(E.pol->systems[i].name, "hems-aggregator"))
+			hs = &E.pol->systems[i];
+	assert_non_null(hs);
+	saved = hs->n_conduits;
+	hs->n_conduits = 0;
+	assert_int_equal(mw_compile(E.pol, &E.v, &img2, &diag), 0);
+	hs->n_conduits = saved;
+	assert_int_equal(mw_image_view(img2.data, img2.len, &v2, &why), 0);
+
+	len = hems_udp(buf);
+	set_now(E.x, t_normal);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+	for (i = 0; i < 4; i++) {
+		const struct mw_image_view *v = (i & 1) ? &E.v : &v2;
+
+		assert_int_equal(mw_xdp_status(E.x, &st0), 0);
+		assert_int_equal(load_policy(E.x, v, &res), 0);
+		assert_int_equal(mw_xdp_status(E.x, &st1), 0);
+		assert_int_equal(st1.cfg.generation, st0.cfg.generation + 1);
+		assert_int_equal(st1.active.generation, st1.cfg.generation);
+		assert_int_equal(st1.cfg.slot, st0.cfg.slot ^ 1);
+		assert_int_equal(st1.active.serial, v->hdr->serial);
+		set_now(E.x, t_normal);
+		assert_int_equal(judge_one(buf, len, IF_EXT0),
+				 (i & 1) ? MW_R_ALLOWED : MW_R_NO_CONDUIT);
+		/* the oracle agrees with the new image */
+		diff_on(E.x, v, IF_EXT0, buf, len, "swap");
+	}
+
+	/* a policy the maps cannot hold is refused; the old one stays */
+	{
+		struct mw_xdp *small = NULL;
+		struct mw_xdp_opts so = { .pin_dir = "", .dev_capacity = 2 };
+		char err[512];
+		int rc;
+
+		assert_int_equal(mw_xdp_open(&so, &small, err, sizeof(err)), 0);
+		rc = mw_xdp_load_image(small, &E.v, &load_opts, NULL);
+		assert_int_equal(rc, -E2BIG);
+		print_message("capacity refusal: %s\n", mw_xdp_errmsg(small));
+		assert_int_equal(mw_xdp_status(small, &st0), 0);
+		assert_int_equal(st0.cfg.generation, 0);
+		mw_xdp_close(small);
+	}
+	mw_image_free(&img2);
+}
+
+static void test_island(void **state)
+{
+	uint8_t buf[FR_MAX];
+	size_t len;
+
+	(void)state;
+	need_env();
+	len = hems_udp(buf);
+	set_now(E.x, t_normal);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+	assert_int_equal(mw_xdp_island(E.x, true), 0);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ISLAND);
+	assert_int_equal(judge_one(buf, len, IF_EXT1), MW_R_ISLAND);
+	assert_int_equal(mw_xdp_island(E.x, false), 0);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+}
+
+static int count_flow(const struct mw_flow_key *k, const struct mw_flow *f,
+		      void *arg)
+{
+	size_t *n = arg;
+
+	(void)k;
+	if (f->verdict == MW_VERDICT_PASS && f->reason == MW_R_ALLOWED &&
+	    f->conduit != MW_ID_NONE && f->packets > 0)
+		n[0]++;
+	n[1]++;
+	return 0;
+}
+
+static int count_event(const struct mw_event *e, void *arg)
+{
+	size_t *n = arg;
+
+	if (e->verdict == MW_VERDICT_DROP && e->reason != MW_R_UNSPEC)
+		(*n)++;
+	return 0;
+}
+
+static void test_accounting(void **state)
+{
+	struct mw_xdp_events *ev = NULL;
+	struct mw_counter c;
+	uint8_t buf[FR_MAX];
+	size_t len, flows[2] = { 0, 0 }, events = 0;
+	int i;
+
+	(void)state;
+	need_env();
+	set_now(E.x, t_normal);
+	assert_int_equal(mw_xdp_events_open(E.x, count_event, &events, &ev), 0);
+	len = hems_udp(buf);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+	buf[14 + 12 + 3] = 99;	/* now an unknown source */
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_UNKNOWN_SOURCE);
+	assert_int_equal(mw_xdp_dev_counter(E.x, dev_id("hems-gw-1"), &c), 0);
+	assert_true(c.pass_packets >= 5);
+	assert_int_equal(mw_xdp_foreach_flow(E.x, count_flow, flows), 0);
+	assert_true(flows[0] >= 1);
+	assert_true(mw_xdp_events_poll(ev, 100) >= 0);
+	assert_true(events >= 1);
+	print_message("flows %zu (allowed %zu), events %zu\n", flows[1],
+		      flows[0], events);
+	mw_xdp_events_close(ev);
+	assert_int_equal(mw_xdp_flush_flows(E.x), 0);
+}
+
+static void test_attach_detach(void **state)
+{
+	struct mw_xdp_iface_info info;
+
+	(void)state;
+	need_env();
+	assert_int_equal(mw_xdp_attach(E.x, "mwt0", MW_XDP_MODE_NATIVE), 0);
+	assert_int_equal(mw_xdp_iface_query(E.x, "mwt0", &info), 0);
+	assert_true(info.linked && info.ours && info.same_prog);
+	assert_int_equal(info.mode, MW_XDP_MODE_NATIVE);
+	/* again: the pinned link is updated, not replaced */
+	assert_int_equal(mw_xdp_attach(E.x, "mwt0", MW_XDP_MODE_NATIVE), 0);
+	assert_int_equal(mw_xdp_attach(E.x, "mwt2", MW_XDP_MODE_SKB), 0);
+	assert_int_equal(mw_xdp_iface_query(E.x, "mwt2", &info), 0);
+	assert_true(info.ours);
+	assert_int_equal(info.mode, MW_XDP_MODE_SKB);
+	/* pins cannot go while attached */
+	assert_int_equal(mw_xdp_remove_pins(E.x), -EBUSY);
+	assert_int_equal(mw_xdp_detach(E.x, "mwt0"), 0);
+	assert_int_equal(mw_xdp_detach(E.x, "mwt2"), 0);
+	assert_int_equal(mw_xdp_iface_query(E.x, "mwt0", &info), 0);
+	assert_false(info.linked || info.prog_id);
+	assert_int_equal(mw_xdp_detach(E.x, "mwt0"), -ENOENT);
+}
+
+/* ---------------------------------------------------------------------- */
+/* benchmarks (printed, not asserted)                                      */
+
+struct bigpol {
+	struct mw_policy pol;
+	struct mw_iface_spec ifaces[2];
+	struct mw_zone_spec zone;
+	struct mw_prefix zone_pfx;
+	struct mw_system_spec *sys;
+	struct mw_device_spec *devs;
+	struct mw_prefix *addrs;
+	struct mw_conduit_spec *conds;
+	char (*zone_names)[MW_NAME_MAX];
+	struct mw_port_range port;
+};
+
+#define BIG_PER_SYS 1000
+
+static void big_addr(size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "10.%zu.%zu.%zu", (i >> 16) & 255, (i >> 8) & 255,
+		 i & 255);
+}
+
+/* n devices (host addresses 10.x.y.z) in systems of 1000 on ext0, one
+ * inbound conduit each: tcp/443 to the head-end. */
+static struct bigpol *big_policy(size_t n)
+{
+	struct bigpol *b = calloc(1, sizeof(*b));
+	size_t n_sys = (n + BIG_PER_SYS - 1) / BIG_PER_SYS, i;
+	char a[32];
+
+	b->sys = calloc(n_sys, sizeof(*b->sys));
+	b->devs = calloc(n, sizeof(*b->devs));
+	b->addrs = calloc(n, sizeof(*b->addrs));
+	b->conds = calloc(n_sys, sizeof(*b->conds));
+	b->zone_names = calloc(1, sizeof(*b->zone_names));
+	assert_true(b->sys && b->devs && b->addrs && b->conds);
+	b->pol.serial = 7;
+	snprintf(b->pol.path, sizeof(b->pol.path), "big.yaml");
+	snprintf(b->ifaces[0].name, MW_IFNAMSIZ, "ext0");
+	b->ifaces[0].zone = MW_ZONE_EXTERNAL;
+	b->ifaces[0].untagged = true;
+	snprintf(b->ifaces[1].name, MW_IFNAMSIZ, "sm0");
+	b->ifaces[1].zone = MW_ZONE_SMART_METER;
+	b->ifaces[1].untagged = true;
+	b->pol.ifaces = b->ifaces;
+	b->pol.n_ifaces = 2;
+	snprintf(b->zone.name, MW_NAME_MAX, "head-end");
+	assert_int_equal(mw_prefix_parse("192.0.2.10", &b->zone_pfx), 0);
+	b->zone.prefixes = &b->zone_pfx;
+	b->zone.n_prefixes = 1;
+	b->pol.zones = &b->zone;
+	b->pol.n_zones = 1;
+	snprintf(b->zone_names[0], MW_NAME_MAX, "head-end");
+	b->port.lo = b->port.hi = 443;
+	for (i = 0; i < n_sys; i++) {
+		struct mw_system_spec *s = &b->sys[i];
+		struct mw_conduit_spec *c = &b->conds[i];
+
+		snprintf(s->name, MW_NAME_MAX, "sys%zu", i);
+		snprintf(s->entity, sizeof(s->entity), "Entity %zu", i);
+		snprintf(s->agreement, MW_NAME_MAX, "AGR-%zu", i);
+		snprintf(s->iface, MW_IFNAMSIZ, "ext0");
+		s->devices = &b->devs[i * BIG_PER_SYS];
+		s->n_devices = n - i * BIG_PER_SYS < BIG_PER_SYS ?
+			       n - i * BIG_PER_SYS : BIG_PER_SYS;
+		snprintf(c->name, MW_NAME_MAX, "https");
+		c->dir = MW_DIR_INBOUND;
+		c->proto = IPPROTO_TCP;
+		c->zones = b->zone_names;
+		c->n_zones = 1;
+		c->ports = &b->port;
+		c->n_ports = 1;
+		s->conduits = c;
+		s->n_conduits = 1;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(b->devs[i].name, MW_NAME_MAX, "d%zu", i);
+		big_addr(i, a, sizeof(a));
+		assert_int_equal(mw_prefix_parse(a, &b->addrs[i]), 0);
+		b->devs[i].addrs = &b->addrs[i];
+		b->devs[i].n_addrs = 1;
+	}
+	b->pol.systems = b->sys;
+	b->pol.n_systems = n_sys;
+	return b;
+}
+
+static void big_free(struct bigpol *b)
+{
+	free(b->sys);
+	free(b->devs);
+	free(b->addrs);
+	free(b->conds);
+	free(b->zone_names);
+	free(b);
+}
+
+static double ns_per_packet(int prog_fd, unsigned int ifindex,
+			    const uint8_t *frame, size_t len, uint32_t repeat)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)len,
+			      .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o) < 0)
+		return -1;
+	return o.duration;
+}
+
+#define BENCH_REPEAT 2000000
+
+static void bench_policy(size_t n)
+{
+	struct mw_xdp_opts o = { .pin_dir = "", .dev_capacity = 131072 };
+	struct mw_image img = {};
+	struct mw_image_view v;
+	struct mw_diag diag;
+	struct mw_xdp *x = NULL;
+	struct bigpol *b = big_policy(n);
+	const char *why = NULL;
+	char err[512], a[32];
+	uint8_t buf[FR_MAX];
+	struct timespec t0, t1;
+	double allowed, blocked, unknown;
+	size_t len, dev = n / 2;
+	struct fspec f = { .family = AF_INET, .dst = "192.0.2.10",
+			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+			   .flags = FR_TCP_ACK };
+
+	assert_int_equal(mw_compile(&b->pol, NULL, &img, &diag), 0);
+	assert_int_equal(mw_image_view(img.data, img.len, &v, &why), 0);
+	assert_int_equal(mw_xdp_open(&o, &x, err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(mw_xdp_load_image(x, &v, &load_opts, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	big_addr(dev, a, sizeof(a));
+	f.src = a;
+	len = build(&f, buf);
+	{
+		struct judged j;
+
+		assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
+		assert_int_equal(j.reason, MW_R_ALLOWED);
+	}
+	allowed = ns_per_packet(mw_xdp_prog_fd(x), E.ifindex[IF_EXT0], buf,
+				len, BENCH_REPEAT);
+	{
+		/* block exactly the device that owns the source */
+		uint32_t id = mw_lookup_device(&v, AF_INET,
+					       buf + 14 + 12);
+
+		assert_int_equal(mw_xdp_block(x, MW_TARGET_DEVICE, id, 0,
+					      MW_BLOCK_OPERATOR), 0);
+	}
+	blocked = ns_per_packet(mw_xdp_prog_fd(x), E.ifindex[IF_EXT0], buf,
+				len, BENCH_REPEAT);
+	f.src = "10.200.0.1";
+	len = build(&f, buf);
+	unknown = ns_per_packet(mw_xdp_prog_fd(x), E.ifindex[IF_EXT0], buf,
+				len, BENCH_REPEAT);
+	print_message("bench %6zu devices: allowed+flow %.0f ns, blocked %.0f "
+		      "ns, unknown source %.0f ns per packet (load %.0f ms)\n",
+		      n, allowed, blocked, unknown,
+		      (t1.tv_sec - t0.tv_sec) * 1e3 +
+		      (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	mw_xdp_close(x);
+	mw_image_free(&img);
+	big_free(b);
+}
+
+static void test_bench(void **state)
+{
+	struct bare_drop *bd;
+	uint8_t buf[FR_MAX];
+	size_t len;
+
+	(void)state;
+	need_env();
+	bd = bare_drop__open_and_load();
+	assert_non_null(bd);
+	len = hems_udp(buf);
+	print_message("bench bare XDP_DROP: %.0f ns per packet\n",
+		      ns_per_packet(bpf_program__fd(bd->progs.bare_drop),
+				    E.ifindex[IF_EXT0], buf, len,
+				    BENCH_REPEAT));
+	bare_drop__destroy(bd);
+	bench_policy(10);
+	bench_policy(100000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diff_corpus),
+		cmocka_unit_test(test_block_survives_reload),
+		cmocka_unit_test(test_swap_atomic),
+		cmocka_unit_test(test_island),
+		cmocka_unit_test(test_accounting),
+		cmocka_unit_test(test_attach_detach),
+		cmocka_unit_test(test_bench),
+	};
+
+	return cmocka_run_group_tests_name("xdp_diff", tests, group_setup,
+					   group_teardown);
+}
