@@ -191,7 +191,7 @@ static const char *resize_hint(const struct mw_xdp *x, char *buf, size_t len)
 /* Ids the persistent maps can hold. */
 static int check_capacity(struct mw_xdp *x, const struct mw_image_view *v)
 {
-	char hint[320];
+	char hint[400];
 	size_t i, k;
 
 	for (i = 0; i < v->n_devices; i++)
