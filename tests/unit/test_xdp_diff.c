@@ -1137,6 +1137,51 @@ static void test_swap_atomic(void **state)
 	mw_image_free(&img2);
 }
 
+/* A second process's view: the pinned maps are shared, sizes are fixed. */
+static void test_reopen_pins(void **state)
+{
+	struct mw_xdp_opts o = { .pin_dir = E.pin_dir,
+				 .flags = MW_XDP_F_NO_PROG };
+	struct mw_xdp_opts bad = { .pin_dir = E.pin_dir, .dev_capacity = 1024,
+				   .flags = MW_XDP_F_NO_PROG };
+	struct mw_xdp_status a, b;
+	struct mw_xdp *y = NULL, *z = NULL;
+	struct mw_block blk;
+	uint8_t buf[FR_MAX];
+	char err[512];
+	size_t len;
+	uint32_t sys;
+
+	(void)state;
+	need_env();
+	assert_int_equal(mw_xdp_open(&o, &y, err, sizeof(err)), 0);
+	assert_int_equal(mw_xdp_prog_fd(y), -1);
+	assert_int_equal(mw_xdp_status(E.x, &a), 0);
+	assert_int_equal(mw_xdp_status(y, &b), 0);
+	assert_int_equal(a.cfg.generation, b.cfg.generation);
+	assert_memory_equal(a.active.digest, b.active.digest, 32);
+	/* a block written through y stops E.x's program at once */
+	len = hems_udp(buf);
+	set_now(E.x, t_normal);
+	sys = sys_id("hems-aggregator");
+	assert_int_equal(mw_xdp_block(y, MW_TARGET_SYSTEM, sys, 0,
+				      MW_BLOCK_INCIDENT), 0);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_BLOCKED);
+	assert_int_equal(mw_xdp_get_block(E.x, MW_TARGET_SYSTEM, sys, &blk), 0);
+	assert_int_equal(blk.cause, MW_BLOCK_INCIDENT);
+	assert_int_equal(mw_xdp_unblock(y, MW_TARGET_SYSTEM, sys), 0);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+	/* a policy loaded through y is the one E.x's program uses */
+	assert_int_equal(load_policy(y, &E.v, NULL), 0);
+	assert_int_equal(mw_xdp_status(E.x, &a), 0);
+	assert_int_equal(a.cfg.generation, b.cfg.generation + 1);
+	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+	mw_xdp_close(y);
+	/* other sizes than the pinned maps' are refused */
+	assert_int_equal(mw_xdp_open(&bad, &z, err, sizeof(err)), -EEXIST);
+	print_message("resize refusal: %s\n", err);
+}
+
 static void test_island(void **state)
 {
 	uint8_t buf[FR_MAX];
@@ -1431,6 +1476,7 @@ int main(void)
 		cmocka_unit_test(test_diff_corpus),
 		cmocka_unit_test(test_block_survives_reload),
 		cmocka_unit_test(test_swap_atomic),
+		cmocka_unit_test(test_reopen_pins),
 		cmocka_unit_test(test_island),
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_attach_detach),
