@@ -22,8 +22,14 @@
  *   conduit_counters  PERCPU_ARRAY[conduit_capacity] struct mw_counter
  *   reason_counters   PERCPU_ARRAY[__MW_R_LAST] struct mw_counter
  *                     (pass_* for pass reasons, drop_* for drop reasons)
- *   flows             LRU_PERCPU_HASH[flow_entries] mw_flow_key -> mw_flow
- *   events            RINGBUF of struct mw_event (drops, rate-limited)
+ *   flows             LRU_PERCPU_HASH[flow_entries] mw_flow_key -> mw_flow:
+ *                     IP packets (pass and drop) whose source is a known
+ *                     device; ports are 0 unless TCP/UDP (and for
+ *                     fragments); ARP is counted per device but has no flow
+ *   events            RINGBUF of struct mw_event: drops, at most
+ *                     mw_config.event_rate per second per device, and as
+ *                     many for all drops without a device together (none
+ *                     while no policy is loaded)
  *   dev_evstate glob_evstate   event rate limiter state
  * Blocks, counters, flows and events are outside the policy slots: they
  * survive policy reloads.
@@ -103,8 +109,9 @@ enum mw_xdp_mode {
  * Attach this handle's program to ifname (in the caller's network
  * namespace) through a bpf_link pinned as <pin_dir>/link_<ifname>.  If
  * such a link exists it is switched to this program (bpf_link_update: no
- * moment without enforcement).  -EBUSY if another XDP program holds the
- * interface.  Needs the program (not MW_XDP_F_NO_PROG) and pins.
+ * moment without enforcement; the link keeps the mode it was created
+ * with).  -EBUSY if another XDP program holds the interface.  Needs the
+ * program (not MW_XDP_F_NO_PROG) and pins.
  */
 int mw_xdp_attach(struct mw_xdp *x, const char *ifname, enum mw_xdp_mode mode);
 /*
