@@ -25,7 +25,9 @@
  *      packet that read the old slot has finished, so when this function
  *      returns the old policy judges nothing any more.
  * A failure before step 3 leaves the active slot and mw_config untouched:
- * the old policy stays in force.
+ * the old policy stays in force.  The previous policy's maps stay in the
+ * (now inactive) slot until the next load replaces them, so two policies
+ * are in memory between loads.
  */
 #include <errno.h>
 #include <net/if.h>
