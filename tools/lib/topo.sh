@@ -56,6 +56,9 @@ topo_up() {
 	done
 	# gateway: ext0 on the customer-side LAN, ext1 to the partner, sm0 inside
 	ip -n "$NS_LAN" link add p-gw type veth peer name ext0 netns "$NS_GW"
+	ip -n "$NS_GW" link set ext0 address 02:00:5e:00:00:01
+	# the rogue device does not need ARP answered: it knows the gateway
+	ip -n "$(ns_of rogue)" neigh add 198.51.100.1 lladdr 02:00:5e:00:00:01 dev eth0 nud permanent
 	ip -n "$NS_LAN" link set p-gw master br0 up
 	ip -n "$NS_GW" addr add 198.51.100.1/24 dev ext0
 	ip -n "$NS_GW" addr add 2001:db8:100::1/64 dev ext0 nodad

@@ -154,16 +154,16 @@ int status_main(int argc, char **argv)
 		jp_u64("systems", st.active.n_systems);
 	}
 	jp_close_obj();
+	if (!mw_xdp_reason_counters(x, rc)) {
+		jp_open_obj("reasons");
+		for (r = 1; r < __MW_R_LAST; r++)
+			if (rc[r].pass_packets + rc[r].drop_packets)
+				jp_u64(mw_reason_name(r), rc[r].pass_packets +
+				       rc[r].drop_packets);
+		jp_close_obj();
+	}
 	if (have_img) {
 		print_ifaces(x, &v);
-		if (!mw_xdp_reason_counters(x, rc)) {
-			jp_open_obj("reasons");
-			for (r = 1; r < __MW_R_LAST; r++)
-				if (rc[r].pass_packets + rc[r].drop_packets)
-					jp_u64(mw_reason_name(r), rc[r].pass_packets +
-					       rc[r].drop_packets);
-			jp_close_obj();
-		}
 		print_systems(x, &v, now);
 		mw_image_free(&img);
 	}
