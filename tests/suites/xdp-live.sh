@@ -111,6 +111,8 @@ assert d["hems-gw-1"]["pass_bytes"] > 0, d
 read -r n v <<<"$(flow_packets 198.51.100.10 3610)"
 [ "$n" -ge 5 ] && [[ $v == *PASS* ]] && ok "flow records for the HEMS flows ($n packets)" || fail "flow records: $n $v"
 
+expect_rc "attach refuses the smart-meter interface" 1 gw attach sm0
+
 # --- block and reconnect -------------------------------------------------
 check "block hems-aggregator" gw block hems-aggregator --reason "test: high risk"
 out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 1)

@@ -26,6 +26,17 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 	struct mw_xdp *x;
 	int err;
 
+	/* the program judges every frame as inbound from external systems */
+	if (active_image(&img, &v) == 0) {
+		const struct mw_img_iface *f = mw_image_iface_by_name(&v, ifname);
+
+		mw_image_free(&img);
+		if (f && f->zone != MW_ZONE_EXTERNAL) {
+			fprintf(stderr, "%s: `%s' is a smart-meter-side interface in the policy in force: the XDP program belongs on external interfaces\n",
+				prog_name, ifname);
+			return 1;
+		}
+	}
 	if (xdp_open(&x, 0))
 		return 1;
 	err = mw_xdp_attach(x, ifname, mode);
