@@ -23,6 +23,7 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 {
 	struct mw_image_view v;
 	struct mw_image img = { 0 };
+	uint32_t flows = 0;
 	struct mw_xdp *x;
 	int err;
 
@@ -30,6 +31,7 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 	if (active_image(&img, &v) == 0) {
 		const struct mw_img_iface *f = mw_image_iface_by_name(&v, ifname);
 
+		flows = v.hdr->flow_entries;
 		mw_image_free(&img);
 		if (f && f->zone != MW_ZONE_EXTERNAL) {
 			fprintf(stderr, "%s: `%s' is a smart-meter-side interface in the policy in force: the XDP program belongs on external interfaces\n",
@@ -37,7 +39,7 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 			return 1;
 		}
 	}
-	if (xdp_open(&x, 0))
+	if (xdp_open(&x, 0, flows))
 		return 1;
 	err = mw_xdp_attach(x, ifname, mode);
 	if (err) {
@@ -110,7 +112,7 @@ int detach_main(int argc, char **argv)
 		attach_usage(stderr);
 		return 1;
 	}
-	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	err = mw_xdp_detach(x, argv[1]);
 	if (err)

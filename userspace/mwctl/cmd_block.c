@@ -44,7 +44,7 @@ static int open_target(const char *name, struct mw_image *img,
 	}
 	err = resolve_target(&v, name, kind, id);
 	if (!err)
-		err = xdp_open(x, MW_XDP_F_NO_PROG);
+		err = xdp_open(x, MW_XDP_F_NO_PROG, 0);
 	if (err)
 		mw_image_free(img);
 	return err;
@@ -201,7 +201,7 @@ int island_main(int argc, char **argv)
 		return 1;
 	}
 	on = !strcmp(argv[1], "on");
-	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	err = mw_xdp_island(x, on);
 	if (err)

@@ -175,7 +175,7 @@ int flows_main(int argc, char **argv)
 		}
 		set.device = d->id;
 	}
-	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		goto out_img;
 	if (mw_xdp_foreach_flow(x, collect, &set)) {
 		fprintf(stderr, "%s: reading flows failed: %s\n", prog_name, mw_xdp_errmsg(x));
@@ -265,7 +265,7 @@ int events_main(int argc, char **argv)
 		}
 	}
 	have_img = active_image(&img, &v) == 0;
-	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		goto out_img;
 	if (mw_xdp_events_open(x, print_event, have_img ? &v : NULL, &ev)) {
 		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));

@@ -119,7 +119,7 @@ static int apply(const char *path, struct mw_image *img, bool have_old,
 		fprintf(stderr, "%s: internal error: %s\n", path, why);
 		return -1;
 	}
-	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+	if (xdp_open(&x, MW_XDP_F_NO_PROG, v.hdr->flow_entries))
 		return -1;
 	err = mw_xdp_load_image(x, &v, NULL, &res);
 	if (err) {

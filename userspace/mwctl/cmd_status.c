@@ -131,7 +131,7 @@ int status_main(int argc, char **argv)
 	}
 	if (argc > 1)
 		jp_init(stdout, true);
-	if (xdp_open(&x, MW_XDP_F_NO_PROG))
+	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	if (mw_xdp_status(x, &st)) {
 		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));

@@ -100,11 +100,17 @@ int parse_duration(const char *s, uint64_t *secs)
 	return 0;
 }
 
-int xdp_open(struct mw_xdp **x, unsigned int flags)
+int xdp_open(struct mw_xdp **x, unsigned int flags, uint32_t flow_entries)
 {
 	struct mw_xdp_opts o = { .pin_dir = pin_dir(), .flags = flags };
-	char err[512] = "";
+	char err[512] = "", path[512];
 	int ret;
+
+	/* the flow table is sized from the policy when the maps are created;
+	 * pinned maps keep their size (re-create them to resize) */
+	snprintf(path, sizeof(path), "%s/flows", pin_dir());
+	if (flow_entries && access(path, F_OK))
+		o.flow_entries = flow_entries;
 
 	ret = mw_xdp_open(&o, x, err, sizeof(err));
 	if (ret)

@@ -22,8 +22,11 @@ const char *pin_dir(void);
 /* path of a file in the state directory (static buffer per call site) */
 int state_path(char *buf, size_t len, const char *name);
 
-/* Open the XDP enforcement point; prints the library's message on error. */
-int xdp_open(struct mw_xdp **x, unsigned int flags);
+/*
+ * Open the XDP enforcement point; prints the library's message on error.
+ * flow_entries (0 = default) sizes the flow table if the maps are created.
+ */
+int xdp_open(struct mw_xdp **x, unsigned int flags, uint32_t flow_entries);
 
 /* The image in force: 0, -ENOENT when none was loaded, or -errno. */
 int active_image(struct mw_image *img, struct mw_image_view *v);
