@@ -84,6 +84,11 @@ assert ("MW-R001", "telnet") not in f
 assert r["highest"] == "critical"
 P
 
+sed -e 's/^serial: 3/serial: 3\nexpires: 2026-12-01/' "$tmp/telnet.yaml" >"$tmp/expiring.yaml"
+out=$("$MWCTL" check --risk --now $NOW "$tmp/expiring.yaml")
+grep -q "MW-R034 $tmp/expiring.yaml:3:10 policy: policy serial 3 expires" <<<"$out" &&
+	ok "risk: policy expiring in 14 days reported at its line" || fail "risk R034: $out"
+
 # --- compile ----------------------------------------------------------
 expect_rc "compile writes an image" 0 "$MWCTL" compile examples/gateway.yaml -o "$tmp/gw.img"
 [ -s "$tmp/gw.img" ] && ok "image is not empty" || fail "image empty"

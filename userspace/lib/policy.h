@@ -128,6 +128,7 @@ struct mw_policy {
 	uint64_t serial;
 	bool has_expires;
 	int64_t expires;
+	struct mw_loc expires_loc;
 	int32_t tz_offset;	/* seconds east of UTC */
 	uint32_t flow_entries;	/* 0 = compiler default */
 	struct mw_iface_spec *ifaces;

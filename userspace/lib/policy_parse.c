@@ -283,6 +283,8 @@ static int parse_header(struct mwp_ctx *c, yaml_node_t *root)
 	if (n && (err = mwp_date(c, n, "expires", true, &pol->expires)))
 		return err;
 	pol->has_expires = n != NULL;
+	if (n)
+		pol->expires_loc = mwp_loc(n);
 	n = mwp_get(c, root, "default", NULL);
 	if (n && (err = mwp_enum(c, n, "default", defaults, &d)))
 		return err;

@@ -741,18 +741,18 @@ static int check_agreement(const struct mw_policy *pol,
 static int check_policy_expiry(const struct mw_policy *pol, int64_t now,
 			       struct mw_findings *out)
 {
-	struct mw_loc none = { 0, 0 };
+	struct mw_loc at = pol->expires_loc;
 	char t[48];
 
 	if (!pol->has_expires)
 		return 0;
 	fmt_time(pol, pol->expires, t, sizeof(t));
 	if (pol->expires <= now)
-		return add(out, R_POL_EXPIRED, "", "policy", none,
+		return add(out, R_POL_EXPIRED, "", "policy", at,
 			   "policy serial %llu expired at %s",
 			   (unsigned long long)pol->serial, t);
 	if (pol->expires - now <= EXPIRY_WARN)
-		return add(out, R_POL_EXPIRING, "", "policy", none,
+		return add(out, R_POL_EXPIRING, "", "policy", at,
 			   "policy serial %llu expires at %s, in %lld day(s)",
 			   (unsigned long long)pol->serial, t,
 			   days_left(pol->expires, now));
