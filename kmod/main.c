@@ -1,28 +1,112 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * meterwall.ko -- stateful netfilter enforcement point.
+ * meterwall.ko -- the stateful netfilter enforcement point of meterwall.
  *
- * This is the module's entry point.  The hooks, the generic netlink family
- * and the policy tables are added by the kernel-module work; until then the
- * module only proves that the shared ABI header builds in kernel context
- * with the layout userspace and BPF see.
+ * Per network namespace: the running policy (RCU), the load transaction,
+ * blocks, island mode, counters and the netfilter hooks.  Userspace drives
+ * it through the generic netlink family "meterwall".
  */
 #include <linux/module.h>
-#include <linux/build_bug.h>
-#include <linux/meterwall.h>
+#include <linux/moduleparam.h>
+#include <linux/netdevice.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "mw.h"
+
+unsigned int mw_image_max = 64U << 20;
+module_param_named(image_max, mw_image_max, uint, 0644);
+MODULE_PARM_DESC(image_max,
+		 "largest policy image accepted, bytes (default 64 MiB, at most 256 MiB)");
+
+bool mw_strict_new = true;
+module_param_named(strict_new, mw_strict_new, bool, 0644);
+MODULE_PARM_DESC(strict_new,
+		 "a packet conntrack sees as NEW may not pass as the reply of a conduit (default Y; N gives the stateless classifier's verdict)");
+
+unsigned int mw_event_rate = 10;
+module_param_named(event_rate, mw_event_rate, uint, 0644);
+MODULE_PARM_DESC(event_rate,
+		 "drop events per device per second on the \"events\" group (0 = none)");
+
+static unsigned int mw_net_id __read_mostly;
+
+struct mw_net *mw_net(const struct net *net)
+{
+	return net_generic(net, mw_net_id);
+}
+
+static int __net_init mw_net_init(struct net *net)
+{
+	struct mw_net *mn = mw_net(net);
+	int err;
+
+	mn->net = net;
+	mutex_init(&mn->lock);
+	xa_init(&mn->blocks);
+	err = mw_counters_init(mn);
+	if (err)
+		return err;
+	err = mw_hooks_register(net);
+	if (err)
+		goto out_free_counters;
+	return 0;
+
+out_free_counters:
+	mw_counters_destroy(mn);
+	return err;
+}
+
+static void __net_exit mw_net_exit(struct net *net)
+{
+	struct mw_net *mn = mw_net(net);
+
+	mw_hooks_unregister(net);
+	mw_policy_teardown(mn);
+	rcu_barrier();		/* kfree_rcu of blocks */
+	mw_blocks_destroy(mn);
+	mw_counters_destroy(mn);
+	mutex_destroy(&mn->lock);
+}
+
+static struct pernet_operations mw_net_ops = {
+	.init = mw_net_init,
+	.exit = mw_net_exit,
+	.id = &mw_net_id,
+	.size = sizeof(struct mw_net),
+};
 
 static int __init mw_init(void)
 {
+	int err;
+
 	BUILD_BUG_ON(sizeof(struct mw_image_hdr) != 88 + 16 * MW_SEC_MAX);
 	BUILD_BUG_ON(MW_R_MAX > 255);
+	if (mw_image_max > MW_IMAGE_MAX)
+		mw_image_max = MW_IMAGE_MAX;
+	err = register_pernet_subsys(&mw_net_ops);
+	if (err)
+		return err;
+	err = mw_genl_init();
+	if (err)
+		goto out_unregister_pernet;
+	pr_info("meterwall: loaded\n");
 	return 0;
+
+out_unregister_pernet:
+	unregister_pernet_subsys(&mw_net_ops);
+	return err;
 }
 
 static void __exit mw_exit(void)
 {
+	mw_genl_exit();
+	unregister_pernet_subsys(&mw_net_ops);
+	rcu_barrier();
 }
 
 module_init(mw_init);
 module_exit(mw_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("meterwall: external-connection enforcement for smart meter gateways");
+MODULE_ALIAS_GENL_FAMILY(MW_GENL_NAME);

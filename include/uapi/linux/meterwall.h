@@ -72,6 +72,9 @@
  *                              MW_A_ISLAND, MW_A_GENERATION (u32)
  *   MW_CMD_GET_COUNTERS   dump; each message: MW_A_TARGET_KIND,
  *                              MW_A_TARGET_ID, MW_A_COUNTERS (struct mw_counter)
+ *                         Kinds: REASON (every id 0..MW_R_MAX), then SYSTEM,
+ *                         DEVICE, CONDUIT (every id of the running policy).
+ *                         Per-id counters carry over a reload by id.
  *   MW_CMD_GET_BLOCKS     dump; each message: MW_A_TARGET_KIND,
  *                              MW_A_TARGET_ID, MW_A_UNTIL, MW_A_REASON
  * Multicast group MW_GENL_MCGRP_EVENTS carries MW_CMD_EVENT messages with
@@ -177,6 +180,9 @@ enum mw_target {
 	MW_TARGET_UNSPEC = 0,
 	MW_TARGET_SYSTEM,
 	MW_TARGET_DEVICE,
+	MW_TARGET_CONDUIT,	/* counters only: per-conduit */
+	MW_TARGET_REASON,	/* counters only: id = enum mw_reason; 0 =
+				 * packets that followed a tracked flow (kmod) */
 	__MW_TARGET_LAST
 };
 

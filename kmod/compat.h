@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel-version differences, as feature macros.  The rest of the module
+ * uses only the MW_HAVE_* names and the helpers below.
+ */
+#ifndef MW_COMPAT_H
+#define MW_COMPAT_H
+
+#include <linux/version.h>
+#include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack.h>
+
+/* 6.0: nf_ct_iterate_cleanup_net() takes struct nf_ct_iter_data. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 0, 0)
+#define MW_HAVE_CT_ITER_DATA 1
+#endif
+
+/* 6.1: genl_family.resv_start_op (strict flags for older commands). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#define MW_HAVE_RESV_START_OP 1
+#endif
+
+static inline void mw_ct_cleanup_net(struct net *net,
+				     int (*iter)(struct nf_conn *, void *),
+				     void *data)
+{
+#ifdef MW_HAVE_CT_ITER_DATA
+	struct nf_ct_iter_data d = { .net = net, .data = data };
+
+	nf_ct_iterate_cleanup_net(iter, &d);
+#else
+	nf_ct_iterate_cleanup_net(net, iter, data, 0, 0);
+#endif
+}
+
+#endif /* MW_COMPAT_H */

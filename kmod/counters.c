@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counters and events.  Per-reason counters are per-CPU per netns; per
+ * system, device and conduit counters live with the policy as one stripe
+ * per CPU (ctr[cpu * n + id]) and are carried by id into the next policy.
+ * Drop events go to the "events" multicast group, rate-limited per device.
+ */
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "mw.h"
+
+int mw_counters_init(struct mw_net *mn)
+{
+	mn->reasons = __alloc_percpu(sizeof(struct mw_counter) * __MW_R_LAST,
+				     __alignof__(struct mw_counter));
+	return mn->reasons ? 0 : -ENOMEM;
+}
+
+void mw_counters_destroy(struct mw_net *mn)
+{
+	free_percpu(mn->reasons);
+	mn->reasons = NULL;
+}
+
+static struct mw_counter *stripes(u32 n)
+{
+	if (!n)
+		return NULL;
+	return kvcalloc((size_t)nr_cpu_ids * n, sizeof(struct mw_counter),
+			GFP_KERNEL);
+}
+
+int mw_pol_counters_alloc(struct mw_policy *pol)
+{
+	pol->sys_ctr = stripes(pol->n_sys_idx);
+	pol->dev_ctr = stripes(pol->n_dev_idx);
+	pol->cond_ctr = stripes(pol->n_cond_ids);
+	if ((pol->n_sys_idx && !pol->sys_ctr) ||
+	    (pol->n_dev_idx && !pol->dev_ctr) ||
+	    (pol->n_cond_ids && !pol->cond_ctr))
+		return -ENOMEM;
+	return 0;
+}
+
+void mw_pol_counters_free(struct mw_policy *pol)
+{
+	kvfree(pol->sys_ctr);
+	kvfree(pol->dev_ctr);
+	kvfree(pol->cond_ctr);
+}
+
+static void carry(struct mw_counter *to, u32 n_to,
+		  const struct mw_counter *from, u32 n_from)
+{
+	unsigned int cpu;
+	u32 n = min(n_to, n_from);
+
+	if (!to || !from || !n)
+		return;
+	for_each_possible_cpu(cpu)
+		memcpy(to + (size_t)cpu * n_to, from + (size_t)cpu * n_from,
+		       n * sizeof(*to));
+}
+
+void mw_pol_counters_carry(struct mw_policy *to, const struct mw_policy *from)
+{
+	carry(to->sys_ctr, to->n_sys_idx, from->sys_ctr, from->n_sys_idx);
+	carry(to->dev_ctr, to->n_dev_idx, from->dev_ctr, from->n_dev_idx);
+	carry(to->cond_ctr, to->n_cond_ids, from->cond_ctr, from->n_cond_ids);
+}
+
+static void add(struct mw_counter *c, bool pass, u32 bytes)
+{
+	if (pass) {
+		c->pass_packets++;
+		c->pass_bytes += bytes;
+	} else {
+		c->drop_packets++;
+		c->drop_bytes += bytes;
+	}
+}
+
+/* Packet path: count one verdict (res->reason 0 = followed its flow). */
+void mw_count(struct mw_net *mn, const struct mw_policy *pol,
+	      const struct mw_kres *res, u32 bytes)
+{
+	bool pass = res->verdict == MW_VERDICT_PASS;
+	int cpu = get_cpu();
+
+	add(per_cpu_ptr(mn->reasons, cpu) + res->reason, pass, bytes);
+	if (pol) {
+		if (res->system < pol->n_sys_idx)
+			add(&pol->sys_ctr[(size_t)cpu * pol->n_sys_idx +
+					  res->system], pass, bytes);
+		if (res->device < pol->n_dev_idx)
+			add(&pol->dev_ctr[(size_t)cpu * pol->n_dev_idx +
+					  res->device], pass, bytes);
+		if (res->conduit < pol->n_cond_ids)
+			add(&pol->cond_ctr[(size_t)cpu * pol->n_cond_ids +
+					   res->conduit], pass, bytes);
+	}
+	put_cpu();
+}
+
+static void sum(struct mw_counter *out, const struct mw_counter *base,
+		u32 n, u32 id)
+{
+	unsigned int cpu;
+
+	memset(out, 0, sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		const struct mw_counter *c = base + (size_t)cpu * n + id;
+
+		out->pass_packets += c->pass_packets;
+		out->pass_bytes += c->pass_bytes;
+		out->drop_packets += c->drop_packets;
+		out->drop_bytes += c->drop_bytes;
+	}
+}
+
+static int put_counter(struct sk_buff *skb, struct netlink_callback *cb,
+		       u8 kind, u32 id, const struct mw_counter *c)
+{
+	void *hdr = mw_genl_put(skb, cb, MW_CMD_GET_COUNTERS);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, MW_A_TARGET_KIND, kind) ||
+	    nla_put_u32(skb, MW_A_TARGET_ID, id) ||
+	    nla_put(skb, MW_A_COUNTERS, sizeof(*c), c)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * cb->args[0]: phase (0 reasons, 1 systems, 2 devices, 3 conduits, 4 done),
+ * cb->args[1]: next index in the phase.
+ */
+int mw_counters_dump(struct mw_net *mn, struct sk_buff *skb,
+		     struct netlink_callback *cb)
+{
+	const struct mw_policy *pol;
+	struct mw_counter c;
+	unsigned long i;
+	unsigned int cpu;
+
+	if (cb->args[0] == 0) {
+		for (i = cb->args[1]; i < __MW_R_LAST; i++) {
+			memset(&c, 0, sizeof(c));
+			for_each_possible_cpu(cpu) {
+				const struct mw_counter *p =
+					per_cpu_ptr(mn->reasons, cpu) + i;
+
+				c.pass_packets += p->pass_packets;
+				c.pass_bytes += p->pass_bytes;
+				c.drop_packets += p->drop_packets;
+				c.drop_bytes += p->drop_bytes;
+			}
+			if (put_counter(skb, cb, MW_TARGET_REASON, i, &c)) {
+				cb->args[1] = i;
+				return skb->len;
+			}
+		}
+		cb->args[0] = 1;
+		cb->args[1] = 0;
+	}
+	rcu_read_lock();
+	pol = rcu_dereference(mn->policy);
+	while (pol && cb->args[0] < 4) {
+		unsigned long n;
+		u32 id;
+
+		n = cb->args[0] == 1 ? pol->n_systems :
+		    cb->args[0] == 2 ? pol->n_devices : pol->n_conduits;
+		for (i = cb->args[1]; i < n; i++) {
+			if (cb->args[0] == 1) {
+				id = pol->systems[i].id;
+				sum(&c, pol->sys_ctr, pol->n_sys_idx, id);
+			} else if (cb->args[0] == 2) {
+				id = pol->devices[i].id;
+				sum(&c, pol->dev_ctr, pol->n_dev_idx, id);
+			} else {
+				id = pol->conduits[i].id;
+				sum(&c, pol->cond_ctr, pol->n_cond_ids, id);
+			}
+			if (put_counter(skb, cb, cb->args[0] == 1 ?
+					MW_TARGET_SYSTEM : cb->args[0] == 2 ?
+					MW_TARGET_DEVICE : MW_TARGET_CONDUIT,
+					id, &c)) {
+				cb->args[1] = i;
+				rcu_read_unlock();
+				return skb->len;
+			}
+		}
+		cb->args[0]++;
+		cb->args[1] = 0;
+	}
+	rcu_read_unlock();
+	cb->args[0] = 4;
+	return skb->len;
+}
+
+/* At most mw_event_rate events per device (or for unknown ones) a second. */
+static bool ev_allow(struct mw_ev_slot *s, u64 now_ns)
+{
+	u32 sec = (u32)div_u64(now_ns, NSEC_PER_SEC);
+
+	if (READ_ONCE(s->sec) != sec) {
+		WRITE_ONCE(s->sec, sec);
+		WRITE_ONCE(s->n, 0);
+	}
+	if (READ_ONCE(s->n) >= mw_event_rate)
+		return false;
+	WRITE_ONCE(s->n, s->n + 1);
+	return true;
+}
+
+void mw_event(struct mw_net *mn, const struct mw_policy *pol,
+	      const struct net_device *dev, const struct mw_kpkt *p,
+	      const struct mw_kres *res, u64 now_ns)
+{
+	struct mw_ev_slot *slot = &mn->ev_unknown;
+	struct mw_event ev = { 0 };
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!READ_ONCE(mw_events_on) || !mw_event_rate ||
+	    !genl_has_listeners(&mw_genl_family, mn->net, 0))
+		return;
+	if (pol && res->device < pol->n_dev_idx)
+		slot = &pol->dev_ev[res->device];
+	if (!ev_allow(slot, now_ns))
+		return;
+	ev.ts_ns = now_ns;
+	ev.ifindex = dev ? dev->ifindex : 0;
+	ev.device = res->device;
+	ev.system = res->system;
+	ev.verdict = res->verdict;
+	ev.reason = res->reason;
+	ev.family = p->family;
+	ev.proto = p->proto;
+	if (p->has_ports) {
+		ev.sport = htons(p->sport);
+		ev.dport = htons(p->dport);
+	}
+	memcpy(ev.src, p->src, 16);
+	memcpy(ev.dst, p->dst, 16);
+	skb = genlmsg_new(nla_total_size(sizeof(ev)), GFP_ATOMIC);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &mw_genl_family, 0, MW_CMD_EVENT);
+	if (!hdr || nla_put(skb, MW_A_EVENT, sizeof(ev), &ev)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&mw_genl_family, mn->net, skb, 0, 0,
+				GFP_ATOMIC);
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * meterwall.ko internals: the per-netns state, the running policy and the
+ * interfaces between the module's files.
+ *
+ * Locking: every writer (genl commands, netns exit) holds mw_net.lock;
+ * the packet path reads the policy, blocks and island flag under RCU only.
+ */
+#ifndef MW_H
+#define MW_H
+
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <linux/meterwall.h>
+
+extern unsigned int mw_image_max;
+extern bool mw_strict_new;
+extern unsigned int mw_event_rate;
+
+/* Open image-load transaction (at most one per netns). */
+struct mw_txn {
+	u32 id;			/* 0: none open */
+	u32 len;
+	u32 filled;
+	void *buf;		/* vmalloc'd, page aligned */
+};
+
+/* Host-address hash: /32 and /128 device prefixes. */
+struct mw_host_ent {
+	u8 family;
+	u8 reserved[3];
+	u32 value;		/* device id; MW_ID_NONE = empty slot */
+	u8 addr[16];
+};
+
+struct mw_host_table {
+	struct mw_host_ent *slots;
+	u32 mask;		/* slots - 1 (power of two) */
+};
+
+/* Longest-prefix lookup over an image prefix section. */
+struct mw_lpm {
+	const struct mw_img_prefix *v;
+	u32 n;
+	DECLARE_BITMAP(plen4, 33);	/* prefix lengths present */
+	DECLARE_BITMAP(plen6, 129);
+};
+
+/* Events: per-device rate limit state. */
+struct mw_ev_slot {
+	u32 sec;
+	u32 n;
+};
+
+struct mw_policy {
+	void *img;
+	u32 len;
+	u32 generation;
+	const struct mw_image_hdr *hdr;
+	const struct mw_img_iface *ifaces;
+	u32 n_ifaces;
+	const struct mw_img_system *systems;
+	u32 n_systems;
+	const struct mw_img_device *devices;
+	u32 n_devices;
+	const struct mw_img_cset *csets;
+	u32 n_csets;
+	const struct mw_img_conduit *conduits;
+	u32 n_conduits;
+	const struct mw_img_window *windows;
+	u32 n_windows;
+	/* Tables built at commit: id -> record index (U32_MAX if none). */
+	u32 *sys_idx, n_sys_idx;
+	u32 *dev_idx, n_dev_idx;
+	u32 *cset_idx, n_cset_idx;
+	u32 n_cond_ids;			/* max conduit id + 1 */
+	struct mw_host_table hosts;
+	struct mw_lpm dev_lpm;
+	struct mw_lpm zone_lpm;
+	u64 ext_ifaces;			/* bit i: ifaces[i] is external */
+	/* Per-CPU stripes: ctr[cpu * n + id]. */
+	struct mw_counter *sys_ctr;
+	struct mw_counter *dev_ctr;
+	struct mw_counter *cond_ctr;
+	struct mw_ev_slot *dev_ev;	/* n_dev_idx entries */
+};
+
+struct mw_net {
+	struct net *net;
+	struct mutex lock;
+	struct mw_policy __rcu *policy;
+	struct mw_txn txn;
+	u32 txn_next;
+	u32 generation;
+	bool island;			/* READ_ONCE on the packet path */
+	struct xarray blocks;		/* (kind << 32 | id) -> mw_block_ent */
+	struct mw_counter __percpu *reasons;	/* [__MW_R_LAST] */
+	struct mw_ev_slot ev_unknown;
+};
+
+struct mw_net *mw_net(const struct net *net);
+
+/* policy.c */
+int mw_policy_build(void *img, u32 len, struct mw_policy **out,
+		    struct netlink_ext_ack *extack);
+void mw_policy_free(struct mw_policy *pol);
+int mw_txn_begin(struct mw_net *mn, u32 len, u32 *id);
+int mw_txn_chunk(struct mw_net *mn, u32 id, u32 off, const void *data,
+		 u32 len, struct netlink_ext_ack *extack);
+int mw_txn_commit(struct mw_net *mn, u32 id, struct netlink_ext_ack *extack);
+int mw_txn_abort(struct mw_net *mn, u32 id);
+void mw_txn_end(struct mw_txn *txn);
+void mw_policy_teardown(struct mw_net *mn);
+const struct mw_img_device *mw_pol_device(const struct mw_policy *p, u32 id);
+const struct mw_img_system *mw_pol_system(const struct mw_policy *p, u32 id);
+const struct mw_img_cset *mw_pol_cset(const struct mw_policy *p, u32 id);
+const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id);
+u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family,
+			 const u8 *addr);
+u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr);
+const struct mw_img_iface *mw_pol_ext_iface(const struct mw_policy *p,
+					    const struct net_device *dev);
+
+/* classify.c */
+struct mw_kpkt {
+	u8 src_mac[6];
+	bool have_mac;
+	u8 n_vlans;
+	u16 vlan;
+	u8 family;		/* AF_INET / AF_INET6 */
+	u8 proto;
+	u8 parse_error;		/* enum mw_reason, 0 if it parsed */
+	bool nd;
+	bool fragment;
+	bool has_ports;
+	u8 tcp_flags;
+	u8 icmp_type;
+	u8 hop_limit;
+	u16 sport, dport;	/* host order */
+	u8 src[16];
+	u8 dst[16];
+	u32 len;
+};
+
+struct mw_kres {
+	u8 verdict;
+	u8 reason;
+	u8 dir;
+	u32 system;
+	u32 device;
+	u32 conduit;
+};
+
+void mw_parse_skb(const struct sk_buff *skb, u8 family, struct mw_kpkt *p);
+void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
+	       const struct mw_img_iface *f, enum mw_direction dir,
+	       const struct mw_kpkt *p, u64 now_ns, struct mw_kres *res);
+bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
+		       u32 dev_id, u64 now_ns);
+
+/* block.c */
+int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause);
+int mw_block_clear(struct mw_net *mn, u8 kind, u32 id);
+bool mw_block_active(struct mw_net *mn, u8 kind, u32 id, u64 now_ns);
+void mw_blocks_destroy(struct mw_net *mn);
+int mw_blocks_dump(struct mw_net *mn, struct sk_buff *skb,
+		   struct netlink_callback *cb);
+
+/* counters.c */
+int mw_counters_init(struct mw_net *mn);
+void mw_counters_destroy(struct mw_net *mn);
+int mw_pol_counters_alloc(struct mw_policy *pol);
+void mw_pol_counters_carry(struct mw_policy *to, const struct mw_policy *from);
+void mw_pol_counters_free(struct mw_policy *pol);
+void mw_count(struct mw_net *mn, const struct mw_policy *pol,
+	      const struct mw_kres *res, u32 bytes);
+int mw_counters_dump(struct mw_net *mn, struct sk_buff *skb,
+		     struct netlink_callback *cb);
+void mw_event(struct mw_net *mn, const struct mw_policy *pol,
+	      const struct net_device *dev, const struct mw_kpkt *p,
+	      const struct mw_kres *res, u64 now_ns);
+
+/* hooks.c */
+int mw_hooks_register(struct net *net);
+void mw_hooks_unregister(struct net *net);
+
+/* genl.c */
+extern struct genl_family mw_genl_family;
+extern bool mw_events_on;
+int mw_genl_init(void);
+void mw_genl_exit(void);
+void *mw_genl_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
+
+#endif /* MW_H */
