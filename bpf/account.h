@@ -34,7 +34,7 @@ static __always_inline void account_flow(struct mw_judge *j,
 					 bool pass)
 {
 	struct mw_flow *f, nf = {};
-	__u64 now = judge_now(j);
+	__u64 now = judge_acct_now(j);
 
 	f = bpf_map_lookup_elem(&flows, &p->fk);
 	if (f) {
@@ -80,7 +80,7 @@ static __always_inline bool event_allowed(struct mw_judge *j)
 		st = bpf_map_lookup_elem(&glob_evstate, &zero);
 	if (!st)
 		return false;
-	t = judge_boot_ns(j);
+	t = judge_mono_ns(j);
 	if (t - st->win_start_ns >= MW_NSEC_PER_SEC) {
 		st->win_start_ns = t;
 		st->count = 1;

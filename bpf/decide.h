@@ -18,6 +18,7 @@ struct mw_judge {
 	__u32 event_rate;
 	__u32 island;
 	__u64 boot_ns;		/* 0 until read */
+	__u64 mono_ns;		/* coarse monotonic ns; 0 until read */
 	__u32 device;		/* MW_ID_NONE until known */
 	__u32 system;
 	__u32 conduit;
@@ -33,10 +34,37 @@ static __always_inline __u64 judge_boot_ns(struct mw_judge *j)
 	return j->boot_ns;
 }
 
-/* Unix time in ns, as the controller defines it (mw_config). */
+/*
+ * Unix time in ns, as the controller defines it (mw_config), for the
+ * decision: read at most once per packet, and only by a check that needs
+ * it (a block with an expiry, agreement validity, a rule's window) or by
+ * a drop event that is sent.
+ */
 static __always_inline __u64 judge_now(struct mw_judge *j)
 {
 	return judge_boot_ns(j) + j->boot_to_unix_ns;
+}
+
+/*
+ * Unix time in ns at tick resolution, for accounting (flow first/last
+ * seen, event rate windows): the coarse monotonic clock, which costs no
+ * clocksource read (struct mw_xdp_clock).
+ */
+static __always_inline __u64 judge_mono_ns(struct mw_judge *j)
+{
+	if (!j->mono_ns)
+		j->mono_ns = bpf_ktime_get_coarse_ns();
+	return j->mono_ns;
+}
+
+static __always_inline __u64 judge_acct_now(struct mw_judge *j)
+{
+	const struct mw_xdp_clock *clk;
+	__u32 zero = 0;
+
+	clk = bpf_map_lookup_elem(&mw_clock, &zero);
+	return judge_mono_ns(j) +
+	       (clk ? clk->mono_to_unix_ns : j->boot_to_unix_ns);
 }
 
 static __always_inline bool is_pass(int reason)
@@ -90,9 +118,11 @@ static __always_inline __u64 lookup_zones(struct mw_judge *j, __u8 family,
 	return mask ? *mask : 0;
 }
 
-static __always_inline bool block_active(const struct mw_block *b, __u64 now)
+/* The clock is read only for an active block with an expiry. */
+static __always_inline bool block_active(struct mw_judge *j,
+					 const struct mw_block *b)
 {
-	return b && b->active && (b->until == 0 || now < b->until);
+	return b && b->active && (b->until == 0 || judge_now(j) < b->until);
 }
 
 static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
@@ -112,7 +142,6 @@ static __always_inline int device_checks(struct mw_judge *j, __u32 *cset)
 	const struct mw_img_system *sys;
 	void *tbl;
 	__s64 secs;
-	__u64 now;
 
 	tbl = slot_table(&devices, j->slot);
 	dev = tbl ? bpf_map_lookup_elem(tbl, &j->device) : NULL;
@@ -128,12 +157,13 @@ static __always_inline int device_checks(struct mw_judge *j, __u32 *cset)
 		return MW_R_WRONG_IFACE;
 	if ((dev->flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, dev->mac))
 		return MW_R_SPOOFED;
-	now = judge_now(j);
-	if (block_active(bpf_map_lookup_elem(&dev_blocks, &j->device), now) ||
-	    block_active(bpf_map_lookup_elem(&sys_blocks, &j->system), now))
+	if (block_active(j, bpf_map_lookup_elem(&dev_blocks, &j->device)) ||
+	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
 		return MW_R_BLOCKED;
+	if (!(sys->flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
+		return 0;
 	/* now_ns < s * 1e9  <=>  now_ns / 1e9 < s, for now_ns >= 0 */
-	secs = (__s64)(now / MW_NSEC_PER_SEC);
+	secs = (__s64)(judge_now(j) / MW_NSEC_PER_SEC);
 	if ((sys->flags & MW_SYS_F_VALID_FROM) && secs < sys->valid_from)
 		return MW_R_AGREEMENT;
 	if ((sys->flags & MW_SYS_F_EXPIRES) && secs >= sys->expires)
@@ -184,26 +214,24 @@ static __always_inline bool in_range(__be16 port, const struct mw_rule *r)
 	return r->port_lo <= h && h <= r->port_hi;
 }
 
-/* State of the walk over one conduit set (bpf_loop callback context). */
-struct mw_rule_walk {
-	const struct mw_xpkt *p;
-	const struct mw_img_cset *cs;
-	__u64 zones;		/* zone mask of the destination */
-	__u32 slot;
-	__u32 minute;		/* minute of the UTC week, now */
-	__u32 reason;		/* 0 until a rule matched */
-	__u32 conduit;
-};
-
-/* Does rule r let packet p through, inbound?  Returns its reason or 0. */
-static __always_inline int rule_matches(const struct mw_rule_walk *w,
-					const struct mw_rule *r)
+/* Minute of the UTC week now (the clock is read once per packet). */
+static __always_inline __u32 judge_minute(struct mw_judge *j)
 {
-	const struct mw_xpkt *p = w->p;
+	return (judge_now(j) / MW_NSEC_PER_MIN) % MW_MINUTES_PER_WEEK;
+}
 
-	if (r->window && !in_window(w->slot, r->window - 1, w->minute))
+/*
+ * Does rule r let packet p through, inbound?  Returns its reason or 0.
+ * zones: zone mask of the destination.  The window test comes first, as
+ * in the model; the clock is read only for a rule that has one.
+ */
+static __always_inline int rule_matches(struct mw_judge *j,
+					const struct mw_xpkt *p,
+					const struct mw_rule *r, __u64 zones)
+{
+	if (r->window && !in_window(j->slot, r->window - 1, judge_minute(j)))
 		return 0;
-	if (r->zones != MW_ZONES_ANY && !(r->zones & w->zones))
+	if (r->zones != MW_ZONES_ANY && !(r->zones & zones))
 		return 0;
 	if (r->proto != MW_ANY_PROTO && r->proto != p->fk.proto)
 		return 0;
@@ -229,51 +257,32 @@ static __always_inline int rule_matches(const struct mw_rule_walk *w,
 	return MW_R_REPLY;
 }
 
-/* bpf_loop body: rule i; returns 1 (stop) once one matched. */
-static long rule_step(__u32 i, void *ctx)
-{
-	struct mw_rule_walk *w = ctx;
-	const struct mw_img_cset *cs = w->cs;
-	__u64 k = i;
-	int r;
-
-	barrier_var(k);		/* bound-check the very register used as index */
-	if (k >= MW_CSET_RULES || !cs)
-		return 1;
-	r = rule_matches(w, &cs->rules[k]);
-	if (!r)
-		return 0;
-	w->reason = r;
-	w->conduit = cs->rules[k].conduit;
-	return 1;
-}
-
 /*
  * Steps 11-13: the rules of conduit set cset_id in order, first match
- * decides.  The walk is a bpf_loop so the verifier checks the rule body
- * once instead of once per rule.
+ * decides.  A bounded loop (no callback per rule, as bpf_loop would
+ * need): the verifier walks at most MW_CSET_RULES iterations.
  */
 static __always_inline int match_rules(struct mw_judge *j,
 				       const struct mw_xpkt *p, __u32 cset_id)
 {
-	struct mw_rule_walk w = { .p = p, .slot = j->slot };
 	void *tbl = slot_table(&csets, j->slot);
 	const struct mw_img_cset *cs;
-	__u32 n;
+	__u32 n, i;
+	__u64 zones;
+	int r;
 
 	cs = tbl ? bpf_map_lookup_elem(tbl, &cset_id) : NULL;
 	if (cs && cs->n_rules) {
 		n = cs->n_rules;
-		if (n > MW_CSET_RULES)
-			n = MW_CSET_RULES;
-		w.cs = cs;
-		w.zones = lookup_zones(j, p->fk.family, p->fk.dst);
-		w.minute = (judge_now(j) / MW_NSEC_PER_MIN) %
-			   MW_MINUTES_PER_WEEK;
-		bpf_loop(n, rule_step, &w, 0);
-		if (w.reason) {
-			j->conduit = w.conduit;
-			return w.reason;
+		zones = lookup_zones(j, p->fk.family, p->fk.dst);
+		for (i = 0; i < MW_CSET_RULES; i++) {
+			if (i >= n)
+				break;
+			r = rule_matches(j, p, &cs->rules[i], zones);
+			if (r) {
+				j->conduit = cs->rules[i].conduit;
+				return r;
+			}
 		}
 	}
 	return p->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT;

@@ -153,6 +153,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } glob_evstate SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_xdp_clock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mw_clock SEC(".maps");
+
 /* Inner map of the current slot for table `outer', or NULL. */
 static __always_inline void *slot_table(void *outer, __u32 slot)
 {

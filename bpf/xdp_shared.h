@@ -41,12 +41,27 @@ struct mw_xdp_slot_meta {
  * over the rate only reads it.
  */
 struct mw_xdp_evstate {
-	__u64 win_start_ns;	/* boot ns at the start of the 1 s window */
+	__u64 win_start_ns;	/* coarse monotonic ns at the window start */
 	__u32 count;		/* events sent in this window */
 	__u32 reserved;
 };
 
+/*
+ * Accounting clock (map "mw_clock"[0]).  Flow records and the event rate
+ * limiter take their time from bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC
+ * at tick resolution: no clocksource read, a fraction of the cost of
+ * bpf_ktime_get_boot_ns() under a hypervisor); adding mono_to_unix_ns
+ * gives unix ns.  The loader writes it with every mw_config write.  The
+ * decision itself (block expiry, agreement validity, windows) still uses
+ * the boot clock + mw_config.boot_to_unix_ns, read only when needed.
+ */
+struct mw_xdp_clock {
+	__s64 mono_to_unix_ns;
+	__s64 reserved;
+};
+
 _Static_assert(sizeof(struct mw_xdp_slot_meta) == 80, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
+_Static_assert(sizeof(struct mw_xdp_clock) == 16, "mw_xdp_clock layout");
 
 #endif /* MW_XDP_SHARED_H */

@@ -47,6 +47,7 @@ const char *const mw_xdp_map_names[M__COUNT] = {
 	[M_EVENTS] = "events",
 	[M_DEV_EVSTATE] = "dev_evstate",
 	[M_GLOB_EVSTATE] = "glob_evstate",
+	[M_CLOCK] = "mw_clock",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -139,22 +140,36 @@ int mw_xdp_read_config(struct mw_xdp *x, struct mw_config *cfg)
 	return 0;
 }
 
-int mw_xdp_write_config(struct mw_xdp *x, const struct mw_config *cfg)
-{
-	uint32_t zero = 0;
-
-	if (bpf_map_update_elem(x->fd[M_CONFIG], &zero, cfg, BPF_ANY) < 0)
-		return mw_xdp_fail(x, -errno, "cannot write mw_config: %s",
-				   strerror(errno));
-	return 0;
-}
-
 static int64_t ts_ns(clockid_t id)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * mw_config, and with it the accounting clock (mw_clock): the same unix
+ * time base moved from the boot clock to the monotonic clock, which
+ * differ by the time spent suspended.
+ */
+int mw_xdp_write_config(struct mw_xdp *x, const struct mw_config *cfg)
+{
+	struct mw_xdp_clock clk = {};
+	uint32_t zero = 0;
+	int64_t m0, b, m1;
+
+	m0 = ts_ns(CLOCK_MONOTONIC);
+	b = ts_ns(CLOCK_BOOTTIME);
+	m1 = ts_ns(CLOCK_MONOTONIC);
+	clk.mono_to_unix_ns = cfg->boot_to_unix_ns + b - (m0 + (m1 - m0) / 2);
+	if (bpf_map_update_elem(x->fd[M_CLOCK], &zero, &clk, BPF_ANY) < 0)
+		return mw_xdp_fail(x, -errno, "cannot write mw_clock: %s",
+				   strerror(errno));
+	if (bpf_map_update_elem(x->fd[M_CONFIG], &zero, cfg, BPF_ANY) < 0)
+		return mw_xdp_fail(x, -errno, "cannot write mw_config: %s",
+				   strerror(errno));
+	return 0;
 }
 
 int64_t mw_xdp_clock_offset(void)

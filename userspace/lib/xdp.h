@@ -31,6 +31,10 @@
  *                     many for all drops without a device together (none
  *                     while no policy is loaded)
  *   dev_evstate glob_evstate   event rate limiter state
+ *   mw_clock          ARRAY[1] struct mw_xdp_clock: unix time base of the
+ *                     accounting clock (flow first/last seen, event rate
+ *                     windows: CLOCK_MONOTONIC at tick resolution), written
+ *                     with every mw_config write
  * Blocks, counters, flows and events are outside the policy slots: they
  * survive policy reloads.
  *

@@ -32,6 +32,7 @@ enum mw_xdp_map {
 	M_EVENTS,
 	M_DEV_EVSTATE,
 	M_GLOB_EVSTATE,
+	M_CLOCK,
 	M__COUNT
 };
 #define M_FIRST_SLOT_TABLE	M_IFACES
