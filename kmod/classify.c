@@ -9,7 +9,9 @@
  *  - the hooks sit at the IP layer, so ARP and non-IP frames never reach
  *    them (XDP judges those), and the IP stack has already dropped headers
  *    it could not parse (version, IHL, total length) before PRE_ROUTING;
- *  - one VLAN tag is visible as the skb's tag, two or more never reach IP.
+ *  - one VLAN tag is visible as the skb's tag, two or more never reach IP;
+ *  - outbound neighbour discovery (kmod only: the classifier has no
+ *    outbound ND case) is the gateway's own and passes unless nd is none.
  */
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
@@ -285,6 +287,13 @@ static void decide_nd(const struct mw_policy *pol, struct mw_net *mn,
 
 	if (f->nd == MW_L2_NONE)
 		return set(res, MW_VERDICT_DROP, MW_R_L2_DENIED);
+	/*
+	 * Outbound ND with hop limit 255 cannot have been forwarded: it is the
+	 * gateway's own neighbour discovery (source: its address on the
+	 * interface, no device).  Without it the gateway loses its neighbours.
+	 */
+	if (res->dir == MW_DIR_OUTBOUND)
+		return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
 	if (f->nd == MW_L2_ALL || nd_local_source(p->src))
 		return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
 	r = device_by_addr(pol, mn, f, p, p->src, MW_R_L2_DENIED, now_ns, res);

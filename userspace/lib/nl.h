@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libnl-3 client of the meterwall.ko generic netlink family "meterwall"
+ * (commands documented in include/uapi/linux/meterwall.h).  Every function
+ * returns 0 or -errno (the kernel's errno when the kernel refused: -EPERM
+ * without CAP_NET_ADMIN, -EBADMSG for an image that fails validation,
+ * -ENOENT from mw_nl_open when the module is not loaded); none prints.
+ */
+#ifndef MW_NL_H
+#define MW_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/meterwall.h>
+
+struct mw_nl;
+
+int mw_nl_open(struct mw_nl **out);
+void mw_nl_close(struct mw_nl *nl);
+
+/* Whole transaction: begin, chunks of MW_CHUNK_MAX, commit; abort on error. */
+int mw_nl_load_image(struct mw_nl *nl, const void *img, size_t len);
+
+/* The transaction's steps, for callers that need them separately. */
+int mw_nl_begin(struct mw_nl *nl, uint32_t len, uint32_t *txn);
+int mw_nl_chunk(struct mw_nl *nl, uint32_t txn, uint32_t off,
+		const void *data, uint32_t len);
+int mw_nl_commit(struct mw_nl *nl, uint32_t txn);
+int mw_nl_abort(struct mw_nl *nl, uint32_t txn);
+
+int mw_nl_block(struct mw_nl *nl, enum mw_target kind, uint32_t id,
+		uint64_t until_ns, enum mw_block_cause cause);
+int mw_nl_unblock(struct mw_nl *nl, enum mw_target kind, uint32_t id);
+int mw_nl_island(struct mw_nl *nl, bool on);
+
+struct mw_nl_status {
+	bool loaded;		/* a policy is running */
+	bool island;
+	uint32_t generation;	/* 0: none loaded yet */
+	uint64_t serial;
+	uint8_t digest[32];
+};
+
+int mw_nl_status(struct mw_nl *nl, struct mw_nl_status *st);
+
+/* Dumps: cb is called per record; a non-zero return stops the dump. */
+typedef int (*mw_nl_counter_fn)(enum mw_target kind, uint32_t id,
+				const struct mw_counter *c, void *arg);
+int mw_nl_counters(struct mw_nl *nl, mw_nl_counter_fn cb, void *arg);
+
+typedef int (*mw_nl_block_fn)(enum mw_target kind, uint32_t id,
+			      uint64_t until_ns, uint32_t cause, void *arg);
+int mw_nl_blocks(struct mw_nl *nl, mw_nl_block_fn cb, void *arg);
+
+/*
+ * Send command cmd with attrs (raw, already-encoded netlink attributes,
+ * len bytes, may be malformed on purpose) and return the kernel's answer:
+ * 0 or -errno.  dump adds NLM_F_DUMP.  For tests.
+ */
+int mw_nl_raw(struct mw_nl *nl, uint8_t cmd, const void *attrs, size_t len,
+	      bool dump);
+
+#endif /* MW_NL_H */
