@@ -73,26 +73,25 @@ static __always_inline bool is_pass(int reason)
 	       reason == MW_R_L2_CONTROL;
 }
 
-/* Exact host address first, then the longest prefix. */
-static __always_inline __u32 lookup_device(struct mw_judge *j, __u8 family,
-					   const __u8 *addr)
+/* Exact host address first, then the longest prefix; NULL if none. */
+static __always_inline const struct mw_xdp_dev *
+lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
 {
 	struct mw_addr_key k = { .family = family };
 	struct mw_lpm_key lk = { .prefixlen = 8 + 128, .family = family };
+	const struct mw_xdp_dev *d;
 	void *tbl;
-	__u32 *id;
 
 	__builtin_memcpy(k.addr, addr, 16);
 	if (j->meta->n_dev_hosts && (tbl = slot_table(&dev_hash, j->slot))) {
-		id = bpf_map_lookup_elem(tbl, &k);
-		if (id)
-			return *id;
+		d = bpf_map_lookup_elem(tbl, &k);
+		if (d)
+			return d;
 	}
 	if (!j->meta->n_dev_prefixes || !(tbl = slot_table(&dev_lpm, j->slot)))
-		return MW_ID_NONE;
+		return NULL;
 	__builtin_memcpy(lk.addr, addr, 16);
-	id = bpf_map_lookup_elem(tbl, &lk);
-	return id ? *id : MW_ID_NONE;
+	return bpf_map_lookup_elem(tbl, &lk);
 }
 
 /* Zone mask of an address: exact host prefix, then longest prefix. */
@@ -132,41 +131,36 @@ static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
 }
 
 /*
- * Device checks (step 10) for j->device, inbound.  Sets j->system and
- * *cset; returns 0, the drop reason, or -1 when the device has no record
- * (then it counts as no device at all; not reached with a checked image).
+ * Device checks (step 10) for device d, inbound.  Sets j->device,
+ * j->system and *cset; returns 0, the drop reason, or -1 when the device
+ * has no record (then it counts as no device at all; not reached with a
+ * checked image).  d joins the device and its system (struct mw_xdp_dev).
  */
-static __always_inline int device_checks(struct mw_judge *j, __u32 *cset)
+static __always_inline int device_checks(struct mw_judge *j,
+					 const struct mw_xdp_dev *d,
+					 __u32 *cset)
 {
-	const struct mw_img_device *dev;
-	const struct mw_img_system *sys;
-	void *tbl;
 	__s64 secs;
 
-	tbl = slot_table(&devices, j->slot);
-	dev = tbl ? bpf_map_lookup_elem(tbl, &j->device) : NULL;
-	if (!dev) {
-		j->device = MW_ID_NONE;
+	if (d->xflags & MW_XDEV_F_NO_RECORD)
 		return -1;
-	}
-	j->system = dev->system;
-	*cset = dev->cset;
-	tbl = slot_table(&systems, j->slot);
-	sys = tbl ? bpf_map_lookup_elem(tbl, &j->system) : NULL;
-	if (!sys || sys->iface != j->ifc->id)
+	j->device = d->id;
+	j->system = d->system;
+	*cset = d->cset;
+	if ((d->xflags & MW_XDEV_F_NO_SYSTEM) || d->sys_iface != j->ifc->id)
 		return MW_R_WRONG_IFACE;
-	if ((dev->flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, dev->mac))
+	if ((d->dev_flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, d->mac))
 		return MW_R_SPOOFED;
 	if (block_active(j, bpf_map_lookup_elem(&dev_blocks, &j->device)) ||
 	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
 		return MW_R_BLOCKED;
-	if (!(sys->flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
+	if (!(d->sys_flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
 		return 0;
 	/* now_ns < s * 1e9  <=>  now_ns / 1e9 < s, for now_ns >= 0 */
 	secs = (__s64)(judge_now(j) / MW_NSEC_PER_SEC);
-	if ((sys->flags & MW_SYS_F_VALID_FROM) && secs < sys->valid_from)
+	if ((d->sys_flags & MW_SYS_F_VALID_FROM) && secs < d->valid_from)
 		return MW_R_AGREEMENT;
-	if ((sys->flags & MW_SYS_F_EXPIRES) && secs >= sys->expires)
+	if ((d->sys_flags & MW_SYS_F_EXPIRES) && secs >= d->expires)
 		return MW_R_AGREEMENT;
 	return 0;
 }
@@ -176,13 +170,17 @@ static __always_inline int source_device(struct mw_judge *j, __u8 family,
 					 const __u8 *addr, int unknown,
 					 __u32 *cset)
 {
+	const struct mw_xdp_dev *d = lookup_device(j, family, addr);
 	int r;
 
-	j->device = lookup_device(j, family, addr);
-	if (j->device == MW_ID_NONE)
+	if (!d)
 		return unknown;
-	r = device_checks(j, cset);
-	return r < 0 ? unknown : r;
+	r = device_checks(j, d, cset);
+	if (r < 0) {
+		j->device = MW_ID_NONE;
+		return unknown;
+	}
+	return r;
 }
 
 /* Is minute m of the UTC week inside window wid? */

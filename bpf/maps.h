@@ -60,12 +60,15 @@ struct {
 
 /* ifindex -> interface (only image interfaces present on the host) */
 MW_SLOT_TABLE(ifaces, BPF_MAP_TYPE_HASH, __u32, struct mw_img_iface, 0);
-/* host address (/32, /128) -> device id */
-MW_SLOT_TABLE(dev_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key, __u32, 0);
-/* device prefix (shorter than a host) -> device id */
-MW_SLOT_TABLE(dev_lpm, BPF_MAP_TYPE_LPM_TRIE, struct mw_lpm_key, __u32,
-	      BPF_F_NO_PREALLOC);
-/* device id -> device, system id -> system, ... (index = id) */
+/* host address (/32, /128) -> device with its system's facts */
+MW_SLOT_TABLE(dev_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key,
+	      struct mw_xdp_dev, 0);
+/* device prefix (shorter than a host) -> the same */
+MW_SLOT_TABLE(dev_lpm, BPF_MAP_TYPE_LPM_TRIE, struct mw_lpm_key,
+	      struct mw_xdp_dev, BPF_F_NO_PREALLOC);
+/* device id -> device, system id -> system, ... (index = id).  devices
+ * and systems are filled for inspection; the program reads the joined
+ * records of dev_hash/dev_lpm instead. */
 MW_SLOT_TABLE(devices, BPF_MAP_TYPE_ARRAY, __u32, struct mw_img_device,
 	      BPF_F_INNER_MAP);
 MW_SLOT_TABLE(systems, BPF_MAP_TYPE_ARRAY, __u32, struct mw_img_system,

@@ -47,6 +47,30 @@ struct mw_xdp_evstate {
 };
 
 /*
+ * Value of the dev_hash and dev_lpm tables: the device id with what the
+ * device checks need of the device and its system, joined by the loader,
+ * so one lookup does what took three (address, device, system).
+ */
+enum mw_xdp_dev_flags {
+	MW_XDEV_F_NO_RECORD = 1 << 0,	/* the image has no such device:
+					 * the address counts as no device */
+	MW_XDEV_F_NO_SYSTEM = 1 << 1,	/* ... no such system: WRONG_IFACE */
+};
+
+struct mw_xdp_dev {
+	__u32 id;		/* device id */
+	__u32 system;		/* its system id */
+	__u32 cset;		/* its conduit set */
+	__u32 sys_iface;	/* the system's demarcation interface id */
+	__u32 sys_flags;	/* enum mw_system_flags of the system */
+	__u16 dev_flags;	/* enum mw_device_flags */
+	__u8 mac[6];		/* MAC binding (MW_DEV_F_MAC) */
+	__u32 xflags;		/* enum mw_xdp_dev_flags */
+	__s64 valid_from;	/* the system's, unix seconds */
+	__s64 expires;
+};
+
+/*
  * Accounting clock (map "mw_clock"[0]).  Flow records and the event rate
  * limiter take their time from bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC
  * at tick resolution: no clocksource read, a fraction of the cost of
@@ -63,5 +87,6 @@ struct mw_xdp_clock {
 _Static_assert(sizeof(struct mw_xdp_slot_meta) == 80, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
 _Static_assert(sizeof(struct mw_xdp_clock) == 16, "mw_xdp_clock layout");
+_Static_assert(sizeof(struct mw_xdp_dev) == 48, "mw_xdp_dev layout");
 
 #endif /* MW_XDP_SHARED_H */

@@ -14,6 +14,8 @@
  *                     boot_to_unix_ns, event_rate, active slot
  *   slot_meta         ARRAY[2] struct mw_xdp_slot_meta (bpf/xdp_shared.h)
  *   ifaces dev_hash dev_lpm devices systems csets windows zone_hash zone_lpm
+ *                     (dev_hash/dev_lpm values: struct mw_xdp_dev, the device
+ *                     joined with its system)
  *                     ARRAY_OF_MAPS[2]: one inner map per policy slot,
  *                     created by mw_xdp_load_image() sized to the policy
  *   sys_blocks        ARRAY[MW_MAX_SYSTEMS] struct mw_block

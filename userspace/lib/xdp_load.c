@@ -51,9 +51,10 @@ static const struct table_shape {
 	uint32_t flags;
 } shapes[N_TABLES] = {
 	{ BPF_MAP_TYPE_HASH, sizeof(uint32_t), sizeof(struct mw_img_iface), 0 },
-	{ BPF_MAP_TYPE_HASH, sizeof(struct mw_addr_key), sizeof(uint32_t), 0 },
-	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key), sizeof(uint32_t),
-	  BPF_F_NO_PREALLOC },
+	{ BPF_MAP_TYPE_HASH, sizeof(struct mw_addr_key),
+	  sizeof(struct mw_xdp_dev), 0 },
+	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key),
+	  sizeof(struct mw_xdp_dev), BPF_F_NO_PREALLOC },
 	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_device),
 	  BPF_F_INNER_MAP },
 	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_system),
@@ -153,16 +154,52 @@ static void lpm_key(const struct mw_img_prefix *p, struct mw_lpm_key *k)
 }
 
 /* Device and zone prefixes: hosts exact, the rest longest-prefix. */
+/* The device-table value of device id: the device joined with its
+ * system (struct mw_xdp_dev). */
+static void dev_record(const struct mw_image_view *v, uint32_t id,
+		       struct mw_xdp_dev *d)
+{
+	const struct mw_img_device *dev = mw_image_device(v, id);
+	const struct mw_img_system *sys;
+
+	memset(d, 0, sizeof(*d));
+	d->id = id;
+	if (!dev) {
+		d->xflags = MW_XDEV_F_NO_RECORD;
+		return;
+	}
+	d->system = dev->system;
+	d->cset = dev->cset;
+	d->dev_flags = dev->flags;
+	memcpy(d->mac, dev->mac, sizeof(d->mac));
+	sys = mw_image_system(v, dev->system);
+	if (!sys) {
+		d->xflags = MW_XDEV_F_NO_SYSTEM;
+		return;
+	}
+	d->sys_iface = sys->iface;
+	d->sys_flags = sys->flags;
+	d->valid_from = sys->valid_from;
+	d->expires = sys->expires;
+}
+
+/* Prefixes into the hash (hosts) and trie (the rest); v non-NULL: device
+ * prefixes (value = the joined device record), else zone masks. */
 static void add_prefixes(struct build *bd, int th, int tl,
-			 const struct mw_img_prefix *p, size_t n, bool u32val,
+			 const struct mw_img_prefix *p, size_t n,
+			 const struct mw_image_view *v,
 			 uint32_t *n_hosts, uint32_t *n_prefixes)
 {
+	struct mw_xdp_dev d;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		uint32_t v32 = (uint32_t)p[i].value;
-		const void *val = u32val ? (const void *)&v32 :
-					   (const void *)&p[i].value;
+		const void *val = &p[i].value;
+
+		if (v) {
+			dev_record(v, (uint32_t)p[i].value, &d);
+			val = &d;
+		}
 
 		if (is_host(&p[i])) {
 			struct mw_addr_key k;
@@ -275,10 +312,10 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 	}
 	add_prefixes(bd, M_DEV_HASH - M_FIRST_SLOT_TABLE,
 		     M_DEV_LPM - M_FIRST_SLOT_TABLE, v->dev_prefixes, n_dev_pfx,
-		     true, &m->n_dev_hosts, &m->n_dev_prefixes);
+		     v, &m->n_dev_hosts, &m->n_dev_prefixes);
 	add_prefixes(bd, M_ZONE_HASH - M_FIRST_SLOT_TABLE,
 		     M_ZONE_LPM - M_FIRST_SLOT_TABLE, v->zone_prefixes,
-		     n_zone_pfx, false, &m->n_zone_hosts, &m->n_zone_prefixes);
+		     n_zone_pfx, NULL, &m->n_zone_hosts, &m->n_zone_prefixes);
 	add_records(bd, M_DEVICES - M_FIRST_SLOT_TABLE, v->devices,
 		    v->n_devices, sizeof(*v->devices));
 	add_records(bd, M_SYSTEMS - M_FIRST_SLOT_TABLE, v->systems,
