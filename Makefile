@@ -109,3 +109,31 @@ demo:
 clean:
 	rm -rf $(O)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
+
+# --- benchmarks (tools/bench; owner: datapath) -------------------------
+# `make bench` builds the benchmark programs and runs tools/bench/run.sh
+# (root; results under bench-results/).  `make bench-build` only builds.
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(O)/bench/%)
+BENCH_BPF  := $(patsubst tools/bench/%.bpf.c,$(O)/bench/%.skel.h,$(wildcard tools/bench/*.bpf.c))
+
+.PHONY: bench-build
+bench-build: $(BPF_SKELS) $(O)/libmw.a $(BENCH_BPF) $(BENCH_BINS)
+
+$(O)/bench/%.bpf.o: tools/bench/%.bpf.c $(O)/vmlinux.h
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $<"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(O)/bench/%: tools/bench/%.c tools/bench/bench.h $(O)/libmw.a $(HDRS) $(BPF_SKELS) $(BENCH_BPF)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Itools/bench -I$(O)/bench -o $@ $< \
+		$(O)/libmw.a $(PKG_LIBS) -lm
+
+bench: bench-build
+	$(Q)O=$(O) tools/bench/run.sh

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdp-live: packets per second through a veth pair with live frames.
+ *
+ * The generator (livegen.bpf.c) runs by BPF_PROG_TEST_RUN with
+ * BPF_F_TEST_XDP_LIVE_FRAMES on interface A and XDP_TXes 64-byte IPv4/UDP
+ * frames (n_src source addresses, 10.0.0.1 + i) out of A; they arrive at
+ * the peer B, where the filter under test runs.  The process is pinned to
+ * one CPU, so the generator and B's NAPI share that core, as in the
+ * platform figures.  The rate is the receive side's counter delta (B's
+ * rx_packets, which counts every frame B's NAPI took, XDP verdict or not)
+ * over the wall time.
+ *
+ * Run inside the benchmark's network namespace with `nsenter --net=...`
+ * (not `ip netns exec`: bpffs must stay visible for the pins).
+ *
+ *   xdp-live -m MODE -a IF_A -b IF_B [-r runs] [-t seconds] [-s n_src]
+ *            [-d devices] [-p pin_dir]
+ * MODE:
+ *   bare        bpf/bare_drop.bpf.c on B (native)
+ *   mw-blocked  meterwall on B; every source is a device, each blocked
+ *               (device blocks): DROP BLOCKED, flow records on
+ *   mw-allowed  meterwall on B; every source is a device with a udp/9000
+ *               conduit: PASS ALLOWED, flow records on (then the stack)
+ *   none        nothing on B (GRO switched on so B receives): whatever
+ *               the script put in netfilter (nftables, iptables + ipset)
+ *               or nothing at all
+ * Prints one CSV line: mode,median_pps,min_pps,max_pps,runs
+ */
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench.h"
+#include "xdp.h"
+#include "classify.h"
+#include "bare_drop.skel.h"
+#include "livegen.skel.h"
+
+static const char *mode, *if_a, *if_b, *pin_dir;
+static unsigned int runs = 5, n_src = 1024;
+static double seconds = 1.0;
+static size_t n_devices = 10000;
+
+static uint64_t rx_packets(const char *ifname)
+{
+	struct ifaddrs *ifa, *i;
+	uint64_t n = 0;
+
+	if (getifaddrs(&ifa))
+		bench_die("getifaddrs: %s", strerror(errno));
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET &&
+		    !strcmp(i->ifa_name, ifname) && i->ifa_data)
+			n = ((struct rtnl_link_stats *)i->ifa_data)->rx_packets;
+	freeifaddrs(ifa);
+	return n;
+}
+
+static void set_gro(const char *ifname, bool on)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_SGRO, .data = on };
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	if (fd < 0 || ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		bench_die("GRO on %s: %s", ifname, strerror(errno));
+	close(fd);
+}
+
+/* Generate for `seconds'; returns frames received by B per second. */
+static double generate(int gen_fd, unsigned int ifindex_a,
+		       const uint8_t *frame, size_t len)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)len,
+			      .ingress_ifindex = ifindex_a };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1U << 20,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+	uint64_t r0, r1;
+	double t0, t1;
+
+	usleep(20000);
+	r0 = rx_packets(if_b);
+	t0 = bench_now();
+	do {
+		if (bpf_prog_test_run_opts(gen_fd, &o) < 0)
+			bench_die("live test_run: %s", strerror(errno));
+		t1 = bench_now();
+	} while (t1 - t0 < seconds);
+	usleep(20000);	/* let B's NAPI finish what is queued */
+	r1 = rx_packets(if_b);
+	return (double)(uint32_t)(r1 - r0) / (t1 - t0);
+}
+
+static unsigned int resolve_b(const char *name, void *arg)
+{
+	(void)arg;
+	return strcmp(name, "ext0") == 0 ? if_nametoindex(if_b) : 0;
+}
+
+/* meterwall on B with the generated policy; blocks for mw-blocked. */
+static struct mw_xdp *mw_setup(struct mw_image *img)
+{
+	struct mw_xdp_opts o = { .pin_dir = pin_dir,
+				 .dev_capacity = 1U << 20 };
+	struct mw_xdp_load_opts lo = { .ifindex = resolve_b };
+	struct bench_pol *b = bench_policy(n_devices);
+	struct mw_image_view v;
+	struct mw_diag diag;
+	struct mw_xdp *x = NULL;
+	const char *why;
+	char err[512];
+	unsigned int i;
+
+	if (mw_compile(&b->pol, NULL, img, &diag))
+		bench_die("compile: %s", diag.msg);
+	bench_policy_free(b);
+	if (mw_image_view(img->data, img->len, &v, &why))
+		bench_die("image: %s", why);
+	if (mw_xdp_open(&o, &x, err, sizeof(err)))
+		bench_die("open: %s", err);
+	if (mw_xdp_load_image(x, &v, &lo, NULL))
+		bench_die("load: %s", mw_xdp_errmsg(x));
+	if (!strcmp(mode, "mw-blocked"))
+		for (i = 0; i < n_src; i++) {
+			uint32_t a = bench_dev_addr(i);
+			uint32_t id = mw_lookup_device(&v, AF_INET,
+						       (uint8_t *)&a);
+
+			if (id == MW_ID_NONE ||
+			    mw_xdp_block(x, MW_TARGET_DEVICE, id, 0,
+					 MW_BLOCK_OPERATOR))
+				bench_die("block %u", i);
+		}
+	if (mw_xdp_attach(x, if_b, MW_XDP_MODE_NATIVE))
+		bench_die("attach: %s", mw_xdp_errmsg(x));
+	return x;
+}
+
+int main(int argc, char **argv)
+{
+	struct mw_image img = {};
+	struct mw_xdp *x = NULL;
+	struct bare_drop *bd = NULL;
+	struct livegen *gen;
+	uint8_t frame[128];
+	double pps[64];
+	struct bench_stat s;
+	struct mw_counter rc0[__MW_R_LAST], rc1[__MW_R_LAST];
+	unsigned int ifa, ifb, r;
+	size_t len;
+	cpu_set_t set;
+	int c, want = -1;
+
+	while ((c = getopt(argc, argv, "m:a:b:r:t:s:d:p:")) != -1) {
+		switch (c) {
+		case 'm': mode = optarg; break;
+		case 'a': if_a = optarg; break;
+		case 'b': if_b = optarg; break;
+		case 'r': runs = strtoul(optarg, NULL, 0); break;
+		case 't': seconds = atof(optarg); break;
+		case 's': n_src = strtoul(optarg, NULL, 0); break;
+		case 'd': n_devices = strtoul(optarg, NULL, 0); break;
+		case 'p': pin_dir = optarg; break;
+		default: mode = NULL; break;
+		}
+	}
+	if (!mode || !if_a || !if_b || !runs || runs > 64 ||
+	    (n_src & (n_src - 1)) || n_src > n_devices)
+		bench_die("usage: xdp-live -m bare|mw-blocked|mw-allowed|none "
+			  "-a IF_A -b IF_B [-r runs<=64] [-t s] "
+			  "[-s n_src (power of 2, <= devices)] [-d devices] "
+			  "[-p pin_dir]");
+	ifa = if_nametoindex(if_a);
+	ifb = if_nametoindex(if_b);
+	if (!ifa || !ifb)
+		bench_die("no interface %s or %s here", if_a, if_b);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+
+	if (!strcmp(mode, "bare")) {
+		bd = bare_drop__open_and_load();
+		if (!bd || bpf_xdp_attach(ifb,
+					  bpf_program__fd(bd->progs.bare_drop),
+					  XDP_FLAGS_DRV_MODE, NULL))
+			bench_die("bare_drop on %s", if_b);
+	} else if (!strncmp(mode, "mw-", 3)) {
+		if (!pin_dir)
+			bench_die("-p pin_dir needed for meterwall");
+		x = mw_setup(&img);
+		want = strcmp(mode, "mw-blocked") ? MW_R_ALLOWED :
+						    MW_R_BLOCKED;
+	} else if (!strcmp(mode, "none")) {
+		set_gro(if_b, true);
+	} else {
+		bench_die("unknown mode %s", mode);
+	}
+
+	gen = livegen__open();
+	if (!gen)
+		bench_die("livegen open");
+	gen->rodata->src_base = ntohl(bench_dev_addr(0));
+	gen->rodata->src_mask = n_src - 1;
+	if (livegen__load(gen))
+		bench_die("livegen load");
+	len = bench_frame4(frame, bench_dev_addr(0), inet_addr("192.0.2.10"),
+			   IPPROTO_UDP, 40000, 9000);
+	{	/* to B's own MAC: the stack must not drop it as OTHERHOST */
+		struct ifreq ifr = {};
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", if_b);
+		if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+			bench_die("MAC of %s: %s", if_b, strerror(errno));
+		memcpy(frame, ifr.ifr_hwaddr.sa_data, 6);
+		close(fd);
+	}
+
+	if (x && mw_xdp_reason_counters(x, rc0))
+		bench_die("counters");
+	generate(bpf_program__fd(gen->progs.livegen), ifa, frame, len);
+	for (r = 0; r < runs; r++)
+		pps[r] = generate(bpf_program__fd(gen->progs.livegen), ifa,
+				  frame, len);
+	if (x) {
+		uint64_t all = 0, hit;
+		int k;
+
+		if (mw_xdp_reason_counters(x, rc1))
+			bench_die("counters");
+		for (k = 0; k < __MW_R_LAST; k++)
+			all += rc1[k].pass_packets + rc1[k].drop_packets -
+			       rc0[k].pass_packets - rc0[k].drop_packets;
+		hit = rc1[want].pass_packets + rc1[want].drop_packets -
+		      rc0[want].pass_packets - rc0[want].drop_packets;
+		/* a stray frame of the kernel's own (IPv6 ND on the link)
+		 * may be judged too: 99.9% must have the expected reason */
+		if (!all || hit * 1000 < all * 999)
+			bench_die("%s: %llu of %llu frames had the expected "
+				  "reason", mode, (unsigned long long)hit,
+				  (unsigned long long)all);
+		mw_xdp_detach(x, if_b);
+		mw_xdp_remove_pins(x);
+		mw_xdp_close(x);
+		mw_image_free(&img);
+	}
+	if (bd) {
+		bpf_xdp_detach(ifb, XDP_FLAGS_DRV_MODE, NULL);
+		bare_drop__destroy(bd);
+	}
+	if (!strcmp(mode, "none"))
+		set_gro(if_b, false);
+	livegen__destroy(gen);
+	s = bench_stats(pps, runs);
+	printf("%s,%.0f,%.0f,%.0f,%u\n", mode, s.median, s.min, s.max, runs);
+	return 0;
+}

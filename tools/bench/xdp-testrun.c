@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdp-testrun: ns per packet of the XDP program by BPF_PROG_TEST_RUN
+ * (the kernel-reported duration), for every path at several policy sizes,
+ * with bare XDP_DROP measured in the same run as the floor.
+ *
+ *   xdp-testrun [-r runs] [-n repeat] [-d 10,1000,...] [-o csv] [-F flags]
+ *
+ * Paths (each verdict and reason is checked before it is timed):
+ *   bare       bpf/bare_drop.bpf.c
+ *   blocked    a blocked device (device block), TCP/443: DROP BLOCKED
+ *   unknown    source that is no device: DROP UNKNOWN_SOURCE
+ *   allowed    TCP/443 from a device, flow record exists: PASS ALLOWED
+ *   newflow    as allowed, but a new source port every packet, so every
+ *              packet creates a flow record (repeat 1 per call, so the
+ *              figure includes one timer read; compare with bare1, bare
+ *              drop measured the same way)
+ *   ipv6x      IPv6 + destination options + TCP/443: PASS ALLOWED
+ * Ratios: pps ratio to bare = bare_ns / path_ns; scaling = ns at this size
+ * / ns at the smallest size.
+ */
+#include <getopt.h>
+#include <sched.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "bench.h"
+#include "xdp.h"
+#include "classify.h"
+#include "bare_drop.skel.h"
+
+enum path { P_BARE, P_BARE1, P_BLOCKED, P_UNKNOWN, P_ALLOWED, P_NEWFLOW,
+	    P_IPV6X, P__N };
+static const char *const path_name[P__N] = {
+	"bare", "bare1", "blocked", "unknown", "allowed", "newflow", "ipv6x",
+};
+static const int path_reason[P__N] = {
+	-1, -1, MW_R_BLOCKED, MW_R_UNKNOWN_SOURCE, MW_R_ALLOWED, MW_R_ALLOWED,
+	MW_R_ALLOWED,
+};
+
+#define MAX_SIZES 8
+#define MAX_RUNS 64
+
+static unsigned int runs = 5, repeat = 1000000, newflow_pkts = 200000;
+static size_t sizes[MAX_SIZES] = { 10, 1000, 100000, 1000000 };
+static size_t n_sizes = 4;
+static unsigned int open_flags;
+static const unsigned int IFINDEX = 1;	/* lo: test_run needs a device */
+
+static unsigned int resolve(const char *name, void *arg)
+{
+	(void)arg;
+	return strcmp(name, "ext0") == 0 ? IFINDEX : 0;
+}
+
+/* One test_run; returns the kernel's ns per packet, *ret the verdict. */
+static double run_once(int fd, const uint8_t *frame, size_t len,
+		       uint32_t rep, uint32_t *ret)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)len,
+			      .ingress_ifindex = IFINDEX };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = rep);
+
+	if (bpf_prog_test_run_opts(fd, &o) < 0)
+		bench_die("test_run: %s", strerror(errno));
+	if (ret)
+		*ret = o.retval;
+	return o.duration;
+}
+
+/* newflow: one packet per call, a new source port each time. */
+static double run_newflow(int fd, uint8_t *frame, size_t len,
+			  uint16_t *port, bool vary)
+{
+	double sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < newflow_pkts; i++) {
+		uint16_t p = htons(++*port ? *port : ++*port);
+
+		if (vary)
+			memcpy(frame + 14 + 20, &p, 2);
+		sum += run_once(fd, frame, len, 1, NULL);
+	}
+	return sum / newflow_pkts;
+}
+
+static uint64_t reason_count(struct mw_xdp *x, int reason)
+{
+	struct mw_counter c[__MW_R_LAST];
+
+	if (mw_xdp_reason_counters(x, c))
+		bench_die("reason counters: %s", mw_xdp_errmsg(x));
+	return c[reason].pass_packets + c[reason].drop_packets;
+}
+
+/* Judge the frame once and check verdict and reason. */
+static void check(struct mw_xdp *x, enum path p, const uint8_t *frame,
+		  size_t len)
+{
+	uint64_t before = reason_count(x, path_reason[p]);
+	uint32_t ret;
+
+	run_once(mw_xdp_prog_fd(x), frame, len, 1, &ret);
+	if (reason_count(x, path_reason[p]) != before + 1 ||
+	    ret != (path_reason[p] <= MW_R_L2_CONTROL ? XDP_PASS : XDP_DROP))
+		bench_die("%s: wrong verdict %u or reason", path_name[p], ret);
+}
+
+struct result {
+	size_t devices;
+	enum path path;
+	struct bench_stat s;
+};
+static struct result results[MAX_SIZES * P__N];
+static size_t n_results;
+
+static void record(size_t devices, enum path p, double *v, unsigned int n)
+{
+	struct result *r = &results[n_results++];
+
+	r->devices = devices;
+	r->path = p;
+	r->s = bench_stats(v, n);
+}
+
+static void bench_size(size_t n, int bare_fd)
+{
+	struct mw_xdp_opts o = { .pin_dir = "", .dev_capacity = 1U << 20,
+				 .flags = open_flags };
+	struct mw_xdp_load_opts lo = { .ifindex = resolve };
+	struct mw_image img = {};
+	struct mw_image_view v;
+	struct mw_diag diag;
+	struct mw_xdp *x = NULL;
+	struct bench_pol *b = bench_policy(n);
+	const char *why = NULL;
+	char err[512];
+	uint8_t fr[P__N][128];
+	size_t len[P__N];
+	double t[P__N][MAX_RUNS];
+	uint32_t head = inet_addr("192.0.2.10"), dev_addr;
+	uint32_t blk_addr, id;
+	uint16_t port = 1024;
+	unsigned int r;
+	int fd, p;
+
+	if (mw_compile(&b->pol, NULL, &img, &diag))
+		bench_die("compile %zu: %s", n, diag.msg);
+	if (mw_image_view(img.data, img.len, &v, &why))
+		bench_die("image: %s", why);
+	if (mw_xdp_open(&o, &x, err, sizeof(err)))
+		bench_die("open: %s", err);
+	if (mw_xdp_load_image(x, &v, &lo, NULL))
+		bench_die("load: %s", mw_xdp_errmsg(x));
+	fd = mw_xdp_prog_fd(x);
+
+	dev_addr = bench_dev_addr(n / 2);	/* allowed */
+	blk_addr = bench_dev_addr(n / 2 + 1 < n ? n / 2 + 1 : 0);
+	len[P_BLOCKED] = bench_frame4(fr[P_BLOCKED], blk_addr, head,
+				      IPPROTO_TCP, 40000, 443);
+	len[P_UNKNOWN] = bench_frame4(fr[P_UNKNOWN], inet_addr("11.0.0.1"),
+				      head, IPPROTO_TCP, 40000, 443);
+	len[P_ALLOWED] = bench_frame4(fr[P_ALLOWED], dev_addr, head,
+				      IPPROTO_TCP, 40000, 443);
+	len[P_NEWFLOW] = bench_frame4(fr[P_NEWFLOW], dev_addr, head,
+				      IPPROTO_TCP, 40001, 443);
+	len[P_IPV6X] = bench_frame6x(fr[P_IPV6X], "2001:db8:1::1",
+				     "2001:db8:10::10", 40000, 443);
+	id = mw_lookup_device(&v, AF_INET, (const uint8_t *)&blk_addr);
+	if (id == MW_ID_NONE ||
+	    mw_xdp_block(x, MW_TARGET_DEVICE, id, 0, MW_BLOCK_OPERATOR))
+		bench_die("block");
+	for (p = P_BLOCKED; p < P__N; p++)
+		check(x, p, fr[p], len[p]);
+
+	for (r = 0; r < runs; r++) {
+		t[P_BARE][r] = run_once(bare_fd, fr[P_ALLOWED], len[P_ALLOWED],
+					repeat, NULL);
+		t[P_BARE1][r] = run_newflow(bare_fd, fr[P_NEWFLOW],
+					    len[P_NEWFLOW], &port, false);
+		for (p = P_BLOCKED; p < P__N; p++) {
+			if (p == P_NEWFLOW)
+				t[p][r] = run_newflow(fd, fr[p], len[p], &port,
+						      true);
+			else
+				t[p][r] = run_once(fd, fr[p], len[p], repeat,
+						   NULL);
+		}
+	}
+	for (p = 0; p < P__N; p++)
+		record(n, p, t[p], runs);
+	mw_xdp_close(x);
+	mw_image_free(&img);
+	bench_policy_free(b);
+}
+
+static const struct result *find(size_t devices, enum path p)
+{
+	size_t i;
+
+	for (i = 0; i < n_results; i++)
+		if (results[i].devices == devices && results[i].path == p)
+			return &results[i];
+	return NULL;
+}
+
+static void report(const char *csv)
+{
+	FILE *f = csv ? fopen(csv, "w") : NULL;
+	size_t i;
+
+	if (csv && !f)
+		bench_die("%s: %s", csv, strerror(errno));
+	printf("\nxdp-testrun: ns/packet, median of %u runs [min..max]; "
+	       "repeat %u (newflow/bare1: %u calls of 1)\n", runs, repeat,
+	       newflow_pkts);
+	printf("%-9s %-8s %9s %17s %9s %8s\n", "devices", "path", "median",
+	       "[min..max]", "xbare", "scaling");
+	if (f)
+		fprintf(f, "devices,path,median_ns,min_ns,max_ns,"
+			"ratio_vs_bare,scaling_vs_smallest\n");
+	for (i = 0; i < n_results; i++) {
+		const struct result *r = &results[i];
+		const struct result *bare = find(r->devices,
+						 r->path == P_NEWFLOW ||
+						 r->path == P_BARE1 ?
+						 P_BARE1 : P_BARE);
+		const struct result *small = find(sizes[0], r->path);
+		double ratio = bare->s.median / r->s.median;
+		double scale = r->s.median / small->s.median;
+		char mm[40];
+
+		snprintf(mm, sizeof(mm), "[%.0f..%.0f]", r->s.min, r->s.max);
+		printf("%-9zu %-8s %9.1f %17s %9.3f %8.3f\n", r->devices,
+		       path_name[r->path], r->s.median, mm, ratio, scale);
+		if (f)
+			fprintf(f, "%zu,%s,%.1f,%.1f,%.1f,%.4f,%.4f\n",
+				r->devices, path_name[r->path], r->s.median,
+				r->s.min, r->s.max, ratio, scale);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void parse_sizes(char *s)
+{
+	char *tok, *save = NULL;
+
+	n_sizes = 0;
+	for (tok = strtok_r(s, ",", &save); tok && n_sizes < MAX_SIZES;
+	     tok = strtok_r(NULL, ",", &save))
+		sizes[n_sizes++] = strtoul(tok, NULL, 0);
+	if (!n_sizes)
+		bench_die("no sizes");
+}
+
+int main(int argc, char **argv)
+{
+	const char *csv = NULL;
+	struct bare_drop *bd;
+	cpu_set_t set;
+	size_t i;
+	int c;
+
+	while ((c = getopt(argc, argv, "r:n:N:d:o:F:")) != -1) {
+		switch (c) {
+		case 'r': runs = strtoul(optarg, NULL, 0); break;
+		case 'n': repeat = strtoul(optarg, NULL, 0); break;
+		case 'N': newflow_pkts = strtoul(optarg, NULL, 0); break;
+		case 'd': parse_sizes(optarg); break;
+		case 'o': csv = optarg; break;
+		case 'F': open_flags = strtoul(optarg, NULL, 0); break;
+		default:
+			fprintf(stderr, "usage: %s [-r runs] [-n repeat] "
+				"[-N newflow-packets] [-d sizes] [-o csv] "
+				"[-F open-flags]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (!runs || runs > MAX_RUNS || !repeat || !newflow_pkts)
+		bench_die("bad -r/-n/-N");
+	CPU_ZERO(&set);		/* one CPU: per-CPU maps stay warm */
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	bd = bare_drop__open_and_load();
+	if (!bd)
+		bench_die("cannot load bare_drop");
+	for (i = 0; i < n_sizes; i++) {
+		fprintf(stderr, "xdp-testrun: %zu devices...\n", sizes[i]);
+		bench_size(sizes[i], bpf_program__fd(bd->progs.bare_drop));
+	}
+	bare_drop__destroy(bd);
+	report(csv);
+	return 0;
+}
