@@ -50,7 +50,7 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 	}
 	/* after a reboot the maps are new: put the persisted blocks back */
 	if (active_image(&img, &v) == 0) {
-		blocks_reapply(x, &v);
+		blocks_reapply(x, NULL, &v);
 		mw_image_free(&img);
 	}
 	audit("attach", "interface", ifname,

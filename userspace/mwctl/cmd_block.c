@@ -7,6 +7,7 @@
  * on its owner's request.  Blocks are state of their own: one map write,
  * enforced from the next packet, kept across policy loads and reboots.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +34,8 @@ static const char *kind_name(enum mw_target kind)
 
 /* Common front half: the image in force, the target, the XDP handle. */
 static int open_target(const char *name, struct mw_image *img,
-		       enum mw_target *kind, uint32_t *id, struct mw_xdp **x)
+		       enum mw_target *kind, uint32_t *id, struct mw_xdp **x,
+		       struct mw_nl **nl)
 {
 	struct mw_image_view v;
 	int err = active_image(img, &v);
@@ -45,9 +47,12 @@ static int open_target(const char *name, struct mw_image *img,
 	err = resolve_target(&v, name, kind, id);
 	if (!err)
 		err = xdp_open(x, MW_XDP_F_NO_PROG, 0);
-	if (err)
+	if (err) {
 		mw_image_free(img);
-	return err;
+		return err;
+	}
+	*nl = kmod_open();
+	return 0;
 }
 
 static const char *bare_name(const char *name)
@@ -70,6 +75,8 @@ int block_main(int argc, char **argv)
 	struct mw_image img = { 0 };
 	enum mw_target kind;
 	uint64_t secs = 0, until = 0;
+	struct mw_nl *nl = NULL;
+	int kerr = 0;
 	struct mw_xdp *x;
 	char buf[32];
 	uint32_t id;
@@ -95,7 +102,7 @@ int block_main(int argc, char **argv)
 		return 1;
 	}
 	name = argv[optind];
-	if (open_target(name, &img, &kind, &id, &x))
+	if (open_target(name, &img, &kind, &id, &x, &nl))
 		return 1;
 	if (secs)
 		until = (uint64_t)now_unix_ns() + secs * 1000000000ULL;
@@ -104,6 +111,10 @@ int block_main(int argc, char **argv)
 		fprintf(stderr, "%s: block failed: %s\n", prog_name, mw_xdp_errmsg(x));
 		goto out;
 	}
+	/* a block that holds in XDP only is still a block: fail closed */
+	if (nl && (kerr = mw_nl_block(nl, kind, id, until, MW_BLOCK_OPERATOR)))
+		fprintf(stderr, "%s: block: in force in XDP, but the kernel module refused it: %s\n",
+			prog_name, strerror(-kerr));
 	err = blocks_record(kind, bare_name(name), until, MW_BLOCK_OPERATOR);
 	if (err)
 		fprintf(stderr, "%s: warning: blocked, but not recorded for restarts: %s\n",
@@ -117,7 +128,9 @@ int block_main(int argc, char **argv)
 	jp_u64("until_ns", until);
 	jp_close_obj();
 	jp_finish();
+	err = kerr;
 out:
+	mw_nl_close(nl);
 	mw_xdp_close(x);
 	mw_image_free(&img);
 	return err ? 1 : 0;
@@ -135,6 +148,7 @@ int unblock_main(int argc, char **argv)
 	const char *request = NULL, *by = NULL, *name;
 	struct mw_image img = { 0 };
 	enum mw_target kind;
+	struct mw_nl *nl = NULL;
 	struct mw_xdp *x;
 	struct mw_block b;
 	uint32_t id;
@@ -155,7 +169,7 @@ int unblock_main(int argc, char **argv)
 		return 1;
 	}
 	name = argv[optind];
-	if (open_target(name, &img, &kind, &id, &x))
+	if (open_target(name, &img, &kind, &id, &x, &nl))
 		return 1;
 	err = mw_xdp_get_block(x, kind, id, &b);
 	if (!err && !b.active) {
@@ -164,10 +178,16 @@ int unblock_main(int argc, char **argv)
 		err = -1;
 		goto out;
 	}
-	if (!err)
-		err = mw_xdp_unblock(x, kind, id);
+	if (nl && (err = mw_nl_unblock(nl, kind, id)) && err != -ENOENT) {
+		fprintf(stderr, "%s: unblock failed in the kernel module (%s): still blocked everywhere\n",
+			prog_name, strerror(-err));
+		goto out;
+	}
+	err = mw_xdp_unblock(x, kind, id);
 	if (err) {
 		fprintf(stderr, "%s: unblock failed: %s\n", prog_name, mw_xdp_errmsg(x));
+		if (nl)		/* both or neither */
+			mw_nl_block(nl, kind, id, b.until, b.cause);
 		goto out;
 	}
 	blocks_forget(kind, bare_name(name));
@@ -181,6 +201,7 @@ int unblock_main(int argc, char **argv)
 	jp_close_obj();
 	jp_finish();
 out:
+	mw_nl_close(nl);
 	mw_xdp_close(x);
 	mw_image_free(&img);
 	return err ? 1 : 0;
@@ -188,6 +209,7 @@ out:
 
 int island_main(int argc, char **argv)
 {
+	struct mw_nl *nl;
 	struct mw_xdp *x;
 	bool on;
 	int err;
@@ -203,12 +225,20 @@ int island_main(int argc, char **argv)
 	on = !strcmp(argv[1], "on");
 	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
+	nl = kmod_open();
 	err = mw_xdp_island(x, on);
 	if (err)
 		fprintf(stderr, "%s: island %s failed: %s\n", prog_name, argv[1],
 			mw_xdp_errmsg(x));
-	else
-		audit("island", "state", argv[1], NULL);
+	if (!err && nl && (err = mw_nl_island(nl, on))) {
+		fprintf(stderr, "%s: island %s failed in the kernel module: %s\n",
+			prog_name, argv[1], strerror(-err));
+		if (!on)	/* both or neither; island on stays on in XDP */
+			mw_xdp_island(x, true);
+	}
+	if (!err)
+		audit("island", "state", argv[1], "kmod", nl ? "yes" : "no", NULL);
+	mw_nl_close(nl);
 	mw_xdp_close(x);
 	return err ? 1 : 0;
 }

@@ -73,6 +73,7 @@ static int check_serial(const char *path, const struct mw_image *old,
 
 struct stale_ctx {
 	struct mw_xdp *x;
+	struct mw_nl *nl;
 	const struct mw_image_view *old, *new;
 };
 
@@ -99,9 +100,73 @@ static int clear_stale(enum mw_target kind, uint32_t id,
 	const char *now = target_name(c->new, kind, id);
 
 	(void)b;
-	if (!now || !was || strcmp(was, now))
-		return mw_xdp_unblock(c->x, kind, id);
-	return 0;
+	if (now && was && !strcmp(was, now))
+		return 0;
+	if (c->nl)
+		mw_nl_unblock(c->nl, kind, id);
+	return mw_xdp_unblock(c->x, kind, id);
+}
+
+/* Stage the image in the kernel module: begin + chunks, commit later. */
+static int kmod_stage(struct mw_nl *nl, const struct mw_image *img,
+		      uint32_t *txn)
+{
+	uint32_t off, n;
+	int err;
+
+	err = mw_nl_begin(nl, (uint32_t)img->len, txn);
+	for (off = 0; !err && off < img->len; off += n) {
+		n = img->len - off > MW_CHUNK_MAX ? MW_CHUNK_MAX :
+						   (uint32_t)(img->len - off);
+		err = mw_nl_chunk(nl, *txn, off, img->data + off, n);
+	}
+	if (err && *txn)
+		mw_nl_abort(nl, *txn);
+	return err;
+}
+
+/*
+ * Both enforcement points or neither: the image is staged in the module
+ * (a transaction not yet committed), swapped into XDP, then committed in
+ * the module.  XDP failing aborts the module's transaction; the module's
+ * commit failing puts the previous image back into XDP.
+ */
+static int apply_both(const char *path, const struct mw_image *img,
+		      const struct mw_image_view *v,
+		      const struct mw_image_view *old, struct mw_xdp *x,
+		      struct mw_nl *nl, struct mw_xdp_load_result *res)
+{
+	uint32_t txn = 0;
+	int err;
+
+	if (nl && (err = kmod_stage(nl, img, &txn))) {
+		fprintf(stderr, "%s: error: not applied, the policy in force is unchanged: kernel module refused the image: %s\n",
+			path, strerror(-err));
+		return err;
+	}
+	err = mw_xdp_load_image(x, v, NULL, res);
+	if (err) {
+		fprintf(stderr, "%s: error: not applied, the policy in force is unchanged: %s\n",
+			path, mw_xdp_errmsg(x));
+		if (nl)
+			mw_nl_abort(nl, txn);
+		return err;
+	}
+	if (!nl)
+		return 0;
+	err = mw_nl_commit(nl, txn);
+	if (!err)
+		return 0;
+	fprintf(stderr, "%s: error: the kernel module refused the policy (%s); ",
+		path, strerror(-err));
+	if (!old)
+		fprintf(stderr, "XDP has no earlier policy to return to: it enforces the new one alone\n");
+	else if (!mw_xdp_load_image(x, old, NULL, NULL))
+		fprintf(stderr, "XDP rolled back to serial %llu: the policy in force is unchanged\n",
+			(unsigned long long)old->hdr->serial);
+	else
+		fprintf(stderr, "XDP could NOT be rolled back: %s\n", mw_xdp_errmsg(x));
+	return err;
 }
 
 static int apply(const char *path, struct mw_image *img, bool have_old,
@@ -110,6 +175,7 @@ static int apply(const char *path, struct mw_image *img, bool have_old,
 	struct mw_xdp_load_result res = { 0 };
 	struct mw_image_view v;
 	struct stale_ctx sc;
+	struct mw_nl *nl;
 	struct mw_xdp *x;
 	const char *why;
 	char serial[32], gen[16];
@@ -121,23 +187,22 @@ static int apply(const char *path, struct mw_image *img, bool have_old,
 	}
 	if (xdp_open(&x, MW_XDP_F_NO_PROG, v.hdr->flow_entries))
 		return -1;
-	err = mw_xdp_load_image(x, &v, NULL, &res);
-	if (err) {
-		fprintf(stderr, "%s: error: not applied, the policy in force is unchanged: %s\n",
-			path, mw_xdp_errmsg(x));
-		mw_xdp_close(x);
-		return err;
-	}
-	sc = (struct stale_ctx){ x, have_old ? old : NULL, &v };
+	nl = kmod_open();
+	err = apply_both(path, img, &v, have_old ? old : NULL, x, nl, &res);
+	if (err)
+		goto out;
+	sc = (struct stale_ctx){ x, nl, have_old ? old : NULL, &v };
 	mw_xdp_foreach_block(x, clear_stale, &sc);
 	err = save_active_image(img);
 	if (err)
 		fprintf(stderr, "%s: warning: applied, but the state file could not be written: %s\n",
 			path, strerror(-err));
-	n = blocks_reapply(x, &v);
+	err = 0;
+	n = blocks_reapply(x, nl, &v);
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)v.hdr->serial);
 	snprintf(gen, sizeof(gen), "%u", res.generation);
-	audit("policy-load", "file", path, "serial", serial, "generation", gen, NULL);
+	audit("policy-load", "file", path, "serial", serial, "generation", gen,
+	      "kmod", nl ? "yes" : "no", NULL);
 	jp_open_obj(NULL);
 	jp_str("policy", path);
 	jp_u64("serial", v.hdr->serial);
@@ -145,10 +210,13 @@ static int apply(const char *path, struct mw_image *img, bool have_old,
 	jp_u64("interfaces", res.n_ifaces);
 	jp_u64("interfaces_absent", res.n_skipped);
 	jp_u64("blocks", n > 0 ? (uint64_t)n : 0);
+	jp_str("enforcement", nl ? "xdp+kmod" : "xdp");
 	jp_close_obj();
 	jp_finish();
+out:
+	mw_nl_close(nl);
 	mw_xdp_close(x);
-	return 0;
+	return err;
 }
 
 int load_main(int argc, char **argv)

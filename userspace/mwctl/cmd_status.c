@@ -108,6 +108,55 @@ static void print_ifaces(struct mw_xdp *x, const struct mw_image_view *v)
 	jp_close_arr();
 }
 
+static int kmod_reason(enum mw_target kind, uint32_t id,
+		       const struct mw_counter *c, void *arg)
+{
+	uint64_t n = c->pass_packets + c->drop_packets;
+
+	(void)arg;
+	if (kind != MW_TARGET_REASON || !n)
+		return 0;
+	jp_u64(id ? mw_reason_name(id) : "FLOW_FOLLOWED", n);
+	return 0;
+}
+
+static int kmod_block(enum mw_target kind, uint32_t id, uint64_t until_ns,
+		      uint32_t cause, void *arg)
+{
+	(void)kind, (void)id, (void)cause;
+	if (!until_ns || (int64_t)until_ns > now_unix_ns())
+		++*(uint64_t *)arg;
+	return 0;
+}
+
+/* The kernel module, when it is loaded (the second enforcement point). */
+static void print_kmod(void)
+{
+	struct mw_nl_status ks;
+	struct mw_nl *nl = kmod_open();
+	uint64_t nblocks = 0;
+	char hex[65];
+
+	jp_open_obj("kmod");
+	jp_bool("loaded", nl != NULL);
+	if (nl && !mw_nl_status(nl, &ks)) {
+		jp_u64("generation", ks.generation);
+		jp_bool("island", ks.island);
+		if (ks.loaded) {
+			jp_u64("serial", ks.serial);
+			hex32(ks.digest, hex);
+			jp_str("digest", hex);
+		}
+		if (!mw_nl_blocks(nl, kmod_block, &nblocks))
+			jp_u64("blocks", nblocks);
+		jp_open_obj("reasons");
+		mw_nl_counters(nl, kmod_reason, NULL);
+		jp_close_obj();
+	}
+	jp_close_obj();
+	mw_nl_close(nl);
+}
+
 int status_main(int argc, char **argv)
 {
 	struct mw_counter rc[__MW_R_LAST];
@@ -167,6 +216,7 @@ int status_main(int argc, char **argv)
 		print_systems(x, &v, now);
 		mw_image_free(&img);
 	}
+	print_kmod();
 	jp_close_obj();
 	jp_finish();
 	mw_xdp_close(x);

@@ -250,7 +250,15 @@ int blocks_forget(enum mw_target kind, const char *name)
 	return blocks_rewrite(kind, name, NULL);
 }
 
-int blocks_reapply(struct mw_xdp *x, const struct mw_image_view *v)
+struct mw_nl *kmod_open(void)
+{
+	struct mw_nl *nl;
+
+	return mw_nl_open(&nl) ? NULL : nl;
+}
+
+int blocks_reapply(struct mw_xdp *x, struct mw_nl *nl,
+		   const struct mw_image_view *v)
 {
 	struct block_line b;
 	char path[512];
@@ -276,6 +284,8 @@ int blocks_reapply(struct mw_xdp *x, const struct mw_image_view *v)
 			continue;	/* kept on file: the name may come back */
 		id = s ? s->id : d->id;
 		err = mw_xdp_block(x, b.kind, id, b.until, b.cause);
+		if (!err && nl)
+			err = mw_nl_block(nl, b.kind, id, b.until, b.cause);
 		if (err)
 			break;
 		n++;

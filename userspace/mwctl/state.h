@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "image.h"
+#include "nl.h"
 #include "xdp.h"
 
 const char *state_dir(void);
@@ -40,8 +41,15 @@ int resolve_target(const struct mw_image_view *v, const char *name,
 int blocks_record(enum mw_target kind, const char *name, uint64_t until_ns,
 		  enum mw_block_cause cause);
 int blocks_forget(enum mw_target kind, const char *name);
-/* Re-apply persisted blocks by name onto ids of v; returns count or -errno */
-int blocks_reapply(struct mw_xdp *x, const struct mw_image_view *v);
+/*
+ * Re-apply persisted blocks by name onto ids of v, in XDP and (nl not
+ * NULL) the kernel module; returns the count or -errno.
+ */
+int blocks_reapply(struct mw_xdp *x, struct mw_nl *nl,
+		   const struct mw_image_view *v);
+
+/* The kernel module's netlink family, or NULL when it is not loaded. */
+struct mw_nl *kmod_open(void);
 
 /* Append one audit record: action and key=value pairs (NULL-terminated). */
 int audit(const char *action, ...) __attribute__((sentinel));

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs INSIDE the test VM (tests/vm/run.sh both.sh; host side
+# tests/suites/vm-both.sh): mwctl drives both enforcement points, the XDP
+# program and meterwall.ko, with one command each: load (same serial and
+# digest in both), block/unblock (in both), island (in both), status (both
+# shown); without the module, mwctl falls back to XDP alone.
+set -u
+cd "$(dirname "$0")/../../.." || exit 1
+export SUITE=both
+. tests/lib/suite.sh
+O=${O:-build}
+M=$PWD/$O/mwctl
+GW=mwvm-both
+export MW_STATE_DIR=/tmp/mw-state MW_LOG_DIR=/tmp/mw-log
+
+gw() { nsenter --net=/run/netns/$GW "$M" "$@"; }
+js() { gw -j status | tr -d ' \n\t'; }
+# field OBJECT KEY: a scalar from `mwctl -j status` (xdp or kmod object)
+field() { js | grep -o "\"$1\":{[^{}]*" | grep -o "\"$2\":[^,}]*" | head -n 1 | cut -d: -f2 | tr -d '"'; }
+
+cleanup() {
+	gw detach ext0 >/dev/null 2>&1
+	/sbin/ip netns del $GW 2>/dev/null
+	rmmod meterwall 2>/dev/null
+}
+trap cleanup EXIT
+
+check "modprobe meterwall" modprobe meterwall
+check "network namespace with ext0 and sm0" sh -c "
+	/sbin/ip netns add $GW &&
+	/sbin/ip -n $GW link add ext0 type veth peer name ext0p &&
+	/sbin/ip -n $GW link add sm0 type veth peer name sm0p &&
+	/sbin/ip -n $GW link set ext0 up && /sbin/ip -n $GW link set sm0 up"
+check "attach ext0" gw attach ext0 --mode native
+
+out=$(gw -j load examples/gateway.yaml)
+echo "$out"
+case $out in *'"enforcement":"xdp+kmod"'*) ok "load applied to XDP and the module" ;;
+	*) fail "load did not reach both enforcement points: $out" ;; esac
+xs=$(field xdp serial) ks=$(field kmod serial)
+[ -n "$xs" ] && [ "$xs" = "$ks" ] && ok "same serial in both ($xs)" || fail "serials differ: xdp $xs kmod $ks"
+xd=$(field xdp digest) kd=$(field kmod digest)
+[ -n "$xd" ] && [ "$xd" = "$kd" ] && ok "same image digest in both" || fail "digests differ: $xd / $kd"
+kg0=$(field kmod generation)
+
+check "block hems-aggregator" gw block hems-aggregator --reason "vm test"
+[ "$(field kmod blocks)" = 1 ] && ok "module holds the block" || fail "module blocks: $(field kmod blocks)"
+js | grep -q '"system":"hems-aggregator"[^]]*"block":{' && ok "XDP holds the block" || fail "XDP block missing"
+sed 's/^serial: .*/serial: 2026112599/' examples/gateway.yaml >/tmp/p2.yaml
+check "reload a newer serial" gw load /tmp/p2.yaml
+[ "$(field kmod serial)" = 2026112599 ] && ok "module runs the new serial" || fail "module serial $(field kmod serial)"
+kg1=$(field kmod generation)
+[ "$kg1" -gt "$kg0" ] && ok "module generation advanced ($kg0 -> $kg1)" || fail "module generation $kg0 -> $kg1"
+[ "$(field kmod blocks)" = 1 ] && ok "block kept in the module across the reload" || fail "module lost the block"
+check "unblock with request and approver" gw unblock hems-aggregator --request R-1 --by vm
+[ "$(field kmod blocks)" = 0 ] && ok "module block lifted" || fail "module still blocks: $(field kmod blocks)"
+
+check "island on" gw island on
+[ "$(field kmod island)" = true ] && [ "$(field xdp island)" = true ] && ok "island on in both" ||
+	fail "island: xdp $(field xdp island) kmod $(field kmod island)"
+check "island off" gw island off
+[ "$(field kmod island)" = false ] && [ "$(field xdp island)" = false ] && ok "island off in both" ||
+	fail "island off: xdp $(field xdp island) kmod $(field kmod island)"
+
+sed 's/^serial: .*/serial: 2026112500/' examples/gateway.yaml >/tmp/old.yaml
+expect_rc "older serial refused" 1 gw load /tmp/old.yaml
+[ "$(field kmod serial)" = 2026112599 ] && ok "module unchanged after a refused load" || fail "module serial moved"
+
+check "block the retailer before a module restart" gw block retailer-api --reason "vm test 2"
+check "rmmod meterwall" rmmod meterwall
+# the genl family autoloads the module on the next request: a module that
+# came back empty gets the policy and the blocks again from mwctl load
+sed 's/^serial: .*/serial: 2026112600/' examples/gateway.yaml >/tmp/p3.yaml
+out=$(gw -j load /tmp/p3.yaml)
+case $out in *'"enforcement":"xdp+kmod"'*) ok "module autoloaded and given the policy" ;;
+	*) fail "load after rmmod: $out" ;; esac
+[ "$(field kmod serial)" = 2026112600 ] && [ "$(field kmod generation)" = 1 ] &&
+	ok "fresh module runs the new serial" || fail "fresh module: $(js | grep -o '"kmod":{[^}]*')"
+[ "$(field kmod blocks)" = 1 ] && ok "persisted block re-applied to the fresh module" ||
+	fail "fresh module blocks: $(field kmod blocks)"
+check "rmmod meterwall again" rmmod meterwall
+ko=$(modinfo -n meterwall)
+mv "$ko" /tmp/meterwall.ko.away && depmod -a
+sed 's/^serial: .*/serial: 2026112601/' examples/gateway.yaml >/tmp/p4.yaml
+out=$(gw -j load /tmp/p4.yaml)
+case $out in *'"enforcement":"xdp"'*) ok "without the module, load applies to XDP alone" ;;
+	*) fail "load without module: $out" ;; esac
+case $(js) in *'"kmod":{"loaded":false}'*) ok "status shows the module absent" ;;
+	*) fail "status kmod: $(js | grep -o '"kmod":{[^}]*')" ;; esac
+mv /tmp/meterwall.ko.away "$ko" && depmod -a
+
+suite_end
