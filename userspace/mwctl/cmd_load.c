@@ -255,6 +255,8 @@ int load_main(int argc, char **argv)
 		mw_diag_print(&diag);
 		goto out;
 	}
+	mw_policy_free(pol);	/* the image is all we need from here on */
+	pol = NULL;
 	h = (const void *)img.data;
 	if (h->expires && h->expires * 1000000000LL <= now_unix_ns()) {
 		fprintf(stderr, "%s: error: the policy expired; renew it (expires) before loading\n",
