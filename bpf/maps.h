@@ -40,6 +40,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } slot_meta SEC(".maps");
 
+/* slot * MW_XDP_IFINDEX_DIRECT + ifindex -> interface (struct mw_xdp_iface) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_XDP_SLOTS * MW_XDP_IFINDEX_DIRECT);
+	__type(key, __u32);
+	__type(value, struct mw_xdp_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iface_direct SEC(".maps");
+
 /* --- per-policy tables, one inner map per slot ------------------------- */
 
 #define MW_SLOT_TABLE(name, inner_type, ktype, vtype, flags)		\

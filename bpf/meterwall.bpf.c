@@ -34,12 +34,25 @@ static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 	j->event_rate = cfg->event_rate;
 
 	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);
-	tbl = slot_table(&ifaces, j->slot);
-	if (!j->meta || !tbl)
+	if (!j->meta)
 		return MW_R_NO_POLICY;		/* fail closed */
-	j->ifc = bpf_map_lookup_elem(tbl, &ifindex);
-	if (!j->ifc)
-		return MW_R_NOT_MANAGED;
+	/* The direct array first (inlined), the slot's hash otherwise. */
+	if (ifindex < MW_XDP_IFINDEX_DIRECT) {
+		__u32 k = j->slot * MW_XDP_IFINDEX_DIRECT + ifindex;
+		const struct mw_xdp_iface *xi;
+
+		xi = bpf_map_lookup_elem(&iface_direct, &k);
+		if (xi && xi->present)
+			j->ifc = &xi->ifc;
+	}
+	if (!j->ifc) {
+		tbl = slot_table(&ifaces, j->slot);
+		if (!tbl)
+			return MW_R_NO_POLICY;	/* fail closed */
+		j->ifc = bpf_map_lookup_elem(tbl, &ifindex);
+		if (!j->ifc)
+			return MW_R_NOT_MANAGED;
+	}
 	if (j->island)
 		return MW_R_ISLAND;
 	return judge_frame(j, c, p);

@@ -10,6 +10,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/meterwall.h>
 #endif
 
 /* Policy slots: each per-policy table is an ARRAY_OF_MAPS of this size. */
@@ -32,6 +33,23 @@ struct mw_xdp_slot_meta {
 	__u32 n_ifaces;		/* image interfaces present on the host */
 	__u32 n_devices;
 	__u32 n_systems;
+};
+
+/*
+ * Interfaces by ifindex, directly (map "iface_direct", ARRAY of
+ * MW_XDP_SLOTS * MW_XDP_IFINDEX_DIRECT, index slot * MW_XDP_IFINDEX_DIRECT +
+ * ifindex): an array lookup the verifier inlines, where the per-slot
+ * "ifaces" hash costs a call.  The loader rewrites a slot's whole range
+ * with every load, before the flip; an interface with a larger ifindex, or
+ * a row not present, is looked up in the slot's ifaces hash, which holds
+ * every interface and stays authoritative.
+ */
+#define MW_XDP_IFINDEX_DIRECT	4096
+
+struct mw_xdp_iface {
+	struct mw_img_iface ifc;
+	__u32 present;		/* 0: not in the image (ask the hash) */
+	__u32 reserved;
 };
 
 /*
@@ -87,6 +105,8 @@ struct mw_xdp_clock {
 _Static_assert(sizeof(struct mw_xdp_slot_meta) == 80, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
 _Static_assert(sizeof(struct mw_xdp_clock) == 16, "mw_xdp_clock layout");
+_Static_assert(sizeof(struct mw_xdp_iface) == sizeof(struct mw_img_iface) + 8,
+	       "mw_xdp_iface layout");
 _Static_assert(sizeof(struct mw_xdp_dev) == 48, "mw_xdp_dev layout");
 
 #endif /* MW_XDP_SHARED_H */

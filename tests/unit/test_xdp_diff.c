@@ -17,7 +17,8 @@
  * Interfaces: the test runs in a private network namespace with two veth
  * pairs; the policy's ext0 / ext1 / sm0 are resolved to mwt0 / mwt2 /
  * mwt1 by the load callback, and lo is an interface the policy does not
- * know.  Frames shorter than 14 bytes are not tested: BPF_PROG_TEST_RUN
+ * know.  mwt2 gets an ifindex beyond MW_XDP_IFINDEX_DIRECT, so ext1 is
+ * judged through the ifaces hash and ext0 through the direct array.  Frames shorter than 14 bytes are not tested: BPF_PROG_TEST_RUN
  * refuses them (no driver delivers them either).
  *
  * Needs root and BPF; otherwise skipped, or failed under CI=true.
@@ -206,9 +207,10 @@ static int group_setup(void **state)
 		snprintf(cmd, sizeof(cmd),
 			 "%1$s link set lo up && "
 			 "%1$s link add mwt0 type veth peer name mwt1 && "
-			 "%1$s link add mwt2 type veth peer name mwt3 && "
+			 "%1$s link add mwt2 index %2$u type veth peer name mwt3 && "
 			 "%1$s link set mwt0 up && %1$s link set mwt1 up && "
-			 "%1$s link set mwt2 up && %1$s link set mwt3 up", ip);
+			 "%1$s link set mwt2 up && %1$s link set mwt3 up", ip,
+			 MW_XDP_IFINDEX_DIRECT + 904);
 		rc = system(cmd);
 	}
 	if (rc != 0)

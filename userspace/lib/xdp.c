@@ -48,6 +48,7 @@ const char *const mw_xdp_map_names[M__COUNT] = {
 	[M_DEV_EVSTATE] = "dev_evstate",
 	[M_GLOB_EVSTATE] = "glob_evstate",
 	[M_CLOCK] = "mw_clock",
+	[M_IFACE_DIRECT] = "iface_direct",
 };
 
 /* ---------------------------------------------------------------------- */

@@ -33,6 +33,7 @@ enum mw_xdp_map {
 	M_DEV_EVSTATE,
 	M_GLOB_EVSTATE,
 	M_CLOCK,
+	M_IFACE_DIRECT,		/* per slot, but a plain array (xdp_shared.h) */
 	M__COUNT
 };
 #define M_FIRST_SLOT_TABLE	M_IFACES

@@ -79,6 +79,7 @@ struct build {
 	int fd[N_TABLES];
 	struct batch b[N_TABLES];
 	struct mw_xdp_slot_meta meta;
+	struct mw_xdp_iface *direct;	/* [MW_XDP_IFINDEX_DIRECT] */
 };
 
 static unsigned int if_name_index(const char *name, void *arg)
@@ -296,6 +297,9 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 		if (batch_alloc(bd, t, n))
 			return mw_xdp_fail(x, -ENOMEM, "out of memory");
 	}
+	bd->direct = calloc(MW_XDP_IFINDEX_DIRECT, sizeof(*bd->direct));
+	if (!bd->direct)
+		return mw_xdp_fail(x, -ENOMEM, "out of memory");
 	for (i = 0; i < v->n_ifaces; i++) {
 		char name[MW_IFNAMSIZ + 1] = "";
 		uint32_t ifindex;
@@ -308,6 +312,10 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 		}
 		batch_add(bd, M_IFACES - M_FIRST_SLOT_TABLE, &ifindex,
 			  &v->ifaces[i]);
+		if (ifindex < MW_XDP_IFINDEX_DIRECT) {
+			bd->direct[ifindex].ifc = v->ifaces[i];
+			bd->direct[ifindex].present = 1;
+		}
 		res->n_ifaces++;
 	}
 	add_prefixes(bd, M_DEV_HASH - M_FIRST_SLOT_TABLE,
@@ -417,6 +425,28 @@ static int rcu_barrier(struct mw_xdp *x, uint32_t slot)
 	return err;
 }
 
+/*
+ * The whole iface_direct range of slot (every row: absent ones cleared),
+ * like an inner map of the slot: only while no packet reads the slot.
+ */
+static int write_direct(struct mw_xdp *x, const struct build *bd,
+			uint32_t slot)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t keys[MW_XDP_IFINDEX_DIRECT], i, n = MW_XDP_IFINDEX_DIRECT;
+	int fd = x->fd[M_IFACE_DIRECT];
+
+	for (i = 0; i < n; i++)
+		keys[i] = slot * MW_XDP_IFINDEX_DIRECT + i;
+	if (bpf_map_update_batch(fd, keys, bd->direct, &n, &bo) == 0)
+		return 0;
+	for (i = 0; i < MW_XDP_IFINDEX_DIRECT; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &bd->direct[i],
+					BPF_ANY) < 0)
+			return -errno;
+	return 0;
+}
+
 /* Steps 1-4 of the comment on top, under the pin-directory lock. */
 static int swap_in(struct mw_xdp *x, struct build *bd,
 		   const struct mw_xdp_load_opts *o,
@@ -448,6 +478,11 @@ static int swap_in(struct mw_xdp *x, struct build *bd,
 					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
 					   strerror(errno));
 	}
+	err = write_direct(x, bd, target);
+	if (err)
+		return mw_xdp_fail(x, err, "cannot write the iface_direct "
+				   "table: %s (the previous policy stays in "
+				   "force)", strerror(-err));
 	bd->meta.generation = cfg.generation + 1 ? cfg.generation + 1 : 1;
 	bd->meta.loaded_ns = (int64_t)time(NULL) * 1000000000LL;
 	if (bpf_map_update_elem(x->fd[M_SLOT_META], &target, &bd->meta,
@@ -507,5 +542,6 @@ int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
 		free(bd.b[t].keys);
 		free(bd.b[t].vals);
 	}
+	free(bd.direct);
 	return err;
 }
