@@ -26,7 +26,8 @@ static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
 }
 
 /*
- * Flow record of a packet from a known device.  Hit: updated in place
+ * Flow record of an IP packet from a known device, unless it is dropped
+ * as BLOCKED.  Hit: updated in place
  * (per-CPU value, no map update call).  Miss: one insert.
  */
 static __always_inline void account_flow(struct mw_judge *j,
@@ -130,7 +131,10 @@ static __always_inline void account(struct mw_judge *j,
 	if (j->device != MW_ID_NONE) {
 		count(bpf_map_lookup_elem(&dev_counters, &j->device), pass,
 		      p->len);
-		if (mw_flows_enabled && p->l3 == MW_L3_IP)
+		/* none for BLOCKED: low-value evidence a flood would thrash
+		 * the table with (counters and events still record it) */
+		if (mw_flows_enabled && p->l3 == MW_L3_IP &&
+		    reason != MW_R_BLOCKED)
 			account_flow(j, p, reason, pass);
 	}
 	if (pass && j->conduit != MW_ID_NONE)

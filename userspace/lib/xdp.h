@@ -13,6 +13,9 @@
  *   mw_config         ARRAY[1] struct mw_config: island, generation,
  *                     boot_to_unix_ns, event_rate, active slot
  *   slot_meta         ARRAY[2] struct mw_xdp_slot_meta (bpf/xdp_shared.h)
+ *   iface_direct      ARRAY[2 * MW_XDP_IFINDEX_DIRECT] struct mw_xdp_iface:
+ *                     each slot's interfaces by ifindex (smaller ifindexes;
+ *                     the others only in ifaces)
  *   ifaces dev_hash dev_lpm devices systems csets windows zone_hash zone_lpm
  *                     (dev_hash/dev_lpm values: struct mw_xdp_dev, the device
  *                     joined with its system)
@@ -26,7 +29,10 @@
  *                     (pass_* for pass reasons, drop_* for drop reasons)
  *   flows             LRU_PERCPU_HASH[flow_entries] mw_flow_key -> mw_flow:
  *                     IP packets (pass and drop) whose source is a known
- *                     device; ports are 0 unless TCP/UDP (and for
+ *                     device, except BLOCKED drops (counted per device and
+ *                     per reason, sent as events, but no flow record: a
+ *                     flood from a blocked device cannot thrash the
+ *                     table); ports are 0 unless TCP/UDP (and for
  *                     fragments); ARP is counted per device but has no flow
  *   events            RINGBUF of struct mw_event: drops, at most
  *                     mw_config.event_rate per second per device, and as
