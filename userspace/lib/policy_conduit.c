@@ -33,7 +33,7 @@ void mwp_conduit_free(struct mw_conduit_spec *cd)
 	free(cd->ports);
 }
 
-static int window_day(struct mwp_ctx *c, yaml_node_t *n, uint8_t *days)
+static int window_day(struct mwp_ctx *c, struct mwp_node *n, uint8_t *days)
 {
 	char qb[MWP_QUOTE_MAX];
 	uint8_t bit;
@@ -50,12 +50,12 @@ static int window_day(struct mwp_ctx *c, yaml_node_t *n, uint8_t *days)
 	return 0;
 }
 
-static int window_days(struct mwp_ctx *c, yaml_node_t *n, uint8_t *days)
+static int window_days(struct mwp_ctx *c, struct mwp_node *n, uint8_t *days)
 {
 	size_t len, i;
 	int err;
 
-	if (n->type == YAML_SCALAR_NODE)
+	if (n->type == MWP_SCALAR)
 		return window_day(c, n, days);
 	err = mwp_seq(c, n, "window days", &len);
 	if (err)
@@ -68,10 +68,10 @@ static int window_days(struct mwp_ctx *c, yaml_node_t *n, uint8_t *days)
 	return err;
 }
 
-static int window_one(struct mwp_ctx *c, yaml_node_t *map,
+static int window_one(struct mwp_ctx *c, struct mwp_node *map,
 		      struct mw_window_spec *w)
 {
-	yaml_node_t *v, *to;
+	struct mwp_node *v, *to;
 	int err;
 
 	err = mwp_mapping(c, map, "window");
@@ -116,18 +116,18 @@ static int port_num(const char *s, const char *end, uint16_t *out)
 	return 0;
 }
 
-static int port_item(struct mwp_ctx *c, yaml_node_t *n,
+static int port_item(struct mwp_ctx *c, struct mwp_node *n,
 		     struct mw_port_range *r)
 {
 	char qb[MWP_QUOTE_MAX];
 	const char *s, *dash;
 	int e1, e2;
 
-	if (n->type != YAML_SCALAR_NODE)
+	if (n->type != MWP_SCALAR)
 		return mwp_err_at(c, mwp_loc(n),
 				  "invalid port %s: expected an integer 1..65535 or a range \"lo-hi\"",
 				  mwp_quote(n, qb));
-	s = (const char *)n->data.scalar.value;
+	s = n->text;
 	dash = strchr(s, '-');
 	if (!dash) {
 		e1 = port_num(s, s + strlen(s), &r->lo);
@@ -152,10 +152,10 @@ static int port_item(struct mwp_ctx *c, yaml_node_t *n,
 	return 0;
 }
 
-static int conduit_ports(struct mwp_ctx *c, yaml_node_t *map,
+static int conduit_ports(struct mwp_ctx *c, struct mwp_node *map,
 			 struct mw_conduit_spec *cd, const char *proto)
 {
-	yaml_node_t *k, *v = mwp_get(c, map, "ports", &k);
+	struct mwp_node *k, *v = mwp_get(c, map, "ports", &k);
 	size_t len, i;
 	int err;
 
@@ -183,7 +183,7 @@ static int conduit_ports(struct mwp_ctx *c, yaml_node_t *map,
 	return 0;
 }
 
-static int zone_ref(struct mwp_ctx *c, yaml_node_t *n,
+static int zone_ref(struct mwp_ctx *c, struct mwp_node *n,
 		    struct mw_conduit_spec *cd)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -209,8 +209,8 @@ static int zone_ref(struct mwp_ctx *c, yaml_node_t *n,
 	return 0;
 }
 
-static int conduit_zone_list(struct mwp_ctx *c, yaml_node_t *zone,
-			     yaml_node_t *zones, struct mw_conduit_spec *cd)
+static int conduit_zone_list(struct mwp_ctx *c, struct mwp_node *zone,
+			     struct mwp_node *zones, struct mw_conduit_spec *cd)
 {
 	size_t len = 1, i;
 	int err = 0;
@@ -234,7 +234,7 @@ static int conduit_zone_list(struct mwp_ctx *c, yaml_node_t *zone,
 	return err;
 }
 
-static int conduit_prefixes(struct mwp_ctx *c, yaml_node_t *v,
+static int conduit_prefixes(struct mwp_ctx *c, struct mwp_node *v,
 			    struct mw_conduit_spec *cd)
 {
 	size_t len, i;
@@ -260,13 +260,13 @@ static int conduit_prefixes(struct mwp_ctx *c, yaml_node_t *v,
 }
 
 /* zone | zones | prefixes (zone(s) and prefixes may be combined). */
-static int conduit_where(struct mwp_ctx *c, yaml_node_t *map,
+static int conduit_where(struct mwp_ctx *c, struct mwp_node *map,
 			 struct mw_conduit_spec *cd)
 {
-	yaml_node_t *zk, *zsk, *pk;
-	yaml_node_t *zone = mwp_get(c, map, "zone", &zk);
-	yaml_node_t *zones = mwp_get(c, map, "zones", &zsk);
-	yaml_node_t *pfx = mwp_get(c, map, "prefixes", &pk);
+	struct mwp_node *zk, *zsk, *pk;
+	struct mwp_node *zone = mwp_get(c, map, "zone", &zk);
+	struct mwp_node *zones = mwp_get(c, map, "zones", &zsk);
+	struct mwp_node *pfx = mwp_get(c, map, "prefixes", &pk);
 	bool any;
 	int err;
 
@@ -274,11 +274,12 @@ static int conduit_where(struct mwp_ctx *c, yaml_node_t *map,
 		return mwp_err_at(c, mwp_loc(map),
 				  "missing required key `zone' (or `zones' or `prefixes') in conduit");
 	if (zone && zones)
-		return mwp_err_at(c, mwp_loc(zk->start_mark.index >
-					     zsk->start_mark.index ? zk : zsk),
+		return mwp_err_at(c, mwp_loc(zk->line > zsk->line ||
+					     (zk->line == zsk->line &&
+					      zk->col > zsk->col) ? zk : zsk),
 				  "use either `zone' or `zones' in a conduit, not both");
-	any = zone && zone->type == YAML_SCALAR_NODE &&
-	      !strcmp((const char *)zone->data.scalar.value, "any");
+	any = zone && zone->type == MWP_SCALAR &&
+	      !strcmp(zone->text, "any");
 	if (any && pfx)
 		return mwp_err_at(c, mwp_loc(pk),
 				  "`zone: any' cannot be combined with prefixes");
@@ -290,7 +291,7 @@ static int conduit_where(struct mwp_ctx *c, yaml_node_t *map,
 	return pfx ? conduit_prefixes(c, pfx, cd) : 0;
 }
 
-static int conduit_one(struct mwp_ctx *c, yaml_node_t *map, size_t idx,
+static int conduit_one(struct mwp_ctx *c, struct mwp_node *map, size_t idx,
 		       struct mw_conduit_spec *cd, struct mwp_ref *ref)
 {
 	static const char *const dirs[] = { "inbound", "outbound", NULL };
@@ -301,7 +302,7 @@ static int conduit_one(struct mwp_ctx *c, yaml_node_t *map, size_t idx,
 		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6,
 		MW_ANY_PROTO
 	};
-	yaml_node_t *v, *name;
+	struct mwp_node *v, *name;
 	int d, p, err;
 
 	err = mwp_mapping(c, map, "conduit");
@@ -333,7 +334,7 @@ static int conduit_one(struct mwp_ctx *c, yaml_node_t *map, size_t idx,
 	return v ? window_one(c, v, &cd->window) : 0;
 }
 
-int mwp_conduits(struct mwp_ctx *c, yaml_node_t *seq,
+int mwp_conduits(struct mwp_ctx *c, struct mwp_node *seq,
 			  struct mw_conduit_spec **out, size_t *n)
 {
 	struct mwp_ref *refs;

@@ -11,14 +11,48 @@
 #ifndef MW_POLICY_INT_H
 #define MW_POLICY_INT_H
 
+#include <stdint.h>
 #include <yaml.h>
 
 #include "policy.h"
 
+/*
+ * The parsed YAML, compact (policy_tree.c): libyaml's event parser feeds
+ * a composer that keeps what validation needs -- kind, plain style, text,
+ * children, where the node starts -- 24 bytes a node, in a few large
+ * arrays instead of libyaml's document (one malloc'd node, tag and value
+ * each).  Aliases are node indices, as in libyaml's document: an aliased
+ * node is shared, and is located where its anchor defined it.
+ */
+enum mwp_type { MWP_SCALAR = 1, MWP_SEQ, MWP_MAP };
+
+struct mwp_node {
+	union {
+		const char *text;	/* scalar: NUL-terminated */
+		uint32_t first;		/* seq/map: first child in kids[] */
+	};
+	uint32_t len;		/* scalar: bytes; seq: items; map: pairs */
+	int line;		/* 1-based, as struct mw_loc */
+	int col;
+	uint8_t type;		/* enum mwp_type */
+	uint8_t plain;		/* scalar in plain style */
+};
+
+struct mwp_chunk;
+
+struct mwp_tree {
+	struct mwp_node *nodes;		/* [0] unused: 0 = no node */
+	size_t n_nodes, nodes_cap;	/* *_cap: bytes mapped */
+	uint32_t *kids;		/* seq: items; map: key, value, key, ... */
+	size_t n_kids, kids_cap;
+	uint32_t root;		/* 0: empty stream */
+	struct mwp_chunk *chunks;	/* scalar text */
+};
+
 struct mwp_ctx {
 	const char *file;
 	struct mw_diag *diag;
-	yaml_document_t *doc;
+	struct mwp_tree *tree;
 	struct mw_policy *pol;
 	const char *buf;	/* the raw text, for reader errors */
 	size_t len;
@@ -32,47 +66,56 @@ struct mwp_ref {
 
 #define MWP_QUOTE_MAX 96
 
-struct mw_loc mwp_loc(const yaml_node_t *n);
+struct mw_loc mwp_loc(const struct mwp_node *n);
 int mwp_err_at(struct mwp_ctx *c, struct mw_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Quote a node's text as `text' for messages (truncated, escaped). */
-const char *mwp_quote(const yaml_node_t *n, char buf[MWP_QUOTE_MAX]);
+const char *mwp_quote(const struct mwp_node *n, char buf[MWP_QUOTE_MAX]);
 void mwp_quote_str(const char *s, char buf[MWP_QUOTE_MAX]);
 
 /* Structure. */
-int mwp_check_keys(struct mwp_ctx *c, yaml_node_t *map,
+int mwp_check_keys(struct mwp_ctx *c, struct mwp_node *map,
 		   const char *const *keys, const char *what);
-yaml_node_t *mwp_get(struct mwp_ctx *c, yaml_node_t *map, const char *key,
-		     yaml_node_t **keynode);
-int mwp_require(struct mwp_ctx *c, yaml_node_t *map, const char *key,
-		const char *what, yaml_node_t **out);
-int mwp_mapping(struct mwp_ctx *c, yaml_node_t *n, const char *what);
-int mwp_seq(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+struct mwp_node *mwp_get(struct mwp_ctx *c, struct mwp_node *map, const char *key,
+		     struct mwp_node **keynode);
+int mwp_require(struct mwp_ctx *c, struct mwp_node *map, const char *key,
+		const char *what, struct mwp_node **out);
+int mwp_mapping(struct mwp_ctx *c, struct mwp_node *n, const char *what);
+int mwp_seq(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	    size_t *len);
-yaml_node_t *mwp_item(struct mwp_ctx *c, yaml_node_t *seq, size_t i);
+struct mwp_node *mwp_item(struct mwp_ctx *c, struct mwp_node *seq, size_t i);
 
 /* Scalars.  mwp_scalar: a non-null scalar, its text in *s. */
-int mwp_scalar(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_scalar(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	       const char *expect, const char **s);
-int mwp_str(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
+int mwp_str(struct mwp_ctx *c, struct mwp_node *n, const char *what, char *buf,
 	    size_t size);
-int mwp_name(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
+int mwp_name(struct mwp_ctx *c, struct mwp_node *n, const char *what, char *buf,
 	     size_t size);
-int mwp_u64(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_u64(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	    uint64_t min, uint64_t max, uint64_t *out);
-int mwp_u32(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_u32(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	    uint32_t *out);
-int mwp_bool(struct mwp_ctx *c, yaml_node_t *n, const char *what, bool *out);
-int mwp_enum(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_bool(struct mwp_ctx *c, struct mwp_node *n, const char *what, bool *out);
+int mwp_enum(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	     const char *const *names, int *out);
-int mwp_prefix(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_prefix(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	       struct mw_prefix *p);
 /* policy_time.c */
-int mwp_tz(struct mwp_ctx *c, yaml_node_t *n, int32_t *out);
-int mwp_date(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_tz(struct mwp_ctx *c, struct mwp_node *n, int32_t *out);
+int mwp_date(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	     bool end_of_day, int64_t *out);
-int mwp_hhmm(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_hhmm(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	     uint16_t *out);
+
+/* policy_tree.c: 0, or 0 with the parser's error set, or -ENOMEM. */
+int mwp_tree_load(yaml_parser_t *parser, struct mwp_tree *t);
+void mwp_tree_free(struct mwp_tree *t);
+
+static inline struct mwp_node *mwp_at(const struct mwp_ctx *c, uint32_t i)
+{
+	return i ? &c->tree->nodes[i] : NULL;
+}
 
 /* Reject recursive aliases, deep nesting and alias bombs. */
 int mwp_check_expansion(struct mwp_ctx *c);
@@ -82,12 +125,12 @@ int mwp_unique(struct mwp_ctx *c, struct mwp_ref *refs, size_t n,
 	       const char *what);
 
 /* policy_conduit.c */
-int mwp_conduits(struct mwp_ctx *c, yaml_node_t *seq,
+int mwp_conduits(struct mwp_ctx *c, struct mwp_node *seq,
 		 struct mw_conduit_spec **out, size_t *n);
 void mwp_conduit_free(struct mw_conduit_spec *cd);
 
 /* policy_system.c */
-int mwp_systems(struct mwp_ctx *c, yaml_node_t *seq);
+int mwp_systems(struct mwp_ctx *c, struct mwp_node *seq);
 void mwp_system_free(struct mw_system_spec *s);
 
 #endif /* MW_POLICY_INT_H */

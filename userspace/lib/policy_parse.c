@@ -2,7 +2,8 @@
 /*
  * Policy parser: YAML file -> validated struct mw_policy.
  *
- * libyaml builds the document tree; this file walks the top level, the
+ * libyaml parses, policy_tree.c composes a compact tree; this file reads
+ * the file, walks the top level, the
  * interfaces and the zones (systems are in policy_system.c).  Top-level
  * keys are read in a fixed order, not file order, so the time zone is
  * known before any date is converted.
@@ -34,7 +35,7 @@ static const char *const l2_modes[] = { "devices", "all", "none", NULL };
 /* ---------------------------------------------------------------- */
 /* Interfaces                                                       */
 
-static int iface_vlans(struct mwp_ctx *c, yaml_node_t *n,
+static int iface_vlans(struct mwp_ctx *c, struct mwp_node *n,
 		       struct mw_iface_spec *ifc)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -48,7 +49,7 @@ static int iface_vlans(struct mwp_ctx *c, yaml_node_t *n,
 		return mwp_err_at(c, mwp_loc(n),
 				  "vlans: expected at least one VLAN id (omit the key for none)");
 	for (i = 0; i < len; i++) {
-		yaml_node_t *it = mwp_item(c, n, i);
+		struct mwp_node *it = mwp_item(c, n, i);
 		uint64_t vid;
 
 		err = mwp_u64(c, it, "VLAN id", 1, 4094, &vid);
@@ -64,10 +65,10 @@ static int iface_vlans(struct mwp_ctx *c, yaml_node_t *n,
 	return 0;
 }
 
-static int iface_l2(struct mwp_ctx *c, yaml_node_t *map, const char *key,
+static int iface_l2(struct mwp_ctx *c, struct mwp_node *map, const char *key,
 		    struct mw_iface_spec *ifc, enum mw_l2_mode *mode)
 {
-	yaml_node_t *k, *v = mwp_get(c, map, key, &k);
+	struct mwp_node *k, *v = mwp_get(c, map, key, &k);
 	int m, err;
 
 	if (!v)
@@ -82,11 +83,11 @@ static int iface_l2(struct mwp_ctx *c, yaml_node_t *map, const char *key,
 	return err;
 }
 
-static int iface_one(struct mwp_ctx *c, yaml_node_t *map,
+static int iface_one(struct mwp_ctx *c, struct mwp_node *map,
 		     struct mw_iface_spec *ifc)
 {
 	static const char *const zones[] = { "external", "smart-meter", NULL };
-	yaml_node_t *v;
+	struct mwp_node *v;
 	int z, err;
 
 	err = mwp_mapping(c, map, "interface");
@@ -117,7 +118,7 @@ static int iface_one(struct mwp_ctx *c, yaml_node_t *map,
 	return v ? mwp_bool(c, v, "untagged", &ifc->untagged) : 0;
 }
 
-static int parse_ifaces(struct mwp_ctx *c, yaml_node_t *seq)
+static int parse_ifaces(struct mwp_ctx *c, struct mwp_node *seq)
 {
 	struct mw_policy *pol = c->pol;
 	struct mwp_ref *refs;
@@ -136,7 +137,7 @@ static int parse_ifaces(struct mwp_ctx *c, yaml_node_t *seq)
 	}
 	for (i = 0; i < len && !err; i++) {
 		struct mw_iface_spec *ifc = &pol->ifaces[i];
-		yaml_node_t *it = mwp_item(c, seq, i);
+		struct mwp_node *it = mwp_item(c, seq, i);
 
 		pol->n_ifaces++;
 		err = iface_one(c, it, ifc);
@@ -158,7 +159,7 @@ static int parse_ifaces(struct mwp_ctx *c, yaml_node_t *seq)
 /* ---------------------------------------------------------------- */
 /* Zones                                                            */
 
-static int zone_prefixes(struct mwp_ctx *c, yaml_node_t *n,
+static int zone_prefixes(struct mwp_ctx *c, struct mwp_node *n,
 			 struct mw_zone_spec *z)
 {
 	size_t len, i, j;
@@ -175,7 +176,7 @@ static int zone_prefixes(struct mwp_ctx *c, yaml_node_t *n,
 	if (!z->prefixes)
 		return -ENOMEM;
 	for (i = 0; i < len; i++) {
-		yaml_node_t *it = mwp_item(c, n, i);
+		struct mwp_node *it = mwp_item(c, n, i);
 		struct mw_prefix *p = &z->prefixes[i];
 		char qb[MWP_QUOTE_MAX];
 
@@ -194,10 +195,10 @@ static int zone_prefixes(struct mwp_ctx *c, yaml_node_t *n,
 	return 0;
 }
 
-static int zone_one(struct mwp_ctx *c, yaml_node_t *map,
+static int zone_one(struct mwp_ctx *c, struct mwp_node *map,
 		    struct mw_zone_spec *z)
 {
-	yaml_node_t *v;
+	struct mwp_node *v;
 	int err;
 
 	err = mwp_mapping(c, map, "zone");
@@ -218,7 +219,7 @@ static int zone_one(struct mwp_ctx *c, yaml_node_t *map,
 	return v ? mwp_bool(c, v, "l2_adjacent", &z->l2_adjacent) : 0;
 }
 
-static int parse_zones(struct mwp_ctx *c, yaml_node_t *seq)
+static int parse_zones(struct mwp_ctx *c, struct mwp_node *seq)
 {
 	struct mw_policy *pol = c->pol;
 	struct mwp_ref *refs;
@@ -236,7 +237,7 @@ static int parse_zones(struct mwp_ctx *c, yaml_node_t *seq)
 	}
 	for (i = 0; i < len && !err; i++) {
 		struct mw_zone_spec *z = &pol->zones[i];
-		yaml_node_t *it = mwp_item(c, seq, i);
+		struct mwp_node *it = mwp_item(c, seq, i);
 
 		pol->n_zones++;
 		err = zone_one(c, it, z);
@@ -254,21 +255,20 @@ static int parse_zones(struct mwp_ctx *c, yaml_node_t *seq)
 /* ---------------------------------------------------------------- */
 /* Top level                                                        */
 
-static int parse_header(struct mwp_ctx *c, yaml_node_t *root)
+static int parse_header(struct mwp_ctx *c, struct mwp_node *root)
 {
 	static const char *const defaults[] = { "deny", NULL };
 	struct mw_policy *pol = c->pol;
 	char qb[MWP_QUOTE_MAX];
 	uint64_t v;
-	yaml_node_t *n;
+	struct mwp_node *n;
 	int d, err;
 
 	err = mwp_require(c, root, "meterwall", "policy", &n);
 	if (err)
 		return err;
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    strcmp((const char *)n->data.scalar.value, "1"))
+	if (n->type != MWP_SCALAR ||
+	    !n->plain || strcmp(n->text, "1"))
 		return mwp_err_at(c, mwp_loc(n),
 				  "unsupported meterwall format version %s: expected 1",
 				  mwp_quote(n, qb));
@@ -295,9 +295,9 @@ static int parse_header(struct mwp_ctx *c, yaml_node_t *root)
 	return 0;
 }
 
-static int parse_root(struct mwp_ctx *c, yaml_node_t *root)
+static int parse_root(struct mwp_ctx *c, struct mwp_node *root)
 {
-	yaml_node_t *n;
+	struct mwp_node *n;
 	int err;
 
 	err = mwp_mapping(c, root, "policy");
@@ -358,27 +358,33 @@ static int load_doc(struct mwp_ctx *c, yaml_parser_t *parser)
 {
 	yaml_document_t extra;
 	yaml_node_t *n;
-	int err = 0;
+	int err;
 
-	if (!yaml_parser_load(parser, c->doc))
+	err = mwp_tree_load(parser, c->tree);
+	if (err == -EINVAL)
 		return yaml_error(c, parser);
-	if (!yaml_document_get_root_node(c->doc)) {
-		yaml_document_delete(c->doc);
+	if (err)
+		return err;
+	if (!c->tree->root) {
+		mwp_tree_free(c->tree);
 		return mwp_err_at(c, (struct mw_loc){ 1, 1 },
 				  "empty policy: expected a mapping with meterwall, serial, interfaces, ...");
 	}
+	/* What follows it: libyaml's loader (nothing, or an error anyway). */
 	if (!yaml_parser_load(parser, &extra)) {
 		err = yaml_error(c, parser);
-		yaml_document_delete(c->doc);
+		mwp_tree_free(c->tree);
 		return err;
 	}
 	n = yaml_document_get_root_node(&extra);
 	if (n)
-		err = mwp_err_at(c, mwp_loc(n),
+		err = mwp_err_at(c, (struct mw_loc){
+					 (int)n->start_mark.line + 1,
+					 (int)n->start_mark.column + 1 },
 				 "unexpected second YAML document: a policy file holds exactly one");
 	yaml_document_delete(&extra);
 	if (err)
-		yaml_document_delete(c->doc);
+		mwp_tree_free(c->tree);
 	return err;
 }
 
@@ -389,7 +395,7 @@ int mw_policy_load_buf(const char *name, const char *buf, size_t len,
 		.file = name ?: "<policy>", .diag = diag, .buf = buf, .len = len
 	};
 	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct mwp_tree tree;
 	int err;
 
 	*out = NULL;
@@ -404,13 +410,13 @@ int mw_policy_load_buf(const char *name, const char *buf, size_t len,
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	c.doc = &doc;
+	c.tree = &tree;
 	err = load_doc(&c, &parser);
 	yaml_parser_delete(&parser);
 	if (!err) {
 		err = mwp_check_expansion(&c);
-		err = err ?: parse_root(&c, yaml_document_get_root_node(&doc));
-		yaml_document_delete(&doc);
+		err = err ?: parse_root(&c, mwp_at(&c, tree.root));
+		mwp_tree_free(&tree);
 	}
 	if (err) {
 		mw_policy_free(c.pol);

@@ -29,7 +29,7 @@ static const char *const ab_keys[] = {
 /* ---------------------------------------------------------------- */
 /* Devices                                                          */
 
-static int device_addrs(struct mwp_ctx *c, yaml_node_t *v,
+static int device_addrs(struct mwp_ctx *c, struct mwp_node *v,
 			struct mw_device_spec *dev)
 {
 	size_t len, i;
@@ -55,14 +55,14 @@ static int device_addrs(struct mwp_ctx *c, yaml_node_t *v,
 	return 0;
 }
 
-static int device_mac(struct mwp_ctx *c, yaml_node_t *v,
+static int device_mac(struct mwp_ctx *c, struct mwp_node *v,
 		      struct mw_device_spec *dev)
 {
 	char buf[32], qb[MWP_QUOTE_MAX];
 	int err;
 
 	err = mwp_str(c, v, "mac", buf, sizeof(buf));
-	if (err == -EINVAL && v->type == YAML_SCALAR_NODE)
+	if (err == -EINVAL && v->type == MWP_SCALAR)
 		goto bad;
 	if (err)
 		return err;
@@ -76,10 +76,10 @@ bad:
 			  mwp_quote(v, qb));
 }
 
-static int device_one(struct mwp_ctx *c, yaml_node_t *map,
+static int device_one(struct mwp_ctx *c, struct mwp_node *map,
 		      struct mw_device_spec *dev)
 {
-	yaml_node_t *v;
+	struct mwp_node *v;
 	int err;
 
 	err = mwp_mapping(c, map, "device");
@@ -104,7 +104,7 @@ static int device_one(struct mwp_ctx *c, yaml_node_t *map,
 	return mwp_conduits(c, v, &dev->conduits, &dev->n_conduits);
 }
 
-static int parse_devices(struct mwp_ctx *c, yaml_node_t *seq,
+static int parse_devices(struct mwp_ctx *c, struct mwp_node *seq,
 			 struct mw_system_spec *s)
 {
 	size_t len, i;
@@ -130,10 +130,10 @@ static int parse_devices(struct mwp_ctx *c, yaml_node_t *seq,
 /* ---------------------------------------------------------------- */
 /* Systems                                                          */
 
-static int system_limits(struct mwp_ctx *c, yaml_node_t *map,
+static int system_limits(struct mwp_ctx *c, struct mwp_node *map,
 			 struct mw_system_spec *s)
 {
-	yaml_node_t *v;
+	struct mwp_node *v;
 	int err;
 
 	err = mwp_mapping(c, map, "limits");
@@ -149,14 +149,14 @@ static int system_limits(struct mwp_ctx *c, yaml_node_t *map,
 			   &s->limits.bps) : 0;
 }
 
-static int system_auto_block(struct mwp_ctx *c, yaml_node_t *map,
+static int system_auto_block(struct mwp_ctx *c, struct mwp_node *map,
 			     struct mw_system_spec *s)
 {
 	struct mw_auto_block *ab = &s->auto_block;
 	uint32_t *dst[] = { &ab->drops_per_min, &ab->new_flows_per_sec,
 			    &ab->block_for };
 	char what[64];
-	yaml_node_t *v;
+	struct mwp_node *v;
 	int i, err;
 
 	err = mwp_mapping(c, map, "auto_block");
@@ -170,11 +170,11 @@ static int system_auto_block(struct mwp_ctx *c, yaml_node_t *map,
 	return err;
 }
 
-static int system_dates(struct mwp_ctx *c, yaml_node_t *map,
+static int system_dates(struct mwp_ctx *c, struct mwp_node *map,
 			struct mw_system_spec *s)
 {
-	yaml_node_t *from = mwp_get(c, map, "valid_from", NULL);
-	yaml_node_t *exp = mwp_get(c, map, "expires", NULL);
+	struct mwp_node *from = mwp_get(c, map, "valid_from", NULL);
+	struct mwp_node *exp = mwp_get(c, map, "expires", NULL);
 	char qb[MWP_QUOTE_MAX];
 	int err;
 
@@ -193,7 +193,7 @@ static int system_dates(struct mwp_ctx *c, yaml_node_t *map,
 	return 0;
 }
 
-static int system_iface(struct mwp_ctx *c, yaml_node_t *v,
+static int system_iface(struct mwp_ctx *c, struct mwp_node *v,
 			struct mw_system_spec *s)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -214,10 +214,10 @@ static int system_iface(struct mwp_ctx *c, yaml_node_t *v,
 	return 0;
 }
 
-static int system_one(struct mwp_ctx *c, yaml_node_t *map,
+static int system_one(struct mwp_ctx *c, struct mwp_node *map,
 		      struct mw_system_spec *s)
 {
-	yaml_node_t *v;
+	struct mwp_node *v;
 	int err;
 
 	err = mwp_mapping(c, map, "system");
@@ -411,7 +411,7 @@ static int check_addrs(struct mwp_ctx *c)
 	return err;
 }
 
-int mwp_systems(struct mwp_ctx *c, yaml_node_t *seq)
+int mwp_systems(struct mwp_ctx *c, struct mwp_node *seq)
 {
 	struct mw_policy *pol = c->pol;
 	size_t len, i;

@@ -40,7 +40,7 @@ static int parse_offset(const char *s, int32_t *out)
 	return 0;
 }
 
-int mwp_tz(struct mwp_ctx *c, yaml_node_t *n, int32_t *out)
+int mwp_tz(struct mwp_ctx *c, struct mwp_node *n, int32_t *out)
 {
 	char qb[MWP_QUOTE_MAX];
 	const char *s;
@@ -81,7 +81,7 @@ static int days_in_month(int y, int m)
 
 #define DATE_EXPECT "expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS followed by Z or +HH:MM"
 
-static int date_err(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+static int date_err(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 		    const char *why)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -113,7 +113,7 @@ static int parse_daytime(const char *s, int *secs, int32_t *off)
  * "YYYY-MM-DD": the start of that day in the policy time zone, or with
  * end_of_day the start of the next one.  RFC 3339 date-times are exact.
  */
-int mwp_date(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_date(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	     bool end_of_day, int64_t *out)
 {
 	int y, m, d, secs = 0, err;
@@ -152,7 +152,7 @@ int mwp_date(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	return 0;
 }
 
-int mwp_hhmm(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_hhmm(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	     uint16_t *out)
 {
 	char qb[MWP_QUOTE_MAX];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Policy parser helpers: walking the libyaml document tree, typed scalars
+ * Policy parser helpers: walking the YAML tree (policy_tree.c), typed scalars
  * (names, integers, booleans, prefixes), uniqueness and located errors.
  */
 #include <errno.h>
@@ -11,13 +11,13 @@
 
 #include "policy_int.h"
 
-struct mw_loc mwp_loc(const yaml_node_t *n)
+struct mw_loc mwp_loc(const struct mwp_node *n)
 {
 	struct mw_loc loc = { 0, 0 };
 
 	if (n) {
-		loc.line = (int)n->start_mark.line + 1;
-		loc.col = (int)n->start_mark.column + 1;
+		loc.line = n->line;
+		loc.col = n->col;
 	}
 	return loc;
 }
@@ -55,31 +55,30 @@ void mwp_quote_str(const char *s, char buf[MWP_QUOTE_MAX])
 	buf[o] = '\0';
 }
 
-const char *mwp_quote(const yaml_node_t *n, char buf[MWP_QUOTE_MAX])
+const char *mwp_quote(const struct mwp_node *n, char buf[MWP_QUOTE_MAX])
 {
 	if (!n)
 		snprintf(buf, MWP_QUOTE_MAX, "nothing");
-	else if (n->type == YAML_MAPPING_NODE)
+	else if (n->type == MWP_MAP)
 		snprintf(buf, MWP_QUOTE_MAX, "a mapping");
-	else if (n->type == YAML_SEQUENCE_NODE)
+	else if (n->type == MWP_SEQ)
 		snprintf(buf, MWP_QUOTE_MAX, "a list");
 	else
-		mwp_quote_str((const char *)n->data.scalar.value, buf);
+		mwp_quote_str(n->text, buf);
 	return buf;
 }
 
-static const char *key_text(const yaml_node_t *k)
+static const char *key_text(const struct mwp_node *k)
 {
-	return (const char *)k->data.scalar.value;
+	return k->text;
 }
 
-static bool is_null(const yaml_node_t *n)
+static bool is_null(const struct mwp_node *n)
 {
 	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
 	size_t i;
 
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+	if (n->type != MWP_SCALAR || !n->plain)
 		return false;
 	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
 		if (!strcmp(key_text(n), nulls[i]))
@@ -107,17 +106,17 @@ static bool key_known(const char *k, const char *const *keys)
 }
 
 /* Every key a known scalar, none twice. */
-int mwp_check_keys(struct mwp_ctx *c, yaml_node_t *map,
+int mwp_check_keys(struct mwp_ctx *c, struct mwp_node *map,
 		   const char *const *keys, const char *what)
 {
-	yaml_node_pair_t *p, *q;
+	const uint32_t *kids = c->tree->kids + map->first;
 	char qb[MWP_QUOTE_MAX], kb[256];
+	size_t p, q;
 
-	for (p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+	for (p = 0; p < map->len; p++) {
+		struct mwp_node *k = mwp_at(c, kids[2 * p]);
 
-		if (!k || k->type != YAML_SCALAR_NODE)
+		if (!k || k->type != MWP_SCALAR)
 			return mwp_err_at(c, mwp_loc(k),
 					  "%s: expected a key name, got %s",
 					  what, mwp_quote(k, qb));
@@ -127,8 +126,8 @@ int mwp_check_keys(struct mwp_ctx *c, yaml_node_t *map,
 					  "unknown key %s in %s (expected one of: %s)",
 					  mwp_quote(k, qb), what, kb);
 		}
-		for (q = map->data.mapping.pairs.start; q < p; q++) {
-			yaml_node_t *o = yaml_document_get_node(c->doc, q->key);
+		for (q = 0; q < p; q++) {
+			struct mwp_node *o = mwp_at(c, kids[2 * q]);
 
 			if (!strcmp(key_text(o), key_text(k)))
 				return mwp_err_at(c, mwp_loc(k),
@@ -141,26 +140,26 @@ int mwp_check_keys(struct mwp_ctx *c, yaml_node_t *map,
 }
 
 /* Only after mwp_check_keys: all keys are scalars. */
-yaml_node_t *mwp_get(struct mwp_ctx *c, yaml_node_t *map, const char *key,
-		     yaml_node_t **keynode)
+struct mwp_node *mwp_get(struct mwp_ctx *c, struct mwp_node *map, const char *key,
+		     struct mwp_node **keynode)
 {
-	yaml_node_pair_t *p;
+	const uint32_t *kids = c->tree->kids + map->first;
+	size_t p;
 
-	for (p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+	for (p = 0; p < map->len; p++) {
+		struct mwp_node *k = mwp_at(c, kids[2 * p]);
 
 		if (!strcmp(key_text(k), key)) {
 			if (keynode)
 				*keynode = k;
-			return yaml_document_get_node(c->doc, p->value);
+			return mwp_at(c, kids[2 * p + 1]);
 		}
 	}
 	return NULL;
 }
 
-int mwp_require(struct mwp_ctx *c, yaml_node_t *map, const char *key,
-		const char *what, yaml_node_t **out)
+int mwp_require(struct mwp_ctx *c, struct mwp_node *map, const char *key,
+		const char *what, struct mwp_node **out)
 {
 	*out = mwp_get(c, map, key, NULL);
 	if (!*out)
@@ -169,55 +168,52 @@ int mwp_require(struct mwp_ctx *c, yaml_node_t *map, const char *key,
 	return 0;
 }
 
-int mwp_mapping(struct mwp_ctx *c, yaml_node_t *n, const char *what)
+int mwp_mapping(struct mwp_ctx *c, struct mwp_node *n, const char *what)
 {
 	char qb[MWP_QUOTE_MAX];
 
-	if (n->type != YAML_MAPPING_NODE)
+	if (n->type != MWP_MAP)
 		return mwp_err_at(c, mwp_loc(n), "%s: expected a mapping, got %s",
 				  what, mwp_quote(n, qb));
 	return 0;
 }
 
-int mwp_seq(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_seq(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	    size_t *len)
 {
 	char qb[MWP_QUOTE_MAX];
 
-	if (n->type != YAML_SEQUENCE_NODE)
+	if (n->type != MWP_SEQ)
 		return mwp_err_at(c, mwp_loc(n), "%s: expected a list, got %s",
 				  what, mwp_quote(n, qb));
-	*len = (size_t)(n->data.sequence.items.top -
-			n->data.sequence.items.start);
+	*len = n->len;
 	return 0;
 }
 
-yaml_node_t *mwp_item(struct mwp_ctx *c, yaml_node_t *seq, size_t i)
+struct mwp_node *mwp_item(struct mwp_ctx *c, struct mwp_node *seq, size_t i)
 {
-	yaml_node_item_t *items = seq->data.sequence.items.start;
-
-	return yaml_document_get_node(c->doc, items[i]);
+	return mwp_at(c, c->tree->kids[seq->first + i]);
 }
 
 /* A non-null scalar; its text in *s. */
-int mwp_scalar(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_scalar(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	       const char *expect, const char **s)
 {
 	char qb[MWP_QUOTE_MAX];
 
-	if (n->type != YAML_SCALAR_NODE || is_null(n))
+	if (n->type != MWP_SCALAR || is_null(n))
 		return mwp_err_at(c, mwp_loc(n), "%s: expected %s, got %s",
 				  what, expect,
-				  n->type == YAML_SCALAR_NODE ? "nothing" :
+				  n->type == MWP_SCALAR ? "nothing" :
 				  mwp_quote(n, qb));
 	*s = key_text(n);
-	if (strlen(*s) != n->data.scalar.length)
+	if (strlen(*s) != n->len)
 		return mwp_err_at(c, mwp_loc(n), "%s: NUL character in %s",
 				  what, mwp_quote(n, qb));
 	return 0;
 }
 
-int mwp_str(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
+int mwp_str(struct mwp_ctx *c, struct mwp_node *n, const char *what, char *buf,
 	    size_t size)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -250,7 +246,7 @@ static bool name_char(char ch)
 	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
 }
 
-int mwp_name(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
+int mwp_name(struct mwp_ctx *c, struct mwp_node *n, const char *what, char *buf,
 	     size_t size)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -271,7 +267,7 @@ int mwp_name(struct mwp_ctx *c, yaml_node_t *n, const char *what, char *buf,
 	return 0;
 }
 
-int mwp_u64(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_u64(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	    uint64_t min, uint64_t max, uint64_t *out)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -283,7 +279,7 @@ int mwp_u64(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	err = mwp_scalar(c, n, what, "an integer", &s);
 	if (err)
 		return err;
-	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+	if (!n->plain)
 		goto bad;
 	for (p = s; *p >= '0' && *p <= '9'; p++)
 		;
@@ -306,7 +302,7 @@ bad:
 			  (unsigned long long)max);
 }
 
-int mwp_u32(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_u32(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	    uint32_t *out)
 {
 	uint64_t v;
@@ -318,7 +314,7 @@ int mwp_u32(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 	return err;
 }
 
-int mwp_bool(struct mwp_ctx *c, yaml_node_t *n, const char *what, bool *out)
+int mwp_bool(struct mwp_ctx *c, struct mwp_node *n, const char *what, bool *out)
 {
 	static const char *const names[] = { "false", "true", NULL };
 	int v, err;
@@ -329,7 +325,7 @@ int mwp_bool(struct mwp_ctx *c, yaml_node_t *n, const char *what, bool *out)
 	return err;
 }
 
-int mwp_enum(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_enum(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	     const char *const *names, int *out)
 {
 	char qb[MWP_QUOTE_MAX], kb[128];
@@ -350,7 +346,7 @@ int mwp_enum(struct mwp_ctx *c, yaml_node_t *n, const char *what,
 			  what, mwp_quote(n, qb), kb);
 }
 
-int mwp_prefix(struct mwp_ctx *c, yaml_node_t *n, const char *what,
+int mwp_prefix(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	       struct mw_prefix *p)
 {
 	char qb[MWP_QUOTE_MAX];
@@ -411,36 +407,34 @@ int mwp_unique(struct mwp_ctx *c, struct mwp_ref *refs, size_t n,
  * (memoised in size[]).  Bounds the work of the schema walk against alias
  * bombs and rejects recursive aliases, which only ever nest deeper.
  */
-static int expanded(struct mwp_ctx *c, yaml_node_t *n, uint64_t *size,
+static int expanded(struct mwp_ctx *c, struct mwp_node *n, uint64_t *size,
 		    int depth, uint64_t *out)
 {
-	yaml_node_t *first = c->doc->nodes.start;
+	size_t idx = (size_t)(n - c->tree->nodes), i;
+	const uint32_t *kids;
 	uint64_t sum = 1, sub;
-	yaml_node_item_t *it;
-	yaml_node_pair_t *p;
 	int err = 0;
 
 	if (depth > MWP_MAX_DEPTH)
 		return mwp_err_at(c, mwp_loc(n),
 				  "YAML nested deeper than %d levels (or a recursive alias)",
 				  MWP_MAX_DEPTH);
-	if (size[n - first]) {
-		*out = size[n - first];
+	if (size[idx]) {
+		*out = size[idx];
 		return 0;
 	}
-	if (n->type == YAML_SEQUENCE_NODE) {
-		for (it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top && !err; it++) {
-			err = expanded(c, yaml_document_get_node(c->doc, *it),
-				       size, depth + 1, &sub);
+	if (n->type == MWP_SEQ) {
+		kids = c->tree->kids + n->first;
+		for (i = 0; i < n->len && !err; i++) {
+			err = expanded(c, mwp_at(c, kids[i]), size, depth + 1,
+				       &sub);
 			sum += sub;
 		}
-	} else if (n->type == YAML_MAPPING_NODE) {
-		for (p = n->data.mapping.pairs.start;
-		     p < n->data.mapping.pairs.top && !err; p++) {
-			yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-
-			err = expanded(c, v, size, depth + 1, &sub);
+	} else if (n->type == MWP_MAP) {
+		kids = c->tree->kids + n->first;
+		for (i = 0; i < n->len && !err; i++) {
+			err = expanded(c, mwp_at(c, kids[2 * i + 1]), size,
+				       depth + 1, &sub);
 			sum += sub + 1;
 		}
 	}
@@ -450,21 +444,20 @@ static int expanded(struct mwp_ctx *c, yaml_node_t *n, uint64_t *size,
 		return mwp_err_at(c, mwp_loc(n),
 				  "YAML aliases expand this node to more than %llu nodes",
 				  MWP_MAX_EXPANDED);
-	size[n - first] = sum;
+	size[idx] = sum;
 	*out = sum;
 	return 0;
 }
 
 int mwp_check_expansion(struct mwp_ctx *c)
 {
-	size_t n = (size_t)(c->doc->nodes.top - c->doc->nodes.start);
+	size_t n = c->tree->n_nodes;
 	uint64_t *size = calloc(n ?: 1, sizeof(*size)), total;
 	int err;
 
 	if (!size)
 		return -ENOMEM;
-	err = expanded(c, yaml_document_get_root_node(c->doc), size, 0,
-		       &total);
+	err = expanded(c, mwp_at(c, c->tree->root), size, 0, &total);
 	free(size);
 	return err;
 }
