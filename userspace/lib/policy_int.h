@@ -131,6 +131,9 @@ void mwp_conduit_free(struct mw_conduit_spec *cd);
 
 /* policy_system.c */
 int mwp_systems(struct mwp_ctx *c, struct mwp_node *seq);
+/* Unique system and device names, no device address twice or overlapping
+ * another system's: on the model only, after the tree is freed. */
+int mwp_policy_checks(struct mwp_ctx *c);
 void mwp_system_free(struct mw_system_spec *s);
 
 #endif /* MW_POLICY_INT_H */

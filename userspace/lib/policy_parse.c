@@ -388,8 +388,14 @@ static int load_doc(struct mwp_ctx *c, yaml_parser_t *parser)
 	return err;
 }
 
-int mw_policy_load_buf(const char *name, const char *buf, size_t len,
-		       struct mw_policy **out, struct mw_diag *diag)
+/*
+ * owned: buf when it is ours to free (mw_policy_load_file), freed as soon
+ * as the tree holds the document; the tree goes before the policy-wide
+ * checks, which need only the model: peak memory is the larger of text +
+ * tree and tree + model, not all three.
+ */
+static int load(const char *name, const char *buf, size_t len, char *owned,
+		struct mw_policy **out, struct mw_diag *diag)
 {
 	struct mwp_ctx c = {
 		.file = name ?: "<policy>", .diag = diag, .buf = buf, .len = len
@@ -402,21 +408,28 @@ int mw_policy_load_buf(const char *name, const char *buf, size_t len,
 	if (diag)
 		memset(diag, 0, sizeof(*diag));
 	c.pol = calloc(1, sizeof(*c.pol));
-	if (!c.pol)
+	if (!c.pol) {
+		free(owned);
 		return -ENOMEM;
+	}
 	snprintf(c.pol->path, sizeof(c.pol->path), "%s", c.file);
 	if (!yaml_parser_initialize(&parser)) {
 		free(c.pol);
+		free(owned);
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	c.tree = &tree;
 	err = load_doc(&c, &parser);
 	yaml_parser_delete(&parser);
+	free(owned);
+	c.buf = NULL;
+	c.len = 0;
 	if (!err) {
 		err = mwp_check_expansion(&c);
 		err = err ?: parse_root(&c, mwp_at(&c, tree.root));
 		mwp_tree_free(&tree);
+		err = err ?: mwp_policy_checks(&c);
 	}
 	if (err) {
 		mw_policy_free(c.pol);
@@ -424,6 +437,12 @@ int mw_policy_load_buf(const char *name, const char *buf, size_t len,
 	}
 	*out = c.pol;
 	return 0;
+}
+
+int mw_policy_load_buf(const char *name, const char *buf, size_t len,
+		       struct mw_policy **out, struct mw_diag *diag)
+{
+	return load(name, buf, len, NULL, out, diag);
 }
 
 static int read_file(const char *path, char **buf, size_t *len)
@@ -482,9 +501,7 @@ int mw_policy_load_file(const char *path, struct mw_policy **out,
 			    "cannot read policy: %s", strerror(-err));
 		return err;
 	}
-	err = mw_policy_load_buf(path, buf, len, out, diag);
-	free(buf);
-	return err;
+	return load(path, buf, len, buf, out, diag);
 }
 
 void mw_policy_free(struct mw_policy *pol)

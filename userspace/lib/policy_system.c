@@ -427,6 +427,11 @@ int mwp_systems(struct mwp_ctx *c, struct mwp_node *seq)
 		pol->n_systems++;
 		err = system_one(c, mwp_item(c, seq, i), &pol->systems[i]);
 	}
-	err = err ?: unique_names(c);
-	return err ?: check_addrs(c);
+	return err;
+}
+
+/* After mwp_systems, on the model alone (the YAML tree may be gone). */
+int mwp_policy_checks(struct mwp_ctx *c)
+{
+	return unique_names(c) ?: check_addrs(c);
 }
