@@ -48,12 +48,29 @@ static __always_inline __u64 judge_now(struct mw_judge *j)
 /*
  * Unix time in ns at tick resolution, for accounting (flow first/last
  * seen, event rate windows): the coarse monotonic clock, which costs no
- * clocksource read (struct mw_xdp_clock).
+ * clocksource read (struct mw_xdp_clock), and no helper call either but
+ * once per tick and CPU (struct mw_xdp_tick).
  */
 static __always_inline __u64 judge_mono_ns(struct mw_judge *j)
 {
-	if (!j->mono_ns)
-		j->mono_ns = bpf_ktime_get_coarse_ns();
+	struct mw_xdp_tick *tk;
+	__u32 zero = 0;
+	__u64 jf;
+
+	if (j->mono_ns)
+		return j->mono_ns;
+	/* the per-CPU value of this tick (struct mw_xdp_tick), else a read */
+	jf = bpf_jiffies64();
+	tk = bpf_map_lookup_elem(&mw_tick, &zero);
+	if (tk && tk->mono_ns && tk->jiffies == jf) {
+		j->mono_ns = tk->mono_ns;
+		return j->mono_ns;
+	}
+	j->mono_ns = bpf_ktime_get_coarse_ns();
+	if (tk) {
+		tk->jiffies = jf;
+		tk->mono_ns = j->mono_ns;
+	}
 	return j->mono_ns;
 }
 

@@ -173,6 +173,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mw_clock SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_xdp_tick);
+} mw_tick SEC(".maps");
+
 /* Inner map of the current slot for table `outer', or NULL. */
 static __always_inline void *slot_table(void *outer, __u32 slot)
 {

@@ -102,6 +102,19 @@ struct mw_xdp_clock {
 	__s64 reserved;
 };
 
+/*
+ * Per-CPU cache of the accounting clock (map "mw_tick", not pinned): the
+ * coarse clock only moves at a tick, so its value is kept with the
+ * jiffies it was read at, and bpf_jiffies64() -- which the verifier
+ * inlines into one load -- tells whether it may still be used.  A packet
+ * reads the clock (a helper call) at most once per tick per CPU; the
+ * value is at most a tick behind bpf_ktime_get_coarse_ns().
+ */
+struct mw_xdp_tick {
+	__u64 jiffies;
+	__u64 mono_ns;
+};
+
 _Static_assert(sizeof(struct mw_xdp_slot_meta) == 80, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
 _Static_assert(sizeof(struct mw_xdp_clock) == 16, "mw_xdp_clock layout");
