@@ -255,6 +255,7 @@ struct cc {
 	size_t n_zpfx;
 	struct pfx_ent *dpfx;
 	size_t n_dpfx;
+	struct mw_img_prefix *dp;	/* dpfx once checked: the records */
 
 	/* records, in policy order until sorted by id */
 	struct mw_img_iface *o_iface;
@@ -1087,6 +1088,19 @@ static int build_dev_prefixes(struct cc *c)
 	return check_dev_prefixes(c);
 }
 
+/* Checked: keep only the image records (in place, then shrunk). */
+static void compact_dev_prefixes(struct cc *c)
+{
+	struct mw_img_prefix *dp = (struct mw_img_prefix *)c->dpfx, *r;
+	size_t i;
+
+	for (i = 0; i < c->n_dpfx; i++)
+		memmove(&dp[i], &c->dpfx[i].p, sizeof(dp[i]));
+	r = realloc(dp, (c->n_dpfx + 1) * sizeof(*dp));
+	c->dp = r ?: dp;
+	c->dpfx = NULL;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Interfaces' system reference                                           */
 
@@ -1436,10 +1450,8 @@ static void copy_sect(uint8_t *img, const struct layout *l, int s,
 
 static int emit(struct cc *c, struct mw_image *out)
 {
-	struct mw_img_prefix *dp;
 	struct layout l;
 	uint8_t *img;
-	size_t i;
 	int err;
 
 	plan_layout(c, &l);
@@ -1449,26 +1461,27 @@ static int emit(struct cc *c, struct mw_image *out)
 		return -E2BIG;
 	}
 	img = calloc(1, l.total);
-	dp = calloc(c->n_dpfx + 1, sizeof(*dp));
-	if (!img || !dp) {
-		free(img);
-		free(dp);
+	if (!img)
 		return -ENOMEM;
-	}
-	for (i = 0; i < c->n_dpfx; i++)
-		dp[i] = c->dpfx[i].p;
 	fill_header(c, &l, (struct mw_image_hdr *)img);
+	/* the big ones first, each freed once copied: the image grows as
+	 * they go (calloc'd pages are touched only when written) */
+	copy_sect(img, &l, MW_SEC_DEV_PREFIXES, c->dp);
+	free(c->dp);
+	c->dp = NULL;
+	copy_sect(img, &l, MW_SEC_DEVICES, c->o_dev);
+	free(c->o_dev);
+	c->o_dev = NULL;
+	copy_sect(img, &l, MW_SEC_STRINGS, c->st.buf);
+	strtab_free(&c->st);
+	memset(&c->st, 0, sizeof(c->st));
 	copy_sect(img, &l, MW_SEC_IFACES, c->o_iface);
 	copy_sect(img, &l, MW_SEC_ZONES, c->o_zone);
 	copy_sect(img, &l, MW_SEC_ZONE_PREFIXES, c->zpfx);
 	copy_sect(img, &l, MW_SEC_SYSTEMS, c->o_sys);
-	copy_sect(img, &l, MW_SEC_DEVICES, c->o_dev);
-	copy_sect(img, &l, MW_SEC_DEV_PREFIXES, dp);
 	copy_sect(img, &l, MW_SEC_CSETS, c->csets);
 	copy_sect(img, &l, MW_SEC_CONDUITS, c->o_cdt);
 	copy_sect(img, &l, MW_SEC_WINDOWS, c->win);
-	copy_sect(img, &l, MW_SEC_STRINGS, c->st.buf);
-	free(dp);
 	err = mw_image_digest(img, l.total,
 			      ((struct mw_image_hdr *)img)->digest);
 	if (err) {
@@ -1499,11 +1512,28 @@ static void cc_free(struct cc *c)
 	free(c->sys_cset);
 	free(c->zpfx);
 	free(c->dpfx);
+	free(c->dp);
 	free(c->o_iface);
 	free(c->o_zone);
 	free(c->o_sys);
 	free(c->o_dev);
 	free(c->o_cdt);
+}
+
+/* All records made: what only built them goes before the image exists. */
+static void release_flat(struct cc *c)
+{
+	free(c->devs);
+	free(c->dev_sys);
+	free(c->dev_ids);
+	free(c->dev_cset);
+	free(c->st.slot);
+	c->devs = NULL;
+	c->dev_sys = NULL;
+	c->dev_ids = NULL;
+	c->dev_cset = NULL;
+	c->st.slot = NULL;
+	c->st.nslot = 0;
 }
 
 static int compile_steps(struct cc *c)
@@ -1535,6 +1565,8 @@ static int compile_steps(struct cc *c)
 	if (!err)
 		err = build_dev_prefixes(c);
 	if (!err)
+		compact_dev_prefixes(c);
+	if (!err)
 		err = make_ifaces(c);
 	if (!err)
 		err = make_zones(c);
@@ -1544,6 +1576,8 @@ static int compile_steps(struct cc *c)
 		err = make_devices(c);
 	if (!err)
 		err = make_conduits(c);
+	if (!err)
+		release_flat(c);
 	return err;
 }
 
