@@ -99,8 +99,17 @@ lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
 	const struct mw_xdp_dev *d;
 	void *tbl;
 
-	__builtin_memcpy(k.addr, addr, 16);
-	if (j->meta->n_dev_hosts && (tbl = slot_table(&dev_hash, j->slot))) {
+	if (j->meta->n_dev_hosts && family == MW_AF_INET &&
+	    (tbl = slot_table(&dev_hash4, j->slot))) {
+		__u32 a4;
+
+		__builtin_memcpy(&a4, addr, 4);
+		d = bpf_map_lookup_elem(tbl, &a4);
+		if (d)
+			return d;
+	} else if (j->meta->n_dev_hosts &&
+		   (tbl = slot_table(&dev_hash, j->slot))) {
+		__builtin_memcpy(k.addr, addr, 16);
 		d = bpf_map_lookup_elem(tbl, &k);
 		if (d)
 			return d;

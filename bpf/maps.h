@@ -69,9 +69,12 @@ struct {
 
 /* ifindex -> interface (only image interfaces present on the host) */
 MW_SLOT_TABLE(ifaces, BPF_MAP_TYPE_HASH, __u32, struct mw_img_iface, 0);
-/* host address (/32, /128) -> device with its system's facts */
+/* IPv6 host address (/128) -> device with its system's facts */
 MW_SLOT_TABLE(dev_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key,
 	      struct mw_xdp_dev, 0);
+/* IPv4 host address (4 bytes, network order) -> the same: a quarter of
+ * the key to hash and compare */
+MW_SLOT_TABLE(dev_hash4, BPF_MAP_TYPE_HASH, __u32, struct mw_xdp_dev, 0);
 /* device prefix (shorter than a host) -> the same */
 MW_SLOT_TABLE(dev_lpm, BPF_MAP_TYPE_LPM_TRIE, struct mw_lpm_key,
 	      struct mw_xdp_dev, BPF_F_NO_PREALLOC);

@@ -22,7 +22,7 @@
  * for status reporting.
  */
 struct mw_xdp_slot_meta {
-	__u32 n_dev_hosts;	/* entries in dev_hash */
+	__u32 n_dev_hosts;	/* entries in dev_hash4 + dev_hash */
 	__u32 n_dev_prefixes;	/* entries in dev_lpm; 0: trie skipped */
 	__u32 n_zone_hosts;	/* entries in zone_hash; 0: skipped */
 	__u32 n_zone_prefixes;	/* entries in zone_lpm; 0: skipped */

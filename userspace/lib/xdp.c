@@ -38,6 +38,7 @@ const char *const mw_xdp_map_names[M__COUNT] = {
 	[M_WINDOWS] = "windows",
 	[M_ZONE_HASH] = "zone_hash",
 	[M_ZONE_LPM] = "zone_lpm",
+	[M_DEV_HASH4] = "dev_hash4",
 	[M_SYS_BLOCKS] = "sys_blocks",
 	[M_DEV_BLOCKS] = "dev_blocks",
 	[M_DEV_COUNTERS] = "dev_counters",

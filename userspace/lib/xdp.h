@@ -16,8 +16,10 @@
  *   iface_direct      ARRAY[2 * MW_XDP_IFINDEX_DIRECT] struct mw_xdp_iface:
  *                     each slot's interfaces by ifindex (smaller ifindexes;
  *                     the others only in ifaces)
- *   ifaces dev_hash dev_lpm devices systems csets windows zone_hash zone_lpm
- *                     (dev_hash/dev_lpm values: struct mw_xdp_dev, the device
+ *   ifaces dev_hash4 dev_hash dev_lpm devices systems csets windows zone_hash
+ *   zone_lpm          (dev_hash4: IPv4 hosts by their 4 bytes, dev_hash: IPv6
+ *                     hosts; dev_hash4/dev_hash/dev_lpm values: struct
+ *                     mw_xdp_dev, the device
  *                     joined with its system)
  *                     ARRAY_OF_MAPS[2]: one inner map per policy slot,
  *                     created by mw_xdp_load_image() sized to the policy

@@ -22,6 +22,7 @@ enum mw_xdp_map {
 	M_WINDOWS,
 	M_ZONE_HASH,
 	M_ZONE_LPM,
+	M_DEV_HASH4,
 	/* persistent */
 	M_SYS_BLOCKS,
 	M_DEV_BLOCKS,
@@ -37,7 +38,7 @@ enum mw_xdp_map {
 	M__COUNT
 };
 #define M_FIRST_SLOT_TABLE	M_IFACES
-#define M_LAST_SLOT_TABLE	M_ZONE_LPM
+#define M_LAST_SLOT_TABLE	M_DEV_HASH4
 
 extern const char *const mw_xdp_map_names[M__COUNT];
 

@@ -66,6 +66,7 @@ static const struct table_shape {
 	{ BPF_MAP_TYPE_HASH, sizeof(struct mw_addr_key), sizeof(uint64_t), 0 },
 	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key), sizeof(uint64_t),
 	  BPF_F_NO_PREALLOC },
+	{ BPF_MAP_TYPE_HASH, sizeof(uint32_t), sizeof(struct mw_xdp_dev), 0 },
 };
 
 /* A batch of entries for one inner map. */
@@ -185,8 +186,9 @@ static void dev_record(const struct mw_image_view *v, uint32_t id,
 }
 
 /* Prefixes into the hash (hosts) and trie (the rest); v non-NULL: device
- * prefixes (value = the joined device record), else zone masks. */
-static void add_prefixes(struct build *bd, int th, int tl,
+ * prefixes (value = the joined device record), else zone masks.  th4 >= 0:
+ * IPv4 hosts go there instead, keyed by their 4 bytes. */
+static void add_prefixes(struct build *bd, int th4, int th, int tl,
 			 const struct mw_img_prefix *p, size_t n,
 			 const struct mw_image_view *v,
 			 uint32_t *n_hosts, uint32_t *n_prefixes)
@@ -202,7 +204,13 @@ static void add_prefixes(struct build *bd, int th, int tl,
 			val = &d;
 		}
 
-		if (is_host(&p[i])) {
+		if (is_host(&p[i]) && th4 >= 0 && p[i].family == AF_INET) {
+			uint32_t a4;
+
+			memcpy(&a4, p[i].addr, 4);
+			batch_add(bd, th4, &a4, val);
+			(*n_hosts)++;
+		} else if (is_host(&p[i])) {
 			struct mw_addr_key k;
 
 			addr_key(&p[i], &k);
@@ -287,7 +295,8 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 
 		switch (t + M_FIRST_SLOT_TABLE) {
 		case M_IFACES: n = v->n_ifaces; break;
-		case M_DEV_HASH: case M_DEV_LPM: n = n_dev_pfx; break;
+		case M_DEV_HASH: case M_DEV_LPM: case M_DEV_HASH4:
+			n = n_dev_pfx; break;
 		case M_DEVICES: n = v->n_devices; break;
 		case M_SYSTEMS: n = v->n_systems; break;
 		case M_CSETS: n = v->n_csets; break;
@@ -318,10 +327,11 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 		}
 		res->n_ifaces++;
 	}
-	add_prefixes(bd, M_DEV_HASH - M_FIRST_SLOT_TABLE,
+	add_prefixes(bd, M_DEV_HASH4 - M_FIRST_SLOT_TABLE,
+		     M_DEV_HASH - M_FIRST_SLOT_TABLE,
 		     M_DEV_LPM - M_FIRST_SLOT_TABLE, v->dev_prefixes, n_dev_pfx,
 		     v, &m->n_dev_hosts, &m->n_dev_prefixes);
-	add_prefixes(bd, M_ZONE_HASH - M_FIRST_SLOT_TABLE,
+	add_prefixes(bd, -1, M_ZONE_HASH - M_FIRST_SLOT_TABLE,
 		     M_ZONE_LPM - M_FIRST_SLOT_TABLE, v->zone_prefixes,
 		     n_zone_pfx, NULL, &m->n_zone_hosts, &m->n_zone_prefixes);
 	add_records(bd, M_DEVICES - M_FIRST_SLOT_TABLE, v->devices,
