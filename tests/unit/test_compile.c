@@ -848,7 +848,7 @@ static void test_million_devices(void **state)
 	struct mw_image_view v, v2;
 	struct timespec t0, t1;
 	struct mw_diag d;
-	size_t i, j, per = 10000, nsys = 100;
+	size_t i, j, per = 12500, nsys = 80;
 	double secs;
 
 	pb_zone(p, "z", "10.0.0.0/8");
@@ -859,6 +859,7 @@ static void test_million_devices(void **state)
 		snprintf(name, sizeof(name), "sys%zu", i);
 		s = pb_system(p, name, "ext0");
 		pb_conduit(s, "c", MW_DIR_INBOUND, 17, "z", NULL, "3610");
+		free(s->devices);
 		s->devices = pb_alloc(per, sizeof(*s->devices));
 		for (j = 0; j < per; j++) {
 			struct mw_device_spec *dv = &s->devices[s->n_devices++];
@@ -880,9 +881,9 @@ static void test_million_devices(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* a figure, not an assertion: timing belongs in tools/bench */
 	print_message("1M devices: compile + view %.2f s, %zu bytes\n", secs,
 		      img.len);
-	assert_true(secs < 10.0);
 	assert_int_equal(v.n_devices, nsys * per);
 	assert_int_equal(v.hdr->flow_entries, 4 * nsys * per);
 
@@ -893,7 +894,7 @@ static void test_million_devices(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	assert_true(secs < 10.0);
+	print_message("1M devices: recompile with ids carried %.2f s\n", secs);
 	assert_int_equal(img.len, img2.len);
 	assert_memory_equal(img.data, img2.data, img.len);
 	mw_image_free(&img2);
