@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# pktgen benchmark of meterwall.ko against nftables and iptables+ipset
+# (started by tools/bench/pktgen.sh; runs in the qemu guest, where pktgen
+# exists).  64-byte UDP from many sources (198.18.0.0/15, the benchmarking
+# range) is pushed into the gateway's ext0; per condition: packets/s
+# received on ext0 and forwarded out of sm0 (passed) or not (dropped).
+# Under TCG only the ratios between conditions of one run mean anything.
+#
+#   init ns: pktgen -> g0 ══ veth ══ ext0 [ns kbgw] sm0 ══ veth ══ eth0 [ns kbhe]
+#
+# Policy: 100,000 devices: system "allowed" (50,000, udp/9 to the head-end)
+# and system "blocked" (50,000, blocked as a system).
+# Env: MW_BENCH_COUNT (packets per condition, default 200000).
+set -u
+SUITE=kmod-bench
+. tests/lib/suite.sh
+N=${MW_BENCH_COUNT:-200000}
+T=$PWD/build/tests/test_nl_kmod
+W=$(mktemp -d)
+cleanup() {
+	/sbin/ip link del g0 2>/dev/null
+	/sbin/ip netns del kbgw 2>/dev/null
+	/sbin/ip netns del kbhe 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+gw() { nsenter --net=/run/netns/kbgw "$@"; }
+
+/sbin/ip netns add kbgw
+/sbin/ip netns add kbhe
+/sbin/ip link add g0 type veth peer name ext0 netns kbgw
+/sbin/ip -n kbgw link add sm0 type veth peer name eth0 netns kbhe
+/sbin/ip -n kbgw addr add 198.51.100.1/24 dev ext0
+/sbin/ip -n kbgw addr add 192.0.2.1/24 dev sm0
+/sbin/ip -n kbhe addr add 192.0.2.10/24 dev eth0
+/sbin/ip -n kbgw route add 198.18.0.0/15 dev ext0
+/sbin/ip link set g0 up
+/sbin/ip -n kbgw link set ext0 up
+/sbin/ip -n kbgw link set sm0 up
+/sbin/ip -n kbhe link set eth0 up
+gw sysctl -qw net.ipv4.ip_forward=1
+gw sysctl -qw net.ipv4.conf.all.rp_filter=0
+gw sysctl -qw net.ipv4.conf.ext0.rp_filter=0
+he_mac=$(/sbin/ip -n kbhe link show eth0 | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
+gw /sbin/ip neigh add 192.0.2.10 lladdr "$he_mac" dev sm0 nud permanent
+ext_mac=$(/sbin/ip -n kbgw link show ext0 | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
+
+# 100,000 devices, generated
+addr() { echo "198.$((18 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256))"; }
+A() { printf '198.%d.%d.%d%s\n' $((18 + $1 / 65536)) $(($1 / 256 % 256)) $(($1 % 256)) "${2:-}"; }	# no fork
+{
+	cat <<EOP
+meterwall: 1
+serial: 1
+interfaces:
+  - name: ext0
+    zone: external
+  - name: sm0
+    zone: smart-meter
+zones:
+  - name: head-end
+    prefixes: [192.0.2.0/24]
+systems:
+EOP
+	for s in allowed blocked; do
+		printf '  - name: %s\n    entity: "Bench"\n    contact: "ops@bench.example"\n    agreement: "B-1"\n    interface: ext0\n    devices:\n' $s
+		if [ $s = allowed ]; then lo=1; else lo=50001; fi
+		for ((i = lo; i < lo + 50000; i++)); do
+			printf '      - name: d%d\n        addresses: [198.%d.%d.%d]\n' \
+				$i $((18 + i / 65536)) $((i / 256 % 256)) $((i % 256))
+		done
+		printf '    conduits:\n      - direction: inbound\n        zone: head-end\n        proto: udp\n        ports: [9]\n'
+	done
+} >"$W/p.yaml"
+t0=$(date +%s)
+check "compile a 100,000-device policy" build/mwctl compile "$W/p.yaml" -o "$W/p.img"
+echo "compile: $(($(date +%s) - t0)) s"
+
+modprobe pktgen
+PG=/proc/net/pktgen
+pg() { echo "$2" >"$PG/$1"; }
+
+stat_of() {	# NS IFACE FIELD(rx|tx) -> packets
+	nsenter --net=/run/netns/$1 cat /proc/net/dev |
+		awk -v i="$2:" -v f="$3" '$1 == i { print (f == "rx" ? $3 : $11) }'
+}
+
+# run NAME SRC_LO SRC_HI: one pktgen burst; prints pps in and passed
+run() {
+	local name=$1 rx0 tx0 rx1 tx1 t0 t1 ms
+	pg kpktgend_0 "rem_device_all"
+	pg kpktgend_0 "add_device g0"
+	pg g0 "count $N"
+	pg g0 "pkt_size 60"
+	pg g0 "delay 0"
+	pg g0 "clone_skb 0"
+	pg g0 "dst 192.0.2.10"
+	pg g0 "dst_mac $ext_mac"
+	pg g0 "src_min $2"
+	pg g0 "src_max $3"
+	pg g0 "flag IPSRC_RND"
+	pg g0 "udp_dst_min 9"
+	pg g0 "udp_dst_max 9"
+	rx0=$(stat_of kbgw ext0 rx) tx0=$(stat_of kbgw sm0 tx)
+	echo start >"$PG/pgctrl"
+	sleep 0.5
+	rx1=$(stat_of kbgw ext0 rx) tx1=$(stat_of kbgw sm0 tx)
+	# the generator's own run time: "Result: OK: <usec>(c..."
+	ms=$(sed -n 's/^Result: OK: \([0-9]*\)(.*/\1/p' "$PG/g0")
+	ms=$(( ${ms:-0} / 1000 ))
+	[ "$ms" -gt 0 ] || ms=1
+	printf '%-34s rx %8d pps  passed %8d pps  dropped %8d pps  (%d rx, %d passed, %d ms)\n' \
+		"$name" $(((rx1 - rx0) * 1000 / ms)) $(((tx1 - tx0) * 1000 / ms)) \
+		$(((rx1 - rx0 - tx1 + tx0) * 1000 / ms)) $((rx1 - rx0)) $((tx1 - tx0)) $ms
+	[ $((rx1 - rx0)) -gt 0 ]
+}
+
+ALO=$(addr 1) AHI=$(addr 50000) BLO=$(addr 50001) BHI=$(addr 100000)
+check "no filter, 50,000 sources" run "no filter" "$ALO" "$AHI"
+
+check "modprobe meterwall" modprobe meterwall
+check "load the 100,000-device policy" gw "$T" load "$W/p.img"
+bsys=$("$T" id "$W/p.img" system blocked)
+check "block system 'blocked'" gw "$T" block system "$bsys"
+check "meterwall.ko, allowed" run "meterwall.ko allowed" "$ALO" "$AHI"
+check "meterwall.ko, blocked" run "meterwall.ko blocked" "$BLO" "$BHI"
+gw "$T" reason ALLOWED
+gw "$T" reason BLOCKED
+check "rmmod meterwall" rmmod meterwall
+
+# nftables: the same allow-list and block set
+{
+	echo "table ip mwb {"
+	echo " set allowed { type ipv4_addr; size 65536; elements = {"
+	for ((i = 1; i <= 50000; i++)); do A $i ,; done
+	echo " } }"
+	echo " set blocked { type ipv4_addr; size 65536; elements = {"
+	for ((i = 50001; i <= 100000; i++)); do A $i ,; done
+	echo " } }"
+	echo " chain pre { type filter hook prerouting priority -300; policy accept;"
+	echo "  iifname \"ext0\" ip saddr @blocked drop"
+	echo "  iifname \"ext0\" ip saddr @allowed ip daddr 192.0.2.0/24 udp dport 9 accept"
+	echo "  iifname \"ext0\" drop"
+	echo " }"
+	echo "}"
+} >"$W/rules.nft"
+check "nft: load sets of 100,000 addresses" gw nft -f "$W/rules.nft"
+check "nftables, allowed" run "nftables allowed" "$ALO" "$AHI"
+check "nftables, blocked" run "nftables blocked" "$BLO" "$BHI"
+gw nft delete table ip mwb
+
+# iptables (legacy, raw table) + ipset
+{
+	echo "create mwb_allowed hash:ip maxelem 131072"
+	echo "create mwb_blocked hash:ip maxelem 131072"
+	for ((i = 1; i <= 50000; i++)); do printf 'add mwb_allowed '; A $i; done
+	for ((i = 50001; i <= 100000; i++)); do printf 'add mwb_blocked '; A $i; done
+} >"$W/ipset"
+check "ipset: 100,000 addresses" gw ipset restore -f "$W/ipset"
+gw iptables -t raw -A PREROUTING -i ext0 -m set --match-set mwb_blocked src -j DROP
+gw iptables -t raw -A PREROUTING -i ext0 -m set --match-set mwb_allowed src -d 192.0.2.0/24 -p udp --dport 9 -j ACCEPT
+gw iptables -t raw -A PREROUTING -i ext0 -j DROP
+check "iptables+ipset, allowed" run "iptables+ipset allowed" "$ALO" "$AHI"
+check "iptables+ipset, blocked" run "iptables+ipset blocked" "$BLO" "$BHI"
+suite_end
