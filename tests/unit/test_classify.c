@@ -360,6 +360,8 @@ static const struct tc cases[] = {
 	{ "NS hop limit 64 from device", IN6(GW1v6, MDM, 58, 0, 0, 135), .ttl = 64, .r = MW_R_ALLOWED, .cdt = "hems/in-icmpv6" },
 	{ "ND mode all", IN6("2001:db8:999::1", "ff02::1", 58, 0, 0, 135), .ttl = 255, V100, .r = MW_R_L2_CONTROL },
 	{ "ND mode none", IN6("fe80::1", "ff02::1", 58, 0, 0, 135), .ttl = 255, .iface = "ext2", .r = MW_R_L2_DENIED },
+	{ "outbound NA of the gateway", IN6("2001:db8:10::1", "2001:db8:999::1", 58, 0, 0, 136), .ttl = 255, OUT, .r = MW_R_L2_CONTROL },
+	{ "outbound NS, mode none", IN6("2001:db8:10::1", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, OUT, .iface = "ext2", .r = MW_R_L2_DENIED },
 	{ "ND fragment is no ND", IN6(GW1v6, "ff02::1", 58, 0, 0, 135), .ttl = 255, EXT(44), .f6_m = true, .r = MW_R_FRAGMENT },
 	{ "ND truncated", IN6("fe80::1", "ff02::1", 58, 0, 0, 135), .ttl = 255, .plcut = 6, .r = MW_R_MALFORMED },
 	{ "ICMPv6 138 is no ND", IN6("fe80::1", "ff02::1", 58, 0, 0, 138), .ttl = 255, .r = MW_R_UNKNOWN_SOURCE },

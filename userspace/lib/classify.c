@@ -282,7 +282,9 @@ static void decide_nd(const struct mw_image_view *v,
 
 	if (f->nd == MW_L2_NONE)
 		return drop(res, MW_R_L2_DENIED);
-	if (f->nd == MW_L2_ALL || nd_local_source(pkt->src))
+	/* outbound ND is the gateway's own: it keeps its neighbours */
+	if (res->dir == MW_DIR_OUTBOUND || f->nd == MW_L2_ALL ||
+	    nd_local_source(pkt->src))
 		return pass(res, MW_R_L2_CONTROL);
 	r = device_by_addr(v, rt, iface_id, pkt, AF_INET6, pkt->src,
 			   MW_R_L2_DENIED, res);
