@@ -112,7 +112,9 @@ clean:
 
 # --- benchmarks (tools/bench; owner: datapath) -------------------------
 # `make bench` builds the benchmark programs and runs tools/bench/run.sh
-# (root; results under bench-results/).  `make bench-build` only builds.
+# (xdp-testrun, xdp-live, policy-apply) and tools/bench/pktgen.sh (the
+# kernel module in the qemu guest); root; results under bench-results/.
+# `make bench-build` only builds.
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(O)/bench/%)
 BENCH_BPF  := $(patsubst tools/bench/%.bpf.c,$(O)/bench/%.skel.h,$(wildcard tools/bench/*.bpf.c))
@@ -135,5 +137,8 @@ $(O)/bench/%: tools/bench/%.c tools/bench/bench.h $(O)/libmw.a $(HDRS) $(BPF_SKE
 	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Itools/bench -I$(O)/bench -o $@ $< \
 		$(O)/libmw.a $(PKG_LIBS) -lm
 
-bench: bench-build
+bench:
+	$(Q)tools/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all unit bench-build
 	$(Q)O=$(O) tools/bench/run.sh
+	$(Q)O=$(O) tools/bench/pktgen.sh | tee bench-results/pktgen.txt
