@@ -857,8 +857,20 @@ static void edge_frames(void)
 			len = mk(&s, buf);
 			add_in(buf, len, IF_EXT0, k == 1 ? "vlan tag" :
 				       "vlan tags");
+			if (k == 1)
+				add_in(buf, len, IF_EXT1, "vlan tag");
 		}
 	}
+	/* priority tag (VID 0) outside a tag with VID 5 */
+	fr_init(&f, buf, sizeof(buf));
+	fr_eth(&f, fr_mac_dst, hems->mac, FR_ETH_8021AD);
+	fr_tag(&f, 0, 3, FR_ETH_8021Q);
+	fr_tag(&f, 5, 0, FR_ETH_IPV4);
+	ip = fr_ipv4(&f, hems->addr, "192.0.2.10", IPPROTO_UDP, 64, 0, 0);
+	fr_udp(&f, 41000, 3610, 0);
+	fr_ipv4_end(&f, ip);
+	fix_ipv4(buf + ip, f.len - ip);
+	add_in(buf, f.len, IF_EXT0, "vlan tags 0 (802.1ad), 5");
 	{
 		static const uint16_t types[] = { 0x88cc, 0x8847, 0x0000,
 						  0x86dc, 0x8863 };
@@ -966,7 +978,7 @@ static void test_corpus_size(void **state)
 		if (C.f[i].dir == MW_DIR_OUTBOUND)
 			out++;
 	}
-	print_message("corpus: %zu frames, %zu untagged IP, %zu outbound\n",
+	print_message("corpus: %zu frames, %zu IPv4/IPv6, %zu outbound\n",
 		      C.n, ip, out);
 	assert_true(ip >= MIN_REACHING + 200);	/* margin: the stack drops some */
 	assert_true(out >= 100);
