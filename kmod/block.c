@@ -23,13 +23,17 @@ static unsigned long block_key(u8 kind, u32 id)
 }
 
 /* RCU reader (packet path) or mutex holder. */
-bool mw_block_active(struct mw_net *mn, u8 kind, u32 id, u64 now_ns)
+bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
+		     struct mw_clock *clk)
 {
-	const struct mw_block_ent *e = xa_load(&mn->blocks, block_key(kind, id));
+	const struct mw_block_ent *e;
 
+	if (xa_empty(&mn->blocks))
+		return false;
+	e = xa_load(&mn->blocks, block_key(kind, id));
 	if (!e || !e->b.active)
 		return false;
-	return !e->b.until || now_ns < e->b.until;
+	return !e->b.until || mw_now(clk) < e->b.until;
 }
 
 struct mw_ct_kill {

@@ -214,23 +214,23 @@ static void set(struct mw_kres *res, u8 v, u8 r)
 }
 
 bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
-		       u32 dev_id, u64 now_ns)
+		       u32 dev_id, struct mw_clock *clk)
 {
 	const struct mw_img_device *dev = mw_pol_device(pol, dev_id);
 
 	if (!dev)
 		return false;
-	return mw_block_active(mn, MW_TARGET_DEVICE, dev->id, now_ns) ||
-	       mw_block_active(mn, MW_TARGET_SYSTEM, dev->system, now_ns);
+	return mw_block_active(mn, MW_TARGET_DEVICE, dev->id, clk) ||
+	       mw_block_active(mn, MW_TARGET_SYSTEM, dev->system, clk);
 }
 
 static u8 device_checks(const struct mw_policy *pol, struct mw_net *mn,
 			const struct mw_img_iface *f, const struct mw_kpkt *p,
-			const struct mw_img_device *dev, u64 now_ns,
+			const struct mw_img_device *dev, struct mw_clock *clk,
 			struct mw_kres *res)
 {
 	const struct mw_img_system *sys = mw_pol_system(pol, dev->system);
-	s64 now = div_s64((s64)now_ns, NSEC_PER_SEC);
+	s64 now;
 
 	res->device = dev->id;
 	res->system = dev->system;
@@ -239,9 +239,12 @@ static u8 device_checks(const struct mw_policy *pol, struct mw_net *mn,
 	if (res->dir == MW_DIR_INBOUND && (dev->flags & MW_DEV_F_MAC) &&
 	    (!p->have_mac || memcmp(dev->mac, p->src_mac, 6)))
 		return MW_R_SPOOFED;
-	if (mw_block_active(mn, MW_TARGET_DEVICE, dev->id, now_ns) ||
-	    mw_block_active(mn, MW_TARGET_SYSTEM, sys->id, now_ns))
+	if (mw_block_active(mn, MW_TARGET_DEVICE, dev->id, clk) ||
+	    mw_block_active(mn, MW_TARGET_SYSTEM, sys->id, clk))
 		return MW_R_BLOCKED;
+	if (!(sys->flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
+		return MW_R_UNSPEC;
+	now = div_s64((s64)mw_now(clk), NSEC_PER_SEC);
 	if (((sys->flags & MW_SYS_F_VALID_FROM) && now < sys->valid_from) ||
 	    ((sys->flags & MW_SYS_F_EXPIRES) && now >= sys->expires))
 		return MW_R_AGREEMENT;
@@ -250,7 +253,7 @@ static u8 device_checks(const struct mw_policy *pol, struct mw_net *mn,
 
 static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 			 const struct mw_img_iface *f, const struct mw_kpkt *p,
-			 const u8 *addr, u8 unknown, u64 now_ns,
+			 const u8 *addr, u8 unknown, struct mw_clock *clk,
 			 struct mw_kres *res)
 {
 	u32 id = mw_pol_lookup_device(pol, p->family, addr);
@@ -259,7 +262,7 @@ static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 	dev = id == MW_ID_NONE ? NULL : mw_pol_device(pol, id);
 	if (!dev)
 		return unknown;
-	return device_checks(pol, mn, f, p, dev, now_ns, res);
+	return device_checks(pol, mn, f, p, dev, clk, res);
 }
 
 static bool vlan_ok(const struct mw_img_iface *f, const struct mw_kpkt *p)
@@ -281,7 +284,7 @@ static bool nd_local_source(const u8 *src)
 
 static void decide_nd(const struct mw_policy *pol, struct mw_net *mn,
 		      const struct mw_img_iface *f, const struct mw_kpkt *p,
-		      u64 now_ns, struct mw_kres *res)
+		      struct mw_clock *clk, struct mw_kres *res)
 {
 	u8 r;
 
@@ -296,15 +299,17 @@ static void decide_nd(const struct mw_policy *pol, struct mw_net *mn,
 		return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
 	if (f->nd == MW_L2_ALL || nd_local_source(p->src))
 		return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
-	r = device_by_addr(pol, mn, f, p, p->src, MW_R_L2_DENIED, now_ns, res);
+	r = device_by_addr(pol, mn, f, p, p->src, MW_R_L2_DENIED, clk, res);
 	if (r)
 		return set(res, MW_VERDICT_DROP, r);
 	set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
 }
 
-static bool window_has(const struct mw_policy *pol, u16 w, s64 now_s)
+static bool window_has(const struct mw_policy *pol, u16 w,
+		       struct mw_clock *clk)
 {
 	const struct mw_img_window *win;
+	s64 now_s;
 	s32 m;
 	u32 i;
 
@@ -313,6 +318,7 @@ static bool window_has(const struct mw_policy *pol, u16 w, s64 now_s)
 	win = mw_pol_window(pol, (u32)w - 1);
 	if (!win)
 		return false;
+	now_s = div_s64((s64)mw_now(clk), NSEC_PER_SEC);
 	div_s64_rem(div_s64(now_s, 60), MW_MINUTES_PER_WEEK, &m);
 	m = (m + MW_MINUTES_PER_WEEK) % MW_MINUTES_PER_WEEK;
 	for (i = 0; i < win->n && i < MW_WINDOW_RANGES; i++) {
@@ -363,21 +369,20 @@ static u8 match_rule(const struct mw_rule *r, const struct mw_kpkt *p,
 }
 
 static void decide_rules(const struct mw_policy *pol, const struct mw_kpkt *p,
-			 u64 now_ns, struct mw_kres *res)
+			 struct mw_clock *clk, struct mw_kres *res)
 {
 	const struct mw_img_device *dev = mw_pol_device(pol, res->device);
 	const struct mw_img_cset *set = dev ? mw_pol_cset(pol, dev->cset) :
 					NULL;
 	const u8 *addr = res->dir == MW_DIR_INBOUND ? p->dst : p->src;
 	u64 zones = mw_pol_lookup_zones(pol, p->family, addr);
-	s64 now = div_s64((s64)now_ns, NSEC_PER_SEC);
 	u32 i;
 
 	for (i = 0; set && i < set->n_rules && i < MW_CSET_RULES; i++) {
 		const struct mw_rule *r = &set->rules[i];
 		u8 why;
 
-		if (!window_has(pol, r->window, now))
+		if (!window_has(pol, r->window, clk))
 			continue;
 		why = match_rule(r, p, res->dir, zones);
 		if (why) {
@@ -394,7 +399,8 @@ static void decide_rules(const struct mw_policy *pol, const struct mw_kpkt *p,
 /* Judge p on the external interface f; pol is the running policy. */
 void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 	       const struct mw_img_iface *f, enum mw_direction dir,
-	       const struct mw_kpkt *p, u64 now_ns, struct mw_kres *res)
+	       const struct mw_kpkt *p, struct mw_clock *clk,
+	       struct mw_kres *res)
 {
 	bool in = dir == MW_DIR_INBOUND;
 	u8 r;
@@ -415,11 +421,11 @@ void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 	if (p->parse_error)
 		return set(res, MW_VERDICT_DROP, p->parse_error);
 	if (p->nd)
-		return decide_nd(pol, mn, f, p, now_ns, res);
+		return decide_nd(pol, mn, f, p, clk, res);
 	r = device_by_addr(pol, mn, f, p, in ? p->src : p->dst,
 			   in ? MW_R_UNKNOWN_SOURCE : MW_R_UNKNOWN_DEST,
-			   now_ns, res);
+			   clk, res);
 	if (r)
 		return set(res, MW_VERDICT_DROP, r);
-	decide_rules(pol, p, now_ns, res);
+	decide_rules(pol, p, clk, res);
 }

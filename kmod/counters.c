@@ -222,7 +222,7 @@ static bool ev_allow(struct mw_ev_slot *s, u64 now_ns)
 
 void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 	      const struct net_device *dev, const struct mw_kpkt *p,
-	      const struct mw_kres *res, u64 now_ns)
+	      const struct mw_kres *res, struct mw_clock *clk)
 {
 	struct mw_ev_slot *slot = &mn->ev_unknown;
 	struct mw_event ev = { 0 };
@@ -234,9 +234,9 @@ void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 		return;
 	if (pol && res->device < pol->n_dev_idx)
 		slot = &pol->dev_ev[res->device];
-	if (!ev_allow(slot, now_ns))
+	if (!ev_allow(slot, mw_now(clk)))
 		return;
-	ev.ts_ns = now_ns;
+	ev.ts_ns = mw_now(clk);
 	ev.ifindex = dev ? dev->ifindex : 0;
 	ev.device = res->device;
 	ev.system = res->system;

@@ -5,15 +5,31 @@
  *   PRE_ROUTING, before defrag (-450)   inbound fragments on an external
  *                                       interface: the classifier's raw
  *                                       verdict on each fragment
- *   PRE_ROUTING, after conntrack (-199) inbound on an external interface:
- *                                       NEW flows decided, tracked flows
- *                                       follow their flow (island, blocks)
+ *   PRE_ROUTING, before conntrack (-201) inbound on an external interface:
+ *                                       the decision for a NEW flow; drops
+ *                                       that no conntrack state can change
+ *                                       happen here, before conntrack
+ *                                       allocates an entry for them
+ *   PRE_ROUTING, after conntrack (-199) inbound: NEW flows take the decision
+ *                                       made at -201, tracked flows follow
+ *                                       their flow (island, blocks)
  *   FORWARD, LOCAL_OUT (0)              outbound: leaving by an external
  *                                       interface (relayed, or the gateway's
  *                                       own traffic)
  *
  * Inbound traffic for the gateway itself is decided at PRE_ROUTING like
  * relayed traffic, so LOCAL_IN needs no hook of its own.
+ *
+ * Verdicts and reasons are those of one decision after conntrack; the early
+ * hook only moves work.  It drops a packet before conntrack when the result
+ * cannot depend on the flow: BLOCKED (a tracked packet of a blocked device
+ * is dropped as BLOCKED too), parse errors (never follow a flow), and other
+ * drops when conntrack holds no entry for the packet (so it will be NEW:
+ * no zone template, no expectation, not ICMP, which may be RELATED).  A
+ * packet it passes is handed to the -199 hook of the same CPU with its
+ * decision (struct mw_pass: the skb, the policy, the source), which only
+ * picks the counters for NEW or tracked; anything else is decided again
+ * there in full.  Island mode is left to the -199 hook (counted per flow).
  *
  * Fragments: conntrack reassembles before its PRE_ROUTING hook.  Each
  * fragment is judged on its own before defrag, exactly as the classifier
@@ -26,8 +42,12 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/timekeeping.h>
+#include <linux/percpu.h>
 #include <net/ip.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_tuple.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 
 #include "mw.h"
 
@@ -35,12 +55,12 @@ static unsigned int verdict(struct mw_net *mn, const struct mw_policy *pol,
 			    const struct net_device *dev,
 			    const struct sk_buff *skb,
 			    const struct mw_kpkt *p, struct mw_kres *res,
-			    u64 now)
+			    struct mw_clock *clk)
 {
 	mw_count(mn, pol, res, skb->len);
 	if (res->verdict == MW_VERDICT_PASS)
 		return NF_ACCEPT;
-	mw_event(mn, pol, dev, p, res, now);
+	mw_event(mn, pol, dev, p, res, clk);
 	return NF_DROP;
 }
 
@@ -70,8 +90,8 @@ static unsigned int judge(const struct nf_hook_state *state,
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct;
 	struct mw_kres res;
+	struct mw_clock clk = { 0 };
 	struct mw_kpkt p;
-	u64 now;
 
 	pol = rcu_dereference(mn->policy);
 	if (!pol || !dev)
@@ -81,7 +101,6 @@ static unsigned int judge(const struct nf_hook_state *state,
 		return NF_ACCEPT;
 	if (fragments_only && !maybe_fragment(skb, state->pf))
 		return NF_ACCEPT;
-	now = ktime_get_real_ns();
 	mw_parse_skb(skb, state->pf, &p);
 	if (fragments_only && !p.fragment)
 		return NF_ACCEPT;
@@ -103,7 +122,7 @@ static unsigned int judge(const struct nf_hook_state *state,
 		if (READ_ONCE(mn->island)) {
 			res.verdict = MW_VERDICT_DROP;
 			res.reason = MW_R_ISLAND;
-		} else if (mw_device_blocked(pol, mn, res.device, now)) {
+		} else if (mw_device_blocked(pol, mn, res.device, &clk)) {
 			res.verdict = MW_VERDICT_DROP;
 			res.reason = MW_R_BLOCKED;
 		} else {
@@ -116,9 +135,9 @@ static unsigned int judge(const struct nf_hook_state *state,
 
 			res.system = d ? d->system : MW_ID_NONE;
 		}
-		return verdict(mn, pol, dev, skb, &p, &res, now);
+		return verdict(mn, pol, dev, skb, &p, &res, &clk);
 	}
-	mw_decide(pol, mn, f, dir, &p, now, &res);
+	mw_decide(pol, mn, f, dir, &p, &clk, &res);
 	/* A flow may not open as the reply of a conduit (stateful rule). */
 	if (res.verdict == MW_VERDICT_PASS && res.reason == MW_R_REPLY &&
 	    !fragments_only && mw_strict_new) {
@@ -126,7 +145,7 @@ static unsigned int judge(const struct nf_hook_state *state,
 		res.reason = MW_R_NO_CONDUIT;
 		res.conduit = MW_ID_NONE;
 	}
-	return verdict(mn, pol, dev, skb, &p, &res, now);
+	return verdict(mn, pol, dev, skb, &p, &res, &clk);
 }
 
 static unsigned int mw_hook_frag(void *priv, struct sk_buff *skb,
@@ -135,9 +154,122 @@ static unsigned int mw_hook_frag(void *priv, struct sk_buff *skb,
 	return judge(state, skb, MW_DIR_INBOUND, true);
 }
 
+/*
+ * A packet the -201 hook passed, for the -199 hook of the same CPU (both run
+ * in one softirq traversal of PRE_ROUTING).  Keyed by the skb, checked
+ * against the policy and the source address, cleared when read.
+ */
+struct mw_pass {
+	const struct sk_buff *skb;
+	const struct mw_policy *pol;
+	struct mw_kres res;
+	u8 src[16];
+};
+
+static DEFINE_PER_CPU(struct mw_pass, mw_pass);
+
+static const u8 *skb_src(const struct sk_buff *skb, u8 pf)
+{
+	return pf == NFPROTO_IPV4 ? (const u8 *)&ip_hdr(skb)->saddr :
+				    ipv6_hdr(skb)->saddr.s6_addr;
+}
+
+/* A non-BLOCKED drop is final if conntrack will see the packet as NEW. */
+static bool drop_is_final(const struct nf_hook_state *state,
+			  const struct sk_buff *skb, const struct mw_kpkt *p,
+			  const struct mw_kres *res)
+{
+	const struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_tuple t;
+
+	if (res->reason == MW_R_BLOCKED ||
+	    (p->parse_error && res->reason == p->parse_error))
+		return true;
+	if (skb_nfct(skb) || p->proto == IPPROTO_ICMP ||
+	    p->proto == IPPROTO_ICMPV6 ||
+	    READ_ONCE(nf_ct_pernet(state->net)->expect_count))
+		return false;
+	if (!nf_ct_get_tuplepr(skb, skb_network_offset(skb), state->pf,
+			       state->net, &t))
+		return false;
+	h = nf_conntrack_find_get(state->net, &nf_ct_zone_dflt, &t);
+	if (!h)
+		return true;
+	nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+	return false;
+}
+
+static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	struct mw_net *mn = mw_net(state->net);
+	const struct net_device *dev = state->in;
+	struct mw_clock clk = { 0 };
+	const struct mw_policy *pol;
+	const struct mw_img_iface *f;
+	struct mw_pass *c;
+	struct mw_kres res;
+	struct mw_kpkt p;
+
+	pol = rcu_dereference(mn->policy);
+	if (!pol || !dev)
+		return NF_ACCEPT;
+	f = mw_pol_ext_iface(pol, dev);
+	if (!f || READ_ONCE(mn->island))
+		return NF_ACCEPT;
+	mw_parse_skb(skb, state->pf, &p);
+	mw_decide(pol, mn, f, MW_DIR_INBOUND, &p, &clk, &res);
+	if (res.verdict == MW_VERDICT_PASS) {
+		if (res.reason != MW_R_ALLOWED && res.reason != MW_R_REPLY)
+			return NF_ACCEPT;
+		c = this_cpu_ptr(&mw_pass);
+		c->pol = pol;
+		c->res = res;
+		memcpy(c->src, p.src, sizeof(c->src));
+		c->skb = skb;
+		return NF_ACCEPT;
+	}
+	if (!drop_is_final(state, skb, &p, &res))
+		return NF_ACCEPT;
+	return verdict(mn, pol, dev, skb, &p, &res, &clk);
+}
+
+/* -199 with what -201 passed: count it, or false to decide again. */
+static bool pass_recalled(const struct mw_pass *c, const struct sk_buff *skb,
+			  const struct nf_hook_state *state)
+{
+	struct mw_net *mn = mw_net(state->net);
+	enum ip_conntrack_info ctinfo;
+	const struct nf_conn *ct;
+	struct mw_kres res;
+
+	if (rcu_access_pointer(mn->policy) != c->pol ||
+	    READ_ONCE(mn->island) ||
+	    memcmp(skb_src(skb, state->pf), c->src,
+		   state->pf == NFPROTO_IPV4 ? 4 : 16))
+		return false;
+	res = c->res;
+	ct = nf_ct_get(skb, &ctinfo);
+	if (ct && ctinfo != IP_CT_NEW) {
+		res.reason = MW_R_UNSPEC;	/* followed its flow */
+		res.conduit = MW_ID_NONE;
+	} else if (res.reason == MW_R_REPLY && mw_strict_new) {
+		return false;			/* dropped, with an event */
+	}
+	mw_count(mn, c->pol, &res, skb->len);
+	return true;
+}
+
 static unsigned int mw_hook_in(void *priv, struct sk_buff *skb,
 			       const struct nf_hook_state *state)
 {
+	struct mw_pass *c = this_cpu_ptr(&mw_pass);
+
+	if (c->skb == skb) {
+		c->skb = NULL;
+		if (pass_recalled(c, skb, state))
+			return NF_ACCEPT;
+	}
 	return judge(state, skb, MW_DIR_INBOUND, false);
 }
 
@@ -148,12 +280,15 @@ static unsigned int mw_hook_out(void *priv, struct sk_buff *skb,
 }
 
 #define MW_PRI_FRAG	NF_IP_PRI_RAW_BEFORE_DEFRAG
+#define MW_PRI_EARLY	(NF_IP_PRI_CONNTRACK - 1)
 #define MW_PRI_IN	(NF_IP_PRI_CONNTRACK + 1)
 #define MW_PRI_OUT	NF_IP_PRI_FILTER
 
 static const struct nf_hook_ops mw_nf_ops[] = {
 	{ .hook = mw_hook_frag, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = MW_PRI_FRAG },
+	{ .hook = mw_hook_early, .pf = NFPROTO_IPV4,
+	  .hooknum = NF_INET_PRE_ROUTING, .priority = MW_PRI_EARLY },
 	{ .hook = mw_hook_in, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = MW_PRI_IN },
 	{ .hook = mw_hook_out, .pf = NFPROTO_IPV4,
@@ -162,6 +297,8 @@ static const struct nf_hook_ops mw_nf_ops[] = {
 	  .hooknum = NF_INET_LOCAL_OUT, .priority = MW_PRI_OUT },
 	{ .hook = mw_hook_frag, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_RAW_BEFORE_DEFRAG },
+	{ .hook = mw_hook_early, .pf = NFPROTO_IPV6,
+	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_CONNTRACK - 1 },
 	{ .hook = mw_hook_in, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_CONNTRACK + 1 },
 	{ .hook = mw_hook_out, .pf = NFPROTO_IPV6,

@@ -87,12 +87,17 @@ static int __init mw_init(void)
 	err = register_pernet_subsys(&mw_net_ops);
 	if (err)
 		return err;
-	err = mw_genl_init();
+	err = mw_ifaces_init();
 	if (err)
 		goto out_unregister_pernet;
+	err = mw_genl_init();
+	if (err)
+		goto out_ifaces_exit;
 	pr_info("meterwall: loaded\n");
 	return 0;
 
+out_ifaces_exit:
+	mw_ifaces_exit();
 out_unregister_pernet:
 	unregister_pernet_subsys(&mw_net_ops);
 	return err;
@@ -101,6 +106,7 @@ out_unregister_pernet:
 static void __exit mw_exit(void)
 {
 	mw_genl_exit();
+	mw_ifaces_exit();
 	unregister_pernet_subsys(&mw_net_ops);
 	rcu_barrier();
 }

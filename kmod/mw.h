@@ -13,6 +13,7 @@
 #include <linux/netdevice.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
@@ -52,6 +53,16 @@ struct mw_lpm {
 	DECLARE_BITMAP(plen6, 129);
 };
 
+/* External interfaces present in the netns, by ifindex (ifaces.c). */
+struct mw_ifmap {
+	struct rcu_head rcu;
+	u32 n;
+	struct {
+		int ifindex;
+		u32 idx;	/* index in mw_policy.ifaces */
+	} e[];
+};
+
 /* Events: per-device rate limit state. */
 struct mw_ev_slot {
 	u32 sec;
@@ -84,6 +95,7 @@ struct mw_policy {
 	struct mw_lpm dev_lpm;
 	struct mw_lpm zone_lpm;
 	u64 ext_ifaces;			/* bit i: ifaces[i] is external */
+	struct mw_ifmap __rcu *ifmap;	/* NULL: match by name */
 	/* Per-CPU stripes: ctr[cpu * n + id]. */
 	struct mw_counter *sys_ctr;
 	struct mw_counter *dev_ctr;
@@ -124,8 +136,30 @@ const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id);
 u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family,
 			 const u8 *addr);
 u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr);
+
+/* ifaces.c */
+void mw_ifmap_refresh(struct mw_net *mn, struct mw_policy *pol,
+		      const struct net_device *gone);
+void mw_ifmap_free(struct mw_policy *pol);
 const struct mw_img_iface *mw_pol_ext_iface(const struct mw_policy *p,
 					    const struct net_device *dev);
+int mw_ifaces_init(void);
+void mw_ifaces_exit(void);
+
+/*
+ * The clock of one packet's decision: unix ns, read on first use only (most
+ * decisions need no time: blocks without expiry, no windows, no validity).
+ */
+struct mw_clock {
+	u64 ns;		/* 0: not read yet */
+};
+
+static inline u64 mw_now(struct mw_clock *clk)
+{
+	if (!clk->ns)
+		clk->ns = ktime_get_real_ns();
+	return clk->ns;
+}
 
 /* classify.c */
 struct mw_kpkt {
@@ -160,14 +194,15 @@ struct mw_kres {
 void mw_parse_skb(const struct sk_buff *skb, u8 family, struct mw_kpkt *p);
 void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 	       const struct mw_img_iface *f, enum mw_direction dir,
-	       const struct mw_kpkt *p, u64 now_ns, struct mw_kres *res);
+	       const struct mw_kpkt *p, struct mw_clock *clk, struct mw_kres *res);
 bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
-		       u32 dev_id, u64 now_ns);
+		       u32 dev_id, struct mw_clock *clk);
 
 /* block.c */
 int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause);
 int mw_block_clear(struct mw_net *mn, u8 kind, u32 id);
-bool mw_block_active(struct mw_net *mn, u8 kind, u32 id, u64 now_ns);
+bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
+		     struct mw_clock *clk);
 void mw_blocks_destroy(struct mw_net *mn);
 int mw_blocks_dump(struct mw_net *mn, struct sk_buff *skb,
 		   struct netlink_callback *cb);
@@ -184,7 +219,7 @@ int mw_counters_dump(struct mw_net *mn, struct sk_buff *skb,
 		     struct netlink_callback *cb);
 void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 	      const struct net_device *dev, const struct mw_kpkt *p,
-	      const struct mw_kres *res, u64 now_ns);
+	      const struct mw_kres *res, struct mw_clock *clk);
 
 /* hooks.c */
 int mw_hooks_register(struct net *net);

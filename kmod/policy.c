@@ -712,27 +712,12 @@ const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id)
 	return find_id(p->windows, p->n_windows, sizeof(*p->windows), 0, id);
 }
 
-/* The external interface of the policy named like dev, or NULL. */
-const struct mw_img_iface *mw_pol_ext_iface(const struct mw_policy *p,
-					    const struct net_device *dev)
-{
-	u64 ext = p->ext_ifaces;
-
-	while (ext) {
-		unsigned int i = __ffs64(ext);
-
-		ext &= ext - 1;
-		if (!strncmp(p->ifaces[i].name, dev->name, MW_IFNAMSIZ))
-			return &p->ifaces[i];
-	}
-	return NULL;
-}
-
 void mw_policy_free(struct mw_policy *pol)
 {
 	if (!pol)
 		return;
 	mw_pol_counters_free(pol);
+	mw_ifmap_free(pol);
 	kvfree(pol->dev_ev);
 	kvfree(pol->hosts.slots);
 	kvfree(pol->cset_idx);
@@ -907,6 +892,8 @@ int mw_txn_commit(struct mw_net *mn, u32 id, struct netlink_ext_ack *extack)
 					lockdep_is_held(&mn->lock));
 	if (old)
 		mw_pol_counters_carry(pol, old);
+	if (pol->ext_ifaces)
+		mw_ifmap_refresh(mn, pol, NULL);
 	if (!++mn->generation)
 		mn->generation = 1;
 	pol->generation = mn->generation;
