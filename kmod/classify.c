@@ -9,7 +9,9 @@
  *  - the hooks sit at the IP layer, so ARP and non-IP frames never reach
  *    them (XDP judges those), and the IP stack has already dropped headers
  *    it could not parse (version, IHL, total length) before PRE_ROUTING;
- *  - one VLAN tag is visible as the skb's tag, two or more never reach IP;
+ *  - one VLAN tag is visible as the skb's tag (or, for a priority tag the
+ *    kernel removed, as the tag it left behind: compat.h), and frames with
+ *    other tags no VLAN device claims never reach IP;
  *  - outbound neighbour discovery (kmod only: the classifier has no
  *    outbound ND case) is the gateway's own and passes unless nd is none.
  */
@@ -22,6 +24,7 @@
 #include <linux/netfilter.h>
 #include <linux/tcp.h>
 
+#include "compat.h"
 #include "mw.h"
 
 #define TCP_ACK_FLAG	0x10
@@ -197,6 +200,10 @@ void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
 	if (skb_vlan_tag_present(skb)) {
 		p->n_vlans = 1;
 		p->vlan = skb_vlan_tag_get_id(skb);
+	} else if (mw_vlan_tag_stripped(skb, &p->vlan)) {
+		/* a priority tag (VID 0), possibly stacked: the model
+		 * never allows VID 0, so these frames drop as VLAN */
+		p->n_vlans = 1;
 	}
 	if (nfproto == NFPROTO_IPV4)
 		parse_ipv4(skb, off, skb->len, p);

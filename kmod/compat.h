@@ -6,6 +6,8 @@
 #ifndef MW_COMPAT_H
 #define MW_COMPAT_H
 
+#include <linux/if_vlan.h>
+#include <linux/skbuff.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -19,6 +21,28 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
 #define MW_HAVE_RESV_START_OP 1
 #endif
+
+/*
+ * A VLAN tag the kernel took off before the IP hooks.  A priority tag (VID
+ * 0), or a tag no VLAN device claims, is removed in the receive path; up
+ * to 6.x kernels that still have skb->vlan_present, only that bit is
+ * cleared and vlan_proto/vlan_tci keep the tag.  A tag consumed by a VLAN
+ * device (skb->dev is that device) is not a tag on the judged interface.
+ */
+#ifdef PKT_VLAN_PRESENT_OFFSET
+#define MW_HAVE_VLAN_PRESENT 1
+#endif
+
+static inline bool mw_vlan_tag_stripped(const struct sk_buff *skb, u16 *vid)
+{
+#ifdef MW_HAVE_VLAN_PRESENT
+	if (!skb->vlan_present && skb->vlan_proto && !is_vlan_dev(skb->dev)) {
+		*vid = skb->vlan_tci & VLAN_VID_MASK;
+		return true;
+	}
+#endif
+	return false;
+}
 
 static inline void mw_ct_cleanup_net(struct net *net,
 				     int (*iter)(struct nf_conn *, void *),

@@ -174,7 +174,13 @@ static const u8 *skb_src(const struct sk_buff *skb, u8 pf)
 				    ipv6_hdr(skb)->saddr.s6_addr;
 }
 
-/* A non-BLOCKED drop is final if conntrack will see the packet as NEW. */
+/*
+ * A non-BLOCKED drop is final if conntrack will see the packet as NEW.
+ * Expectations (conntrack helpers) are not consulted: their counter is not
+ * exported to modules on 6.1, so a packet an expectation would make
+ * RELATED is still dropped here when the policy drops it (fail closed;
+ * meterwall configures no helpers).
+ */
 static bool drop_is_final(const struct nf_hook_state *state,
 			  const struct sk_buff *skb, const struct mw_kpkt *p,
 			  const struct mw_kres *res)
@@ -186,8 +192,7 @@ static bool drop_is_final(const struct nf_hook_state *state,
 	    (p->parse_error && res->reason == p->parse_error))
 		return true;
 	if (skb_nfct(skb) || p->proto == IPPROTO_ICMP ||
-	    p->proto == IPPROTO_ICMPV6 ||
-	    READ_ONCE(nf_ct_pernet(state->net)->expect_count))
+	    p->proto == IPPROTO_ICMPV6)
 		return false;
 	if (!nf_ct_get_tuplepr(skb, skb_network_offset(skb), state->pf,
 			       state->net, &t))

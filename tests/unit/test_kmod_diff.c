@@ -1299,12 +1299,34 @@ static int guest_run(const char *gw_ns)
 
 	if (guest_setup(gw_ns))
 		return 2;
-	/* no traffic of the gateway's own may move a counter */
+	/*
+	 * No traffic of the gateway's own may move a counter.  Interfaces
+	 * just brought up send their last MLD reports for a few seconds:
+	 * wait (up to 10 s) until the counters hold still for 1 s.
+	 */
 	if (read_counts(&c0))
 		return 2;
-	usleep(500000);
-	if (read_counts(&c1) || memcmp(&c0, &c1, sizeof(c0))) {
-		printf("kmod-diff: counters move without traffic\n");
+	for (i = 0; i < 10; i++) {
+		usleep(1000000);
+		r = read_counts(&c1);
+		if (r || !memcmp(&c0, &c1, sizeof(c0)))
+			break;
+		c0 = c1;
+	}
+	if (r || memcmp(&c0, &c1, sizeof(c0))) {
+		printf("kmod-diff: counters move without traffic (read %d)\n", r);
+		for (i = 0; i < __MW_R_LAST; i++)
+			if (memcmp(c0.r[i], c1.r[i], sizeof(c0.r[i])))
+				printf("  reason %zu (%s): pass %llu -> %llu, drop %llu -> %llu\n",
+				       i, mw_reason_name((enum mw_reason)i),
+				       (unsigned long long)c0.r[i][0],
+				       (unsigned long long)c1.r[i][0],
+				       (unsigned long long)c0.r[i][1],
+				       (unsigned long long)c1.r[i][1]);
+		if (c0.marker != c1.marker)
+			printf("  marker %llu -> %llu\n",
+			       (unsigned long long)c0.marker,
+			       (unsigned long long)c1.marker);
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
