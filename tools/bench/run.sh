@@ -39,7 +39,7 @@ run_testrun() {
 	awk -F, 'NR > 1 { print > ("'"$OUT"'/.tr-" $2 ".dat") }' \
 		"$OUT/xdp-testrun.csv"
 	gnuplot <<-EOF
-	set terminal png size 900,560
+	set terminal png size 900,560 noenhanced
 	set output "$OUT/xdp-testrun.png"
 	set title "meterwall XDP, BPF_PROG_TEST_RUN: ns per packet (median of $RUNS)"
 	set xlabel "devices in the policy"
@@ -140,18 +140,19 @@ run_live() {
 	}' "$csv" | tee "$OUT/xdp-live.txt"
 	have_gnuplot || return 0
 	gnuplot <<-EOF
-	set terminal png size 900,500
+	set terminal png size 900,500 noenhanced
 	set output "$OUT/xdp-live.png"
 	set title "live frames through veth, one core: Mpps (median of $RUNS, min..max)"
-	set style data histogram
+	set style data boxes
 	set style fill solid 0.6
 	set boxwidth 0.7
 	set ylabel "Mpps"
 	set yrange [0:*]
 	set datafile separator ","
 	set xtics rotate by -20
-	plot "$csv" every ::1 using 0:(\$2/1e6):(\$3/1e6):(\$4/1e6):xtic(1) \
-	     with boxerrorbars notitle
+	plot "$csv" every ::1 using 0:(\$2/1e6):xtic(1) with boxes notitle, \
+	     "$csv" every ::1 using 0:(\$2/1e6):(\$3/1e6):(\$4/1e6) \
+	     with yerrorbars lc rgb "black" pt 0 notitle
 	EOF
 }
 
@@ -164,7 +165,7 @@ run_apply() {
 	have_gnuplot || return 0
 	grep ',total,' "$OUT/policy-apply.csv" > "$OUT/.pa.dat" || true
 	gnuplot <<-EOF
-	set terminal png size 900,500
+	set terminal png size 900,500 noenhanced
 	set output "$OUT/policy-apply.png"
 	set title "policy validate+compile+apply (median of $RUNS) and peak RSS"
 	set xlabel "devices"
