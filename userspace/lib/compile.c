@@ -536,14 +536,8 @@ static int flatten_conduits(struct cc *c)
 
 static int cmp_prefix(const struct mw_prefix *a, const struct mw_prefix *b)
 {
-	int r;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	r = memcmp(a->addr, b->addr, 16);
-	if (r)
-		return r;
-	return (int)a->plen - (int)b->plen;
+	return mw_addr_cmp(a->family, a->addr, a->plen,
+			   b->family, b->addr, b->plen);
 }
 
 static int cmp_prefix_q(const void *a, const void *b)

@@ -219,31 +219,13 @@ static bool prefix_ok(const struct mw_img_prefix *p)
 	for (i = 0; i < 6; i++)
 		if (p->reserved[i])
 			return false;
-	for (i = 0; i < 16; i++) {
-		uint8_t m;
-
-		if (i * 8 >= p->plen)
-			m = 0xff;
-		else if (i * 8 + 8 > p->plen)
-			m = (uint8_t)(0xff >> (p->plen - i * 8));
-		else
-			m = 0;
-		if (p->addr[i] & m)
-			return false;
-	}
-	return true;
+	return mw_addr_host_bits_zero(p->addr, p->plen);
 }
 
 static int cmp_pfx(const struct mw_img_prefix *a, const struct mw_img_prefix *b)
 {
-	int r;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	r = memcmp(a->addr, b->addr, 16);
-	if (r)
-		return r;
-	return (int)a->plen - (int)b->plen;
+	return mw_addr_cmp(a->family, a->addr, a->plen,
+			   b->family, b->addr, b->plen);
 }
 
 static int check_prefixes(const struct mw_img_prefix *p, size_t n,
