@@ -90,6 +90,46 @@ static __always_inline bool is_pass(int reason)
 	       reason == MW_R_L2_CONTROL;
 }
 
+/* dev_tab4 geometry, set by the loader from the device capacity
+ * (xdp_shared.h): rows = 1 << (32 - shift), the header row after them. */
+const volatile __u32 mw_h4_shift = 32 - MW_XDP_H4_MIN_BITS;
+
+/*
+ * IPv4 host in dev_tab4 (inlined array loads only).  Returns the record,
+ * or NULL with *spill set when the key may be among the ones the loader
+ * left in dev_hash4 (then the hash decides); *spill is also set when the
+ * slot has no dev_tab4 (filled by an older loader).
+ */
+static __always_inline const struct mw_xdp_dev *
+lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
+{
+	__u32 rows = 1U << (32 - mw_h4_shift), home, i, k;
+	const struct mw_xdp_h4 *e;
+	void *tab, *rec;
+
+	*spill = true;
+	tab = slot_table(&dev_tab4, j->slot);
+	rec = slot_table(&dev_rec, j->slot);
+	if (!tab || !rec)
+		return NULL;
+	home = mw_xdp_h4_hash(bpf_ntohl(a4)) >> mw_h4_shift;
+#pragma unroll
+	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
+		k = (home + i) & (rows - 1);
+		e = bpf_map_lookup_elem(tab, &k);
+		if (!e || !e->ref)
+			break;			/* empty: not placed here */
+		if (e->addr == a4) {
+			k = e->ref - 1;
+			*spill = false;
+			return bpf_map_lookup_elem(rec, &k);
+		}
+	}
+	e = bpf_map_lookup_elem(tab, &rows);	/* the header */
+	*spill = e && e->addr;
+	return NULL;
+}
+
 /* Exact host address first, then the longest prefix; NULL if none. */
 static __always_inline const struct mw_xdp_dev *
 lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
@@ -99,14 +139,19 @@ lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
 	const struct mw_xdp_dev *d;
 	void *tbl;
 
-	if (j->meta->n_dev_hosts && family == MW_AF_INET &&
-	    (tbl = slot_table(&dev_hash4, j->slot))) {
+	if (j->meta->n_dev_hosts && family == MW_AF_INET) {
+		bool spill;
 		__u32 a4;
 
 		__builtin_memcpy(&a4, addr, 4);
-		d = bpf_map_lookup_elem(tbl, &a4);
+		d = lookup_tab4(j, a4, &spill);
 		if (d)
 			return d;
+		if (spill && (tbl = slot_table(&dev_hash4, j->slot))) {
+			d = bpf_map_lookup_elem(tbl, &a4);
+			if (d)
+				return d;
+		}
 	} else if (j->meta->n_dev_hosts &&
 		   (tbl = slot_table(&dev_hash, j->slot))) {
 		__builtin_memcpy(k.addr, addr, 16);

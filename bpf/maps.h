@@ -75,6 +75,12 @@ MW_SLOT_TABLE(dev_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key,
 /* IPv4 host address (4 bytes, network order) -> the same: a quarter of
  * the key to hash and compare */
 MW_SLOT_TABLE(dev_hash4, BPF_MAP_TYPE_HASH, __u32, struct mw_xdp_dev, 0);
+/* IPv4 host address -> device id + 1, open addressing (xdp_shared.h), and
+ * device id -> its joined record: fixed-size arrays (no BPF_F_INNER_MAP),
+ * so their lookups are inlined; the loader sizes the templates from the
+ * device capacity before the object is loaded. */
+MW_SLOT_TABLE(dev_tab4, BPF_MAP_TYPE_ARRAY, __u32, struct mw_xdp_h4, 0);
+MW_SLOT_TABLE(dev_rec, BPF_MAP_TYPE_ARRAY, __u32, struct mw_xdp_dev, 0);
 /* device prefix (shorter than a host) -> the same */
 MW_SLOT_TABLE(dev_lpm, BPF_MAP_TYPE_LPM_TRIE, struct mw_lpm_key,
 	      struct mw_xdp_dev, BPF_F_NO_PREALLOC);

@@ -89,6 +89,46 @@ struct mw_xdp_dev {
 };
 
 /*
+ * IPv4 host devices in an open-addressing table (per-slot map
+ * "dev_tab4"): a plain ARRAY, so the verifier inlines every lookup where
+ * the dev_hash4 hash costs a helper call.  Every inner array has the same
+ * size, MW_XDP_H4_SIZE(dev capacity) + 1 (no BPF_F_INNER_MAP: that is
+ * what lets the lookup be inlined); the program gets the shift as a
+ * read-only constant from the loader.  A key's home is
+ * mw_xdp_h4_hash(addr) >> shift; linear probing, at most MW_XDP_H4_PROBES
+ * slots; the loader places every key within that bound or leaves it in
+ * dev_hash4 (a "spill"), so an empty slot or the end of the bound is a
+ * miss.  Row ref = device id + 1 (0: empty); the device's joined record
+ * is row `id' of the per-slot "dev_rec" array (same size rule:
+ * dev capacity rows).  The last row (index size) is the header: addr =
+ * keys spilled to dev_hash4 (0: the hash is not consulted on a miss).
+ */
+#define MW_XDP_H4_PROBES	8
+#define MW_XDP_H4_MIN_BITS	10
+
+struct mw_xdp_h4 {
+	__u32 addr;		/* IPv4 address, network order as in the packet */
+	__u32 ref;		/* device id + 1; 0: empty */
+};
+
+/* Bits of the table for a device capacity: >= 2 rows per device. */
+static inline __u32 mw_xdp_h4_bits(__u32 dev_capacity)
+{
+	__u32 b = MW_XDP_H4_MIN_BITS;
+
+	while (b < 31 && (1U << b) < 2ULL * dev_capacity)
+		b++;
+	return b;
+}
+
+/* Multiplicative (Fibonacci) hash of the address in host order; the home
+ * row is its top `bits' bits. */
+static inline __u32 mw_xdp_h4_hash(__u32 addr_host_order)
+{
+	return addr_host_order * 0x9E3779B1U;
+}
+
+/*
  * Accounting clock (map "mw_clock"[0]).  Flow records and the event rate
  * limiter take their time from bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC
  * at tick resolution: no clocksource read, a fraction of the cost of
@@ -121,5 +161,6 @@ _Static_assert(sizeof(struct mw_xdp_clock) == 16, "mw_xdp_clock layout");
 _Static_assert(sizeof(struct mw_xdp_iface) == sizeof(struct mw_img_iface) + 8,
 	       "mw_xdp_iface layout");
 _Static_assert(sizeof(struct mw_xdp_dev) == 48, "mw_xdp_dev layout");
+_Static_assert(sizeof(struct mw_xdp_h4) == 8, "mw_xdp_h4 layout");
 
 #endif /* MW_XDP_SHARED_H */

@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -46,6 +47,7 @@
 #include "image.h"
 #include "policy.h"
 #include "xdp.h"
+#include "xdp_int.h"
 #include "frames.h"
 #include "bare_drop.skel.h"
 
@@ -1486,6 +1488,73 @@ static void test_bench(void **state)
 	bench_policy(100000);
 }
 
+/*
+ * dev_tab4 placement (xdp_shared.h): every key the loader places is found
+ * by the program's lookup within MW_XDP_H4_PROBES rows; a key that does
+ * not fit is reported (it goes to dev_hash4) and is not found in the
+ * table.  1M sequential addresses at the 1M capacity, 100k random ones,
+ * and an adversarial set that all share one home row.
+ */
+static void h4_check(uint32_t cap, const uint32_t *addr, size_t n,
+		     size_t max_spill, const char *what)
+{
+	uint32_t bits = mw_xdp_h4_bits(cap), rows = 1U << bits;
+	struct mw_xdp_h4 *tab = calloc(rows + 1, sizeof(*tab));
+	uint8_t *spilled = calloc(n, 1);
+	size_t i, spill = 0, probes[MW_XDP_H4_PROBES] = { 0 };
+	int p;
+
+	assert_non_null(tab);
+	assert_non_null(spilled);
+	for (i = 0; i < n; i++) {
+		p = mw_xdp_h4_place(tab, bits, addr[i], (uint32_t)i + 1);
+		assert_true(p < MW_XDP_H4_PROBES);
+		if (p < 0) {
+			spilled[i] = 1;
+			spill++;
+		} else {
+			probes[p]++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		assert_int_equal(mw_xdp_h4_find(tab, bits, addr[i]),
+				 spilled[i] ? 0 : (uint32_t)i + 1);
+	print_message("dev_tab4 %s: %zu keys in %u rows, %zu spilled, "
+		      "placed at probe 0..7: %zu %zu %zu %zu %zu %zu %zu %zu\n",
+		      what, n, rows, spill, probes[0], probes[1], probes[2],
+		      probes[3], probes[4], probes[5], probes[6], probes[7]);
+	assert_true(spill <= max_spill);
+	free(tab);
+	free(spilled);
+}
+
+static void test_h4_probe_bound(void **state)
+{
+	size_t n = 1U << 20, i;
+	uint32_t *a = calloc(n, sizeof(*a)), x = 0x12345678, bits, home;
+
+	(void)state;
+	assert_non_null(a);
+	for (i = 0; i < n; i++)		/* 10.0.0.0 ... sequential */
+		a[i] = htonl(0x0a000000U + (uint32_t)i);
+	h4_check(1U << 20, a, n, 0, "1M sequential");
+	for (i = 0; i < 100000; i++) {	/* xorshift32, distinct enough */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		a[i] = x;
+	}
+	h4_check(100000, a, 100000, 100, "100k random");
+	/* adversarial: 20 addresses with one home row: 8 fit, 12 spill */
+	bits = mw_xdp_h4_bits(1024);
+	home = mw_xdp_h4_hash(0x0a000001U) >> (32 - bits);
+	for (i = 0, x = 0x0a000001U; i < 20; x++)
+		if (mw_xdp_h4_hash(x) >> (32 - bits) == home)
+			a[i++] = htonl(x);
+	h4_check(1024, a, 20, 12, "20 colliding");
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1497,6 +1566,7 @@ int main(void)
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_attach_detach),
 		cmocka_unit_test(test_bench),
+		cmocka_unit_test(test_h4_probe_bound),
 	};
 
 	return cmocka_run_group_tests_name("xdp_diff", tests, group_setup,

@@ -23,6 +23,12 @@
  *                     joined with its system)
  *                     ARRAY_OF_MAPS[2]: one inner map per policy slot,
  *                     created by mw_xdp_load_image() sized to the policy
+ *   dev_tab4 dev_rec  ARRAY_OF_MAPS[2] of fixed-size ARRAYs (sized from
+ *                     dev_capacity, so the program's lookups are inlined):
+ *                     IPv4 hosts in an open-addressing table (struct
+ *                     mw_xdp_h4, at most MW_XDP_H4_PROBES probes; keys that
+ *                     do not fit stay in dev_hash4) and the joined record
+ *                     of every device by id (struct mw_xdp_dev)
  *   sys_blocks        ARRAY[MW_MAX_SYSTEMS] struct mw_block
  *   dev_blocks        ARRAY[dev_capacity] struct mw_block
  *   dev_counters      PERCPU_ARRAY[dev_capacity] struct mw_counter

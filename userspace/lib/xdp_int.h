@@ -23,6 +23,8 @@ enum mw_xdp_map {
 	M_ZONE_HASH,
 	M_ZONE_LPM,
 	M_DEV_HASH4,
+	M_DEV_TAB4,
+	M_DEV_REC,
 	/* persistent */
 	M_SYS_BLOCKS,
 	M_DEV_BLOCKS,
@@ -38,7 +40,7 @@ enum mw_xdp_map {
 	M__COUNT
 };
 #define M_FIRST_SLOT_TABLE	M_IFACES
-#define M_LAST_SLOT_TABLE	M_DEV_HASH4
+#define M_LAST_SLOT_TABLE	M_DEV_REC
 
 extern const char *const mw_xdp_map_names[M__COUNT];
 
@@ -56,9 +58,24 @@ struct mw_xdp {
 	uint32_t dev_capacity;
 	uint32_t conduit_capacity;
 	uint32_t flow_entries;
+	uint32_t h4_bits;		/* dev_tab4 rows = 1 << h4_bits */
+	int tmpl_fd[2];			/* dev_tab4, dev_rec templates; -1 */
 	int ncpus;
 	char err[512];
 };
+
+/*
+ * dev_tab4 (xdp_shared.h), in a buffer of (1 << bits) + 1 rows: place addr
+ * (network order) with ref, within MW_XDP_H4_PROBES rows of its home (an
+ * existing row of the same address is overwritten).  Returns the probe it
+ * took (0-based), or -1 when it does not fit: the key goes to dev_hash4.
+ * mw_xdp_h4_find is the program's lookup: the ref, 0 if not in the table.
+ */
+struct mw_xdp_h4;
+int mw_xdp_h4_place(struct mw_xdp_h4 *tab, uint32_t bits, uint32_t addr,
+		    uint32_t ref);
+uint32_t mw_xdp_h4_find(const struct mw_xdp_h4 *tab, uint32_t bits,
+			uint32_t addr);
 
 /* Record a message (what went wrong, what to do) and return err (< 0). */
 int mw_xdp_fail(struct mw_xdp *x, int err, const char *fmt, ...)

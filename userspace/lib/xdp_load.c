@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include "xdp_int.h"
@@ -67,6 +68,8 @@ static const struct table_shape {
 	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key), sizeof(uint64_t),
 	  BPF_F_NO_PREALLOC },
 	{ BPF_MAP_TYPE_HASH, sizeof(uint32_t), sizeof(struct mw_xdp_dev), 0 },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_xdp_h4), 0 },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_xdp_dev), 0 },
 };
 
 /* A batch of entries for one inner map. */
@@ -81,7 +84,41 @@ struct build {
 	struct batch b[N_TABLES];
 	struct mw_xdp_slot_meta meta;
 	struct mw_xdp_iface *direct;	/* [MW_XDP_IFINDEX_DIRECT] */
+	struct mw_xdp_h4 *tab4;		/* dev_tab4: [(1 << h4_bits) + 1] */
+	uint32_t h4_bits;
+	uint32_t dev_capacity;		/* dev_rec rows */
 };
+
+int mw_xdp_h4_place(struct mw_xdp_h4 *tab, uint32_t bits, uint32_t addr,
+		    uint32_t ref)
+{
+	uint32_t home = mw_xdp_h4_hash(ntohl(addr)) >> (32 - bits), i, k;
+
+	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
+		k = (home + i) & ((1U << bits) - 1);
+		if (!tab[k].ref || tab[k].addr == addr) {
+			tab[k].addr = addr;
+			tab[k].ref = ref;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+uint32_t mw_xdp_h4_find(const struct mw_xdp_h4 *tab, uint32_t bits,
+			uint32_t addr)
+{
+	uint32_t home = mw_xdp_h4_hash(ntohl(addr)) >> (32 - bits), i, k;
+
+	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
+		k = (home + i) & ((1U << bits) - 1);
+		if (!tab[k].ref)
+			return 0;
+		if (tab[k].addr == addr)
+			return tab[k].ref;
+	}
+	return 0;
+}
 
 static unsigned int if_name_index(const char *name, void *arg)
 {
@@ -208,8 +245,15 @@ static void add_prefixes(struct build *bd, int th4, int th, int tl,
 			uint32_t a4;
 
 			memcpy(&a4, p[i].addr, 4);
-			batch_add(bd, th4, &a4, val);
 			(*n_hosts)++;
+			/* the table when the record is in dev_rec and the
+			 * key fits within the probe bound, else the hash */
+			if (!(d.xflags & MW_XDEV_F_NO_RECORD) &&
+			    d.id < bd->dev_capacity &&
+			    mw_xdp_h4_place(bd->tab4, bd->h4_bits, a4,
+					    d.id + 1) >= 0)
+				continue;
+			batch_add(bd, th4, &a4, val);
 		} else if (is_host(&p[i])) {
 			struct mw_addr_key k;
 
@@ -223,6 +267,29 @@ static void add_prefixes(struct build *bd, int th4, int th, int tl,
 			batch_add(bd, tl, &k, val);
 			(*n_prefixes)++;
 		}
+	}
+}
+
+/* dev_tab4's used rows and header (keys spilled to dev_hash4), dev_rec's
+ * joined record of every device. */
+static void add_tab4(struct build *bd, const struct mw_image_view *v)
+{
+	uint32_t rows = 1U << bd->h4_bits, k;
+	struct mw_xdp_dev d;
+	size_t i;
+
+	bd->tab4[rows].addr = bd->b[M_DEV_HASH4 - M_FIRST_SLOT_TABLE].n;
+	bd->tab4[rows].ref = 1;
+	for (k = 0; k <= rows; k++)
+		if (bd->tab4[k].ref)
+			batch_add(bd, M_DEV_TAB4 - M_FIRST_SLOT_TABLE, &k,
+				  &bd->tab4[k]);
+	for (i = 0; i < v->n_devices; i++) {
+		if (v->devices[i].id >= bd->dev_capacity)
+			continue;	/* refused by check_capacity */
+		dev_record(v, v->devices[i].id, &d);
+		batch_add(bd, M_DEV_REC - M_FIRST_SLOT_TABLE,
+			  &v->devices[i].id, &d);
 	}
 }
 
@@ -297,7 +364,8 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 		case M_IFACES: n = v->n_ifaces; break;
 		case M_DEV_HASH: case M_DEV_LPM: case M_DEV_HASH4:
 			n = n_dev_pfx; break;
-		case M_DEVICES: n = v->n_devices; break;
+		case M_DEVICES: case M_DEV_REC: n = v->n_devices; break;
+		case M_DEV_TAB4: n = n_dev_pfx + 1; break;
 		case M_SYSTEMS: n = v->n_systems; break;
 		case M_CSETS: n = v->n_csets; break;
 		case M_WINDOWS: n = v->n_windows; break;
@@ -307,7 +375,10 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 			return mw_xdp_fail(x, -ENOMEM, "out of memory");
 	}
 	bd->direct = calloc(MW_XDP_IFINDEX_DIRECT, sizeof(*bd->direct));
-	if (!bd->direct)
+	bd->h4_bits = x->h4_bits;
+	bd->dev_capacity = x->dev_capacity;
+	bd->tab4 = calloc((1U << bd->h4_bits) + 1, sizeof(*bd->tab4));
+	if (!bd->direct || !bd->tab4)
 		return mw_xdp_fail(x, -ENOMEM, "out of memory");
 	for (i = 0; i < v->n_ifaces; i++) {
 		char name[MW_IFNAMSIZ + 1] = "";
@@ -334,6 +405,7 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 	add_prefixes(bd, -1, M_ZONE_HASH - M_FIRST_SLOT_TABLE,
 		     M_ZONE_LPM - M_FIRST_SLOT_TABLE, v->zone_prefixes,
 		     n_zone_pfx, NULL, &m->n_zone_hosts, &m->n_zone_prefixes);
+	add_tab4(bd, v);
 	add_records(bd, M_DEVICES - M_FIRST_SLOT_TABLE, v->devices,
 		    v->n_devices, sizeof(*v->devices));
 	add_records(bd, M_SYSTEMS - M_FIRST_SLOT_TABLE, v->systems,
@@ -381,6 +453,10 @@ static uint32_t table_size(const struct mw_image_view *v, int t,
 		return array_size(v->csets, v->n_csets, sizeof(*v->csets));
 	case M_WINDOWS:
 		return array_size(v->windows, v->n_windows, sizeof(*v->windows));
+	case M_DEV_TAB4:	/* fixed: the template's size */
+		return (1U << bd->h4_bits) + 1;
+	case M_DEV_REC:
+		return bd->dev_capacity;
 	}
 	return bd->b[t].n ? bd->b[t].n : 1;
 }
@@ -553,5 +629,6 @@ int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
 		free(bd.b[t].vals);
 	}
 	free(bd.direct);
+	free(bd.tab4);
 	return err;
 }
