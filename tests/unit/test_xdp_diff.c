@@ -1555,6 +1555,71 @@ static void test_h4_probe_bound(void **state)
 	free(a);
 }
 
+/*
+ * The program's side of spilled keys: 20 devices whose IPv4 addresses share
+ * one home row of the inline table (8 fit, 12 stay in dev_hash4).  Every
+ * one must still be found (ALLOWED), a block on a spilled device must hold
+ * (BLOCKED), and an address next to them must stay UNKNOWN_SOURCE.
+ */
+static void test_h4_spill_path(void **state)
+{
+	struct mw_xdp_opts o = { .pin_dir = "", .dev_capacity = 1024 };
+	struct fspec f = { .family = AF_INET, .dst = "192.0.2.10",
+			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+			   .flags = FR_TCP_ACK };
+	struct bigpol *b = big_policy(20);
+	struct mw_image img = {};
+	struct mw_image_view v;
+	struct mw_diag diag;
+	struct mw_xdp *x = NULL;
+	const char *why = NULL;
+	char err[512], a[20][INET_ADDRSTRLEN], miss[INET_ADDRSTRLEN];
+	uint32_t bits = mw_xdp_h4_bits(1024), home, addr;
+	uint8_t buf[FR_MAX];
+	struct judged j;
+	size_t i, len;
+
+	(void)state;
+	need_env();
+	home = mw_xdp_h4_hash(0x0a000001U) >> (32 - bits);
+	for (i = 0, addr = 0x0a000001U; i < 20; addr++) {
+		uint32_t be = htonl(addr);
+
+		if (mw_xdp_h4_hash(addr) >> (32 - bits) != home)
+			continue;
+		inet_ntop(AF_INET, &be, a[i], sizeof(a[i]));
+		assert_int_equal(mw_prefix_parse(a[i], &b->addrs[i]), 0);
+		i++;
+	}
+	addr = htonl(addr);
+	inet_ntop(AF_INET, &addr, miss, sizeof(miss));
+	assert_int_equal(mw_compile(&b->pol, NULL, &img, &diag), 0);
+	assert_int_equal(mw_image_view(img.data, img.len, &v, &why), 0);
+	assert_int_equal(mw_xdp_open(&o, &x, err, sizeof(err)), 0);
+	assert_int_equal(mw_xdp_load_image(x, &v, &load_opts, NULL), 0);
+	for (i = 0; i < 20; i++) {
+		f.src = a[i];
+		len = build(&f, buf);
+		assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
+		if (j.reason != MW_R_ALLOWED)
+			fail_msg("device %zu (%s): reason %d", i, a[i], j.reason);
+	}
+	f.src = a[19];			/* spilled: placed last */
+	len = build(&f, buf);
+	assert_int_equal(mw_xdp_block(x, MW_TARGET_DEVICE,
+				      mw_lookup_device(&v, AF_INET, buf + 26),
+				      0, MW_BLOCK_OPERATOR), 0);
+	assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
+	assert_int_equal(j.reason, MW_R_BLOCKED);
+	f.src = miss;
+	len = build(&f, buf);
+	assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
+	assert_int_equal(j.reason, MW_R_UNKNOWN_SOURCE);
+	mw_xdp_close(x);
+	mw_image_free(&img);
+	big_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1567,6 +1632,7 @@ int main(void)
 		cmocka_unit_test(test_attach_detach),
 		cmocka_unit_test(test_bench),
 		cmocka_unit_test(test_h4_probe_bound),
+		cmocka_unit_test(test_h4_spill_path),
 	};
 
 	return cmocka_run_group_tests_name("xdp_diff", tests, group_setup,
