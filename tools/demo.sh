@@ -77,10 +77,10 @@ scene() {
 section "Building the site: external parties, gateway, head-end (namespaces, veth)"
 topo_up
 for a in "192.0.2.10 3610" "192.0.2.10 22" "2001:db8:10::10 3610" "192.0.2.20 443" "192.0.2.130 4059"; do
-	in_ns "$NS_HE" $PROBE serve $a >/dev/null 2>&1 &
+	nsenter --net=/run/netns/"$NS_HE" $PROBE serve $a >/dev/null 2>&1 &
 	pids+=($!)
 done
-in_ns "$NS_PARTNER" $PROBE serve 203.0.113.80 443 >/dev/null 2>&1 &
+nsenter --net=/run/netns/"$NS_PARTNER" $PROBE serve 203.0.113.80 443 >/dev/null 2>&1 &
 pids+=($!)
 sleep 1.5
 echo "  ext0: HEMS gateway 198.51.100.10, spoofer 198.51.100.11, rogue 198.51.100.99, contractor 198.51.100.40"

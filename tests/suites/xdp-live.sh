@@ -42,7 +42,9 @@ trap cleanup EXIT
 
 gw() { in_ns "$NS_GW" "$M" "$@"; }
 host() { local h=$1; shift; in_ns "$(ns_of "$h")" "$@"; }
-serve() { in_ns "$1" $PROBE serve "$2" "$3" >/dev/null 2>&1 & pids+=($!); }
+# nsenter execs the server, so $! is the server itself (a function put in
+# the background would leave it orphaned when killed)
+serve() { nsenter --net=/run/netns/"$1" $PROBE serve "$2" "$3" >/dev/null 2>&1 & pids+=($!); }
 
 # reason_count REASON: packets counted with that reason (pass or drop)
 reason_count() {
