@@ -89,7 +89,7 @@ kmod:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 style:
-	$(Q)$(KDIR)/scripts/checkpatch.pl --no-tree --terse -f kmod/*.c kmod/*.h
+	$(Q)O=$(O) tests/suites/style.sh
 
 # --- tests, tools ----------------------------------------------------
 deps:

@@ -201,8 +201,10 @@ void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
 		p->n_vlans = 1;
 		p->vlan = skb_vlan_tag_get_id(skb);
 	} else if (mw_vlan_tag_stripped(skb, &p->vlan)) {
-		/* a priority tag (VID 0), possibly stacked: the model
-		 * never allows VID 0, so these frames drop as VLAN */
+		/*
+		 * a priority tag (VID 0), possibly stacked: the model
+		 * never allows VID 0, so these frames drop as VLAN
+		 */
 		p->n_vlans = 1;
 	}
 	if (nfproto == NFPROTO_IPV4)

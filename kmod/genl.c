@@ -174,7 +174,7 @@ static int target(struct genl_info *info, u8 *kind, u32 *id)
 						MW_MAX_DEVICES)) {
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    info->attrs[MW_A_TARGET_ID],
-				    "target id out of range");
+				    "id out of range for its kind");
 		return -ERANGE;
 	}
 	return 0;

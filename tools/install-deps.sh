@@ -8,7 +8,7 @@ PKGS=(
 	build-essential pkg-config make gcc clang llvm
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libssl-dev libyaml-dev
-	linux-headers-amd64
+	linux-headers-amd64 linux-source
 	# tests
 	libcmocka-dev iproute2 nftables iptables ipset python3-scapy
 	iputils-ping tcpdump ethtool socat netcat-openbsd util-linux
