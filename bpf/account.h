@@ -8,8 +8,7 @@
 
 #include "decide.h"
 
-/* Build-time knobs, set by the loader before load (rodata). */
-const volatile __u32 mw_flows_enabled = 1;
+/* Build-time knob, set by the loader before load (rodata). */
 const volatile __u32 mw_events_enabled = 1;
 
 static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
@@ -27,38 +26,29 @@ static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
 
 /*
  * Flow record of an IP packet from a known device, unless it is dropped
- * as BLOCKED.  Hit: updated in place
- * (per-CPU value, no map update call).  Miss: one insert.
+ * as BLOCKED: the packet's row in this CPU's flow table (flow.h), updated
+ * in place; a new flow takes its row over.  No helper call, no map update.
  */
 static __always_inline void account_flow(struct mw_judge *j,
 					 const struct mw_xpkt *p, int reason,
 					 bool pass)
 {
-	struct mw_flow *f, nf = {};
-	__u64 now = judge_acct_now(j);
+	struct mw_flow_upd u = {
+		.row = judge_flow(j, p),
+		.len = p->len,
+		.device = j->device,
+		.conduit = pass ? j->conduit : MW_ID_NONE,
+		.generation = j->generation,
+		.verdict = pass ? MW_VERDICT_PASS : MW_VERDICT_DROP,
+		.reason = reason,
+		.zones_known = j->zones_known,
+		.zones = j->zones,
+	};
 
-	f = bpf_map_lookup_elem(&flows, &p->fk);
-	if (f) {
-		f->packets++;
-		f->bytes += p->len;
-		f->last_ns = now;
-		f->device = j->device;
-		f->conduit = pass ? j->conduit : MW_ID_NONE;
-		f->generation = j->generation;
-		f->verdict = pass ? MW_VERDICT_PASS : MW_VERDICT_DROP;
-		f->reason = reason;
+	if (u.row == MW_FLOW_NO_ROW)
 		return;
-	}
-	nf.packets = 1;
-	nf.bytes = p->len;
-	nf.first_ns = now;
-	nf.last_ns = now;
-	nf.device = j->device;
-	nf.conduit = pass ? j->conduit : MW_ID_NONE;
-	nf.generation = j->generation;
-	nf.verdict = pass ? MW_VERDICT_PASS : MW_VERDICT_DROP;
-	nf.reason = reason;
-	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
+	u.now = judge_acct_now(j);
+	mw_flow_update(&p->fk, &u);
 }
 
 /*

@@ -7,6 +7,7 @@
 #define MW_BPF_DECIDE_H
 
 #include "consts.h"
+#include "flow.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -25,7 +26,22 @@ struct mw_judge {
 	const struct mw_img_iface *ifc;
 	const struct mw_xdp_slot_meta *meta;
 	__u8 *eth;		/* frame start (14 bytes present) */
+	__u32 flow_row;		/* mw_flow_find's answer (flow_looked) */
+	__u8 flow_looked;
+	__u8 zones_known;	/* zones was looked up for this packet */
+	__u64 zones;		/* zone mask of the destination (zones_known) */
 };
+
+/* The packet's row in the flow table (mw_flow_find, asked once). */
+static __always_inline __u32 judge_flow(struct mw_judge *j,
+					const struct mw_xpkt *p)
+{
+	if (!j->flow_looked) {
+		j->flow_looked = 1;
+		j->flow_row = mw_flow_find(&p->fk);
+	}
+	return j->flow_row;
+}
 
 static __always_inline __u64 judge_boot_ns(struct mw_judge *j)
 {
@@ -166,7 +182,8 @@ lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
 }
 
 /* Zone mask of an address: exact host prefix, then longest prefix. */
-static __always_inline __u64 lookup_zones(struct mw_judge *j, __u8 family,
+static __always_inline __u64 lookup_zones(const struct mw_xdp_slot_meta *meta,
+					  __u32 slot, __u8 family,
 					  const __u8 *addr)
 {
 	struct mw_addr_key k = { .family = family };
@@ -175,17 +192,41 @@ static __always_inline __u64 lookup_zones(struct mw_judge *j, __u8 family,
 	__u64 *mask;
 
 	__builtin_memcpy(k.addr, addr, 16);
-	if (j->meta->n_zone_hosts && (tbl = slot_table(&zone_hash, j->slot))) {
+	if (meta->n_zone_hosts && (tbl = slot_table(&zone_hash, slot))) {
 		mask = bpf_map_lookup_elem(tbl, &k);
 		if (mask)
 			return *mask;
 	}
-	if (!j->meta->n_zone_prefixes ||
-	    !(tbl = slot_table(&zone_lpm, j->slot)))
+	if (!meta->n_zone_prefixes || !(tbl = slot_table(&zone_lpm, slot)))
 		return 0;
 	__builtin_memcpy(lk.addr, addr, 16);
 	mask = bpf_map_lookup_elem(tbl, &lk);
 	return mask ? *mask : 0;
+}
+
+/*
+ * Zone mask of the destination of flow k under the policy in slot, as
+ * generation: from the flow's row (row: mw_flow_find's answer) when the
+ * row has it for this generation, else looked up; the accounting keeps
+ * it in the row.  A global function for the same reason as
+ * mw_flow_find: one answer, not one verifier state per way to it.
+ */
+__noinline __u64 mw_dest_zones(const struct mw_flow_key *k, __u32 slot,
+			       __u32 generation, __u32 row)
+{
+	const struct mw_xdp_slot_meta *meta;
+	const struct mw_xdp_flow *f;
+
+	if (!k)
+		return 0;
+	if (row != MW_FLOW_NO_ROW && (row & MW_FLOW_HIT)) {
+		row &= ~MW_FLOW_HIT;
+		f = bpf_map_lookup_elem(&flow_tab, &row);
+		if (f && f->zone_gen == generation)
+			return f->zones;
+	}
+	meta = bpf_map_lookup_elem(&slot_meta, &slot);
+	return meta ? lookup_zones(meta, slot, k->family, k->dst) : 0;
 }
 
 /* The clock is read only for an active block with an expiry. */
@@ -343,7 +384,11 @@ static __always_inline int match_rules(struct mw_judge *j,
 	cs = tbl ? bpf_map_lookup_elem(tbl, &cset_id) : NULL;
 	if (cs && cs->n_rules) {
 		n = cs->n_rules;
-		zones = lookup_zones(j, p->fk.family, p->fk.dst);
+		zones = mw_dest_zones(&p->fk, j->slot, j->generation,
+				      mw_flows_enabled ? judge_flow(j, p) :
+							 MW_FLOW_NO_ROW);
+		j->zones = zones;
+		j->zones_known = 1;
 		for (i = 0; i < MW_CSET_RULES; i++) {
 			if (i >= n)
 				break;

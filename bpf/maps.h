@@ -144,13 +144,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } reason_counters SEC(".maps");
 
+/* struct mw_xdp_flow: ncpus << mw_flow_bits rows (the loader sizes it) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MW_DEF_FLOW_ENTRIES);	/* loader */
-	__type(key, struct mw_flow_key);
-	__type(value, struct mw_flow);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mw_xdp_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} flows SEC(".maps");
+} flow_tab SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

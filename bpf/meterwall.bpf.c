@@ -58,8 +58,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 	return judge_frame(j, c, p);
 }
 
-SEC("xdp")
-int mw_xdp(struct xdp_md *ctx)
+/* Judge and account one frame; returns its reason. */
+static __always_inline int mw_run(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -77,7 +77,26 @@ int mw_xdp(struct xdp_md *ctx)
 	c.end = p.len;
 	reason = judge(ctx, &j, &c, &p);
 	account(&j, &p, ctx->ingress_ifindex, reason);
-	return is_pass(reason) ? XDP_PASS : XDP_DROP;
+	return reason;
+}
+
+SEC("xdp")
+int mw_xdp(struct xdp_md *ctx)
+{
+	return is_pass(mw_run(ctx)) ? XDP_PASS : XDP_DROP;
+}
+
+/*
+ * For benchmarks only (MW_XDP_F_SINK; never loaded otherwise): the same
+ * judgement and accounting, then every frame is dropped, so that the cost
+ * of the allowed path can be measured without the stack's cost behind
+ * XDP_PASS.
+ */
+SEC("xdp")
+int mw_xdp_sink(struct xdp_md *ctx)
+{
+	mw_run(ctx);
+	return XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -16,6 +16,9 @@
 /* Policy slots: each per-policy table is an ARRAY_OF_MAPS of this size. */
 #define MW_XDP_SLOTS		2
 
+/* Words of the flow hash seed (struct mw_xdp_clock, struct mw_xdp_flow). */
+#define MW_XDP_FLOW_SEEDS	12
+
 /*
  * What the loader wrote into one slot (map "slot_meta", index = slot).
  * The program reads only the counts (to skip empty tables); the rest is
@@ -139,8 +142,56 @@ static inline __u32 mw_xdp_h4_hash(__u32 addr_host_order)
  */
 struct mw_xdp_clock {
 	__s64 mono_to_unix_ns;
-	__s64 reserved;
+	__u32 flow_seed[MW_XDP_FLOW_SEEDS];	/* see struct mw_xdp_flow */
 };
+
+/*
+ * Flow records (map "flow_tab", an ARRAY of ncpus << bits rows, BPF_F_MMAPABLE):
+ * one table of 1 << bits rows per possible CPU, at index cpu << bits, so a
+ * CPU writes only its own rows: no atomics, no locks, no helper call (the
+ * verifier inlines the array lookup).  A flow's home row is
+ * mw_xdp_flow_hash() of its key, seeded at random once per pin set
+ * (mw_clock.flow_seed, kept across loads), so nobody outside can aim keys
+ * at one row.  A flow is looked for in MW_XDP_FLOW_PROBES rows from home: a
+ * hit is updated in place; a miss takes the first empty row or, when all
+ * are taken, the one seen least recently (LRU within the probe window).
+ * Rows are only emptied all together (flush), so an empty row ends the
+ * search.  A flow seen on two CPUs has a row in each CPU's table; the
+ * reader sums them by key.  f.packets == 0: empty row.  zones: the zone
+ * mask of key.dst under policy generation zone_gen (0: not known), so
+ * the next packets of the flow skip the zone lookup.
+ */
+#define MW_XDP_FLOW_PROBES	4
+#define MW_XDP_FLOW_MIN_BITS	10
+#define MW_XDP_FLOW_MAX_BITS	24
+
+struct mw_xdp_flow {
+	struct mw_flow_key key;
+	__u32 zone_gen;
+	struct mw_flow f;
+	__u64 zones;
+};
+
+/*
+ * Seeded hash of a flow key (11 words): pairwise sums multiplied (the NH
+ * construction), then mixed; the home row is the top `bits' bits.
+ */
+static inline __u32 mw_xdp_flow_hash(const struct mw_flow_key *k,
+				     const __u32 *s, __u32 bits)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u64 h;
+
+	h = (__u64)(__u32)(w[0] + s[0]) * (__u32)(w[1] + s[1]) +
+	    (__u64)(__u32)(w[2] + s[2]) * (__u32)(w[3] + s[3]) +
+	    (__u64)(__u32)(w[4] + s[4]) * (__u32)(w[5] + s[5]) +
+	    (__u64)(__u32)(w[6] + s[6]) * (__u32)(w[7] + s[7]) +
+	    (__u64)(__u32)(w[8] + s[8]) * (__u32)(w[9] + s[9]) +
+	    (__u64)(__u32)(w[10] + s[10]) * (s[11] | 1);
+	h ^= h >> 31;
+	h *= 0x9E3779B97F4A7C15ULL;
+	return (__u32)(h >> (64 - bits));
+}
 
 /*
  * Per-CPU cache of the accounting clock (map "mw_tick", not pinned): the
@@ -157,7 +208,9 @@ struct mw_xdp_tick {
 
 _Static_assert(sizeof(struct mw_xdp_slot_meta) == 80, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
-_Static_assert(sizeof(struct mw_xdp_clock) == 16, "mw_xdp_clock layout");
+_Static_assert(sizeof(struct mw_xdp_clock) == 56, "mw_xdp_clock layout");
+_Static_assert(sizeof(struct mw_xdp_flow) == 104, "mw_xdp_flow layout");
+_Static_assert(sizeof(struct mw_flow_key) == 44, "flow key: 11 words");
 _Static_assert(sizeof(struct mw_xdp_iface) == sizeof(struct mw_img_iface) + 8,
 	       "mw_xdp_iface layout");
 _Static_assert(sizeof(struct mw_xdp_dev) == 48, "mw_xdp_dev layout");

@@ -15,19 +15,25 @@
  * (not `ip netns exec`: bpffs must stay visible for the pins).
  *
  *   xdp-live -m MODE -a IF_A -b IF_B [-r runs] [-t seconds] [-s n_src]
- *            [-d devices] [-p pin_dir]
+ *            [-d devices] [-p pin_dir] [-T rx_cpu]
  * MODE:
  *   bare        bpf/bare_drop.bpf.c on B (native)
  *   mw-blocked  meterwall on B; every source is a device, each blocked
  *               (device blocks): DROP BLOCKED, flow records on
  *   mw-allowed  meterwall on B; every source is a device with a udp/9000
  *               conduit: PASS ALLOWED, flow records on (then the stack)
+ *   mw-allowed-prog  as mw-allowed, with the program's sink variant
+ *               (MW_XDP_F_SINK): judged and accounted the same, then
+ *               dropped, so the figure is the program's, not the stack's
  *   none        nothing on B (GRO switched on so B receives): whatever
  *               the script put in netfilter (nftables, iptables + ipset)
  *               or nothing at all
  * Prints one CSV line: mode,median_pps,min_pps,max_pps,runs
  */
+#include <dirent.h>
 #include <getopt.h>
+#include <stdlib.h>
+#include <sys/mount.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <sched.h>
@@ -50,6 +56,7 @@ static const char *mode, *if_a, *if_b, *pin_dir;
 static unsigned int runs = 5, n_src = 1024;
 static double seconds = 1.0;
 static size_t n_devices = 10000;
+static int rx_cpu = -1;
 
 static uint64_t rx_packets(const char *ifname)
 {
@@ -111,11 +118,65 @@ static unsigned int resolve_b(const char *name, void *arg)
 	return strcmp(name, "ext0") == 0 ? if_nametoindex(if_b) : 0;
 }
 
+/*
+ * B's NAPI into a kernel thread pinned to rx_cpu.  B must have its NAPI
+ * by now (XDP attached or GRO on).  /sys of this process shows the
+ * namespace it was mounted in, so a sysfs of this network namespace is
+ * mounted in a private mount namespace; the thread is found by its name,
+ * napi/B-<id>.
+ */
+static void rx_thread(void)
+{
+	char dir[] = "/tmp/mwbench-sysXXXXXX", path[512], comm[32], want[32];
+	struct dirent *de;
+	cpu_set_t set;
+	DIR *d;
+	FILE *f;
+	int found = 0;
+
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    !mkdtemp(dir) || mount("sysfs", dir, "sysfs", 0, NULL))
+		bench_die("sysfs of the namespace: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/class/net/%s/threaded", dir, if_b);
+	f = fopen(path, "w");
+	if (!f || fputs("1", f) < 0 || fclose(f))
+		bench_die("%s: %s", path, strerror(errno));
+	umount(dir);
+	rmdir(dir);
+	snprintf(want, sizeof(want), "napi/%s-", if_b);
+	CPU_ZERO(&set);
+	CPU_SET(rx_cpu, &set);
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, want, strlen(want))) {
+			if (sched_setaffinity(atoi(de->d_name), sizeof(set),
+					      &set))
+				bench_die("pin %s: %s", comm, strerror(errno));
+			found++;
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	if (!found)
+		bench_die("no NAPI thread %s* for %s", want, if_b);
+}
+
 /* meterwall on B with the generated policy; blocks for mw-blocked. */
 static struct mw_xdp *mw_setup(struct mw_image *img)
 {
 	struct mw_xdp_opts o = { .pin_dir = pin_dir,
-				 .dev_capacity = 1U << 20 };
+				 .dev_capacity = 1U << 20,
+				 .flags = strcmp(mode, "mw-allowed-prog") ? 0 :
+					  MW_XDP_F_SINK };
 	struct mw_xdp_load_opts lo = { .ifindex = resolve_b };
 	struct bench_pol *b = bench_policy(n_devices);
 	struct mw_image_view v;
@@ -165,7 +226,7 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	int c, want = -1;
 
-	while ((c = getopt(argc, argv, "m:a:b:r:t:s:d:p:")) != -1) {
+	while ((c = getopt(argc, argv, "m:a:b:r:t:s:d:p:T:")) != -1) {
 		switch (c) {
 		case 'm': mode = optarg; break;
 		case 'a': if_a = optarg; break;
@@ -175,15 +236,18 @@ int main(int argc, char **argv)
 		case 's': n_src = strtoul(optarg, NULL, 0); break;
 		case 'd': n_devices = strtoul(optarg, NULL, 0); break;
 		case 'p': pin_dir = optarg; break;
+		case 'T': rx_cpu = atoi(optarg); break;
 		default: mode = NULL; break;
 		}
 	}
 	if (!mode || !if_a || !if_b || !runs || runs > 64 ||
-	    (n_src & (n_src - 1)) || n_src > n_devices)
-		bench_die("usage: xdp-live -m bare|mw-blocked|mw-allowed|none "
+	    (n_src & (n_src - 1)) || n_src > n_devices || rx_cpu == 0 ||
+	    rx_cpu >= CPU_SETSIZE)
+		bench_die("usage: xdp-live -m bare|mw-blocked|mw-allowed|"
+			  "mw-allowed-prog|none "
 			  "-a IF_A -b IF_B [-r runs<=64] [-t s] "
 			  "[-s n_src (power of 2, <= devices)] [-d devices] "
-			  "[-p pin_dir]");
+			  "[-p pin_dir] [-T rx_cpu (not 0)]");
 	ifa = if_nametoindex(if_a);
 	ifb = if_nametoindex(if_b);
 	if (!ifa || !ifb)
@@ -209,6 +273,8 @@ int main(int argc, char **argv)
 	} else {
 		bench_die("unknown mode %s", mode);
 	}
+	if (rx_cpu > 0)
+		rx_thread();
 
 	gen = livegen__open();
 	if (!gen)

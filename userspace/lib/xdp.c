@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_link.h>
+#include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -46,7 +47,7 @@ const char *const mw_xdp_map_names[M__COUNT] = {
 	[M_DEV_COUNTERS] = "dev_counters",
 	[M_CONDUIT_COUNTERS] = "conduit_counters",
 	[M_REASON_COUNTERS] = "reason_counters",
-	[M_FLOWS] = "flows",
+	[M_FLOWS] = "flow_tab",
 	[M_EVENTS] = "events",
 	[M_DEV_EVSTATE] = "dev_evstate",
 	[M_GLOB_EVSTATE] = "glob_evstate",
@@ -160,9 +161,20 @@ static int64_t ts_ns(clockid_t id)
 int mw_xdp_write_config(struct mw_xdp *x, const struct mw_config *cfg)
 {
 	struct mw_xdp_clock clk = {};
+	static const uint32_t none[MW_XDP_FLOW_SEEDS];
 	uint32_t zero = 0;
 	int64_t m0, b, m1;
 
+	/* the flow hash seed is drawn once and kept: the rows already
+	 * placed are found by it */
+	if (bpf_map_lookup_elem(x->fd[M_CLOCK], &zero, &clk) < 0)
+		return mw_xdp_fail(x, -errno, "cannot read mw_clock: %s",
+				   strerror(errno));
+	if (!memcmp(clk.flow_seed, none, sizeof(none)) &&
+	    getrandom(clk.flow_seed, sizeof(clk.flow_seed), 0) !=
+	    sizeof(clk.flow_seed))
+		return mw_xdp_fail(x, -EIO, "no random bytes for the flow "
+				   "hash seed");
 	m0 = ts_ns(CLOCK_MONOTONIC);
 	b = ts_ns(CLOCK_BOOTTIME);
 	m1 = ts_ns(CLOCK_MONOTONIC);
@@ -256,6 +268,40 @@ static int pick_size(struct mw_xdp *x, const char *map, uint32_t want,
 	return 0;
 }
 
+/*
+ * Rows per CPU of flow_tab (xdp_shared.h): flow_entries rounded up to a
+ * power of two; the pinned table's when want is 0.
+ */
+static int pick_flow_rows(struct mw_xdp *x, uint32_t want)
+{
+	uint32_t have = x->pinned ? pinned_size(x, "flow_tab") : 0;
+	uint32_t bits = MW_XDP_FLOW_MIN_BITS, n = x->ncpus;
+
+	if (want > 1U << MW_XDP_FLOW_MAX_BITS)
+		return mw_xdp_fail(x, -EINVAL, "flow_entries %u: at most %u",
+				   want, 1U << MW_XDP_FLOW_MAX_BITS);
+	while (bits < MW_XDP_FLOW_MAX_BITS &&
+	       (1U << bits) < (want ? want : MW_XDP_DEF_FLOW_ENTRIES))
+		bits++;
+	if (have && !want)
+		for (bits = MW_XDP_FLOW_MIN_BITS;
+		     bits < MW_XDP_FLOW_MAX_BITS && (n << bits) < have;)
+			bits++;
+	if (have && have != n << bits)
+		return mw_xdp_fail(x, -EEXIST,
+				   "the pinned map %s/flow_tab holds %u rows, "
+				   "not %u CPUs x %u: detach every interface "
+				   "and remove %s to resize it", x->pin_dir,
+				   have, n, 1U << bits, x->pin_dir);
+	if ((uint64_t)n << bits > 1U << 30)
+		return mw_xdp_fail(x, -E2BIG, "flow table too large: %u CPUs "
+				   "x %u rows; lower flow_entries", n,
+				   1U << bits);
+	x->flow_bits = bits;
+	x->flow_entries = 1U << bits;
+	return 0;
+}
+
 static void close_templates(struct mw_xdp *x)
 {
 	int i;
@@ -298,8 +344,7 @@ static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 				MW_XDP_DEF_CONDUIT_CAPACITY,
 				&x->conduit_capacity);
 	if (!err)
-		err = pick_size(x, "flows", o->flow_entries,
-				MW_XDP_DEF_FLOW_ENTRIES, &x->flow_entries);
+		err = pick_flow_rows(x, o->flow_entries);
 	if (err)
 		return err;
 	if (x->dev_capacity > MW_MAX_DEVICES ||
@@ -313,7 +358,8 @@ static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 	bpf_map__set_max_entries(x->map[M_DEV_EVSTATE], x->dev_capacity);
 	bpf_map__set_max_entries(x->map[M_CONDUIT_COUNTERS],
 				 x->conduit_capacity);
-	bpf_map__set_max_entries(x->map[M_FLOWS], x->flow_entries);
+	bpf_map__set_max_entries(x->map[M_FLOWS],
+				 (uint32_t)x->ncpus << x->flow_bits);
 	/* dev_tab4 / dev_rec inner arrays: one size for every inner map
 	 * (what lets the program's lookups be inlined), from the capacity;
 	 * the templates are maps of that size (closed once loaded) */
@@ -356,9 +402,17 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 	}
 	x->skel->rodata->mw_h4_shift = 32 - x->h4_bits;
 	x->skel->rodata->mw_flows_enabled = !(o->flags & MW_XDP_F_NO_FLOWS);
+	x->skel->rodata->mw_flow_bits = x->flow_bits;
 	x->skel->rodata->mw_events_enabled = !(o->flags & MW_XDP_F_NO_EVENTS);
-	if (o->flags & MW_XDP_F_NO_PROG)
+	if (o->flags & (MW_XDP_F_NO_PROG | MW_XDP_F_SINK))
 		bpf_program__set_autoload(x->skel->progs.mw_xdp, false);
+	/* MW_XDP_DEBUG=2: the verifier's statistics of a good load too */
+	if (getenv("MW_XDP_DEBUG") && !strcmp(getenv("MW_XDP_DEBUG"), "2")) {
+		bpf_program__set_log_level(x->skel->progs.mw_xdp, 4);
+		bpf_program__set_log_level(x->skel->progs.mw_xdp_sink, 4);
+	}
+	if ((o->flags & (MW_XDP_F_NO_PROG | MW_XDP_F_SINK)) != MW_XDP_F_SINK)
+		bpf_program__set_autoload(x->skel->progs.mw_xdp_sink, false);
 
 	err = meterwall__load(x->skel);
 	close_templates(x);	/* the outer maps hold their own copies */
@@ -385,6 +439,8 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 	for (i = 0; i < M__COUNT; i++)
 		x->fd[i] = bpf_map__fd(x->map[i]);
 	x->prog_fd = (o->flags & MW_XDP_F_NO_PROG) ? -1 :
+		     (o->flags & MW_XDP_F_SINK) ?
+		     bpf_program__fd(x->skel->progs.mw_xdp_sink) :
 		     bpf_program__fd(x->skel->progs.mw_xdp);
 	return 0;
 }

@@ -35,7 +35,8 @@
  *   conduit_counters  PERCPU_ARRAY[conduit_capacity] struct mw_counter
  *   reason_counters   PERCPU_ARRAY[__MW_R_LAST] struct mw_counter
  *                     (pass_* for pass reasons, drop_* for drop reasons)
- *   flows             LRU_PERCPU_HASH[flow_entries] mw_flow_key -> mw_flow:
+ *   flow_tab          ARRAY[ncpus x flow_entries] struct mw_xdp_flow (rows
+ *                     per CPU, xdp_shared.h; read with mw_xdp_foreach_flow):
  *                     IP packets (pass and drop) whose source is a known
  *                     device, except BLOCKED drops (counted per device and
  *                     per reason, sent as events, but no flow record: a
@@ -88,7 +89,10 @@ enum mw_xdp_open_flags {
 					 * counters (no attach, no test run) */
 	MW_XDP_F_NO_FLOWS = 1 << 1,	/* program without flow records */
 	MW_XDP_F_NO_EVENTS = 1 << 2,	/* program without drop events */
-	__MW_XDP_F_ALL = (1 << 3) - 1
+	MW_XDP_F_SINK = 1 << 3,		/* benchmarks: the program variant that
+					 * judges and accounts as always, then
+					 * drops every frame (no stack cost) */
+	__MW_XDP_F_ALL = (1 << 4) - 1
 };
 
 struct mw_xdp_opts {
@@ -101,7 +105,9 @@ struct mw_xdp_opts {
 	 * be removed (mw_xdp_remove_pins) to resize. */
 	uint32_t dev_capacity;
 	uint32_t conduit_capacity;	/* same rules, per-conduit counters */
-	uint32_t flow_entries;		/* same rules, flow table */
+	uint32_t flow_entries;		/* same rules, flow table rows per
+					 * CPU (rounded up to a power of two,
+					 * 1024 .. 1 << 24) */
 	unsigned int flags;		/* enum mw_xdp_open_flags */
 };
 

@@ -57,7 +57,8 @@ struct mw_xdp {
 	int dir_fd;			/* flock for mw_config writers */
 	uint32_t dev_capacity;
 	uint32_t conduit_capacity;
-	uint32_t flow_entries;
+	uint32_t flow_entries;		/* flow_tab rows per CPU */
+	uint32_t flow_bits;		/* = log2(flow_entries) */
 	uint32_t h4_bits;		/* dev_tab4 rows = 1 << h4_bits */
 	int tmpl_fd[2];			/* dev_tab4, dev_rec templates; -1 */
 	int ncpus;

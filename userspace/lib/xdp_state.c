@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -274,29 +276,52 @@ int mw_xdp_reason_counters(struct mw_xdp *x,
 
 /* --- flows ----------------------------------------------------------------- */
 
-static void merge_flow(const struct mw_flow *v, int ncpus, struct mw_flow *out)
-{
-	uint64_t last = 0;
-	int i;
+/* One CPU's row, for sorting by key. */
+struct flow_rec {
+	struct mw_flow_key key;
+	struct mw_flow f;
+};
 
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < ncpus; i++) {
-		if (!v[i].packets)
-			continue;
-		out->packets += v[i].packets;
-		out->bytes += v[i].bytes;
-		if (!out->first_ns || v[i].first_ns < out->first_ns)
-			out->first_ns = v[i].first_ns;
-		if (v[i].last_ns >= last) {
-			last = v[i].last_ns;
-			out->last_ns = v[i].last_ns;
-			out->device = v[i].device;
-			out->conduit = v[i].conduit;
-			out->generation = v[i].generation;
-			out->verdict = v[i].verdict;
-			out->reason = v[i].reason;
-		}
+static int rec_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct flow_rec *)a)->key,
+		      &((const struct flow_rec *)b)->key,
+		      sizeof(struct mw_flow_key));
+}
+
+/* Add row r (another CPU's of the same flow) into out. */
+static void merge_flow(struct mw_flow *out, const struct mw_flow *r)
+{
+	out->packets += r->packets;
+	out->bytes += r->bytes;
+	if (r->first_ns < out->first_ns)
+		out->first_ns = r->first_ns;
+	if (r->last_ns >= out->last_ns) {
+		out->last_ns = r->last_ns;
+		out->device = r->device;
+		out->conduit = r->conduit;
+		out->generation = r->generation;
+		out->verdict = r->verdict;
+		out->reason = r->reason;
 	}
+}
+
+/* flow_tab mapped (BPF_F_MMAPABLE); *len for munmap. */
+static struct mw_xdp_flow *map_flows(struct mw_xdp *x, int prot, size_t *len,
+				     size_t *rows)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	*rows = (size_t)x->ncpus << x->flow_bits;
+	*len = (*rows * sizeof(struct mw_xdp_flow) + page - 1) & ~(page - 1);
+	m = mmap(NULL, *len, prot, MAP_SHARED, x->fd[M_FLOWS], 0);
+	if (m == MAP_FAILED) {
+		mw_xdp_fail(x, -errno, "cannot map the flow table: %s",
+			    strerror(errno));
+		return NULL;
+	}
+	return m;
 }
 
 int mw_xdp_foreach_flow(struct mw_xdp *x,
@@ -304,41 +329,57 @@ int mw_xdp_foreach_flow(struct mw_xdp *x,
 				  const struct mw_flow *f, void *arg),
 			void *arg)
 {
-	struct mw_flow *v = calloc(x->ncpus, sizeof(*v));
-	struct mw_flow_key key, next, *prev = NULL;
+	struct flow_rec *v = NULL, *grown;
+	struct mw_xdp_flow *t;
+	size_t len, rows, n = 0, cap = 0, i, k;
 	struct mw_flow merged;
-	int fd = x->fd[M_FLOWS], ret = 0;
+	int ret = 0;
 
-	if (!v)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, v) < 0)
-			continue;	/* evicted meanwhile */
-		merge_flow(v, x->ncpus, &merged);
-		if (!merged.packets)
+	t = map_flows(x, PROT_READ, &len, &rows);
+	if (!t)
+		return -EIO;
+	for (i = 0; i < rows; i++) {
+		if (!t[i].f.packets)
 			continue;
-		ret = fn(&key, &merged, arg);
-		if (ret)
-			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			v = grown;
+		}
+		/* a row the datapath rewrites now may mix two flows' fields
+		 * (as any map read during updates); it is read once */
+		memcpy(&v[n].key, &t[i].key, sizeof(v[n].key));
+		memcpy(&v[n].f, &t[i].f, sizeof(v[n].f));
+		if (v[n].f.packets)
+			n++;
 	}
-	if (!ret && errno != ENOENT)
-		ret = mw_xdp_fail(x, -errno, "cannot walk the flow table: %s",
-				  strerror(errno));
+	qsort(v, n, sizeof(*v), rec_cmp);
+	for (i = 0; i < n && !ret; i = k) {
+		merged = v[i].f;
+		for (k = i + 1; k < n && !rec_cmp(&v[i], &v[k]); k++)
+			merge_flow(&merged, &v[k].f);
+		ret = fn(&v[i].key, &merged, arg);
+	}
+out:
+	munmap(t, len);
 	free(v);
 	return ret;
 }
 
 int mw_xdp_flush_flows(struct mw_xdp *x)
 {
-	struct mw_flow_key key;
-	int fd = x->fd[M_FLOWS];
+	struct mw_xdp_flow *t;
+	size_t len, rows;
 
-	while (bpf_map_get_next_key(fd, NULL, &key) == 0)
-		if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT)
-			return mw_xdp_fail(x, -errno, "cannot flush flows: %s",
-					   strerror(errno));
+	t = map_flows(x, PROT_READ | PROT_WRITE, &len, &rows);
+	if (!t)
+		return -EIO;
+	memset(t, 0, rows * sizeof(*t));
+	munmap(t, len);
 	return 0;
 }
 
