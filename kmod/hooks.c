@@ -2,37 +2,40 @@
 /*
  * The netfilter hooks, IPv4 and IPv6, registered per network namespace.
  *
- *   PRE_ROUTING, before defrag (-450)   inbound fragments on an external
- *                                       interface: the classifier's raw
- *                                       verdict on each fragment
- *   PRE_ROUTING, before conntrack (-201) inbound on an external interface:
- *                                       the decision for a NEW flow; drops
+ *   PRE_ROUTING, before defrag (-450)   inbound on an external interface:
+ *                                       fragments get the classifier's raw
+ *                                       verdict each; other packets the
+ *                                       decision for a NEW flow, and drops
  *                                       that no conntrack state can change
- *                                       happen here, before conntrack
- *                                       allocates an entry for them
+ *                                       happen here, before defrag, raw
+ *                                       rules and conntrack spend anything
+ *                                       on them
  *   PRE_ROUTING, after conntrack (-199) inbound: NEW flows take the decision
- *                                       made at -201, tracked flows follow
+ *                                       made at -450, tracked flows follow
  *                                       their flow (island, blocks)
  *   FORWARD, LOCAL_OUT (0)              outbound: leaving by an external
  *                                       interface (relayed, or the gateway's
  *                                       own traffic)
  *
  * Inbound traffic for the gateway itself is decided at PRE_ROUTING like
- * relayed traffic, so LOCAL_IN needs no hook of its own.
+ * relayed traffic, so LOCAL_IN needs no hook of its own.  One hook before
+ * conntrack, not two: a packet of a blocked device costs one hook call.
  *
  * Verdicts and reasons are those of one decision after conntrack; the early
  * hook only moves work.  It drops a packet before conntrack when the result
  * cannot depend on the flow: BLOCKED (a tracked packet of a blocked device
  * is dropped as BLOCKED too), parse errors (never follow a flow), and other
- * drops when conntrack holds no entry for the packet (so it will be NEW:
- * no zone template, no expectation, not ICMP, which may be RELATED).  A
- * packet it passes is handed to the -199 hook of the same CPU with its
+ * drops when conntrack holds no entry for the packet in the default zone
+ * (so it will be NEW: no expectation, not ICMP, which may be RELATED;
+ * conntrack zones set by raw rules are not consulted, so with zones a
+ * packet the policy drops is dropped here even if another zone tracks it).
+ * A packet it passes is handed to the -199 hook of the same CPU with its
  * decision (struct mw_pass: the skb, the policy, the source), which only
  * picks the counters for NEW or tracked; anything else is decided again
  * there in full.  Island mode is left to the -199 hook (counted per flow).
  *
  * Fragments: conntrack reassembles before its PRE_ROUTING hook.  Each
- * fragment is judged on its own before defrag, exactly as the classifier
+ * fragment is judged on its own at -450, exactly as the classifier
  * judges it (only port-less rules can pass it, else FRAGMENT); the packet
  * conntrack reassembles from passed fragments is then judged again whole.
  */
@@ -64,23 +67,8 @@ static unsigned int verdict(struct mw_net *mn, const struct mw_policy *pol,
 	return NF_DROP;
 }
 
-static bool maybe_fragment(const struct sk_buff *skb, u8 pf)
-{
-	if (pf == NFPROTO_IPV4)
-		return ip_is_fragment(ip_hdr(skb));
-	switch (ipv6_hdr(skb)->nexthdr) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_ICMPV6:
-		return false;
-	default:
-		return true;
-	}
-}
-
 static unsigned int judge(const struct nf_hook_state *state,
-			  struct sk_buff *skb, enum mw_direction dir,
-			  bool fragments_only)
+			  struct sk_buff *skb, enum mw_direction dir)
 {
 	const struct net_device *dev = dir == MW_DIR_INBOUND ? state->in :
 							       state->out;
@@ -99,14 +87,9 @@ static unsigned int judge(const struct nf_hook_state *state,
 	f = mw_pol_ext_iface(pol, dev);
 	if (!f)
 		return NF_ACCEPT;
-	if (fragments_only && !maybe_fragment(skb, state->pf))
-		return NF_ACCEPT;
 	mw_parse_skb(skb, state->pf, &p);
-	if (fragments_only && !p.fragment)
-		return NF_ACCEPT;
 	ct = nf_ct_get(skb, &ctinfo);
-	if (!fragments_only && ct && ctinfo != IP_CT_NEW &&
-	    !p.parse_error) {
+	if (ct && ctinfo != IP_CT_NEW && !p.parse_error) {
 		/*
 		 * A tracked packet follows its flow: it passes unless island
 		 * mode is on or the device on the external side is blocked.
@@ -140,7 +123,7 @@ static unsigned int judge(const struct nf_hook_state *state,
 	mw_decide(pol, mn, f, dir, &p, &clk, &res);
 	/* A flow may not open as the reply of a conduit (stateful rule). */
 	if (res.verdict == MW_VERDICT_PASS && res.reason == MW_R_REPLY &&
-	    !fragments_only && mw_strict_new) {
+	    mw_strict_new) {
 		res.verdict = MW_VERDICT_DROP;
 		res.reason = MW_R_NO_CONDUIT;
 		res.conduit = MW_ID_NONE;
@@ -148,14 +131,8 @@ static unsigned int judge(const struct nf_hook_state *state,
 	return verdict(mn, pol, dev, skb, &p, &res, &clk);
 }
 
-static unsigned int mw_hook_frag(void *priv, struct sk_buff *skb,
-				 const struct nf_hook_state *state)
-{
-	return judge(state, skb, MW_DIR_INBOUND, true);
-}
-
 /*
- * A packet the -201 hook passed, for the -199 hook of the same CPU (both run
+ * A packet the -450 hook passed, for the -199 hook of the same CPU (both run
  * in one softirq traversal of PRE_ROUTING).  Keyed by the skb, checked
  * against the policy and the source address, cleared when read.
  */
@@ -220,9 +197,16 @@ static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
 	if (!pol || !dev)
 		return NF_ACCEPT;
 	f = mw_pol_ext_iface(pol, dev);
-	if (!f || READ_ONCE(mn->island))
+	if (!f)
 		return NF_ACCEPT;
 	mw_parse_skb(skb, state->pf, &p);
+	if (p.fragment) {
+		/* judged as it is, before defrag (the classifier's verdict) */
+		mw_decide(pol, mn, f, MW_DIR_INBOUND, &p, &clk, &res);
+		return verdict(mn, pol, dev, skb, &p, &res, &clk);
+	}
+	if (READ_ONCE(mn->island))
+		return NF_ACCEPT;
 	mw_decide(pol, mn, f, MW_DIR_INBOUND, &p, &clk, &res);
 	if (res.verdict == MW_VERDICT_PASS) {
 		if (res.reason != MW_R_ALLOWED && res.reason != MW_R_REPLY)
@@ -239,7 +223,7 @@ static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
 	return verdict(mn, pol, dev, skb, &p, &res, &clk);
 }
 
-/* -199 with what -201 passed: count it, or false to decide again. */
+/* -199 with what -450 passed: count it, or false to decide again. */
 static bool pass_recalled(const struct mw_pass *c, const struct sk_buff *skb,
 			  const struct nf_hook_state *state)
 {
@@ -275,23 +259,20 @@ static unsigned int mw_hook_in(void *priv, struct sk_buff *skb,
 		if (pass_recalled(c, skb, state))
 			return NF_ACCEPT;
 	}
-	return judge(state, skb, MW_DIR_INBOUND, false);
+	return judge(state, skb, MW_DIR_INBOUND);
 }
 
 static unsigned int mw_hook_out(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
-	return judge(state, skb, MW_DIR_OUTBOUND, false);
+	return judge(state, skb, MW_DIR_OUTBOUND);
 }
 
-#define MW_PRI_FRAG	NF_IP_PRI_RAW_BEFORE_DEFRAG
-#define MW_PRI_EARLY	(NF_IP_PRI_CONNTRACK - 1)
+#define MW_PRI_EARLY	NF_IP_PRI_RAW_BEFORE_DEFRAG
 #define MW_PRI_IN	(NF_IP_PRI_CONNTRACK + 1)
 #define MW_PRI_OUT	NF_IP_PRI_FILTER
 
 static const struct nf_hook_ops mw_nf_ops[] = {
-	{ .hook = mw_hook_frag, .pf = NFPROTO_IPV4,
-	  .hooknum = NF_INET_PRE_ROUTING, .priority = MW_PRI_FRAG },
 	{ .hook = mw_hook_early, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = MW_PRI_EARLY },
 	{ .hook = mw_hook_in, .pf = NFPROTO_IPV4,
@@ -300,10 +281,9 @@ static const struct nf_hook_ops mw_nf_ops[] = {
 	  .hooknum = NF_INET_FORWARD, .priority = MW_PRI_OUT },
 	{ .hook = mw_hook_out, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_LOCAL_OUT, .priority = MW_PRI_OUT },
-	{ .hook = mw_hook_frag, .pf = NFPROTO_IPV6,
-	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_RAW_BEFORE_DEFRAG },
 	{ .hook = mw_hook_early, .pf = NFPROTO_IPV6,
-	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_CONNTRACK - 1 },
+	  .hooknum = NF_INET_PRE_ROUTING,
+	  .priority = NF_IP6_PRI_RAW_BEFORE_DEFRAG },
 	{ .hook = mw_hook_in, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_CONNTRACK + 1 },
 	{ .hook = mw_hook_out, .pf = NFPROTO_IPV6,

@@ -18,7 +18,8 @@
 # max 262144).  Each run uses its own UDP source port, so no run finds the
 # flows of the one before.  Conntrack is active only while meterwall.ko is
 # loaded (it is stateful; the nftables and iptables rule sets are not):
-# "conntrack only" is the module loaded without a policy, the stateful floor.
+# "conntrack only" is the module loaded without a policy, the stateful floor;
+# "nftables stateful" is the module's job done by nftables with conntrack.
 # After each run: conntrack entries, and where packets that entered ext0 but
 # did not leave sm0 went (per-CPU backlog overflows: pktgen and the
 # forwarded packets share the CPU's backlog queue of 1000).
@@ -183,6 +184,33 @@ check "nft: load sets of 100,000 addresses" gw nft -f "$W/rules.nft"
 check "nftables, allowed" run "nftables allowed" "$ALO" "$AHI"
 check "nftables, blocked" run "nftables blocked" "$BLO" "$BHI"
 gw nft delete table ip mwb
+
+# nftables doing the module's job, statefully: blocked sources dropped
+# before conntrack, NEW flows by the allow-list after it, tracked flows
+# follow their flow (the ct expression turns conntrack on, as the module
+# does); the comparison for the module's figures
+{
+	echo "table ip mwbs {"
+	echo " set allowed { type ipv4_addr; size 65536; elements = {"
+	for ((i = 1; i <= 50000; i++)); do A $i ,; done
+	echo " } }"
+	echo " set blocked { type ipv4_addr; size 65536; elements = {"
+	for ((i = 50001; i <= 100000; i++)); do A $i ,; done
+	echo " } }"
+	echo " chain raw { type filter hook prerouting priority -300; policy accept;"
+	echo "  iifname \"ext0\" ip saddr @blocked drop"
+	echo " }"
+	echo " chain pre { type filter hook prerouting priority -150; policy accept;"
+	echo "  iifname \"ext0\" ct state established,related accept"
+	echo "  iifname \"ext0\" ct state new ip saddr @allowed ip daddr 192.0.2.0/24 udp dport 9 accept"
+	echo "  iifname \"ext0\" drop"
+	echo " }"
+	echo "}"
+} >"$W/rules-ct.nft"
+check "nft stateful: load" gw nft -f "$W/rules-ct.nft"
+check "nftables stateful, allowed" run "nftables stateful allowed" "$ALO" "$AHI"
+check "nftables stateful, blocked" run "nftables stateful blocked" "$BLO" "$BHI"
+gw nft delete table ip mwbs
 
 # iptables (legacy, raw table) + ipset
 {
