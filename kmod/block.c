@@ -5,6 +5,7 @@
  * block also removes the conntrack entries of the target's addresses, so
  * established connections end at once instead of following their flow.
  */
+#include <linux/hash.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_tuple.h>
@@ -22,13 +23,18 @@ static unsigned long block_key(u8 kind, u32 id)
 	return (unsigned long)kind << 32 | id;
 }
 
+static unsigned int filter_bit(unsigned long key)
+{
+	return hash_64(key, MW_BLOCK_FILTER_ORDER);
+}
+
 /* RCU reader (packet path) or mutex holder. */
 bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
 		     struct mw_clock *clk)
 {
 	const struct mw_block_ent *e;
 
-	if (xa_empty(&mn->blocks))
+	if (!test_bit(filter_bit(block_key(kind, id)), mn->block_filter))
 		return false;
 	e = xa_load(&mn->blocks, block_key(kind, id));
 	if (!e || !e->b.active)
@@ -88,6 +94,12 @@ int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause)
 	e->b.active = 1;
 	e->b.cause = cause;
 	e->b.until = until;
+	/*
+	 * The filter bit before the entry: a reader that can find the
+	 * entry sees the bit (the barrier orders the two stores).
+	 */
+	set_bit(filter_bit(block_key(kind, id)), mn->block_filter);
+	smp_mb__after_atomic();	/* bit visible before the entry */
 	old = xa_store(&mn->blocks, block_key(kind, id), e, GFP_KERNEL);
 	if (xa_is_err(old)) {
 		kfree(e);

@@ -103,6 +103,9 @@ struct mw_policy {
 	struct mw_ev_slot *dev_ev;	/* n_dev_idx entries */
 };
 
+#define MW_BLOCK_FILTER_ORDER	16
+#define MW_BLOCK_FILTER_BITS	(1U << MW_BLOCK_FILTER_ORDER)
+
 struct mw_net {
 	struct net *net;
 	struct mutex lock;
@@ -112,6 +115,12 @@ struct mw_net {
 	u32 generation;
 	bool island;			/* READ_ONCE on the packet path */
 	struct xarray blocks;		/* (kind << 32 | id) -> mw_block_ent */
+	/*
+	 * Filter in front of blocks: the bit of every key ever blocked
+	 * (hash_64, never cleared while the netns lives), so the packet
+	 * path looks a key up in the xarray only when its bit is set.
+	 */
+	DECLARE_BITMAP(block_filter, MW_BLOCK_FILTER_BITS);
 	struct mw_counter __percpu *reasons;	/* [__MW_R_LAST] */
 	struct mw_ev_slot ev_unknown;
 };
