@@ -1044,14 +1044,21 @@ static int judge_one(const uint8_t *frame, size_t len, int ifs)
 	return b.reason;
 }
 
-static size_t hems_udp(uint8_t *buf)
+/* A HEMS UDP frame with these ports (dport 3610 is its conduit). */
+static size_t hems_ports(uint8_t *buf, uint16_t sport, uint16_t dport)
 {
 	const struct src *hems = src_of("198.51.100.10");
 	struct fspec f = { .family = AF_INET, .src = hems->addr,
 			   .dst = "192.0.2.10", .smac = hems->mac,
-			   .proto = IPPROTO_UDP, .sport = 40000, .dport = 3610 };
+			   .proto = IPPROTO_UDP, .sport = sport,
+			   .dport = dport };
 
 	return build(&f, buf);
+}
+
+static size_t hems_udp(uint8_t *buf)
+{
+	return hems_ports(buf, 40000, 3610);
 }
 
 static void test_block_survives_reload(void **state)
@@ -1264,18 +1271,6 @@ static void test_accounting(void **state)
 
 /* ---------------------------------------------------------------------- */
 /* the flow table (struct mw_xdp_flow)                                     */
-
-/* A HEMS UDP frame with these ports (dport 3610 is its conduit). */
-static size_t hems_ports(uint8_t *buf, uint16_t sport, uint16_t dport)
-{
-	const struct src *hems = src_of("198.51.100.10");
-	struct fspec f = { .family = AF_INET, .src = hems->addr,
-			   .dst = "192.0.2.10", .smac = hems->mac,
-			   .proto = IPPROTO_UDP, .sport = sport,
-			   .dport = dport };
-
-	return build(&f, buf);
-}
 
 struct flows_seen {
 	size_t n;
