@@ -146,12 +146,32 @@ lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
 	return NULL;
 }
 
+/*
+ * Keys of the address tables, built only by the lookup that needs one
+ * (the IPv4 host path uses neither: zeroing them cost as much as a probe).
+ */
+static __always_inline void *lookup_host(void *tbl, __u8 family,
+					 const __u8 *addr)
+{
+	struct mw_addr_key k = { .family = family };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(tbl, &k);
+}
+
+static __always_inline void *lookup_prefix(void *tbl, __u8 family,
+					   const __u8 *addr)
+{
+	struct mw_lpm_key lk = { .prefixlen = 8 + 128, .family = family };
+
+	__builtin_memcpy(lk.addr, addr, 16);
+	return bpf_map_lookup_elem(tbl, &lk);
+}
+
 /* Exact host address first, then the longest prefix; NULL if none. */
 static __always_inline const struct mw_xdp_dev *
 lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
 {
-	struct mw_addr_key k = { .family = family };
-	struct mw_lpm_key lk = { .prefixlen = 8 + 128, .family = family };
 	const struct mw_xdp_dev *d;
 	void *tbl;
 
@@ -170,15 +190,13 @@ lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
 		}
 	} else if (j->meta->n_dev_hosts &&
 		   (tbl = slot_table(&dev_hash, j->slot))) {
-		__builtin_memcpy(k.addr, addr, 16);
-		d = bpf_map_lookup_elem(tbl, &k);
+		d = lookup_host(tbl, family, addr);
 		if (d)
 			return d;
 	}
 	if (!j->meta->n_dev_prefixes || !(tbl = slot_table(&dev_lpm, j->slot)))
 		return NULL;
-	__builtin_memcpy(lk.addr, addr, 16);
-	return bpf_map_lookup_elem(tbl, &lk);
+	return lookup_prefix(tbl, family, addr);
 }
 
 /* Zone mask of an address: exact host prefix, then longest prefix. */
@@ -186,21 +204,17 @@ static __always_inline __u64 lookup_zones(const struct mw_xdp_slot_meta *meta,
 					  __u32 slot, __u8 family,
 					  const __u8 *addr)
 {
-	struct mw_addr_key k = { .family = family };
-	struct mw_lpm_key lk = { .prefixlen = 8 + 128, .family = family };
 	void *tbl;
 	__u64 *mask;
 
-	__builtin_memcpy(k.addr, addr, 16);
 	if (meta->n_zone_hosts && (tbl = slot_table(&zone_hash, slot))) {
-		mask = bpf_map_lookup_elem(tbl, &k);
+		mask = lookup_host(tbl, family, addr);
 		if (mask)
 			return *mask;
 	}
 	if (!meta->n_zone_prefixes || !(tbl = slot_table(&zone_lpm, slot)))
 		return 0;
-	__builtin_memcpy(lk.addr, addr, 16);
-	mask = bpf_map_lookup_elem(tbl, &lk);
+	mask = lookup_prefix(tbl, family, addr);
 	return mask ? *mask : 0;
 }
 
