@@ -43,6 +43,7 @@ struct mw_host_ent {
 struct mw_host_table {
 	struct mw_host_ent *slots;
 	u32 mask;		/* slots - 1 (power of two) */
+	u32 bits;		/* log2(slots) */
 };
 
 /* Longest-prefix lookup over an image prefix section. */
