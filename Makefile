@@ -141,4 +141,4 @@ bench:
 	$(Q)tools/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory all unit bench-build
 	$(Q)O=$(O) tools/bench/run.sh
-	$(Q)O=$(O) tools/bench/pktgen.sh | tee bench-results/pktgen.txt
+	$(Q)O=$(O) tools/bench/pktgen.sh

@@ -14,20 +14,27 @@
 #
 # Conntrack: the guest's default table (nf_conntrack_max 7680 with 1 GiB)
 # is far smaller than the 50,000 flows of a run, so every new flow would
-# evict one; it is sized for them once, for all conditions (buckets 65536,
-# max 262144).  Each run uses its own UDP source port, so no run finds the
-# flows of the one before.  Conntrack is active only while meterwall.ko is
-# loaded (it is stateful; the nftables and iptables rule sets are not):
+# evict one; it is sized once, for all conditions (buckets 262144, max
+# 1048576: the runs of a stateful condition open 50,000 flows each, which
+# stay 30 s, UDP unreplied).  Each run uses its own UDP source port, so no
+# run finds the flows of the one before.  Conntrack is active only while
+# meterwall.ko is loaded or the stateful nftables rules are (the other
+# nftables and iptables rule sets are stateless):
 # "conntrack only" is the module loaded without a policy, the stateful floor;
 # "nftables stateful" is the module's job done by nftables with conntrack.
 # After each run: conntrack entries, and where packets that entered ext0 but
 # did not leave sm0 went (per-CPU backlog overflows: pktgen and the
 # forwarded packets share the CPU's backlog queue of 1000).
-# Env: MW_BENCH_COUNT (packets per condition, default 200000).
+# Every condition is run MW_BENCH_RUNS times (default 5; a new UDP source
+# port each time, so every run opens new flows); after them one line
+#   MW-BENCH,<condition>,<median rx pps>,<min>,<max>,<median passed pps>,<runs>
+# which tools/bench/pktgen.sh turns into CSV, a table and a chart.
+# Env: MW_BENCH_COUNT (packets per run, default 100000), MW_BENCH_RUNS.
 set -u
 SUITE=kmod-bench
 . tests/lib/suite.sh
-N=${MW_BENCH_COUNT:-200000}
+N=${MW_BENCH_COUNT:-100000}
+RUNS=${MW_BENCH_RUNS:-5}
 T=$PWD/build/tests/test_nl_kmod
 W=$(mktemp -d)
 cleanup() {
@@ -90,8 +97,8 @@ check "compile a 100,000-device policy" build/mwctl compile "$W/p.yaml" -o "$W/p
 echo "compile: $(($(date +%s) - t0)) s"
 
 modprobe nf_conntrack
-sysctl -qw net.netfilter.nf_conntrack_buckets=65536
-sysctl -qw net.netfilter.nf_conntrack_max=262144
+sysctl -qw net.netfilter.nf_conntrack_buckets=262144
+sysctl -qw net.netfilter.nf_conntrack_max=1048576
 modprobe pktgen
 PG=/proc/net/pktgen
 pg() { echo "$2" >"$PG/$1"; }
@@ -143,18 +150,33 @@ run() {
 	ms=$(sed -n 's/^Result: OK: \([0-9]*\)(.*/\1/p' "$PG/g0")
 	ms=$(( ${ms:-0} / 1000 ))
 	[ "$ms" -gt 0 ] || ms=1
+	last_rx=$(((rx1 - rx0) * 1000 / ms)) last_passed=$(((tx1 - tx0) * 1000 / ms))
 	printf '%-34s rx %8d pps  passed %8d pps  dropped %8d pps  (%d rx, %d passed, %d ms)\n' \
-		"$name" $(((rx1 - rx0) * 1000 / ms)) $(((tx1 - tx0) * 1000 / ms)) \
+		"$name" $last_rx $last_passed \
 		$(((rx1 - rx0 - tx1 + tx0) * 1000 / ms)) $((rx1 - rx0)) $((tx1 - tx0)) $ms
 	ct_diag
 	[ $((rx1 - rx0)) -gt 0 ]
 }
 
+# bench NAME SRC_LO SRC_HI: RUNS runs of run, then the MW-BENCH line
+bench() {
+	local i rx=() pa=() s
+	for ((i = 0; i < RUNS; i++)); do
+		run "$@" || return 1
+		rx+=("$last_rx") pa+=("$last_passed")
+	done
+	s=$(printf '%s\n' "${rx[@]}" | sort -n | tr '\n' ' ')
+	read -r -a rx <<<"$s"
+	s=$(printf '%s\n' "${pa[@]}" | sort -n | tr '\n' ' ')
+	read -r -a pa <<<"$s"
+	echo "MW-BENCH,$1,${rx[RUNS / 2]},${rx[0]},${rx[RUNS - 1]},${pa[RUNS / 2]},$RUNS"
+}
+
 ALO=$(addr 1) AHI=$(addr 50000) BLO=$(addr 50001) BHI=$(addr 100000)
-check "no filter, 50,000 sources" run "no filter" "$ALO" "$AHI"
+check "no filter, 50,000 sources" bench "no filter" "$ALO" "$AHI"
 
 check "modprobe meterwall" modprobe meterwall
-check "conntrack only (meterwall.ko, no policy)" run "conntrack only (no policy)" "$ALO" "$AHI"
+check "conntrack only (meterwall.ko, no policy)" bench "conntrack only (no policy)" "$ALO" "$AHI"
 t0=${EPOCHREALTIME/./}
 check "load the 100,000-device policy" gw "$T" load "$W/p.img"
 t1=${EPOCHREALTIME/./}
@@ -163,8 +185,8 @@ t1=${EPOCHREALTIME/./}
 echo "module apply, 100,000 devices: $(((t1 - t0) / 1000)) ms"
 bsys=$("$T" id "$W/p.img" system blocked)
 check "block system 'blocked'" gw "$T" block system "$bsys"
-check "meterwall.ko, allowed" run "meterwall.ko allowed" "$ALO" "$AHI"
-check "meterwall.ko, blocked" run "meterwall.ko blocked" "$BLO" "$BHI"
+check "meterwall.ko, allowed" bench "meterwall.ko allowed" "$ALO" "$AHI"
+check "meterwall.ko, blocked" bench "meterwall.ko blocked" "$BLO" "$BHI"
 gw "$T" reason ALLOWED
 gw "$T" reason BLOCKED
 check "rmmod meterwall" rmmod meterwall
@@ -186,8 +208,8 @@ check "rmmod meterwall" rmmod meterwall
 	echo "}"
 } >"$W/rules.nft"
 check "nft: load sets of 100,000 addresses" gw nft -f "$W/rules.nft"
-check "nftables, allowed" run "nftables allowed" "$ALO" "$AHI"
-check "nftables, blocked" run "nftables blocked" "$BLO" "$BHI"
+check "nftables, allowed" bench "nftables allowed" "$ALO" "$AHI"
+check "nftables, blocked" bench "nftables blocked" "$BLO" "$BHI"
 gw nft delete table ip mwb
 
 # nftables doing the module's job, statefully: blocked sources dropped
@@ -213,8 +235,8 @@ gw nft delete table ip mwb
 	echo "}"
 } >"$W/rules-ct.nft"
 check "nft stateful: load" gw nft -f "$W/rules-ct.nft"
-check "nftables stateful, allowed" run "nftables stateful allowed" "$ALO" "$AHI"
-check "nftables stateful, blocked" run "nftables stateful blocked" "$BLO" "$BHI"
+check "nftables stateful, allowed" bench "nftables stateful allowed" "$ALO" "$AHI"
+check "nftables stateful, blocked" bench "nftables stateful blocked" "$BLO" "$BHI"
 gw nft delete table ip mwbs
 
 # iptables (legacy, raw table) + ipset
@@ -228,6 +250,6 @@ check "ipset: 100,000 addresses" gw ipset restore -f "$W/ipset"
 gw iptables -t raw -A PREROUTING -i ext0 -m set --match-set mwb_blocked src -j DROP
 gw iptables -t raw -A PREROUTING -i ext0 -m set --match-set mwb_allowed src -d 192.0.2.0/24 -p udp --dport 9 -j ACCEPT
 gw iptables -t raw -A PREROUTING -i ext0 -j DROP
-check "iptables+ipset, allowed" run "iptables+ipset allowed" "$ALO" "$AHI"
-check "iptables+ipset, blocked" run "iptables+ipset blocked" "$BLO" "$BHI"
+check "iptables+ipset, allowed" bench "iptables+ipset allowed" "$ALO" "$AHI"
+check "iptables+ipset, blocked" bench "iptables+ipset blocked" "$BLO" "$BHI"
 suite_end
