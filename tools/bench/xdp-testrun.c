@@ -129,75 +129,91 @@ static void record(size_t devices, enum path p, double *v, unsigned int n)
 	r->s = bench_stats(v, n);
 }
 
-static void bench_size(size_t n, int bare_fd)
+/* One policy size: its program, frames and timings. */
+struct size_bench {
+	size_t n;
+	struct mw_xdp *x;
+	struct mw_image img;
+	uint8_t fr[P__N][128];
+	size_t len[P__N];
+	double t[P__N][MAX_RUNS];
+	uint16_t port;
+};
+static struct size_bench sb[MAX_SIZES];
+
+static void size_setup(struct size_bench *s)
 {
 	struct mw_xdp_opts o = { .pin_dir = "", .dev_capacity = 1U << 20,
 				 .flags = open_flags };
 	struct mw_xdp_load_opts lo = { .ifindex = resolve };
-	struct mw_image img = {};
 	struct mw_image_view v;
 	struct mw_diag diag;
-	struct mw_xdp *x = NULL;
-	struct bench_pol *b = bench_policy(n);
+	struct bench_pol *b = bench_policy(s->n);
 	const char *why = NULL;
 	char err[512];
-	uint8_t fr[P__N][128];
-	size_t len[P__N];
-	double t[P__N][MAX_RUNS];
-	uint32_t head = inet_addr("192.0.2.10"), dev_addr;
-	uint32_t blk_addr, id;
-	uint16_t port = 1024;
-	unsigned int r;
-	int fd, p;
+	uint32_t head = inet_addr("192.0.2.10"), dev_addr, blk_addr, id;
+	size_t n = s->n;
+	int p;
 
-	if (mw_compile(&b->pol, NULL, &img, &diag))
+	if (mw_compile(&b->pol, NULL, &s->img, &diag))
 		bench_die("compile %zu: %s", n, diag.msg);
-	if (mw_image_view(img.data, img.len, &v, &why))
+	bench_policy_free(b);
+	if (mw_image_view(s->img.data, s->img.len, &v, &why))
 		bench_die("image: %s", why);
-	if (mw_xdp_open(&o, &x, err, sizeof(err)))
+	if (mw_xdp_open(&o, &s->x, err, sizeof(err)))
 		bench_die("open: %s", err);
-	if (mw_xdp_load_image(x, &v, &lo, NULL))
-		bench_die("load: %s", mw_xdp_errmsg(x));
-	fd = mw_xdp_prog_fd(x);
+	if (mw_xdp_load_image(s->x, &v, &lo, NULL))
+		bench_die("load: %s", mw_xdp_errmsg(s->x));
 
 	dev_addr = bench_dev_addr(n / 2);	/* allowed */
 	blk_addr = bench_dev_addr(n / 2 + 1 < n ? n / 2 + 1 : 0);
-	len[P_BLOCKED] = bench_frame4(fr[P_BLOCKED], blk_addr, head,
-				      IPPROTO_TCP, 40000, 443);
-	len[P_UNKNOWN] = bench_frame4(fr[P_UNKNOWN], inet_addr("11.0.0.1"),
-				      head, IPPROTO_TCP, 40000, 443);
-	len[P_ALLOWED] = bench_frame4(fr[P_ALLOWED], dev_addr, head,
-				      IPPROTO_TCP, 40000, 443);
-	len[P_NEWFLOW] = bench_frame4(fr[P_NEWFLOW], dev_addr, head,
-				      IPPROTO_TCP, 40001, 443);
-	len[P_IPV6X] = bench_frame6x(fr[P_IPV6X], "2001:db8:1::1",
-				     "2001:db8:10::10", 40000, 443);
+	s->len[P_BLOCKED] = bench_frame4(s->fr[P_BLOCKED], blk_addr, head,
+					 IPPROTO_TCP, 40000, 443);
+	s->len[P_UNKNOWN] = bench_frame4(s->fr[P_UNKNOWN],
+					 inet_addr("11.0.0.1"), head,
+					 IPPROTO_TCP, 40000, 443);
+	s->len[P_ALLOWED] = bench_frame4(s->fr[P_ALLOWED], dev_addr, head,
+					 IPPROTO_TCP, 40000, 443);
+	s->len[P_NEWFLOW] = bench_frame4(s->fr[P_NEWFLOW], dev_addr, head,
+					 IPPROTO_TCP, 40001, 443);
+	s->len[P_IPV6X] = bench_frame6x(s->fr[P_IPV6X], "2001:db8:1::1",
+					"2001:db8:10::10", 40000, 443);
 	id = mw_lookup_device(&v, AF_INET, (const uint8_t *)&blk_addr);
 	if (id == MW_ID_NONE ||
-	    mw_xdp_block(x, MW_TARGET_DEVICE, id, 0, MW_BLOCK_OPERATOR))
+	    mw_xdp_block(s->x, MW_TARGET_DEVICE, id, 0, MW_BLOCK_OPERATOR))
 		bench_die("block");
 	for (p = P_BLOCKED; p < P__N; p++)
-		check(x, p, fr[p], len[p]);
+		check(s->x, p, s->fr[p], s->len[p]);
+	s->port = 1024;
+}
 
-	for (r = 0; r < runs; r++) {
-		t[P_BARE][r] = run_once(bare_fd, fr[P_ALLOWED], len[P_ALLOWED],
-					repeat, NULL);
-		t[P_BARE1][r] = run_newflow(bare_fd, fr[P_NEWFLOW],
-					    len[P_NEWFLOW], &port, false);
-		for (p = P_BLOCKED; p < P__N; p++) {
-			if (p == P_NEWFLOW)
-				t[p][r] = run_newflow(fd, fr[p], len[p], &port,
-						      true);
-			else
-				t[p][r] = run_once(fd, fr[p], len[p], repeat,
-						   NULL);
-		}
+/* Run r of every path at one size (bare measured right before them). */
+static void size_run(struct size_bench *s, unsigned int r, int bare_fd)
+{
+	int fd = mw_xdp_prog_fd(s->x), p;
+
+	s->t[P_BARE][r] = run_once(bare_fd, s->fr[P_ALLOWED],
+				   s->len[P_ALLOWED], repeat, NULL);
+	s->t[P_BARE1][r] = run_newflow(bare_fd, s->fr[P_NEWFLOW],
+				       s->len[P_NEWFLOW], &s->port, false);
+	for (p = P_BLOCKED; p < P__N; p++) {
+		if (p == P_NEWFLOW)
+			s->t[p][r] = run_newflow(fd, s->fr[p], s->len[p],
+						 &s->port, true);
+		else
+			s->t[p][r] = run_once(fd, s->fr[p], s->len[p], repeat,
+					      NULL);
 	}
+}
+
+static void size_done(struct size_bench *s)
+{
+	int p;
+
 	for (p = 0; p < P__N; p++)
-		record(n, p, t[p], runs);
-	mw_xdp_close(x);
-	mw_image_free(&img);
-	bench_policy_free(b);
+		record(s->n, p, s->t[p], runs);
+	mw_xdp_close(s->x);
+	mw_image_free(&s->img);
 }
 
 static const struct result *find(size_t devices, enum path p)
@@ -265,6 +281,7 @@ int main(int argc, char **argv)
 	const char *csv = NULL;
 	struct bare_drop *bd;
 	cpu_set_t set;
+	unsigned int r;
 	size_t i;
 	int c;
 
@@ -291,10 +308,19 @@ int main(int argc, char **argv)
 	bd = bare_drop__open_and_load();
 	if (!bd)
 		bench_die("cannot load bare_drop");
+	/* every size loaded first; then each run goes over all sizes in
+	 * turn, so a burst of load from elsewhere on this shared machine
+	 * falls on every size alike instead of on one */
 	for (i = 0; i < n_sizes; i++) {
 		fprintf(stderr, "xdp-testrun: %zu devices...\n", sizes[i]);
-		bench_size(sizes[i], bpf_program__fd(bd->progs.bare_drop));
+		sb[i].n = sizes[i];
+		size_setup(&sb[i]);
 	}
+	for (r = 0; r < runs; r++)
+		for (i = 0; i < n_sizes; i++)
+			size_run(&sb[i], r, bpf_program__fd(bd->progs.bare_drop));
+	for (i = 0; i < n_sizes; i++)
+		size_done(&sb[i]);
 	bare_drop__destroy(bd);
 	report(csv);
 	return 0;
