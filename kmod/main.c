@@ -14,10 +14,11 @@
 
 #include "mw.h"
 
-unsigned int mw_image_max = 64U << 20;
+/* 128 MiB: a 1,000,000-device policy with two conduits per system is ~67 MB */
+unsigned int mw_image_max = 128U << 20;
 module_param_named(image_max, mw_image_max, uint, 0644);
 MODULE_PARM_DESC(image_max,
-		 "largest policy image accepted, bytes (default 64 MiB, at most 256 MiB)");
+		 "largest policy image accepted, bytes (default 128 MiB, at most 256 MiB)");
 
 bool mw_strict_new = true;
 module_param_named(strict_new, mw_strict_new, bool, 0644);

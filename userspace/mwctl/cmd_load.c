@@ -7,6 +7,7 @@
  */
 #include <getopt.h>
 #include <openssl/evp.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -142,6 +143,9 @@ static int apply_both(const char *path, const struct mw_image *img,
 	if (nl && (err = kmod_stage(nl, img, &txn))) {
 		fprintf(stderr, "%s: error: not applied, the policy in force is unchanged: kernel module refused the image: %s\n",
 			path, strerror(-err));
+		if (err == -EFBIG)
+			fprintf(stderr, "%s: the image is %zu bytes, more than the module's image_max: raise it (at most %u) in /sys/module/meterwall/parameters/image_max or with modprobe meterwall image_max=BYTES\n",
+				path, img->len, MW_IMAGE_MAX);
 		return err;
 	}
 	err = mw_xdp_load_image(x, v, NULL, res);

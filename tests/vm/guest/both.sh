@@ -63,6 +63,19 @@ check "island off" gw island off
 [ "$(field kmod island)" = false ] && [ "$(field xdp island)" = false ] && ok "island off in both" ||
 	fail "island off: xdp $(field xdp island) kmod $(field kmod island)"
 
+# an image over the module's image_max: refused with the remedy named,
+# both enforcement points unchanged
+sed 's/^serial: .*/serial: 2026112600/' examples/gateway.yaml >/tmp/big.yaml
+max0=$(cat /sys/module/meterwall/parameters/image_max)
+echo 4096 >/sys/module/meterwall/parameters/image_max
+err=$(gw load /tmp/big.yaml 2>&1 >/dev/null); rc=$?
+echo "$max0" >/sys/module/meterwall/parameters/image_max
+echo "$err"
+[ "$rc" -ne 0 ] && [[ $err == *"more than the module's image_max"* ]] &&
+	ok "image over image_max refused, the remedy named" || fail "image_max: rc $rc: $err"
+[ "$(field kmod serial)" = 2026112599 ] && [ "$(field xdp serial)" = 2026112599 ] &&
+	ok "both still run the serial before" || fail "serials moved: xdp $(field xdp serial) kmod $(field kmod serial)"
+
 sed 's/^serial: .*/serial: 2026112500/' examples/gateway.yaml >/tmp/old.yaml
 expect_rc "older serial refused" 1 gw load /tmp/old.yaml
 [ "$(field kmod serial)" = 2026112599 ] && ok "module unchanged after a refused load" || fail "module serial moved"

@@ -142,7 +142,7 @@ for m in flip magic trunc section version; do
 	check "corrupt image ($m) rejected with EBADMSG" gwt corrupt "$W/p8.img" $m
 done
 check "chunk out of order rejected" gwt gap "$W/p8.img"
-check "begin beyond image_max refused (EFBIG)" rc_is -27 gwt begin $((65 << 20))
+check "begin beyond image_max refused (EFBIG)" rc_is -27 gwt begin $((129 << 20))
 check "after rejected loads: still gen 1, serial 7" bash -c "nsenter --net=/run/netns/kgw $T status | grep -q 'gen=1 serial=7'"
 
 # --- conduits --------------------------------------------------------------
