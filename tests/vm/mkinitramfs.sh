@@ -49,7 +49,8 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 # --- inputs and the cache key ---------------------------------------------
 repo_inputs() {
 	find tests/vm tests/lib tests/fixtures examples tools/lib -type f 2>/dev/null
-	ls "$O"/mwctl "$O"/tests/test_* "$O"/*.bpf.o kmod/meterwall.ko 2>/dev/null || true
+	ls "$O"/mwctl "$O"/tests/test_* "$O"/bench/policy-apply "$O"/*.bpf.o \
+		kmod/meterwall.ko 2>/dev/null || true
 }
 mod_path() {	# module name -> path relative to $MODDIR (- and _ equal)
 	local n
@@ -87,9 +88,12 @@ EXISTING_BINS=()
 for b in "${HOST_BINS[@]}"; do [ -x "$b" ] && EXISTING_BINS+=("$b"); done
 PROJ_BINS=("$O"/mwctl)
 for t in "$O"/tests/test_*; do [ -x "$t" ] && PROJ_BINS+=("$t"); done
+# the module's policy-apply benchmark (kmod-bench), when bench-build made it
+BENCH_APPLY=
+[ -x "$O/bench/policy-apply" ] && BENCH_APPLY=$O/bench/policy-apply
 XT_LIBS=()
 [ -d "$XT_DIR" ] && XT_LIBS=("$XT_DIR"/*.so)
-LIBS=$(host_libs "${EXISTING_BINS[@]}" "${PROJ_BINS[@]}" "${XT_LIBS[@]}")
+LIBS=$(host_libs "${EXISTING_BINS[@]}" "${PROJ_BINS[@]}" $BENCH_APPLY "${XT_LIBS[@]}")
 
 key=$( {
 	echo "kver $KVER"
@@ -167,6 +171,10 @@ cp -r examples "$M/"
 [ -d tools/lib ] && cp -r tools/lib "$M/tools/"
 cp "$O"/mwctl "$M/build/"
 for t in "${PROJ_BINS[@]:1}"; do cp "$t" "$M/build/tests/"; done
+if [ -n "$BENCH_APPLY" ]; then
+	mkdir -p "$M/build/bench"
+	cp "$BENCH_APPLY" "$M/build/bench/"
+fi
 for f in "$O"/*.bpf.o; do [ -f "$f" ] && cp "$f" "$M/build/"; done
 [ -f kmod/meterwall.ko ] && ln -s "$MODDIR/extra/meterwall.ko" "$M/kmod/meterwall.ko"
 cp tests/vm/init "$ROOT/init"

@@ -5,7 +5,8 @@
 # no filter, meterwall.ko loaded without a policy (conntrack only: the
 # stateful floor), meterwall.ko with a 100,000-device policy (allowed traffic
 # and traffic of a blocked system), nftables doing the module's job with
-# conntrack (its equivalent), stateless nftables, iptables raw + ipset.
+# conntrack (its equivalent), stateless nftables, iptables raw + ipset;
+# then the policy-apply benchmark against the module (-K).
 # Each condition runs MW_BENCH_RUNS times (median, min..max).  pktgen and
 # module loading exist only in the qemu guest here, so this boots it
 # (tests/vm/run.sh) with tests/vm/guest/kmod-bench.sh.  Under TCG compare
@@ -55,6 +56,10 @@ END {
 		ratio("meterwall.ko blocked", "iptables+ipset blocked")
 }' "$csv" | tee "$OUT/pktgen.txt"
 grep -h '^module apply' "$OUT/pktgen.log" | tee -a "$OUT/pktgen.txt"
+# policy-apply to the module (its tables, as printed in the guest)
+awk '/^policy-apply to meterwall.ko/ { print ""; print; next }
+     /^devices +phase/ || /^[0-9]+ +(read\+validate|compile|image check|apply|total) / { print }' \
+	"$OUT/pktgen.log" | tee -a "$OUT/pktgen.txt"
 command -v gnuplot >/dev/null || exit 0
 gnuplot <<-GP
 set terminal png size 900,520 noenhanced

@@ -3,7 +3,7 @@
  * policy-apply: what applying a large policy costs the controller, and
  * how fast a block takes effect.
  *
- *   policy-apply [-r runs] [-d 1000,100000,1000000] [-o csv] [-k dir]
+ *   policy-apply [-r runs] [-d 1000,100000,1000000] [-o csv] [-k dir] [-K]
  *
  * For each size a YAML policy is written to a file (systems of 1000
  * devices, two conduits each, one host address per device), then each
@@ -12,6 +12,11 @@
  * (mw_compile), check the image (mw_image_view), apply it to the XDP maps
  * (mw_xdp_load_image, private maps, device capacity 2^20).  Reported:
  * time of each phase, total, and the child's peak RSS (ru_maxrss).
+ *
+ * -K: apply to meterwall.ko instead (mw_nl_load_image: the image in a
+ * generic netlink transaction, checked and built in the kernel, swapped
+ * in); the module must be loaded; no block figure (kmod-bench runs this in
+ * the qemu guest).
  *
  * Block: on the 1000-device policy, mw_xdp_block() of a device, then the
  * program is run (BPF_PROG_TEST_RUN, 1 frame) on a frame of that device
@@ -29,6 +34,7 @@
 #include "bench.h"
 #include "xdp.h"
 #include "classify.h"
+#include "nl.h"
 
 #define MAX_SIZES 8
 #define MAX_RUNS 32
@@ -37,6 +43,7 @@ static unsigned int runs = 5;
 static size_t sizes[MAX_SIZES] = { 1000, 100000, 1000000 };
 static size_t n_sizes = 3;
 static const char *tmpdir = "/tmp";
+static bool to_kmod;
 
 static unsigned int resolve(const char *name, void *arg)
 {
@@ -95,12 +102,16 @@ static void one_run(const char *path, double t[PH__N])
 	struct mw_image_view v;
 	struct mw_diag diag = {};
 	struct mw_xdp *x = NULL;
+	struct mw_nl *nl = NULL;
 	const char *why;
 	char err[512];
 	double t0, t1;
+	int rc = 0;
 
-	if (mw_xdp_open(&o, &x, err, sizeof(err)))	/* not timed: attach */
-		bench_die("open: %s", err);
+	/* not timed: what an attached controller holds already */
+	if (to_kmod ? (rc = mw_nl_open(&nl)) != 0 :
+		      mw_xdp_open(&o, &x, err, sizeof(err)) != 0)
+		bench_die("open: %s", to_kmod ? strerror(-rc) : err);
 	t0 = bench_now();
 	if (mw_policy_load_file(path, &pol, &diag))
 		bench_die("%s: %s", path, diag.msg);
@@ -115,12 +126,20 @@ static void one_run(const char *path, double t[PH__N])
 		bench_die("image: %s", why);
 	t[PH_VIEW] = bench_now() - t1;
 	t1 = bench_now();
-	if (mw_xdp_load_image(x, &v, &lo, NULL))
+	if (to_kmod) {
+		rc = mw_nl_load_image(nl, img.data, img.len);
+		if (rc)
+			bench_die("module load: %s", strerror(-rc));
+	} else if (mw_xdp_load_image(x, &v, &lo, NULL)) {
 		bench_die("load: %s", mw_xdp_errmsg(x));
+	}
 	t[PH_APPLY] = bench_now() - t1;
 	t[PH_TOTAL] = bench_now() - t0;
 	mw_image_free(&img);
-	mw_xdp_close(x);
+	if (to_kmod)
+		mw_nl_close(nl);
+	else
+		mw_xdp_close(x);
 }
 
 /* Fork a child for one run; returns its peak RSS in kB. */
@@ -132,6 +151,7 @@ static long run_child(const char *path, double t[PH__N])
 
 	if (pipe(fds))
 		bench_die("pipe");
+	fflush(stdout);		/* or the child prints it again */
 	pid = fork();
 	if (pid < 0)
 		bench_die("fork");
@@ -232,7 +252,7 @@ int main(int argc, char **argv)
 	size_t i;
 	int c, p;
 
-	while ((c = getopt(argc, argv, "r:d:o:k:")) != -1) {
+	while ((c = getopt(argc, argv, "r:d:o:k:K")) != -1) {
 		switch (c) {
 		case 'r': runs = strtoul(optarg, NULL, 0); break;
 		case 'd': {
@@ -247,9 +267,10 @@ int main(int argc, char **argv)
 		}
 		case 'o': csv_path = optarg; break;
 		case 'k': tmpdir = optarg; break;
+		case 'K': to_kmod = true; break;
 		default:
 			fprintf(stderr, "usage: %s [-r runs] [-d sizes] "
-				"[-o csv] [-k tmpdir]\n", argv[0]);
+				"[-o csv] [-k tmpdir] [-K]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -262,8 +283,9 @@ int main(int argc, char **argv)
 		fprintf(csv, "devices,phase,median,min,max,peak_rss_mb_median,"
 			"peak_rss_mb_max\n");
 	}
-	printf("policy-apply: seconds, median of %u runs [min..max]; peak RSS "
-	       "of the run (MiB)\n", runs);
+	printf("policy-apply%s: seconds, median of %u runs [min..max]; peak "
+	       "RSS of the run (MiB)\n", to_kmod ? " to meterwall.ko" : "",
+	       runs);
 	printf("%-9s %-14s %9s %21s %10s %10s\n", "devices", "phase", "median",
 	       "[min..max]", "rss(med)", "rss(max)");
 	for (i = 0; i < n_sizes; i++) {
@@ -295,7 +317,8 @@ int main(int argc, char **argv)
 					s.min, s.max, sr.median, sr.max);
 		}
 	}
-	bench_block(csv);
+	if (!to_kmod)
+		bench_block(csv);
 	if (csv)
 		fclose(csv);
 	return 0;
