@@ -406,11 +406,6 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 	x->skel->rodata->mw_events_enabled = !(o->flags & MW_XDP_F_NO_EVENTS);
 	if (o->flags & (MW_XDP_F_NO_PROG | MW_XDP_F_SINK))
 		bpf_program__set_autoload(x->skel->progs.mw_xdp, false);
-	/* MW_XDP_DEBUG=2: the verifier's statistics of a good load too */
-	if (getenv("MW_XDP_DEBUG") && !strcmp(getenv("MW_XDP_DEBUG"), "2")) {
-		bpf_program__set_log_level(x->skel->progs.mw_xdp, 4);
-		bpf_program__set_log_level(x->skel->progs.mw_xdp_sink, 4);
-	}
 	if ((o->flags & (MW_XDP_F_NO_PROG | MW_XDP_F_SINK)) != MW_XDP_F_SINK)
 		bpf_program__set_autoload(x->skel->progs.mw_xdp_sink, false);
 
