@@ -191,15 +191,19 @@ gw "$T" reason ALLOWED
 gw "$T" reason BLOCKED
 check "rmmod meterwall" rmmod meterwall
 
-# nftables: the same allow-list and block set
+# nftables: the same allow-list and block set (written once, for the
+# stateless and the stateful rule sets)
 {
-	echo "table ip mwb {"
 	echo " set allowed { type ipv4_addr; size 65536; elements = {"
 	for ((i = 1; i <= 50000; i++)); do A $i ,; done
 	echo " } }"
 	echo " set blocked { type ipv4_addr; size 65536; elements = {"
 	for ((i = 50001; i <= 100000; i++)); do A $i ,; done
 	echo " } }"
+} >"$W/sets.nft"
+{
+	echo "table ip mwb {"
+	cat "$W/sets.nft"
 	echo " chain pre { type filter hook prerouting priority -300; policy accept;"
 	echo "  iifname \"ext0\" ip saddr @blocked drop"
 	echo "  iifname \"ext0\" ip saddr @allowed ip daddr 192.0.2.0/24 udp dport 9 accept"
@@ -218,12 +222,7 @@ gw nft delete table ip mwb
 # does); the comparison for the module's figures
 {
 	echo "table ip mwbs {"
-	echo " set allowed { type ipv4_addr; size 65536; elements = {"
-	for ((i = 1; i <= 50000; i++)); do A $i ,; done
-	echo " } }"
-	echo " set blocked { type ipv4_addr; size 65536; elements = {"
-	for ((i = 50001; i <= 100000; i++)); do A $i ,; done
-	echo " } }"
+	cat "$W/sets.nft"
 	echo " chain raw { type filter hook prerouting priority -300; policy accept;"
 	echo "  iifname \"ext0\" ip saddr @blocked drop"
 	echo " }"
