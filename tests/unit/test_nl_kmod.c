@@ -760,6 +760,13 @@ static int cmd_udp_blast(const char *addr, int port, int secs)
 		for (i = 0; i < 64; i++)
 			sent += send(fd, buf, sizeof(buf), 0) > 0;
 		recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		/*
+		 * A moment off the CPU per batch: under TCG on a loaded host
+		 * two blasts could keep a vCPU in send + softirq so long that
+		 * its watchdog and RCU kthreads starved (a soft lockup panic),
+		 * while each batch still arrives as a burst.
+		 */
+		usleep(200);
 	}
 	printf("blast: %ld sent\n", sent);
 	close(fd);
