@@ -52,6 +52,7 @@
 #define MW_AF_INET6		10
 #define MW_IPV4_HLEN		20
 #define MW_IPV6_HLEN		40
+#define MW_IPV4_OPT_MAX		40	/* option bytes: IHL 15 */
 #define MW_IP_MF		0x2000
 #define MW_IP_OFFMASK		0x1fff
 
@@ -72,7 +73,12 @@
 #define MW_TCP_HLEN		20
 #define MW_UDP_HLEN		8
 #define MW_ICMP_HLEN		8
+#define MW_TCP_FIN		0x01
+#define MW_TCP_SYN		0x02
+#define MW_TCP_RST		0x04
+#define MW_TCP_PSH		0x08
 #define MW_TCP_ACK		0x10
+#define MW_TCP_URG		0x20
 #define MW_ICMP_ECHOREPLY	0
 #define MW_ICMPV6_ECHOREPLY	129
 #define MW_ND_FIRST		133	/* router solicitation */

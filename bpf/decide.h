@@ -32,6 +32,34 @@ struct mw_judge {
 	__u64 zones;		/* zone mask of the destination (zones_known) */
 };
 
+/*
+ * Per-CPU scratch of the global functions that judge a second address
+ * (mw_judge_nd, mw_related): what holds no pointer lives here, not on the
+ * stack, which they share with the program (512 bytes in all).
+ */
+struct mw_scratch {
+	struct mw_xpkt t;	/* mw_related: the quote turned around */
+	__u8 target[16];	/* mw_judge_nd: the NS/NA target */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_scratch);
+} mw_scratch SEC(".maps");
+
+/* The scratch, zeroed: NULL only if the map is missing. */
+static __always_inline struct mw_scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+	struct mw_scratch *sc = bpf_map_lookup_elem(&mw_scratch, &zero);
+
+	if (sc)
+		__builtin_memset(sc, 0, sizeof(*sc));
+	return sc;
+}
+
 /* The packet's row in the flow table (mw_flow_find, asked once). */
 static __always_inline __u32 judge_flow(struct mw_judge *j,
 					const struct mw_xpkt *p)
@@ -103,7 +131,7 @@ static __always_inline __u64 judge_acct_now(struct mw_judge *j)
 static __always_inline bool is_pass(int reason)
 {
 	return reason == MW_R_ALLOWED || reason == MW_R_REPLY ||
-	       reason == MW_R_L2_CONTROL;
+	       reason == MW_R_L2_CONTROL || reason == MW_R_RELATED;
 }
 
 /* dev_tab4 geometry, set by the loader from the device capacity
@@ -256,6 +284,21 @@ static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
 	       a[3] != b[3] || a[4] != b[4] || a[5] != b[5];
 }
 
+/* Inside the system's agreement validity? (the clock only if it has one) */
+static __always_inline bool agreement_ok(struct mw_judge *j,
+					 const struct mw_xdp_dev *d)
+{
+	__s64 secs;
+
+	if (!(d->sys_flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
+		return true;
+	/* now_ns < s * 1e9  <=>  now_ns / 1e9 < s, for now_ns >= 0 */
+	secs = (__s64)(judge_now(j) / MW_NSEC_PER_SEC);
+	if ((d->sys_flags & MW_SYS_F_VALID_FROM) && secs < d->valid_from)
+		return false;
+	return !(d->sys_flags & MW_SYS_F_EXPIRES) || secs < d->expires;
+}
+
 /*
  * Device checks (step 10) for device d, inbound.  Sets j->device,
  * j->system and *cset; returns 0, the drop reason, or -1 when the device
@@ -266,8 +309,6 @@ static __always_inline int device_checks(struct mw_judge *j,
 					 const struct mw_xdp_dev *d,
 					 __u32 *cset)
 {
-	__s64 secs;
-
 	if (d->xflags & MW_XDEV_F_NO_RECORD)
 		return -1;
 	j->device = d->id;
@@ -280,15 +321,7 @@ static __always_inline int device_checks(struct mw_judge *j,
 	if (block_active(j, bpf_map_lookup_elem(&dev_blocks, &j->device)) ||
 	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
 		return MW_R_BLOCKED;
-	if (!(d->sys_flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
-		return 0;
-	/* now_ns < s * 1e9  <=>  now_ns / 1e9 < s, for now_ns >= 0 */
-	secs = (__s64)(judge_now(j) / MW_NSEC_PER_SEC);
-	if ((d->sys_flags & MW_SYS_F_VALID_FROM) && secs < d->valid_from)
-		return MW_R_AGREEMENT;
-	if ((d->sys_flags & MW_SYS_F_EXPIRES) && secs >= d->expires)
-		return MW_R_AGREEMENT;
-	return 0;
+	return agreement_ok(j, d) ? 0 : MW_R_AGREEMENT;
 }
 
 /* Step 9-10 for source address addr: 0 or the drop reason. */
@@ -344,14 +377,28 @@ static __always_inline __u32 judge_minute(struct mw_judge *j)
 	return (judge_now(j) / MW_NSEC_PER_MIN) % MW_MINUTES_PER_WEEK;
 }
 
+/* A reply's TCP flags: ACK without SYN (not FIN and RST), or SYN+ACK. */
+static __always_inline bool reply_tcp_flags(__u8 f)
+{
+	if (!(f & MW_TCP_ACK))
+		return false;
+	if (f & MW_TCP_SYN)
+		return (f & (MW_TCP_FIN | MW_TCP_SYN | MW_TCP_RST | MW_TCP_PSH |
+			     MW_TCP_ACK | MW_TCP_URG)) ==
+		       (MW_TCP_SYN | MW_TCP_ACK);
+	return (f & (MW_TCP_FIN | MW_TCP_RST)) != (MW_TCP_FIN | MW_TCP_RST);
+}
+
 /*
  * Does rule r let packet p through, inbound?  Returns its reason or 0.
  * zones: zone mask of the destination.  The window test comes first, as
- * in the model; the clock is read only for a rule that has one.
+ * in the model; the clock is read only for a rule that has one.  reply:
+ * p has the shape of a stateless reply (reply_shape()).
  */
 static __always_inline int rule_matches(struct mw_judge *j,
 					const struct mw_xpkt *p,
-					const struct mw_rule *r, __u64 zones)
+					const struct mw_rule *r, __u64 zones,
+					bool reply)
 {
 	if (r->window && !in_window(j->slot, r->window - 1, judge_minute(j)))
 		return 0;
@@ -365,20 +412,41 @@ static __always_inline int rule_matches(struct mw_judge *j,
 			return 0;
 		return MW_R_ALLOWED;
 	}
-	/* reverse: a reply to an outbound conduit */
+	/* reverse: a reply to an outbound conduit (reply: its shape) */
+	if (!reply)
+		return 0;
 	if ((r->flags & MW_RULE_F_PORTS) &&
 	    (p->fragment || !p->has_ports || !in_range(p->fk.sport, r)))
 		return 0;
-	if (p->fk.proto == MW_P_TCP &&
-	    (p->fragment || !(p->tcp_flags & MW_TCP_ACK)))
-		return 0;
-	if (p->fk.proto == MW_P_ICMP &&
-	    (p->fragment || p->icmp_type != MW_ICMP_ECHOREPLY))
-		return 0;
-	if (p->fk.proto == MW_P_ICMPV6 &&
-	    (p->fragment || p->icmp_type != MW_ICMPV6_ECHOREPLY))
-		return 0;
 	return MW_R_REPLY;
+}
+
+/*
+ * Can p be a stateless reply at all (step 12, reverse)?  Not a fragment;
+ * ICMP: an echo reply; TCP and UDP: to a port of the reply range, TCP
+ * with reply flags; nothing else.  A quote: TCP or UDP (its reply port
+ * is the sender's choice, it has no flags).  Asked once per packet, not
+ * per rule: one boolean is all the rule loop carries.
+ */
+static __always_inline bool reply_shape(struct mw_judge *j,
+					const struct mw_xpkt *p, bool quoted)
+{
+	__u16 dport = bpf_ntohs(p->fk.dport);
+
+	if (p->fragment)
+		return false;
+	if (p->fk.proto == MW_P_ICMP)
+		return p->icmp_type == MW_ICMP_ECHOREPLY;
+	if (p->fk.proto == MW_P_ICMPV6)
+		return p->icmp_type == MW_ICMPV6_ECHOREPLY;
+	if ((p->fk.proto != MW_P_TCP && p->fk.proto != MW_P_UDP) ||
+	    !p->has_ports)
+		return false;
+	if (quoted)
+		return true;
+	if (dport < j->meta->reply_lo || dport > j->meta->reply_hi)
+		return false;
+	return p->fk.proto != MW_P_TCP || reply_tcp_flags(p->tcp_flags);
 }
 
 /*
@@ -386,8 +454,20 @@ static __always_inline int rule_matches(struct mw_judge *j,
  * decides.  A bounded loop (no callback per rule, as bpf_loop would
  * need): the verifier walks at most MW_CSET_RULES iterations.
  */
+/*
+ * How match_rules() is asked: for the frame (the flow row keeps the zones),
+ * inside mw_judge_icmp() (no flow row, no further call: the stack is
+ * shared), or for a quote turned around (also: its reply shape).
+ */
+enum mw_rules_for {
+	MW_RULES_FRAME = 0,
+	MW_RULES_ICMP,
+	MW_RULES_QUOTE,
+};
+
 static __always_inline int match_rules(struct mw_judge *j,
-				       const struct mw_xpkt *p, __u32 cset_id)
+				       const struct mw_xpkt *p, __u32 cset_id,
+				       enum mw_rules_for mode)
 {
 	void *tbl = slot_table(&csets, j->slot);
 	const struct mw_img_cset *cs;
@@ -397,16 +477,22 @@ static __always_inline int match_rules(struct mw_judge *j,
 
 	cs = tbl ? bpf_map_lookup_elem(tbl, &cset_id) : NULL;
 	if (cs && cs->n_rules) {
+		bool reply = reply_shape(j, p, mode == MW_RULES_QUOTE);
+
 		n = cs->n_rules;
-		zones = mw_dest_zones(&p->fk, j->slot, j->generation,
-				      mw_flows_enabled ? judge_flow(j, p) :
-							 MW_FLOW_NO_ROW);
+		if (mode == MW_RULES_FRAME)
+			zones = mw_dest_zones(&p->fk, j->slot, j->generation,
+					      mw_flows_enabled ?
+					      judge_flow(j, p) : MW_FLOW_NO_ROW);
+		else
+			zones = lookup_zones(j->meta, j->slot, p->fk.family,
+					     p->fk.dst);
 		j->zones = zones;
 		j->zones_known = 1;
 		for (i = 0; i < MW_CSET_RULES; i++) {
 			if (i >= n)
 				break;
-			r = rule_matches(j, p, &cs->rules[i], zones);
+			r = rule_matches(j, p, &cs->rules[i], zones, reply);
 			if (r) {
 				j->conduit = cs->rules[i].conduit;
 				return r;
@@ -441,7 +527,10 @@ static __always_inline int judge_arp(struct mw_judge *j, struct mw_cursor *c,
 	if (parse_arp(c, p) < 0)
 		return MW_R_MALFORMED;
 	r = source_device(j, MW_AF_INET, p->fk.src, MW_R_L2_DENIED, &cset);
-	return r ? r : MW_R_L2_CONTROL;
+	if (r)
+		return r;
+	/* the kernel learns the sender hardware address, not the frame's */
+	return p->arp_sha_ok ? MW_R_L2_CONTROL : MW_R_SPOOFED;
 }
 
 static __always_inline bool is_nd(const struct mw_xpkt *p)
@@ -449,6 +538,22 @@ static __always_inline bool is_nd(const struct mw_xpkt *p)
 	return p->fk.family == MW_AF_INET6 && p->fk.proto == MW_P_ICMPV6 &&
 	       !p->fragment && p->hop_limit == MW_ND_HOPLIMIT &&
 	       p->icmp_type >= MW_ND_FIRST && p->icmp_type <= MW_ND_LAST;
+}
+
+/* Redirects and router discovery (step 7): never inbound. */
+static __always_inline bool icmp_control(const struct mw_xpkt *p)
+{
+	__u8 t = p->icmp_type;
+
+	if (p->fragment)
+		return false;
+	if (p->fk.family == MW_AF_INET && p->fk.proto == MW_P_ICMP)
+		return t == MW_ICMP_REDIRECT || t == MW_ICMP_ROUTERADVERT ||
+		       t == MW_ICMP_ROUTERSOLICIT;
+	if (p->fk.family == MW_AF_INET6 && p->fk.proto == MW_P_ICMPV6)
+		return t == MW_ICMPV6_ROUTER_SOL || t == MW_ICMPV6_ROUTER_ADV ||
+		       t == MW_ICMPV6_REDIRECT || t == MW_ICMPV6_ROUTER_RENUM;
+	return false;
 }
 
 /* fe80::/10 or :: */
@@ -463,18 +568,323 @@ static __always_inline bool nd_link_only(const __u8 *a)
 	return !hi && !lo;
 }
 
-/* Neighbour discovery by the interface's mode (step 8). */
-static __always_inline int judge_nd(struct mw_judge *j, struct mw_xpkt *p)
+/*
+ * NS/NA options, walked by bpf_loop() with bpf_xdp_load_bytes(): see
+ * parse_nd() in userspace/lib/pkt.c.
+ */
+struct mw_ndopts {
+	struct xdp_md *xdp;
+	__u32 o;		/* next option (frame offset) */
+	__u32 end;		/* end of the ICMPv6 message */
+	__u8 want;		/* SLLAO for NS, TLLAO for NA */
+	__u8 has;		/* mac holds the option's address */
+	__u8 bad;
+	__u8 reserved;
+	__u8 mac[6];
+};
+
+static long nd_opt_step(__u32 i, void *ctx)
 {
+	struct mw_ndopts *x = ctx;
+	__u8 h[8];
+	__u32 l;
+
+	if (x->o >= x->end)
+		return 1;
+	if (i >= MW_ND_MAX_OPTS || x->end - x->o < 2 ||
+	    bpf_xdp_load_bytes(x->xdp, x->o, h, 2))
+		goto bad;
+	l = (__u32)h[1] * 8;
+	if (!l || l > x->end - x->o)
+		goto bad;
+	if (h[0] == x->want) {
+		if (bpf_xdp_load_bytes(x->xdp, x->o, h, 8))
+			goto bad;
+		if (x->has && mac_differs(x->mac, h + 2))
+			goto bad;
+		__builtin_memcpy(x->mac, h + 2, 6);
+		x->has = 1;
+	}
+	x->o += l;
+	return 0;
+bad:
+	x->bad = 1;
+	return 1;
+}
+
+/* The interface of ifindex in slot j->slot (j->slot set): NULL if none. */
+static __always_inline const struct mw_img_iface *
+lookup_iface(struct mw_judge *j, __u32 ifindex)
+{
+	const struct mw_xdp_iface *xi;
+	void *tbl;
+
+	/* The direct array first (inlined), the slot's hash otherwise. */
+	if (ifindex < MW_XDP_IFINDEX_DIRECT) {
+		__u32 k = j->slot * MW_XDP_IFINDEX_DIRECT + ifindex;
+
+		xi = bpf_map_lookup_elem(&iface_direct, &k);
+		if (xi && xi->present)
+			return &xi->ifc;
+	}
+	tbl = slot_table(&ifaces, j->slot);
+	return tbl ? bpf_map_lookup_elem(tbl, &ifindex) : NULL;
+}
+
+/* ICMP errors that quote a packet (step 13). */
+static __always_inline bool icmp_error(const struct mw_xpkt *p)
+{
+	__u8 t = p->icmp_type;
+
+	if (p->fragment)
+		return false;
+	if (p->fk.family == MW_AF_INET && p->fk.proto == MW_P_ICMP)
+		return t == MW_ICMP_DEST_UNREACH || t == MW_ICMP_TIME_EXCEEDED ||
+		       t == MW_ICMP_PARAMETERPROB;
+	if (p->fk.family == MW_AF_INET6 && p->fk.proto == MW_P_ICMPV6)
+		return t >= MW_ICMPV6_DEST_UNREACH && t <= MW_ICMPV6_PARAMPROB;
+	return false;
+}
+
+/* What mw_judge_icmp() needs of the packet (in) and answers (out). */
+struct mw_icmpq {
+	__u32 off;		/* ICMP header, frame offset */
+	__u32 end;		/* end of the IP payload */
+	__u32 slot;
+	__u32 generation;
+	__s64 boot_to_unix_ns;
+	__u32 device;		/* out */
+	__u32 system;		/* out */
+	__u32 conduit;		/* out */
+};
+
+/* NS/NA (step 8, inbound, mode devices or parse): the reason. */
+static __always_inline int icmp_nd(struct mw_judge *j, struct xdp_md *ctx,
+				   const struct mw_icmpq *q,
+				   const struct mw_xpkt *p, __u8 *target)
+{
+	struct mw_ndopts x = {
+		.xdp = ctx,
+		.o = q->off + MW_ND_MSG_LEN,
+		.end = q->end,
+		.want = p->icmp_type == MW_ICMPV6_NEIGH_SOL ? MW_ND_OPT_SLLAO :
+							     MW_ND_OPT_TLLAO,
+	};
+	const struct mw_xdp_dev *d, *s;
 	__u32 cset;
 	int r;
 
+	if (q->off + MW_ND_MSG_LEN > q->end ||
+	    bpf_xdp_load_bytes(ctx, q->off + 8, target, 16))
+		return MW_R_MALFORMED;
+	bpf_loop(MW_ND_MAX_OPTS + 1, nd_opt_step, &x, 0);
+	if (x.bad)
+		return MW_R_MALFORMED;
 	if (j->ifc->nd == MW_L2_NONE)
 		return MW_R_L2_DENIED;
-	if (j->ifc->nd == MW_L2_ALL || nd_link_only(p->fk.src))
+	if (j->ifc->nd == MW_L2_ALL)
 		return MW_R_L2_CONTROL;
-	r = source_device(j, MW_AF_INET6, p->fk.src, MW_R_L2_DENIED, &cset);
+	if (x.has && mac_differs(x.mac, j->eth + 6))
+		return MW_R_SPOOFED;
+	if (p->icmp_type == MW_ICMPV6_NEIGH_ADV &&
+	    (d = lookup_device(j, MW_AF_INET6, target)) &&
+	    !(d->xflags & MW_XDEV_F_NO_RECORD)) {
+		/* a device's address is advertised by that device */
+		s = lookup_device(j, MW_AF_INET6, p->fk.src);
+		if (!s || (s->xflags & MW_XDEV_F_NO_RECORD) || s->id != d->id)
+			return MW_R_L2_DENIED;
+		r = device_checks(j, d, &cset);
+	} else if (nd_link_only(p->fk.src)) {
+		r = 0;
+	} else {
+		r = source_device(j, MW_AF_INET6, p->fk.src, MW_R_L2_DENIED,
+				  &cset);
+	}
 	return r ? r : MW_R_L2_CONTROL;
+}
+
+/*
+ * Step 13: does the packet the ICMP error quotes, turned around (t), pass
+ * by the rules of its external device (inbound: the quote's destination),
+ * a device of the error's system that passes its checks but the MAC
+ * binding?  MW_R_RELATED with j->conduit, or MW_R_NO_CONDUIT.
+ */
+static __always_inline int icmp_related(struct mw_judge *j,
+					struct xdp_md *ctx,
+					const struct mw_icmpq *q,
+					const struct mw_xpkt *p,
+					struct mw_xpkt *t)
+{
+	const struct mw_xdp_dev *d;
+	__u32 qo = q->off + MW_ICMP_HLEN, l4, system = j->system;
+	__u8 h[12];
+	int r;
+
+	if (p->fk.family == MW_AF_INET) {
+		if (qo + MW_IPV4_HLEN > q->end ||
+		    bpf_xdp_load_bytes(ctx, qo, h, 12) ||
+		    bpf_xdp_load_bytes(ctx, qo + 12, t->fk.dst, 4) ||
+		    bpf_xdp_load_bytes(ctx, qo + 16, t->fk.src, 4))
+			return MW_R_NO_CONDUIT;
+		if ((h[0] >> 4) != 4 || (h[0] & 0x0f) < 5 ||
+		    (rd16(h + 6) & MW_IP_OFFMASK))
+			return MW_R_NO_CONDUIT;
+		l4 = qo + (h[0] & 0x0f) * 4;
+		t->fk.proto = h[9];
+	} else {
+		if (qo + MW_IPV6_HLEN > q->end ||
+		    bpf_xdp_load_bytes(ctx, qo, h, 8) ||
+		    bpf_xdp_load_bytes(ctx, qo + 8, t->fk.dst, 16) ||
+		    bpf_xdp_load_bytes(ctx, qo + 24, t->fk.src, 16))
+			return MW_R_NO_CONDUIT;
+		if ((h[0] >> 4) != 6)
+			return MW_R_NO_CONDUIT;
+		l4 = qo + MW_IPV6_HLEN;
+		t->fk.proto = h[6];
+	}
+	if ((t->fk.proto != MW_P_TCP && t->fk.proto != MW_P_UDP) ||
+	    l4 + 8 > q->end || bpf_xdp_load_bytes(ctx, l4, h, 4))
+		return MW_R_NO_CONDUIT;
+	__builtin_memcpy(&t->fk.sport, h + 2, 2);
+	__builtin_memcpy(&t->fk.dport, h, 2);
+	t->fk.family = p->fk.family;
+	t->has_ports = 1;
+	d = lookup_device(j, t->fk.family, t->fk.src);
+	if (!d || (d->xflags & (MW_XDEV_F_NO_RECORD | MW_XDEV_F_NO_SYSTEM)) ||
+	    d->system != system || d->sys_iface != j->ifc->id ||
+	    block_active(j, bpf_map_lookup_elem(&dev_blocks, &d->id)) ||
+	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &d->system)) ||
+	    !agreement_ok(j, d))
+		return MW_R_NO_CONDUIT;
+	r = match_rules(j, t, d->cset, MW_RULES_QUOTE);
+	return r == MW_R_ALLOWED || r == MW_R_REPLY ? MW_R_RELATED :
+						      MW_R_NO_CONDUIT;
+}
+
+/* The judgement state of a global function, from the error's mw_icmpq. */
+static __always_inline int icmp_judge_init(struct mw_judge *j,
+					   struct xdp_md *ctx,
+					   const struct mw_icmpq *q)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (data + MW_ETH_HLEN > data_end)
+		return MW_R_MALFORMED;
+	j->eth = data;
+	j->slot = q->slot & 1;
+	j->generation = q->generation;
+	j->boot_to_unix_ns = q->boot_to_unix_ns;
+	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);
+	j->ifc = lookup_iface(j, ctx->ingress_ifindex);
+	if (!j->meta || !j->ifc)
+		return MW_R_NO_POLICY;		/* gone meanwhile: fail closed */
+	return 0;
+}
+
+/*
+ * Steps 7-8 for an ICMP or ICMPv6 packet that is no fragment: routing
+ * control, neighbour discovery.  The reason, or 0 to go on with step 9;
+ * q->device and system for accounting.  A global function (verified once,
+ * only ICMP pays for the call), as mw_related().
+ */
+__noinline int mw_icmp_pre(struct xdp_md *ctx, struct mw_icmpq *q,
+			   const struct mw_xpkt *p)
+{
+	struct mw_judge jj = {
+		.device = MW_ID_NONE,
+		.system = MW_ID_NONE,
+		.conduit = MW_ID_NONE,
+	}, *j = &jj;
+	struct mw_scratch *sc;
+	int r;
+
+	if (!ctx || !q || !p)
+		return MW_R_MALFORMED;
+	if (icmp_control(p))				/* step 7 */
+		return MW_R_ICMP_CONTROL;
+	if (!is_nd(p))
+		return 0;
+	sc = scratch_get();
+	if (!sc)
+		return MW_R_MALFORMED;
+	r = icmp_judge_init(j, ctx, q);
+	if (!r)
+		r = icmp_nd(j, ctx, q, p, sc->target);	/* step 8 */
+	q->device = j->device;
+	q->system = j->system;
+	return r;
+}
+
+/*
+ * Step 13 for an ICMP error whose sender (q->system) passed steps 9-10:
+ * 1 with q->conduit when the packet it quotes, turned around, passes.
+ */
+__noinline int mw_related(struct xdp_md *ctx, struct mw_icmpq *q,
+			  const struct mw_xpkt *p)
+{
+	struct mw_judge jj = {
+		.device = MW_ID_NONE,
+		.system = MW_ID_NONE,
+		.conduit = MW_ID_NONE,
+	}, *j = &jj;
+	struct mw_scratch *sc = scratch_get();
+
+	if (!ctx || !q || !p || !sc || icmp_judge_init(j, ctx, q))
+		return 0;
+	j->system = q->system;
+	if (icmp_related(j, ctx, q, p, &sc->t) != MW_R_RELATED)
+		return 0;
+	q->conduit = j->conduit;
+	return 1;
+}
+
+static __always_inline void icmpq_init(struct mw_icmpq *q,
+				       const struct mw_judge *j,
+				       const struct mw_cursor *c)
+{
+	q->off = c->off;
+	q->end = c->end;
+	q->slot = j->slot;
+	q->generation = j->generation;
+	q->boot_to_unix_ns = j->boot_to_unix_ns;
+	q->device = j->device;
+	q->system = j->system;
+	q->conduit = MW_ID_NONE;
+}
+
+/* Steps 7-8 of an ICMP packet (mw_icmp_pre): its reason, or 0. */
+static __always_inline int judge_icmp(struct mw_judge *j, struct mw_cursor *c,
+				      const struct mw_xpkt *p)
+{
+	struct mw_icmpq q;
+	int r;
+
+	icmpq_init(&q, j, c);
+	r = mw_icmp_pre(c->xdp, &q, p);
+	j->device = q.device;
+	j->system = q.system;
+	return r;
+}
+
+/* Step 13 (mw_related): the conduit + 1 of the quote's match, or 0. */
+static __always_inline __u32 judge_related(struct mw_judge *j,
+					   struct mw_cursor *c,
+					   const struct mw_xpkt *p)
+{
+	struct mw_icmpq q;
+
+	icmpq_init(&q, j, c);
+	if (!mw_related(c->xdp, &q, p))
+		return 0;
+	return q.conduit + 1;
+}
+
+static __always_inline bool is_icmp(const struct mw_xpkt *p)
+{
+	return !p->fragment &&
+	       ((p->fk.family == MW_AF_INET && p->fk.proto == MW_P_ICMP) ||
+		(p->fk.family == MW_AF_INET6 && p->fk.proto == MW_P_ICMPV6));
 }
 
 /*
@@ -484,7 +894,7 @@ static __always_inline int judge_nd(struct mw_judge *j, struct mw_xpkt *p)
 static __always_inline int judge_frame(struct mw_judge *j, struct mw_cursor *c,
 				       struct mw_xpkt *p)
 {
-	__u32 cset;
+	__u32 cset, rel;
 	int proto, r;
 
 	proto = parse_l2(c, p);				/* step 4 */
@@ -498,13 +908,24 @@ static __always_inline int judge_frame(struct mw_judge *j, struct mw_cursor *c,
 		return MW_R_NON_IP;
 	if (parse_ip(c, p, proto) < 0)
 		return p->err;
-	if (is_nd(p))					/* step 8 */
-		return judge_nd(j, p);
+	if (is_icmp(p) && (r = judge_icmp(j, c, p)))	/* steps 7-8 */
+		return r;
 	r = source_device(j, p->fk.family, p->fk.src,	/* steps 9-10 */
 			  MW_R_UNKNOWN_SOURCE, &cset);
 	if (r)
 		return r;
-	return match_rules(j, p, cset);			/* steps 11-13 */
+	/*
+	 * Step 13 is asked before steps 11-12 and its answer kept: the
+	 * verifier then walks the rules once per answer, not the error's
+	 * step once per way out of the rules.
+	 */
+	rel = is_icmp(p) && icmp_error(p) ? judge_related(j, c, p) : 0;
+	r = match_rules(j, p, cset, MW_RULES_FRAME);	/* steps 11-12 */
+	if (r == MW_R_NO_CONDUIT && rel) {
+		j->conduit = rel - 1;
+		r = MW_R_RELATED;
+	}
+	return r;
 }
 
 #endif /* MW_BPF_DECIDE_H */

@@ -21,14 +21,12 @@ static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 {
 	const struct mw_config *cfg;
 	__u32 zero = 0, ifindex = ctx->ingress_ifindex;
-	void *tbl;
 
 	cfg = bpf_map_lookup_elem(&mw_config, &zero);
 	if (!cfg || !cfg->generation)
 		return MW_R_NO_POLICY;
 	/* The one read of the slot: this packet uses only its tables. */
 	j->slot = cfg->slot & 1;
-	j->generation = cfg->generation;
 	j->island = cfg->island;
 	j->boot_to_unix_ns = cfg->boot_to_unix_ns;
 	j->event_rate = cfg->event_rate;
@@ -36,23 +34,16 @@ static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);
 	if (!j->meta)
 		return MW_R_NO_POLICY;		/* fail closed */
-	/* The direct array first (inlined), the slot's hash otherwise. */
-	if (ifindex < MW_XDP_IFINDEX_DIRECT) {
-		__u32 k = j->slot * MW_XDP_IFINDEX_DIRECT + ifindex;
-		const struct mw_xdp_iface *xi;
-
-		xi = bpf_map_lookup_elem(&iface_direct, &k);
-		if (xi && xi->present)
-			j->ifc = &xi->ifc;
-	}
-	if (!j->ifc) {
-		tbl = slot_table(&ifaces, j->slot);
-		if (!tbl)
-			return MW_R_NO_POLICY;	/* fail closed */
-		j->ifc = bpf_map_lookup_elem(tbl, &ifindex);
-		if (!j->ifc)
-			return MW_R_NOT_MANAGED;
-	}
+	/*
+	 * The generation of the slot's own policy, not cfg->generation: the
+	 * config is written as a whole but read field by field, so a packet
+	 * may see the new generation with the old slot (a flow row would then
+	 * keep the old slot's zones as the new generation's).
+	 */
+	j->generation = j->meta->generation;
+	j->ifc = lookup_iface(j, ifindex);
+	if (!j->ifc)
+		return MW_R_NOT_MANAGED;
 	if (j->island)
 		return MW_R_ISLAND;
 	return judge_frame(j, c, p);
@@ -69,11 +60,12 @@ static __always_inline int mw_run(struct xdp_md *ctx)
 		.conduit = MW_ID_NONE,
 		.eth = data,
 	};
-	struct mw_cursor c = { .data = data, .data_end = data_end };
+	struct mw_cursor c = { .xdp = ctx, .data = data, .data_end = data_end };
 	struct mw_xpkt p = {};
 	int reason;
 
 	p.len = data_end - data;
+	p.fk.ifindex = ctx->ingress_ifindex;	/* flows are per interface */
 	c.end = p.len;
 	reason = judge(ctx, &j, &c, &p);
 	account(&j, &p, ctx->ingress_ifindex, reason);

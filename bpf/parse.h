@@ -37,10 +37,11 @@ struct mw_xpkt {
 	__u8 icmp_type;
 	__u8 hop_limit;
 	__u8 arp_ok;		/* ARP body well-formed */
-	__u8 reserved;
+	__u8 arp_sha_ok;	/* ARP sender hardware address = Ethernet's */
 };
 
 struct mw_cursor {
+	struct xdp_md *xdp;	/* for bpf_xdp_load_bytes() in loops */
 	void *data;
 	void *data_end;
 	__u32 off;		/* next header */
@@ -124,16 +125,83 @@ static __always_inline int parse_l2(struct mw_cursor *c, struct mw_xpkt *p)
  */
 static __always_inline int parse_arp(struct mw_cursor *c, struct mw_xpkt *p)
 {
-	__u8 *a = cur_ptr(c, c->off, MW_ARP_LEN);
+	__u8 *a = cur_ptr(c, c->off, MW_ARP_LEN), *eth = cur_ptr(c, 0, 12);
 
-	if (!a)
+	if (!a || !eth)
 		return -1;
 	if (rd16(a) != 1 || rd16(a + 2) != MW_ETH_P_IP || a[4] != 6 ||
 	    a[5] != 4)
 		return -1;
 	__builtin_memcpy(p->fk.src, a + MW_ARP_SPA_OFF, 4);
 	p->arp_ok = 1;
+	p->arp_sha_ok = a[8] == eth[6] && a[9] == eth[7] && a[10] == eth[8] &&
+			a[11] == eth[9] && a[12] == eth[10] && a[13] == eth[11];
 	return 0;
+}
+
+/*
+ * IPv4 options, walked by bpf_loop() over a copy (one verifier pass for
+ * any option layout): see ipv4_options() in userspace/lib/pkt.c.
+ */
+struct mw_ipopts {
+	__u8 b[64];		/* MW_IPV4_OPT_MAX used */
+	__u32 o;		/* next option */
+	__u32 n;		/* option bytes */
+	int r;			/* 0, MW_R_MALFORMED or MW_R_SOURCE_ROUTE */
+};
+
+static long ipv4_opt_step(__u32 i, void *ctx)
+{
+	struct mw_ipopts *x = ctx;
+	__u32 o = x->o, n = x->n, l;
+	__u8 t;
+
+	if (o >= n || o >= MW_IPV4_OPT_MAX)
+		return 1;
+	t = x->b[o];
+	if (t == MW_IPOPT_END)
+		return 1;
+	if (t == MW_IPOPT_NOOP) {
+		x->o = o + 1;
+		return 0;
+	}
+	if (n - o < 2 || o + 1 >= MW_IPV4_OPT_MAX)
+		goto bad;
+	l = x->b[o + 1];
+	if (l < 2 || l > n - o)
+		goto bad;
+	if (t == MW_IPOPT_LSRR || t == MW_IPOPT_SSRR) {
+		if (l < 3 || o + 2 >= MW_IPV4_OPT_MAX)
+			goto bad;
+		if (x->b[o + 2] <= l) {		/* hops left */
+			x->r = MW_R_SOURCE_ROUTE;
+			return 1;
+		}
+	}
+	x->o = o + l;
+	return 0;
+bad:
+	x->r = MW_R_MALFORMED;
+	return 1;
+}
+
+/*
+ * Options of the IPv4 header at frame offset off, n bytes (4..40): 0 or
+ * why not.  A global function: verified once for every way into it, and
+ * only packets with options pay for it.
+ */
+__noinline int mw_ipv4_opts(struct xdp_md *ctx, __u32 off, __u32 n)
+{
+	struct mw_ipopts x = { .n = n };
+	__u32 len;
+
+	if (!ctx || n < 1 || n > MW_IPV4_OPT_MAX)
+		return MW_R_MALFORMED;
+	len = ((n - 1) & 0x3f) + 1;	/* = n, in bounds any verifier sees */
+	if (bpf_xdp_load_bytes(ctx, off + MW_IPV4_HLEN, x.b, len))
+		return MW_R_MALFORMED;
+	bpf_loop(MW_IPV4_OPT_MAX, ipv4_opt_step, &x, 0);
+	return x.r;
 }
 
 /*
@@ -159,6 +227,9 @@ static __always_inline int parse_ipv4(struct mw_cursor *c, struct mw_xpkt *p)
 	p->hop_limit = ip[8];
 	__builtin_memcpy(p->fk.src, ip + 12, 4);
 	__builtin_memcpy(p->fk.dst, ip + 16, 4);
+	if (ihl > MW_IPV4_HLEN &&
+	    (p->err = mw_ipv4_opts(c->xdp, c->off, ihl - MW_IPV4_HLEN)))
+		return -1;
 	p->fragment = (frag & (MW_IP_MF | MW_IP_OFFMASK)) != 0;
 	c->end = c->off + tot;
 	c->off += ihl;
@@ -196,7 +267,8 @@ static __always_inline int parse_exthdr(struct mw_cursor *c, struct mw_xpkt *p,
 			p->fragment = 1;	/* ends the chain */
 		return h[0];
 	}
-	if (c->off + 2 > c->end || !(h = cur_ptr(c, c->off, 2)))
+	/* 4 bytes: every such header has 8 or more (short: MALFORMED below) */
+	if (c->off + 2 > c->end || !(h = cur_ptr(c, c->off, 4)))
 		return -1;
 	if (nh == MW_NH_AUTH)
 		hl = ((__u32)h[1] + 2) * 4;
@@ -204,6 +276,10 @@ static __always_inline int parse_exthdr(struct mw_cursor *c, struct mw_xpkt *p,
 		hl = ((__u32)h[1] + 1) * 8;
 	if (c->off + hl > c->end)
 		return -1;
+	if (nh == MW_NH_ROUTING && h[3]) {	/* segments left */
+		p->err = MW_R_SOURCE_ROUTE;
+		return -1;
+	}
 	c->off += hl;
 	return h[0];
 }

@@ -21,8 +21,8 @@
 
 /*
  * What the loader wrote into one slot (map "slot_meta", index = slot).
- * The program reads only the counts (to skip empty tables); the rest is
- * for status reporting.
+ * The program reads the counts (to skip empty tables) and the reply port
+ * range; the rest is for status reporting.
  */
 struct mw_xdp_slot_meta {
 	__u32 n_dev_hosts;	/* entries in dev_hash4 + dev_hash */
@@ -36,6 +36,9 @@ struct mw_xdp_slot_meta {
 	__u32 n_ifaces;		/* image interfaces present on the host */
 	__u32 n_devices;
 	__u32 n_systems;
+	__u16 reply_lo;		/* the image's reply port range: a */
+	__u16 reply_hi;		/* stateless reply goes to one of these */
+	__u32 reserved;
 };
 
 /*
@@ -206,7 +209,7 @@ struct mw_xdp_tick {
 	__u64 mono_ns;
 };
 
-_Static_assert(sizeof(struct mw_xdp_slot_meta) == 80, "mw_xdp_slot_meta layout");
+_Static_assert(sizeof(struct mw_xdp_slot_meta) == 88, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
 _Static_assert(sizeof(struct mw_xdp_clock) == 56, "mw_xdp_clock layout");
 _Static_assert(sizeof(struct mw_xdp_flow) == 104, "mw_xdp_flow layout");

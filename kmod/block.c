@@ -18,14 +18,16 @@ struct mw_block_ent {
 	struct rcu_head rcu;
 };
 
-static unsigned long block_key(u8 kind, u32 id)
+/* The xarray of kind's blocks (kind checked by genl: system or device). */
+static struct xarray *blocks_of(struct mw_net *mn, u8 kind)
 {
-	return (unsigned long)kind << 32 | id;
+	return &mn->blocks[kind == MW_TARGET_SYSTEM ? 0 : 1];
 }
 
-static unsigned int filter_bit(unsigned long key)
+/* Filter bit of (kind, id): a u64 key, the same on 32 and 64 bits. */
+static unsigned int filter_bit(u8 kind, u32 id)
 {
-	return hash_64(key, MW_BLOCK_FILTER_ORDER);
+	return hash_64((u64)kind << 32 | id, MW_BLOCK_FILTER_ORDER);
 }
 
 /* RCU reader (packet path) or mutex holder. */
@@ -34,9 +36,9 @@ bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
 {
 	const struct mw_block_ent *e;
 
-	if (!test_bit(filter_bit(block_key(kind, id)), mn->block_filter))
+	if (!test_bit(filter_bit(kind, id), mn->block_filter))
 		return false;
-	e = xa_load(&mn->blocks, block_key(kind, id));
+	e = xa_load(blocks_of(mn, kind), id);
 	if (!e || !e->b.active)
 		return false;
 	return !e->b.until || mw_now(clk) < e->b.until;
@@ -98,9 +100,9 @@ int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause)
 	 * The filter bit before the entry: a reader that can find the
 	 * entry sees the bit (the barrier orders the two stores).
 	 */
-	set_bit(filter_bit(block_key(kind, id)), mn->block_filter);
+	set_bit(filter_bit(kind, id), mn->block_filter);
 	smp_mb__after_atomic();	/* bit visible before the entry */
-	old = xa_store(&mn->blocks, block_key(kind, id), e, GFP_KERNEL);
+	old = xa_store(blocks_of(mn, kind), id, e, GFP_KERNEL);
 	if (xa_is_err(old)) {
 		kfree(e);
 		return xa_err(old);
@@ -122,7 +124,7 @@ int mw_block_clear(struct mw_net *mn, u8 kind, u32 id)
 	struct mw_block_ent *old;
 
 	lockdep_assert_held(&mn->lock);
-	old = xa_erase(&mn->blocks, block_key(kind, id));
+	old = xa_erase(blocks_of(mn, kind), id);
 	if (!old)
 		return -ENOENT;
 	kfree_rcu(old, rcu);
@@ -134,42 +136,48 @@ void mw_blocks_destroy(struct mw_net *mn)
 {
 	struct mw_block_ent *e;
 	unsigned long idx;
+	int k;
 
-	xa_for_each(&mn->blocks, idx, e)
-		kfree(e);
-	xa_destroy(&mn->blocks);
+	for (k = 0; k < MW_BLOCK_KINDS; k++) {
+		xa_for_each(&mn->blocks[k], idx, e)
+			kfree(e);
+		xa_destroy(&mn->blocks[k]);
+	}
 }
 
+/* cb->args[0]: kind index (0 systems, 1 devices, 2 done), [1]: next id. */
 int mw_blocks_dump(struct mw_net *mn, struct sk_buff *skb,
 		   struct netlink_callback *cb)
 {
-	unsigned long idx = cb->args[0];
 	struct mw_block_ent *e;
-	int err = 0;
+	unsigned long idx;
 
 	mutex_lock(&mn->lock);
-	xa_for_each_start(&mn->blocks, idx, e, idx) {
-		void *hdr = mw_genl_put(skb, cb, MW_CMD_GET_BLOCKS);
+	for (; cb->args[0] < MW_BLOCK_KINDS; cb->args[0]++, cb->args[1] = 0) {
+		u8 kind = cb->args[0] ? MW_TARGET_DEVICE : MW_TARGET_SYSTEM;
 
-		if (!hdr) {
-			err = -EMSGSIZE;
-			break;
+		idx = cb->args[1];
+		xa_for_each_start(&mn->blocks[cb->args[0]], idx, e, idx) {
+			void *hdr = mw_genl_put(skb, cb, MW_CMD_GET_BLOCKS);
+
+			if (!hdr)
+				goto out_full;
+			if (nla_put_u8(skb, MW_A_TARGET_KIND, kind) ||
+			    nla_put_u32(skb, MW_A_TARGET_ID, (u32)idx) ||
+			    nla_put_u64_64bit(skb, MW_A_UNTIL, e->b.until,
+					      MW_A_PAD) ||
+			    nla_put_u32(skb, MW_A_REASON, e->b.cause)) {
+				genlmsg_cancel(skb, hdr);
+				goto out_full;
+			}
+			genlmsg_end(skb, hdr);
 		}
-		if (nla_put_u8(skb, MW_A_TARGET_KIND, idx >> 32) ||
-		    nla_put_u32(skb, MW_A_TARGET_ID, (u32)idx) ||
-		    nla_put_u64_64bit(skb, MW_A_UNTIL, e->b.until, MW_A_PAD) ||
-		    nla_put_u32(skb, MW_A_REASON, e->b.cause)) {
-			genlmsg_cancel(skb, hdr);
-			err = -EMSGSIZE;
-			break;
-		}
-		genlmsg_end(skb, hdr);
 	}
 	mutex_unlock(&mn->lock);
-	if (err == -EMSGSIZE) {
-		cb->args[0] = idx;
-		return skb->len;
-	}
-	cb->args[0] = ULONG_MAX;
+	return skb->len;
+
+out_full:
+	cb->args[1] = idx;	/* this one again in the next message */
+	mutex_unlock(&mn->lock);
 	return skb->len;
 }

@@ -27,11 +27,66 @@
 #include "compat.h"
 #include "mw.h"
 
+#define TCP_FIN_FLAG	0x01
+#define TCP_SYN_FLAG	0x02
+#define TCP_RST_FLAG	0x04
+#define TCP_PSH_FLAG	0x08
 #define TCP_ACK_FLAG	0x10
+#define TCP_URG_FLAG	0x20
 
 static u16 get_be16(const u8 *p)
 {
 	return (u16)(p[0] << 8 | p[1]);
+}
+
+static bool icmp_error(u8 family, u8 type)
+{
+	if (family == AF_INET)
+		return type == MW_ICMP_DEST_UNREACH ||
+		       type == MW_ICMP_TIME_EXCEEDED ||
+		       type == MW_ICMP_PARAMETERPROB;
+	return type >= MW_ICMPV6_DEST_UNREACH && type <= MW_ICMPV6_PARAMPROB;
+}
+
+/*
+ * The packet an ICMP error quotes, from q to end: an IP header of the
+ * error's family (IPv4: IHL >= 5, not a later fragment; IPv6: TCP or UDP
+ * right after the fixed header) and 8 bytes of TCP or UDP.
+ */
+static void parse_quote(const struct sk_buff *skb, unsigned int q,
+			unsigned int end, struct mw_kpkt *p)
+{
+	unsigned int l4;
+	u8 buf[40];
+	const u8 *h;
+
+	if (p->family == AF_INET) {
+		h = skb_header_pointer(skb, q, 20, buf);
+		if (end - q < 20 || !h || (h[0] >> 4) != 4 ||
+		    (h[0] & 0x0f) < 5 || (get_be16(h + 6) & 0x1fff))
+			return;
+		l4 = q + (unsigned int)(h[0] & 0x0f) * 4;
+		p->q_proto = h[9];
+		memcpy(p->q_src, h + 12, 4);
+		memcpy(p->q_dst, h + 16, 4);
+	} else {
+		h = skb_header_pointer(skb, q, 40, buf);
+		if (end - q < 40 || !h || (h[0] >> 4) != 6)
+			return;
+		l4 = q + 40;
+		p->q_proto = h[6];
+		memcpy(p->q_src, h + 8, 16);
+		memcpy(p->q_dst, h + 24, 16);
+	}
+	if ((p->q_proto != IPPROTO_TCP && p->q_proto != IPPROTO_UDP) ||
+	    l4 > end || end - l4 < 8)
+		return;
+	h = skb_header_pointer(skb, l4, 4, buf);
+	if (!h)
+		return;
+	p->q_sport = get_be16(h);
+	p->q_dport = get_be16(h + 2);
+	p->q_ok = true;
 }
 
 static void parse_l4(const struct sk_buff *skb, unsigned int off,
@@ -66,6 +121,9 @@ static void parse_l4(const struct sk_buff *skb, unsigned int off,
 			return;
 		}
 		p->icmp_type = l4[0];
+		if ((p->proto == IPPROTO_ICMP) == (p->family == AF_INET) &&
+		    icmp_error(p->family, p->icmp_type))
+			parse_quote(skb, off + 8, end, p);
 		return;
 	default:
 		return;
@@ -73,6 +131,40 @@ static void parse_l4(const struct sk_buff *skb, unsigned int off,
 	p->has_ports = true;
 	p->sport = get_be16(l4);
 	p->dport = get_be16(l4 + 2);
+}
+
+/*
+ * IPv4 options in [20, ihl) of the header ip (ihl bytes read): a length
+ * below 2 or past the header is MALFORMED; loose or strict source routing
+ * whose pointer is not past the route is SOURCE_ROUTE.
+ */
+static u8 ipv4_options(const u8 *ip, unsigned int ihl)
+{
+	unsigned int o = 20;
+
+	while (o < ihl) {
+		u8 t = ip[o], l;
+
+		if (t == MW_IPOPT_END)
+			break;
+		if (t == MW_IPOPT_NOOP) {
+			o++;
+			continue;
+		}
+		if (ihl - o < 2)
+			return MW_R_MALFORMED;
+		l = ip[o + 1];
+		if (l < 2 || l > ihl - o)
+			return MW_R_MALFORMED;
+		if (t == MW_IPOPT_LSRR || t == MW_IPOPT_SSRR) {
+			if (l < 3)
+				return MW_R_MALFORMED;
+			if (ip[o + 2] <= l)
+				return MW_R_SOURCE_ROUTE;
+		}
+		o += l;
+	}
+	return MW_R_UNSPEC;
 }
 
 static void parse_ipv4(const struct sk_buff *skb, unsigned int off,
@@ -97,6 +189,15 @@ static void parse_ipv4(const struct sk_buff *skb, unsigned int off,
 	memcpy(p->dst, ip + 16, 4);
 	p->proto = ip[9];
 	p->hop_limit = ip[8];
+	if (ihl > 20) {
+		u8 obuf[60];
+		const u8 *full = skb_header_pointer(skb, off, ihl, obuf);
+
+		p->parse_error = full ? ipv4_options(full, ihl) :
+					MW_R_MALFORMED;
+		if (p->parse_error)
+			return;
+	}
 	if (get_be16(ip + 6) & 0x3fff) {	/* MF or fragment offset */
 		p->fragment = true;
 		return;
@@ -127,7 +228,8 @@ static unsigned int parse_ext(const struct sk_buff *skb, unsigned int cur,
 			p->parse_error = MW_R_MALFORMED;
 			return 0;
 		}
-		h = skb_header_pointer(skb, cur, nh == 44 ? 4 : 2, buf);
+		h = skb_header_pointer(skb, cur, nh == 44 || nh == 43 ? 4 : 2,
+				       buf);
 		if (!h) {
 			p->parse_error = MW_R_MALFORMED;
 			return 0;
@@ -142,6 +244,10 @@ static unsigned int parse_ext(const struct sk_buff *skb, unsigned int cur,
 			p->parse_error = MW_R_MALFORMED;
 			return 0;
 		}
+		if (nh == 43 && h[3]) {		/* segments left */
+			p->parse_error = MW_R_SOURCE_ROUTE;
+			return 0;
+		}
 		if (nh == 44 && (get_be16(h + 2) & 0xfff9)) {
 			p->proto = h[0];	/* offset or M: a fragment */
 			p->fragment = true;
@@ -153,6 +259,50 @@ static unsigned int parse_ext(const struct sk_buff *skb, unsigned int cur,
 	}
 	p->proto = nh;
 	return cur;
+}
+
+/*
+ * NS/NA body in [l4, end): 24 bytes, then at most MW_ND_MAX_OPTS options
+ * of 8-byte units inside the message; the link-layer address option the
+ * kernel learns from (NS: source, NA: target) is kept, two that differ
+ * are MALFORMED.
+ */
+static void parse_nd(const struct sk_buff *skb, unsigned int l4,
+		     unsigned int end, struct mw_kpkt *p)
+{
+	u8 want = p->icmp_type == MW_ICMPV6_NEIGH_SOL ? MW_ND_OPT_SLLAO :
+						       MW_ND_OPT_TLLAO, buf[8];
+	unsigned int o = l4 + MW_ND_MSG_LEN, n;
+	const u8 *h;
+
+	h = skb_header_pointer(skb, l4 + 8, 16, p->nd_target);
+	if (end - l4 < MW_ND_MSG_LEN || !h) {
+		p->parse_error = MW_R_MALFORMED;
+		return;
+	}
+	if (h != p->nd_target)
+		memcpy(p->nd_target, h, 16);
+	for (n = 0; o < end; n++) {
+		unsigned int l;
+
+		h = skb_header_pointer(skb, o, 2, buf);
+		l = h ? (unsigned int)h[1] * 8 : 0;
+		if (n == MW_ND_MAX_OPTS || end - o < 2 || !l || l > end - o) {
+			p->parse_error = MW_R_MALFORMED;
+			return;
+		}
+		if (h[0] == want) {
+			h = skb_header_pointer(skb, o, 8, buf);
+			if (!h || (p->nd_has_lladdr &&
+				   memcmp(p->nd_lladdr, h + 2, 6))) {
+				p->parse_error = MW_R_MALFORMED;
+				return;
+			}
+			memcpy(p->nd_lladdr, h + 2, 6);
+			p->nd_has_lladdr = true;
+		}
+		o += l;
+	}
 }
 
 static void parse_ipv6(const struct sk_buff *skb, unsigned int off,
@@ -181,8 +331,13 @@ static void parse_ipv6(const struct sk_buff *skb, unsigned int off,
 		return;
 	parse_l4(skb, l4, off + 40 + plen, p);
 	if (!p->parse_error && p->proto == IPPROTO_ICMPV6 &&
-	    p->icmp_type >= 133 && p->icmp_type <= 137 && p->hop_limit == 255)
+	    p->icmp_type >= MW_ICMPV6_ROUTER_SOL &&
+	    p->icmp_type <= MW_ICMPV6_REDIRECT && p->hop_limit == 255) {
 		p->nd = true;
+		if (p->icmp_type == MW_ICMPV6_NEIGH_SOL ||
+		    p->icmp_type == MW_ICMPV6_NEIGH_ADV)
+			parse_nd(skb, l4, off + 40 + plen, p);
+	}
 }
 
 /* Parse from the network header; nfproto is NFPROTO_IPV4 or NFPROTO_IPV6. */
@@ -213,6 +368,36 @@ void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
 		parse_ipv6(skb, off, skb->len, p);
 }
 
+/* ARP at NF_ARP_IN: skb->data at the ARP header. */
+void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p)
+{
+	u8 buf[28];
+	const u8 *a;
+
+	memset(p, 0, sizeof(*p));
+	p->arp = true;
+	p->family = AF_INET;	/* SPA and TPA are IPv4 addresses */
+	p->len = skb->len + ETH_HLEN;
+	if (skb_mac_header_was_set(skb) &&
+	    skb_mac_header_len(skb) >= ETH_HLEN) {
+		memcpy(p->src_mac, eth_hdr(skb)->h_source, ETH_ALEN);
+		p->have_mac = true;
+	}
+	if (skb_vlan_tag_present(skb)) {
+		p->n_vlans = 1;
+		p->vlan = skb_vlan_tag_get_id(skb);
+	}
+	a = skb_header_pointer(skb, skb_network_offset(skb), 28, buf);
+	if (!a || get_be16(a) != 1 || get_be16(a + 2) != ETH_P_IP ||
+	    a[4] != 6 || a[5] != 4) {
+		p->parse_error = MW_R_MALFORMED;
+		return;
+	}
+	memcpy(p->arp_sha, a + 8, 6);
+	memcpy(p->src, a + 14, 4);
+	memcpy(p->dst, a + 24, 4);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Decide                                                                 */
 
@@ -233,20 +418,22 @@ bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
 	       mw_block_active(mn, MW_TARGET_SYSTEM, dev->system, clk);
 }
 
-static u8 device_checks(const struct mw_policy *pol, struct mw_net *mn,
-			const struct mw_img_iface *f, const struct mw_kpkt *p,
-			const struct mw_img_device *dev, struct mw_clock *clk,
-			struct mw_kres *res)
+/*
+ * Step 10 for dev in direction dir: 0 or the drop reason.  The MAC binding
+ * is checked (inbound) against mac, or fails without one, unless no_mac.
+ */
+static u8 dev_checks(const struct mw_policy *pol, struct mw_net *mn,
+		     const struct mw_img_iface *f, u8 dir, const u8 *mac,
+		     bool no_mac, const struct mw_img_device *dev,
+		     struct mw_clock *clk)
 {
 	const struct mw_img_system *sys = mw_pol_system(pol, dev->system);
 	s64 now;
 
-	res->device = dev->id;
-	res->system = dev->system;
 	if (!sys || sys->iface != f->id)
 		return MW_R_WRONG_IFACE;
-	if (res->dir == MW_DIR_INBOUND && (dev->flags & MW_DEV_F_MAC) &&
-	    (!p->have_mac || memcmp(dev->mac, p->src_mac, 6)))
+	if (dir == MW_DIR_INBOUND && !no_mac && (dev->flags & MW_DEV_F_MAC) &&
+	    (!mac || memcmp(dev->mac, mac, 6)))
 		return MW_R_SPOOFED;
 	if (mw_block_active(mn, MW_TARGET_DEVICE, dev->id, clk) ||
 	    mw_block_active(mn, MW_TARGET_SYSTEM, sys->id, clk))
@@ -260,6 +447,18 @@ static u8 device_checks(const struct mw_policy *pol, struct mw_net *mn,
 	return MW_R_UNSPEC;
 }
 
+/* Step 10 for dev (res->dir set): 0 or the drop reason; sets device/system. */
+u8 mw_device_checks(const struct mw_policy *pol, struct mw_net *mn,
+		    const struct mw_img_iface *f, const struct mw_kpkt *p,
+		    const struct mw_img_device *dev, struct mw_clock *clk,
+		    struct mw_kres *res)
+{
+	res->device = dev->id;
+	res->system = dev->system;
+	return dev_checks(pol, mn, f, res->dir, p->have_mac ? p->src_mac : NULL,
+			  false, dev, clk);
+}
+
 static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 			 const struct mw_img_iface *f, const struct mw_kpkt *p,
 			 const u8 *addr, u8 unknown, struct mw_clock *clk,
@@ -271,7 +470,7 @@ static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 	dev = id == MW_ID_NONE ? NULL : mw_pol_device(pol, id);
 	if (!dev)
 		return unknown;
-	return device_checks(pol, mn, f, p, dev, clk, res);
+	return mw_device_checks(pol, mn, f, p, dev, clk, res);
 }
 
 static bool vlan_ok(const struct mw_img_iface *f, const struct mw_kpkt *p)
@@ -291,10 +490,34 @@ static bool nd_local_source(const u8 *src)
 	       !memcmp(src, zero, 16);
 }
 
+/* ARP by the interface's arp mode (step 6, inbound). */
+static void decide_arp(const struct mw_policy *pol, struct mw_net *mn,
+		       const struct mw_img_iface *f, const struct mw_kpkt *p,
+		       struct mw_clock *clk, struct mw_kres *res)
+{
+	u8 r;
+
+	if (f->arp == MW_L2_NONE)
+		return set(res, MW_VERDICT_DROP, MW_R_L2_DENIED);
+	if (f->arp == MW_L2_ALL)
+		return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
+	if (p->parse_error)
+		return set(res, MW_VERDICT_DROP, MW_R_MALFORMED);
+	r = device_by_addr(pol, mn, f, p, p->src, MW_R_L2_DENIED, clk, res);
+	if (r)
+		return set(res, MW_VERDICT_DROP, r);
+	/* the kernel learns the sender hardware address, not the frame's */
+	if (!p->have_mac || memcmp(p->arp_sha, p->src_mac, 6))
+		return set(res, MW_VERDICT_DROP, MW_R_SPOOFED);
+	set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
+}
+
 static void decide_nd(const struct mw_policy *pol, struct mw_net *mn,
 		      const struct mw_img_iface *f, const struct mw_kpkt *p,
 		      struct mw_clock *clk, struct mw_kres *res)
 {
+	const struct mw_img_device *dev;
+	u32 t;
 	u8 r;
 
 	if (f->nd == MW_L2_NONE)
@@ -304,9 +527,27 @@ static void decide_nd(const struct mw_policy *pol, struct mw_net *mn,
 	 * gateway's own neighbour discovery (source: its address on the
 	 * interface, no device).  Without it the gateway loses its neighbours.
 	 */
-	if (res->dir == MW_DIR_OUTBOUND)
+	if (res->dir == MW_DIR_OUTBOUND || f->nd == MW_L2_ALL)
 		return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
-	if (f->nd == MW_L2_ALL || nd_local_source(p->src))
+	/* inbound: NS and NA only (step 7 dropped router discovery) */
+	if (p->nd_has_lladdr &&
+	    (!p->have_mac || memcmp(p->nd_lladdr, p->src_mac, 6)))
+		return set(res, MW_VERDICT_DROP, MW_R_SPOOFED);
+	if (p->icmp_type == MW_ICMPV6_NEIGH_ADV) {
+		t = mw_pol_lookup_device(pol, AF_INET6, p->nd_target);
+		dev = t == MW_ID_NONE ? NULL : mw_pol_device(pol, t);
+		if (dev) {
+			/* a device's address is advertised by that device */
+			if (mw_pol_lookup_device(pol, AF_INET6, p->src) != t)
+				return set(res, MW_VERDICT_DROP,
+					   MW_R_L2_DENIED);
+			r = mw_device_checks(pol, mn, f, p, dev, clk, res);
+			if (r)
+				return set(res, MW_VERDICT_DROP, r);
+			return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
+		}
+	}
+	if (nd_local_source(p->src))
 		return set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
 	r = device_by_addr(pol, mn, f, p, p->src, MW_R_L2_DENIED, clk, res);
 	if (r)
@@ -349,21 +590,38 @@ static bool ports_ok(const struct mw_rule *r, const struct mw_kpkt *p,
 	       port <= r->port_hi;
 }
 
-static bool reply_ok(const struct mw_rule *r, const struct mw_kpkt *p)
+/* A reply's TCP flags: ACK without SYN (not FIN and RST), or SYN+ACK. */
+static bool reply_tcp_flags(u8 f)
 {
-	if (!ports_ok(r, p, p->sport))
+	if (!(f & TCP_ACK_FLAG))
 		return false;
-	if (p->proto == IPPROTO_TCP)
-		return !p->fragment && (p->tcp_flags & TCP_ACK_FLAG);
-	if (p->proto == IPPROTO_ICMP)
-		return !p->fragment && p->icmp_type == 0;
-	if (p->proto == IPPROTO_ICMPV6)
-		return !p->fragment && p->icmp_type == 129;
-	return true;
+	if (f & TCP_SYN_FLAG)
+		return (f & (TCP_FIN_FLAG | TCP_SYN_FLAG | TCP_RST_FLAG |
+			     TCP_PSH_FLAG | TCP_ACK_FLAG | TCP_URG_FLAG)) ==
+		       (TCP_SYN_FLAG | TCP_ACK_FLAG);
+	return (f & (TCP_FIN_FLAG | TCP_RST_FLAG)) !=
+	       (TCP_FIN_FLAG | TCP_RST_FLAG);
 }
 
-static u8 match_rule(const struct mw_rule *r, const struct mw_kpkt *p,
-		     u8 dir, u64 zones)
+static bool reply_ok(const struct mw_policy *pol, const struct mw_rule *r,
+		     const struct mw_kpkt *p)
+{
+	if (p->fragment)
+		return false;
+	if (p->proto == IPPROTO_ICMP)
+		return p->icmp_type == 0;
+	if (p->proto == IPPROTO_ICMPV6)
+		return p->icmp_type == 129;
+	if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) ||
+	    !p->has_ports || !ports_ok(r, p, p->sport) ||
+	    p->dport < pol->hdr->reply_lo || p->dport > pol->hdr->reply_hi)
+		return false;
+	return p->proto != IPPROTO_TCP || reply_tcp_flags(p->tcp_flags);
+}
+
+/* quoted: p is an ICMP error's quote turned around (rule ports only). */
+static u8 match_rule(const struct mw_policy *pol, const struct mw_rule *r,
+		     const struct mw_kpkt *p, u8 dir, u64 zones, bool quoted)
 {
 	u8 rdir = (r->flags & MW_RULE_F_OUTBOUND) ? MW_DIR_OUTBOUND :
 						    MW_DIR_INBOUND;
@@ -374,16 +632,19 @@ static u8 match_rule(const struct mw_rule *r, const struct mw_kpkt *p,
 		return MW_R_UNSPEC;
 	if (rdir == dir)
 		return ports_ok(r, p, p->dport) ? MW_R_ALLOWED : MW_R_UNSPEC;
-	return reply_ok(r, p) ? MW_R_REPLY : MW_R_UNSPEC;
+	if (quoted)
+		return ports_ok(r, p, p->sport) ? MW_R_REPLY : MW_R_UNSPEC;
+	return reply_ok(pol, r, p) ? MW_R_REPLY : MW_R_UNSPEC;
 }
 
-static void decide_rules(const struct mw_policy *pol, const struct mw_kpkt *p,
-			 struct mw_clock *clk, struct mw_kres *res)
+/* Rules of dev's conduit set (steps 11-12): the first match's reason. */
+static u8 match_set(const struct mw_policy *pol,
+		    const struct mw_img_device *dev, const struct mw_kpkt *p,
+		    u8 dir, bool quoted, struct mw_clock *clk, u32 *conduit)
 {
-	const struct mw_img_device *dev = mw_pol_device(pol, res->device);
 	const struct mw_img_cset *set = dev ? mw_pol_cset(pol, dev->cset) :
 					NULL;
-	const u8 *addr = res->dir == MW_DIR_INBOUND ? p->dst : p->src;
+	const u8 *addr = dir == MW_DIR_INBOUND ? p->dst : p->src;
 	u64 zones = mw_pol_lookup_zones(pol, p->family, addr);
 	u32 i;
 
@@ -393,16 +654,76 @@ static void decide_rules(const struct mw_policy *pol, const struct mw_kpkt *p,
 
 		if (!window_has(pol, r->window, clk))
 			continue;
-		why = match_rule(r, p, res->dir, zones);
+		why = match_rule(pol, r, p, dir, zones, quoted);
 		if (why) {
-			res->conduit = r->conduit;
-			res->verdict = MW_VERDICT_PASS;
-			res->reason = why;
-			return;
+			*conduit = r->conduit;
+			return why;
 		}
 	}
-	res->verdict = MW_VERDICT_DROP;
-	res->reason = p->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT;
+	return MW_R_UNSPEC;
+}
+
+/*
+ * Step 13: an ICMP error passes as RELATED when the packet it quotes,
+ * turned around, would pass in the error's direction by the rules of its
+ * external device, a device of the error's system that passes its checks
+ * but the MAC binding.
+ */
+static bool related(const struct mw_policy *pol, struct mw_net *mn,
+		    const struct mw_img_iface *f, const struct mw_kpkt *p,
+		    struct mw_clock *clk, struct mw_kres *res)
+{
+	const struct mw_img_device *dev;
+	struct mw_kpkt t = { 0 };
+	u32 id;
+
+	if (!p->q_ok || p->fragment)
+		return false;
+	t.family = p->family;
+	t.proto = p->q_proto;
+	t.has_ports = true;
+	t.sport = p->q_dport;
+	t.dport = p->q_sport;
+	memcpy(t.src, p->q_dst, 16);
+	memcpy(t.dst, p->q_src, 16);
+	id = mw_pol_lookup_device(pol, t.family,
+				  res->dir == MW_DIR_INBOUND ? t.src : t.dst);
+	dev = id == MW_ID_NONE ? NULL : mw_pol_device(pol, id);
+	return dev && dev->system == res->system &&
+	       !dev_checks(pol, mn, f, res->dir, NULL, true, dev, clk) &&
+	       match_set(pol, dev, &t, res->dir, true, clk, &res->conduit);
+}
+
+static void decide_rules(const struct mw_policy *pol, struct mw_net *mn,
+			 const struct mw_img_iface *f, const struct mw_kpkt *p,
+			 struct mw_clock *clk, struct mw_kres *res)
+{
+	const struct mw_img_device *dev = mw_pol_device(pol, res->device);
+	u8 why;
+
+	why = match_set(pol, dev, p, res->dir, false, clk, &res->conduit);
+	if (why)
+		return set(res, MW_VERDICT_PASS, why);
+	if (related(pol, mn, f, p, clk, res))
+		return set(res, MW_VERDICT_PASS, MW_R_RELATED);
+	set(res, MW_VERDICT_DROP,
+	    p->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT);
+}
+
+/* Step 7: redirects and router discovery never come in. */
+static bool icmp_control(const struct mw_kpkt *p)
+{
+	u8 t = p->icmp_type;
+
+	if (p->fragment)
+		return false;
+	if (p->family == AF_INET && p->proto == IPPROTO_ICMP)
+		return t == MW_ICMP_REDIRECT || t == MW_ICMP_ROUTERADVERT ||
+		       t == MW_ICMP_ROUTERSOLICIT;
+	if (p->family == AF_INET6 && p->proto == IPPROTO_ICMPV6)
+		return t == MW_ICMPV6_ROUTER_SOL || t == MW_ICMPV6_ROUTER_ADV ||
+		       t == MW_ICMPV6_REDIRECT || t == MW_ICMPV6_ROUTER_RENUM;
+	return false;
 }
 
 /* Judge p on the external interface f; pol is the running policy. */
@@ -427,8 +748,13 @@ void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 		return set(res, MW_VERDICT_DROP, MW_R_ISLAND);
 	if (!vlan_ok(f, p))
 		return set(res, MW_VERDICT_DROP, MW_R_VLAN);
+	if (p->arp)
+		return in ? decide_arp(pol, mn, f, p, clk, res) :
+			    set(res, MW_VERDICT_DROP, MW_R_L2_DENIED);
 	if (p->parse_error)
 		return set(res, MW_VERDICT_DROP, p->parse_error);
+	if (in && icmp_control(p))
+		return set(res, MW_VERDICT_DROP, MW_R_ICMP_CONTROL);
 	if (p->nd)
 		return decide_nd(pol, mn, f, p, clk, res);
 	r = device_by_addr(pol, mn, f, p, in ? p->src : p->dst,
@@ -436,5 +762,5 @@ void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 			   clk, res);
 	if (r)
 		return set(res, MW_VERDICT_DROP, r);
-	decide_rules(pol, p, clk, res);
+	decide_rules(pol, mn, f, p, clk, res);
 }

@@ -5,6 +5,7 @@
  * caller's network namespace and acts on that namespace's state only.
  */
 #include <linux/capability.h>
+#include <linux/netlink.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
@@ -97,10 +98,14 @@ static int mw_nl_begin(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	mutex_lock(&mn->lock);
-	err = mw_txn_begin(mn, nla_get_u32(info->attrs[MW_A_IMAGE_LEN]), &id);
+	err = mw_txn_begin(mn, info->snd_portid,
+			   nla_get_u32(info->attrs[MW_A_IMAGE_LEN]), &id);
 	mutex_unlock(&mn->lock);
 	if (err == -EFBIG)
 		NL_SET_ERR_MSG(info->extack, "image larger than image_max");
+	if (err == -EBUSY)
+		NL_SET_ERR_MSG(info->extack,
+			       "another socket has a transaction open");
 	if (err)
 		return err;
 	return reply_u32(info, MW_CMD_POLICY_BEGIN, MW_A_TXN_ID, id);
@@ -124,7 +129,8 @@ static int mw_nl_chunk(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	data = info->attrs[MW_A_CHUNK_DATA];
 	mutex_lock(&mn->lock);
-	err = mw_txn_chunk(mn, nla_get_u32(info->attrs[MW_A_TXN_ID]),
+	err = mw_txn_chunk(mn, info->snd_portid,
+			   nla_get_u32(info->attrs[MW_A_TXN_ID]),
 			   nla_get_u32(info->attrs[MW_A_CHUNK_OFF]),
 			   nla_data(data), nla_len(data), info->extack);
 	mutex_unlock(&mn->lock);
@@ -144,8 +150,8 @@ static int txn_op(struct genl_info *info, bool commit)
 		return err;
 	id = nla_get_u32(info->attrs[MW_A_TXN_ID]);
 	mutex_lock(&mn->lock);
-	err = commit ? mw_txn_commit(mn, id, info->extack) :
-		       mw_txn_abort(mn, id);
+	err = commit ? mw_txn_commit(mn, info->snd_portid, id, info->extack) :
+		       mw_txn_abort(mn, info->snd_portid, id, info->extack);
 	mutex_unlock(&mn->lock);
 	return err;
 }
@@ -344,17 +350,44 @@ struct genl_family mw_genl_family __ro_after_init = {
 	.n_ops = ARRAY_SIZE(mw_genl_ops),
 	.mcgrps = mw_genl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(mw_genl_mcgrps),
-#ifdef MW_HAVE_RESV_START_OP
-	.resv_start_op = MW_CMD_EVENT + 1,
-#endif
+	/*
+	 * resv_start_op stays 0: every command is validated the strict way,
+	 * the reserved byte of the genl header included (non-zero: EINVAL),
+	 * and nlmsg_flags beyond REQUEST, ACK, ECHO and DUMP are refused.
+	 */
+};
+
+/* A generic netlink socket was closed: free its open transaction. */
+static int mw_nl_release(struct notifier_block *nb, unsigned long event,
+			 void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !n->portid)
+		return NOTIFY_DONE;
+	mw_txn_release(mw_net(n->net), n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mw_nl_nb = {
+	.notifier_call = mw_nl_release,
 };
 
 int mw_genl_init(void)
 {
-	int err = genl_register_family(&mw_genl_family);
+	int err = netlink_register_notifier(&mw_nl_nb);
 
-	if (!err)
-		WRITE_ONCE(mw_events_on, true);
+	if (err)
+		return err;
+	err = genl_register_family(&mw_genl_family);
+	if (err)
+		goto out_unregister_notifier;
+	WRITE_ONCE(mw_events_on, true);
+	return 0;
+
+out_unregister_notifier:
+	netlink_unregister_notifier(&mw_nl_nb);
 	return err;
 }
 
@@ -363,4 +396,5 @@ void mw_genl_exit(void)
 	WRITE_ONCE(mw_events_on, false);
 	synchronize_net();	/* no hook is sending an event any more */
 	genl_unregister_family(&mw_genl_family);
+	netlink_unregister_notifier(&mw_nl_nb);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The netfilter hooks, IPv4 and IPv6, registered per network namespace.
+ * The netfilter hooks, IPv4, IPv6 and ARP, registered per network
+ * namespace.
  *
  *   PRE_ROUTING, before defrag (-450)   inbound on an external interface:
  *                                       fragments get the classifier's raw
@@ -10,29 +11,47 @@
  *                                       happen here, before defrag, raw
  *                                       rules and conntrack spend anything
  *                                       on them
- *   PRE_ROUTING, after conntrack (-199) inbound: NEW flows take the decision
- *                                       made at -450, tracked flows follow
- *                                       their flow (island, blocks)
+ *   PRE_ROUTING, after conntrack (-199) inbound: NEW and RELATED packets
+ *                                       take the decision made at -450,
+ *                                       established flows are judged again
+ *                                       with their flow as the conduit
  *   FORWARD, LOCAL_OUT (0)              outbound: leaving by an external
  *                                       interface (relayed, or the gateway's
  *                                       own traffic)
+ *   ARP IN (0)                          ARP received on an external
+ *                                       interface, by its arp mode
  *
  * Inbound traffic for the gateway itself is decided at PRE_ROUTING like
  * relayed traffic, so LOCAL_IN needs no hook of its own.  One hook before
  * conntrack, not two: a packet of a blocked device costs one hook call.
  *
+ * External means: an external interface of the policy or a device stacked
+ * on one (ifaces.c: a VLAN device adds its tag, a shape the model cannot
+ * judge drops as NOT_MANAGED).  Without a policy, the no_policy module
+ * parameter decides (main.c).
+ *
+ * A packet of an established flow (conntrack ESTABLISHED, either
+ * direction) is judged by the whole model with the flow standing in for the
+ * conduit: a NO_CONDUIT result passes, every other drop stays a drop
+ * (VLAN, parse errors, an external-side address that is not a device,
+ * WRONG_IFACE, SPOOFED, BLOCKED, AGREEMENT, island ...).  RELATED packets
+ * (ICMP errors, helper expectations) get no such help: they are judged
+ * like NEW ones.  When a policy is committed, the conntrack entries whose
+ * original direction the new policy would not let open are deleted
+ * (mw_ct_revoke), so a removed conduit ends its connections.
+ *
  * Verdicts and reasons are those of one decision after conntrack; the early
  * hook only moves work.  It drops a packet before conntrack when the result
- * cannot depend on the flow: BLOCKED (a tracked packet of a blocked device
- * is dropped as BLOCKED too), parse errors (never follow a flow), and other
- * drops when conntrack holds no entry for the packet in the default zone
- * (so it will be NEW: no expectation, not ICMP, which may be RELATED;
- * conntrack zones set by raw rules are not consulted, so with zones a
+ * cannot depend on the flow: every drop but NO_CONDUIT, and NO_CONDUIT
+ * when conntrack holds no entry for the packet in the default zone (so it
+ * will be NEW or RELATED, and judged the same way; expectations are not
+ * consulted, conntrack zones set by raw rules neither, so with zones a
  * packet the policy drops is dropped here even if another zone tracks it).
  * A packet it passes is handed to the -199 hook of the same CPU with its
  * decision (struct mw_pass: the skb, the policy, the source), which only
- * picks the counters for NEW or tracked; anything else is decided again
- * there in full.  Island mode is left to the -199 hook (counted per flow).
+ * picks the counters for NEW or established; anything else is decided
+ * again there in full.  Island mode is left to the -199 hook (counted per
+ * flow).
  *
  * Fragments: conntrack reassembles before its PRE_ROUTING hook.  Each
  * fragment is judged on its own at -450, exactly as the classifier
@@ -42,6 +61,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_arp.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/timekeeping.h>
@@ -52,7 +72,10 @@
 #include <net/netfilter/nf_conntrack_tuple.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 
+#include "compat.h"
 #include "mw.h"
+
+#define MW_TCP_SYN	0x02
 
 static unsigned int verdict(struct mw_net *mn, const struct mw_policy *pol,
 			    const struct net_device *dev,
@@ -67,6 +90,64 @@ static unsigned int verdict(struct mw_net *mn, const struct mw_policy *pol,
 	return NF_DROP;
 }
 
+/* The tags the devices between dev and its interface took off. */
+static void apply_via(struct mw_kpkt *p, const struct mw_via *via)
+{
+	if (via->n_vlans) {
+		p->n_vlans = via->n_vlans;
+		p->vlan = via->vid;
+	}
+}
+
+/*
+ * ARP's addresses are IPv4 (mw_parse_arp_skb takes no other ptype): the
+ * device lookup by SPA needs the family, which the parser leaves 0.
+ */
+static void arp_parse(const struct sk_buff *skb, struct mw_kpkt *p)
+{
+	mw_parse_arp_skb(skb, p);
+	p->family = AF_INET;
+}
+
+static void parse(const struct nf_hook_state *state,
+		  const struct sk_buff *skb, struct mw_kpkt *p)
+{
+	if (state->pf == NFPROTO_ARP)
+		arp_parse(skb, p);
+	else
+		mw_parse_skb(skb, state->pf, p);
+}
+
+/* No policy in this netns: the no_policy module parameter decides. */
+static unsigned int no_policy(struct mw_net *mn,
+			      const struct nf_hook_state *state,
+			      struct sk_buff *skb,
+			      const struct net_device *dev,
+			      enum mw_direction dir)
+{
+	int mode = READ_ONCE(mw_no_policy);
+	struct mw_clock clk = { 0 };
+	struct mw_kres res;
+	struct mw_kpkt p;
+
+	if (mode == MW_NOPOL_ACCEPT)
+		return NF_ACCEPT;
+	if (mode == MW_NOPOL_DROP_FORWARD &&
+	    (state->pf == NFPROTO_ARP || state->hook != NF_INET_FORWARD))
+		return NF_ACCEPT;
+	if (mode == MW_NOPOL_DROP_ALL && dev && (dev->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
+	parse(state, skb, &p);
+	mw_decide(NULL, mn, NULL, dir, &p, &clk, &res);	/* NO_POLICY */
+	return verdict(mn, NULL, dev, skb, &p, &res, &clk);
+}
+
+static bool established(enum ip_conntrack_info ctinfo)
+{
+	return ctinfo == IP_CT_ESTABLISHED ||
+	       ctinfo == IP_CT_ESTABLISHED_REPLY;
+}
+
 static unsigned int judge(const struct nf_hook_state *state,
 			  struct sk_buff *skb, enum mw_direction dir)
 {
@@ -74,56 +155,37 @@ static unsigned int judge(const struct nf_hook_state *state,
 							       state->out;
 	struct mw_net *mn = mw_net(state->net);
 	const struct mw_policy *pol;
-	const struct mw_img_iface *f;
 	enum ip_conntrack_info ctinfo;
+	struct mw_clock clk = { 0 };
 	struct nf_conn *ct;
 	struct mw_kres res;
-	struct mw_clock clk = { 0 };
+	struct mw_via via;
 	struct mw_kpkt p;
 
 	pol = rcu_dereference(mn->policy);
-	if (!pol || !dev)
-		return NF_ACCEPT;	/* no policy: nothing is external */
-	f = mw_pol_ext_iface(pol, dev);
-	if (!f)
-		return NF_ACCEPT;
+	if (!pol)
+		return no_policy(mn, state, skb, dev, dir);
+	if (!dev || !mw_pol_resolve(pol, dev, &via))
+		return NF_ACCEPT;	/* not external */
 	mw_parse_skb(skb, state->pf, &p);
+	apply_via(&p, &via);
+	mw_decide(pol, mn, via.f, dir, &p, &clk, &res);
 	ct = nf_ct_get(skb, &ctinfo);
-	if (ct && ctinfo != IP_CT_NEW && !p.parse_error) {
+	if (ct && established(ctinfo)) {
 		/*
-		 * A tracked packet follows its flow: it passes unless island
-		 * mode is on or the device on the external side is blocked.
+		 * The flow is the conduit; every other check of the model
+		 * stands (the device on the external side, its interface,
+		 * MAC binding, blocks, agreement, island, VLAN, parse).
 		 */
-		memset(&res, 0, sizeof(res));
-		res.dir = dir;
-		res.system = MW_ID_NONE;
-		res.device = MW_ID_NONE;
-		res.conduit = MW_ID_NONE;
-		res.device = mw_pol_lookup_device(pol, p.family,
-						  dir == MW_DIR_INBOUND ?
-						  p.src : p.dst);
-		if (READ_ONCE(mn->island)) {
-			res.verdict = MW_VERDICT_DROP;
-			res.reason = MW_R_ISLAND;
-		} else if (mw_device_blocked(pol, mn, res.device, &clk)) {
-			res.verdict = MW_VERDICT_DROP;
-			res.reason = MW_R_BLOCKED;
-		} else {
+		if (res.verdict == MW_VERDICT_PASS ||
+		    res.reason == MW_R_NO_CONDUIT) {
 			res.verdict = MW_VERDICT_PASS;
-			res.reason = MW_R_UNSPEC;
+			res.reason = MW_R_UNSPEC;	/* followed its flow */
+			res.conduit = MW_ID_NONE;
 		}
-		if (res.device != MW_ID_NONE) {
-			const struct mw_img_device *d =
-				mw_pol_device(pol, res.device);
-
-			res.system = d ? d->system : MW_ID_NONE;
-		}
-		return verdict(mn, pol, dev, skb, &p, &res, &clk);
-	}
-	mw_decide(pol, mn, f, dir, &p, &clk, &res);
-	/* A flow may not open as the reply of a conduit (stateful rule). */
-	if (res.verdict == MW_VERDICT_PASS && res.reason == MW_R_REPLY &&
-	    mw_strict_new) {
+	} else if (res.verdict == MW_VERDICT_PASS &&
+		   res.reason == MW_R_REPLY && mw_strict_new) {
+		/* a flow may not open as the reply of a conduit */
 		res.verdict = MW_VERDICT_DROP;
 		res.reason = MW_R_NO_CONDUIT;
 		res.conduit = MW_ID_NONE;
@@ -152,24 +214,22 @@ static const u8 *skb_src(const struct sk_buff *skb, u8 pf)
 }
 
 /*
- * A non-BLOCKED drop is final if conntrack will see the packet as NEW.
- * Expectations (conntrack helpers) are not consulted: their counter is not
- * exported to modules on 6.1, so a packet an expectation would make
- * RELATED is still dropped here when the policy drops it (fail closed;
- * meterwall configures no helpers).
+ * Is a drop at -450 final?  Only NO_CONDUIT can turn into a pass later (an
+ * established flow is its own conduit), and only when conntrack has the
+ * packet's tuple: without it the packet is NEW or RELATED and judged the
+ * same way at -199.  Expectations (conntrack helpers) are not consulted:
+ * their counter is not exported to modules on 6.1, and an expected packet
+ * is RELATED, judged like a NEW one anyway.
  */
 static bool drop_is_final(const struct nf_hook_state *state,
-			  const struct sk_buff *skb, const struct mw_kpkt *p,
-			  const struct mw_kres *res)
+			  const struct sk_buff *skb, const struct mw_kres *res)
 {
 	const struct nf_conntrack_tuple_hash *h;
 	struct nf_conntrack_tuple t;
 
-	if (res->reason == MW_R_BLOCKED ||
-	    (p->parse_error && res->reason == p->parse_error))
+	if (res->reason != MW_R_NO_CONDUIT)
 		return true;
-	if (skb_nfct(skb) || p->proto == IPPROTO_ICMP ||
-	    p->proto == IPPROTO_ICMPV6)
+	if (skb_nfct(skb))
 		return false;
 	if (!nf_ct_get_tuplepr(skb, skb_network_offset(skb), state->pf,
 			       state->net, &t))
@@ -184,41 +244,47 @@ static bool drop_is_final(const struct nf_hook_state *state,
 static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
+	struct mw_pass *c = this_cpu_ptr(&mw_pass);
 	struct mw_net *mn = mw_net(state->net);
 	const struct net_device *dev = state->in;
 	struct mw_clock clk = { 0 };
 	const struct mw_policy *pol;
-	const struct mw_img_iface *f;
-	struct mw_pass *c;
 	struct mw_kres res;
+	struct mw_via via;
 	struct mw_kpkt p;
 
+	/*
+	 * Forget what the last packet on this CPU left.  A packet passed
+	 * here and then dropped or stolen before -199 (raw table, a full
+	 * conntrack table, NFQUEUE) never clears its entry; a later skb at
+	 * the same address (slab reuse) would inherit its verdict.
+	 */
+	c->skb = NULL;
 	pol = rcu_dereference(mn->policy);
-	if (!pol || !dev)
-		return NF_ACCEPT;
-	f = mw_pol_ext_iface(pol, dev);
-	if (!f)
+	if (!pol)
+		return no_policy(mn, state, skb, dev, MW_DIR_INBOUND);
+	if (!dev || !mw_pol_resolve(pol, dev, &via))
 		return NF_ACCEPT;
 	mw_parse_skb(skb, state->pf, &p);
+	apply_via(&p, &via);
 	if (p.fragment) {
 		/* judged as it is, before defrag (the classifier's verdict) */
-		mw_decide(pol, mn, f, MW_DIR_INBOUND, &p, &clk, &res);
+		mw_decide(pol, mn, via.f, MW_DIR_INBOUND, &p, &clk, &res);
 		return verdict(mn, pol, dev, skb, &p, &res, &clk);
 	}
 	if (READ_ONCE(mn->island))
 		return NF_ACCEPT;
-	mw_decide(pol, mn, f, MW_DIR_INBOUND, &p, &clk, &res);
+	mw_decide(pol, mn, via.f, MW_DIR_INBOUND, &p, &clk, &res);
 	if (res.verdict == MW_VERDICT_PASS) {
 		if (res.reason != MW_R_ALLOWED && res.reason != MW_R_REPLY)
 			return NF_ACCEPT;
-		c = this_cpu_ptr(&mw_pass);
 		c->pol = pol;
 		c->res = res;
 		memcpy(c->src, p.src, sizeof(c->src));
 		c->skb = skb;
 		return NF_ACCEPT;
 	}
-	if (!drop_is_final(state, skb, &p, &res))
+	if (!drop_is_final(state, skb, &res))
 		return NF_ACCEPT;
 	return verdict(mn, pol, dev, skb, &p, &res, &clk);
 }
@@ -239,7 +305,7 @@ static bool pass_recalled(const struct mw_pass *c, const struct sk_buff *skb,
 		return false;
 	res = c->res;
 	ct = nf_ct_get(skb, &ctinfo);
-	if (ct && ctinfo != IP_CT_NEW) {
+	if (ct && established(ctinfo)) {
 		res.reason = MW_R_UNSPEC;	/* followed its flow */
 		res.conduit = MW_ID_NONE;
 	} else if (res.reason == MW_R_REPLY && mw_strict_new) {
@@ -253,12 +319,11 @@ static unsigned int mw_hook_in(void *priv, struct sk_buff *skb,
 			       const struct nf_hook_state *state)
 {
 	struct mw_pass *c = this_cpu_ptr(&mw_pass);
+	const struct sk_buff *mine = c->skb;
 
-	if (c->skb == skb) {
-		c->skb = NULL;
-		if (pass_recalled(c, skb, state))
-			return NF_ACCEPT;
-	}
+	c->skb = NULL;		/* read once, whoever it was for */
+	if (mine == skb && pass_recalled(c, skb, state))
+		return NF_ACCEPT;
 	return judge(state, skb, MW_DIR_INBOUND);
 }
 
@@ -266,6 +331,29 @@ static unsigned int mw_hook_out(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
 	return judge(state, skb, MW_DIR_OUTBOUND);
+}
+
+/* ARP received on an external interface (or a device stacked on one). */
+static unsigned int mw_hook_arp(void *priv, struct sk_buff *skb,
+				const struct nf_hook_state *state)
+{
+	struct mw_net *mn = mw_net(state->net);
+	const struct net_device *dev = state->in;
+	struct mw_clock clk = { 0 };
+	const struct mw_policy *pol;
+	struct mw_kres res;
+	struct mw_via via;
+	struct mw_kpkt p;
+
+	pol = rcu_dereference(mn->policy);
+	if (!pol)
+		return no_policy(mn, state, skb, dev, MW_DIR_INBOUND);
+	if (!dev || !mw_pol_resolve(pol, dev, &via))
+		return NF_ACCEPT;
+	arp_parse(skb, &p);
+	apply_via(&p, &via);
+	mw_decide(pol, mn, via.f, MW_DIR_INBOUND, &p, &clk, &res);
+	return verdict(mn, pol, dev, skb, &p, &res, &clk);
 }
 
 #define MW_PRI_EARLY	NF_IP_PRI_RAW_BEFORE_DEFRAG
@@ -290,6 +378,8 @@ static const struct nf_hook_ops mw_nf_ops[] = {
 	  .hooknum = NF_INET_FORWARD, .priority = NF_IP6_PRI_FILTER },
 	{ .hook = mw_hook_out, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP6_PRI_FILTER },
+	{ .hook = mw_hook_arp, .pf = NFPROTO_ARP,
+	  .hooknum = NF_ARP_IN, .priority = 0 },
 };
 
 int mw_hooks_register(struct net *net)
@@ -319,4 +409,145 @@ void mw_hooks_unregister(struct net *net)
 	nf_unregister_net_hooks(net, mw_nf_ops, ARRAY_SIZE(mw_nf_ops));
 	nf_ct_netns_put(net, NFPROTO_IPV6);
 	nf_ct_netns_put(net, NFPROTO_IPV4);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Conntrack entries a new policy no longer allows                        */
+
+struct mw_revoke {
+	struct mw_net *mn;
+	const struct mw_policy *pol;
+	u64 now;		/* one clock for the whole walk */
+};
+
+/* The original direction of a conntrack entry as its first packet. */
+static void kpkt_from_tuple(const struct nf_conntrack_tuple *t,
+			    struct mw_kpkt *p)
+{
+	unsigned int alen = t->src.l3num == AF_INET ? 4 : 16;
+
+	memset(p, 0, sizeof(*p));
+	p->family = t->src.l3num;
+	p->proto = t->dst.protonum;
+	p->hop_limit = 64;
+	p->len = ETH_HLEN;
+	memcpy(p->src, t->src.u3.all, alen);
+	memcpy(p->dst, t->dst.u3.all, alen);
+	switch (p->proto) {
+	case IPPROTO_TCP:
+		p->tcp_flags = MW_TCP_SYN;
+		fallthrough;
+	case IPPROTO_UDP:
+		p->has_ports = true;
+		p->sport = ntohs(t->src.u.all);
+		p->dport = ntohs(t->dst.u.all);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		p->icmp_type = t->dst.u.icmp.type;
+		break;
+	}
+}
+
+static const struct mw_img_iface *iface_by_id(const struct mw_policy *pol,
+					      u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < pol->n_ifaces; i++)
+		if (pol->ifaces[i].id == id)
+			return &pol->ifaces[i];
+	return NULL;
+}
+
+/*
+ * Would pol refuse to open the flow p in direction dir, as a packet of the
+ * device dev on its own interface?  The frame's own properties (VLAN tag,
+ * MAC source) are taken as the interface and the binding want them: they
+ * are judged on every packet anyway; island is a state, not a revocation.
+ */
+static bool refused(struct mw_revoke *r, enum mw_direction dir,
+		    struct mw_kpkt *p, const struct mw_img_device *dev)
+{
+	const struct mw_img_system *sys = mw_pol_system(r->pol, dev->system);
+	const struct mw_img_iface *f = sys ? iface_by_id(r->pol, sys->iface) :
+					     NULL;
+	struct mw_clock clk = { .ns = r->now };
+	struct mw_kres res;
+	unsigned int v;
+
+	if (!f)
+		return false;
+	p->n_vlans = 0;
+	if (!(f->flags & MW_IFACE_F_UNTAGGED)) {
+		for (v = 1; v < MW_MAX_VLANS; v++)
+			if (f->vlans[v / 8] & (1u << (v % 8)))
+				break;
+		if (v == MW_MAX_VLANS)
+			return true;	/* the interface passes nothing */
+		p->n_vlans = 1;
+		p->vlan = v;
+	}
+	p->have_mac = dir == MW_DIR_INBOUND && (dev->flags & MW_DEV_F_MAC);
+	if (p->have_mac)
+		memcpy(p->src_mac, dev->mac, ETH_ALEN);
+	mw_decide(r->pol, r->mn, f, dir, p, &clk, &res);
+	if (res.verdict == MW_VERDICT_PASS)
+		return res.reason == MW_R_REPLY && mw_strict_new;
+	switch (res.reason) {
+	case MW_R_NO_CONDUIT:
+	case MW_R_FRAGMENT:
+	case MW_R_UNKNOWN_SOURCE:
+	case MW_R_UNKNOWN_DEST:
+	case MW_R_WRONG_IFACE:
+	case MW_R_BLOCKED:
+	case MW_R_AGREEMENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Conntrack iterator (bucket lock held, BH off): 1 deletes the entry. */
+static int revoke_match(struct nf_conn *ct, void *data)
+{
+	const struct nf_conntrack_tuple *o;
+	const struct mw_img_device *dev;
+	struct mw_revoke *r = data;
+	struct mw_kpkt p;
+	u32 id;
+
+	o = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	if (o->src.l3num != AF_INET && o->src.l3num != AF_INET6)
+		return 0;
+	kpkt_from_tuple(o, &p);
+	/* opened by a device: inbound on its interface */
+	id = mw_pol_lookup_device(r->pol, p.family, p.src);
+	dev = id == MW_ID_NONE ? NULL : mw_pol_device(r->pol, id);
+	if (dev && refused(r, MW_DIR_INBOUND, &p, dev))
+		return 1;
+	/* opened towards a device: outbound on its interface */
+	id = mw_pol_lookup_device(r->pol, p.family, p.dst);
+	dev = id == MW_ID_NONE ? NULL : mw_pol_device(r->pol, id);
+	if (dev && refused(r, MW_DIR_OUTBOUND, &p, dev))
+		return 1;
+	return 0;
+}
+
+/*
+ * Writer (mw_net.lock), after pol is in force: delete the conntrack
+ * entries pol would not let open.  Their next packet is NEW again and
+ * judged by pol (TCP mid-stream, UDP), so a connection through a removed
+ * conduit stops, one through a conduit that stays goes on.
+ */
+void mw_ct_revoke(struct mw_net *mn, const struct mw_policy *pol)
+{
+	struct mw_revoke r = {
+		.mn = mn,
+		.pol = pol,
+		.now = ktime_get_real_ns(),
+	};
+
+	lockdep_assert_held(&mn->lock);
+	mw_ct_cleanup_net(mn->net, revoke_match, &r);
 }

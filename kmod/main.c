@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/netdevice.h>
+#include <linux/string.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -30,6 +31,44 @@ module_param_named(event_rate, mw_event_rate, uint, 0644);
 MODULE_PARM_DESC(event_rate,
 		 "drop events per device per second on the \"events\" group (0 = none)");
 
+/*
+ * Before the first policy of a netns is committed the module cannot tell
+ * external from internal: no_policy says what passes meanwhile.  Every drop
+ * is counted as NO_POLICY.
+ */
+int mw_no_policy = MW_NOPOL_DROP_FORWARD;
+
+static const char *const mw_no_policy_names[] = {
+	[MW_NOPOL_DROP_FORWARD]	= "drop-forward",
+	[MW_NOPOL_DROP_ALL]	= "drop-all",
+	[MW_NOPOL_ACCEPT]	= "accept",
+};
+
+static int no_policy_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(mw_no_policy_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(mw_no_policy, i);
+	return 0;
+}
+
+static int no_policy_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n",
+			 mw_no_policy_names[READ_ONCE(mw_no_policy)]);
+}
+
+static const struct kernel_param_ops mw_no_policy_ops = {
+	.set = no_policy_set,
+	.get = no_policy_get,
+};
+
+module_param_cb(no_policy, &mw_no_policy_ops, NULL, 0644);
+MODULE_PARM_DESC(no_policy,
+		 "what passes in a netns with no policy loaded: drop-forward (default: nothing is relayed between interfaces, the gateway's own traffic passes), drop-all (nothing but loopback passes, ARP included), accept (nothing is judged; labs only)");
+
 static unsigned int mw_net_id __read_mostly;
 
 struct mw_net *mw_net(const struct net *net)
@@ -40,11 +79,12 @@ struct mw_net *mw_net(const struct net *net)
 static int __net_init mw_net_init(struct net *net)
 {
 	struct mw_net *mn = mw_net(net);
-	int err;
+	int err, i;
 
 	mn->net = net;
 	mutex_init(&mn->lock);
-	xa_init(&mn->blocks);
+	for (i = 0; i < MW_BLOCK_KINDS; i++)
+		xa_init(&mn->blocks[i]);
 	err = mw_counters_init(mn);
 	if (err)
 		return err;

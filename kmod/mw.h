@@ -24,9 +24,23 @@ extern unsigned int mw_image_max;
 extern bool mw_strict_new;
 extern unsigned int mw_event_rate;
 
-/* Open image-load transaction (at most one per netns). */
+/* What passes while no policy is loaded (module parameter no_policy). */
+enum mw_no_policy {
+	MW_NOPOL_DROP_FORWARD,	/* relayed traffic drops, local passes */
+	MW_NOPOL_DROP_ALL,	/* everything but loopback drops */
+	MW_NOPOL_ACCEPT,	/* nothing is judged (labs) */
+};
+
+extern int mw_no_policy;
+
+/*
+ * Open image-load transaction (at most one per netns).  It belongs to the
+ * netlink socket that began it: others get EBUSY / EPERM, and it ends when
+ * that socket is closed.
+ */
 struct mw_txn {
 	u32 id;			/* 0: none open */
+	u32 portid;		/* netlink port of the owner */
 	u32 len;
 	u32 filled;
 	void *buf;		/* vmalloc'd, page aligned */
@@ -54,14 +68,37 @@ struct mw_lpm {
 	DECLARE_BITMAP(plen6, 129);
 };
 
-/* External interfaces present in the netns, by ifindex (ifaces.c). */
+/*
+ * The devices of the netns that are external interfaces of the policy or
+ * stacked on one (VLAN, macvlan/ipvlan, bond/team, bridge, tunnels bound to
+ * one), by ifindex, sorted (ifaces.c).  A device not in the table is not
+ * external.
+ */
+#define MW_IFMAP_UNJUDGED	U32_MAX
+
+struct mw_ifmap_ent {
+	int ifindex;
+	/*
+	 * Index in mw_policy.ifaces; MW_IFMAP_UNJUDGED: on an external
+	 * interface in a shape the model cannot judge (drops NOT_MANAGED).
+	 */
+	u32 idx;
+	u16 vid;	/* VID of the first VLAN device on the way down */
+	u8 n_vlans;	/* VLAN devices between it and the interface */
+	u8 reserved;
+};
+
 struct mw_ifmap {
 	struct rcu_head rcu;
 	u32 n;
-	struct {
-		int ifindex;
-		u32 idx;	/* index in mw_policy.ifaces */
-	} e[];
+	struct mw_ifmap_ent e[];
+};
+
+/* What a device is to the policy (mw_pol_resolve). */
+struct mw_via {
+	const struct mw_img_iface *f;	/* NULL: cannot be judged */
+	u16 vid;
+	u8 n_vlans;
 };
 
 /* Events: per-device rate limit state. */
@@ -104,6 +141,7 @@ struct mw_policy {
 	struct mw_ev_slot *dev_ev;	/* n_dev_idx entries */
 };
 
+#define MW_BLOCK_KINDS		2	/* MW_TARGET_SYSTEM, _DEVICE */
 #define MW_BLOCK_FILTER_ORDER	16
 #define MW_BLOCK_FILTER_BITS	(1U << MW_BLOCK_FILTER_ORDER)
 
@@ -115,7 +153,12 @@ struct mw_net {
 	u32 txn_next;
 	u32 generation;
 	bool island;			/* READ_ONCE on the packet path */
-	struct xarray blocks;		/* (kind << 32 | id) -> mw_block_ent */
+	/*
+	 * Blocks by id, one xarray per kind (MW_TARGET_SYSTEM,
+	 * MW_TARGET_DEVICE: blocks[kind - 1]), so system N and device N
+	 * never share a key, whatever the width of unsigned long.
+	 */
+	struct xarray blocks[MW_BLOCK_KINDS];
 	/*
 	 * Filter in front of blocks: the bit of every key ever blocked
 	 * (hash_64, never cleared while the netns lives), so the packet
@@ -132,11 +175,14 @@ struct mw_net *mw_net(const struct net *net);
 int mw_policy_build(void *img, u32 len, struct mw_policy **out,
 		    struct netlink_ext_ack *extack);
 void mw_policy_free(struct mw_policy *pol);
-int mw_txn_begin(struct mw_net *mn, u32 len, u32 *id);
-int mw_txn_chunk(struct mw_net *mn, u32 id, u32 off, const void *data,
-		 u32 len, struct netlink_ext_ack *extack);
-int mw_txn_commit(struct mw_net *mn, u32 id, struct netlink_ext_ack *extack);
-int mw_txn_abort(struct mw_net *mn, u32 id);
+int mw_txn_begin(struct mw_net *mn, u32 portid, u32 len, u32 *id);
+int mw_txn_chunk(struct mw_net *mn, u32 portid, u32 id, u32 off,
+		 const void *data, u32 len, struct netlink_ext_ack *extack);
+int mw_txn_commit(struct mw_net *mn, u32 portid, u32 id,
+		  struct netlink_ext_ack *extack);
+int mw_txn_abort(struct mw_net *mn, u32 portid, u32 id,
+		 struct netlink_ext_ack *extack);
+void mw_txn_release(struct mw_net *mn, u32 portid);
 void mw_txn_end(struct mw_txn *txn);
 void mw_policy_teardown(struct mw_net *mn);
 const struct mw_img_device *mw_pol_device(const struct mw_policy *p, u32 id);
@@ -151,8 +197,8 @@ u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr);
 void mw_ifmap_refresh(struct mw_net *mn, struct mw_policy *pol,
 		      const struct net_device *gone);
 void mw_ifmap_free(struct mw_policy *pol);
-const struct mw_img_iface *mw_pol_ext_iface(const struct mw_policy *p,
-					    const struct net_device *dev);
+bool mw_pol_resolve(const struct mw_policy *p, const struct net_device *dev,
+		    struct mw_via *via);
 int mw_ifaces_init(void);
 void mw_ifaces_exit(void);
 
@@ -190,6 +236,18 @@ struct mw_kpkt {
 	u8 src[16];
 	u8 dst[16];
 	u32 len;
+	bool arp;		/* ARP: src = SPA, dst = TPA */
+	u8 arp_sha[6];		/* ARP sender hardware address */
+	/* NS/NA: target, and the link-layer address option the kernel uses */
+	bool nd_has_lladdr;
+	u8 nd_lladdr[6];
+	u8 nd_target[16];
+	/* ICMP errors: the quoted packet (TCP/UDP, see classify.c) */
+	bool q_ok;
+	u8 q_proto;
+	u16 q_sport, q_dport;
+	u8 q_src[16];
+	u8 q_dst[16];
 };
 
 struct mw_kres {
@@ -207,6 +265,17 @@ void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 	       const struct mw_kpkt *p, struct mw_clock *clk, struct mw_kres *res);
 bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
 		       u32 dev_id, struct mw_clock *clk);
+u8 mw_device_checks(const struct mw_policy *pol, struct mw_net *mn,
+		    const struct mw_img_iface *f, const struct mw_kpkt *p,
+		    const struct mw_img_device *dev, struct mw_clock *clk,
+		    struct mw_kres *res);
+/*
+ * ARP at NF_ARP_IN (skb->data at the ARP header, MAC header set): fills p
+ * with p->arp set, src = SPA, dst = TPA, the sender hardware address, and
+ * parse_error MALFORMED if the body is not Ethernet/IPv4 ARP.  mw_decide()
+ * then judges it by the interface's arp mode (inbound only).
+ */
+void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p);
 
 /* block.c */
 int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause);
@@ -234,6 +303,7 @@ void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 /* hooks.c */
 int mw_hooks_register(struct net *net);
 void mw_hooks_unregister(struct net *net);
+void mw_ct_revoke(struct mw_net *mn, const struct mw_policy *pol);
 
 /* genl.c */
 extern struct genl_family mw_genl_family;

@@ -82,8 +82,8 @@ static int check_header(const u8 *d, u32 len, struct netlink_ext_ack *extack)
 		return BAD("unknown header flags");
 	if (h->n_sections != MW_SEC_MAX)
 		return BAD("bad section count");
-	if (h->reserved)
-		return BAD("reserved header field not zero");
+	if (!h->reply_lo || h->reply_lo > h->reply_hi)
+		return BAD("bad reply port range");
 	return 0;
 }
 
@@ -106,6 +106,20 @@ static int check_sections(const u8 *d, u32 len, struct netlink_ext_ack *extack)
 			return BAD("section out of bounds");
 		if (s->count > sect_max[i])
 			return BAD("section has too many records");
+	}
+	/* no two non-empty sections share a byte */
+	for (i = 0; i < MW_SEC_MAX; i++) {
+		const struct mw_image_sect *a = &h->sect[i];
+		unsigned int j;
+
+		for (j = i + 1; a->count && j < MW_SEC_MAX; j++) {
+			const struct mw_image_sect *b = &h->sect[j];
+			u64 a_end = a->offset + (u64)a->count * a->entry_size;
+			u64 b_end = b->offset + (u64)b->count * b->entry_size;
+
+			if (b->count && a->offset < b_end && b->offset < a_end)
+				return BAD("sections overlap");
+		}
 	}
 	return 0;
 }
@@ -211,7 +225,7 @@ static bool window_ok(const struct mw_view *v, u16 w)
 
 static int check_ifaces(const struct mw_view *v, struct netlink_ext_ack *extack)
 {
-	u32 i;
+	u32 i, j;
 
 	for (i = 0; i < v->n[MW_SEC_IFACES]; i++) {
 		const struct mw_img_iface *f = &v->ifaces[i];
@@ -222,6 +236,10 @@ static int check_ifaces(const struct mw_view *v, struct netlink_ext_ack *extack)
 		    f->arp >= __MW_L2_LAST || f->nd >= __MW_L2_LAST ||
 		    (f->flags & ~__MW_IFACE_F_ALL))
 			return BAD("bad interface mode or flags");
+		for (j = 0; j < i; j++)
+			if (!strncmp(v->ifaces[j].name, f->name,
+				     sizeof(f->name)))
+				return BAD("interface named twice");
 	}
 	return 0;
 }
@@ -323,6 +341,7 @@ static int check_zone_prefixes(const struct mw_view *v, u64 all,
 static int check_systems(const struct mw_view *v,
 			 struct netlink_ext_ack *extack)
 {
+	const struct mw_img_iface *f;
 	u32 i;
 
 	for (i = 0; i < v->n[MW_SEC_SYSTEMS]; i++) {
@@ -333,10 +352,13 @@ static int check_systems(const struct mw_view *v,
 			return BAD("system string offset out of range");
 		if (!V_FIND(v, csets, MW_SEC_CSETS, s->cset))
 			return BAD("system refers to a missing conduit set");
-		if (!find_id(v->ifaces, v->n[MW_SEC_IFACES],
-			     sizeof(*v->ifaces),
-			     offsetof(struct mw_img_iface, id), s->iface))
+		f = find_id(v->ifaces, v->n[MW_SEC_IFACES],
+			    sizeof(*v->ifaces),
+			    offsetof(struct mw_img_iface, id), s->iface);
+		if (!f)
 			return BAD("system refers to a missing interface");
+		if (f->zone != MW_ZONE_EXTERNAL)
+			return BAD("system demarcated on an interface that is not external");
 		if (s->flags & ~(u32)__MW_SYS_F_ALL)
 			return BAD("bad system flags");
 	}
@@ -373,7 +395,7 @@ static int check_devices(const struct mw_view *v,
 static int check_rule(const struct mw_view *v, const struct mw_rule *r,
 		      struct netlink_ext_ack *extack)
 {
-	if (r->flags & ~(u8)__MW_RULE_F_ALL)
+	if (r->flags & ~(u8)__MW_RULE_F_ALL || r->reserved)
 		return BAD("bad rule flags");
 	if ((r->flags & MW_RULE_F_PORTS) && r->port_lo > r->port_hi)
 		return BAD("rule port range inverted");
@@ -829,7 +851,28 @@ void mw_txn_end(struct mw_txn *txn)
 	memset(txn, 0, sizeof(*txn));
 }
 
-int mw_txn_begin(struct mw_net *mn, u32 len, u32 *id)
+/*
+ * The open transaction id of portid, or an error: ESRCH if id is not open,
+ * EPERM if another socket began it.
+ */
+static struct mw_txn *txn_get(struct mw_net *mn, u32 portid, u32 id,
+			      struct netlink_ext_ack *extack)
+{
+	struct mw_txn *txn = &mn->txn;
+
+	lockdep_assert_held(&mn->lock);
+	if (!txn->id || txn->id != id) {
+		NL_SET_ERR_MSG(extack, "no such transaction");
+		return ERR_PTR(-ESRCH);
+	}
+	if (txn->portid != portid) {
+		NL_SET_ERR_MSG(extack, "transaction of another socket");
+		return ERR_PTR(-EPERM);
+	}
+	return txn;
+}
+
+int mw_txn_begin(struct mw_net *mn, u32 portid, u32 len, u32 *id)
 {
 	struct mw_txn *txn = &mn->txn;
 	void *buf;
@@ -837,13 +880,16 @@ int mw_txn_begin(struct mw_net *mn, u32 len, u32 *id)
 	lockdep_assert_held(&mn->lock);
 	if (!len || len > mw_image_max || len > MW_IMAGE_MAX)
 		return -EFBIG;
-	mw_txn_end(txn);		/* a previous open one is aborted */
+	if (txn->id && txn->portid != portid)
+		return -EBUSY;		/* another socket is loading */
+	mw_txn_end(txn);		/* the owner's previous one is aborted */
 	buf = vmalloc(len);
 	if (!buf)
 		return -ENOMEM;
 	if (!++mn->txn_next)
 		mn->txn_next = 1;
 	txn->id = mn->txn_next;
+	txn->portid = portid;
 	txn->len = len;
 	txn->filled = 0;
 	txn->buf = buf;
@@ -851,16 +897,13 @@ int mw_txn_begin(struct mw_net *mn, u32 len, u32 *id)
 	return 0;
 }
 
-int mw_txn_chunk(struct mw_net *mn, u32 id, u32 off, const void *data,
-		 u32 len, struct netlink_ext_ack *extack)
+int mw_txn_chunk(struct mw_net *mn, u32 portid, u32 id, u32 off,
+		 const void *data, u32 len, struct netlink_ext_ack *extack)
 {
-	struct mw_txn *txn = &mn->txn;
+	struct mw_txn *txn = txn_get(mn, portid, id, extack);
 
-	lockdep_assert_held(&mn->lock);
-	if (!txn->id || txn->id != id) {
-		NL_SET_ERR_MSG(extack, "no such transaction");
-		return -ESRCH;
-	}
+	if (IS_ERR(txn))
+		return PTR_ERR(txn);
 	if (off != txn->filled) {
 		NL_SET_ERR_MSG(extack, "chunk out of order");
 		return -EINVAL;
@@ -874,19 +917,17 @@ int mw_txn_chunk(struct mw_net *mn, u32 id, u32 off, const void *data,
 	return 0;
 }
 
-int mw_txn_commit(struct mw_net *mn, u32 id, struct netlink_ext_ack *extack)
+int mw_txn_commit(struct mw_net *mn, u32 portid, u32 id,
+		  struct netlink_ext_ack *extack)
 {
-	struct mw_txn *txn = &mn->txn;
+	struct mw_txn *txn = txn_get(mn, portid, id, extack);
 	struct mw_policy *pol, *old;
 	void *buf;
 	u32 len;
 	int err;
 
-	lockdep_assert_held(&mn->lock);
-	if (!txn->id || txn->id != id) {
-		NL_SET_ERR_MSG(extack, "no such transaction");
-		return -ESRCH;
-	}
+	if (IS_ERR(txn))
+		return PTR_ERR(txn);
 	if (txn->filled != txn->len) {
 		NL_SET_ERR_MSG(extack, "image incomplete");
 		mw_txn_end(txn);
@@ -911,16 +952,32 @@ int mw_txn_commit(struct mw_net *mn, u32 id, struct netlink_ext_ack *extack)
 	rcu_assign_pointer(mn->policy, pol);
 	synchronize_net();
 	mw_policy_free(old);
+	/* established flows the new policy would not let open end here */
+	mw_ct_revoke(mn, pol);
 	return 0;
 }
 
-int mw_txn_abort(struct mw_net *mn, u32 id)
+int mw_txn_abort(struct mw_net *mn, u32 portid, u32 id,
+		 struct netlink_ext_ack *extack)
 {
-	lockdep_assert_held(&mn->lock);
-	if (!mn->txn.id || mn->txn.id != id)
-		return -ESRCH;
-	mw_txn_end(&mn->txn);
+	struct mw_txn *txn = txn_get(mn, portid, id, extack);
+
+	if (IS_ERR(txn))
+		return PTR_ERR(txn);
+	mw_txn_end(txn);
 	return 0;
+}
+
+/* The socket portid is closed: its open transaction, if any, is freed. */
+void mw_txn_release(struct mw_net *mn, u32 portid)
+{
+	/* most sockets never began one: no lock for them */
+	if (!READ_ONCE(mn->txn.id) || READ_ONCE(mn->txn.portid) != portid)
+		return;
+	mutex_lock(&mn->lock);
+	if (mn->txn.id && mn->txn.portid == portid)
+		mw_txn_end(&mn->txn);
+	mutex_unlock(&mn->lock);
 }
 
 /* Netns exit: the hooks are gone, nothing reads the policy any more. */

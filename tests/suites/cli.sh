@@ -47,6 +47,8 @@ out=$("$MWCTL" check --risk --now $NOW examples/gateway.yaml)
 rc=$?
 [ "$rc" -eq 2 ] && ok "risk: example's highest finding is medium (exit 2)" || fail "risk exit $rc"
 grep -q "MW-R011" <<<"$out" && ok "risk: wide IPv6 device prefix reported" || fail "risk R011: $out"
+grep -q "^  low      MW-R080 examples/gateway.yaml:140:9 dr-aggregator/outbound-1: outbound conduit dr-aggregator/outbound-1 opens a stateless inbound path in XDP-only deployments: its devices may send tcp with ACK to zone head-end (from port 443 to ports 1024-65535), unasked$" <<<"$out" &&
+	ok "risk: the outbound conduit's stateless reply path reported (low)" || fail "risk R080: $out"
 cat >"$tmp/telnet.yaml" <<'Y'
 meterwall: 1
 serial: 3
@@ -68,6 +70,7 @@ systems:
     conduits:
       - { name: telnet, direction: inbound, zone: meters, proto: tcp, ports: [23] }
       - { name: wide-open, direction: inbound, zone: any, proto: any }
+      - { name: pull, direction: outbound, zone: meters, proto: udp }
 Y
 out=$("$MWCTL" -j check --risk --now $NOW "$tmp/telnet.yaml")
 rc=$?
@@ -81,6 +84,10 @@ t = f[("MW-R020", "telnet")]
 assert t["severity"] == "high" and (t["line"], t["column"]) == (19, 9), t
 assert f[("MW-R001", "wide-open")]["severity"] == "critical"
 assert ("MW-R001", "telnet") not in f
+p = f[("MW-R081", "pull")]
+assert p["severity"] == "medium" and p["system"] == "vendor", p
+assert "vendor/pull" in p["message"] and "from any port" in p["message"], p
+assert ("MW-R080", "pull") not in f
 assert r["highest"] == "critical"
 P
 
@@ -134,6 +141,19 @@ explain PASS ALLOWED --from 192.0.2.10 --to 203.0.113.80 --proto tcp --dport 443
 explain PASS REPLY --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --dport 40000 --tcp-flags ack
 explain DROP NO_CONDUIT --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --dport 40000 --tcp-flags syn
 explain DROP UNKNOWN_DEST --from 192.0.2.10 --to 198.51.100.200 --proto tcp --dport 443
+# stateless replies: to an ephemeral port, with the flags of a reply
+explain DROP NO_CONDUIT --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --dport 22 --tcp-flags ack
+explain DROP NO_CONDUIT --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --dport 1023 --tcp-flags synack
+explain PASS REPLY --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --dport 1024 --tcp-flags synack
+# routing control and ICMP errors
+explain DROP ICMP_CONTROL --from 198.51.100.10 --to 192.0.2.10 --proto icmp --icmp-type 5
+explain DROP ICMP_CONTROL --from 2001:db8:100::11 --to 2001:db8:10::10 --proto icmpv6 --icmp-type 134
+# reply_ports narrows what a stateless reply may go to
+sed 's/^serial: .*/&\nreply_ports: "30000-39999"/' examples/gateway.yaml >"$tmp/reply.yaml"
+rp() { "$MWCTL" -j explain "$tmp/reply.yaml" --at $NOW --from 203.0.113.80 --to 192.0.2.10 --proto tcp --sport 443 --tcp-flags ack --dport "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reason"])'; }
+[ "$(rp 30000)" = REPLY ] && [ "$(rp 39999)" = REPLY ] && [ "$(rp 40000)" = NO_CONDUIT ] &&
+	[ "$(rp 29999)" = NO_CONDUIT ] && ok "reply_ports 30000-39999 bounds stateless replies" ||
+	fail "reply_ports: $(rp 30000) $(rp 39999) $(rp 40000) $(rp 29999)"
 # DLMS contractor: weekdays 09:00-18:00 JST.  NOW is Wed 2026-11-18 20:06 JST.
 explain DROP NO_CONDUIT --from 198.51.100.40 --to 192.0.2.130 --proto tcp --dport 4059
 NOW=1794978400 explain PASS ALLOWED --from 198.51.100.40 --to 192.0.2.130 --proto tcp --dport 4059
@@ -144,5 +164,64 @@ expect_rc "explain: port out of range" 1 "$MWCTL" explain examples/gateway.yaml 
 expect_rc "explain: unknown interface" 1 "$MWCTL" explain examples/gateway.yaml --from 198.51.100.10 --to 192.0.2.10 --proto udp --iface eth9
 "$MWCTL" explain examples/gateway.yaml --at $NOW --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 |
 	grep -q "^conduit:" && ok "explain text names the conduit" || fail "explain text"
+
+# --- state directory, block arguments (refused before any datapath) ---------
+# never the machine's pins and log, even when a refusal is missing
+export MW_PIN_DIR=$tmp/pins MW_LOG_DIR=$tmp/log
+# bl ARGS...: `mwctl block' with the state directory $st; stderr in $tmp/err
+bl() { MW_STATE_DIR=$st "$MWCTL" block "$@" 2>"$tmp/err" >/dev/null; }
+st=$tmp/state/meterwall
+bl gw --reason test --for 213504d
+[ $? -eq 1 ] && grep -q "duration \`213504d' is too long: a block must end before 2262-04-11 (at most [0-9]*d from now)" "$tmp/err" &&
+	ok "block --for 213504d refused (does not wrap to 25 minutes)" || fail "block --for 213504d: $(cat "$tmp/err")"
+bl gw --reason test --for 99999999999999999999999s
+[ $? -eq 1 ] && grep -q "\`99999999999999999999999s' is too long" "$tmp/err" &&
+	ok "block: a duration beyond 64 bits is too long" || fail "block 1e23s: $(cat "$tmp/err")"
+bl gw --reason test --for 3x
+[ $? -eq 1 ] && grep -q "invalid duration \`3x'" "$tmp/err" && ok "block: invalid duration named" || fail "block 3x: $(cat "$tmp/err")"
+long=device:$(printf 'd%.0s' $(seq 64))
+bl "$long" --reason test
+[ $? -eq 1 ] && grep -q "\`$long' is longer than any system or device name (at most 63 bytes)" "$tmp/err" &&
+	ok "block: a 64-byte name refused, not truncated" || fail "block long name: $(cat "$tmp/err")"
+[ ! -e "$st" ] && ok "rejected arguments touch no state" || fail "state created for rejected arguments"
+(umask 022; bl gw --reason test)
+[ $? -eq 1 ] && grep -q "no policy in force" "$tmp/err" && ok "block without a policy fails" || fail "block, no policy: $(cat "$tmp/err")"
+[ "$(stat -c %a "$st")" = 750 ] && [ "$(stat -c %a "$st/lock")" = 600 ] &&
+	ok "state directory created 0750, lock file 0600 (umask 022)" || fail "modes: $(stat -c '%a %n' "$st" "$st/lock")"
+"$MWCTL" compile examples/minimal.yaml -o "$tmp/min.img" >/dev/null
+ln -s "$tmp/min.img" "$st/policy.img"
+bl gw --reason test
+[ $? -eq 1 ] && grep -q "refusing $st/policy.img: it is a symbolic link" "$tmp/err" &&
+	ok "a symlinked policy.img is refused" || fail "symlinked policy.img: $(cat "$tmp/err")"
+rm "$st/policy.img"
+mkdir "$tmp/gw-dir"
+chmod 0770 "$tmp/gw-dir"
+for cmd in "block gw --reason test" "unblock gw --request R --by B" "load examples/minimal.yaml" "island on" "attach ext0" "detach ext0"; do
+	# shellcheck disable=SC2086
+	MW_STATE_DIR=$tmp/gw-dir "$MWCTL" $cmd >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ ! -e "$tmp/gw-dir/lock" ] &&
+		grep -q "^mwctl: error: refusing $tmp/gw-dir (MW_STATE_DIR): it is writable by group or others (uid [0-9]*, mode 0770)" "$tmp/err"; then
+		ok "$cmd: group-writable state directory refused"
+	else
+		fail "$cmd: group-writable state directory (exit $rc): $(cat "$tmp/err")"
+	fi
+done
+mkdir "$tmp/pins-gw"
+chmod 0770 "$tmp/pins-gw"
+MW_PIN_DIR=$tmp/pins-gw "$MWCTL" status >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "^mwctl: error: refusing $tmp/pins-gw (MW_PIN_DIR): it is writable by group or others" "$tmp/err" &&
+	ok "group-writable pin directory refused" || fail "group-writable pin dir: $(cat "$tmp/err")"
+ln -s "$st" "$tmp/st-link"
+MW_STATE_DIR=$tmp/st-link "$MWCTL" block gw --reason test 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "refusing $tmp/st-link (MW_STATE_DIR): it is a symbolic link" "$tmp/err" &&
+	ok "symlinked state directory refused" || fail "symlinked state dir: $(cat "$tmp/err")"
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir -m 0750 "$tmp/other"
+	chown nobody "$tmp/other"
+	MW_STATE_DIR=$tmp/other "$MWCTL" block gw --reason test 2>"$tmp/err"
+	[ $? -eq 1 ] && grep -q "refusing $tmp/other (MW_STATE_DIR): it is not owned by root" "$tmp/err" &&
+		ok "state directory of another user refused" || fail "other user's state dir: $(cat "$tmp/err")"
+fi
 
 suite_end

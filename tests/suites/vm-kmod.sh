@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # meterwall.ko on Debian's kernel (6.1) in a qemu guest: tests/vm/guest/
-# kmod.sh (load/unload, policy transactions and rejected images, conduits
-# with real TCP/UDP through veth, blocks ending established connections,
-# island, fragments, malformed and unprivileged generic netlink, unload
-# under traffic).
+# kmod.sh (load/unload, no_policy, policy transactions and rejected images,
+# transaction ownership, conduits with real TCP/UDP through veth, VLAN /
+# macvlan / bridge devices on external interfaces, established flows that
+# keep the device checks, a reload ending connections of removed conduits,
+# ARP, blocks ending established connections, island, fragments, malformed
+# and unprivileged generic netlink, unload under paced traffic).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 SUITE=vm-kmod

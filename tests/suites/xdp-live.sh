@@ -9,7 +9,12 @@
 # Checks: allowed conduits end to end (v4, v6, TCP, UDP, replies to an
 # outbound conduit); drops counted with their reasons; block on the next
 # packet, unblock restores; reload under continuous traffic misjudges no
-# packet; SIGKILLed controller leaves enforcement and counters running.
+# packet; SIGKILLed controller leaves enforcement and counters running;
+# block durations and the blocks file (bad lines, symlinks, modes); with a
+# second set of pins: policies of another flow-table size, policy expiry,
+# 20 concurrent block/unblock runs, blocks re-applied onto new maps.
+# Receive VLAN offloads: attach turns them off, refuses (attaching nothing)
+# where that fails, status shows them.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/suite.sh
@@ -18,16 +23,17 @@ M=$PWD/$O/mwctl
 PROBE="python3 $PWD/tests/lib/probe.py"
 [ "$(id -u)" -eq 0 ] || cannot_run "needs root"
 [ -x "$M" ] || cannot_run "$M not built"
-for t in ip nsenter python3; do
+for t in ip nsenter python3 ethtool setpriv; do
 	command -v $t >/dev/null || cannot_run "$t missing"
 done
 [ -e /sys/kernel/btf/vmlinux ] || cannot_run "no BTF"
 
-TOPO_ID=lv$$
+TOPO_ID=${TOPO_ID:-lv$$}	# unique per run
 . tools/lib/topo.sh
 export MW_PIN_DIR=/sys/fs/bpf/meterwall-$TOPO_ID
 export MW_STATE_DIR=$(mktemp -d) MW_LOG_DIR=$(mktemp -d)
 tmp=$(mktemp -d)
+PIN2=$MW_PIN_DIR-2 ST2=$(mktemp -d)	# a second controller's pins and state
 pids=()
 
 cleanup() {
@@ -35,7 +41,8 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	in_ns "$NS_GW" "$M" detach ext0 >/dev/null 2>&1
 	in_ns "$NS_GW" "$M" detach ext1 >/dev/null 2>&1
-	rm -rf "$MW_PIN_DIR" "$MW_STATE_DIR" "$MW_LOG_DIR" "$tmp"
+	in_ns "$NS_GW" env MW_PIN_DIR="$PIN2" MW_STATE_DIR="$ST2" "$M" detach ext0 >/dev/null 2>&1
+	rm -rf "$MW_PIN_DIR" "$MW_STATE_DIR" "$MW_LOG_DIR" "$tmp" "$PIN2" "$ST2"
 	topo_down
 }
 trap cleanup EXIT
@@ -69,15 +76,66 @@ serve "$NS_HE" 192.0.2.20 443
 serve "$NS_PARTNER" 203.0.113.80 443
 sleep 1.5	# IPv6 link-local addresses settle
 
+# --- receive VLAN offloads (H3) -------------------------------------------
+# rxvlan IFACE: "rx-vlan-offload=on rx-vlan-stag-hw-parse=on" as ethtool -k
+# shows them (veth: both on and changeable when created)
+rxvlan() {
+	in_ns "$NS_GW" ethtool -k "$1" | awk -F': ' '
+		$1 == "rx-vlan-offload" || $1 == "rx-vlan-stag-hw-parse" { o = o " " $1 "=" $2 }
+		END { print substr(o, 2) }'
+}
+# status_rxvlan IFACE: the interface's rx_vlan_offload in mwctl -j status
+status_rxvlan() {
+	gw -j status | python3 -c '
+import json, sys
+f = {i["interface"]: i for i in json.load(sys.stdin)["interfaces"]}[sys.argv[1]]
+print(f.get("rx_vlan_offload", "-"), ",".join(f.get("rx_vlan_offload_on", [])))' "$1"
+}
+RX_ON="rx-vlan-offload=on rx-vlan-stag-hw-parse=on"
+RX_OFF="rx-vlan-offload=off rx-vlan-stag-hw-parse=off"
+[ "$(rxvlan ext1)" = "$RX_ON" ] && ok "veth ext1 starts with both receive VLAN offloads on" ||
+	fail "ext1 offloads before attach: $(rxvlan ext1)"
+# a set the kernel refuses (no CAP_NET_ADMIN) is a refusal: nothing attached
+err=$(in_ns "$NS_GW" setpriv --inh-caps=-net_admin --bounding-set=-net_admin "$M" attach ext1 --mode native 2>&1)
+[ $? -eq 1 ] && grep -q "^mwctl: refusing to attach to \`ext1': cannot turn off rx-vlan-hw-parse and rx-vlan-stag-hw-parse on ext1: Operation not permitted; .* VLAN tags would be invisible to the filter$" <<<"$err" &&
+	ok "offloads that cannot be turned off: attach refused, naming interface, features and why" ||
+	fail "attach without CAP_NET_ADMIN: $err"
+! ip -n "$NS_GW" link show ext1 | grep -q "xdp" && [ ! -e "$MW_PIN_DIR/link_ext1" ] &&
+	[ "$(rxvlan ext1)" = "$RX_ON" ] && ok "... and nothing attached or changed" ||
+	fail "refused attach left: $(ip -n "$NS_GW" link show ext1 | head -n 2) / $(ls "$MW_PIN_DIR" 2>&1) / $(rxvlan ext1)"
+err=$(gw attach nosuch0 2>&1)
+[ $? -eq 1 ] && [ "$err" = "mwctl: cannot attach to \`nosuch0': no interface \`nosuch0'" ] &&
+	ok "attach to a missing interface: a clear error" || fail "attach nosuch0: $err"
+
 # --- fail closed before a policy -----------------------------------------
 check "attach ext0 (native)" gw attach ext0 --mode native
 check "attach ext1 (native)" gw attach ext1 --mode native
+[ "$(rxvlan ext0)" = "$RX_OFF" ] && [ "$(rxvlan ext1)" = "$RX_OFF" ] &&
+	ok "attach turned both receive VLAN offloads off on ext0 and ext1" ||
+	fail "offloads after attach: ext0 $(rxvlan ext0), ext1 $(rxvlan ext1)"
+grep -q '"action":"attach".*"interface":"ext1","mode":"native","rx_vlan_offload":"turned off"' "$MW_LOG_DIR/audit.log" &&
+	ok "the audit log records the offloads turned off" || fail "audit log: $(grep attach "$MW_LOG_DIR/audit.log")"
 out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 [ "$out" = 0 ] && ok "no policy: everything dropped" || fail "no policy: $out echoes"
 [ "$(reason_count NO_POLICY)" -gt 0 ] && ok "counted as NO_POLICY" || fail "NO_POLICY not counted"
 
 # --- policy in force -------------------------------------------------------
 check "load the example policy" gw load examples/gateway.yaml
+[ "$(status_rxvlan ext0)" = "off " ] && [ "$(status_rxvlan ext1)" = "off " ] &&
+	ok "status: receive VLAN offloads off on ext0 and ext1" || fail "status offloads: $(status_rxvlan ext0) / $(status_rxvlan ext1)"
+# turned on again behind mwctl's back: status shows it, attach turns it off
+in_ns "$NS_GW" ethtool -K ext0 rxvlan on
+[ "$(status_rxvlan ext0)" = "on rx-vlan-hw-parse" ] && ok "status: rx-vlan-hw-parse turned on again is shown" ||
+	fail "status after ethtool -K ext0 rxvlan on: $(status_rxvlan ext0)"
+err=$(gw attach ext0 --mode native 2>&1)
+[ $? -eq 0 ] && grep -q "^mwctl: note: turned off the receive VLAN offloads of \`ext0'" <<<"$err" &&
+	[ "$(rxvlan ext0)" = "$RX_OFF" ] && [ "$(status_rxvlan ext0)" = "off " ] &&
+	ok "re-attach turns it off again, with a note" || fail "re-attach: $err / $(rxvlan ext0)"
+# a device without these offloads (macvlan: "off [fixed]") attaches
+ip -n "$NS_GW" link add mvx link ext1 type macvlan
+check "attach to a device without VLAN offloads (macvlan, generic)" gw attach mvx --mode generic
+check "detach it" gw detach mvx
+ip -n "$NS_GW" link del mvx
 host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 1 >/dev/null	# neighbours
 out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 5)
 [ "$out" = 5 ] && ok "ECHONET Lite UDP 3610 passes (5/5 echoes)" || fail "UDP 3610: $out/5"
@@ -136,6 +194,50 @@ out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 grep -q '"action":"unblock".*"request":"REQ-2026-1125","approved_by":"duty-officer"' "$MW_LOG_DIR/audit.log" &&
 	ok "audit log records the request and the approver" || fail "audit log"
 
+# --- block durations, the blocks file, state file modes --------------------
+err=$(gw block device:hems-gw-1 --reason test --for 213504d 2>&1)
+[ $? -eq 1 ] && grep -q "duration \`213504d' is too long" <<<"$err" &&
+	ok "block --for 213504d refused, naming the value" || fail "block --for 213504d: $err"
+out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
+[ "$out" = 2 ] && ok "refused duration: no 25-minute block in force" || fail "after refused duration: $out/2"
+until=$(gw -j block device:hems-gw-1 --reason "long" --for 36500d | python3 -c 'import json,sys; print(json.load(sys.stdin)["until_ns"])')
+python3 -c 'import sys, time; assert int(sys.argv[1]) > (time.time() + 36499 * 86400) * 1e9' "$until" &&
+	ok "a 36500d block ends in 100 years ($until)" || fail "36500d block until $until"
+modes=$(cd "$MW_STATE_DIR" && stat -c '%n %a' blocks lock policy.img; cd "$MW_LOG_DIR" && stat -c '%n %a' audit.log)
+[ "$(echo $modes)" = "blocks 600 lock 600 policy.img 600 audit.log 600" ] &&
+	ok "state files created 0600 (blocks, lock, policy.img, audit.log)" || fail "state file modes: $modes"
+sed -i '1i garbage, not a block' "$MW_STATE_DIR/blocks"
+err=$(gw block system:gas-water-iot --reason test 2>&1)
+[ $? -eq 0 ] && grep -q "^$MW_STATE_DIR/blocks:1: warning: not a block (system|device NAME UNTIL_NS CAUSE): \`garbage, not a block'; kept, and skipped" <<<"$err" &&
+	ok "a bad line in the blocks file is reported as file:line" || fail "bad line warning: $err"
+grep -q "^device hems-gw-1 $until 0$" "$MW_STATE_DIR/blocks" && grep -q "^system gas-water-iot 0 0$" "$MW_STATE_DIR/blocks" &&
+	grep -q "^garbage, not a block$" "$MW_STATE_DIR/blocks" &&
+	ok "the blocks after a bad line are kept, and the bad line too" || fail "blocks file after a bad line: $(cat "$MW_STATE_DIR/blocks")"
+check "unblock with a bad line in the file" gw unblock system:gas-water-iot --request R-1 --by test
+sed -i '/^garbage/d' "$MW_STATE_DIR/blocks"
+# a symlinked blocks file is neither followed nor replaced; the block stays
+mv "$MW_STATE_DIR/blocks" "$tmp/blocks.saved"
+ln -s "$tmp/blocks.grab" "$MW_STATE_DIR/blocks"
+err=$(gw block system:hems-aggregator --reason test 2>&1)
+[ $? -eq 1 ] && grep -q "error: system \`hems-aggregator' is blocked now, but the block could not be recorded in $MW_STATE_DIR/blocks (Too many levels of symbolic links): it will not survive a reboot" <<<"$err" &&
+	ok "a block that cannot be recorded is an error" || fail "unrecorded block: $err"
+[ ! -e "$tmp/blocks.grab" ] && [ -L "$MW_STATE_DIR/blocks" ] && ok "the symlinked blocks file was not followed" || fail "symlink followed"
+out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 1)
+[ "$out" = 0 ] && ok "fail closed: the unrecorded block is in force" || fail "unrecorded block not in force: $out"
+err=$(gw unblock system:hems-aggregator --request R-2 --by test 2>&1)
+[ $? -eq 1 ] && grep -q "cannot update $MW_STATE_DIR/blocks (Too many levels of symbolic links): still blocked everywhere" <<<"$err" &&
+	ok "unblock refused while the blocks file cannot be written" || fail "unblock, symlinked file: $err"
+out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 1)
+[ "$out" = 0 ] && ok "... and still blocked" || fail "unblock half done: $out"
+rm "$MW_STATE_DIR/blocks"
+mv "$tmp/blocks.saved" "$MW_STATE_DIR/blocks"
+check "unblock once the file is back" gw unblock system:hems-aggregator --request R-3 --by test
+check "unblock the 100-year block" gw unblock device:hems-gw-1 --request R-4 --by test
+[ ! -s "$MW_STATE_DIR/blocks" ] || ! grep -q "hems" "$MW_STATE_DIR/blocks" &&
+	ok "blocks file has no hems block left" || fail "blocks file: $(cat "$MW_STATE_DIR/blocks")"
+out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
+[ "$out" = 2 ] && ok "traffic restored" || fail "after unblocks: $out/2"
+
 # --- island ----------------------------------------------------------------
 check "island on" gw island on
 out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
@@ -143,6 +245,13 @@ out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 check "island off" gw island off
 out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 [ "$out" = 2 ] && ok "island off restores" || fail "island off: $out"
+mv "$MW_LOG_DIR/audit.log" "$tmp/audit.saved"
+ln -s "$tmp/audit.grab" "$MW_LOG_DIR/audit.log"
+gw island on >/dev/null 2>&1
+gw island off >/dev/null 2>&1
+[ ! -e "$tmp/audit.grab" ] && ok "a symlinked audit.log is not followed" || fail "audit.log symlink followed"
+rm "$MW_LOG_DIR/audit.log"
+mv "$tmp/audit.saved" "$MW_LOG_DIR/audit.log"
 
 # --- bad policy changes nothing ----------------------------------------------
 g0=$(gw -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["xdp"]["generation"])')
@@ -208,5 +317,83 @@ check "detach ext0" gw detach ext0
 out=$(host rogue $PROBE udp 198.51.100.99 192.0.2.10 3610 2)
 [ "$out" = 2 ] && ok "detached: no enforcement left on ext0" || fail "after detach: $out"
 expect_rc "detach twice is an error" 1 gw detach ext0
+
+# --- a second set of pins on ext0: flow table size, expiry, concurrency ------
+# Attached before any policy, the flow table gets the default size; policies
+# asking for another size still load, onto the pinned table (L4).
+gw2() { in_ns "$NS_GW" env MW_PIN_DIR="$PIN2" MW_STATE_DIR="$ST2" "$M" "$@"; }
+check "attach ext0 with its own pins, no policy yet" gw2 attach ext0 --mode native
+rows=$(gw2 -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["xdp"]["flow_entries"])')
+err=$(gw2 load examples/minimal.yaml 2>&1)
+[ $? -eq 0 ] && grep -q "note: the flow table keeps its $rows rows per CPU, not the 4096 of the policy's flow_entries" <<<"$err" &&
+	ok "a policy without flow_entries loads onto the pinned table ($rows rows)" || fail "load without flow_entries: $err"
+sed 's/^serial: 1/serial: 2\nflow_entries: 131072/' examples/minimal.yaml >"$tmp/fe.yaml"
+err=$(gw2 load "$tmp/fe.yaml" 2>&1)
+[ $? -eq 0 ] && grep -q "not the 131072 of the policy's flow_entries" <<<"$err" &&
+	ok "a policy with another flow_entries loads, with a note" || fail "load flow_entries 131072: $err"
+gw2 -j status | python3 -c '
+import json, sys
+x = json.load(sys.stdin)["xdp"]
+assert x["serial"] == 2 and x["flow_entries"] == int(sys.argv[1]), x' "$rows" &&
+	ok "serial 2 in force, flow table unchanged" || fail "status after flow_entries load"
+# policy expiry is compared in seconds: 9999-12-31 is far from expired (L5)
+sed 's/^serial: 1/serial: 3\nexpires: 9999-12-31/' examples/minimal.yaml >"$tmp/far.yaml"
+check "a policy expiring 9999-12-31 loads" gw2 load "$tmp/far.yaml"
+sed 's/^serial: 1/serial: 4\nexpires: 2020-01-01/' examples/minimal.yaml >"$tmp/past.yaml"
+err=$(gw2 load "$tmp/past.yaml" 2>&1)
+[ $? -eq 1 ] && grep -q "^$tmp/past.yaml: error: the policy expired" <<<"$err" &&
+	ok "an expired policy is refused" || fail "expired policy: $err"
+
+# 20 concurrent block/unblock runs lose no update (M5)
+{
+	printf 'meterwall: 1\nserial: 5\ninterfaces:\n  - { name: ext0, zone: external }\n'
+	printf '  - { name: sm0, zone: smart-meter }\nzones:\n  - { name: head-end, prefixes: [192.0.2.10] }\n'
+	printf 'systems:\n  - name: fleet\n    entity: "Fleet K.K."\n    contact: "noc@fleet.example"\n'
+	printf '    agreement: "F-1"\n    interface: ext0\n    devices:\n'
+	for i in $(seq 0 19); do
+		printf '      - { name: d%02d, addresses: [198.51.100.1%02d] }\n' "$i" "$i"
+	done
+	printf '    conduits:\n      - { direction: inbound, zone: head-end, proto: tcp, ports: [443] }\n'
+} >"$tmp/fleet.yaml"
+check "load a policy of 20 devices" gw2 load "$tmp/fleet.yaml"
+for i in $(seq 10 19); do gw2 block "device:d$i" --reason before >/dev/null; done
+cpids=()
+for i in $(seq 0 19); do
+	d=$(printf d%02d "$i")
+	if [ "$i" -lt 10 ]; then
+		gw2 block "device:$d" --reason concurrent >/dev/null 2>&1 &
+	else
+		gw2 unblock "device:$d" --request "R-$d" --by test >/dev/null 2>&1 &
+	fi
+	cpids+=($!)
+done
+nfail=0
+for p in "${cpids[@]}"; do wait "$p" || nfail=$((nfail + 1)); done
+[ "$nfail" = 0 ] && ok "20 concurrent block/unblock runs succeed" || fail "$nfail of 20 concurrent runs failed"
+want=$(printf 'd%02d\n' $(seq 0 9))
+got=$(awk '$1 == "device" { print $2 }' "$ST2/blocks" | sort)
+[ "$got" = "$want" ] && ok "the blocks file holds exactly d00..d09 (no update lost)" ||
+	fail "blocks file after concurrent runs: $(cat "$ST2/blocks")"
+blocked() {
+	gw2 -j status | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["systems"]:
+    for d in s["devices"]:
+        if "block" in d:
+            print(d["device"])' | sort
+}
+got=$(blocked)
+[ "$got" = "$want" ] && ok "the datapath blocks exactly d00..d09" || fail "datapath blocks: $got"
+# new maps (a reboot): attach puts every recorded block back, also those
+# after a line that is no block
+sed -i '1i garbage, not a block' "$ST2/blocks"
+check "detach ext0 (second pins)" gw2 detach ext0
+rm -rf "$PIN2"
+err=$(gw2 attach ext0 --mode native 2>&1)
+[ $? -eq 0 ] && grep -q "^$ST2/blocks:1: warning: not a block" <<<"$err" &&
+	ok "re-attach onto new maps reports the bad line" || fail "re-attach: $err"
+got=$(blocked)
+[ "$got" = "$want" ] && ok "... and re-applies every block after it" || fail "re-applied blocks: $got"
+check "detach ext0 (second pins) again" gw2 detach ext0
 
 suite_end

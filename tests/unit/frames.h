@@ -252,6 +252,39 @@ static inline void fr_ext(struct fr *f, uint8_t next, uint8_t hdrlen)
 		p[3] = (uint8_t)(n - 4);
 }
 
+/*
+ * Routing header (43), (hdrlen+1)*8 bytes: routing type, segments left
+ * (> 0: the destination is not the last hop; 0: the route is done).
+ */
+static inline void fr_rthdr(struct fr *f, uint8_t next, uint8_t hdrlen,
+			    uint8_t type, uint8_t segleft)
+{
+	uint8_t *p = fr_put(f, ((size_t)hdrlen + 1) * 8);
+
+	if (!p)
+		return;
+	p[0] = next;
+	p[1] = hdrlen;
+	p[2] = type;
+	p[3] = segleft;
+}
+
+/*
+ * Replace the options of the IPv4 header at off (built with opt_len >= n)
+ * by n bytes of opt, then EOLs; fr_ipv4_end() redoes the checksum.
+ */
+static inline void fr_ipv4_opts(struct fr *f, size_t off, const uint8_t *opt,
+				size_t n)
+{
+	uint8_t *p = f->buf + off;
+	size_t ihl = (size_t)(p[0] & 0x0f) * 4;
+
+	if (f->err || 20 + n > ihl)
+		return;
+	memset(p + 20, 0, ihl - 20);
+	memcpy(p + 20, opt, n);
+}
+
 /* Authentication header (51): (len+2)*4 bytes. */
 static inline void fr_ah(struct fr *f, uint8_t next, uint8_t len)
 {
@@ -326,6 +359,51 @@ static inline void fr_nd_target(struct fr *f, const char *target)
 
 	if (p)
 		fr_addr(target, AF_INET6, p);
+}
+
+/* ND option with a link-layer address: type 1 (source) or 2 (target). */
+static inline void fr_nd_lladdr(struct fr *f, uint8_t type,
+				const uint8_t mac[6])
+{
+	uint8_t *p = fr_put(f, 8);
+
+	if (!p)
+		return;
+	p[0] = type;
+	p[1] = 1;	/* 8 bytes */
+	memcpy(p + 2, mac, 6);
+}
+
+/*
+ * What an ICMP error quotes after fr_icmp(): an IP header (IPv4 without
+ * options, or IPv6) from src to dst, then 8 bytes of TCP or UDP.
+ */
+static inline void fr_quote(struct fr *f, int family, const char *src,
+			    const char *dst, uint8_t proto, uint16_t sport,
+			    uint16_t dport)
+{
+	size_t hl = family == AF_INET ? 20 : 40;
+	uint8_t *p = fr_put(f, hl + 8);
+
+	if (!p)
+		return;
+	if (family == AF_INET) {
+		p[0] = 0x45;
+		fr_be16(p + 2, 20 + 8 + 100);	/* the original was longer */
+		p[8] = 64;
+		p[9] = proto;
+		fr_addr(src, AF_INET, p + 12);
+		fr_addr(dst, AF_INET, p + 16);
+	} else {
+		p[0] = 0x60;
+		fr_be16(p + 4, 8 + 100);
+		p[6] = proto;
+		p[7] = 64;
+		fr_addr(src, AF_INET6, p + 8);
+		fr_addr(dst, AF_INET6, p + 24);
+	}
+	fr_be16(p + hl, sport);
+	fr_be16(p + hl + 2, dport);
 }
 
 static inline void fr_payload(struct fr *f, size_t n, uint8_t fill)

@@ -59,6 +59,9 @@ static void policy_hems(struct mw_policy *p)
 	pb_conduit(s, "out-udp", MW_DIR_OUTBOUND, 17, "meters", NULL, "161");
 	pb_conduit(s, "in-icmpv6", MW_DIR_INBOUND, 58, "mdm", NULL, NULL);
 	pb_conduit(s, "anon", MW_DIR_INBOUND, 17, NULL, "10.9.0.0/16", "9000");
+	pb_conduit(s, "out-any", MW_DIR_OUTBOUND, MW_ANY_PROTO, "mdm", NULL,
+		   NULL);
+	pb_device(s, "gw3", "2001:db8:100::11");
 }
 
 static void policy_others(struct mw_policy *p)
@@ -191,6 +194,19 @@ struct tc {
 	int pad;
 	int mut;
 	const char *iface;	/* NULL = ext0 */
+	const uint8_t *optb;	/* IPv4 option bytes (within .opt) */
+	uint8_t n_optb;
+	uint8_t rtype, segleft;	/* routing header (43) in .ext */
+	const char *sha;	/* ARP sender hardware address (smac) */
+	const char *target;	/* NS/NA target (gw1's address) */
+	const char *lladdr;	/* NS/NA link-layer address option */
+	const char *lladdr2;	/* a second one */
+	uint8_t n_padopts;	/* NS/NA: this many nonce options first */
+	int qfam;		/* ICMP error: quoted packet (AF_INET/6) */
+	const char *qsrc, *qdst;
+	uint8_t qproto;
+	uint16_t qsport, qdport;
+	int qcut;		/* drop this many bytes off the quote */
 	enum mw_direction dir;
 	int ctx;
 	enum mw_reason r;	/* expected */
@@ -205,6 +221,10 @@ struct tc {
 	.l3 = L_V6, .src = s, .dst = d, .proto = pr, .sport = sp, \
 	.dport = dp, .flags = fl
 #define ARP(s, d) .l3 = L_ARP, .src = s, .dst = d
+#define OPTS(...) .optb = (const uint8_t[]){ __VA_ARGS__ }, \
+	.n_optb = sizeof((uint8_t[]){ __VA_ARGS__ })
+#define QUOTE(fam, s, d, pr, sp, dp) .qfam = fam, .qsrc = s, .qdst = d, \
+	.qproto = pr, .qsport = sp, .qdport = dp
 #define EXT(...) .ext = { __VA_ARGS__ }, \
 	.n_ext = sizeof((uint8_t[]){ __VA_ARGS__ })
 #define V100 .iface = "ext1", .ntags = 1, .vid = { 100 }
@@ -219,6 +239,14 @@ struct tc {
 #define OUT .dir = MW_DIR_OUTBOUND
 #define SYN FR_TCP_SYN
 #define ACK FR_TCP_ACK
+#define FIN FR_TCP_FIN
+#define RST FR_TCP_RST
+#define PSH FR_TCP_PSH
+#define OTHER_MAC "02:00:5e:10:00:99"
+#define GW3v6 "2001:db8:100::11"
+#define HE6 "2001:db8:10:2::5"
+#define LL "fe80::1"
+#define SNM "ff02::1:ff00:10"
 
 static const struct tc cases[] = {
 	/* context */
@@ -350,9 +378,9 @@ static const struct tc cases[] = {
 	{ "NS from device", IN6(GW1v6, "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_CONTROL, .dev = "gw1" },
 	{ "NS from link-local", IN6("fe80::1", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_CONTROL },
 	{ "NS from unspecified", IN6("::", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_CONTROL },
-	{ "RS from link-local", IN6("fe80::2", "ff02::2", 58, 0, 0, 133), .ttl = 255, .r = MW_R_L2_CONTROL },
+	{ "RS from link-local", IN6("fe80::2", "ff02::2", 58, 0, 0, 133), .ttl = 255, .r = MW_R_ICMP_CONTROL },
 	{ "NS from unknown", IN6("2001:db8:999::1", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .r = MW_R_L2_DENIED },
-	{ "redirect from unknown", IN6("2001:db8:999::1", MDM, 58, 0, 0, 137), .ttl = 255, .r = MW_R_L2_DENIED },
+	{ "redirect from unknown", IN6("2001:db8:999::1", MDM, 58, 0, 0, 137), .ttl = 255, .r = MW_R_ICMP_CONTROL },
 	{ "NA from device, spoofed", IN6(GW1v6, "ff02::1", 58, 0, 0, 136), .ttl = 255, .smac = "02:00:5e:10:00:99", .r = MW_R_SPOOFED },
 	{ "NS from blocked device", IN6(GW1v6, "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, .ctx = C_BLK_GW1, .r = MW_R_BLOCKED },
 	{ "NS from other iface's device", IN6("2001:db8:200::50", "ff02::1", 58, 0, 0, 135), .ttl = 255, .r = MW_R_WRONG_IFACE },
@@ -364,7 +392,8 @@ static const struct tc cases[] = {
 	{ "outbound NS, mode none", IN6("2001:db8:10::1", "ff02::1:ff00:10", 58, 0, 0, 135), .ttl = 255, OUT, .iface = "ext2", .r = MW_R_L2_DENIED },
 	{ "ND fragment is no ND", IN6(GW1v6, "ff02::1", 58, 0, 0, 135), .ttl = 255, EXT(44), .f6_m = true, .r = MW_R_FRAGMENT },
 	{ "ND truncated", IN6("fe80::1", "ff02::1", 58, 0, 0, 135), .ttl = 255, .plcut = 6, .r = MW_R_MALFORMED },
-	{ "ICMPv6 138 is no ND", IN6("fe80::1", "ff02::1", 58, 0, 0, 138), .ttl = 255, .r = MW_R_UNKNOWN_SOURCE },
+	{ "router renumbering (138)", IN6("fe80::1", "ff02::1", 58, 0, 0, 138), .ttl = 255, .r = MW_R_ICMP_CONTROL },
+	{ "ICMPv6 139 is no ND", IN6("fe80::1", "ff02::1", 58, 0, 0, 139), .ttl = 255, .r = MW_R_UNKNOWN_SOURCE },
 
 	/* devices */
 	{ "unknown source", IN4("192.0.2.99", HE, 17, 40000, 3610, 0), .r = MW_R_UNKNOWN_SOURCE },
@@ -418,6 +447,115 @@ static const struct tc cases[] = {
 	{ "device without override", IN4("203.0.113.6", HE, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .dev = "ems2", .cdt = "ems/in-udp" },
 	{ "zone any matches zoned too", IN4("203.0.113.5", HE, 6, 40000, 8443, SYN), .r = MW_R_ALLOWED, .cdt = "ems/ems1/admin" },
 
+	/* source routing (RFC 7126, RFC 5095): judged by the real destination */
+	{ "v4 LSRR, hops left", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 8, OPTS(131, 7, 4, 10, 0, 0, 1), .r = MW_R_SOURCE_ROUTE },
+	{ "v4 SSRR, hops left", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 12, OPTS(137, 11, 8, 10, 0, 0, 1, 10, 0, 0, 2), .r = MW_R_SOURCE_ROUTE },
+	{ "v4 LSRR behind NOPs", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 12, OPTS(1, 1, 1, 131, 7, 4, 10, 0, 0, 1), .r = MW_R_SOURCE_ROUTE },
+	{ "v4 LSRR after record route", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 16, OPTS(7, 7, 4, 0, 0, 0, 0, 131, 7, 4, 10, 0, 0, 1), .r = MW_R_SOURCE_ROUTE },
+	{ "v4 LSRR, pointer at last hop", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 12, OPTS(131, 11, 8, 10, 0, 0, 1, 10, 0, 0, 2), .r = MW_R_SOURCE_ROUTE },
+	{ "v4 LSRR, route exhausted", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 8, OPTS(131, 7, 8, 10, 0, 0, 1), .r = MW_R_ALLOWED, .cdt = "hems/in-udp" },
+	{ "v4 SSRR, route exhausted", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 8, OPTS(137, 7, 8, 10, 0, 0, 1), .r = MW_R_ALLOWED },
+	{ "v4 LSRR on a fragment", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 8, OPTS(131, 7, 4, 10, 0, 0, 1), .frag = FR_IP_MF | 10, .r = MW_R_SOURCE_ROUTE },
+	{ "v4 LSRR from unknown source", IN4("192.0.2.99", HE, 17, 40000, 3610, 0), .opt = 8, OPTS(131, 7, 4, 10, 0, 0, 1), .r = MW_R_SOURCE_ROUTE },
+	{ "v4 LSRR after EOL is padding", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 8, OPTS(0, 131, 5, 4, 10, 0), .r = MW_R_ALLOWED },
+	{ "v4 record route passes", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 8, OPTS(7, 7, 4, 0, 0, 0, 0), .r = MW_R_ALLOWED },
+	{ "v4 router alert passes", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 4, OPTS(148, 4, 0, 0), .r = MW_R_ALLOWED },
+	{ "v4 option length 0", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 4, OPTS(7, 0, 0, 0), .r = MW_R_MALFORMED },
+	{ "v4 option length 1", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 4, OPTS(7, 1, 0, 0), .r = MW_R_MALFORMED },
+	{ "v4 option past the header", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 4, OPTS(131, 7, 4, 10), .r = MW_R_MALFORMED },
+	{ "v4 option type in the last byte", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 4, OPTS(1, 1, 1, 131), .r = MW_R_MALFORMED },
+	{ "v4 LSRR of length 2", IN4(GW1, HE, 17, 40000, 3610, 0), .opt = 4, OPTS(131, 2, 1, 1), .r = MW_R_MALFORMED },
+	{ "v6 routing type 0, segments left", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(43), .rtype = 0, .segleft = 1, .r = MW_R_SOURCE_ROUTE },
+	{ "v6 SRH, segments left", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(43), .rtype = 4, .segleft = 2, .r = MW_R_SOURCE_ROUTE },
+	{ "v6 routing type 2, segments left", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(43), .rtype = 2, .segleft = 1, .r = MW_R_SOURCE_ROUTE },
+	{ "v6 SRH behind HBH and DST", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(0, 60, 43), .rtype = 4, .segleft = 1, .r = MW_R_SOURCE_ROUTE },
+	{ "v6 SRH before a first fragment", IN6(GW1v6, MDM, 17, 40000, 3610, 0), EXT(43, 44), .rtype = 4, .segleft = 1, .f6_m = true, .r = MW_R_SOURCE_ROUTE },
+	{ "v6 SRH from unknown source", IN6("2001:db8:999::1", MDM, 6, 40000, 80, SYN), EXT(43), .rtype = 4, .segleft = 1, .r = MW_R_SOURCE_ROUTE },
+	{ "v6 SRH, route done", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(43), .rtype = 4, .r = MW_R_ALLOWED, .cdt = "hems/in-v6" },
+	{ "v6 RH0, route done", IN6(GW1v6, MDM, 6, 40000, 80, SYN), EXT(43), .rtype = 0, .r = MW_R_ALLOWED },
+
+	/* routing control: redirects and router discovery never come in */
+	{ "v4 redirect via an ICMP conduit", IN4(GW1, HES, 1, 0, 0, 5), .r = MW_R_ICMP_CONTROL },
+	{ "v4 router advertisement", IN4(GW1, HES, 1, 0, 0, 9), .r = MW_R_ICMP_CONTROL },
+	{ "v4 router solicitation", IN4(GW1, HES, 1, 0, 0, 10), .r = MW_R_ICMP_CONTROL },
+	{ "v4 redirect from unknown", IN4("192.0.2.99", HE, 1, 0, 0, 5), .r = MW_R_ICMP_CONTROL },
+	{ "RA from link-local", IN6("fe80::2", "ff02::1", 58, 0, 0, 134), .ttl = 255, .r = MW_R_ICMP_CONTROL },
+	{ "RA from a device", IN6(GW1v6, "ff02::1", 58, 0, 0, 134), .ttl = 255, .r = MW_R_ICMP_CONTROL },
+	{ "RA hop limit 64 via ICMPv6 conduit", IN6(GW1v6, MDM, 58, 0, 0, 134), .r = MW_R_ICMP_CONTROL },
+	{ "redirect from a device", IN6(GW1v6, MDM, 58, 0, 0, 137), .ttl = 255, .r = MW_R_ICMP_CONTROL },
+	{ "RA with ND mode all", IN6("fe80::2", "ff02::1", 58, 0, 0, 134), .ttl = 255, V100, .r = MW_R_ICMP_CONTROL },
+	{ "outbound RS of the gateway", IN6("fe80::1", "ff02::2", 58, 0, 0, 133), .ttl = 255, OUT, .r = MW_R_L2_CONTROL },
+	{ "v4 ICMP 13 via ICMP conduit", IN4(GW1, HES, 1, 0, 0, 13), .r = MW_R_ALLOWED, .cdt = "hems/in-icmp" },
+
+	/* ARP and ND: what the gateway learns must come from the device */
+	{ "ARP sender MAC not the frame's", ARP(GW1, HE), .sha = OTHER_MAC, .r = MW_R_SPOOFED, .dev = "gw1" },
+	{ "ARP sender MAC, unbound device", ARP(GW2, HE), .sha = OTHER_MAC, .r = MW_R_SPOOFED, .dev = "gw2" },
+	{ "ARP both MACs foreign", ARP(GW1, HE), .smac = OTHER_MAC, .sha = OTHER_MAC, .r = MW_R_SPOOFED },
+	{ "ARP mode all, sender MAC differs", ARP("192.0.2.99", HE), V100, .sha = OTHER_MAC, .r = MW_R_L2_CONTROL },
+	{ "NS link-local, SLLAO is the frame's", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .lladdr = GW1_MAC, .r = MW_R_L2_CONTROL },
+	{ "NS link-local, SLLAO differs", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .lladdr = OTHER_MAC, .r = MW_R_SPOOFED },
+	{ "NS from device, SLLAO differs", IN6(GW1v6, SNM, 58, 0, 0, 135), .ttl = 255, .lladdr = OTHER_MAC, .r = MW_R_SPOOFED },
+	{ "NS SLLAO after a nonce option", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .n_padopts = 1, .lladdr = OTHER_MAC, .r = MW_R_SPOOFED },
+	{ "NS two SLLAO that differ", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .lladdr = GW1_MAC, .lladdr2 = OTHER_MAC, .r = MW_R_MALFORMED },
+	{ "NS option of length 0", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .n_padopts = 255, .r = MW_R_MALFORMED },
+	{ "NS 16 options", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .n_padopts = 16, .r = MW_R_L2_CONTROL },
+	{ "NS 17 options", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .n_padopts = 17, .r = MW_R_MALFORMED },
+	{ "NS body short", IN6(LL, SNM, 58, 0, 0, 135), .ttl = 255, .plcut = 20, .r = MW_R_MALFORMED },
+	{ "NA link-local for a device's address", IN6(LL, "ff02::1", 58, 0, 0, 136), .ttl = 255, .r = MW_R_L2_DENIED },
+	{ "NA link-local, override flag, TLLAO", IN6(LL, "ff02::1", 58, 0, 0, 136), .ttl = 255, .lladdr = OTHER_MAC, .smac = OTHER_MAC, .r = MW_R_L2_DENIED },
+	{ "NA link-local for another address", IN6(LL, "ff02::1", 58, 0, 0, 136), .ttl = 255, .target = "fe80::1", .r = MW_R_L2_CONTROL },
+	{ "NA from another device for gw1", IN6(GW3v6, "ff02::1", 58, 0, 0, 136), .ttl = 255, .r = MW_R_L2_DENIED },
+	{ "NA from device for itself", IN6(GW1v6, "ff02::1", 58, 0, 0, 136), .ttl = 255, .lladdr = GW1_MAC, .r = MW_R_L2_CONTROL, .dev = "gw1" },
+	{ "NA from device, TLLAO differs", IN6(GW1v6, "ff02::1", 58, 0, 0, 136), .ttl = 255, .lladdr = OTHER_MAC, .r = MW_R_SPOOFED },
+	{ "NA for blocked device", IN6(GW1v6, "ff02::1", 58, 0, 0, 136), .ttl = 255, .ctx = C_BLK_GW1, .r = MW_R_BLOCKED },
+	{ "NA for unbound device from itself", IN6(GW3v6, "ff02::1", 58, 0, 0, 136), .ttl = 255, .target = GW3v6, .smac = OTHER_MAC, .lladdr = OTHER_MAC, .r = MW_R_L2_CONTROL, .dev = "gw3" },
+	{ "NA for other iface's device", IN6("2001:db8:200::50", "ff02::1", 58, 0, 0, 136), .ttl = 255, .target = "2001:db8:200::50", .r = MW_R_WRONG_IFACE },
+	{ "NA mode all, TLLAO differs", IN6(LL, "ff02::1", 58, 0, 0, 136), .ttl = 255, V100, .lladdr = OTHER_MAC, .r = MW_R_L2_CONTROL },
+
+	/* stateless replies: to an ephemeral port, with reply flags */
+	{ "reply TCP to port 22", IN4(GW1, MTR, 6, 22, 22, ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP to port 0", IN4(GW1, MTR, 6, 22, 0, ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP to port 1023", IN4(GW1, MTR, 6, 22, 1023, ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP to port 1024", IN4(GW1, MTR, 6, 22, 1024, ACK), .r = MW_R_REPLY, .cdt = "hems/out-ssh" },
+	{ "reply TCP to port 65535", IN4(GW1, MTR, 6, 22, 65535, PSH | ACK), .r = MW_R_REPLY },
+	{ "reply TCP FIN+ACK", IN4(GW1, MTR, 6, 22, 40000, FIN | ACK), .r = MW_R_REPLY },
+	{ "reply TCP RST+ACK", IN4(GW1, MTR, 6, 22, 40000, RST | ACK), .r = MW_R_REPLY },
+	{ "reply TCP SYN+ACK+ECE", IN4(GW1, MTR, 6, 22, 40000, SYN | ACK | 0x40), .r = MW_R_REPLY },
+	{ "reply TCP SYN+FIN+ACK", IN4(GW1, MTR, 6, 22, 40000, SYN | FIN | ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP SYN+RST+ACK", IN4(GW1, MTR, 6, 22, 40000, SYN | RST | ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP SYN+PSH+ACK", IN4(GW1, MTR, 6, 22, 40000, SYN | PSH | ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP FIN+RST+ACK", IN4(GW1, MTR, 6, 22, 40000, FIN | RST | ACK), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP every flag", IN4(GW1, MTR, 6, 22, 40000, 0xff), .r = MW_R_NO_CONDUIT },
+	{ "reply TCP RST alone", IN4(GW1, MTR, 6, 22, 40000, RST), .r = MW_R_NO_CONDUIT },
+	{ "reply UDP to port 53", IN4(GW1, MTR, 17, 161, 53, 0), .r = MW_R_NO_CONDUIT },
+	{ "reply UDP to port 1024", IN4(GW1, MTR, 17, 161, 1024, 0), .r = MW_R_REPLY, .cdt = "hems/out-udp" },
+	{ "reply to proto-any, UDP", IN6(GW1v6, MDM, 17, 7000, 50000, 0), .r = MW_R_REPLY, .cdt = "hems/out-any" },
+	{ "reply to proto-any, UDP port 7", IN6(GW1v6, MDM, 17, 50000, 7, 0), .r = MW_R_NO_CONDUIT },
+	{ "reply to proto-any, GRE", IN6(GW1v6, MDM, 47, 0, 0, 0), .r = MW_R_NO_CONDUIT },
+	{ "outbound reply UDP to port 22", IN4(HE, GW1, 17, 3610, 22, 0), OUT, .r = MW_R_NO_CONDUIT },
+
+	/* ICMP errors: pass when they quote a packet a conduit lets through */
+	{ "unreachable quoting an allowed flow", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .r = MW_R_RELATED, .dev = "gw1", .cdt = "hems/out-ssh" },
+	{ "time exceeded from a router of the system", IN4(GW2, MTR, 1, 0, 0, 11), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .r = MW_R_RELATED, .dev = "gw2", .cdt = "hems/out-ssh" },
+	{ "parameter problem quoting a reply", IN4(GW1, HE, 1, 0, 0, 12), QUOTE(AF_INET, HE, GW1, 17, 3610, 40000), .r = MW_R_RELATED, .cdt = "hems/in-udp" },
+	{ "packet too big quoting an allowed flow", IN6(GW1v6, HE6, 58, 0, 0, 2), QUOTE(AF_INET6, HE6, GW1v6, 17, 3610, 40000), .r = MW_R_RELATED, .cdt = "hems/in-udp" },
+	{ "packet too big quoting a forbidden flow", IN6(GW1v6, HE6, 58, 0, 0, 2), QUOTE(AF_INET6, HE6, GW1v6, 17, 3611, 40000), .r = MW_R_NO_CONDUIT },
+	{ "ICMP error from unknown router", IN4("192.0.2.99", MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .r = MW_R_UNKNOWN_SOURCE },
+	{ "packet too big from unknown router", IN6("2001:db8:999::1", MDM, 58, 0, 0, 2), QUOTE(AF_INET6, MDM, GW1v6, 6, 80, 40000), .r = MW_R_UNKNOWN_SOURCE },
+	{ "ICMP error from another system", IN4("203.0.113.6", MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .r = MW_R_NO_CONDUIT },
+	{ "ICMP error quoting a forbidden flow", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 23), .r = MW_R_NO_CONDUIT },
+	{ "ICMP error quoting an unknown host", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, "192.0.2.99", 6, 40000, 22), .r = MW_R_NO_CONDUIT },
+	{ "ICMP error quoting a blocked device", IN4(GW2, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .ctx = C_BLK_GW1, .r = MW_R_NO_CONDUIT },
+	{ "ICMP error quote cut short", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .qcut = 1, .r = MW_R_NO_CONDUIT },
+	{ "ICMP error quoting ICMP", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 1, 0x0800, 0), .r = MW_R_NO_CONDUIT },
+	{ "ICMP error quoting IPv6 in IPv4", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET6, MDM, GW1v6, 6, 80, 40000), .r = MW_R_NO_CONDUIT },
+	{ "ICMP error fragment", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .frag = FR_IP_MF, .r = MW_R_FRAGMENT },
+	{ "ICMP error on another iface", IN4(REM1, HE, 1, 0, 0, 3), QUOTE(AF_INET, HE, REM1, 6, 80, 40000), .r = MW_R_WRONG_IFACE },
+	{ "ICMP error, spoofed MAC", IN4(GW1, MTR, 1, 0, 0, 3), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .smac = OTHER_MAC, .r = MW_R_SPOOFED },
+	{ "outbound ICMP error quoting an allowed flow", IN6(HE6, GW1v6, 58, 0, 0, 1), OUT, QUOTE(AF_INET6, GW1v6, HE6, 17, 40000, 3610), .r = MW_R_RELATED, .cdt = "hems/in-udp" },
+	{ "outbound ICMP error quoting a forbidden flow", IN6(HE6, GW1v6, 58, 0, 0, 1), OUT, QUOTE(AF_INET6, GW1v6, HE6, 17, 40000, 3611), .r = MW_R_NO_CONDUIT },
+	{ "echo request with a quote-like body", IN4(GW1, MTR, 1, 0, 0, 8), QUOTE(AF_INET, MTR, GW1, 6, 40000, 22), .r = MW_R_NO_CONDUIT },
+
 	/* outbound */
 	{ "outbound allowed", IN4(MTR, GW1, 6, 40000, 22, SYN), OUT, .r = MW_R_ALLOWED, .dev = "gw1", .cdt = "hems/out-ssh" },
 	{ "outbound wrong source zone", IN4(HES, GW1, 6, 40000, 22, SYN), OUT, .r = MW_R_NO_CONDUIT },
@@ -470,6 +608,31 @@ static void build_l2(const struct tc *t, struct fr *f, const uint8_t *smac)
 	}
 }
 
+/* NS/NA body: target, then options (nonces first, link-layer address). */
+static void build_nd(const struct tc *t, struct fr *f)
+{
+	uint8_t type = t->flags == 135 ? 1 : 2, mac[6];
+	int i;
+
+	fr_nd_target(f, t->target ? t->target : "2001:db8:100::10");
+	for (i = 0; i < (t->n_padopts == 255 ? 1 : t->n_padopts); i++) {
+		uint8_t *p = fr_put(f, 8);
+
+		if (p) {
+			p[0] = 14;	/* nonce */
+			p[1] = t->n_padopts == 255 ? 0 : 1;
+		}
+	}
+	if (t->lladdr) {
+		assert_int_equal(fr_mac(t->lladdr, mac), 0);
+		fr_nd_lladdr(f, type, mac);
+	}
+	if (t->lladdr2) {
+		assert_int_equal(fr_mac(t->lladdr2, mac), 0);
+		fr_nd_lladdr(f, type, mac);
+	}
+}
+
 static void build_l4(const struct tc *t, struct fr *f)
 {
 	switch (t->proto) {
@@ -482,10 +645,15 @@ static void build_l4(const struct tc *t, struct fr *f)
 	case 1:
 	case 58:
 		fr_icmp(f, t->flags, 0);
-		if (t->proto == 58 && t->flags >= 135 && t->flags <= 137)
-			fr_nd_target(f, "2001:db8:100::10");
-		else
+		if (t->qfam) {
+			fr_quote(f, t->qfam, t->qsrc, t->qdst, t->qproto,
+				 t->qsport, t->qdport);
+			f->len -= (size_t)t->qcut;
+		} else if (t->proto == 58 && t->flags >= 135 && t->flags <= 137) {
+			build_nd(t, f);
+		} else {
 			fr_payload(f, 8, 0xab);
+		}
 		break;
 	case 59:
 		fr_payload(f, 4, 0);	/* ignored after "no next header" */
@@ -507,6 +675,8 @@ static void build_v6_ext(const struct tc *t, struct fr *f)
 			fr_ah(f, next, 1);
 		else if (t->ext[i] == 44)
 			fr_frag6(f, next, t->f6_off, t->f6_m, 77);
+		else if (t->ext[i] == 43)
+			fr_rthdr(f, next, 0, t->rtype, t->segleft);
 		else
 			fr_ext(f, next, 0);
 	}
@@ -519,6 +689,8 @@ static void build_ip(const struct tc *t, struct fr *f)
 
 	if (t->l3 == L_V4) {
 		ip = fr_ipv4(f, t->src, t->dst, t->proto, ttl, t->frag, t->opt);
+		if (t->optb)
+			fr_ipv4_opts(f, ip, t->optb, t->n_optb);
 		hl = 20 + t->opt;
 	} else {
 		ip = fr_ipv6(f, t->src, t->dst,
@@ -572,9 +744,15 @@ static size_t build(const struct tc *t, uint8_t *buf)
 		assert_int_equal(fr_mac(t->smac, smac), 0);
 	fr_init(&f, buf, FR_MAX);
 	build_l2(t, &f, smac);
-	if (t->l3 == L_ARP)
-		fr_arp(&f, t->flags ? t->flags : 1, smac, t->src, fr_mac_dst,
+	if (t->l3 == L_ARP) {
+		uint8_t sha[6];
+
+		memcpy(sha, smac, 6);
+		if (t->sha)
+			assert_int_equal(fr_mac(t->sha, sha), 0);
+		fr_arp(&f, t->flags ? t->flags : 1, sha, t->src, fr_mac_dst,
 		       t->dst);
+	}
 	else if (t->l3 == L_RAW)
 		fr_payload(&f, 46, 0);
 	else
@@ -649,7 +827,8 @@ static void setup_rt(const struct tc *t, struct mw_runtime *rt)
 
 static enum mw_verdict verdict_of(enum mw_reason r)
 {
-	return r == MW_R_ALLOWED || r == MW_R_REPLY || r == MW_R_L2_CONTROL ?
+	return r == MW_R_ALLOWED || r == MW_R_REPLY || r == MW_R_L2_CONTROL ||
+	       r == MW_R_RELATED ?
 	       MW_VERDICT_PASS : MW_VERDICT_DROP;
 }
 

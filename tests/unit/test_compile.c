@@ -720,6 +720,36 @@ static void c_sys_iface(uint8_t *b, size_t *l)
 {
 	REC(b, MW_SEC_SYSTEMS, struct mw_img_system, 0)->iface = 7;
 }
+static void c_dup_iface(uint8_t *b, size_t *l)
+{
+	struct mw_img_iface *f = REC(b, MW_SEC_IFACES, struct mw_img_iface, 0);
+
+	memcpy(f[1].name, f[0].name, sizeof(f[0].name));
+}
+static void c_sys_not_ext(uint8_t *b, size_t *l)
+{
+	struct mw_img_iface *f = REC(b, MW_SEC_IFACES, struct mw_img_iface, 0);
+	uint32_t i;
+
+	for (i = 0; i < SECT(b, MW_SEC_IFACES)->count; i++)
+		if (f[i].zone == MW_ZONE_SMART_METER)
+			REC(b, MW_SEC_SYSTEMS, struct mw_img_system, 0)->iface =
+				f[i].id;
+}
+static void c_rule_resv(uint8_t *b, size_t *l)
+{
+	REC(b, MW_SEC_CSETS, struct mw_img_cset, 0)->rules[0].reserved = 1;
+}
+static void c_overlap(uint8_t *b, size_t *l)
+{
+	SECT(b, MW_SEC_ZONES)->offset = SECT(b, MW_SEC_SYSTEMS)->offset;
+}
+static void c_reply_zero(uint8_t *b, size_t *l) { HDR(b)->reply_lo = 0; }
+static void c_reply_inv(uint8_t *b, size_t *l)
+{
+	HDR(b)->reply_lo = 2000;
+	HDR(b)->reply_hi = 1999;
+}
 static void c_rule_cdt(uint8_t *b, size_t *l)
 {
 	REC(b, MW_SEC_CSETS, struct mw_img_cset, 0)->rules[0].conduit = 42;
@@ -805,6 +835,12 @@ static void test_image_corrupt(void **state)
 	expect_bad(c_dev_cset, true, "device refers to a missing conduit set");
 	expect_bad(c_sys_cset, true, "system refers to a missing conduit set");
 	expect_bad(c_sys_iface, true, "missing interface");
+	expect_bad(c_dup_iface, true, "interface named twice");
+	expect_bad(c_sys_not_ext, true, "not external");
+	expect_bad(c_rule_resv, true, "bad rule flags");
+	expect_bad(c_overlap, true, "sections overlap");
+	expect_bad(c_reply_zero, true, "reply port range");
+	expect_bad(c_reply_inv, true, "reply port range");
 	expect_bad(c_rule_cdt, true, "rule refers to a missing conduit");
 	expect_bad(c_rule_win, true, "rule refers to a missing window");
 	expect_bad(c_cdt_win, true, "conduit refers to a missing window");

@@ -63,6 +63,7 @@
 #include "nl.h"
 #include "policy.h"
 #include "frames.h"
+#include "attacks.h"
 
 #define POLICY_FILE "examples/gateway.yaml"
 #define MIN_REACHING 500	/* frames the module must judge */
@@ -918,6 +919,56 @@ static void corpus_free(void)
 	C.pol = NULL;
 }
 
+/*
+ * The attack corpus (attacks.h) inbound on each source's home interface:
+ * every frame of the rarer techniques, one in eight of the many fake
+ * replies (the guest sends each frame with a marker under emulation).
+ */
+static void attack_emit_kmod(const uint8_t *frame, size_t len,
+			     const char *technique, void *arg)
+{
+	static unsigned int n;
+	const struct src *s = arg;
+
+	if (!strcmp(technique, "fake-reply") && n++ % 8)
+		return;
+	add_in(frame, len, s->home, technique);
+}
+
+static void attack_frames(void)
+{
+	static const uint16_t ports[] = { 443, 3610 };
+	static const char *const d4[] = { "192.0.2.10" };
+	static const char *const d6[] = { "2001:db8:10::10" };
+	struct attack_src as[64];
+	size_t i, n4 = 0, n6 = 0;
+	const char *dst;
+
+	for (i = 0; i < n_srcs; i++) {
+		as[i].family = srcs[i].family;
+		as[i].addr = srcs[i].addr;
+		as[i].mac = srcs[i].mac;
+	}
+	/* each source on its home interface, the quotes from every source */
+	for (i = 0; i < n_srcs; i++) {
+		struct attack_ctx a = {
+			.srcs = as, .n_srcs = n_srcs, .dst4 = d4, .dst6 = d6,
+			.n_dst = 1, .ports = ports, .n_ports = 2,
+			.emit = attack_emit_kmod, .arg = &srcs[i],
+		};
+		size_t *nf = srcs[i].family == AF_INET ? &n4 : &n6;
+
+		/* three sources of each family, and the unknown ones */
+		if (srcs[i].known && (*nf)++ >= 3)
+			continue;
+		dst = srcs[i].family == AF_INET ? d4[0] : d6[0];
+		attack_source_route(&a, &as[i], dst);
+		attack_icmp_control(&a, &as[i], dst);
+		attack_fake_reply(&a, &as[i], dst);
+		attack_icmp_error(&a, &as[i], dst);
+	}
+}
+
 static int corpus_build(char *why, size_t len)
 {
 	if (policy_setup(why, len))
@@ -926,6 +977,7 @@ static int corpus_build(char *why, size_t len)
 	collect_sources();
 	inbound_product();
 	edge_frames();
+	attack_frames();
 	outbound_product();
 	return 0;
 }
@@ -992,6 +1044,7 @@ static void test_classifier_coverage(void **state)
 		MW_R_VLAN, MW_R_NON_IP, MW_R_L2_DENIED, MW_R_EXTHDR,
 		MW_R_UNKNOWN_SOURCE, MW_R_WRONG_IFACE, MW_R_SPOOFED,
 		MW_R_BLOCKED, MW_R_AGREEMENT, MW_R_FRAGMENT, MW_R_NO_CONDUIT,
+		MW_R_SOURCE_ROUTE, MW_R_ICMP_CONTROL, MW_R_RELATED,
 	};
 	static const enum mw_reason out_need[] = {
 		MW_R_ALLOWED, MW_R_REPLY, MW_R_UNKNOWN_DEST, MW_R_WRONG_IFACE,

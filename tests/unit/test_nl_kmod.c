@@ -13,10 +13,14 @@
  *   status | load IMG | abort-test IMG | corrupt IMG MODE | gap IMG |
  *   begin LEN | block system|device ID [FOR_MS] | unblock KIND ID |
  *   island 0|1 | counter KIND ID | reason NAME | blocks | id IMG KIND NAME |
- *   fuzz N SEED | unpriv CMD ARGS... |
- *   [-s SRC] tcp-serve PORT | udp-serve PORT | tcp-probe ADDR PORT |
- *   udp-probe ADDR PORT [SIZE] | tcp-hold ADDR PORT SECS |
- *   udp-blast ADDR PORT SECS
+ *   fuzz N SEED | unpriv CMD ARGS... | txn-owner IMG | genl-hdr |
+ *   [-s SRC] [-P SPORT] tcp-serve PORT | udp-serve PORT |
+ *   tcp-probe ADDR PORT | udp-probe ADDR PORT [SIZE] |
+ *   tcp-hold ADDR PORT SECS | udp-blast ADDR PORT SECS |
+ *   udp-send ADDR PORT COUNT |
+ *   frame udp4 SMAC DMAC SRC DST SPORT DPORT |
+ *   frame arp SMAC DMAC OP SHA SPA THA TPA |
+ *   raw-send IFACE HEXFRAME [COUNT]
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,8 +31,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/genetlink.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -211,6 +220,130 @@ static int cmd_gap(const char *path)
 	rc2 = mw_nl_abort(g_nl, txn);
 	printf("rc=%d abort=%d\n", rc, rc2);
 	return rc == -EINVAL && !rc2 ? 0 : 1;
+}
+
+/*
+ * M5: a transaction belongs to the socket that began it.  A second socket
+ * may not begin one (EBUSY), nor touch the first one's (EPERM); the owner
+ * still commits; a closed owner's transaction is freed.
+ */
+static int txn_expect(const char *what, int rc, int want)
+{
+	printf("%s: rc=%d (want %d)%s\n", what, rc, want,
+	       rc == want ? "" : " WRONG");
+	return rc != want;
+}
+
+static int cmd_txn_owner(const char *path)
+{
+	struct mw_nl *b = NULL;
+	struct mw_image img;
+	uint32_t id, id2;
+	int bad = 0;
+
+	if (read_img(path, &img) || mw_nl_open(&b))
+		return 2;
+	bad |= txn_expect("A begin", mw_nl_begin(g_nl, img.len, &id), 0);
+	bad |= txn_expect("B begin while A's is open",
+			  mw_nl_begin(b, img.len, &id2), -EBUSY);
+	bad |= txn_expect("B chunk into A's",
+			  mw_nl_chunk(b, id, 0, img.data, img.len), -EPERM);
+	bad |= txn_expect("B commit of A's", mw_nl_commit(b, id), -EPERM);
+	bad |= txn_expect("B abort of A's", mw_nl_abort(b, id), -EPERM);
+	bad |= txn_expect("B chunk, unknown id",
+			  mw_nl_chunk(b, id + 1000, 0, img.data, 8), -ESRCH);
+	bad |= txn_expect("A chunk",
+			  mw_nl_chunk(g_nl, id, 0, img.data, img.len), 0);
+	bad |= txn_expect("A commit", mw_nl_commit(g_nl, id), 0);
+	bad |= txn_expect("A begin again", mw_nl_begin(g_nl, img.len, &id), 0);
+	mw_nl_close(g_nl);		/* A's socket closes, mid-transaction */
+	g_nl = NULL;
+	bad |= txn_expect("B begin after A closed",
+			  mw_nl_begin(b, img.len, &id2), 0);
+	bad |= txn_expect("A's old id is gone", mw_nl_commit(b, id), -ESRCH);
+	bad |= txn_expect("B abort", mw_nl_abort(b, id2), 0);
+	mw_nl_close(b);
+	return bad ? 1 : 0;
+}
+
+/*
+ * L10: the genl header's reserved byte and unknown nlmsg_flags are refused
+ * by every command (GET_STATUS and POLICY_BEGIN tried).  Raw socket: libnl
+ * would not send such a header.
+ */
+static int genl_send_raw(int fd, int family, uint8_t cmd, uint8_t reserved,
+			 uint16_t extra_flags, uint32_t image_len)
+{
+	struct {
+		struct nlmsghdr n;
+		struct genlmsghdr g;
+		struct nlattr a;
+		uint32_t v;
+	} req = { 0 };
+	struct sockaddr_nl kern = { .nl_family = AF_NETLINK };
+	char buf[8192];
+	struct nlmsghdr *h = (void *)buf;
+	ssize_t n;
+
+	req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.n.nlmsg_type = (uint16_t)family;
+	req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | extra_flags;
+	req.n.nlmsg_seq = 1;
+	req.g.cmd = cmd;
+	req.g.version = MW_GENL_VERSION;
+	req.g.reserved = reserved;
+	if (image_len) {
+		req.a.nla_len = NLA_HDRLEN + 4;
+		req.a.nla_type = MW_A_IMAGE_LEN;
+		req.v = image_len;
+		req.n.nlmsg_len += NLA_HDRLEN + 4;
+	}
+	if (sendto(fd, &req, req.n.nlmsg_len, 0, (void *)&kern,
+		   sizeof(kern)) < 0)
+		return -errno;
+	/* the answer (status: a reply, then the ack), until the ack */
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < (ssize_t)NLMSG_HDRLEN)
+			return -EIO;
+		for (h = (void *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n))
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+	}
+}
+
+static int cmd_genl_hdr(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int family, fd, bad = 0;
+
+	if (!sk || genl_connect(sk))
+		return 2;
+	family = genl_ctrl_resolve(sk, MW_GENL_NAME);
+	nl_socket_free(sk);
+	if (family < 0)
+		return rc_out(-ENOENT);
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	if (fd < 0)
+		return 2;
+	bad |= txn_expect("status, clean header",
+			  genl_send_raw(fd, family, MW_CMD_GET_STATUS, 0, 0, 0),
+			  0);
+	bad |= txn_expect("status, reserved byte 1",
+			  genl_send_raw(fd, family, MW_CMD_GET_STATUS, 1, 0, 0),
+			  -EINVAL);
+	bad |= txn_expect("status, NLM_F_REPLACE",
+			  genl_send_raw(fd, family, MW_CMD_GET_STATUS, 0,
+					NLM_F_REPLACE, 0), -EINVAL);
+	bad |= txn_expect("begin, reserved byte 0x80",
+			  genl_send_raw(fd, family, MW_CMD_POLICY_BEGIN, 0x80,
+					0, 64), -EINVAL);
+	bad |= txn_expect("begin, NLM_F_CREATE",
+			  genl_send_raw(fd, family, MW_CMD_POLICY_BEGIN, 0,
+					NLM_F_CREATE, 64), -EINVAL);
+	close(fd);		/* frees a transaction begun by mistake */
+	return bad ? 1 : 0;
 }
 
 static int cmd_begin(const char *len)
@@ -625,16 +758,20 @@ static int cmd_udp_serve(int port)
 }
 
 static const char *g_src;	/* -s ADDR: source address to bind */
+static int g_sport;		/* -P PORT: source port to bind */
 
 static int bind_src(int fd, int fam)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
+	int one = 1;
 
-	if (!g_src)
+	if (!g_src && !g_sport)
 		return 0;
-	if (parse_addr(g_src, 0, &ss, &len) != fam)
+	if (parse_addr(g_src ? g_src : fam == AF_INET ? "0.0.0.0" : "::",
+		       g_sport, &ss, &len) != fam)
 		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	return bind(fd, (void *)&ss, len);
 }
 
@@ -740,37 +877,210 @@ static int cmd_udp_probe(const char *addr, int port, int size)
 	return n == size && !memcmp(in, out, (size_t)size) ? 0 : 1;
 }
 
+/*
+ * udp-blast pacing: a batch of MW_BLAST_BATCH datagrams every
+ * MW_BLAST_PERIOD_NS, at absolute deadlines on CLOCK_MONOTONIC.  A sender
+ * that is late skips the deadlines it missed instead of catching up, so
+ * the load is bounded (1,000 datagrams/s per blaster) however slow the
+ * guest is: under TCG a sender in a tight loop kept a vCPU in send and
+ * softirq long enough for the soft-lockup watchdog to panic the guest
+ * (and 4,000/s still did once in 11 runs, during modprobe).
+ */
+#define MW_BLAST_BATCH		4
+#define MW_BLAST_PERIOD_NS	4000000LL
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The first deadline after now on the grid start + k * period. */
+static int64_t next_deadline(int64_t start, int64_t prev, int64_t now)
+{
+	int64_t next = prev + MW_BLAST_PERIOD_NS;
+
+	if (next <= now)	/* late: skip, never send the missed batches */
+		next = start + ((now - start) / MW_BLAST_PERIOD_NS + 1) *
+			       MW_BLAST_PERIOD_NS;
+	return next;
+}
+
 static int cmd_udp_blast(const char *addr, int port, int secs)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int64_t end = now_ns() + (int64_t)secs * 1000000000LL;
+	int64_t start = mono_ns(), end = start + (int64_t)secs * 1000000000LL;
+	int64_t due = start;
 	int fam = parse_addr(addr, port, &ss, &len), fd;
 	char buf[64] = { 0 };
-	long sent = 0;
+	long sent = 0, batches = 0, skipped = 0;
 
 	if (fam < 0)
 		return 2;
 	fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind_src(fd, fam) || connect(fd, (void *)&ss, len))
 		return 2;
-	while (now_ns() < end) {
+	while (due < end) {
+		struct timespec ts = { .tv_sec = due / 1000000000LL,
+				       .tv_nsec = due % 1000000000LL };
+		int64_t now, next;
 		int i;
 
-		for (i = 0; i < 64; i++)
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+				       NULL) == EINTR)
+			;
+		for (i = 0; i < MW_BLAST_BATCH; i++)
 			sent += send(fd, buf, sizeof(buf), 0) > 0;
-		recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		/*
-		 * A moment off the CPU per batch: under TCG on a loaded host
-		 * two blasts could keep a vCPU in send + softirq so long that
-		 * its watchdog and RCU kthreads starved (a soft lockup panic),
-		 * while each batch still arrives as a burst.
-		 */
-		usleep(200);
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+		batches++;
+		now = mono_ns();
+		next = next_deadline(start, due, now);
+		skipped += (next - due) / MW_BLAST_PERIOD_NS - 1;
+		due = next;
 	}
-	printf("blast: %ld sent\n", sent);
+	printf("blast: %ld sent in %ld batches, %ld deadlines skipped\n",
+	       sent, batches, skipped);
 	close(fd);
 	return 0;
+}
+
+/* COUNT datagrams, 10 ms apart, no answer awaited. */
+static int cmd_udp_send(const char *addr, int port, int count)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_addr(addr, port, &ss, &len), fd, i, sent = 0;
+	char buf[32] = "meterwall-udp-send";
+
+	if (fam < 0)
+		return 2;
+	fd = socket(fam, SOCK_DGRAM, 0);
+	if (fd < 0 || bind_src(fd, fam))
+		return 2;
+	for (i = 0; i < count; i++) {
+		sent += sendto(fd, buf, sizeof(buf), 0, (void *)&ss, len) > 0;
+		usleep(10000);
+	}
+	close(fd);
+	printf("udp-send: %d sent\n", sent);
+	return sent == count ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Raw frames (AF_PACKET), for what a socket cannot send                  */
+
+static int parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned int b[6];
+	int i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5]) != 6)
+		return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static uint16_t ip_csum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, unsigned int v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Print an Ethernet frame as hex, for raw-send. */
+static int cmd_frame(int argc, char **argv)
+{
+	uint8_t f[128] = { 0 }, *ip = f + 14;
+	struct in_addr a;
+	size_t n = 0, i;
+
+	if (argc < 3 || parse_mac(argv[1], f + 6) || parse_mac(argv[2], f))
+		return 2;
+	if (!strcmp(argv[0], "udp4") && argc == 7) {
+		put16(f + 12, 0x0800);
+		ip[0] = 0x45;
+		put16(ip + 2, 20 + 8 + 16);
+		ip[8] = 64;
+		ip[9] = IPPROTO_UDP;
+		if (inet_pton(AF_INET, argv[3], ip + 12) != 1 ||
+		    inet_pton(AF_INET, argv[4], ip + 16) != 1)
+			return 2;
+		put16(ip + 10, ip_csum(ip, 20));
+		put16(ip + 20, (unsigned int)atoi(argv[5]));
+		put16(ip + 22, (unsigned int)atoi(argv[6]));
+		put16(ip + 24, 8 + 16);		/* checksum 0: none (IPv4) */
+		memcpy(ip + 28, "meterwall-raw-16", 16);
+		n = 14 + 20 + 8 + 16;
+	} else if (!strcmp(argv[0], "arp") && argc == 8) {
+		put16(f + 12, 0x0806);
+		put16(ip, 1);			/* Ethernet */
+		put16(ip + 2, 0x0800);
+		ip[4] = 6;
+		ip[5] = 4;
+		put16(ip + 6, (unsigned int)atoi(argv[3]));
+		if (parse_mac(argv[4], ip + 8) || parse_mac(argv[6], ip + 18) ||
+		    inet_pton(AF_INET, argv[5], &a) != 1)
+			return 2;
+		memcpy(ip + 14, &a, 4);
+		if (inet_pton(AF_INET, argv[7], &a) != 1)
+			return 2;
+		memcpy(ip + 24, &a, 4);
+		n = 60;				/* padded to the minimum */
+	} else {
+		return 2;
+	}
+	for (i = 0; i < n; i++)
+		printf("%02x", f[i]);
+	printf("\n");
+	return 0;
+}
+
+static int cmd_raw_send(const char *ifname, const char *hex, int count)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	uint8_t f[1600];
+	size_t n = strlen(hex) / 2, i;
+	int fd, k, sent = 0;
+
+	if (n < 14 || n > sizeof(f) || strlen(hex) % 2)
+		return 2;
+	for (i = 0; i < n; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return 2;
+		f[i] = (uint8_t)b;
+	}
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	memcpy(sll.sll_addr, f, 6);
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0 || !sll.sll_ifindex)
+		return 2;
+	for (k = 0; k < count; k++) {
+		sent += sendto(fd, f, n, 0, (void *)&sll, sizeof(sll)) ==
+			(ssize_t)n;
+		usleep(10000);
+	}
+	close(fd);
+	printf("raw-send: %d sent\n", sent);
+	return sent == count ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -827,6 +1137,10 @@ static int nl_cmd(int argc, char **argv)
 		rc = cmd_blocks();
 	else if (!strcmp(c, "fuzz") && argc > 2)
 		rc = cmd_fuzz(atoi(argv[1]), (unsigned int)atoi(argv[2]));
+	else if (!strcmp(c, "txn-owner") && argc > 1)
+		rc = cmd_txn_owner(argv[1]);
+	else if (!strcmp(c, "genl-hdr"))
+		rc = cmd_genl_hdr();
 	else
 		rc = 2;
 	mw_nl_close(g_nl);
@@ -852,6 +1166,13 @@ static int run(int argc, char **argv)
 		return cmd_tcp_hold(argv[1], atoi(argv[2]), atoi(argv[3]));
 	if (!strcmp(c, "udp-blast") && argc > 3)
 		return cmd_udp_blast(argv[1], atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(c, "udp-send") && argc > 3)
+		return cmd_udp_send(argv[1], atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(c, "frame") && argc > 1)
+		return cmd_frame(argc - 1, argv + 1);
+	if (!strcmp(c, "raw-send") && argc > 2)
+		return cmd_raw_send(argv[1], argv[2],
+				    argc > 3 ? atoi(argv[3]) : 1);
 	return nl_cmd(argc, argv);
 }
 
@@ -860,8 +1181,11 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return host_suite();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc > 3 && !strcmp(argv[1], "-s")) {
-		g_src = argv[2];
+	while (argc > 3 && (!strcmp(argv[1], "-s") || !strcmp(argv[1], "-P"))) {
+		if (argv[1][1] == 's')
+			g_src = argv[2];
+		else
+			g_sport = atoi(argv[2]);
 		argc -= 2;
 		argv += 2;
 	}

@@ -242,7 +242,8 @@ static struct mw_policy *pol_clean(void)
 	dev_add(s, "gw2", true, "198.51.100.16/28");
 	cd_add(s, "echonet", MW_DIR_INBOUND, IPPROTO_UDP, "head-end",
 	       3610, 3610);
-	cd_add(s, "https", MW_DIR_OUTBOUND, IPPROTO_TCP, "head-end", 443, 443);
+	/* no outbound conduit: every one is a finding (MW-R080) */
+	cd_add(s, "https", MW_DIR_INBOUND, IPPROTO_TCP, "head-end", 443, 443);
 	cd_add(s, "ping", MW_DIR_INBOUND, IPPROTO_ICMP, "head-end", 0, 0);
 	p->has_expires = true;
 	p->expires = NOW + 400 * DAY;
@@ -381,7 +382,7 @@ static void test_rule_table(void **state)
 	size_t n, i;
 
 	r = mw_risk_rules(&n);
-	assert_int_equal(n, 20);
+	assert_int_equal(n, 22);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(strlen(r[i].id), 7);
 		assert_memory_equal(r[i].id, "MW-R", 4);
@@ -584,8 +585,85 @@ static void test_r021_outbound_cleartext_low(void **state)
 	assess(p, &f);
 	expect(&f, "MW-R021", "push-http", MW_SEV_LOW, c->loc.line);
 	assert_null(find(&f, "MW-R020", NULL));
-	assert_int_equal(f.n, 1);
+	/* and the stateless reply path every outbound conduit opens */
+	expect(&f, "MW-R080", "push-http", MW_SEV_LOW, c->loc.line);
+	assert_int_equal(f.n, 2);
 	assert_int_equal(mw_risk_exit_code(mw_findings_max(&f)), 0);
+	mw_findings_free(&f);
+	pol_free(p);
+}
+
+/* ---- stateless replies ---------------------------------------------- */
+
+static void test_r080_r081_reply_path(void **state)
+{
+	struct mw_policy *p = pol_clean();
+	struct mw_system_spec *s = &p->systems[0];
+	struct mw_conduit_spec *https, *dns, *udp, *anyp, *ping, *own;
+	const struct mw_finding *x;
+	struct mw_findings f;
+
+	https = cd_add(s, "push", MW_DIR_OUTBOUND, IPPROTO_TCP, "head-end",
+		       443, 443);
+	dns = cd_add(s, "dns", MW_DIR_OUTBOUND, IPPROTO_UDP, "head-end",
+		     53, 53);
+	cd_port(dns, 5353, 5354);
+	udp = cd_add(s, "all-udp", MW_DIR_OUTBOUND, IPPROTO_UDP, "head-end",
+		     0, 0);
+	anyp = cd_add(s, "anyp", MW_DIR_OUTBOUND, MW_ANY_PROTO, "head-end",
+		      0, 0);
+	ping = cd_add(s, "ping-out", MW_DIR_OUTBOUND, IPPROTO_ICMP,
+		      "head-end", 0, 0);
+	own = dev_cd_add(&s->devices[1], "own", MW_DIR_OUTBOUND, IPPROTO_TCP,
+			 NULL, 8443, 8443);
+	cd_prefix(own, "192.0.2.5");
+	p->reply_ports.lo = 32768;
+	p->reply_ports.hi = 60999;
+	assess(p, &f);
+	x = expect(&f, "MW-R080", "push", MW_SEV_LOW, https->loc.line);
+	assert_string_equal(x->system, "hems");
+	assert_string_equal(x->msg,
+		"outbound conduit hems/push opens a stateless inbound path in "
+		"XDP-only deployments: its devices may send tcp with ACK to "
+		"zone head-end (from port 443 to ports 32768-60999), unasked");
+	x = expect(&f, "MW-R080", "dns", MW_SEV_LOW, dns->loc.line);
+	assert_non_null(strstr(x->msg, "may send udp to zone head-end "
+				       "(from ports 53, 5353-5354 to ports "
+				       "32768-60999)"));
+	/* no ports, or any protocol: from any port, a higher severity */
+	x = expect(&f, "MW-R081", "all-udp", MW_SEV_MEDIUM, udp->loc.line);
+	assert_non_null(strstr(x->msg, "hems/all-udp"));
+	assert_non_null(strstr(x->msg, "(from any port to ports "
+				       "32768-60999)"));
+	x = expect(&f, "MW-R081", "anyp", MW_SEV_MEDIUM, anyp->loc.line);
+	assert_string_equal(x->msg,
+		"outbound conduit hems/anyp opens a stateless inbound path in "
+		"XDP-only deployments: its devices may send anything but a "
+		"tcp SYN or an icmp request to zone head-end (tcp/udp from any "
+		"port to ports 32768-60999), unasked");
+	assert_null(find(&f, "MW-R080", "all-udp"));
+	assert_null(find(&f, "MW-R080", "anyp"));
+	/* ICMP: only echo replies come back */
+	x = expect(&f, "MW-R080", "ping-out", MW_SEV_LOW, ping->loc.line);
+	assert_string_equal(x->msg,
+		"outbound conduit hems/ping-out opens a stateless inbound "
+		"path in XDP-only deployments: its devices may send icmp echo "
+		"replies to zone head-end, unasked");
+	x = expect(&f, "MW-R080", "gw2/own", MW_SEV_LOW, own->loc.line);
+	assert_non_null(strstr(x->msg, "hems/gw2/own"));
+	assert_non_null(strstr(x->msg, "to 192.0.2.5 (from port 8443"));
+	/* inbound conduits open no such path */
+	assert_null(find(&f, "MW-R080", "echonet"));
+	assert_null(find(&f, "MW-R080", "https"));
+	assert_int_equal(count(&f, "MW-R080"), 4);
+	assert_int_equal(count(&f, "MW-R081"), 2);
+	mw_findings_free(&f);
+
+	/* reply_ports not set (a policy built by hand): the default range */
+	p->reply_ports.lo = p->reply_ports.hi = 0;
+	assess(p, &f);
+	assert_non_null(strstr(find(&f, "MW-R080", "push")->msg,
+			       "to ports 1024-65535)"));
 	mw_findings_free(&f);
 	pol_free(p);
 }
@@ -1013,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(test_r020_inbound_cleartext),
 		cmocka_unit_test(test_secure_variants_not_flagged),
 		cmocka_unit_test(test_r021_outbound_cleartext_low),
+		cmocka_unit_test(test_r080_r081_reply_path),
 		cmocka_unit_test(test_r010_r011_prefix_width),
 		cmocka_unit_test(test_r050_overlap_in_system),
 		cmocka_unit_test(test_r050_ipv6_nested),

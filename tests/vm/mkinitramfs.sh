@@ -23,7 +23,7 @@ KEY=$OUT.key
 MODDIR=/lib/modules/$KVER
 
 MODULES=(
-	veth pktgen bridge
+	veth pktgen bridge 8021q macvlan
 	nfnetlink nf_tables nft_ct nft_limit nft_log nft_reject nft_reject_inet
 	nft_fib nft_fib_inet nft_compat nft_chain_nat nft_nat nf_nat
 	nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6 nf_conntrack_netlink

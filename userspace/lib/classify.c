@@ -10,8 +10,14 @@
 
 #define PROTO_ICMP	1
 #define PROTO_TCP	6
+#define PROTO_UDP	17
 #define PROTO_ICMPV6	58
+#define TCP_FIN		0x01
+#define TCP_SYN		0x02
+#define TCP_RST		0x04
+#define TCP_PSH		0x08
 #define TCP_ACK		0x10
+#define TCP_URG		0x20
 #define NS_PER_SEC	1000000000LL
 
 /* ---------------------------------------------------------------------- */
@@ -124,6 +130,9 @@ static const char *const reason_names[] = {
 	[MW_R_FRAGMENT] = "FRAGMENT",
 	[MW_R_NO_CONDUIT] = "NO_CONDUIT",
 	[MW_R_NOT_MANAGED] = "NOT_MANAGED",
+	[MW_R_SOURCE_ROUTE] = "SOURCE_ROUTE",
+	[MW_R_ICMP_CONTROL] = "ICMP_CONTROL",
+	[MW_R_RELATED] = "RELATED",
 };
 
 const char *mw_reason_name(enum mw_reason r)
@@ -179,23 +188,23 @@ static bool block_active(const struct mw_block *b, size_t n, uint32_t id,
 	return !b[id].until || (uint64_t)now_ns < b[id].until;
 }
 
-/* Step 10.  MW_R_UNSPEC when the device passes. */
-static enum mw_reason device_checks(const struct mw_image_view *v,
-				    const struct mw_runtime *rt,
-				    uint32_t iface_id,
-				    const struct mw_pkt *pkt,
-				    const struct mw_img_device *dev,
-				    struct mw_result *res)
+/*
+ * Step 10 for dev (the MAC binding against mac, inbound, when mac is not
+ * NULL).  Returns MW_R_UNSPEC when the device passes.
+ */
+static enum mw_reason dev_checks(const struct mw_image_view *v,
+				 const struct mw_runtime *rt,
+				 uint32_t iface_id, enum mw_direction dir,
+				 const uint8_t *mac,
+				 const struct mw_img_device *dev)
 {
 	const struct mw_img_system *sys = mw_image_system(v, dev->system);
 	int64_t now = now_sec(rt);
 
-	res->device = dev->id;
-	res->system = dev->system;
 	if (!sys || sys->iface != iface_id)
 		return MW_R_WRONG_IFACE;
-	if (res->dir == MW_DIR_INBOUND && (dev->flags & MW_DEV_F_MAC) &&
-	    memcmp(dev->mac, pkt->src_mac, 6))
+	if (dir == MW_DIR_INBOUND && mac && (dev->flags & MW_DEV_F_MAC) &&
+	    memcmp(dev->mac, mac, 6))
 		return MW_R_SPOOFED;
 	if (block_active(rt->dev_blocks, rt->n_dev_blocks, dev->id,
 			 rt->now_ns) ||
@@ -206,6 +215,19 @@ static enum mw_reason device_checks(const struct mw_image_view *v,
 	    ((sys->flags & MW_SYS_F_EXPIRES) && now >= sys->expires))
 		return MW_R_AGREEMENT;
 	return MW_R_UNSPEC;
+}
+
+/* Step 10 for the packet's device: recorded in res, then checked. */
+static enum mw_reason device_checks(const struct mw_image_view *v,
+				    const struct mw_runtime *rt,
+				    uint32_t iface_id,
+				    const struct mw_pkt *pkt,
+				    const struct mw_img_device *dev,
+				    struct mw_result *res)
+{
+	res->device = dev->id;
+	res->system = dev->system;
+	return dev_checks(v, rt, iface_id, res->dir, pkt->src_mac, dev);
 }
 
 /* Device by address, then its checks: pass / drop with reason. */
@@ -262,6 +284,9 @@ static void decide_arp(const struct mw_image_view *v,
 			   MW_R_L2_DENIED, res);
 	if (r)
 		return drop(res, r);
+	/* the kernel learns the sender hardware address, not the frame's */
+	if (memcmp(pkt->arp_sha, pkt->src_mac, 6))
+		return drop(res, MW_R_SPOOFED);
 	pass(res, MW_R_L2_CONTROL);
 }
 
@@ -283,8 +308,27 @@ static void decide_nd(const struct mw_image_view *v,
 	if (f->nd == MW_L2_NONE)
 		return drop(res, MW_R_L2_DENIED);
 	/* outbound ND is the gateway's own: it keeps its neighbours */
-	if (res->dir == MW_DIR_OUTBOUND || f->nd == MW_L2_ALL ||
-	    nd_local_source(pkt->src))
+	if (res->dir == MW_DIR_OUTBOUND || f->nd == MW_L2_ALL)
+		return pass(res, MW_R_L2_CONTROL);
+	/* inbound: NS and NA only (step 7 dropped router discovery) */
+	if (pkt->nd_has_lladdr && memcmp(pkt->nd_lladdr, pkt->src_mac, 6))
+		return drop(res, MW_R_SPOOFED);
+	if (pkt->icmp_type == MW_ICMPV6_NEIGH_ADV) {
+		uint32_t t = mw_lookup_device(v, AF_INET6, pkt->nd_target);
+		const struct mw_img_device *dev;
+
+		dev = t == MW_ID_NONE ? NULL : mw_image_device(v, t);
+		if (dev) {
+			/* a device's address is advertised by that device */
+			if (mw_lookup_device(v, AF_INET6, pkt->src) != t)
+				return drop(res, MW_R_L2_DENIED);
+			r = device_checks(v, rt, iface_id, pkt, dev, res);
+			if (r)
+				return drop(res, r);
+			return pass(res, MW_R_L2_CONTROL);
+		}
+	}
+	if (nd_local_source(pkt->src))
 		return pass(res, MW_R_L2_CONTROL);
 	r = device_by_addr(v, rt, iface_id, pkt, AF_INET6, pkt->src,
 			   MW_R_L2_DENIED, res);
@@ -326,23 +370,43 @@ static bool ports_ok(const struct mw_rule *r, const struct mw_pkt *pkt,
 	       port <= r->port_hi;
 }
 
-static bool reply_ok(const struct mw_rule *r, const struct mw_pkt *pkt)
+/* A reply's TCP flags: ACK without SYN (not FIN and RST), or SYN+ACK. */
+static bool reply_tcp_flags(uint8_t f)
 {
-	if (!ports_ok(r, pkt, pkt->sport))
+	if (!(f & TCP_ACK))
 		return false;
-	if (pkt->proto == PROTO_TCP)
-		return !pkt->fragment && (pkt->tcp_flags & TCP_ACK);
-	if (pkt->proto == PROTO_ICMP)
-		return !pkt->fragment && pkt->icmp_type == 0;
-	if (pkt->proto == PROTO_ICMPV6)
-		return !pkt->fragment && pkt->icmp_type == 129;
-	return true;
+	if (f & TCP_SYN)
+		return (f & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK |
+			     TCP_URG)) == (TCP_SYN | TCP_ACK);
+	return (f & (TCP_FIN | TCP_RST)) != (TCP_FIN | TCP_RST);
 }
 
-/* Step 12: the matching rule's verdict, or UNSPEC. */
-static enum mw_reason match_rule(const struct mw_rule *r,
+static bool reply_ok(const struct mw_image_view *v, const struct mw_rule *r,
+		     const struct mw_pkt *pkt)
+{
+	if (pkt->fragment)
+		return false;
+	if (pkt->proto == PROTO_ICMP)
+		return pkt->icmp_type == 0;
+	if (pkt->proto == PROTO_ICMPV6)
+		return pkt->icmp_type == 129;
+	if ((pkt->proto != PROTO_TCP && pkt->proto != PROTO_UDP) ||
+	    !pkt->has_ports || !ports_ok(r, pkt, pkt->sport) ||
+	    pkt->dport < v->hdr->reply_lo || pkt->dport > v->hdr->reply_hi)
+		return false;
+	return pkt->proto != PROTO_TCP || reply_tcp_flags(pkt->tcp_flags);
+}
+
+/*
+ * Step 12: the matching rule's verdict, or UNSPEC.  quoted: pkt is the
+ * packet an ICMP error quotes, turned around: the rule's ports only
+ * (a quote has no flags, and its reply port is the sender's choice).
+ */
+static enum mw_reason match_rule(const struct mw_image_view *v,
+				 const struct mw_rule *r,
 				 const struct mw_pkt *pkt,
-				 enum mw_direction dir, uint64_t zones)
+				 enum mw_direction dir, uint64_t zones,
+				 bool quoted)
 {
 	enum mw_direction rdir = (r->flags & MW_RULE_F_OUTBOUND) ?
 				 MW_DIR_OUTBOUND : MW_DIR_INBOUND;
@@ -354,17 +418,24 @@ static enum mw_reason match_rule(const struct mw_rule *r,
 	if (rdir == dir)
 		return ports_ok(r, pkt, pkt->dport) ? MW_R_ALLOWED :
 						      MW_R_UNSPEC;
-	return reply_ok(r, pkt) ? MW_R_REPLY : MW_R_UNSPEC;
+	if (quoted)
+		return ports_ok(r, pkt, pkt->sport) ? MW_R_REPLY : MW_R_UNSPEC;
+	return reply_ok(v, r, pkt) ? MW_R_REPLY : MW_R_UNSPEC;
 }
 
-static void decide_rules(const struct mw_image_view *v,
-			 const struct mw_runtime *rt,
-			 const struct mw_pkt *pkt, struct mw_result *res)
+/*
+ * Rules of dev's conduit set in order (steps 11-12): the first match's
+ * reason with its rule index in *rule, else MW_R_UNSPEC.
+ */
+static enum mw_reason match_set(const struct mw_image_view *v,
+				const struct mw_runtime *rt,
+				const struct mw_img_device *dev,
+				const struct mw_pkt *pkt, enum mw_direction dir,
+				bool quoted, int *rule, uint32_t *conduit)
 {
-	const struct mw_img_device *dev = mw_image_device(v, res->device);
 	const struct mw_img_cset *set = dev ? mw_image_cset(v, dev->cset) :
 					NULL;
-	const uint8_t *addr = res->dir == MW_DIR_INBOUND ? pkt->dst : pkt->src;
+	const uint8_t *addr = dir == MW_DIR_INBOUND ? pkt->dst : pkt->src;
 	uint64_t zones = mw_lookup_zones(v, pkt->family, addr);
 	int64_t now = now_sec(rt);
 	uint32_t i;
@@ -375,13 +446,63 @@ static void decide_rules(const struct mw_image_view *v,
 
 		if (!window_has(v, r->window, now))
 			continue;
-		why = match_rule(r, pkt, res->dir, zones);
+		why = match_rule(v, r, pkt, dir, zones, quoted);
 		if (why) {
-			res->rule = (int)i;
-			res->conduit = r->conduit;
-			return pass(res, why);
+			*rule = (int)i;
+			*conduit = r->conduit;
+			return why;
 		}
 	}
+	return MW_R_UNSPEC;
+}
+
+/*
+ * Step 13: an ICMP error passes as RELATED when the packet it quotes,
+ * turned around, would pass in the error's direction by the rules of its
+ * external device, and that device belongs to the error's system and
+ * passes its checks (all but the MAC binding: the error's sender is not
+ * that device, necessarily).
+ */
+static bool related(const struct mw_image_view *v, const struct mw_runtime *rt,
+		    uint32_t iface_id, const struct mw_pkt *pkt,
+		    struct mw_result *res)
+{
+	const struct mw_quote *q = &pkt->quote;
+	const struct mw_img_device *dev;
+	struct mw_pkt t = { .family = pkt->family, .proto = q->proto,
+			    .has_ports = true, .sport = q->dport,
+			    .dport = q->sport };
+	uint32_t id;
+	int rule;
+
+	if (!q->ok || pkt->fragment)
+		return false;
+	memcpy(t.src, q->dst, 16);
+	memcpy(t.dst, q->src, 16);
+	id = mw_lookup_device(v, t.family,
+			      res->dir == MW_DIR_INBOUND ? t.src : t.dst);
+	dev = id == MW_ID_NONE ? NULL : mw_image_device(v, id);
+	if (!dev || dev->system != res->system ||
+	    dev_checks(v, rt, iface_id, res->dir, NULL, dev) ||
+	    !match_set(v, rt, dev, &t, res->dir, true, &rule, &res->conduit))
+		return false;
+	res->rule = rule;
+	return true;
+}
+
+static void decide_rules(const struct mw_image_view *v,
+			 const struct mw_runtime *rt, uint32_t iface_id,
+			 const struct mw_pkt *pkt, struct mw_result *res)
+{
+	const struct mw_img_device *dev = mw_image_device(v, res->device);
+	enum mw_reason why;
+
+	why = match_set(v, rt, dev, pkt, res->dir, false, &res->rule,
+			&res->conduit);
+	if (why)
+		return pass(res, why);
+	if (related(v, rt, iface_id, pkt, res))
+		return pass(res, MW_R_RELATED);
 	drop(res, pkt->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT);
 }
 
@@ -397,7 +518,23 @@ static void decide_ip(const struct mw_image_view *v,
 			   in ? MW_R_UNKNOWN_SOURCE : MW_R_UNKNOWN_DEST, res);
 	if (r)
 		return drop(res, r);
-	decide_rules(v, rt, pkt, res);
+	decide_rules(v, rt, iface_id, pkt, res);
+}
+
+/* Step 7: redirects and router discovery never come in. */
+static bool icmp_control(const struct mw_pkt *pkt)
+{
+	uint8_t t = pkt->icmp_type;
+
+	if (pkt->fragment)
+		return false;
+	if (pkt->family == AF_INET && pkt->proto == PROTO_ICMP)
+		return t == MW_ICMP_REDIRECT || t == MW_ICMP_ROUTERADVERT ||
+		       t == MW_ICMP_ROUTERSOLICIT;
+	if (pkt->family == AF_INET6 && pkt->proto == PROTO_ICMPV6)
+		return t == MW_ICMPV6_ROUTER_SOL || t == MW_ICMPV6_ROUTER_ADV ||
+		       t == MW_ICMPV6_REDIRECT || t == MW_ICMPV6_ROUTER_RENUM;
+	return false;
 }
 
 static void decide(const struct mw_image_view *v, const struct mw_runtime *rt,
@@ -423,6 +560,8 @@ static void decide(const struct mw_image_view *v, const struct mw_runtime *rt,
 		return drop(res, MW_R_NON_IP);
 	if (pkt->parse_error)
 		return drop(res, pkt->parse_error);
+	if (res->dir == MW_DIR_INBOUND && icmp_control(pkt))
+		return drop(res, MW_R_ICMP_CONTROL);
 	if (pkt->l2 == MW_L2_ND)
 		return decide_nd(v, rt, iface_id, f, pkt, res);
 	decide_ip(v, rt, iface_id, pkt, res);

@@ -22,6 +22,20 @@ enum mw_l2 {
 	MW_L2_ND,		/* ICMPv6 133..137 with hop limit 255 */
 };
 
+/*
+ * The packet an ICMP error quotes (destination unreachable, packet too
+ * big, time exceeded, parameter problem): its addresses and ports, when
+ * the quote holds a whole IP header of the error's family and the first
+ * 8 bytes of a TCP or UDP header of an unfragmented packet.
+ */
+struct mw_quote {
+	bool ok;
+	uint8_t proto;			/* TCP or UDP */
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t sport, dport;		/* host order */
+};
+
 /* A parsed packet.  Produced by mw_pkt_parse() or filled by hand. */
 struct mw_pkt {
 	uint8_t src_mac[6];
@@ -42,6 +56,12 @@ struct mw_pkt {
 	uint8_t icmp_type;
 	uint8_t hop_limit;		/* TTL / hop limit */
 	uint32_t len;			/* frame length in bytes */
+	uint8_t arp_sha[6];		/* ARP: sender hardware address */
+	/* ND (NS/NA): target address, source/target link-layer option */
+	uint8_t nd_target[16];
+	bool nd_has_lladdr;
+	uint8_t nd_lladdr[6];
+	struct mw_quote quote;		/* ICMP errors */
 };
 
 /*

@@ -1404,6 +1404,9 @@ static void fill_header(const struct cc *c, const struct layout *l,
 	h->expires = c->pol->has_expires ? c->pol->expires : 0;
 	h->tz_offset = c->pol->tz_offset;
 	h->flow_entries = flow_entries(c);
+	h->reply_lo = c->pol->reply_ports.lo ?: MW_REPLY_PORT_LO;
+	h->reply_hi = c->pol->reply_ports.lo ? c->pol->reply_ports.hi :
+					       MW_REPLY_PORT_HI;
 	h->n_sections = MW_SEC_MAX;
 	for (i = 0; i < MW_SEC_MAX; i++) {
 		h->sect[i].offset = (uint32_t)l->off[i];

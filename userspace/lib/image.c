@@ -65,8 +65,8 @@ static int check_header(const uint8_t *d, size_t len, const char **why)
 		return BAD(why, "unknown header flags");
 	if (h->n_sections != MW_SEC_MAX)
 		return BAD(why, "bad section count");
-	if (h->reserved)
-		return BAD(why, "reserved header field not zero");
+	if (!h->reply_lo || h->reply_lo > h->reply_hi)
+		return BAD(why, "bad reply port range");
 	return 0;
 }
 
@@ -89,6 +89,22 @@ static int check_sections(const uint8_t *d, size_t len, const char **why)
 			return BAD(why, "section out of bounds");
 		if (s->count > sect_max[i])
 			return BAD(why, "section has too many records");
+	}
+	/* no two non-empty sections share a byte */
+	for (i = 0; i < MW_SEC_MAX; i++) {
+		const struct mw_image_sect *a = &h->sect[i];
+		unsigned int j;
+
+		for (j = i + 1; a->count && j < MW_SEC_MAX; j++) {
+			const struct mw_image_sect *b = &h->sect[j];
+			uint64_t a_end = a->offset +
+					 (uint64_t)a->count * a->entry_size;
+			uint64_t b_end = b->offset +
+					 (uint64_t)b->count * b->entry_size;
+
+			if (b->count && a->offset < b_end && b->offset < a_end)
+				return BAD(why, "sections overlap");
+		}
 	}
 	return 0;
 }
@@ -171,7 +187,7 @@ static bool window_ok(const struct mw_image_view *v, uint16_t w)
 
 static int check_ifaces(const struct mw_image_view *v, const char **why)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < v->n_ifaces; i++) {
 		const struct mw_img_iface *f = &v->ifaces[i];
@@ -182,6 +198,10 @@ static int check_ifaces(const struct mw_image_view *v, const char **why)
 		    f->arp >= __MW_L2_LAST || f->nd >= __MW_L2_LAST ||
 		    (f->flags & ~__MW_IFACE_F_ALL))
 			return BAD(why, "bad interface mode or flags");
+		for (j = 0; j < i; j++)
+			if (!strncmp(v->ifaces[j].name, f->name,
+				     sizeof(f->name)))
+				return BAD(why, "interface named twice");
 	}
 	return 0;
 }
@@ -274,6 +294,8 @@ static int check_systems(const struct mw_image_view *v, const char **why)
 			return BAD(why, "system refers to a missing conduit set");
 		if (!mw_image_iface(v, s->iface))
 			return BAD(why, "system refers to a missing interface");
+		if (mw_image_iface(v, s->iface)->zone != MW_ZONE_EXTERNAL)
+			return BAD(why, "system demarcated on an interface that is not external");
 		if (s->flags & ~(uint32_t)__MW_SYS_F_ALL)
 			return BAD(why, "bad system flags");
 	}
@@ -308,7 +330,7 @@ static int check_devices(const struct mw_image_view *v, const char **why)
 static int check_rule(const struct mw_image_view *v, const struct mw_rule *r,
 		      const char **why)
 {
-	if (r->flags & ~(uint8_t)__MW_RULE_F_ALL)
+	if (r->flags & ~(uint8_t)__MW_RULE_F_ALL || r->reserved)
 		return BAD(why, "bad rule flags");
 	if ((r->flags & MW_RULE_F_PORTS) && r->port_lo > r->port_hi)
 		return BAD(why, "rule port range inverted");

@@ -80,8 +80,53 @@ static void parse_arp(const uint8_t *f, size_t len, size_t off,
 		p->parse_error = MW_R_MALFORMED;
 		return;
 	}
+	memcpy(p->arp_sha, a + 8, 6);	/* sender hardware address */
 	memcpy(p->src, a + 14, 4);	/* sender protocol address */
 	memcpy(p->dst, a + 24, 4);	/* target protocol address */
+}
+
+static bool icmp_error(uint8_t family, uint8_t type)
+{
+	if (family == AF_INET)
+		return type == MW_ICMP_DEST_UNREACH ||
+		       type == MW_ICMP_TIME_EXCEEDED ||
+		       type == MW_ICMP_PARAMETERPROB;
+	return type >= MW_ICMPV6_DEST_UNREACH && type <= MW_ICMPV6_PARAMPROB;
+}
+
+/*
+ * The packet an ICMP error quotes, from q to end: an IP header of the
+ * error's family (IPv4: IHL >= 5, not a later fragment; IPv6: TCP or UDP
+ * right after the fixed header) and 8 bytes of TCP or UDP.
+ */
+static void parse_quote(const uint8_t *f, size_t q, size_t end,
+			struct mw_pkt *p)
+{
+	struct mw_quote *qt = &p->quote;
+	size_t l4;
+
+	if (p->family == AF_INET) {
+		if (end - q < 20 || (f[q] >> 4) != 4 || (f[q] & 0x0f) < 5 ||
+		    (be16(f + q + 6) & 0x1fff))
+			return;
+		l4 = q + (size_t)(f[q] & 0x0f) * 4;
+		qt->proto = f[q + 9];
+		memcpy(qt->src, f + q + 12, 4);
+		memcpy(qt->dst, f + q + 16, 4);
+	} else {
+		if (end - q < 40 || (f[q] >> 4) != 6)
+			return;
+		l4 = q + 40;
+		qt->proto = f[q + 6];
+		memcpy(qt->src, f + q + 8, 16);
+		memcpy(qt->dst, f + q + 24, 16);
+	}
+	if ((qt->proto != PROTO_TCP && qt->proto != PROTO_UDP) ||
+	    l4 > end || end - l4 < 8)
+		return;
+	qt->sport = be16(f + l4);
+	qt->dport = be16(f + l4 + 2);
+	qt->ok = true;
 }
 
 /* L4 header in [off, end). */
@@ -113,6 +158,9 @@ static void parse_l4(const uint8_t *f, size_t off, size_t end,
 			return;
 		}
 		p->icmp_type = l4[0];
+		if ((p->proto == PROTO_ICMP) == (p->family == AF_INET) &&
+		    icmp_error(p->family, p->icmp_type))
+			parse_quote(f, off + 8, end, p);
 		return;
 	default:
 		return;
@@ -120,6 +168,41 @@ static void parse_l4(const uint8_t *f, size_t off, size_t end,
 	p->has_ports = true;
 	p->sport = be16(l4);
 	p->dport = be16(l4 + 2);
+}
+
+/*
+ * IPv4 options in [20, ihl): a length below 2 or past the header is
+ * MALFORMED; loose or strict source routing (131, 137) whose pointer does
+ * not yet point past the route (pointer <= length) is SOURCE_ROUTE: the
+ * header's destination is only the next hop.  An exhausted route passes.
+ */
+static enum mw_reason ipv4_options(const uint8_t *ip, size_t ihl)
+{
+	size_t o = 20;
+
+	while (o < ihl) {
+		uint8_t t = ip[o], l;
+
+		if (t == MW_IPOPT_END)
+			break;
+		if (t == MW_IPOPT_NOOP) {
+			o++;
+			continue;
+		}
+		if (ihl - o < 2)
+			return MW_R_MALFORMED;
+		l = ip[o + 1];
+		if (l < 2 || l > ihl - o)
+			return MW_R_MALFORMED;
+		if (t == MW_IPOPT_LSRR || t == MW_IPOPT_SSRR) {
+			if (l < 3)
+				return MW_R_MALFORMED;
+			if (ip[o + 2] <= l)
+				return MW_R_SOURCE_ROUTE;
+		}
+		o += l;
+	}
+	return MW_R_UNSPEC;
 }
 
 static void parse_ipv4(const uint8_t *f, size_t len, size_t off,
@@ -143,6 +226,8 @@ static void parse_ipv4(const uint8_t *f, size_t len, size_t off,
 	memcpy(p->dst, ip + 16, 4);
 	p->proto = ip[9];
 	p->hop_limit = ip[8];
+	if (ihl > 20 && (p->parse_error = ipv4_options(ip, ihl)))
+		return;
 	if (be16(ip + 6) & 0x3fff) {	/* MF or fragment offset */
 		p->fragment = true;
 		return;
@@ -183,6 +268,10 @@ static size_t parse_ext(const uint8_t *f, size_t cur, size_t end,
 			p->parse_error = MW_R_MALFORMED;
 			return 0;
 		}
+		if (nh == 43 && f[cur + 3]) {	/* segments left */
+			p->parse_error = MW_R_SOURCE_ROUTE;
+			return 0;
+		}
 		if (nh == 44 && (be16(f + cur + 2) & 0xfff9)) {
 			p->proto = f[cur];	/* offset or M: a fragment */
 			p->fragment = true;
@@ -194,6 +283,45 @@ static size_t parse_ext(const uint8_t *f, size_t cur, size_t end,
 	}
 	p->proto = nh;
 	return cur;
+}
+
+/*
+ * Neighbour solicitation / advertisement body in [l4, end): 24 bytes
+ * (ICMPv6 header, flags, target), then options of 8-byte units, at most
+ * MW_ND_MAX_OPTS, each inside the message; the link-layer address option
+ * the kernel learns from (NS: source, NA: target) is recorded, and two of
+ * them that differ are MALFORMED.
+ */
+static void parse_nd(const uint8_t *f, size_t l4, size_t end,
+		     struct mw_pkt *p)
+{
+	uint8_t want = p->icmp_type == MW_ICMPV6_NEIGH_SOL ? MW_ND_OPT_SLLAO :
+							   MW_ND_OPT_TLLAO;
+	size_t o = l4 + MW_ND_MSG_LEN, n;
+
+	if (end - l4 < MW_ND_MSG_LEN) {
+		p->parse_error = MW_R_MALFORMED;
+		return;
+	}
+	memcpy(p->nd_target, f + l4 + 8, 16);
+	for (n = 0; o < end; n++) {
+		size_t l;
+
+		if (n == MW_ND_MAX_OPTS || end - o < 2 || !f[o + 1] ||
+		    (l = (size_t)f[o + 1] * 8) > end - o) {
+			p->parse_error = MW_R_MALFORMED;
+			return;
+		}
+		if (f[o] == want) {
+			if (p->nd_has_lladdr && memcmp(p->nd_lladdr, f + o + 2, 6)) {
+				p->parse_error = MW_R_MALFORMED;
+				return;
+			}
+			memcpy(p->nd_lladdr, f + o + 2, 6);
+			p->nd_has_lladdr = true;
+		}
+		o += l;
+	}
 }
 
 static void parse_ipv6(const uint8_t *f, size_t len, size_t off,
@@ -221,8 +349,13 @@ static void parse_ipv6(const uint8_t *f, size_t len, size_t off,
 		return;
 	parse_l4(f, l4, off + 40 + plen, p);
 	if (!p->parse_error && p->proto == PROTO_ICMPV6 &&
-	    p->icmp_type >= 133 && p->icmp_type <= 137 && p->hop_limit == 255)
+	    p->icmp_type >= MW_ICMPV6_ROUTER_SOL &&
+	    p->icmp_type <= MW_ICMPV6_REDIRECT && p->hop_limit == 255) {
 		p->l2 = MW_L2_ND;
+		if (p->icmp_type == MW_ICMPV6_NEIGH_SOL ||
+		    p->icmp_type == MW_ICMPV6_NEIGH_ADV)
+			parse_nd(f, l4, off + 40 + plen, p);
+	}
 }
 
 void mw_pkt_parse(const uint8_t *frame, size_t len, struct mw_pkt *p)

@@ -32,6 +32,10 @@ struct mw_prefix {
 	struct mw_loc loc;
 };
 
+/* Default reply_ports: the ephemeral ports of every common stack. */
+#define MW_REPLY_PORT_LO	1024
+#define MW_REPLY_PORT_HI	65535
+
 struct mw_port_range {
 	uint16_t lo;
 	uint16_t hi;		/* inclusive */
@@ -131,6 +135,8 @@ struct mw_policy {
 	struct mw_loc expires_loc;
 	int32_t tz_offset;	/* seconds east of UTC */
 	uint32_t flow_entries;	/* 0 = compiler default */
+	/* destination ports a stateless reply may go to (ephemeral ports) */
+	struct mw_port_range reply_ports;
 	struct mw_iface_spec *ifaces;
 	size_t n_ifaces;
 	struct mw_zone_spec *zones;

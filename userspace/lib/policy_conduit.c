@@ -116,8 +116,8 @@ static int port_num(const char *s, const char *end, uint16_t *out)
 	return 0;
 }
 
-static int port_item(struct mwp_ctx *c, struct mwp_node *n,
-		     struct mw_port_range *r)
+int mwp_port_item(struct mwp_ctx *c, struct mwp_node *n,
+		  struct mw_port_range *r)
 {
 	char qb[MWP_QUOTE_MAX];
 	const char *s, *dash;
@@ -175,7 +175,7 @@ static int conduit_ports(struct mwp_ctx *c, struct mwp_node *map,
 	if (!cd->ports)
 		return -ENOMEM;
 	for (i = 0; i < len; i++) {
-		err = port_item(c, mwp_item(c, v, i), &cd->ports[i]);
+		err = mwp_port_item(c, mwp_item(c, v, i), &cd->ports[i]);
 		if (err)
 			return err;
 		cd->n_ports++;

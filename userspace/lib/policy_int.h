@@ -103,6 +103,9 @@ int mwp_prefix(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	       struct mw_prefix *p);
 /* policy_time.c */
 int mwp_tz(struct mwp_ctx *c, struct mwp_node *n, int32_t *out);
+/* One port or a range "lo-hi" (1..65535), located errors. */
+int mwp_port_item(struct mwp_ctx *c, struct mwp_node *n,
+		  struct mw_port_range *r);
 int mwp_date(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 	     bool end_of_day, int64_t *out);
 int mwp_hhmm(struct mwp_ctx *c, struct mwp_node *n, const char *what,

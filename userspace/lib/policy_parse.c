@@ -19,7 +19,7 @@
 
 static const char *const top_keys[] = {
 	"meterwall", "serial", "expires", "timezone", "default",
-	"flow_entries", "interfaces", "zones", "systems", NULL
+	"flow_entries", "reply_ports", "interfaces", "zones", "systems", NULL
 };
 
 static const char *const iface_keys[] = {
@@ -292,6 +292,14 @@ static int parse_header(struct mwp_ctx *c, struct mwp_node *root)
 	if (n && (err = mwp_u64(c, n, "flow_entries", 1024, 16777216, &v)))
 		return err;
 	pol->flow_entries = n ? (uint32_t)v : 0;
+	pol->reply_ports.lo = MW_REPLY_PORT_LO;
+	pol->reply_ports.hi = MW_REPLY_PORT_HI;
+	n = mwp_get(c, root, "reply_ports", NULL);
+	if (n && n->type != MWP_SCALAR)
+		return mwp_err_at(c, mwp_loc(n),
+				  "reply_ports: expected one range \"lo-hi\" (the ports stateless replies may go to)");
+	if (n && (err = mwp_port_item(c, n, &pol->reply_ports)))
+		return err;
 	return 0;
 }
 

@@ -45,6 +45,14 @@
  *                     interface has arp: all or nd: all
  *  MW-R070  info      system without auto_block thresholds (both 0)
  *  MW-R071  info      system without limits (pps and bps both 0)
+ *  MW-R080  low       outbound conduit: XDP judges its replies without state,
+ *                     so where XDP enforces alone its devices may send in
+ *                     whatever looks like a reply (from the conduit's ports
+ *                     to reply_ports of its zones; TCP with ACK, ICMP echo
+ *                     replies); the kernel module's strict_new tracks them
+ *  MW-R081  medium    the same for an outbound conduit with proto any, or
+ *                     tcp/udp without ports (from any port); instead of
+ *                     MW-R080
  *
  * Locations: conduit findings point at the conduit, prefix findings at the
  * address, agreement expiry at the system's expires, MAC findings at the
@@ -72,6 +80,7 @@ enum rule {
 	R_DEV_OVERLAP, R_DEV_IN_ZONE,
 	R_MAC_L2ADJ, R_MAC_L2ALL,
 	R_NO_AUTOBLOCK, R_NO_LIMITS,
+	R_REPLY_PATH, R_REPLY_WIDE,
 	__R_LAST
 };
 
@@ -111,6 +120,11 @@ static const struct mw_risk_rule rules[__R_LAST] = {
 	[R_NO_AUTOBLOCK] = { "MW-R070", MW_SEV_INFO,
 		"system without auto_block thresholds" },
 	[R_NO_LIMITS] = { "MW-R071", MW_SEV_INFO, "system without limits" },
+	[R_REPLY_PATH] = { "MW-R080", MW_SEV_LOW,
+		"outbound conduit opens a stateless inbound path in XDP" },
+	[R_REPLY_WIDE] = { "MW-R081", MW_SEV_MEDIUM,
+		"outbound conduit of any port or protocol opens a stateless "
+		"inbound path in XDP" },
 };
 
 #define EXPIRY_WARN	(30 * 86400LL)
@@ -391,6 +405,94 @@ static int check_cleartext(const char *sys, const char *subj,
 		   dir_name(c->dir), list);
 }
 
+/* ---- conduits: stateless replies ------------------------------------ */
+
+/* What a stateless reply to conduit c may be, apart from its ports. */
+static const char *reply_kind(const struct mw_conduit_spec *c)
+{
+	switch (c->proto) {
+	case IPPROTO_TCP:
+		return "tcp with ACK";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp echo replies";
+	case IPPROTO_ICMPV6:
+		return "icmpv6 echo replies";
+	case MW_ANY_PROTO:
+		return "anything but a tcp SYN or an icmp request";
+	}
+	return "its protocol";
+}
+
+/* "zone a, zone b, 192.0.2.0/24" or "any address". */
+static void conduit_zones(const struct mw_policy *pol,
+			  const struct mw_conduit_spec *c, char *buf,
+			  size_t size)
+{
+	char item[MW_NAME_MAX + 8];
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	if (conduit_zone_any(pol, c)) {
+		copy_str(buf, size, "any address");
+		return;
+	}
+	for (i = 0; i < c->n_zones; i++) {
+		snprintf(item, sizeof(item), "zone %s", c->zones[i]);
+		list_add(buf, size, &len, item);
+	}
+	for (i = 0; i < c->n_prefixes; i++) {
+		mw_prefix_format(&c->prefixes[i], item, sizeof(item));
+		list_add(buf, size, &len, item);
+	}
+	/* list_add separates with ", " and starts with a blank */
+	if (buf[0] == ' ')
+		memmove(buf, buf + 1, strlen(buf));
+}
+
+/*
+ * XDP takes a packet from a device's conduit port to a reply port for a
+ * reply to an outbound conduit, without state (doc/datapath.md, step
+ * 12): where it enforces alone, that is an inbound path of its own.
+ */
+static int check_reply_path(const struct mw_policy *pol, const char *sys,
+			    const char *subj, const struct mw_conduit_spec *c,
+			    struct mw_findings *out)
+{
+	bool wide = c->proto == MW_ANY_PROTO || (has_ports(c) && !c->n_ports);
+	char from[80] = "", zones[96], item[16];
+	uint16_t lo = pol->reply_ports.lo, hi = pol->reply_ports.hi;
+	size_t i, len = 0;
+
+	if (c->dir != MW_DIR_OUTBOUND)
+		return 0;
+	if (!lo)
+		lo = MW_REPLY_PORT_LO, hi = MW_REPLY_PORT_HI;
+	for (i = 0; i < c->n_ports; i++) {
+		if (c->ports[i].lo == c->ports[i].hi)
+			snprintf(item, sizeof(item), "%u", c->ports[i].lo);
+		else
+			snprintf(item, sizeof(item), "%u-%u", c->ports[i].lo,
+				 c->ports[i].hi);
+		list_add(from, sizeof(from), &len, item);
+	}
+	conduit_zones(pol, c, zones, sizeof(zones));
+	if (!has_ports(c) && c->proto != MW_ANY_PROTO)
+		return add(out, R_REPLY_PATH, sys, subj, c->loc,
+			   "outbound conduit %s/%s opens a stateless inbound "
+			   "path in XDP-only deployments: its devices may send "
+			   "%s to %s, unasked", sys, subj, reply_kind(c),
+			   zones);
+	return add(out, wide ? R_REPLY_WIDE : R_REPLY_PATH, sys, subj, c->loc,
+		   "outbound conduit %s/%s opens a stateless inbound path in "
+		   "XDP-only deployments: its devices may send %s to %s "
+		   "(%sfrom %s%s to ports %u-%u), unasked", sys, subj,
+		   reply_kind(c), zones, has_ports(c) ? "" : "tcp/udp ",
+		   len ? (c->n_ports > 1 ? "ports" : "port") : "any port",
+		   from, lo, hi);
+}
+
 static int check_conduit(const struct mw_policy *pol, const char *sys,
 			 const struct mw_device_spec *dev,
 			 const struct mw_conduit_spec *c,
@@ -405,6 +507,8 @@ static int check_conduit(const struct mw_policy *pol, const char *sys,
 		err = check_ports(sys, subj, c, out);
 	if (!err)
 		err = check_cleartext(sys, subj, c, out);
+	if (!err)
+		err = check_reply_path(pol, sys, subj, c, out);
 	return err;
 }
 

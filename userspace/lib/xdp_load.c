@@ -418,6 +418,8 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 	m->n_devices = v->n_devices;
 	m->n_systems = v->n_systems;
 	m->serial = v->hdr->serial;
+	m->reply_lo = v->hdr->reply_lo;
+	m->reply_hi = v->hdr->reply_hi;
 	memcpy(m->digest, v->hdr->digest, sizeof(m->digest));
 	return 0;
 }

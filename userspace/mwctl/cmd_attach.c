@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mwctl attach IFACE [--mode native|generic]; mwctl detach IFACE */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ethtool.h"
 #include "mwctl.h"
 #include "state.h"
 
@@ -15,8 +17,33 @@ static void attach_usage(FILE *f)
 		"through a pinned bpf_link, so enforcement continues when mwctl exits.\n"
 		"If meterwall is attached already, the link is switched to the new\n"
 		"program in one step (never detached first).  Until a policy is\n"
-		"loaded, every frame is dropped (NO_POLICY): fail closed.\n",
+		"loaded, every frame is dropped (NO_POLICY): fail closed.\n"
+		"The receive VLAN offloads of IFACE (rx-vlan-hw-parse,\n"
+		"rx-vlan-stag-hw-parse) are turned off first, so that VLAN tags\n"
+		"stay in the frames XDP judges; where one is on and cannot be\n"
+		"turned off, nothing is attached.\n",
 		prog_name, prog_name);
+}
+
+/*
+ * A tag the NIC takes out of the frame (receive VLAN offload) is not in
+ * the bytes XDP reads: the program would judge a tagged frame as untagged.
+ */
+static int rxvlan_off(const char *ifname, bool *changed)
+{
+	char msg[512];
+	int err = mw_eth_rxvlan_off(ifname, changed, msg, sizeof(msg));
+
+	if (err == -ENODEV)
+		fprintf(stderr, "%s: cannot attach to `%s': %s\n", prog_name,
+			ifname, msg);
+	else if (err)
+		fprintf(stderr, "%s: refusing to attach to `%s': %s\n",
+			prog_name, ifname, msg);
+	else if (*changed)
+		fprintf(stderr, "%s: note: turned off the receive VLAN offloads of `%s' (rx-vlan-hw-parse, rx-vlan-stag-hw-parse), so that XDP sees VLAN tags\n",
+			prog_name, ifname);
+	return err;
 }
 
 static int attach_one(const char *ifname, enum mw_xdp_mode mode)
@@ -24,6 +51,7 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 	struct mw_image_view v;
 	struct mw_image img = { 0 };
 	uint32_t flows = 0;
+	bool changed = false;
 	struct mw_xdp *x;
 	int err;
 
@@ -39,7 +67,7 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 			return 1;
 		}
 	}
-	if (xdp_open(&x, 0, flows))
+	if (rxvlan_off(ifname, &changed) || xdp_open(&x, 0, flows))
 		return 1;
 	err = mw_xdp_attach(x, ifname, mode);
 	if (err) {
@@ -50,11 +78,18 @@ static int attach_one(const char *ifname, enum mw_xdp_mode mode)
 	}
 	/* after a reboot the maps are new: put the persisted blocks back */
 	if (active_image(&img, &v) == 0) {
-		blocks_reapply(x, NULL, &v);
+		err = blocks_reapply(x, NULL, &v);
 		mw_image_free(&img);
+		if (err < 0) {
+			fprintf(stderr, "%s: error: attached to `%s', but the recorded blocks could not all be put back (%s)\n",
+				prog_name, ifname, strerror(-err));
+			mw_xdp_close(x);
+			return 1;
+		}
 	}
 	audit("attach", "interface", ifname,
-	      "mode", mode == MW_XDP_MODE_SKB ? "generic" : "native", NULL);
+	      "mode", mode == MW_XDP_MODE_SKB ? "generic" : "native",
+	      "rx_vlan_offload", changed ? "turned off" : "off", NULL);
 	jp_open_obj(NULL);
 	jp_str("attached", ifname);
 	jp_close_obj();
@@ -96,6 +131,8 @@ int attach_main(int argc, char **argv)
 		attach_usage(stderr);
 		return 1;
 	}
+	if (state_lock())
+		return 1;
 	return attach_one(argv[optind], mode);
 }
 
@@ -112,7 +149,7 @@ int detach_main(int argc, char **argv)
 		attach_usage(stderr);
 		return 1;
 	}
-	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
+	if (state_lock() || xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	err = mw_xdp_detach(x, argv[1]);
 	if (err)

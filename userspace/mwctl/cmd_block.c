@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,10 +41,10 @@ static int open_target(const char *name, struct mw_image *img,
 	struct mw_image_view v;
 	int err = active_image(img, &v);
 
-	if (err) {
+	if (err == -ENOENT)
 		fprintf(stderr, "%s: no policy in force (load one first)\n", prog_name);
+	if (err)
 		return err;
-	}
 	err = resolve_target(&v, name, kind, id);
 	if (!err)
 		err = xdp_open(x, MW_XDP_F_NO_PROG, 0);
@@ -62,6 +63,25 @@ static const char *bare_name(const char *name)
 	return name;
 }
 
+/* A name the state files can hold whole (never truncated). */
+static bool name_fits(const char *cmd, const char *name)
+{
+	if (strlen(bare_name(name)) < MW_NAME_MAX)
+		return true;
+	fprintf(stderr, "%s %s: `%s' is longer than any system or device name (at most %d bytes)\n",
+		prog_name, cmd, name, MW_NAME_MAX - 1);
+	return false;
+}
+
+static const char *blocks_path(void)
+{
+	static char path[512];
+
+	if (state_path(path, sizeof(path), "blocks"))
+		snprintf(path, sizeof(path), "the blocks file");
+	return path;
+}
+
 int block_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -76,7 +96,7 @@ int block_main(int argc, char **argv)
 	enum mw_target kind;
 	uint64_t secs = 0, until = 0;
 	struct mw_nl *nl = NULL;
-	int kerr = 0;
+	int kerr = 0, rerr;
 	struct mw_xdp *x;
 	char buf[32];
 	uint32_t id;
@@ -96,16 +116,30 @@ int block_main(int argc, char **argv)
 		block_usage(stderr);
 		return 1;
 	}
-	if (dur && parse_duration(dur, &secs)) {
+	err = dur ? parse_duration(dur, &secs) : 0;
+	if (!err && secs)
+		err = block_until(secs, &until);
+	if (err == -ERANGE) {
+		fprintf(stderr, "%s block: duration `%s' is too long: a block must end before 2262-04-11 (at most %llud from now); without --for it lasts until unblocked\n",
+			prog_name, dur, (unsigned long long)block_max_days());
+		return 1;
+	}
+	if (err) {
 		fprintf(stderr, "%s block: invalid duration `%s' (e.g. 30m, 2h, 1d)\n",
 			prog_name, dur);
 		return 1;
 	}
 	name = argv[optind];
-	if (open_target(name, &img, &kind, &id, &x, &nl))
+	if (!name_fits("block", name) || state_lock() ||
+	    open_target(name, &img, &kind, &id, &x, &nl))
 		return 1;
-	if (secs)
-		until = (uint64_t)now_unix_ns() + secs * 1000000000ULL;
+	/* from now, not from before the lock was free */
+	if (secs && block_until(secs, &until)) {
+		fprintf(stderr, "%s block: duration `%s' is too long\n",
+			prog_name, dur);
+		err = -ERANGE;
+		goto out;
+	}
 	err = mw_xdp_block(x, kind, id, until, MW_BLOCK_OPERATOR);
 	if (err) {
 		fprintf(stderr, "%s: block failed: %s\n", prog_name, mw_xdp_errmsg(x));
@@ -115,10 +149,13 @@ int block_main(int argc, char **argv)
 	if (nl && (kerr = mw_nl_block(nl, kind, id, until, MW_BLOCK_OPERATOR)))
 		fprintf(stderr, "%s: block: in force in XDP, but the kernel module refused it: %s\n",
 			prog_name, strerror(-kerr));
-	err = blocks_record(kind, bare_name(name), until, MW_BLOCK_OPERATOR);
-	if (err)
-		fprintf(stderr, "%s: warning: blocked, but not recorded for restarts: %s\n",
-			prog_name, strerror(-err));
+	/* not recorded = lost at the next reboot: an error, but the block
+	 * stays in force (fail closed) */
+	rerr = blocks_record(kind, bare_name(name), until, MW_BLOCK_OPERATOR);
+	if (rerr)
+		fprintf(stderr, "%s: error: %s `%s' is blocked now, but the block could not be recorded in %s (%s): it will not survive a reboot; fix that and run the block again\n",
+			prog_name, kind_name(kind), bare_name(name),
+			blocks_path(), strerror(-rerr));
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)until);
 	audit("block", "kind", kind_name(kind), "target", bare_name(name),
 	      "reason", reason, "until_ns", buf, NULL);
@@ -126,9 +163,10 @@ int block_main(int argc, char **argv)
 	jp_str("blocked", bare_name(name));
 	jp_str("kind", kind_name(kind));
 	jp_u64("until_ns", until);
+	jp_bool("recorded", !rerr);
 	jp_close_obj();
 	jp_finish();
-	err = kerr;
+	err = kerr ? kerr : rerr;
 out:
 	mw_nl_close(nl);
 	mw_xdp_close(x);
@@ -169,28 +207,40 @@ int unblock_main(int argc, char **argv)
 		return 1;
 	}
 	name = argv[optind];
-	if (open_target(name, &img, &kind, &id, &x, &nl))
+	if (!name_fits("unblock", name) || state_lock() ||
+	    open_target(name, &img, &kind, &id, &x, &nl))
 		return 1;
 	err = mw_xdp_get_block(x, kind, id, &b);
-	if (!err && !b.active) {
+	if (err) {
+		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));
+		goto out;
+	}
+	if (!b.active) {
 		fprintf(stderr, "%s: %s `%s' is not blocked\n", prog_name,
 			kind_name(kind), bare_name(name));
 		err = -1;
 		goto out;
 	}
+	/* the record first: a block lifted but still on file would return
+	 * at the next load or reboot */
+	err = blocks_forget(kind, bare_name(name));
+	if (err) {
+		fprintf(stderr, "%s: error: cannot update %s (%s): still blocked everywhere\n",
+			prog_name, blocks_path(), strerror(-err));
+		goto out;
+	}
 	if (nl && (err = mw_nl_unblock(nl, kind, id)) && err != -ENOENT) {
 		fprintf(stderr, "%s: unblock failed in the kernel module (%s): still blocked everywhere\n",
 			prog_name, strerror(-err));
-		goto out;
+		goto restore;
 	}
 	err = mw_xdp_unblock(x, kind, id);
 	if (err) {
 		fprintf(stderr, "%s: unblock failed: %s\n", prog_name, mw_xdp_errmsg(x));
 		if (nl)		/* both or neither */
 			mw_nl_block(nl, kind, id, b.until, b.cause);
-		goto out;
+		goto restore;
 	}
-	blocks_forget(kind, bare_name(name));
 	audit("unblock", "kind", kind_name(kind), "target", bare_name(name),
 	      "request", request, "approved_by", by, NULL);
 	jp_open_obj(NULL);
@@ -200,6 +250,11 @@ int unblock_main(int argc, char **argv)
 	jp_str("approved_by", by);
 	jp_close_obj();
 	jp_finish();
+	goto out;
+restore:
+	if (blocks_record(kind, bare_name(name), b.until, b.cause))
+		fprintf(stderr, "%s: error: %s no longer holds the block, which is still in force: run the block again\n",
+			prog_name, blocks_path());
 out:
 	mw_nl_close(nl);
 	mw_xdp_close(x);
@@ -223,7 +278,7 @@ int island_main(int argc, char **argv)
 		return 1;
 	}
 	on = !strcmp(argv[1], "on");
-	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
+	if (state_lock() || xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	nl = kmod_open();
 	err = mw_xdp_island(x, on);

@@ -236,12 +236,15 @@ static const char *const reason_desc[__MW_R_LAST] = {
 	[MW_R_UNKNOWN_SOURCE] = "source is no declared device of an external system",
 	[MW_R_UNKNOWN_DEST] = "destination is no declared device of an external system",
 	[MW_R_WRONG_IFACE] = "the device's system is demarcated on another interface",
-	[MW_R_SPOOFED] = "source MAC differs from the device's MAC binding",
+	[MW_R_SPOOFED] = "source MAC (or the ARP/ND link-layer address) differs from the device's",
 	[MW_R_BLOCKED] = "the system or device is blocked",
 	[MW_R_AGREEMENT] = "outside the system's agreement validity",
 	[MW_R_FRAGMENT] = "fragment: only conduits without ports accept fragments",
 	[MW_R_NO_CONDUIT] = "no conduit allows this packet",
 	[MW_R_NOT_MANAGED] = "interface is not in the policy",
+	[MW_R_SOURCE_ROUTE] = "source-routed: the header's destination is not the packet's",
+	[MW_R_ICMP_CONTROL] = "ICMP redirect or router discovery from an external link",
+	[MW_R_RELATED] = "ICMP error quoting a packet a conduit lets through",
 };
 
 static const char *proto_name(uint8_t p)

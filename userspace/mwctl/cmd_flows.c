@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +80,17 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 {
 	const struct mw_img_conduit *c = r->f.conduit == MW_ID_NONE || !v ? NULL :
 					 mw_image_conduit(v, r->f.conduit);
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];
 
 	addr_str(r->k.family, r->k.src, src, sizeof(src));
 	addr_str(r->k.family, r->k.dst, dst, sizeof(dst));
+	if (!if_indextoname(r->k.ifindex, ifname))
+		snprintf(ifname, sizeof(ifname), "if%u", r->k.ifindex);
 	if (!jp_json()) {
-		printf("%-5s %-11s %-16s %-3u %s %u -> %s %u  %s %s  %llu pkts %llu bytes\n",
+		printf("%-5s %-11s %-8s %-16s %-3u %s %u -> %s %u  %s %s  %llu pkts %llu bytes\n",
 		       mw_verdict_name(r->f.verdict), mw_reason_name(r->f.reason),
-		       dev_name(v, r->f.device), r->k.proto, src, ntohs(r->k.sport),
+		       ifname, dev_name(v, r->f.device), r->k.proto, src,
+		       ntohs(r->k.sport),
 		       dst, ntohs(r->k.dport), c ? "via" : "",
 		       c ? mw_image_str(v, c->name) : "",
 		       (unsigned long long)r->f.packets,
@@ -100,6 +104,7 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	jp_u64("sport", ntohs(r->k.sport));
 	jp_u64("dport", ntohs(r->k.dport));
 	jp_u64("ifindex", r->k.ifindex);
+	jp_str("iface", ifname);
 	jp_str("device", dev_name(v, r->f.device));
 	jp_str("conduit", c ? mw_image_str(v, c->name) : "");
 	jp_str("verdict", mw_verdict_name(r->f.verdict));

@@ -197,12 +197,18 @@ static int apply(const char *path, struct mw_image *img, bool have_old,
 		goto out;
 	sc = (struct stale_ctx){ x, nl, have_old ? old : NULL, &v };
 	mw_xdp_foreach_block(x, clear_stale, &sc);
+	/* in force from here on; what follows failing is an error, but
+	 * the new policy stays */
 	err = save_active_image(img);
 	if (err)
-		fprintf(stderr, "%s: warning: applied, but the state file could not be written: %s\n",
+		fprintf(stderr, "%s: error: in force, but not recorded as the policy in force (%s): the next load and attach would not know it; fix that and load again\n",
 			path, strerror(-err));
-	err = 0;
 	n = blocks_reapply(x, nl, &v);
+	if (n < 0) {
+		fprintf(stderr, "%s: error: in force, but the recorded blocks could not all be put back (%s)\n",
+			path, strerror(-n));
+		err = n;
+	}
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)v.hdr->serial);
 	snprintf(gen, sizeof(gen), "%u", res.generation);
 	audit("policy-load", "file", path, "serial", serial, "generation", gen,
@@ -238,7 +244,7 @@ int load_main(int argc, char **argv)
 	bool allow_rollback = false, have_old;
 	const struct mw_image_hdr *h;
 	const char *path;
-	int c, ret = 1;
+	int c, err, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -253,7 +259,15 @@ int load_main(int argc, char **argv)
 		return 1;
 	}
 	path = argv[optind];
-	have_old = active_image(&old, &ov) == 0;
+	if (state_lock())
+		return 1;
+	err = active_image(&old, &ov);
+	if (err && err != -ENOENT) {
+		fprintf(stderr, "%s: error: not applied: the policy in force cannot be read (anti-rollback needs it)\n",
+			path);
+		return 1;
+	}
+	have_old = !err;
 	if (mw_policy_load_file(path, &pol, &diag) ||
 	    mw_compile(pol, have_old ? &ov : NULL, &img, &diag)) {
 		mw_diag_print(&diag);
@@ -262,7 +276,8 @@ int load_main(int argc, char **argv)
 	mw_policy_free(pol);	/* the image is all we need from here on */
 	pol = NULL;
 	h = (const void *)img.data;
-	if (h->expires && h->expires * 1000000000LL <= now_unix_ns()) {
+	/* in seconds: expires (up to year 9999) times 1e9 overflows */
+	if (h->expires && h->expires <= now_unix_ns() / 1000000000LL) {
 		fprintf(stderr, "%s: error: the policy expired; renew it (expires) before loading\n",
 			path);
 		goto out;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "ethtool.h"
 #include "mwctl.h"
 #include "state.h"
 
@@ -84,6 +85,31 @@ static void print_systems(struct mw_xdp *x, const struct mw_image_view *v,
 	jp_close_arr();
 }
 
+/*
+ * Whether the NIC leaves VLAN tags in the frames XDP judges: "off" (it
+ * does), or "on" with the offloads that take them out.  Nothing when the
+ * interface cannot be asked.
+ */
+static void print_rxvlan(const char *ifname)
+{
+	struct mw_eth_feature f[__MW_ETH_RXVLAN_N];
+	bool on = false;
+	int k;
+
+	if (mw_eth_rxvlan_get(ifname, f, NULL, 0))
+		return;
+	for (k = 0; k < __MW_ETH_RXVLAN_N; k++)
+		on |= f[k].active;
+	jp_str("rx_vlan_offload", on ? "on" : "off");
+	if (!on)
+		return;
+	jp_open_arr("rx_vlan_offload_on");
+	for (k = 0; k < __MW_ETH_RXVLAN_N; k++)
+		if (f[k].active)
+			jp_str(NULL, f[k].name);
+	jp_close_arr();
+}
+
 static void print_ifaces(struct mw_xdp *x, const struct mw_image_view *v)
 {
 	size_t i;
@@ -103,6 +129,8 @@ static void print_ifaces(struct mw_xdp *x, const struct mw_image_view *v)
 			jp_str("mode", info.mode == MW_XDP_MODE_SKB ? "generic" : "native");
 		else if (info.prog_id)
 			jp_u64("foreign_prog_id", info.prog_id);
+		if (info.ifindex && f->zone == MW_ZONE_EXTERNAL)
+			print_rxvlan(f->name);
 		jp_close_obj();
 	}
 	jp_close_arr();

@@ -5,9 +5,15 @@
  *     policy.img   the image in force (names, and the id map for the next load)
  *     blocks       one block per line: "system|device NAME UNTIL_NS CAUSE"
  *                  re-applied on attach and load, so blocks survive reboots
+ *     lock         flock'ed for the whole of every command that changes state
  *   $MW_LOG_DIR (default /var/log/meterwall)
  *     audit.log    one JSON object per state change (append only)
  *   $MW_PIN_DIR (default /sys/fs/bpf/meterwall): the XDP maps and links
+ * The two directories are created 0750; they and the pin directory are
+ * refused (with a message) when they are symbolic links, not owned by root
+ * (or the caller), or writable by group or others.  Files are created 0600 and never followed through a
+ * symbolic link; policy.img and blocks are replaced atomically (a unique
+ * temporary file, fsync, rename, fsync of the directory).
  */
 #ifndef MWCTL_STATE_H
 #define MWCTL_STATE_H
@@ -22,6 +28,11 @@ const char *state_dir(void);
 const char *pin_dir(void);
 /* path of a file in the state directory (static buffer per call site) */
 int state_path(char *buf, size_t len, const char *name);
+/*
+ * Serialise state changes: an exclusive flock on the state directory's
+ * lock file, held until the process exits.  Prints why on failure.
+ */
+int state_lock(void);
 
 /*
  * Open the XDP enforcement point; prints the library's message on error.
@@ -29,7 +40,10 @@ int state_path(char *buf, size_t len, const char *name);
  */
 int xdp_open(struct mw_xdp **x, unsigned int flags, uint32_t flow_entries);
 
-/* The image in force: 0, -ENOENT when none was loaded, or -errno. */
+/*
+ * The image in force: 0, -ENOENT when none was loaded, or -errno (then
+ * printed).
+ */
 int active_image(struct mw_image *img, struct mw_image_view *v);
 int save_active_image(const struct mw_image *img);
 
@@ -37,7 +51,11 @@ int save_active_image(const struct mw_image *img);
 int resolve_target(const struct mw_image_view *v, const char *name,
 		   enum mw_target *kind, uint32_t *id);
 
-/* Persisted blocks. */
+/*
+ * Persisted blocks (callers hold state_lock()).  A line that is not a
+ * block is reported as file:line and kept; names of MW_NAME_MAX bytes or
+ * more are -ENAMETOOLONG, never truncated.
+ */
 int blocks_record(enum mw_target kind, const char *name, uint64_t until_ns,
 		  enum mw_block_cause cause);
 int blocks_forget(enum mw_target kind, const char *name);
@@ -55,7 +73,14 @@ struct mw_nl *kmod_open(void);
 int audit(const char *action, ...) __attribute__((sentinel));
 
 int64_t now_unix_ns(void);
-/* "90s", "15m", "2h", "7d" -> seconds; -EINVAL */
+/* "90s", "15m", "2h", "7d" -> seconds; -EINVAL, or -ERANGE (too large) */
 int parse_duration(const char *s, uint64_t *secs);
+/*
+ * now + secs as unix ns: -ERANGE unless it ends before INT64_MAX ns
+ * (2262-04-11), the datapaths' clock limit: never wraps.
+ */
+int block_until(uint64_t secs, uint64_t *until_ns);
+/* The longest block_until() accepts now, in whole days. */
+uint64_t block_max_days(void);
 
 #endif

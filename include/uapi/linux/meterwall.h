@@ -27,9 +27,14 @@
  * Inbound (frame arrives on an external interface):
  *   no policy -> DROP NO_POLICY; island mode -> DROP ISLAND;
  *   VLAN tags not allowed on the interface -> DROP VLAN;
- *   ARP / ND -> the interface's arp/nd mode (PASS L2_CONTROL or DROP L2_DENIED);
+ *   ARP -> the interface's arp mode (PASS L2_CONTROL or DROP L2_DENIED;
+ *     sender hardware address not the Ethernet source -> SPOOFED);
  *   other non-IP -> DROP NON_IP; unparseable -> DROP MALFORMED;
  *   IPv6 chain longer than MW_MAX_EXTHDRS -> DROP EXTHDR;
+ *   IPv4 source route or IPv6 routing header with hops left -> SOURCE_ROUTE;
+ *   ICMP redirect / router discovery -> DROP ICMP_CONTROL;
+ *   NS / NA -> the interface's nd mode (link-layer options and NA targets
+ *     must belong to the sender);
  *   source -> device (exact hash, then longest prefix) else UNKNOWN_SOURCE;
  *   device's system demarcated on another interface -> WRONG_IFACE;
  *   MAC binding mismatch -> SPOOFED; system or device blocked -> BLOCKED;
@@ -39,8 +44,10 @@
  *   inbound rule of the device's conduit set matches (proto, dst zone,
  *     dport, time window) -> PASS ALLOWED;
  *   outbound rule matches the reverse (proto, src port = service port, dst
- *     in the rule's smart-meter zone; TCP must carry ACK; ICMP only echo
- *     reply) -> PASS REPLY;
+ *     in the rule's smart-meter zone, dst port in reply_lo..reply_hi; TCP
+ *     with reply flags; ICMP only echo reply) -> PASS REPLY;
+ *   ICMP error quoting a packet that, turned around, a conduit of the
+ *     same system allows -> PASS RELATED;
  *   else DROP NO_CONDUIT.
  * Outbound (frame arrives on a smart-meter-side interface, kmod only):
  *   destination -> device else UNKNOWN_DEST, then the same checks with
@@ -115,6 +122,35 @@
 #define MW_MAX_EXTHDRS		8	/* IPv6 extension headers parsed */
 #define MW_MAX_VLAN_TAGS	2
 
+/*
+ * Wire values the decision model names (doc/datapath.md), for the three
+ * implementations alike.
+ */
+#define MW_IPOPT_END		0	/* IPv4 options */
+#define MW_IPOPT_NOOP		1
+#define MW_IPOPT_LSRR		131
+#define MW_IPOPT_SSRR		137
+#define MW_ICMP_DEST_UNREACH	3	/* ICMP errors that quote a packet */
+#define MW_ICMP_TIME_EXCEEDED	11
+#define MW_ICMP_PARAMETERPROB	12
+#define MW_ICMP_REDIRECT	5	/* ICMP routing control */
+#define MW_ICMP_ROUTERADVERT	9
+#define MW_ICMP_ROUTERSOLICIT	10
+#define MW_ICMPV6_DEST_UNREACH	1	/* ICMPv6 errors */
+#define MW_ICMPV6_PKT_TOOBIG	2
+#define MW_ICMPV6_TIME_EXCEED	3
+#define MW_ICMPV6_PARAMPROB	4
+#define MW_ICMPV6_ROUTER_SOL	133	/* ICMPv6 routing control, and ND */
+#define MW_ICMPV6_ROUTER_ADV	134
+#define MW_ICMPV6_NEIGH_SOL	135
+#define MW_ICMPV6_NEIGH_ADV	136
+#define MW_ICMPV6_REDIRECT	137
+#define MW_ICMPV6_ROUTER_RENUM	138
+#define MW_ND_MSG_LEN		24	/* NS/NA: ICMPv6 header + target */
+#define MW_ND_OPT_SLLAO		1	/* source link-layer address */
+#define MW_ND_OPT_TLLAO		2	/* target link-layer address */
+#define MW_ND_MAX_OPTS		16	/* ND options read; more: MALFORMED */
+
 #define MW_ANY_PROTO		255	/* IPPROTO_RAW: never on the wire here */
 #define MW_ZONES_ANY		(~0ULL)
 #define MW_MINUTES_PER_WEEK	10080
@@ -151,6 +187,13 @@ enum mw_reason {
 	MW_R_FRAGMENT,		/* fragment where only port rules would match */
 	MW_R_NO_CONDUIT,	/* no conduit allows this packet */
 	MW_R_NOT_MANAGED,	/* interface is not in the policy */
+	MW_R_SOURCE_ROUTE,	/* IPv4 LSRR/SSRR or IPv6 routing header with
+				 * hops left: the header's destination is not
+				 * the packet's */
+	MW_R_ICMP_CONTROL,	/* inbound ICMP redirect or router discovery
+				 * (v4 5, 9, 10; v6 133, 134, 137, 138) */
+	MW_R_RELATED,		/* pass: ICMP error quoting a packet the policy
+				 * lets through (turned around, same system) */
 	__MW_R_LAST
 };
 #define MW_R_MAX (__MW_R_LAST - 1)
@@ -237,7 +280,8 @@ struct mw_image_hdr {
 	__u32 flow_entries;	/* flow table size the policy asks for */
 	__u8 digest[32];	/* SHA-256 of image with digest zeroed */
 	__u32 n_sections;	/* MW_SEC_MAX of the writer */
-	__u32 reserved;
+	__u16 reply_lo;		/* stateless replies go to a destination */
+	__u16 reply_hi;		/* port in [reply_lo, reply_hi] (1..65535) */
 	struct mw_image_sect sect[MW_SEC_MAX];
 };
 
