@@ -340,13 +340,9 @@ static void parse_ipv6(const struct sk_buff *skb, unsigned int off,
 	}
 }
 
-/* Parse from the network header; nfproto is NFPROTO_IPV4 or NFPROTO_IPV6. */
-void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
+/* The Ethernet source and the tag the kernel took off, for IP and ARP. */
+static void parse_link(const struct sk_buff *skb, struct mw_kpkt *p)
 {
-	unsigned int off = skb_network_offset(skb);
-
-	memset(p, 0, sizeof(*p));
-	p->len = skb->len - off + ETH_HLEN;
 	if (skb_mac_header_was_set(skb) &&
 	    skb_mac_header_len(skb) >= ETH_HLEN) {
 		memcpy(p->src_mac, eth_hdr(skb)->h_source, ETH_ALEN);
@@ -362,6 +358,16 @@ void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
 		 */
 		p->n_vlans = 1;
 	}
+}
+
+/* Parse from the network header; nfproto is NFPROTO_IPV4 or NFPROTO_IPV6. */
+void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
+{
+	unsigned int off = skb_network_offset(skb);
+
+	memset(p, 0, sizeof(*p));
+	p->len = skb->len - off + ETH_HLEN;
+	parse_link(skb, p);
 	if (nfproto == NFPROTO_IPV4)
 		parse_ipv4(skb, off, skb->len, p);
 	else
@@ -378,15 +384,7 @@ void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p)
 	p->arp = true;
 	p->family = AF_INET;	/* SPA and TPA are IPv4 addresses */
 	p->len = skb->len + ETH_HLEN;
-	if (skb_mac_header_was_set(skb) &&
-	    skb_mac_header_len(skb) >= ETH_HLEN) {
-		memcpy(p->src_mac, eth_hdr(skb)->h_source, ETH_ALEN);
-		p->have_mac = true;
-	}
-	if (skb_vlan_tag_present(skb)) {
-		p->n_vlans = 1;
-		p->vlan = skb_vlan_tag_get_id(skb);
-	}
+	parse_link(skb, p);
 	a = skb_header_pointer(skb, skb_network_offset(skb), 28, buf);
 	if (!a || get_be16(a) != 1 || get_be16(a + 2) != ETH_P_IP ||
 	    a[4] != 6 || a[5] != 4) {

@@ -99,21 +99,11 @@ static void apply_via(struct mw_kpkt *p, const struct mw_via *via)
 	}
 }
 
-/*
- * ARP's addresses are IPv4 (mw_parse_arp_skb takes no other ptype): the
- * device lookup by SPA needs the family, which the parser leaves 0.
- */
-static void arp_parse(const struct sk_buff *skb, struct mw_kpkt *p)
-{
-	mw_parse_arp_skb(skb, p);
-	p->family = AF_INET;
-}
-
 static void parse(const struct nf_hook_state *state,
 		  const struct sk_buff *skb, struct mw_kpkt *p)
 {
 	if (state->pf == NFPROTO_ARP)
-		arp_parse(skb, p);
+		mw_parse_arp_skb(skb, p);
 	else
 		mw_parse_skb(skb, state->pf, p);
 }
@@ -350,7 +340,7 @@ static unsigned int mw_hook_arp(void *priv, struct sk_buff *skb,
 		return no_policy(mn, state, skb, dev, MW_DIR_INBOUND);
 	if (!dev || !mw_pol_resolve(pol, dev, &via))
 		return NF_ACCEPT;
-	arp_parse(skb, &p);
+	mw_parse_arp_skb(skb, &p);
 	apply_via(&p, &via);
 	mw_decide(pol, mn, via.f, MW_DIR_INBOUND, &p, &clk, &res);
 	return verdict(mn, pol, dev, skb, &p, &res, &clk);
