@@ -67,6 +67,40 @@ $(O)/tests/%: tests/unit/%.c $(O)/libmw.a $(HDRS)
 
 unit: $(TEST_BINS)
 
+# --- fuzzing (libFuzzer; tests/fuzz) ----------------------------------
+# `make fuzz-build` builds one fuzzer per tests/fuzz/fuzz_*.c with ASan and
+# UBSan; `make check` runs each for FUZZ_SECONDS (30) in tests/suites/
+# fuzz.sh, `make fuzz` for 10 minutes each.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
+# what the harnesses reach: the parser, compiler, image reader, packet
+# parser, classifier, and mwctl's JSON writer
+FUZZ_LIB_SRCS := $(wildcard userspace/lib/compile*.c) \
+	$(addprefix userspace/lib/,classify.c image.c \
+	pkt.c policy_conduit.c policy_parse.c policy_system.c policy_time.c \
+	policy_tree.c policy_yaml.c util.c) userspace/mwctl/json.c
+FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(O)/fuzz/obj/%.o)
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-fsanitize=address,undefined
+
+.PHONY: fuzz-build fuzz
+fuzz-build: $(FUZZ_BINS)
+
+$(O)/fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $< (fuzz)"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(MW_CFLAGS) \
+		-c -o $@ $<
+
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $<"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(MW_CFLAGS) \
+		-Iuserspace/mwctl -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) -lm
+
+fuzz: fuzz-build
+	$(Q)O=$(O) FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/suites/fuzz.sh
+
 # --- BPF -------------------------------------------------------------
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 
@@ -98,7 +132,7 @@ deps:
 # `make check` and `make demo` install what they need first (idempotent).
 check test:
 	$(Q)tools/install-deps.sh
-	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory all unit fuzz-build
 	$(Q)O=$(O) tests/run.sh
 
 demo:

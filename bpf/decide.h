@@ -15,20 +15,22 @@
 struct mw_judge {
 	__u32 slot;		/* the policy slot of this packet */
 	__u32 generation;
-	__s64 boot_to_unix_ns;
-	__u32 event_rate;
-	__u32 island;
+	__s64 boot_to_unix_ns;	/* windows, valid_from, event times */
+	__s64 boot_to_unix_max_ns;	/* agreement and policy expiry */
 	__u64 boot_ns;		/* 0 until read */
 	__u64 mono_ns;		/* coarse monotonic ns; 0 until read */
 	__u32 device;		/* MW_ID_NONE until known */
 	__u32 system;
 	__u32 conduit;
+	__u32 event_rate;
 	const struct mw_img_iface *ifc;
 	const struct mw_xdp_slot_meta *meta;
 	__u8 *eth;		/* frame start (14 bytes present) */
 	__u32 flow_row;		/* mw_flow_find's answer (flow_looked) */
 	__u8 flow_looked;
 	__u8 zones_known;	/* zones was looked up for this packet */
+	__u8 limited;		/* the device's system has limits */
+	__u8 island;
 	__u64 zones;		/* zone mask of the destination (zones_known) */
 };
 
@@ -79,14 +81,27 @@ static __always_inline __u64 judge_boot_ns(struct mw_judge *j)
 }
 
 /*
- * Unix time in ns, as the controller defines it (mw_config), for the
- * decision: read at most once per packet, and only by a check that needs
- * it (a block with an expiry, agreement validity, a rule's window) or by
- * a drop event that is sent.
+ * Unix time in ns, as the controller defines it (mw_config.boot_to_unix_ns),
+ * for windows, valid_from and event times.  The boot clock is read at most
+ * once per packet (and once in each global function of an ICMP packet,
+ * which keeps its own state), and only by a check that needs it (a block
+ * with an expiry, agreement validity, the policy's expiry, a rule's
+ * window, a rate limit) or by a drop event that is sent.
  */
 static __always_inline __u64 judge_now(struct mw_judge *j)
 {
 	return judge_boot_ns(j) + j->boot_to_unix_ns;
+}
+
+/*
+ * Seconds of the wall clock with offset off: boot_to_unix_ns (windows,
+ * valid_from) or boot_to_unix_max_ns (expiries, so that a step back of the
+ * wall clock revives nothing).  now_ns < s * 1e9 <=> now_ns / 1e9 < s, for
+ * now_ns >= 0.
+ */
+static __always_inline __s64 judge_secs(struct mw_judge *j, __s64 off)
+{
+	return (__s64)((judge_boot_ns(j) + off) / MW_NSEC_PER_SEC);
 }
 
 /*
@@ -271,11 +286,14 @@ __noinline __u64 mw_dest_zones(const struct mw_flow_key *k, __u32 slot,
 	return meta ? lookup_zones(meta, slot, k->family, k->dst) : 0;
 }
 
-/* The clock is read only for an active block with an expiry. */
+/*
+ * until is CLOCK_BOOTTIME ns: no clock step moves a block's end.  The
+ * clock is read only for an active block with an expiry.
+ */
 static __always_inline bool block_active(struct mw_judge *j,
 					 const struct mw_block *b)
 {
-	return b && b->active && (b->until == 0 || judge_now(j) < b->until);
+	return b && b->active && (b->until == 0 || judge_boot_ns(j) < b->until);
 }
 
 static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
@@ -284,19 +302,25 @@ static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
 	       a[3] != b[3] || a[4] != b[4] || a[5] != b[5];
 }
 
-/* Inside the system's agreement validity? (the clock only if it has one) */
+/*
+ * Inside the system's agreement validity?  (the clock only if it has one)
+ * valid_from by the latest offset, expires by the largest one.
+ */
 static __always_inline bool agreement_ok(struct mw_judge *j,
 					 const struct mw_xdp_dev *d)
 {
-	__s64 secs;
+	__u64 boot;
 
 	if (!(d->sys_flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
 		return true;
-	/* now_ns < s * 1e9  <=>  now_ns / 1e9 < s, for now_ns >= 0 */
-	secs = (__s64)(judge_now(j) / MW_NSEC_PER_SEC);
-	if ((d->sys_flags & MW_SYS_F_VALID_FROM) && secs < d->valid_from)
+	boot = judge_boot_ns(j);	/* one test of the cache, not two */
+	if ((d->sys_flags & MW_SYS_F_VALID_FROM) &&
+	    (__s64)((boot + j->boot_to_unix_ns) / MW_NSEC_PER_SEC) <
+	    d->valid_from)
 		return false;
-	return !(d->sys_flags & MW_SYS_F_EXPIRES) || secs < d->expires;
+	return !(d->sys_flags & MW_SYS_F_EXPIRES) ||
+	       (__s64)((boot + j->boot_to_unix_max_ns) / MW_NSEC_PER_SEC) <
+	       d->expires;
 }
 
 /*
@@ -321,7 +345,10 @@ static __always_inline int device_checks(struct mw_judge *j,
 	if (block_active(j, bpf_map_lookup_elem(&dev_blocks, &j->device)) ||
 	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
 		return MW_R_BLOCKED;
-	return agreement_ok(j, d) ? 0 : MW_R_AGREEMENT;
+	if (!agreement_ok(j, d))
+		return MW_R_AGREEMENT;
+	j->limited = (d->xflags & MW_XDEV_F_LIMITED) != 0;	/* judge_rate */
+	return 0;
 }
 
 /* Step 9-10 for source address addr: 0 or the drop reason. */
@@ -502,6 +529,10 @@ static __always_inline int match_rules(struct mw_judge *j,
 	return p->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT;
 }
 
+/*
+ * Untagged, or one 802.1Q tag of an allowed VID (an 802.1ad tag counts
+ * as 1 | MW_TAGS_AD: never allowed).
+ */
 static __always_inline bool vlan_allowed(const struct mw_img_iface *ifc,
 					 const struct mw_xpkt *p)
 {
@@ -651,8 +682,6 @@ struct mw_icmpq {
 	__u32 off;		/* ICMP header, frame offset */
 	__u32 end;		/* end of the IP payload */
 	__u32 slot;
-	__u32 generation;
-	__s64 boot_to_unix_ns;
 	__u32 device;		/* out */
 	__u32 system;		/* out */
 	__u32 conduit;		/* out */
@@ -768,13 +797,19 @@ static __always_inline int icmp_judge_init(struct mw_judge *j,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	const struct mw_config *cfg;
+	__u32 zero = 0;
 
 	if (data + MW_ETH_HLEN > data_end)
 		return MW_R_MALFORMED;
+	/* the clock offsets again (an update meanwhile changes no policy) */
+	cfg = bpf_map_lookup_elem(&mw_config, &zero);
+	if (!cfg)
+		return MW_R_NO_POLICY;
+	j->boot_to_unix_ns = cfg->boot_to_unix_ns;
+	j->boot_to_unix_max_ns = cfg->boot_to_unix_max_ns;
 	j->eth = data;
 	j->slot = q->slot & 1;
-	j->generation = q->generation;
-	j->boot_to_unix_ns = q->boot_to_unix_ns;
 	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);
 	j->ifc = lookup_iface(j, ctx->ingress_ifindex);
 	if (!j->meta || !j->ifc)
@@ -829,11 +864,13 @@ __noinline int mw_related(struct xdp_md *ctx, struct mw_icmpq *q,
 		.conduit = MW_ID_NONE,
 	}, *j = &jj;
 	struct mw_scratch *sc = scratch_get();
+	int r;
 
 	if (!ctx || !q || !p || !sc || icmp_judge_init(j, ctx, q))
 		return 0;
 	j->system = q->system;
-	if (icmp_related(j, ctx, q, p, &sc->t) != MW_R_RELATED)
+	r = icmp_related(j, ctx, q, p, &sc->t);
+	if (r != MW_R_RELATED)
 		return 0;
 	q->conduit = j->conduit;
 	return 1;
@@ -846,8 +883,6 @@ static __always_inline void icmpq_init(struct mw_icmpq *q,
 	q->off = c->off;
 	q->end = c->end;
 	q->slot = j->slot;
-	q->generation = j->generation;
-	q->boot_to_unix_ns = j->boot_to_unix_ns;
 	q->device = j->device;
 	q->system = j->system;
 	q->conduit = MW_ID_NONE;
@@ -873,9 +908,11 @@ static __always_inline __u32 judge_related(struct mw_judge *j,
 					   const struct mw_xpkt *p)
 {
 	struct mw_icmpq q;
+	int r;
 
 	icmpq_init(&q, j, c);
-	if (!mw_related(c->xdp, &q, p))
+	r = mw_related(c->xdp, &q, p);
+	if (!r)
 		return 0;
 	return q.conduit + 1;
 }
@@ -926,6 +963,77 @@ static __always_inline int judge_frame(struct mw_judge *j, struct mw_cursor *c,
 		r = MW_R_RELATED;
 	}
 	return r;
+}
+
+/*
+ * Step 14, rate limits (include/uapi/linux/meterwall.h, "Rate limits"):
+ * charge a packet of len IP bytes that would pass to the GCRA of the
+ * system of device (its limits: the device's joined record in slot's
+ * dev_rec); 1 when it is within them, else 0 and nothing charged.
+ * *boot_ns is the packet's clock (read here if 0).  A global function:
+ * verified once; no helper call under the lock.
+ */
+__noinline int mw_rate_admit(__u32 slot, __u32 device, __u32 len,
+			     __u64 *boot_ns)
+{
+	const struct mw_xdp_dev *d;
+	struct mw_xdp_rate *st;
+	__u64 now, cp = 0, cb = 0, tp, tb;
+	void *rec;
+	__u32 sys;
+	int ok = 0;
+
+	rec = slot_table(&dev_rec, slot);
+	d = rec ? bpf_map_lookup_elem(rec, &device) : NULL;
+	if (!boot_ns || !d)
+		return 1;	/* not reached: the caller had the record */
+	sys = d->system;
+	st = bpf_map_lookup_elem(&sys_rate, &sys);
+	if (!st)
+		return 1;	/* not reached: the loader refuses such ids */
+	now = *boot_ns;
+	if (!now) {
+		now = bpf_ktime_get_boot_ns();
+		*boot_ns = now;
+	}
+	if (d->limit_pps)
+		cp = MW_NSEC_PER_SEC / d->limit_pps;
+	if (d->limit_bps)
+		cb = (__u64)len * 8 * MW_NSEC_PER_SEC / d->limit_bps;
+	bpf_spin_lock(&st->lock);
+	tp = st->tat_pkt > now ? st->tat_pkt : now;
+	tb = st->tat_bit > now ? st->tat_bit : now;
+	if (tp + cp <= now + MW_RATE_BURST_NS &&
+	    tb + cb <= now + MW_RATE_BURST_NS) {
+		st->tat_pkt = tp + cp;
+		st->tat_bit = tb + cb;
+		ok = 1;
+	}
+	bpf_spin_unlock(&st->lock);
+	return ok;
+}
+
+/*
+ * The verdict r of the frame, after its system's limits: a pass (ALLOWED,
+ * REPLY, RELATED) of a device whose system has limits is charged, and
+ * beyond them it is a RATE_LIMIT drop that keeps device, system and
+ * conduit for the counters.  Systems without limits pay one test.  The
+ * IP length: the cursor's end is the end of the datagram (parse_ipv4,
+ * parse_ipv6), which starts after Ethernet and the one 802.1Q tag a
+ * passing frame may have.
+ */
+static __always_inline int judge_rate(struct mw_judge *j,
+				      const struct mw_cursor *c,
+				      const struct mw_xpkt *p, int r)
+{
+	__u32 len;
+
+	if (!j->limited ||
+	    (r != MW_R_ALLOWED && r != MW_R_REPLY && r != MW_R_RELATED))
+		return r;
+	len = c->end - MW_ETH_HLEN - (p->n_vlans ? MW_VLAN_HLEN : 0);
+	return mw_rate_admit(j->slot, j->device, len, &j->boot_ns) ?
+	       r : MW_R_RATE_LIMIT;
 }
 
 #endif /* MW_BPF_DECIDE_H */

@@ -119,6 +119,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dev_blocks SEC(".maps");
 
+/* system id -> rate limit state (struct mw_xdp_rate, with its lock) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_MAX_SYSTEMS);
+	__type(key, __u32);
+	__type(value, struct mw_xdp_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sys_rate SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MW_DEF_DEV_CAPACITY);	/* loader: capacity */

@@ -15,7 +15,10 @@
 
 #include "account.h"
 
-/* Steps 1-3 (policy, interface, island), then the frame itself. */
+/*
+ * Steps 1-3 (policy, interface, island), the policy's own expiry, then
+ * the frame itself, and last the limits of a pass.
+ */
 static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 				 struct mw_cursor *c, struct mw_xpkt *p)
 {
@@ -29,6 +32,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 	j->slot = cfg->slot & 1;
 	j->island = cfg->island;
 	j->boot_to_unix_ns = cfg->boot_to_unix_ns;
+	j->boot_to_unix_max_ns = cfg->boot_to_unix_max_ns;
 	j->event_rate = cfg->event_rate;
 
 	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);
@@ -46,7 +50,11 @@ static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 		return MW_R_NOT_MANAGED;
 	if (j->island)
 		return MW_R_ISLAND;
-	return judge_frame(j, c, p);
+	/* expired by the largest offset ever set: a step back revives none */
+	if (j->meta->expires &&
+	    judge_secs(j, j->boot_to_unix_max_ns) >= j->meta->expires)
+		return MW_R_POLICY_EXPIRED;
+	return judge_rate(j, c, p, judge_frame(j, c, p));
 }
 
 /* Judge and account one frame; returns its reason. */

@@ -28,7 +28,7 @@ struct mw_xpkt {
 				 * src, dst (ARP: src = SPA) */
 	__u32 len;		/* frame bytes */
 	__u16 vid;		/* VID of the (single) tag */
-	__u8 n_vlans;		/* 0, 1, 2; 3 = three or more */
+	__u8 n_vlans;		/* 0, 1, 2; 3 = three or more; | MW_TAGS_AD */
 	__u8 l3;		/* enum mw_l3 */
 	__u8 err;		/* MW_R_MALFORMED / MW_R_EXTHDR after a -1 */
 	__u8 fragment;
@@ -39,6 +39,9 @@ struct mw_xpkt {
 	__u8 arp_ok;		/* ARP body well-formed */
 	__u8 arp_sha_ok;	/* ARP sender hardware address = Ethernet's */
 };
+
+/* In mw_xpkt.n_vlans with the count: the outer tag is 802.1ad (0x88a8). */
+#define MW_TAGS_AD		0x80
 
 struct mw_cursor {
 	struct xdp_md *xdp;	/* for bpf_xdp_load_bytes() in loops */
@@ -100,7 +103,8 @@ static __always_inline bool is_vlan(int proto)
 /*
  * Ethernet and up to two tags.  Returns the ethertype after the tags
  * (meaningless when n_vlans == 3) or -1 when the header or a tag is
- * truncated.
+ * truncated.  A single 802.1ad tag is counted as 1 | MW_TAGS_AD, so no
+ * test for one tag takes it (with more tags the frame is dropped anyway).
  */
 static __always_inline int parse_l2(struct mw_cursor *c, struct mw_xpkt *p)
 {
@@ -108,8 +112,8 @@ static __always_inline int parse_l2(struct mw_cursor *c, struct mw_xpkt *p)
 
 	if (proto < 0 || !is_vlan(proto))
 		return proto;
+	p->n_vlans = proto == MW_ETH_P_8021AD ? 1 | MW_TAGS_AD : 1;
 	proto = parse_vlan(c, p);
-	p->n_vlans = 1;
 	if (proto < 0 || !is_vlan(proto))
 		return proto;
 	proto = parse_vlan(c, p);

@@ -10,6 +10,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/bpf.h>		/* struct bpf_spin_lock */
 #include <linux/meterwall.h>
 #endif
 
@@ -21,8 +22,8 @@
 
 /*
  * What the loader wrote into one slot (map "slot_meta", index = slot).
- * The program reads the counts (to skip empty tables) and the reply port
- * range; the rest is for status reporting.
+ * The program reads the counts (to skip empty tables), the reply port
+ * range and the policy's own expiry; the rest is for status reporting.
  */
 struct mw_xdp_slot_meta {
 	__u32 n_dev_hosts;	/* entries in dev_hash4 + dev_hash */
@@ -39,6 +40,9 @@ struct mw_xdp_slot_meta {
 	__u16 reply_lo;		/* the image's reply port range: a */
 	__u16 reply_hi;		/* stateless reply goes to one of these */
 	__u32 reserved;
+	__s64 expires;		/* the image header's: unix seconds, 0 =
+				 * never; compared with the boot clock +
+				 * mw_config.boot_to_unix_max_ns */
 };
 
 /*
@@ -79,6 +83,9 @@ enum mw_xdp_dev_flags {
 	MW_XDEV_F_NO_RECORD = 1 << 0,	/* the image has no such device:
 					 * the address counts as no device */
 	MW_XDEV_F_NO_SYSTEM = 1 << 1,	/* ... no such system: WRONG_IFACE */
+	MW_XDEV_F_LIMITED = 1 << 2,	/* the system has limit_pps or
+					 * limit_bps: its passes are charged
+					 * (map "sys_rate") */
 };
 
 struct mw_xdp_dev {
@@ -92,6 +99,25 @@ struct mw_xdp_dev {
 	__u32 xflags;		/* enum mw_xdp_dev_flags */
 	__s64 valid_from;	/* the system's, unix seconds */
 	__s64 expires;
+	__u64 limit_pps;	/* the system's limits (MW_XDEV_F_LIMITED) */
+	__u64 limit_bps;
+};
+
+/*
+ * Rate limit state of one system (map "sys_rate", ARRAY of MW_MAX_SYSTEMS
+ * indexed by system id, outside the policy slots: ids carry over loads).
+ * The GCRA of include/uapi/linux/meterwall.h ("Rate limits"): theoretical
+ * arrival times in CLOCK_BOOTTIME ns, read and written under the lock.
+ * A load zeroes the state of a system whose limits it changes (or that
+ * it brings in with limits); a reload with the same limits keeps it, and
+ * a system that leaves the policy keeps its state untouched (nothing
+ * charges it meanwhile; it is zeroed if it comes back with limits).
+ */
+struct mw_xdp_rate {
+	struct bpf_spin_lock lock;
+	__u32 reserved;
+	__u64 tat_pkt;
+	__u64 tat_bit;
 };
 
 /*
@@ -140,8 +166,11 @@ static inline __u32 mw_xdp_h4_hash(__u32 addr_host_order)
  * at tick resolution: no clocksource read, a fraction of the cost of
  * bpf_ktime_get_boot_ns() under a hypervisor); adding mono_to_unix_ns
  * gives unix ns.  The loader writes it with every mw_config write.  The
- * decision itself (block expiry, agreement validity, windows) still uses
- * the boot clock + mw_config.boot_to_unix_ns, read only when needed.
+ * decision itself uses the boot clock (bpf_ktime_get_boot_ns(), read at
+ * most once per packet and only when needed): as is for block expiries
+ * and rate limits, + mw_config.boot_to_unix_ns for windows and
+ * valid_from, + mw_config.boot_to_unix_max_ns for agreement and policy
+ * expiries (include/uapi/linux/meterwall.h, "Time base").
  */
 struct mw_xdp_clock {
 	__s64 mono_to_unix_ns;
@@ -209,14 +238,15 @@ struct mw_xdp_tick {
 	__u64 mono_ns;
 };
 
-_Static_assert(sizeof(struct mw_xdp_slot_meta) == 88, "mw_xdp_slot_meta layout");
+_Static_assert(sizeof(struct mw_xdp_slot_meta) == 96, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
 _Static_assert(sizeof(struct mw_xdp_clock) == 56, "mw_xdp_clock layout");
 _Static_assert(sizeof(struct mw_xdp_flow) == 104, "mw_xdp_flow layout");
 _Static_assert(sizeof(struct mw_flow_key) == 44, "flow key: 11 words");
 _Static_assert(sizeof(struct mw_xdp_iface) == sizeof(struct mw_img_iface) + 8,
 	       "mw_xdp_iface layout");
-_Static_assert(sizeof(struct mw_xdp_dev) == 48, "mw_xdp_dev layout");
+_Static_assert(sizeof(struct mw_xdp_dev) == 64, "mw_xdp_dev layout");
+_Static_assert(sizeof(struct mw_xdp_rate) == 24, "mw_xdp_rate layout");
 _Static_assert(sizeof(struct mw_xdp_h4) == 8, "mw_xdp_h4 layout");
 
 #endif /* MW_XDP_SHARED_H */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Blocks of systems and devices, by id, with an optional expiry.  They live
- * outside the policy (per netns), so a reload never lifts one.  Setting a
- * block also removes the conntrack entries of the target's addresses, so
- * established connections end at once instead of following their flow.
+ * Blocks of systems and devices, by id, with an optional expiry on the
+ * CLOCK_BOOTTIME clock (no wall-clock step lengthens or shortens one).
+ * They live outside the policy (per netns), so a reload never lifts one.
+ * Setting a block also removes the conntrack entries of the target's
+ * addresses, so established connections end at once instead of following
+ * their flow.
  */
 #include <linux/hash.h>
 #include <linux/slab.h>

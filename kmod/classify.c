@@ -10,7 +10,8 @@
  *    them (XDP judges those), and the IP stack has already dropped headers
  *    it could not parse (version, IHL, total length) before PRE_ROUTING;
  *  - one VLAN tag is visible as the skb's tag (or, for a priority tag the
- *    kernel removed, as the tag it left behind: compat.h), and frames with
+ *    kernel removed, as the tag it left behind: compat.h), its protocol
+ *    telling 802.1ad (always a VLAN drop) from 802.1Q, and frames with
  *    other tags no VLAN device claims never reach IP;
  *  - outbound neighbour discovery (kmod only: the classifier has no
  *    outbound ND case) is the gateway's own and passes unless nd is none.
@@ -185,6 +186,7 @@ static void parse_ipv4(const struct sk_buff *skb, unsigned int off,
 		return;
 	}
 	p->family = AF_INET;
+	p->ip_len = tot;
 	memcpy(p->src, ip + 12, 4);
 	memcpy(p->dst, ip + 16, 4);
 	p->proto = ip[9];
@@ -322,6 +324,7 @@ static void parse_ipv6(const struct sk_buff *skb, unsigned int off,
 		return;
 	}
 	p->family = AF_INET6;
+	p->ip_len = 40 + plen;
 	memcpy(p->src, ip + 8, 16);
 	memcpy(p->dst, ip + 24, 16);
 	p->proto = ip[6];
@@ -351,7 +354,8 @@ static void parse_link(const struct sk_buff *skb, struct mw_kpkt *p)
 	if (skb_vlan_tag_present(skb)) {
 		p->n_vlans = 1;
 		p->vlan = skb_vlan_tag_get_id(skb);
-	} else if (mw_vlan_tag_stripped(skb, &p->vlan)) {
+		p->tag_8021ad = skb->vlan_proto == htons(ETH_P_8021AD);
+	} else if (mw_vlan_tag_stripped(skb, &p->vlan, &p->tag_8021ad)) {
 		/*
 		 * a priority tag (VID 0), possibly stacked: the model
 		 * never allows VID 0, so these frames drop as VLAN
@@ -405,6 +409,34 @@ static void set(struct mw_kres *res, u8 v, u8 r)
 	res->reason = r;
 }
 
+/* Unix ns of the decision's instant (windows, valid_from, events). */
+s64 mw_wall_ns(struct mw_net *mn, struct mw_clock *clk)
+{
+	return (s64)mw_now(clk) + READ_ONCE(mn->boot_to_unix_ns);
+}
+
+/* Unix seconds for windows and valid_from, as the classifier counts them. */
+s64 mw_wall_sec(struct mw_net *mn, struct mw_clock *clk)
+{
+	return div_s64(mw_wall_ns(mn, clk), NSEC_PER_SEC);
+}
+
+/* ... and for expiries: the largest offset, so a step back revives none. */
+s64 mw_expiry_sec(struct mw_net *mn, struct mw_clock *clk)
+{
+	return div_s64((s64)mw_now(clk) + READ_ONCE(mn->boot_to_unix_max_ns),
+		       NSEC_PER_SEC);
+}
+
+/* The policy's own expires (header, unix seconds, 0 = never) reached? */
+bool mw_policy_expired(const struct mw_policy *pol, struct mw_net *mn,
+		       struct mw_clock *clk)
+{
+	s64 exp = pol->hdr->expires;
+
+	return exp && mw_expiry_sec(mn, clk) >= exp;
+}
+
 bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
 		       u32 dev_id, struct mw_clock *clk)
 {
@@ -426,7 +458,6 @@ static u8 dev_checks(const struct mw_policy *pol, struct mw_net *mn,
 		     struct mw_clock *clk)
 {
 	const struct mw_img_system *sys = mw_pol_system(pol, dev->system);
-	s64 now;
 
 	if (!sys || sys->iface != f->id)
 		return MW_R_WRONG_IFACE;
@@ -438,9 +469,10 @@ static u8 dev_checks(const struct mw_policy *pol, struct mw_net *mn,
 		return MW_R_BLOCKED;
 	if (!(sys->flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
 		return MW_R_UNSPEC;
-	now = div_s64((s64)mw_now(clk), NSEC_PER_SEC);
-	if (((sys->flags & MW_SYS_F_VALID_FROM) && now < sys->valid_from) ||
-	    ((sys->flags & MW_SYS_F_EXPIRES) && now >= sys->expires))
+	if (((sys->flags & MW_SYS_F_VALID_FROM) &&
+	     mw_wall_sec(mn, clk) < sys->valid_from) ||
+	    ((sys->flags & MW_SYS_F_EXPIRES) &&
+	     mw_expiry_sec(mn, clk) >= sys->expires))
 		return MW_R_AGREEMENT;
 	return MW_R_UNSPEC;
 }
@@ -473,9 +505,10 @@ static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 
 static bool vlan_ok(const struct mw_img_iface *f, const struct mw_kpkt *p)
 {
-	if (!p->n_vlans)
+	if (!p->n_vlans && !p->tag_8021ad)
 		return f->flags & MW_IFACE_F_UNTAGGED;
-	if (p->n_vlans > 1)
+	/* only single 802.1Q tags can be allowed (L14) */
+	if (p->n_vlans > 1 || p->tag_8021ad)
 		return false;
 	return f->vlans[p->vlan / 8] & (1u << (p->vlan % 8));
 }
@@ -553,8 +586,8 @@ static void decide_nd(const struct mw_policy *pol, struct mw_net *mn,
 	set(res, MW_VERDICT_PASS, MW_R_L2_CONTROL);
 }
 
-static bool window_has(const struct mw_policy *pol, u16 w,
-		       struct mw_clock *clk)
+static bool window_has(const struct mw_policy *pol, struct mw_net *mn,
+		       u16 w, struct mw_clock *clk)
 {
 	const struct mw_img_window *win;
 	s64 now_s;
@@ -566,7 +599,7 @@ static bool window_has(const struct mw_policy *pol, u16 w,
 	win = mw_pol_window(pol, (u32)w - 1);
 	if (!win)
 		return false;
-	now_s = div_s64((s64)mw_now(clk), NSEC_PER_SEC);
+	now_s = mw_wall_sec(mn, clk);
 	div_s64_rem(div_s64(now_s, 60), MW_MINUTES_PER_WEEK, &m);
 	m = (m + MW_MINUTES_PER_WEEK) % MW_MINUTES_PER_WEEK;
 	for (i = 0; i < win->n && i < MW_WINDOW_RANGES; i++) {
@@ -636,7 +669,7 @@ static u8 match_rule(const struct mw_policy *pol, const struct mw_rule *r,
 }
 
 /* Rules of dev's conduit set (steps 11-12): the first match's reason. */
-static u8 match_set(const struct mw_policy *pol,
+static u8 match_set(const struct mw_policy *pol, struct mw_net *mn,
 		    const struct mw_img_device *dev, const struct mw_kpkt *p,
 		    u8 dir, bool quoted, struct mw_clock *clk, u32 *conduit)
 {
@@ -650,7 +683,7 @@ static u8 match_set(const struct mw_policy *pol,
 		const struct mw_rule *r = &set->rules[i];
 		u8 why;
 
-		if (!window_has(pol, r->window, clk))
+		if (!window_has(pol, mn, r->window, clk))
 			continue;
 		why = match_rule(pol, r, p, dir, zones, quoted);
 		if (why) {
@@ -689,7 +722,8 @@ static bool related(const struct mw_policy *pol, struct mw_net *mn,
 	dev = id == MW_ID_NONE ? NULL : mw_pol_device(pol, id);
 	return dev && dev->system == res->system &&
 	       !dev_checks(pol, mn, f, res->dir, NULL, true, dev, clk) &&
-	       match_set(pol, dev, &t, res->dir, true, clk, &res->conduit);
+	       match_set(pol, mn, dev, &t, res->dir, true, clk,
+			 &res->conduit);
 }
 
 static void decide_rules(const struct mw_policy *pol, struct mw_net *mn,
@@ -699,7 +733,7 @@ static void decide_rules(const struct mw_policy *pol, struct mw_net *mn,
 	const struct mw_img_device *dev = mw_pol_device(pol, res->device);
 	u8 why;
 
-	why = match_set(pol, dev, p, res->dir, false, clk, &res->conduit);
+	why = match_set(pol, mn, dev, p, res->dir, false, clk, &res->conduit);
 	if (why)
 		return set(res, MW_VERDICT_PASS, why);
 	if (related(pol, mn, f, p, clk, res))
@@ -744,6 +778,8 @@ void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 		return set(res, MW_VERDICT_DROP, MW_R_NOT_MANAGED);
 	if (READ_ONCE(mn->island))
 		return set(res, MW_VERDICT_DROP, MW_R_ISLAND);
+	if (mw_policy_expired(pol, mn, clk))
+		return set(res, MW_VERDICT_DROP, MW_R_POLICY_EXPIRED);
 	if (!vlan_ok(f, p))
 		return set(res, MW_VERDICT_DROP, MW_R_VLAN);
 	if (p->arp)

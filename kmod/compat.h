@@ -35,16 +35,37 @@
 #define MW_HAVE_VLAN_PRESENT 1
 #endif
 
-static inline bool mw_vlan_tag_stripped(const struct sk_buff *skb, u16 *vid)
+static inline bool mw_vlan_tag_stripped(const struct sk_buff *skb, u16 *vid,
+					bool *ad)
 {
 #ifdef MW_HAVE_VLAN_PRESENT
 	if (!skb->vlan_present && skb->vlan_proto && !is_vlan_dev(skb->dev)) {
 		*vid = skb->vlan_tci & VLAN_VID_MASK;
+		*ad = skb->vlan_proto == htons(ETH_P_8021AD);
 		return true;
 	}
 #endif
 	return false;
 }
+
+/*
+ * 6.2: NL_SET_ERR_MSG_FMT copies a formatted message into the extack.
+ * Before, the extack keeps a pointer only: the text goes to buf (the
+ * netns's, written under its lock; a concurrent command of the same netns
+ * may overwrite it before the ACK is built, garbling one message).
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define MW_ERRMSG_FMT(extack, buf, fmt, ...) \
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##__VA_ARGS__)
+#else
+#define MW_ERRMSG_FMT(extack, buf, fmt, ...) do {			\
+	struct netlink_ext_ack *__ea = (extack);			\
+									\
+	snprintf(buf, sizeof(buf), fmt, ##__VA_ARGS__);			\
+	if (__ea)							\
+		__ea->_msg = buf;					\
+} while (0)
+#endif
 
 static inline void mw_ct_cleanup_net(struct net *net,
 				     int (*iter)(struct nf_conn *, void *),

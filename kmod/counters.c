@@ -205,7 +205,10 @@ int mw_counters_dump(struct mw_net *mn, struct sk_buff *skb,
 	return skb->len;
 }
 
-/* At most mw_event_rate events per device (or for unknown ones) a second. */
+/*
+ * At most mw_event_rate events per device (or for unknown ones) a second
+ * of the boot clock.
+ */
 static bool ev_allow(struct mw_ev_slot *s, u64 now_ns)
 {
 	u32 sec = (u32)div_u64(now_ns, NSEC_PER_SEC);
@@ -236,7 +239,7 @@ void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 		slot = &pol->dev_ev[res->device];
 	if (!ev_allow(slot, mw_now(clk)))
 		return;
-	ev.ts_ns = mw_now(clk);
+	ev.ts_ns = (u64)mw_wall_ns(mn, clk);	/* unix ns */
 	ev.ifindex = dev ? dev->ifindex : 0;
 	ev.device = res->device;
 	ev.system = res->system;

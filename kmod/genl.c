@@ -19,6 +19,12 @@ static struct netlink_range_validation mw_image_len_range = {
 	.max = MW_IMAGE_MAX,
 };
 
+/* An offset of +-2^62 ns (146 years) keeps boot + offset in an s64. */
+static struct netlink_range_validation_signed mw_clock_range = {
+	.min = -(1LL << 62),
+	.max = 1LL << 62,
+};
+
 /* The only attribute level: no attribute nests. */
 static const struct nla_policy mw_attr_policy[MW_A_MAX + 1] = {
 	[MW_A_TXN_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
@@ -32,6 +38,9 @@ static const struct nla_policy mw_attr_policy[MW_A_MAX + 1] = {
 	[MW_A_UNTIL]		= { .type = NLA_U64 },
 	[MW_A_REASON]		= NLA_POLICY_MAX(NLA_U32, __MW_BLOCK_LAST - 1),
 	[MW_A_ISLAND]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[MW_A_CLOCK]		= NLA_POLICY_FULL_RANGE_SIGNED(NLA_S64,
+							       &mw_clock_range),
+	[MW_A_FLAGS]		= { .type = NLA_U32 },
 	/* output only */
 	[MW_A_SERIAL]		= { .type = NLA_REJECT },
 	[MW_A_DIGEST]		= { .type = NLA_REJECT },
@@ -39,6 +48,7 @@ static const struct nla_policy mw_attr_policy[MW_A_MAX + 1] = {
 	[MW_A_COUNTERS]		= { .type = NLA_REJECT },
 	[MW_A_EVENT]		= { .type = NLA_REJECT },
 	[MW_A_PAD]		= { .type = NLA_REJECT },
+	[MW_A_CLOCK_MAX]	= { .type = NLA_REJECT },
 };
 
 static struct mw_net *info_mn(struct genl_info *info)
@@ -137,10 +147,48 @@ static int mw_nl_chunk(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int txn_op(struct genl_info *info, bool commit)
+/* MW_A_FLAGS (0 when absent): bits outside all are an error. */
+static int get_flags(struct genl_info *info, u32 all, u32 *flags)
+{
+	struct nlattr *a = info->attrs[MW_A_FLAGS];
+
+	*flags = a ? nla_get_u32(a) : 0;
+	if (*flags & ~all) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "unknown flags");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mw_nl_commit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct mw_net *mn = info_mn(info);
-	u32 id;
+	struct mw_commit_opts o = { 0 };
+	int err;
+
+	err = only(info, BIT_ULL(MW_A_TXN_ID) | BIT_ULL(MW_A_CLOCK) |
+			 BIT_ULL(MW_A_FLAGS));
+	if (!err)
+		err = need(info, MW_A_TXN_ID);
+	if (!err)
+		err = get_flags(info, __MW_COMMIT_F_ALL, &o.flags);
+	if (err)
+		return err;
+	if (info->attrs[MW_A_CLOCK]) {
+		o.have_clock = true;
+		o.boot_to_unix_ns = nla_get_s64(info->attrs[MW_A_CLOCK]);
+	}
+	mutex_lock(&mn->lock);
+	err = mw_txn_commit(mn, info->snd_portid,
+			    nla_get_u32(info->attrs[MW_A_TXN_ID]), &o,
+			    info->extack);
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+static int mw_nl_abort(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mw_net *mn = info_mn(info);
 	int err;
 
 	err = only(info, BIT_ULL(MW_A_TXN_ID));
@@ -148,22 +196,31 @@ static int txn_op(struct genl_info *info, bool commit)
 		err = need(info, MW_A_TXN_ID);
 	if (err)
 		return err;
-	id = nla_get_u32(info->attrs[MW_A_TXN_ID]);
 	mutex_lock(&mn->lock);
-	err = commit ? mw_txn_commit(mn, info->snd_portid, id, info->extack) :
-		       mw_txn_abort(mn, info->snd_portid, id, info->extack);
+	err = mw_txn_abort(mn, info->snd_portid,
+			   nla_get_u32(info->attrs[MW_A_TXN_ID]), info->extack);
 	mutex_unlock(&mn->lock);
 	return err;
 }
 
-static int mw_nl_commit(struct sk_buff *skb, struct genl_info *info)
+static int mw_nl_clock(struct sk_buff *skb, struct genl_info *info)
 {
-	return txn_op(info, true);
-}
+	struct mw_net *mn = info_mn(info);
+	u32 flags;
+	int err;
 
-static int mw_nl_abort(struct sk_buff *skb, struct genl_info *info)
-{
-	return txn_op(info, false);
+	err = only(info, BIT_ULL(MW_A_CLOCK) | BIT_ULL(MW_A_FLAGS));
+	if (!err)
+		err = need(info, MW_A_CLOCK);
+	if (!err)
+		err = get_flags(info, __MW_CLOCK_F_ALL, &flags);
+	if (err)
+		return err;
+	mutex_lock(&mn->lock);
+	mw_clock_set(mn, nla_get_s64(info->attrs[MW_A_CLOCK]),
+		     flags & MW_CLOCK_F_RESET_MAX);
+	mutex_unlock(&mn->lock);
+	return 0;
 }
 
 static int target(struct genl_info *info, u8 *kind, u32 *id)
@@ -266,7 +323,10 @@ static int mw_nl_status(struct sk_buff *skb, struct genl_info *info)
 	pol = rcu_dereference_protected(mn->policy,
 					lockdep_is_held(&mn->lock));
 	err = nla_put_u8(msg, MW_A_ISLAND, READ_ONCE(mn->island)) ||
-	      nla_put_u32(msg, MW_A_GENERATION, pol ? pol->generation : 0);
+	      nla_put_u32(msg, MW_A_GENERATION, pol ? pol->generation : 0) ||
+	      nla_put_s64(msg, MW_A_CLOCK, mn->boot_to_unix_ns, MW_A_PAD) ||
+	      nla_put_s64(msg, MW_A_CLOCK_MAX, mn->boot_to_unix_max_ns,
+			  MW_A_PAD);
 	if (!err && pol)
 		err = nla_put_u64_64bit(msg, MW_A_SERIAL, pol->hdr->serial,
 					MW_A_PAD) ||
@@ -333,6 +393,8 @@ static const struct genl_ops mw_genl_ops[] = {
 	  .dumpit = mw_nl_counters, .flags = GENL_ADMIN_PERM },
 	{ .cmd = MW_CMD_GET_BLOCKS, .start = mw_nl_dump_start,
 	  .dumpit = mw_nl_blocks, .flags = GENL_ADMIN_PERM },
+	{ .cmd = MW_CMD_CLOCK_SET, .doit = mw_nl_clock,
+	  .flags = GENL_ADMIN_PERM },
 };
 
 static const struct genl_multicast_group mw_genl_mcgrps[] = {

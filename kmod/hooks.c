@@ -57,6 +57,12 @@
  * fragment is judged on its own at -450, exactly as the classifier
  * judges it (only port-less rules can pass it, else FRAGMENT); the packet
  * conntrack reassembles from passed fragments is then judged again whole.
+ *
+ * Rate limits (rate.c) are charged once per packet, where its verdict is
+ * final (charge()): -450 for fragments, else -199 or FORWARD / LOCAL_OUT.
+ * A packet of a limited system is never recalled from -450 (it is decided
+ * again at -199, where it is charged), and a pass along a tracked flow is
+ * charged like a pass by a conduit: the limit is the system's traffic.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -96,6 +102,47 @@ static void apply_via(struct mw_kpkt *p, const struct mw_via *via)
 	if (via->n_vlans) {
 		p->n_vlans = via->n_vlans;
 		p->vlan = via->vid;
+	}
+	if (via->qinq)
+		p->tag_8021ad = true;
+}
+
+/* A datagram conntrack reassembled from fragments (PRE_ROUTING on). */
+static bool reassembled(const struct sk_buff *skb, u8 pf)
+{
+	if (pf == NFPROTO_IPV4)
+		return IPCB(skb)->frag_max_size;
+	return IP6CB(skb)->frag_max_size;
+}
+
+/*
+ * Rate limits (M7a), at the one point where a packet's verdict is final:
+ * a pass as ALLOWED, REPLY, RELATED or along its flow (reason 0) for a
+ * device of a system with limits is charged, and beyond them becomes a
+ * drop RATE_LIMIT that keeps the system, device and conduit.  Inbound
+ * fragments were charged one by one at -450: what conntrack reassembles
+ * from them is not charged again.
+ */
+static void charge(struct mw_net *mn, const struct mw_policy *pol,
+		   const struct sk_buff *skb, u8 pf, const struct mw_kpkt *p,
+		   struct mw_kres *res, struct mw_clock *clk)
+{
+	if (res->verdict != MW_VERDICT_PASS || res->system == MW_ID_NONE)
+		return;
+	switch (res->reason) {
+	case MW_R_UNSPEC:
+	case MW_R_ALLOWED:
+	case MW_R_REPLY:
+	case MW_R_RELATED:
+		break;
+	default:
+		return;
+	}
+	if (res->dir == MW_DIR_INBOUND && !p->fragment && reassembled(skb, pf))
+		return;
+	if (!mw_rate_admit(mn, pol, res->system, p->ip_len, clk)) {
+		res->verdict = MW_VERDICT_DROP;
+		res->reason = MW_R_RATE_LIMIT;
 	}
 }
 
@@ -180,6 +227,7 @@ static unsigned int judge(const struct nf_hook_state *state,
 		res.reason = MW_R_NO_CONDUIT;
 		res.conduit = MW_ID_NONE;
 	}
+	charge(mn, pol, skb, state->pf, &p, &res, &clk);
 	return verdict(mn, pol, dev, skb, &p, &res, &clk);
 }
 
@@ -260,6 +308,7 @@ static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
 	if (p.fragment) {
 		/* judged as it is, before defrag (the classifier's verdict) */
 		mw_decide(pol, mn, via.f, MW_DIR_INBOUND, &p, &clk, &res);
+		charge(mn, pol, skb, state->pf, &p, &res, &clk);
 		return verdict(mn, pol, dev, skb, &p, &res, &clk);
 	}
 	if (READ_ONCE(mn->island))
@@ -290,6 +339,7 @@ static bool pass_recalled(const struct mw_pass *c, const struct sk_buff *skb,
 
 	if (rcu_access_pointer(mn->policy) != c->pol ||
 	    READ_ONCE(mn->island) ||
+	    mw_rate_limited(c->pol, c->res.system) ||
 	    memcmp(skb_src(skb, state->pf), c->src,
 		   state->pf == NFPROTO_IPV4 ? 4 : 16))
 		return false;
@@ -407,7 +457,7 @@ void mw_hooks_unregister(struct net *net)
 struct mw_revoke {
 	struct mw_net *mn;
 	const struct mw_policy *pol;
-	u64 now;		/* one clock for the whole walk */
+	u64 now;		/* one clock for the whole walk (boot ns) */
 };
 
 /* The original direction of a conntrack entry as its first packet. */
@@ -535,7 +585,7 @@ void mw_ct_revoke(struct mw_net *mn, const struct mw_policy *pol)
 	struct mw_revoke r = {
 		.mn = mn,
 		.pol = pol,
-		.now = ktime_get_real_ns(),
+		.now = ktime_get_boottime_ns(),
 	};
 
 	lockdep_assert_held(&mn->lock);

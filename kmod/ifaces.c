@@ -11,7 +11,8 @@
  * lists) down a single chain: the first device on the way that the policy
  * names as external is the judged interface, and each VLAN device passed
  * adds one tag (its VID for the first), judged against the interface's
- * vlans: bitmap (two tags: VLAN drop).  A chain that forks (a bond or
+ * vlans: bitmap (two tags, or a VLAN device of protocol 802.1ad: VLAN
+ * drop).  A chain that forks (a bond or
  * bridge with more than one port) or ends in a tunnel while an external
  * interface is somewhere below cannot be judged: NOT_MANAGED.  Tunnels are
  * followed to the device they are bound to (their link); an unbound tunnel
@@ -136,6 +137,7 @@ static int resolve(struct mw_walk *w, struct net_device *dev,
 
 	out->n_vlans = 0;
 	out->vid = 0;
+	out->qinq = 0;
 	for (depth = 0; depth < MW_STACK_MAX; depth++) {
 		i = ext_by_name(w->p, cur);
 		if (i >= 0) {
@@ -158,6 +160,8 @@ static int resolve(struct mw_walk *w, struct net_device *dev,
 			if (!out->n_vlans)
 				out->vid = vlan_dev_vlan_id(cur);
 			out->n_vlans++;
+			if (vlan_dev_vlan_proto(cur) == htons(ETH_P_8021AD))
+				out->qinq = 1;	/* L14: never allowed */
 		}
 		cur = next;
 	}
@@ -171,11 +175,11 @@ static int resolve_dev(const struct mw_policy *p, struct net_device *dev,
 	int r = resolve(&w, dev, out);
 
 	out->ifindex = dev->ifindex;
-	out->reserved = 0;
 	if (r == MW_RES_UNJUDGED) {
 		out->idx = MW_IFMAP_UNJUDGED;
 		out->n_vlans = 0;
 		out->vid = 0;
+		out->qinq = 0;
 	}
 	return r;
 }
@@ -286,6 +290,7 @@ bool mw_pol_resolve(const struct mw_policy *p, const struct net_device *dev,
 	via->f = e->idx == MW_IFMAP_UNJUDGED ? NULL : &p->ifaces[e->idx];
 	via->n_vlans = e->n_vlans;
 	via->vid = e->vid;
+	via->qinq = e->qinq;
 	return true;
 }
 

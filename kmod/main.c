@@ -76,6 +76,19 @@ struct mw_net *mw_net(const struct net *net)
 	return net_generic(net, mw_net_id);
 }
 
+/*
+ * The netns's time base (uapi "Time base"; writer: mw_net.lock, or init):
+ * boot_to_unix_ns = v; boot_to_unix_max_ns = the larger of itself and v,
+ * or v with reset_max.
+ */
+void mw_clock_set(struct mw_net *mn, s64 v, bool reset_max)
+{
+	s64 max = READ_ONCE(mn->boot_to_unix_max_ns);
+
+	WRITE_ONCE(mn->boot_to_unix_ns, v);
+	WRITE_ONCE(mn->boot_to_unix_max_ns, reset_max || v > max ? v : max);
+}
+
 static int __net_init mw_net_init(struct net *net)
 {
 	struct mw_net *mn = mw_net(net);
@@ -85,6 +98,8 @@ static int __net_init mw_net_init(struct net *net)
 	mutex_init(&mn->lock);
 	for (i = 0; i < MW_BLOCK_KINDS; i++)
 		xa_init(&mn->blocks[i]);
+	xa_init(&mn->rates);
+	mw_clock_set(mn, mw_clock_sample(), true);	/* cur = max = host's */
 	err = mw_counters_init(mn);
 	if (err)
 		return err;
@@ -106,6 +121,7 @@ static void __net_exit mw_net_exit(struct net *net)
 	mw_policy_teardown(mn);
 	rcu_barrier();		/* kfree_rcu of blocks */
 	mw_blocks_destroy(mn);
+	mw_rates_destroy(mn);
 	mw_counters_destroy(mn);
 	mutex_destroy(&mn->lock);
 }

@@ -85,7 +85,7 @@ struct mw_ifmap_ent {
 	u32 idx;
 	u16 vid;	/* VID of the first VLAN device on the way down */
 	u8 n_vlans;	/* VLAN devices between it and the interface */
-	u8 reserved;
+	u8 qinq;	/* one of them is 802.1ad */
 };
 
 struct mw_ifmap {
@@ -99,6 +99,7 @@ struct mw_via {
 	const struct mw_img_iface *f;	/* NULL: cannot be judged */
 	u16 vid;
 	u8 n_vlans;
+	bool qinq;	/* an 802.1ad VLAN device on the way */
 };
 
 /* Events: per-device rate limit state. */
@@ -167,6 +168,19 @@ struct mw_net {
 	DECLARE_BITMAP(block_filter, MW_BLOCK_FILTER_BITS);
 	struct mw_counter __percpu *reasons;	/* [__MW_R_LAST] */
 	struct mw_ev_slot ev_unknown;
+	/*
+	 * Time base (uapi "Time base"): unix ns = boot ns + offset.  Written
+	 * under lock, read with READ_ONCE on the packet path.
+	 */
+	s64 boot_to_unix_ns;		/* windows, valid_from, events */
+	s64 boot_to_unix_max_ns;	/* agreement and policy expiries */
+	/*
+	 * Rate limit state by system id (struct mw_rate_ent), outside the
+	 * policy so a reload keeps it; an entry exists for every system with
+	 * limits in the running policy (made before the swap).
+	 */
+	struct xarray rates;
+	char errmsg[96];		/* formatted extack text (compat.h) */
 };
 
 struct mw_net *mw_net(const struct net *net);
@@ -178,8 +192,17 @@ void mw_policy_free(struct mw_policy *pol);
 int mw_txn_begin(struct mw_net *mn, u32 portid, u32 len, u32 *id);
 int mw_txn_chunk(struct mw_net *mn, u32 portid, u32 id, u32 off,
 		 const void *data, u32 len, struct netlink_ext_ack *extack);
+/* POLICY_COMMIT options (MW_A_CLOCK, MW_A_FLAGS). */
+struct mw_commit_opts {
+	bool have_clock;
+	s64 boot_to_unix_ns;
+	u32 flags;		/* enum mw_commit_flags */
+};
+
 int mw_txn_commit(struct mw_net *mn, u32 portid, u32 id,
+		  const struct mw_commit_opts *o,
 		  struct netlink_ext_ack *extack);
+void mw_clock_set(struct mw_net *mn, s64 boot_to_unix_ns, bool reset_max);
 int mw_txn_abort(struct mw_net *mn, u32 portid, u32 id,
 		 struct netlink_ext_ack *extack);
 void mw_txn_release(struct mw_net *mn, u32 portid);
@@ -203,18 +226,34 @@ int mw_ifaces_init(void);
 void mw_ifaces_exit(void);
 
 /*
- * The clock of one packet's decision: unix ns, read on first use only (most
- * decisions need no time: blocks without expiry, no windows, no validity).
+ * The clock of one packet's decision (uapi "Time base"): CLOCK_BOOTTIME ns,
+ * read on first use only (most decisions need no time: blocks without
+ * expiry, no windows, no validity, no limits).  Wall-clock checks add the
+ * netns's offsets: mw_wall_sec() for windows and valid_from,
+ * mw_expiry_sec() for agreement and policy expiries.
  */
 struct mw_clock {
-	u64 ns;		/* 0: not read yet */
+	u64 ns;		/* CLOCK_BOOTTIME; 0: not read yet */
 };
 
 static inline u64 mw_now(struct mw_clock *clk)
 {
 	if (!clk->ns)
-		clk->ns = ktime_get_real_ns();
+		clk->ns = ktime_get_boottime_ns();
 	return clk->ns;
+}
+
+/* classify.c */
+s64 mw_wall_ns(struct mw_net *mn, struct mw_clock *clk);
+s64 mw_wall_sec(struct mw_net *mn, struct mw_clock *clk);
+s64 mw_expiry_sec(struct mw_net *mn, struct mw_clock *clk);
+bool mw_policy_expired(const struct mw_policy *pol, struct mw_net *mn,
+		       struct mw_clock *clk);
+
+/* The host's offset now: CLOCK_REALTIME - CLOCK_BOOTTIME, ns. */
+static inline s64 mw_clock_sample(void)
+{
+	return (s64)(ktime_get_real_ns() - ktime_get_boottime_ns());
 }
 
 /* classify.c */
@@ -222,6 +261,7 @@ struct mw_kpkt {
 	u8 src_mac[6];
 	bool have_mac;
 	u8 n_vlans;
+	bool tag_8021ad;	/* a tag is 802.1ad (0x88a8): VLAN drop */
 	u16 vlan;
 	u8 family;		/* AF_INET / AF_INET6 */
 	u8 proto;
@@ -236,6 +276,7 @@ struct mw_kpkt {
 	u8 src[16];
 	u8 dst[16];
 	u32 len;
+	u32 ip_len;		/* IPv4 total length, IPv6 payload + 40 */
 	bool arp;		/* ARP: src = SPA, dst = TPA */
 	u8 arp_sha[6];		/* ARP sender hardware address */
 	/* NS/NA: target, and the link-layer address option the kernel uses */
@@ -299,6 +340,14 @@ int mw_counters_dump(struct mw_net *mn, struct sk_buff *skb,
 void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 	      const struct net_device *dev, const struct mw_kpkt *p,
 	      const struct mw_kres *res, struct mw_clock *clk);
+
+/* rate.c */
+int mw_rates_prepare(struct mw_net *mn, const struct mw_policy *pol);
+void mw_rates_prune(struct mw_net *mn, const struct mw_policy *pol);
+void mw_rates_destroy(struct mw_net *mn);
+bool mw_rate_limited(const struct mw_policy *pol, u32 system);
+bool mw_rate_admit(struct mw_net *mn, const struct mw_policy *pol, u32 system,
+		   u32 ip_len, struct mw_clock *clk);
 
 /* hooks.c */
 int mw_hooks_register(struct net *net);

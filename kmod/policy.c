@@ -17,6 +17,7 @@
 #include <crypto/algapi.h>
 #include <asm/unaligned.h>
 
+#include "compat.h"
 #include "mw.h"
 
 #define BAD(text) ({ NL_SET_ERR_MSG(extack, text); -EBADMSG; })
@@ -469,18 +470,20 @@ static int check_windows(const struct mw_view *v,
 	return 0;
 }
 
+/* The digest names the content: digest and created read as zeros. */
 static int check_digest(const u8 *d, u32 len, struct netlink_ext_ack *extack)
 {
 	const struct mw_image_hdr *h = (const void *)d;
-	size_t off = offsetof(struct mw_image_hdr, digest);
-	static const u8 zero[32];
+	struct mw_image_hdr z;
 	struct sha256_state st;
 	u8 md[32];
 
+	memcpy(&z, d, sizeof(z));
+	z.created = 0;
+	memset(z.digest, 0, sizeof(z.digest));
 	sha256_init(&st);
-	sha256_update(&st, d, off);
-	sha256_update(&st, zero, sizeof(zero));
-	sha256_update(&st, d + off + 32, len - off - 32);
+	sha256_update(&st, (const u8 *)&z, sizeof(z));
+	sha256_update(&st, d + sizeof(z), len - sizeof(z));
 	sha256_final(&st, md);
 	if (crypto_memneq(md, h->digest, sizeof(md)))
 		return BAD("digest mismatch");
@@ -917,7 +920,38 @@ int mw_txn_chunk(struct mw_net *mn, u32 portid, u32 id, u32 off,
 	return 0;
 }
 
+/*
+ * M7c: may pol replace old?  A serial below the one in force only with
+ * MW_COMMIT_F_ROLLBACK (-ESTALE), an equal serial only with the same
+ * digest (-EEXIST: a reload of the same image).
+ */
+static int check_serial(struct mw_net *mn, const struct mw_policy *old,
+			const struct mw_policy *pol, u32 flags,
+			struct netlink_ext_ack *extack)
+{
+	u64 was, now = pol->hdr->serial;
+
+	if (!old)
+		return 0;
+	was = old->hdr->serial;
+	if (now < was && !(flags & MW_COMMIT_F_ROLLBACK)) {
+		MW_ERRMSG_FMT(extack, mn->errmsg,
+			      "serial %llu is below the serial in force (%llu): refusing a rollback",
+			      now, was);
+		return -ESTALE;
+	}
+	if (now == was && memcmp(pol->hdr->digest, old->hdr->digest,
+				 sizeof(pol->hdr->digest))) {
+		MW_ERRMSG_FMT(extack, mn->errmsg,
+			      "serial %llu is already in force with different content",
+			      now);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 int mw_txn_commit(struct mw_net *mn, u32 portid, u32 id,
+		  const struct mw_commit_opts *o,
 		  struct netlink_ext_ack *extack)
 {
 	struct mw_txn *txn = txn_get(mn, portid, id, extack);
@@ -942,6 +976,15 @@ int mw_txn_commit(struct mw_net *mn, u32 portid, u32 id,
 		return err;
 	old = rcu_dereference_protected(mn->policy,
 					lockdep_is_held(&mn->lock));
+	err = check_serial(mn, old, pol, o->flags, extack);
+	if (!err)
+		err = mw_rates_prepare(mn, pol);
+	if (err) {
+		if (err == -ENOMEM)
+			NL_SET_ERR_MSG(extack, "out of memory for rate limits");
+		mw_policy_free(pol);
+		return err;
+	}
 	if (old)
 		mw_pol_counters_carry(pol, old);
 	if (pol->ext_ifaces)
@@ -949,9 +992,13 @@ int mw_txn_commit(struct mw_net *mn, u32 portid, u32 id,
 	if (!++mn->generation)
 		mn->generation = 1;
 	pol->generation = mn->generation;
+	/* nothing fails from here: the clock, then the policy */
+	mw_clock_set(mn, o->have_clock ? o->boot_to_unix_ns :
+					 mw_clock_sample(), false);
 	rcu_assign_pointer(mn->policy, pol);
 	synchronize_net();
 	mw_policy_free(old);
+	mw_rates_prune(mn, pol);
 	/* established flows the new policy would not let open end here */
 	mw_ct_revoke(mn, pol);
 	return 0;

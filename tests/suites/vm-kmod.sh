@@ -6,7 +6,8 @@
 # macvlan / bridge devices on external interfaces, established flows that
 # keep the device checks, a reload ending connections of removed conduits,
 # ARP, blocks ending established connections, island, fragments, malformed
-# and unprivileged generic netlink, unload under paced traffic).
+# and unprivileged generic netlink, unload under paced traffic; 802.1ad,
+# anti-rollback, CLOCK_SET and wall-clock steps, policy expiry, rate limits).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 SUITE=vm-kmod

@@ -9,7 +9,8 @@
 # Checks: allowed conduits end to end (v4, v6, TCP, UDP, replies to an
 # outbound conduit); drops counted with their reasons; block on the next
 # packet, unblock restores; reload under continuous traffic misjudges no
-# packet; SIGKILLed controller leaves enforcement and counters running;
+# packet; a system's rate limit on a live stream; SIGKILLed controller
+# leaves enforcement and counters running;
 # block durations and the blocks file (bad lines, symlinks, modes); with a
 # second set of pins: policies of another flow-table size, policy expiry,
 # 20 concurrent block/unblock runs, blocks re-applied onto new maps.
@@ -208,9 +209,9 @@ modes=$(cd "$MW_STATE_DIR" && stat -c '%n %a' blocks lock policy.img; cd "$MW_LO
 	ok "state files created 0600 (blocks, lock, policy.img, audit.log)" || fail "state file modes: $modes"
 sed -i '1i garbage, not a block' "$MW_STATE_DIR/blocks"
 err=$(gw block system:gas-water-iot --reason test 2>&1)
-[ $? -eq 0 ] && grep -q "^$MW_STATE_DIR/blocks:1: warning: not a block (system|device NAME UNTIL_NS CAUSE): \`garbage, not a block'; kept, and skipped" <<<"$err" &&
+[ $? -eq 0 ] && grep -qF "$MW_STATE_DIR/blocks:1: warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID]): \`garbage, not a block'; kept, and skipped" <<<"$err" &&
 	ok "a bad line in the blocks file is reported as file:line" || fail "bad line warning: $err"
-grep -q "^device hems-gw-1 $until 0$" "$MW_STATE_DIR/blocks" && grep -q "^system gas-water-iot 0 0$" "$MW_STATE_DIR/blocks" &&
+grep -q "^device hems-gw-1 $until 0 [0-9]* $(cat /proc/sys/kernel/random/boot_id)$" "$MW_STATE_DIR/blocks" && grep -q "^system gas-water-iot 0 0$" "$MW_STATE_DIR/blocks" &&
 	grep -q "^garbage, not a block$" "$MW_STATE_DIR/blocks" &&
 	ok "the blocks after a bad line are kept, and the bad line too" || fail "blocks file after a bad line: $(cat "$MW_STATE_DIR/blocks")"
 check "unblock with a bad line in the file" gw unblock system:gas-water-iot --request R-1 --by test
@@ -289,6 +290,31 @@ read -r n v <<<"$(flow_packets 198.51.100.10 9999)"
 [ "$dgot" = 0 ] && [ "$n" -ge "$dsent" ] && [ "$v" = DROP ] &&
 	ok "denied stream: all $dsent dropped and recorded ($n packets in DROP flows)" ||
 	fail "denied stream: $dgot echoed, flows $n $v of $dsent"
+
+# --- rate limits (M7a) -----------------------------------------------------------
+# hems-aggregator limited to 20 packets/s (a burst of 1 s worth): of a
+# 2 s stream at 200/s, 20 at least pass and at most what the time earns;
+# every other datagram is a RATE_LIMIT drop
+serial=$((serial + 1))
+sed -e "s/^serial: .*/serial: $serial/" \
+	-e 's/limits: { pps: 2000, bps: 10000000 }/limits: { pps: 20, bps: 10000000 }/' \
+	examples/gateway.yaml >"$tmp/rl.yaml"
+check "load a policy limiting hems-aggregator to 20 packets/s" gw load "$tmp/rl.yaml"
+rl0=$(reason_count RATE_LIMIT)
+t0=$(date +%s.%N)
+read -r _ sent _ got <<<"$(host hems $PROBE stream 198.51.100.10 192.0.2.10 3610 2 200)"
+hi=$(python3 -c 'import sys, time; print(int(20 + (time.time() - float(sys.argv[1])) * 20) + 1)' "$t0")
+rl1=$(reason_count RATE_LIMIT)
+[ "$got" -ge 20 ] && [ "$got" -le "$hi" ] &&
+	ok "rate limit: $got of $sent datagrams passed (at least the burst of 20, at most $hi)" ||
+	fail "rate limit: $got of $sent passed (expected 20..$hi)"
+[ $((rl1 - rl0)) -eq $((sent - got)) ] && ok "the $((sent - got)) others counted as RATE_LIMIT" ||
+	fail "RATE_LIMIT counted $((rl1 - rl0)), not $((sent - got))"
+serial=$((serial + 1))
+sed "s/^serial: .*/serial: $serial/" examples/gateway.yaml >"$tmp/p.yaml"
+check "load the policy without that limit" gw load "$tmp/p.yaml"
+out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 3)
+[ "$out" = 3 ] && ok "traffic passes again under the example's limits" || fail "after the rate limit: $out/3"
 
 # --- the controller dies -------------------------------------------------------
 nsenter --net=/run/netns/"$NS_GW" "$M" events -f >/dev/null &

@@ -87,6 +87,17 @@ static void policy_others(struct mw_policy *p)
 	pb_device(s, "exp1", "203.0.113.30");
 	pb_conduit(s, "all", MW_DIR_INBOUND, MW_ANY_PROTO, NULL, NULL, NULL);
 
+	s = pb_system(p, "metered", "ext0");
+	s->limits.pps = 2;		/* a burst of 2 packets */
+	pb_device(s, "met1", "203.0.113.40");
+	pb_conduit(s, "all", MW_DIR_INBOUND, MW_ANY_PROTO, NULL, NULL, NULL);
+	pb_conduit(s, "out", MW_DIR_OUTBOUND, 17, "meters", NULL, "161");
+
+	s = pb_system(p, "metered-bits", "ext0");
+	s->limits.bps = 8000;		/* 1000 bytes/s, a burst of 1000 */
+	pb_device(s, "met2", "203.0.113.41");
+	pb_conduit(s, "all", MW_DIR_INBOUND, MW_ANY_PROTO, NULL, NULL, NULL);
+
 	s = pb_system(p, "remote", "ext1");
 	pb_device(s, "rem1", "192.0.2.50,2001:db8:200::50");
 	pb_conduit(s, "all", MW_DIR_INBOUND, MW_ANY_PROTO, NULL, NULL, NULL);
@@ -96,6 +107,9 @@ static struct mw_policy *test_policy(void)
 {
 	struct mw_policy *p = pb_new(7);
 	struct mw_iface_spec *f;
+
+	p->has_expires = true;
+	p->expires = NOW_S + 86400 * 365;
 
 	pb_iface(p, "ext0", MW_ZONE_EXTERNAL);
 	f = pb_iface(p, "ext1", MW_ZONE_EXTERNAL);
@@ -166,6 +180,8 @@ enum {				/* runtime context */
 	C_BLK_GW1_OFF = 1 << 8,
 	C_LATE = 1 << 9,
 	C_BLK_REM = 1 << 10,
+	C_RATE_SPENT = 1 << 11,	/* "metered" used its burst just now */
+	C_POL_EXP = 1 << 12,	/* the expiry clock is past the policy's */
 };
 
 struct tc {
@@ -244,6 +260,8 @@ struct tc {
 #define PSH FR_TCP_PSH
 #define OTHER_MAC "02:00:5e:10:00:99"
 #define GW3v6 "2001:db8:100::11"
+#define MET1 "203.0.113.40"
+#define MET2 "203.0.113.41"
 #define HE6 "2001:db8:10:2::5"
 #define LL "fe80::1"
 #define SNM "ff02::1:ff00:10"
@@ -257,6 +275,21 @@ static const struct tc cases[] = {
 	{ "island outbound", IN4(HE, GW1, 17, 3610, 40000, 0), OUT, .ctx = C_ISLAND, .r = MW_R_ISLAND },
 	{ "island before malformed", .l3 = L_RAW, .cut = 10, .ctx = C_ISLAND, .r = MW_R_ISLAND },
 	{ "island on ARP", ARP(GW1, HE), .ctx = C_ISLAND, .r = MW_R_ISLAND },
+	{ "policy expired", IN4(GW1, HES, 17, 40000, 3610, 0), .ctx = C_POL_EXP, .r = MW_R_POLICY_EXPIRED },
+	{ "policy expired outbound", IN4(HE, GW1, 17, 3610, 40000, 0), OUT, .ctx = C_POL_EXP, .r = MW_R_POLICY_EXPIRED },
+	{ "policy expired before malformed", .l3 = L_RAW, .cut = 10, .ctx = C_POL_EXP, .r = MW_R_POLICY_EXPIRED },
+	{ "policy expired on ARP", ARP(GW1, HE), .ctx = C_POL_EXP, .r = MW_R_POLICY_EXPIRED },
+	{ "policy expired on a tagged frame", IN4(REM1, HES, 17, 40000, 3610, 0), V100, .ctx = C_POL_EXP, .r = MW_R_POLICY_EXPIRED },
+	{ "island before policy expired", IN4(GW1, HES, 17, 40000, 3610, 0), .ctx = C_POL_EXP | C_ISLAND, .r = MW_R_ISLAND },
+	{ "policy expiry: no effect on an unmanaged interface", IN4(GW1, HES, 17, 40000, 3610, 0), .ctx = C_POL_EXP | C_BADIF, .r = MW_R_NOT_MANAGED },
+
+	/* rate limits (the GCRA itself: test_rate_limit) */
+	{ "rate: within the limits", IN4(MET1, HE, 17, 40000, 3610, 0), .r = MW_R_ALLOWED, .dev = "met1", .cdt = "metered/all" },
+	{ "rate: over the limits", IN4(MET1, HE, 17, 40000, 3610, 0), .ctx = C_RATE_SPENT, .r = MW_R_RATE_LIMIT, .dev = "met1" },
+	{ "rate: a reply over the limits", IN4(MET1, MTR, 17, 161, 40000, 0), .ctx = C_RATE_SPENT, .r = MW_R_RATE_LIMIT, .dev = "met1" },
+	{ "rate: outbound over the limits", IN4(MTR, MET1, 17, 40000, 161, 0), OUT, .ctx = C_RATE_SPENT, .r = MW_R_RATE_LIMIT, .dev = "met1" },
+	{ "rate: another system is not limited", IN4(GW1, HE, 17, 40000, 3610, 0), .ctx = C_RATE_SPENT, .r = MW_R_ALLOWED, .dev = "gw1" },
+	{ "rate: a drop comes first and is not charged", IN4(MET1, HE, 17, 40000, 3610, 0), .iface = "ext2", .ctx = C_RATE_SPENT, .r = MW_R_WRONG_IFACE },
 
 	/* L2 */
 	{ "ethernet 13 bytes", .l3 = L_RAW, .ethertype = 0x0800, .cut = 13, .r = MW_R_MALFORMED },
@@ -266,7 +299,7 @@ static const struct tc cases[] = {
 	{ "second tag truncated", IN4(REM1, HES, 17, 1, 2, 0), .iface = "ext1", .ntags = 2, .tpid = { 0x88a8 }, .vid = { 100, 5 }, .cut = 20, .r = MW_R_MALFORMED },
 	{ "untagged where not allowed", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .r = MW_R_VLAN },
 	{ "single tag allowed", IN4(REM1, HES, 17, 40000, 3610, 0), V100, .r = MW_R_ALLOWED, .dev = "rem1", .cdt = "remote/all" },
-	{ "single 802.1ad tag allowed", IN4(REM1, HES, 17, 40000, 3610, 0), V100, .tpid = { 0x88a8 }, .r = MW_R_ALLOWED, .dev = "rem1" },
+	{ "single 802.1ad tag dropped (L14: only 802.1Q tags are accepted)", IN4(REM1, HES, 17, 40000, 3610, 0), V100, .tpid = { 0x88a8 }, .r = MW_R_VLAN },
 	{ "tag with PCP bits allowed", IN4(REM1, HES, 6, 40000, 80, SYN), V100, .r = MW_R_ALLOWED, .dev = "rem1" },
 	{ "single tag not in bitmap", IN4(REM1, HES, 17, 40000, 3610, 0), .iface = "ext1", .ntags = 1, .vid = { 200 }, .r = MW_R_VLAN },
 	{ "tag on untagged-only iface", IN4(GW1, HE, 17, 40000, 3610, 0), .ntags = 1, .vid = { 100 }, .r = MW_R_VLAN },
@@ -797,13 +830,23 @@ static uint32_t conduit_id(const char *name)
 }
 
 static struct mw_block sblk[64], dblk[64];
+static struct mw_rate srate[64];
 
 static void setup_rt(const struct tc *t, struct mw_runtime *rt)
 {
 	memset(rt, 0, sizeof(*rt));
 	memset(sblk, 0, sizeof(sblk));
 	memset(dblk, 0, sizeof(dblk));
-	rt->now_ns = (NOW_S + ((t->ctx & C_LATE) ? 8 * 3600 : 0)) * NS;
+	memset(srate, 0, sizeof(srate));
+	/* boot clock = wall clock here; test_clock_base() tells them apart */
+	rt->boot_ns = (NOW_S + ((t->ctx & C_LATE) ? 8 * 3600 : 0)) * NS;
+	if (t->ctx & C_POL_EXP)
+		rt->boot_to_unix_max_ns = 86400 * 366 * NS;
+	rt->sys_rate = srate;
+	rt->n_sys_rate = 64;
+	if (t->ctx & C_RATE_SPENT)
+		srate[sys_id("metered")].tat_pkt =
+			(uint64_t)rt->boot_ns + MW_RATE_BURST_NS;
 	rt->island = t->ctx & C_ISLAND;
 	rt->sys_blocks = sblk;
 	rt->n_sys_blocks = 64;
@@ -951,7 +994,169 @@ static void test_parse_fields(void **state)
 	assert_true(p.has_ports);
 	assert_false(p.fragment);
 	assert_int_equal(p.len, f.len);
+	assert_int_equal(p.ip_len, f.len - 18);
+	assert_true(p.tag_8021ad);
 	assert_memory_equal(p.src_mac, fr_mac_src, 6);
+}
+
+/* One IPv4 UDP frame src -> dst (sport 40000, with payload bytes after
+ * the UDP header), judged with rt on ext0 in direction dir. */
+static enum mw_reason judge_udp(struct mw_runtime *rt, const char *src,
+				const char *dst, uint16_t dport,
+				enum mw_direction dir, size_t payload)
+{
+	uint8_t buf[FR_MAX];
+	struct mw_result res;
+	struct mw_pkt pkt;
+	struct fr f;
+	size_t ip;
+
+	fr_init(&f, buf, sizeof(buf));
+	fr_eth(&f, fr_mac_dst, fr_mac_src, FR_ETH_IPV4);
+	ip = fr_ipv4(&f, src, dst, 17, 64, 0, 0);
+	fr_udp(&f, 40000, dport, payload);
+	fr_ipv4_end(&f, ip);
+	assert_false(f.err);
+	mw_pkt_parse(buf, f.len, &pkt);
+	assert_int_equal(pkt.ip_len, 28 + payload);
+	mw_classify(&g_v, rt, mw_image_iface_by_name(&g_v, "ext0")->id, dir,
+		    &pkt, &res);
+	return res.reason;
+}
+
+#define JUDGE_IN(rt, src, dst, dport) \
+	judge_udp(rt, src, dst, dport, MW_DIR_INBOUND, 0)
+
+/*
+ * M1: one time base.  Blocks run on the boot clock whatever the offsets
+ * say; windows and valid_from on boot + boot_to_unix_ns; agreement and
+ * policy expiry on boot + boot_to_unix_max_ns, so a wall clock stepped
+ * back (cur < max) revives nothing.
+ */
+static void test_clock_base(void **state)
+{
+	const int64_t boot = 1000 * NS, wall = NOW_S * NS - boot;
+	const int64_t day = 86400 * NS;
+	struct mw_runtime rt = { .boot_ns = boot, .boot_to_unix_ns = wall,
+				 .boot_to_unix_max_ns = wall,
+				 .dev_blocks = dblk, .n_dev_blocks = 64 };
+
+	memset(dblk, 0, sizeof(dblk));
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_ALLOWED);
+	/* hems expires at NOW + 30 d: past on the expiry clock only */
+	rt.boot_to_unix_max_ns = wall + 31 * day;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_AGREEMENT);
+	/* ... and the wall clock stepped back 40 days: still expired */
+	rt.boot_to_unix_ns = wall - 40 * day;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_AGREEMENT);
+	/* valid_from (NOW - 30 d) is on the wall clock: before it, dropped
+	 * even with the maximum reset */
+	rt.boot_to_unix_max_ns = rt.boot_to_unix_ns;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_AGREEMENT);
+	/* the wall clock ahead leaves expiry alone */
+	rt.boot_to_unix_ns = wall + 31 * day;
+	rt.boot_to_unix_max_ns = wall;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_ALLOWED);
+	rt.boot_to_unix_ns = wall;
+
+	/* windows follow the wall clock: Wed 12:00 open, 20:00 closed,
+	 * whatever the expiry clock says */
+	assert_int_equal(JUDGE_IN(&rt, GW1, MTR, 5000), MW_R_ALLOWED);
+	rt.boot_to_unix_max_ns = wall + 8 * 3600 * NS;
+	assert_int_equal(JUDGE_IN(&rt, GW1, MTR, 5000), MW_R_ALLOWED);
+	rt.boot_to_unix_ns = wall + 8 * 3600 * NS;
+	assert_int_equal(JUDGE_IN(&rt, GW1, MTR, 5000), MW_R_NO_CONDUIT);
+	rt.boot_to_unix_ns = rt.boot_to_unix_max_ns = wall;
+
+	/* a block until boot + 1 s: no offset moves it */
+	dblk[dev_id("gw1")].active = 1;
+	dblk[dev_id("gw1")].until = (uint64_t)(boot + NS);
+	rt.boot_to_unix_ns = rt.boot_to_unix_max_ns = wall + 2 * day;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_BLOCKED);
+	rt.boot_to_unix_ns = rt.boot_to_unix_max_ns = wall - 2 * day;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_BLOCKED);
+	rt.boot_to_unix_ns = rt.boot_to_unix_max_ns = wall;
+	rt.boot_ns = boot + NS - 1;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_BLOCKED);
+	rt.boot_ns = boot + NS;
+	assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_ALLOWED);
+	memset(dblk, 0, sizeof(dblk));
+
+	/* the policy's own expires (NOW + 365 d): the expiry clock only */
+	rt.boot_ns = boot;
+	rt.boot_to_unix_ns = wall + 366 * day;
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_ALLOWED);
+	rt.boot_to_unix_ns = wall;
+	rt.boot_to_unix_max_ns = wall + 365 * day - NS;
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_ALLOWED);
+	rt.boot_to_unix_max_ns = wall + 365 * day;
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_POLICY_EXPIRED);
+}
+
+/* M7: the GCRA of the uapi header, per system, exact to the ns. */
+static void test_rate_limit(void **state)
+{
+	const int64_t boot = 5000 * NS, wall = NOW_S * NS - boot;
+	const int64_t ms = 1000000;
+	struct mw_rate rate[64];
+	struct mw_runtime rt = { .boot_ns = boot, .boot_to_unix_ns = wall,
+				 .boot_to_unix_max_ns = wall,
+				 .sys_rate = rate, .n_sys_rate = 64 };
+	uint32_t met = sys_id("metered"), bits = sys_id("metered-bits");
+	int i;
+
+	memset(rate, 0, sizeof(rate));
+	/* pps 2: a burst of 2 (one per direction here: both count), then
+	 * one every 500 ms */
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_ALLOWED);
+	assert_int_equal(judge_udp(&rt, MTR, MET1, 161, MW_DIR_OUTBOUND, 0),
+			 MW_R_ALLOWED);
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_RATE_LIMIT);
+	assert_int_equal(judge_udp(&rt, MTR, MET1, 161, MW_DIR_OUTBOUND, 0),
+			 MW_R_RATE_LIMIT);
+	assert_int_equal(rate[met].tat_pkt, (uint64_t)(boot + NS));
+	/* drops are not charged: not over the limit, nor another reason */
+	assert_int_equal(judge_udp(&rt, MTR, MET1, 162, MW_DIR_OUTBOUND, 0),
+			 MW_R_NO_CONDUIT);
+	assert_int_equal(rate[met].tat_pkt, (uint64_t)(boot + NS));
+	/* other systems are not limited */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(JUDGE_IN(&rt, GW1, HE, 3610), MW_R_ALLOWED);
+	rt.boot_ns = boot + 500 * ms - 1;
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_RATE_LIMIT);
+	rt.boot_ns = boot + 500 * ms;
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_ALLOWED);
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_RATE_LIMIT);
+	/* idle for long: the burst is 2 again, not more */
+	rt.boot_ns = boot + 60 * NS;
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_ALLOWED);
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_ALLOWED);
+	assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_RATE_LIMIT);
+
+	/* bps 8000: a 100-byte IP packet costs 100 ms, a 1000-byte one 1 s */
+	rt.boot_ns = boot;
+	for (i = 0; i < 10; i++)
+		assert_int_equal(judge_udp(&rt, MET2, HE, 3610,
+					   MW_DIR_INBOUND, 72),
+				 MW_R_ALLOWED);
+	assert_int_equal(judge_udp(&rt, MET2, HE, 3610, MW_DIR_INBOUND, 72),
+			 MW_R_RATE_LIMIT);
+	assert_int_equal(rate[bits].tat_bit, (uint64_t)(boot + NS));
+	rt.boot_ns = boot + 100 * ms;
+	assert_int_equal(judge_udp(&rt, MET2, HE, 3610, MW_DIR_INBOUND, 972),
+			 MW_R_RATE_LIMIT);		/* 1 s: too big yet */
+	assert_int_equal(judge_udp(&rt, MET2, HE, 3610, MW_DIR_INBOUND, 72),
+			 MW_R_ALLOWED);
+	rt.boot_ns = boot + 2 * NS;
+	assert_int_equal(judge_udp(&rt, MET2, HE, 3610, MW_DIR_INBOUND, 972),
+			 MW_R_ALLOWED);
+	assert_int_equal(judge_udp(&rt, MET2, HE, 3610, MW_DIR_INBOUND, 0),
+			 MW_R_RATE_LIMIT);
+
+	/* no rate state (mwctl explain): limits are not applied */
+	rt.sys_rate = NULL;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(JUDGE_IN(&rt, MET1, HE, 3610), MW_R_ALLOWED);
 }
 
 /* 100k devices: a lookup must take microseconds. */
@@ -1010,6 +1215,8 @@ int main(void)
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_parse_fields),
 		cmocka_unit_test(test_lookup_speed),
+		cmocka_unit_test(test_clock_base),
+		cmocka_unit_test(test_rate_limit),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]), i;
 	struct CMUnitTest *tests = calloc(N_CASES + nf, sizeof(*tests));

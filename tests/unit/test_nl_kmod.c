@@ -10,14 +10,16 @@
  * With arguments (in the qemu guest): one command per run, for the shell
  * script; netlink commands print "rc=<-errno>" and exit 0 only when rc is
  * 0.  Commands:
- *   status | load IMG | abort-test IMG | corrupt IMG MODE | gap IMG |
+ *   status | load IMG [rollback] | abort-test IMG | corrupt IMG MODE |
+ *   gap IMG | clock-now | clock-set OFFSET [reset|FLAGS] | clock-test |
  *   begin LEN | block system|device ID [FOR_MS] | unblock KIND ID |
  *   island 0|1 | counter KIND ID | reason NAME | blocks | id IMG KIND NAME |
  *   fuzz N SEED | unpriv CMD ARGS... | txn-owner IMG | genl-hdr |
  *   [-s SRC] [-P SPORT] tcp-serve PORT | udp-serve PORT |
  *   tcp-probe ADDR PORT | udp-probe ADDR PORT [SIZE] |
  *   tcp-hold ADDR PORT SECS | udp-blast ADDR PORT SECS |
- *   udp-send ADDR PORT COUNT |
+ *   udp-send ADDR PORT COUNT | udp-burst ADDR PORT COUNT |
+ *   udp-count PORT SECS |
  *   frame udp4 SMAC DMAC SRC DST SPORT DPORT |
  *   frame arp SMAC DMAC OP SHA SPA THA TPA |
  *   raw-send IFACE HEXFRAME [COUNT]
@@ -85,6 +87,11 @@ static void t_null_handle(void **state)
 	assert_int_equal(mw_nl_island(NULL, true), -EINVAL);
 	assert_int_equal(mw_nl_status(NULL, &st), -EINVAL);
 	assert_int_equal(mw_nl_raw(NULL, 1, NULL, 0, false), -EINVAL);
+	assert_int_equal(mw_nl_commit_opts(NULL, 1, NULL), -EINVAL);
+	assert_int_equal(mw_nl_load_image_opts(NULL, img, sizeof(img), NULL),
+			 -EINVAL);
+	assert_int_equal(mw_nl_clock_set(NULL, 0, 0), -EINVAL);
+	assert_string_equal(mw_nl_errmsg(NULL), "");
 	mw_nl_close(NULL);
 }
 
@@ -105,7 +112,12 @@ static struct mw_nl *g_nl;
 
 static int rc_out(int rc)
 {
-	printf("rc=%d\n", rc);
+	const char *m = mw_nl_errmsg(g_nl);
+
+	if (*m)
+		printf("rc=%d msg=%s\n", rc, m);
+	else
+		printf("rc=%d\n", rc);
 	return rc ? 1 : 0;
 }
 
@@ -122,12 +134,31 @@ static int kind_of(const char *s)
 	return atoi(s);
 }
 
-static int64_t now_ns(void)
+static int64_t clock_ns(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(c, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+/* The datapaths' clock (uapi "Time base"): blocks expire on it. */
+static int64_t boot_ns(void)
+{
+	return clock_ns(CLOCK_BOOTTIME);
+}
+
+/* The host's offset: CLOCK_REALTIME - CLOCK_BOOTTIME. */
+static int64_t host_offset(void)
+{
+	int64_t b = boot_ns(), r = now_ns(), b2 = boot_ns();
+
+	return r - (b + (b2 - b) / 2);
 }
 
 static int read_img(const char *path, struct mw_image *img)
@@ -145,19 +176,95 @@ static int cmd_status(void)
 	int rc = mw_nl_status(g_nl, &st);
 
 	if (!rc)
-		printf("loaded=%d gen=%u serial=%llu island=%d\n", st.loaded,
-		       st.generation, (unsigned long long)st.serial,
-		       st.island);
+		printf("loaded=%d gen=%u serial=%llu island=%d clock=%lld clock_max=%lld\n",
+		       st.loaded, st.generation, (unsigned long long)st.serial,
+		       st.island, (long long)st.boot_to_unix_ns,
+		       (long long)st.boot_to_unix_max_ns);
 	return rc_out(rc);
 }
 
-static int cmd_load(const char *path)
+static int txn_expect(const char *what, int rc, int want);
+
+/* load IMG [rollback]: the commit carries the host's clock (MW_A_CLOCK). */
+static int cmd_load(const char *path, const char *opt)
 {
+	struct mw_nl_commit_opts o = { .have_clock = true };
 	struct mw_image img;
 
 	if (read_img(path, &img))
 		return 2;
-	return rc_out(mw_nl_load_image(g_nl, img.data, img.len));
+	if (opt && !strcmp(opt, "rollback"))
+		o.flags = MW_COMMIT_F_ROLLBACK;
+	else if (opt)
+		return 2;
+	o.boot_to_unix_ns = host_offset();
+	return rc_out(mw_nl_load_image_opts(g_nl, img.data, img.len, &o));
+}
+
+static int cmd_clock_set(const char *off, const char *flags)
+{
+	uint32_t f = 0;
+
+	if (flags)
+		f = !strcmp(flags, "reset") ? MW_CLOCK_F_RESET_MAX :
+					      (uint32_t)strtoul(flags, NULL, 0);
+	return rc_out(mw_nl_clock_set(g_nl, strtoll(off, NULL, 0), f));
+}
+
+static int clock_expect(const char *what, int64_t cur, int64_t max)
+{
+	struct mw_nl_status st;
+	int rc = mw_nl_status(g_nl, &st);
+	bool ok = !rc && st.boot_to_unix_ns == cur &&
+		  st.boot_to_unix_max_ns == max;
+
+	printf("%s: rc=%d clock=%lld max=%lld (want %lld %lld)%s\n", what, rc,
+	       (long long)st.boot_to_unix_ns,
+	       (long long)st.boot_to_unix_max_ns, (long long)cur,
+	       (long long)max, ok ? "" : " WRONG");
+	return !ok;
+}
+
+/*
+ * M1: CLOCK_SET and GET_STATUS.  The maximum only rises, a reset lowers
+ * it, bad requests change nothing.  Ends with cur = max = the host's.
+ */
+static int cmd_clock_test(void)
+{
+	struct mw_nl_status st;
+	int64_t h = host_offset(), base, hi, lo;
+	int bad = 0;
+
+	if (mw_nl_status(g_nl, &st))
+		return rc_out(-EIO);
+	base = st.boot_to_unix_max_ns > h ? st.boot_to_unix_max_ns : h;
+	hi = base + 3600LL * 1000000000LL;
+	lo = base - 7200LL * 1000000000LL;
+	bad |= txn_expect("set host offset", mw_nl_clock_set(g_nl, h, 0), 0);
+	bad |= clock_expect("  status", h, base);
+	bad |= txn_expect("set +1 h", mw_nl_clock_set(g_nl, hi, 0), 0);
+	bad |= clock_expect("  max rose", hi, hi);
+	bad |= txn_expect("set -2 h", mw_nl_clock_set(g_nl, lo, 0), 0);
+	bad |= clock_expect("  max kept", lo, hi);
+	bad |= txn_expect("set host offset again", mw_nl_clock_set(g_nl, h, 0),
+			  0);
+	bad |= clock_expect("  max still kept", h, hi);
+	bad |= txn_expect("unknown flag 2", mw_nl_clock_set(g_nl, lo, 2),
+			  -EINVAL);
+	bad |= txn_expect("  with a message",
+			  strcmp(mw_nl_errmsg(g_nl), "unknown flags") ? 1 : 0,
+			  0);
+	bad |= txn_expect("flags ~0", mw_nl_clock_set(g_nl, lo, ~0u), -EINVAL);
+	bad |= txn_expect("offset 2^62 + 1 (out of range)",
+			  mw_nl_clock_set(g_nl, (1LL << 62) + 1, 0), -ERANGE);
+	bad |= clock_expect("  refusals changed nothing", h, hi);
+	bad |= txn_expect("reset to -2 h",
+			  mw_nl_clock_set(g_nl, lo, MW_CLOCK_F_RESET_MAX), 0);
+	bad |= clock_expect("  max lowered", lo, lo);
+	bad |= txn_expect("reset to the host's",
+			  mw_nl_clock_set(g_nl, h, MW_CLOCK_F_RESET_MAX), 0);
+	bad |= clock_expect("  back", h, h);
+	return bad ? 1 : 0;
 }
 
 /* Begin, half the chunks, abort; the aborted id must be gone. */
@@ -361,7 +468,7 @@ static int cmd_block(const char *kind, const char *id, const char *for_ms)
 	uint64_t until = 0;
 
 	if (for_ms && atoll(for_ms) > 0)
-		until = (uint64_t)now_ns() + (uint64_t)atoll(for_ms) * 1000000;
+		until = (uint64_t)boot_ns() + (uint64_t)atoll(for_ms) * 1000000;
 	return rc_out(mw_nl_block(g_nl, kind_of(kind), (uint32_t)atoi(id),
 				  until, MW_BLOCK_OPERATOR));
 }
@@ -603,6 +710,33 @@ static int cmd_fuzz(int n_random, unsigned int seed)
 	expect_reject(MW_CMD_BLOCK, &a, "foreign attribute");
 	a_u8(&a, MW_A_TARGET_KIND, MW_TARGET_DEVICE); a_u32(&a, MW_A_TARGET_ID, 999999);
 	expect_reject(MW_CMD_UNBLOCK, &a, "unblock of nothing");
+	/* CLOCK_SET, and the commit's new attributes (M1, M7c) */
+	a_u32(&a, MW_A_CLOCK, 5); expect_reject(MW_CMD_CLOCK_SET, &a, "clock u32");
+	a_u64(&a, MW_A_CLOCK, 5); a_u32(&a, MW_A_FLAGS, 2);
+	expect_reject(MW_CMD_CLOCK_SET, &a, "clock, unknown flag");
+	a_u64(&a, MW_A_CLOCK, 5); a_u8(&a, MW_A_FLAGS, 1);
+	expect_reject(MW_CMD_CLOCK_SET, &a, "flags u8");
+	a_u32(&a, MW_A_FLAGS, MW_CLOCK_F_RESET_MAX);
+	expect_reject(MW_CMD_CLOCK_SET, &a, "flags without a clock");
+	a_u64(&a, MW_A_CLOCK, (1ULL << 62) + 1);
+	expect_reject(MW_CMD_CLOCK_SET, &a, "clock out of range");
+	a_u64(&a, MW_A_CLOCK, -(1ULL << 62) - 1);
+	expect_reject(MW_CMD_CLOCK_SET, &a, "clock out of range (negative)");
+	a_u64(&a, MW_A_CLOCK, 5); a_u32(&a, MW_A_TXN_ID, 1);
+	expect_reject(MW_CMD_CLOCK_SET, &a, "foreign attribute");
+	a_u64(&a, MW_A_CLOCK, 5); a_u64(&a, MW_A_CLOCK_MAX, 5);
+	expect_reject(MW_CMD_CLOCK_SET, &a, "clock_max is output only");
+	a_u64(&a, MW_A_CLOCK, 5);
+	expect_reject(MW_CMD_ISLAND, &a, "clock in island");
+	a_u64(&a, MW_A_CLOCK, 5); a_u32(&a, MW_A_TXN_ID, 1);
+	expect_reject(MW_CMD_POLICY_ABORT, &a, "clock in abort");
+	if (!mw_nl_begin(g_nl, 128, &txn)) {
+		a_u32(&a, MW_A_TXN_ID, txn); a_u32(&a, MW_A_FLAGS, 2);
+		expect_reject(MW_CMD_POLICY_COMMIT, &a, "commit, unknown flag");
+		a_u32(&a, MW_A_TXN_ID, txn); a_u32(&a, MW_A_CLOCK, 1);
+		expect_reject(MW_CMD_POLICY_COMMIT, &a, "commit, clock u32");
+		mw_nl_abort(g_nl, txn);
+	}
 	/* ISLAND */
 	for (i = 2; i < 12; i++) {
 		a_u8(&a, MW_A_ISLAND, (uint8_t)(i * 23)); expect_reject(MW_CMD_ISLAND, &a, "island value");
@@ -613,7 +747,8 @@ static int cmd_fuzz(int n_random, unsigned int seed)
 	for (cmd = MW_CMD_POLICY_BEGIN; cmd <= MW_CMD_GET_STATUS; cmd++) {
 		static const uint16_t types[] = {
 			MW_A_SERIAL, MW_A_DIGEST, MW_A_GENERATION,
-			MW_A_COUNTERS, MW_A_EVENT, MW_A_PAD, MW_A_MAX + 1,
+			MW_A_COUNTERS, MW_A_EVENT, MW_A_PAD, MW_A_CLOCK_MAX,
+			MW_A_MAX + 1,
 			200, 0x7fff, NLA_F_NESTED | MW_A_TXN_ID,
 		};
 
@@ -641,7 +776,7 @@ static int cmd_fuzz(int n_random, unsigned int seed)
 
 		cmd = MW_CMD_POLICY_BEGIN + (int)(rnd() % (MW_CMD_MAX + 1));
 		if (cmd == MW_CMD_ISLAND || cmd == MW_CMD_BLOCK ||
-		    cmd == MW_CMD_UNBLOCK)
+		    cmd == MW_CMD_UNBLOCK || cmd == MW_CMD_CLOCK_SET)
 			cmd = MW_CMD_POLICY_CHUNK;
 		for (k = 0; k < n_attr; k++) {
 			uint16_t len = (uint16_t)(rnd() % 40), j;
@@ -971,6 +1106,54 @@ static int cmd_udp_send(const char *addr, int port, int count)
 	return sent == count ? 0 : 1;
 }
 
+/*
+ * COUNT datagrams of 100 bytes, 1 ms apart (paced on CLOCK_MONOTONIC, no
+ * catching up); prints how many were sent and the time from the first
+ * send to the last, the window a rate limit is measured over.
+ */
+static int cmd_udp_burst(const char *addr, int port, int count)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_addr(addr, port, &ss, &len), fd, i, sent = 0;
+	int64_t first = 0, last = 0;
+	char buf[100 - 28] = "meterwall-udp-burst";
+
+	if (fam != AF_INET || count < 1)
+		return 2;
+	fd = socket(fam, SOCK_DGRAM, 0);
+	if (fd < 0 || bind_src(fd, fam))
+		return 2;
+	for (i = 0; i < count; i++) {
+		if (sendto(fd, buf, sizeof(buf), 0, (void *)&ss, len) > 0) {
+			last = mono_ns();
+			if (!sent++)
+				first = last;
+		}
+		usleep(1000);
+	}
+	close(fd);
+	printf("burst: sent=%d elapsed_ms=%lld\n", sent,
+	       (long long)((last - first) / 1000000));
+	return sent == count ? 0 : 1;
+}
+
+/* Count datagrams on PORT until SECS without one; print the count. */
+static int cmd_udp_count(int port, int secs)
+{
+	int fd = listen_any(SOCK_DGRAM, port), n = 0;
+	char buf[2048];
+
+	if (fd < 0)
+		return 2;
+	printf("count: listening\n");
+	while (wait_fd(fd, POLLIN, secs * 1000))
+		n += recv(fd, buf, sizeof(buf), 0) >= 0;
+	close(fd);
+	printf("count: received=%d\n", n);
+	return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Raw frames (AF_PACKET), for what a socket cannot send                  */
 
@@ -1114,7 +1297,11 @@ static int nl_cmd(int argc, char **argv)
 	if (!strcmp(c, "status"))
 		rc = cmd_status();
 	else if (!strcmp(c, "load") && argc > 1)
-		rc = cmd_load(argv[1]);
+		rc = cmd_load(argv[1], argc > 2 ? argv[2] : NULL);
+	else if (!strcmp(c, "clock-set") && argc > 1)
+		rc = cmd_clock_set(argv[1], argc > 2 ? argv[2] : NULL);
+	else if (!strcmp(c, "clock-test"))
+		rc = cmd_clock_test();
 	else if (!strcmp(c, "abort-test") && argc > 1)
 		rc = cmd_abort_test(argv[1]);
 	else if (!strcmp(c, "corrupt") && argc > 2)
@@ -1154,6 +1341,14 @@ static int run(int argc, char **argv)
 
 	if (!strcmp(c, "id") && argc > 3)
 		return cmd_id(argv[1], argv[2], argv[3]);
+	if (!strcmp(c, "clock-now")) {
+		printf("%lld\n", (long long)host_offset());
+		return 0;
+	}
+	if (!strcmp(c, "udp-burst") && argc > 3)
+		return cmd_udp_burst(argv[1], atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(c, "udp-count") && argc > 2)
+		return cmd_udp_count(atoi(argv[1]), atoi(argv[2]));
 	if (!strcmp(c, "tcp-serve") && argc > 1)
 		return cmd_tcp_serve(atoi(argv[1]));
 	if (!strcmp(c, "udp-serve") && argc > 1)

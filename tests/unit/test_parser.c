@@ -279,7 +279,7 @@ static void test_valid_device_overrides(void **state)
 
 	assert_int_equal(p->flow_entries, 1024);
 	assert_int_equal(s->limits.pps, 0);
-	assert_int_equal(s->limits.bps, UINT64_MAX);
+	assert_int_equal(s->limits.bps, MW_LIMIT_BPS_MAX);
 	assert_int_equal(s->auto_block.new_flows_per_sec, 5);
 	assert_int_equal(s->auto_block.drops_per_min, 0);
 	assert_false(s->has_valid_from);

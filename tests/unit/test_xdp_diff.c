@@ -7,8 +7,13 @@
  * frames (systematic products of sources x destinations x protocols x
  * interfaces, every truncation of several base frames, hand-made edge and
  * malformed frames) runs through BPF_PROG_TEST_RUN and through
- * mw_pkt_parse + mw_classify with the same interface, island flag, blocks
- * and clock.  Verdict and reason must agree on every frame.
+ * mw_pkt_parse + mw_classify with the same interface, island flag, blocks,
+ * rate limit state and clock.  Verdict and reason must agree on every
+ * frame.  The clock: the classifier gets the datapath's two offsets
+ * (mw_config) and CLOCK_BOOTTIME read before and after the test run; the
+ * program read its clock in between, so it must agree with the classifier
+ * at one of the two (every check is monotonic in time, or has one
+ * boundary within microseconds).
  *
  * The program's reason is read from the per-reason counters
  * (reason_counters): exactly one of them moves by one per frame, which
@@ -55,6 +60,7 @@
 #define XDP_ABORTED_ 0
 #define XDP_DROP_ 1
 #define XDP_PASS_ 2
+#define MW_NSEC_PER_SEC_ 1000000000ULL
 
 enum { IF_EXT0, IF_EXT1, IF_SM0, IF_LO, IF_N };
 static const char *const if_policy[IF_N] = { "ext0", "ext1", "sm0", NULL };
@@ -84,9 +90,15 @@ static struct env {
 	bool island;
 	struct src srcs[64];
 	size_t n_srcs;
+	/* rate limit state for the classifier, by system id: the datapath's
+	 * (sys_rate), copied before each frame; rate_fresh: zeroed on both
+	 * sides before each frame instead (the corpus: every pass within) */
+	struct mw_rate *sys_rate;
+	bool rate_fresh;
 	/* differential results */
 	size_t corpus, agree, shown;
 	size_t by_reason[__MW_R_LAST];	/* corpus by the oracle's reason */
+	size_t covered[__MW_R_LAST];	/* agreeing frames of every test */
 } E;
 
 static int64_t t_normal;	/* Wed 2027-03-03 10:30 JST: all valid */
@@ -110,10 +122,19 @@ static int64_t boot_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Make the datapath's clock read `when' now. */
+/*
+ * Make the datapath's clock read `when' now, for windows and valid_from
+ * and for expiries alike (the largest offset reset to it).
+ */
 static void set_now(struct mw_xdp *x, int64_t when)
 {
-	assert_int_equal(mw_xdp_set_time_offset(x, when - boot_ns()), 0);
+	assert_int_equal(mw_xdp_set_clock(x, when - boot_ns(), true), 0);
+}
+
+/* ... for windows and valid_from only; expiries keep the largest. */
+static void set_wall(struct mw_xdp *x, int64_t when)
+{
+	assert_int_equal(mw_xdp_set_clock(x, when - boot_ns(), false), 0);
 }
 
 static unsigned int resolve(const char *name, void *arg)
@@ -247,8 +268,10 @@ static int group_setup(void **state)
 	E.dev_capacity = MW_XDP_DEF_DEV_CAPACITY;
 	E.sys_blocks = calloc(MW_MAX_SYSTEMS, sizeof(struct mw_block));
 	E.dev_blocks = calloc(E.dev_capacity, sizeof(struct mw_block));
-	if (!E.sys_blocks || !E.dev_blocks)
+	E.sys_rate = calloc(MW_MAX_SYSTEMS, sizeof(struct mw_rate));
+	if (!E.sys_blocks || !E.dev_blocks || !E.sys_rate)
 		return env_fail("out of memory");
+	E.rate_fresh = true;
 	rc = load_policy(E.x, &E.v, NULL);
 	if (rc)
 		return env_fail("load: %s", mw_xdp_errmsg(E.x));
@@ -268,6 +291,7 @@ static int group_teardown(void **state)
 	mw_policy_free(E.pol);
 	free(E.sys_blocks);
 	free(E.dev_blocks);
+	free(E.sys_rate);
 	return 0;
 }
 
@@ -326,46 +350,119 @@ static int bpf_judge(struct mw_xdp *x, unsigned int ifindex,
 	return 0;
 }
 
-static void ref_judge(struct mw_xdp *x, const struct mw_image_view *v,
-		      uint32_t iface_id, const uint8_t *frame, size_t len,
+/*
+ * The rate limit state of v's limited systems: zeroed in the datapath and
+ * in E.sys_rate (E.rate_fresh), or copied from the datapath into it.
+ */
+static void rate_sync(struct mw_xdp *x, const struct mw_image_view *v)
+{
+	static const struct mw_xdp_rate zero;
+	struct mw_xdp_rate st;
+	size_t i;
+
+	for (i = 0; v && i < v->n_systems; i++) {
+		const struct mw_img_system *s = &v->systems[i];
+		struct mw_rate *r = &E.sys_rate[s->id];
+
+		if (!s->limit_pps && !s->limit_bps)
+			continue;
+		if (E.rate_fresh) {
+			assert_int_equal(bpf_map_update_elem(x->fd[M_SYS_RATE],
+							     &s->id, &zero,
+							     BPF_ANY), 0);
+			memset(r, 0, sizeof(*r));
+			continue;
+		}
+		assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s->id,
+						     &st), 0);
+		r->tat_pkt = st.tat_pkt;
+		r->tat_bit = st.tat_bit;
+	}
+}
+
+/*
+ * The classifier on the frame at boot time `boot' with the datapath's
+ * offsets cfg and the rate state in E.sys_rate (left as it was: the
+ * classifier charges a copy).
+ */
+static void ref_judge(const struct mw_config *cfg,
+		      const struct mw_image_view *v, uint32_t iface_id,
+		      int64_t boot, const uint8_t *frame, size_t len,
 		      struct judged *out)
 {
 	struct mw_runtime rt = {
 		.island = E.island,
+		.boot_ns = boot,
+		.boot_to_unix_ns = cfg->boot_to_unix_ns,
+		.boot_to_unix_max_ns = cfg->boot_to_unix_max_ns,
 		.sys_blocks = E.sys_blocks,
 		.n_sys_blocks = MW_MAX_SYSTEMS,
 		.dev_blocks = E.dev_blocks,
 		.n_dev_blocks = E.dev_capacity,
+		.n_sys_rate = MW_MAX_SYSTEMS,
 	};
+	struct mw_rate saved[8];
 	struct mw_result res;
 	struct mw_pkt p;
-	int64_t now = 0;
+	size_t i, n = 0;
 
-	mw_xdp_now(x, &now);
-	rt.now_ns = now;
+	/* the limited systems' state, put back after the classifier */
+	for (i = 0; v && i < v->n_systems && n < 8; i++)
+		if (v->systems[i].limit_pps || v->systems[i].limit_bps)
+			saved[n++] = E.sys_rate[v->systems[i].id];
+	assert_true(!v || n < 8);
+	rt.sys_rate = E.sys_rate;
 	mw_pkt_parse(frame, len, &p);
 	mw_classify(v, &rt, iface_id, MW_DIR_INBOUND, &p, &res);
+	for (i = 0, n = 0; v && i < v->n_systems && n < 8; i++)
+		if (v->systems[i].limit_pps || v->systems[i].limit_bps)
+			E.sys_rate[v->systems[i].id] = saved[n++];
 	out->verdict = res.verdict;
 	out->reason = res.reason;
 }
 
-/* One corpus frame: both judges, compare, count. */
-static void diff_on(struct mw_xdp *x, const struct mw_image_view *v, int ifs,
-		    const uint8_t *frame, size_t len, const char *label)
+/* The image interface id of test interface ifs in v. */
+static uint32_t iface_in(const struct mw_image_view *v, int ifs)
 {
-	struct judged b, r;
+	const struct mw_img_iface *f;
+
+	if (v == &E.v)
+		return E.iface_id[ifs];
+	f = v && if_policy[ifs] ? mw_image_iface_by_name(v, if_policy[ifs]) :
+				  NULL;
+	return f ? f->id : 0xfffe;
+}
+
+/* One corpus frame: both judges, compare, count.  The program's reason. */
+static int diff_on(struct mw_xdp *x, const struct mw_image_view *v, int ifs,
+		   const uint8_t *frame, size_t len, const char *label)
+{
+	struct judged b, r, r1;
+	struct mw_config cfg;
+	int64_t t0, t1;
 	int rc;
 
 	if (len < 14)
-		return;
+		return -1;
 	E.corpus++;
+	assert_int_equal(mw_xdp_read_config(x, &cfg), 0);
+	rate_sync(x, v);
+	t0 = boot_ns();
 	rc = bpf_judge(x, E.ifindex[ifs], frame, len, &b);
-	ref_judge(x, v, E.iface_id[ifs], frame, len, &r);
+	t1 = boot_ns();
+	ref_judge(&cfg, v, iface_in(v, ifs), t0, frame, len, &r);
+	ref_judge(&cfg, v, iface_in(v, ifs), t1, frame, len, &r1);
+	/* on a boundary between t0 and t1: the program's read decides */
+	if (!rc && (r1.verdict != r.verdict || r1.reason != r.reason) &&
+	    b.verdict == r1.verdict && b.reason == r1.reason)
+		r = r1;
 	if (r.reason >= 0 && r.reason < __MW_R_LAST)
 		E.by_reason[r.reason]++;
 	if (!rc && b.verdict == r.verdict && b.reason == r.reason) {
 		E.agree++;
-		return;
+		if (r.reason >= 0 && r.reason < __MW_R_LAST)
+			E.covered[r.reason]++;
+		return b.reason;
 	}
 	if (E.shown++ < 25) {
 		print_message("DIFF %s on %s len %zu: xdp %s/%s (rc %d), "
@@ -375,6 +472,7 @@ static void diff_on(struct mw_xdp *x, const struct mw_image_view *v, int ifs,
 			      mw_verdict_name(r.verdict),
 			      mw_reason_name(r.reason));
 	}
+	return rc ? -1 : b.reason;
 }
 
 static void diff(int ifs, const uint8_t *frame, size_t len, const char *label)
@@ -397,6 +495,7 @@ struct fspec {
 	uint16_t frag;		/* IPv4 frag field */
 	size_t opts;		/* IPv4 option bytes */
 	int tags;		/* VLAN tags */
+	uint16_t tpid;		/* of the outer tag; 0: 802.1ad */
 	uint16_t vid;
 	size_t payload;
 };
@@ -410,7 +509,7 @@ static size_t build(const struct fspec *s, uint8_t *buf)
 
 	fr_init(&f, buf, FR_MAX);
 	fr_eth(&f, fr_mac_dst, s->smac ? s->smac : fr_mac_src,
-	       s->tags ? FR_ETH_8021AD : et);
+	       s->tags ? (s->tpid ? s->tpid : FR_ETH_8021AD) : et);
 	for (t = 0; t < s->tags; t++)
 		fr_tag(&f, s->vid, 0, t + 1 < s->tags ? FR_ETH_8021Q : et);
 	if (s->family == AF_INET)
@@ -1027,19 +1126,24 @@ static void test_diff_corpus(void **state)
 	/* Sunday: the maintenance window is closed */
 	set_now(E.x, unix_ns(2027, 3, 7, 3, 0));
 	product(all_ext, 2, E.n_srcs, "sunday");
-	/* before every agreement, after every agreement */
+	/* before every agreement; after most (not the policy's own
+	 * expiry); after the policy's own expiry */
 	set_now(E.x, unix_ns(2026, 6, 1, 0, 0));
 	product(all_ext, 1, E.n_srcs, "before validity");
+	set_now(E.x, unix_ns(2027, 12, 15, 0, 0));
+	product(all_ext, 1, E.n_srcs, "after agreements");
 	set_now(E.x, unix_ns(2028, 6, 1, 0, 0));
 	product(all_ext, 1, E.n_srcs, "after expiry");
+	edge_l2();
 	set_now(E.x, t_normal);
 
-	/* blocks: a system, a device until the future, one in the past */
+	/* blocks: a system, a device until the future, one in the past
+	 * (CLOCK_BOOTTIME) */
 	block(MW_TARGET_SYSTEM, sys_id("hems-aggregator"), 0);
 	block(MW_TARGET_DEVICE, dev_id("gw-probe"),
-	      (uint64_t)t_normal + 3600ULL * 1000000000ULL);
+	      (uint64_t)boot_ns() + 3600ULL * 1000000000ULL);
 	block(MW_TARGET_DEVICE, dev_id("maint-jump-1"),
-	      (uint64_t)t_normal - 1000000000ULL);
+	      (uint64_t)boot_ns() / 2);
 	product(all_ext, 2, E.n_srcs, "blocked");
 	edge_l2();
 	clear_blocks();
@@ -1085,6 +1189,9 @@ static void test_diff_corpus(void **state)
 	assert_true(E.by_reason[MW_R_ICMP_CONTROL] > 0);
 	assert_true(E.by_reason[MW_R_RELATED] > 0);
 	assert_true(E.by_reason[MW_R_SPOOFED] > 0);
+	assert_true(E.by_reason[MW_R_AGREEMENT] > 0);
+	assert_true(E.by_reason[MW_R_POLICY_EXPIRED] > 0);
+	assert_true(E.by_reason[MW_R_BLOCKED] > 0);
 }
 
 /* One frame, judged by the datapath; its reason. */
@@ -1138,8 +1245,8 @@ static void test_block_survives_reload(void **state)
 	assert_int_not_equal(st1.cfg.slot, st0.cfg.slot);
 	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_BLOCKED);
 
-	/* an expired block no longer applies */
-	block(MW_TARGET_DEVICE, dev, (uint64_t)t_normal - 1);
+	/* an expired block no longer applies (CLOCK_BOOTTIME) */
+	block(MW_TARGET_DEVICE, dev, (uint64_t)boot_ns() - 1);
 	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
 	clear_blocks();
 	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
@@ -1268,6 +1375,659 @@ static void test_island(void **state)
 	assert_int_equal(judge_one(buf, len, IF_EXT1), MW_R_ISLAND);
 	assert_int_equal(mw_xdp_island(E.x, false), 0);
 	assert_int_equal(judge_one(buf, len, IF_EXT0), MW_R_ALLOWED);
+}
+
+/* Synthetic policies (rate limits here, benchmarks below). */
+struct bigpol {
+	struct mw_policy pol;
+	struct mw_iface_spec ifaces[2];
+	struct mw_zone_spec zone;
+	struct mw_prefix zone_pfx;
+	struct mw_system_spec *sys;
+	struct mw_device_spec *devs;
+	struct mw_prefix *addrs;
+	struct mw_conduit_spec *conds;
+	char (*zone_names)[MW_NAME_MAX];
+	struct mw_port_range port;
+};
+
+#define BIG_PER_SYS 1000
+
+static void big_addr(size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "10.%zu.%zu.%zu", (i >> 16) & 255, (i >> 8) & 255,
+		 i & 255);
+}
+
+/* n devices (host addresses 10.x.y.z) in systems of 1000 on ext0, one
+ * inbound conduit each: tcp/443 to the head-end. */
+static struct bigpol *big_policy(size_t n)
+{
+	struct bigpol *b = calloc(1, sizeof(*b));
+	size_t n_sys = (n + BIG_PER_SYS - 1) / BIG_PER_SYS, i;
+	char a[32];
+
+	b->sys = calloc(n_sys, sizeof(*b->sys));
+	b->devs = calloc(n, sizeof(*b->devs));
+	b->addrs = calloc(n, sizeof(*b->addrs));
+	b->conds = calloc(n_sys, sizeof(*b->conds));
+	b->zone_names = calloc(1, sizeof(*b->zone_names));
+	assert_true(b->sys && b->devs && b->addrs && b->conds);
+	b->pol.serial = 7;
+	snprintf(b->pol.path, sizeof(b->pol.path), "big.yaml");
+	snprintf(b->ifaces[0].name, MW_IFNAMSIZ, "ext0");
+	b->ifaces[0].zone = MW_ZONE_EXTERNAL;
+	b->ifaces[0].untagged = true;
+	snprintf(b->ifaces[1].name, MW_IFNAMSIZ, "sm0");
+	b->ifaces[1].zone = MW_ZONE_SMART_METER;
+	b->ifaces[1].untagged = true;
+	b->pol.ifaces = b->ifaces;
+	b->pol.n_ifaces = 2;
+	snprintf(b->zone.name, MW_NAME_MAX, "head-end");
+	assert_int_equal(mw_prefix_parse("192.0.2.10", &b->zone_pfx), 0);
+	b->zone.prefixes = &b->zone_pfx;
+	b->zone.n_prefixes = 1;
+	b->pol.zones = &b->zone;
+	b->pol.n_zones = 1;
+	snprintf(b->zone_names[0], MW_NAME_MAX, "head-end");
+	b->port.lo = b->port.hi = 443;
+	for (i = 0; i < n_sys; i++) {
+		struct mw_system_spec *s = &b->sys[i];
+		struct mw_conduit_spec *c = &b->conds[i];
+
+		snprintf(s->name, MW_NAME_MAX, "sys%zu", i);
+		snprintf(s->entity, sizeof(s->entity), "Entity %zu", i);
+		snprintf(s->agreement, MW_NAME_MAX, "AGR-%zu", i);
+		snprintf(s->iface, MW_IFNAMSIZ, "ext0");
+		s->devices = &b->devs[i * BIG_PER_SYS];
+		s->n_devices = n - i * BIG_PER_SYS < BIG_PER_SYS ?
+			       n - i * BIG_PER_SYS : BIG_PER_SYS;
+		snprintf(c->name, MW_NAME_MAX, "https");
+		c->dir = MW_DIR_INBOUND;
+		c->proto = IPPROTO_TCP;
+		c->zones = b->zone_names;
+		c->n_zones = 1;
+		c->ports = &b->port;
+		c->n_ports = 1;
+		s->conduits = c;
+		s->n_conduits = 1;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(b->devs[i].name, MW_NAME_MAX, "d%zu", i);
+		big_addr(i, a, sizeof(a));
+		assert_int_equal(mw_prefix_parse(a, &b->addrs[i]), 0);
+		b->devs[i].addrs = &b->addrs[i];
+		b->devs[i].n_addrs = 1;
+	}
+	b->pol.systems = b->sys;
+	b->pol.n_systems = n_sys;
+	return b;
+}
+
+static void big_free(struct bigpol *b)
+{
+	free(b->sys);
+	free(b->devs);
+	free(b->addrs);
+	free(b->conds);
+	free(b->zone_names);
+	free(b);
+}
+
+/* ---------------------------------------------------------------------- */
+/* time base, policy expiry, rate limits, 802.1ad                          */
+
+/* The datapath's reason for the frame, which the classifier shares. */
+static int expect_on(struct mw_xdp *x, const struct mw_image_view *v, int ifs,
+		     const uint8_t *frame, size_t len, int want,
+		     const char *label)
+{
+	size_t agree = E.agree;
+	int got = diff_on(x, v, ifs, frame, len, label);
+
+	if (got != want)
+		fail_msg("%s: reason %s, expected %s", label,
+			 got < 0 ? "?" : mw_reason_name(got),
+			 mw_reason_name(want));
+	if (E.agree != agree + 1)
+		fail_msg("%s: the classifier disagrees", label);
+	return got;
+}
+
+static int expect(int ifs, const uint8_t *frame, size_t len, int want,
+		  const char *label)
+{
+	return expect_on(E.x, &E.v, ifs, frame, len, want, label);
+}
+
+static size_t frame_of(const char *src, const char *dst, uint8_t proto,
+		       uint16_t dport, uint8_t *buf)
+{
+	const struct src *s = src_of(src);
+	struct fspec f = { .family = s->family, .src = src, .dst = dst,
+			   .smac = s->mac, .proto = proto, .sport = 40000,
+			   .dport = dport, .flags = FR_TCP_SYN };
+
+	return build(&f, buf);
+}
+
+/* Both offsets as the datapath holds them. */
+static void clock_of(struct mw_xdp *x, int64_t *cur, int64_t *max)
+{
+	struct mw_xdp_status st;
+
+	assert_int_equal(mw_xdp_status(x, &st), 0);
+	*cur = st.cfg.boot_to_unix_ns;
+	*max = st.cfg.boot_to_unix_max_ns;
+}
+
+/*
+ * M1: one time base.  Windows and valid_from follow boot_to_unix_ns,
+ * agreement expiries boot_to_unix_max_ns (the largest offset set), and
+ * blocks the boot clock alone, whatever the offsets say.
+ */
+static void test_clock_offsets(void **state)
+{
+	uint8_t hems[FR_MAX], maint[FR_MAX], ev[FR_MAX];
+	size_t lh, lm, le;
+	int64_t cur, max, off, b;
+	uint32_t maint_dev = dev_id("maint-jump-1");
+
+	(void)state;
+	need_env();
+	lh = hems_udp(hems);
+	lm = frame_of("198.51.100.40", "192.0.2.130", IPPROTO_TCP, 4059, maint);
+	{
+		struct fspec f = { .family = AF_INET, .src = "198.51.100.65",
+				   .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+				   .sport = 40000, .dport = 8883,
+				   .flags = FR_TCP_SYN };
+
+		le = build(&f, ev);
+	}
+
+	/* the setter: cur as given, max the largest unless reset */
+	off = unix_ns(2027, 10, 3, 0, 0) - boot_ns();
+	assert_int_equal(mw_xdp_set_clock(E.x, off, true), 0);
+	clock_of(E.x, &cur, &max);
+	assert_true(cur == off && max == off);
+	assert_int_equal(mw_xdp_set_clock(E.x, off - 1000, false), 0);
+	clock_of(E.x, &cur, &max);
+	assert_true(cur == off - 1000 && max == off);
+	assert_int_equal(mw_xdp_set_clock(E.x, off + 1000, false), 0);
+	clock_of(E.x, &cur, &max);
+	assert_true(cur == off + 1000 && max == off + 1000);
+	assert_int_equal(mw_xdp_set_clock(E.x, 0, true), 0);	/* the host's */
+	clock_of(E.x, &cur, &max);
+	assert_true(cur == max && llabs(cur - mw_xdp_clock_offset()) <
+		    1000000000LL);
+
+	/* max: Sunday 2027-10-03 09:00 JST (hems-aggregator's agreement
+	 * ended 2027-09-30); cur: Wednesday 2027-03-03 10:30 JST */
+	set_now(E.x, unix_ns(2027, 10, 3, 0, 0));
+	set_wall(E.x, t_normal);
+	clock_of(E.x, &cur, &max);
+	assert_true(max - cur > 200LL * 86400 * 1000000000LL);
+	expect(IF_EXT0, hems, lh, MW_R_AGREEMENT, "expired by the max offset");
+	/* the maintenance window (Mon-Fri 09-18 JST) by cur: open */
+	expect(IF_EXT0, maint, lm, MW_R_ALLOWED, "window by the cur offset");
+	expect(IF_EXT0, ev, le, MW_R_ALLOWED, "valid by both");
+	/* cur before ev-charging's valid_from (2027-01-01): by cur */
+	set_wall(E.x, unix_ns(2026, 12, 15, 1, 30));
+	expect(IF_EXT0, ev, le, MW_R_AGREEMENT, "valid_from by the cur offset");
+	/* the reverse: max ahead only on a Sunday night: window closed by
+	 * cur, agreements valid by max */
+	set_now(E.x, unix_ns(2027, 3, 10, 1, 30));	/* Wed 10:30 JST */
+	set_wall(E.x, unix_ns(2027, 3, 7, 3, 0));	/* Sun 12:00 JST */
+	expect(IF_EXT0, maint, lm, MW_R_NO_CONDUIT, "window closed by cur");
+	expect(IF_EXT0, hems, lh, MW_R_ALLOWED, "not expired by max");
+
+	/* blocks: CLOCK_BOOTTIME, whatever the offsets */
+	b = boot_ns();
+	set_now(E.x, t_normal);
+	block(MW_TARGET_DEVICE, maint_dev, (uint64_t)b + 3600000000000ULL);
+	expect(IF_EXT0, maint, lm, MW_R_BLOCKED, "block until boot + 1h");
+	set_now(E.x, unix_ns(2031, 1, 1, 0, 0));	/* offsets far ahead */
+	set_now(E.x, t_normal);
+	expect(IF_EXT0, maint, lm, MW_R_BLOCKED, "... after a step ahead");
+	off = unix_ns(2027, 3, 3, 1, 30) - 7200000000000LL - boot_ns();
+	assert_int_equal(mw_xdp_set_clock(E.x, off, true), 0);
+	expect(IF_EXT0, maint, lm, MW_R_BLOCKED, "... and back");
+	set_now(E.x, t_normal);
+	block(MW_TARGET_DEVICE, maint_dev, (uint64_t)b / 2);
+	expect(IF_EXT0, maint, lm, MW_R_ALLOWED, "block until boot / 2: over");
+	clear_blocks();
+	expect(IF_EXT0, maint, lm, MW_R_ALLOWED, "unblocked");
+	/* a load keeps the largest offset too */
+	set_now(E.x, unix_ns(2027, 10, 3, 0, 0));
+	assert_int_equal(load_policy(E.x, &E.v, NULL), 0);
+	clock_of(E.x, &cur, &max);
+	assert_true(cur < max);
+	expect(IF_EXT0, hems, lh, MW_R_AGREEMENT, "expired after a load");
+	set_now(E.x, t_normal);
+	expect(IF_EXT0, hems, lh, MW_R_ALLOWED, "after a reset");
+}
+
+/*
+ * M7b: the policy's own expires, by the largest offset: every frame on a
+ * managed interface drops POLICY_EXPIRED right after the island check,
+ * before any parsing verdict; a step back does not revive the policy.
+ */
+static void test_policy_expired(void **state)
+{
+	static const uint8_t bad_mac[6] = { 0x02, 0, 0, 0, 0x66, 0x66 };
+	uint8_t f[10][FR_MAX];
+	size_t len[10], i, n = 0;
+	int64_t exp_ns;
+	const struct src *hems;
+	struct mw_image img = {};
+	struct mw_image_view v;
+	struct mw_diag diag;
+	const char *why = NULL;
+	struct fr fr;
+	int ifs;
+
+	(void)state;
+	need_env();
+	hems = src_of("198.51.100.10");
+	assert_non_null(hems);
+	/* the example policy, expiring while every agreement is valid */
+	{
+		bool had = E.pol->has_expires;
+		int64_t was = E.pol->expires;
+
+		E.pol->has_expires = true;
+		E.pol->expires = unix_ns(2027, 6, 1, 0, 0) / 1000000000LL;
+		assert_int_equal(mw_compile(E.pol, &E.v, &img, &diag), 0);
+		E.pol->has_expires = had;
+		E.pol->expires = was;
+	}
+	assert_int_equal(mw_image_view(img.data, img.len, &v, &why), 0);
+	exp_ns = v.hdr->expires * 1000000000LL;
+	assert_true(exp_ns == unix_ns(2027, 6, 1, 0, 0));
+	assert_int_equal(load_policy(E.x, &v, NULL), 0);
+	len[n] = hems_udp(f[n]);					/* IP */
+	n++;
+	fr_init(&fr, f[n], FR_MAX);					/* ARP */
+	fr_eth(&fr, fr_mac_dst, hems->mac, FR_ETH_ARP);
+	fr_arp(&fr, 1, hems->mac, "198.51.100.10", fr_mac_dst, "192.0.2.1");
+	len[n++] = fr.len;
+	for (i = 0; i < 3; i++) {			/* tagged: 1Q, 1ad, QinQ */
+		struct fspec g = { .family = AF_INET, .src = "198.51.100.10",
+				   .dst = "192.0.2.10", .smac = hems->mac,
+				   .proto = IPPROTO_UDP, .sport = 40000,
+				   .dport = 3610, .tags = i == 2 ? 2 : 1,
+				   .tpid = i == 0 ? FR_ETH_8021Q : 0,
+				   .vid = 210 };
+
+		len[n] = build(&g, f[n]);
+		n++;
+	}
+	fr_init(&fr, f[n], FR_MAX);				/* ND NS */
+	fr_eth(&fr, fr_mac_dst, bad_mac, FR_ETH_IPV6);
+	{
+		size_t ip = fr_ipv6(&fr, "fe80::1", "ff02::1:ff00:1",
+				    IPPROTO_ICMPV6, 255);
+
+		fr_icmp(&fr, 135, 0);
+		fr_nd_target(&fr, "2001:db8:10::1");
+		fr_ipv6_end(&fr, ip);
+	}
+	len[n++] = fr.len;
+	memcpy(f[n], f[0], 14);				/* truncated IPv4 */
+	len[n++] = 20;
+	fr_init(&fr, f[n], FR_MAX);				/* non-IP */
+	fr_eth(&fr, fr_mac_dst, fr_mac_src, 0x88cc);
+	fr_payload(&fr, 46, 0);
+	len[n++] = fr.len;
+	len[n] = frame_of("203.0.113.20", "192.0.2.20", IPPROTO_TCP, 443,
+			  f[n]);
+	n++;
+
+	/* 5 s before: in force; 5 s after: expired */
+	set_now(E.x, exp_ns - 5000000000LL);
+	expect_on(E.x, &v, IF_EXT0, f[0], len[0], MW_R_ALLOWED,
+		  "5 s before expiry");
+	set_now(E.x, exp_ns + 5000000000LL);
+	for (ifs = IF_EXT0; ifs <= IF_EXT1; ifs++)
+		for (i = 0; i < n; i++)
+			expect_on(E.x, &v, ifs, f[i], len[i],
+				  MW_R_POLICY_EXPIRED, "expired policy");
+	expect_on(E.x, &v, IF_LO, f[0], len[0], MW_R_NOT_MANAGED,
+		  "expired, not managed");
+	assert_int_equal(mw_xdp_island(E.x, true), 0);
+	E.island = true;
+	expect_on(E.x, &v, IF_EXT0, f[0], len[0], MW_R_ISLAND, "island wins");
+	assert_int_equal(mw_xdp_island(E.x, false), 0);
+	E.island = false;
+	/* a step back of the wall clock: still expired (windows move) */
+	set_wall(E.x, t_normal);
+	for (i = 0; i < n; i++)
+		expect_on(E.x, &v, IF_EXT1, f[i], len[i],
+			  MW_R_POLICY_EXPIRED, "expired, clock stepped back");
+	/* a reload (same image) does not revive it either */
+	assert_int_equal(load_policy(E.x, &v, NULL), 0);
+	expect_on(E.x, &v, IF_EXT0, f[0], len[0], MW_R_POLICY_EXPIRED,
+		  "expired, reloaded");
+	/* only an explicit reset of the maximum does */
+	set_now(E.x, t_normal);
+	expect_on(E.x, &v, IF_EXT0, f[0], len[0], MW_R_ALLOWED,
+		  "after a reset");
+	expect_on(E.x, &v, IF_EXT1, f[n - 1], len[n - 1], MW_R_ALLOWED,
+		  "after a reset");
+	assert_int_equal(load_policy(E.x, &E.v, NULL), 0);
+	mw_image_free(&img);
+}
+
+/* Limits for test_rate_limit: sys0 pps, sys1 bps, sys2 none. */
+#define RATE_PPS	100ULL
+#define RATE_V6_LEN	60U			/* IPv6 + TCP, no payload */
+#define RATE_BPS	(RATE_V6_LEN * 8ULL * 50)	/* 50 packets/s */
+#define RATE_K		1000U
+
+struct rate_run {
+	uint64_t passed, limited, dev_drops;
+	int64_t elapsed;
+	struct mw_xdp_rate st;
+};
+
+/* K frames through the program in one test run (repeat). */
+static void rate_run(struct mw_xdp *x, uint32_t dev, uint32_t sys,
+		     const uint8_t *frame, size_t len, uint32_t k,
+		     struct rate_run *out)
+{
+	struct mw_counter c0[__MW_R_LAST], c1[__MW_R_LAST], d0, d1;
+	struct xdp_md ctx = { .data_end = (uint32_t)len,
+			      .ingress_ifindex = E.ifindex[IF_EXT0] };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = k);
+	int64_t t0;
+
+	assert_int_equal(mw_xdp_reason_counters(x, c0), 0);
+	assert_int_equal(mw_xdp_dev_counter(x, dev, &d0), 0);
+	t0 = boot_ns();
+	assert_int_equal(bpf_prog_test_run_opts(mw_xdp_prog_fd(x), &o), 0);
+	out->elapsed = boot_ns() - t0;
+	assert_int_equal(mw_xdp_reason_counters(x, c1), 0);
+	assert_int_equal(mw_xdp_dev_counter(x, dev, &d1), 0);
+	out->passed = c1[MW_R_ALLOWED].pass_packets -
+		      c0[MW_R_ALLOWED].pass_packets;
+	out->limited = c1[MW_R_RATE_LIMIT].drop_packets -
+		       c0[MW_R_RATE_LIMIT].drop_packets;
+	out->dev_drops = d1.drop_packets - d0.drop_packets;
+	assert_int_equal(d1.pass_packets - d0.pass_packets, out->passed);
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &sys,
+					     &out->st), 0);
+}
+
+/*
+ * The GCRA bound of K back-to-back frames at cost_ns each (burst: 1 s
+ * worth): exactly the burst at least, at most the burst plus what the
+ * elapsed time earns (+1); the rest RATE_LIMIT, counted per reason and
+ * as drops of the device; drops not charged (the state is at most one
+ * burst ahead of the clock).
+ */
+static void rate_check(const struct rate_run *r, uint64_t cost_ns,
+		       uint32_t k, const char *what)
+{
+	uint64_t burst = MW_RATE_BURST_NS / cost_ns;
+	uint64_t hi = burst + (uint64_t)r->elapsed / cost_ns + 1;
+
+	print_message("rate %s: %llu of %u passed in %.2f ms (bound %llu.."
+		      "%llu)\n", what, (unsigned long long)r->passed, k,
+		      r->elapsed / 1e6, (unsigned long long)burst,
+		      (unsigned long long)hi);
+	assert_true(r->passed >= burst);
+	assert_true(r->passed <= hi);
+	assert_int_equal(r->limited, k - r->passed);
+	assert_int_equal(r->dev_drops, k - r->passed);
+	assert_true((int64_t)(r->st.tat_pkt > r->st.tat_bit ? r->st.tat_pkt :
+			      r->st.tat_bit) <= boot_ns() +
+		    (int64_t)MW_RATE_BURST_NS);
+}
+
+/* The big_policy() of the benchmarks with 3 systems of limits. */
+struct ratepol {
+	struct bigpol *b;
+	struct mw_prefix zone_pfx[2];
+	struct mw_image img;
+	struct mw_image_view v;
+};
+
+static void ratepol_compile(struct ratepol *r, uint64_t pps,
+			    const struct mw_image_view *prev)
+{
+	struct mw_diag diag;
+	const char *why = NULL;
+
+	r->b->sys[0].limits.pps = pps;
+	r->b->sys[1].limits.bps = RATE_BPS;
+	mw_image_free(&r->img);
+	memset(&r->img, 0, sizeof(r->img));
+	assert_int_equal(mw_compile(&r->b->pol, prev, &r->img, &diag), 0);
+	assert_int_equal(mw_image_view(r->img.data, r->img.len, &r->v, &why),
+			 0);
+}
+
+/*
+ * M7a: per-system limits.  sys0 {pps: 100} (IPv4), sys1 {bps: 50 frames
+ * of 60 IP bytes a second} (IPv6, the frame padded to 200 bytes: the IP
+ * length counts, not the frame's), sys2 none.
+ */
+static void test_rate_limit(void **state)
+{
+	struct mw_xdp_opts o = { .pin_dir = "" };
+	struct ratepol r = {};
+	struct mw_xdp *x = NULL;
+	struct rate_run run;
+	struct mw_xdp_rate st0, st1;
+	uint8_t f4[FR_MAX], f6[FR_MAX], fu[FR_MAX], fn[FR_MAX];
+	size_t l4, l6, lu, i, n, agree;
+	uint32_t d0, d1, d2, s0, s1, s2;
+	char err[512], a[32];
+	struct fspec f = { .family = AF_INET, .dst = "192.0.2.10",
+			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+			   .flags = FR_TCP_ACK };
+
+	(void)state;
+	need_env();
+	r.b = big_policy(3 * BIG_PER_SYS);
+	assert_int_equal(mw_prefix_parse("192.0.2.10", &r.zone_pfx[0]), 0);
+	assert_int_equal(mw_prefix_parse("2001:db8:10::10", &r.zone_pfx[1]), 0);
+	r.b->zone.prefixes = r.zone_pfx;
+	r.b->zone.n_prefixes = 2;
+	assert_int_equal(mw_prefix_parse("2001:db8:77::1",
+					 &r.b->addrs[BIG_PER_SYS]), 0);
+	ratepol_compile(&r, RATE_PPS, NULL);
+	assert_int_equal(mw_xdp_open(&o, &x, err, sizeof(err)), 0);
+	assert_int_equal(mw_xdp_load_image(x, &r.v, &load_opts, NULL), 0);
+	d0 = mw_image_device_by_name(&r.v, "d0")->id;
+	d1 = mw_image_device_by_name(&r.v, "d1000")->id;
+	d2 = mw_image_device_by_name(&r.v, "d2000")->id;
+	s0 = mw_image_system_by_name(&r.v, "sys0")->id;
+	s1 = mw_image_system_by_name(&r.v, "sys1")->id;
+	s2 = mw_image_system_by_name(&r.v, "sys2")->id;
+
+	big_addr(0, a, sizeof(a));
+	f.src = a;
+	l4 = build(&f, f4);
+	big_addr(2 * BIG_PER_SYS, a, sizeof(a));
+	f.src = a;
+	lu = build(&f, fu);
+	f.family = AF_INET6;
+	f.src = "2001:db8:77::1";
+	f.dst = "2001:db8:10::10";
+	l6 = build(&f, f6);
+	assert_int_equal(l6, 14 + RATE_V6_LEN);
+	memset(f6 + l6, 0, 200 - l6);		/* Ethernet padding */
+	l6 = 200;
+
+	/* pps: 100 at once, then 1 every 10 ms */
+	rate_run(x, d0, s0, f4, l4, RATE_K, &run);
+	rate_check(&run, MW_NSEC_PER_SEC_ / RATE_PPS, RATE_K, "pps 100");
+	/* bps: by the IP length (60), not the frame's (200) */
+	rate_run(x, d1, s1, f6, l6, RATE_K, &run);
+	rate_check(&run, RATE_V6_LEN * 8 * MW_NSEC_PER_SEC_ / RATE_BPS,
+		   RATE_K, "bps (IPv6)");
+	/* drops of a limited system are not charged: its state holds */
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s0, &st0), 0);
+	memcpy(fn, f4, l4);
+	fn[14 + 20 + 3] = 0xbc;			/* dport 444: NO_CONDUIT */
+	{
+		struct judged j;
+
+		for (i = 0; i < 20; i++) {
+			assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], fn,
+						   l4, &j), 0);
+			assert_int_equal(j.reason, MW_R_NO_CONDUIT);
+		}
+	}
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s0, &st1), 0);
+	assert_true(st1.tat_pkt == st0.tat_pkt && st1.tat_bit == st0.tat_bit);
+	/* no limits: all pass, no state */
+	rate_run(x, d2, s2, fu, lu, RATE_K, &run);
+	assert_int_equal(run.passed, RATE_K);
+	assert_int_equal(run.limited, 0);
+	assert_int_equal(run.st.tat_pkt + run.st.tat_bit, 0);
+
+	/* the classifier with the datapath's state, frame by frame: the
+	 * tokens earned meanwhile pass, then RATE_LIMIT again */
+	E.rate_fresh = false;
+	n = E.covered[MW_R_RATE_LIMIT];
+	agree = E.agree;
+	for (i = 0; i < 20; i++) {
+		diff_on(x, &r.v, IF_EXT0, f4, l4, "rate pps");
+		diff_on(x, &r.v, IF_EXT0, f6, l6, "rate bps");
+	}
+	E.rate_fresh = true;
+	assert_int_equal(E.agree, agree + 40);
+	print_message("rate: %zu of 40 frames RATE_LIMIT, the classifier "
+		      "agreeing\n", E.covered[MW_R_RATE_LIMIT] - n);
+	assert_true(E.covered[MW_R_RATE_LIMIT] > n);
+
+	/* a reload with the same limits keeps the state; new limits of a
+	 * system start it afresh */
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s0, &st0), 0);
+	assert_true(st0.tat_pkt > 0);
+	assert_int_equal(mw_xdp_load_image(x, &r.v, &load_opts, NULL), 0);
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s0, &st1), 0);
+	assert_int_equal(st1.tat_pkt, st0.tat_pkt);
+	{
+		struct mw_image prev = r.img;
+		struct mw_image_view pv = r.v;
+
+		memset(&r.img, 0, sizeof(r.img));
+		r.b->sys[0].limits.pps = 2 * RATE_PPS;
+		assert_int_equal(mw_compile(&r.b->pol, &pv, &r.img,
+					    &(struct mw_diag){}), 0);
+		assert_int_equal(mw_image_view(r.img.data, r.img.len, &r.v,
+					       &(const char *){ NULL }), 0);
+		mw_image_free(&prev);
+	}
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s1, &st0), 0);
+	assert_int_equal(mw_xdp_load_image(x, &r.v, &load_opts, NULL), 0);
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s0, &st1), 0);
+	assert_int_equal(st1.tat_pkt + st1.tat_bit, 0);	/* pps changed */
+	assert_int_equal(bpf_map_lookup_elem(x->fd[M_SYS_RATE], &s1, &st1), 0);
+	assert_int_equal(st1.tat_bit, st0.tat_bit);		/* kept */
+	rate_run(x, d0, s0, f4, l4, RATE_K, &run);
+	rate_check(&run, MW_NSEC_PER_SEC_ / (2 * RATE_PPS), RATE_K, "pps 200");
+
+	mw_xdp_close(x);
+	mw_image_free(&r.img);
+	big_free(r.b);
+}
+
+/* L14: one 802.1ad tag is never accepted, even of an allowed VID. */
+static void test_vlan_8021ad(void **state)
+{
+	struct mw_iface_spec *ext1 = NULL, saved;
+	struct mw_image img = {};
+	struct mw_image_view v;
+	struct mw_diag diag;
+	const char *why = NULL;
+	uint8_t buf[FR_MAX];
+	size_t len, i;
+	struct fspec g = { .family = AF_INET, .src = "203.0.113.20",
+			   .dst = "192.0.2.20",
+			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+			   .flags = FR_TCP_SYN, .vid = 210 };
+	static const struct { int tags; uint16_t tpid, vid; int want; } c[] = {
+		{ 0, 0, 0, MW_R_ALLOWED },
+		{ 1, FR_ETH_8021Q, 210, MW_R_ALLOWED },
+		{ 1, FR_ETH_8021AD, 210, MW_R_VLAN },
+		{ 1, FR_ETH_8021Q, 211, MW_R_VLAN },
+		{ 1, FR_ETH_8021AD, 211, MW_R_VLAN },
+		{ 2, FR_ETH_8021AD, 210, MW_R_VLAN },
+		{ 2, FR_ETH_8021Q, 210, MW_R_VLAN },
+	};
+
+	(void)state;
+	need_env();
+	g.smac = src_of("203.0.113.20")->mac;
+	for (i = 0; i < E.pol->n_ifaces; i++)
+		if (!strcmp(E.pol->ifaces[i].name, "ext1"))
+			ext1 = &E.pol->ifaces[i];
+	assert_non_null(ext1);
+	saved = *ext1;
+	ext1->vlans[210 / 8] |= 1u << (210 % 8);
+	ext1->n_vlans = 1;
+	ext1->untagged = true;
+	assert_int_equal(mw_compile(E.pol, &E.v, &img, &diag), 0);
+	*ext1 = saved;
+	assert_int_equal(mw_image_view(img.data, img.len, &v, &why), 0);
+	set_now(E.x, t_normal);
+	assert_int_equal(load_policy(E.x, &v, NULL), 0);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		g.tags = c[i].tags;
+		g.tpid = c[i].tpid;
+		g.vid = c[i].vid;
+		len = build(&g, buf);
+		expect_on(E.x, &v, IF_EXT1, buf, len, c[i].want, "802.1ad");
+	}
+	/* ARP in an 802.1ad tag */
+	{
+		struct fr fr;
+
+		fr_init(&fr, buf, sizeof(buf));
+		fr_eth(&fr, fr_mac_dst, g.smac, FR_ETH_8021AD);
+		fr_tag(&fr, 210, 0, FR_ETH_ARP);
+		fr_arp(&fr, 1, g.smac, "203.0.113.20", fr_mac_dst, "192.0.2.1");
+		expect_on(E.x, &v, IF_EXT1, buf, fr.len, MW_R_VLAN,
+			  "802.1ad arp");
+		fr_init(&fr, buf, sizeof(buf));
+		fr_eth(&fr, fr_mac_dst, g.smac, FR_ETH_8021Q);
+		fr_tag(&fr, 210, 0, FR_ETH_ARP);
+		fr_arp(&fr, 1, g.smac, "203.0.113.20", fr_mac_dst, "192.0.2.1");
+		expect_on(E.x, &v, IF_EXT1, buf, fr.len, MW_R_L2_CONTROL,
+			  "802.1q arp");
+	}
+	assert_int_equal(load_policy(E.x, &E.v, NULL), 0);
+	mw_image_free(&img);
+}
+
+/*
+ * Every reason the inbound datapath can give was given by the program,
+ * with the classifier agreeing, somewhere in this run (UNKNOWN_DEST is
+ * outbound only, UNSPEC never).
+ */
+static void test_every_reason(void **state)
+{
+	int r, missing = 0;
+
+	(void)state;
+	need_env();
+	for (r = MW_R_UNSPEC + 1; r < __MW_R_LAST; r++) {
+		if (r == MW_R_UNKNOWN_DEST)
+			continue;
+		if (!E.covered[r]) {
+			print_message("reason %s: no agreeing frame\n",
+				      mw_reason_name(r));
+			missing++;
+		}
+	}
+	assert_int_equal(missing, 0);
 }
 
 static int count_flow(const struct mw_flow_key *k, const struct mw_flow *f,
@@ -1709,101 +2469,6 @@ static void test_attach_detach(void **state)
 /* ---------------------------------------------------------------------- */
 /* benchmarks (printed, not asserted)                                      */
 
-struct bigpol {
-	struct mw_policy pol;
-	struct mw_iface_spec ifaces[2];
-	struct mw_zone_spec zone;
-	struct mw_prefix zone_pfx;
-	struct mw_system_spec *sys;
-	struct mw_device_spec *devs;
-	struct mw_prefix *addrs;
-	struct mw_conduit_spec *conds;
-	char (*zone_names)[MW_NAME_MAX];
-	struct mw_port_range port;
-};
-
-#define BIG_PER_SYS 1000
-
-static void big_addr(size_t i, char *buf, size_t len)
-{
-	snprintf(buf, len, "10.%zu.%zu.%zu", (i >> 16) & 255, (i >> 8) & 255,
-		 i & 255);
-}
-
-/* n devices (host addresses 10.x.y.z) in systems of 1000 on ext0, one
- * inbound conduit each: tcp/443 to the head-end. */
-static struct bigpol *big_policy(size_t n)
-{
-	struct bigpol *b = calloc(1, sizeof(*b));
-	size_t n_sys = (n + BIG_PER_SYS - 1) / BIG_PER_SYS, i;
-	char a[32];
-
-	b->sys = calloc(n_sys, sizeof(*b->sys));
-	b->devs = calloc(n, sizeof(*b->devs));
-	b->addrs = calloc(n, sizeof(*b->addrs));
-	b->conds = calloc(n_sys, sizeof(*b->conds));
-	b->zone_names = calloc(1, sizeof(*b->zone_names));
-	assert_true(b->sys && b->devs && b->addrs && b->conds);
-	b->pol.serial = 7;
-	snprintf(b->pol.path, sizeof(b->pol.path), "big.yaml");
-	snprintf(b->ifaces[0].name, MW_IFNAMSIZ, "ext0");
-	b->ifaces[0].zone = MW_ZONE_EXTERNAL;
-	b->ifaces[0].untagged = true;
-	snprintf(b->ifaces[1].name, MW_IFNAMSIZ, "sm0");
-	b->ifaces[1].zone = MW_ZONE_SMART_METER;
-	b->ifaces[1].untagged = true;
-	b->pol.ifaces = b->ifaces;
-	b->pol.n_ifaces = 2;
-	snprintf(b->zone.name, MW_NAME_MAX, "head-end");
-	assert_int_equal(mw_prefix_parse("192.0.2.10", &b->zone_pfx), 0);
-	b->zone.prefixes = &b->zone_pfx;
-	b->zone.n_prefixes = 1;
-	b->pol.zones = &b->zone;
-	b->pol.n_zones = 1;
-	snprintf(b->zone_names[0], MW_NAME_MAX, "head-end");
-	b->port.lo = b->port.hi = 443;
-	for (i = 0; i < n_sys; i++) {
-		struct mw_system_spec *s = &b->sys[i];
-		struct mw_conduit_spec *c = &b->conds[i];
-
-		snprintf(s->name, MW_NAME_MAX, "sys%zu", i);
-		snprintf(s->entity, sizeof(s->entity), "Entity %zu", i);
-		snprintf(s->agreement, MW_NAME_MAX, "AGR-%zu", i);
-		snprintf(s->iface, MW_IFNAMSIZ, "ext0");
-		s->devices = &b->devs[i * BIG_PER_SYS];
-		s->n_devices = n - i * BIG_PER_SYS < BIG_PER_SYS ?
-			       n - i * BIG_PER_SYS : BIG_PER_SYS;
-		snprintf(c->name, MW_NAME_MAX, "https");
-		c->dir = MW_DIR_INBOUND;
-		c->proto = IPPROTO_TCP;
-		c->zones = b->zone_names;
-		c->n_zones = 1;
-		c->ports = &b->port;
-		c->n_ports = 1;
-		s->conduits = c;
-		s->n_conduits = 1;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(b->devs[i].name, MW_NAME_MAX, "d%zu", i);
-		big_addr(i, a, sizeof(a));
-		assert_int_equal(mw_prefix_parse(a, &b->addrs[i]), 0);
-		b->devs[i].addrs = &b->addrs[i];
-		b->devs[i].n_addrs = 1;
-	}
-	b->pol.systems = b->sys;
-	b->pol.n_systems = n_sys;
-	return b;
-}
-
-static void big_free(struct bigpol *b)
-{
-	free(b->sys);
-	free(b->devs);
-	free(b->addrs);
-	free(b->conds);
-	free(b->zone_names);
-	free(b);
-}
 
 static double ns_per_packet(int prog_fd, unsigned int ifindex,
 			    const uint8_t *frame, size_t len, uint32_t repeat)
@@ -2047,6 +2712,10 @@ int main(void)
 		cmocka_unit_test(test_swap_atomic),
 		cmocka_unit_test(test_reopen_pins),
 		cmocka_unit_test(test_island),
+		cmocka_unit_test(test_clock_offsets),
+		cmocka_unit_test(test_policy_expired),
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_vlan_8021ad),
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_flow_table_lru),
 		cmocka_unit_test(test_flow_two_cpus),
@@ -2057,6 +2726,7 @@ int main(void)
 		cmocka_unit_test(test_bench),
 		cmocka_unit_test(test_h4_probe_bound),
 		cmocka_unit_test(test_h4_spill_path),
+		cmocka_unit_test(test_every_reason),
 	};
 
 	return cmocka_run_group_tests_name("xdp_diff", tests, group_setup,

@@ -133,6 +133,8 @@ static const char *const reason_names[] = {
 	[MW_R_SOURCE_ROUTE] = "SOURCE_ROUTE",
 	[MW_R_ICMP_CONTROL] = "ICMP_CONTROL",
 	[MW_R_RELATED] = "RELATED",
+	[MW_R_RATE_LIMIT] = "RATE_LIMIT",
+	[MW_R_POLICY_EXPIRED] = "POLICY_EXPIRED",
 };
 
 const char *mw_reason_name(enum mw_reason r)
@@ -175,17 +177,24 @@ static void pass(struct mw_result *res, enum mw_reason r)
 	verdict(res, MW_VERDICT_PASS, r);
 }
 
-static int64_t now_sec(const struct mw_runtime *rt)
+/* Wall-clock seconds for windows and valid_from. */
+static int64_t wall_sec(const struct mw_runtime *rt)
 {
-	return rt->now_ns / NS_PER_SEC;
+	return (rt->boot_ns + rt->boot_to_unix_ns) / NS_PER_SEC;
+}
+
+/* ... and for expiries: the largest offset, so a step back revives none. */
+static int64_t expiry_sec(const struct mw_runtime *rt)
+{
+	return (rt->boot_ns + rt->boot_to_unix_max_ns) / NS_PER_SEC;
 }
 
 static bool block_active(const struct mw_block *b, size_t n, uint32_t id,
-			 int64_t now_ns)
+			 int64_t boot_ns)
 {
 	if (!b || id >= n || !b[id].active)
 		return false;
-	return !b[id].until || (uint64_t)now_ns < b[id].until;
+	return !b[id].until || (uint64_t)boot_ns < b[id].until;
 }
 
 /*
@@ -199,7 +208,6 @@ static enum mw_reason dev_checks(const struct mw_image_view *v,
 				 const struct mw_img_device *dev)
 {
 	const struct mw_img_system *sys = mw_image_system(v, dev->system);
-	int64_t now = now_sec(rt);
 
 	if (!sys || sys->iface != iface_id)
 		return MW_R_WRONG_IFACE;
@@ -207,12 +215,14 @@ static enum mw_reason dev_checks(const struct mw_image_view *v,
 	    memcmp(dev->mac, mac, 6))
 		return MW_R_SPOOFED;
 	if (block_active(rt->dev_blocks, rt->n_dev_blocks, dev->id,
-			 rt->now_ns) ||
+			 rt->boot_ns) ||
 	    block_active(rt->sys_blocks, rt->n_sys_blocks, sys->id,
-			 rt->now_ns))
+			 rt->boot_ns))
 		return MW_R_BLOCKED;
-	if (((sys->flags & MW_SYS_F_VALID_FROM) && now < sys->valid_from) ||
-	    ((sys->flags & MW_SYS_F_EXPIRES) && now >= sys->expires))
+	if (((sys->flags & MW_SYS_F_VALID_FROM) &&
+	     wall_sec(rt) < sys->valid_from) ||
+	    ((sys->flags & MW_SYS_F_EXPIRES) &&
+	     expiry_sec(rt) >= sys->expires))
 		return MW_R_AGREEMENT;
 	return MW_R_UNSPEC;
 }
@@ -254,7 +264,7 @@ static bool vlan_ok(const struct mw_img_iface *f, const struct mw_pkt *pkt)
 
 	if (pkt->n_vlans == 0)
 		return f->flags & MW_IFACE_F_UNTAGGED;
-	if (pkt->n_vlans > 1)
+	if (pkt->n_vlans > 1 || pkt->tag_8021ad)
 		return false;
 	vid = pkt->vlan[0] & 0x0fff;
 	return f->vlans[vid / 8] & (1u << (vid % 8));
@@ -437,7 +447,7 @@ static enum mw_reason match_set(const struct mw_image_view *v,
 					NULL;
 	const uint8_t *addr = dir == MW_DIR_INBOUND ? pkt->dst : pkt->src;
 	uint64_t zones = mw_lookup_zones(v, pkt->family, addr);
-	int64_t now = now_sec(rt);
+	int64_t now = wall_sec(rt);
 	uint32_t i;
 
 	for (i = 0; set && i < set->n_rules && i < MW_CSET_RULES; i++) {
@@ -490,6 +500,47 @@ static bool related(const struct mw_image_view *v, const struct mw_runtime *rt,
 	return true;
 }
 
+/*
+ * Step 14: a packet that would pass is charged to its system's limits
+ * (the GCRA of the uapi header, "Rate limits"); false when over them.
+ */
+static bool rate_admit(const struct mw_image_view *v,
+		       const struct mw_runtime *rt, const struct mw_pkt *pkt,
+		       uint32_t system)
+{
+	const struct mw_img_system *sys = mw_image_system(v, system);
+	uint64_t now = (uint64_t)rt->boot_ns, cp, cb, tp, tb;
+	struct mw_rate *s;
+
+	if (!sys || (!sys->limit_pps && !sys->limit_bps) || !rt->sys_rate ||
+	    system >= rt->n_sys_rate)
+		return true;
+	s = &rt->sys_rate[system];
+	cp = sys->limit_pps ? NS_PER_SEC / sys->limit_pps : 0;
+	cb = sys->limit_bps ?
+	     (uint64_t)pkt->ip_len * 8 * NS_PER_SEC / sys->limit_bps : 0;
+	tp = s->tat_pkt > now ? s->tat_pkt : now;
+	tb = s->tat_bit > now ? s->tat_bit : now;
+	if (tp + cp > now + MW_RATE_BURST_NS ||
+	    tb + cb > now + MW_RATE_BURST_NS)
+		return false;
+	s->tat_pkt = tp + cp;
+	s->tat_bit = tb + cb;
+	return true;
+}
+
+static void pass_limited(const struct mw_image_view *v,
+			 const struct mw_runtime *rt, const struct mw_pkt *pkt,
+			 struct mw_result *res, enum mw_reason why)
+{
+	if (!rate_admit(v, rt, pkt, res->system)) {
+		res->conduit = MW_ID_NONE;	/* a drop has no conduit */
+		res->rule = -1;
+		return drop(res, MW_R_RATE_LIMIT);
+	}
+	pass(res, why);
+}
+
 static void decide_rules(const struct mw_image_view *v,
 			 const struct mw_runtime *rt, uint32_t iface_id,
 			 const struct mw_pkt *pkt, struct mw_result *res)
@@ -500,10 +551,19 @@ static void decide_rules(const struct mw_image_view *v,
 	why = match_set(v, rt, dev, pkt, res->dir, false, &res->rule,
 			&res->conduit);
 	if (why)
-		return pass(res, why);
+		return pass_limited(v, rt, pkt, res, why);
 	if (related(v, rt, iface_id, pkt, res))
-		return pass(res, MW_R_RELATED);
+		return pass_limited(v, rt, pkt, res, MW_R_RELATED);
 	drop(res, pkt->fragment ? MW_R_FRAGMENT : MW_R_NO_CONDUIT);
+}
+
+/* Step 2: the policy's own expires, on the expiry clock. */
+static bool policy_expired(const struct mw_image_view *v,
+			   const struct mw_runtime *rt)
+{
+	int64_t exp = v->hdr->expires;
+
+	return exp && expiry_sec(rt) >= exp;
 }
 
 static void decide_ip(const struct mw_image_view *v,
@@ -548,8 +608,10 @@ static void decide(const struct mw_image_view *v, const struct mw_runtime *rt,
 	f = mw_image_iface(v, iface_id);
 	if (!f)
 		return drop(res, MW_R_NOT_MANAGED);
-	if (rt && rt->island)
+	if (rt->island)
 		return drop(res, MW_R_ISLAND);
+	if (policy_expired(v, rt))
+		return drop(res, MW_R_POLICY_EXPIRED);
 	if (l2_error(pkt))
 		return drop(res, MW_R_MALFORMED);
 	if (!vlan_ok(f, pkt))

@@ -42,6 +42,7 @@ struct mw_pkt {
 	uint8_t dst_mac[6];
 	uint8_t n_vlans;		/* tags seen (capped at MW_MAX_VLAN_TAGS + 1) */
 	uint16_t vlan[MW_MAX_VLAN_TAGS];	/* VIDs, outermost first */
+	bool tag_8021ad;		/* one of the tags is 802.1ad (0x88a8) */
 	uint16_t ethertype;		/* after the tags, host order */
 	enum mw_reason parse_error;	/* MW_R_UNSPEC if it parsed */
 	enum mw_l2 l2;
@@ -56,6 +57,8 @@ struct mw_pkt {
 	uint8_t icmp_type;
 	uint8_t hop_limit;		/* TTL / hop limit */
 	uint32_t len;			/* frame length in bytes */
+	uint32_t ip_len;		/* IP length (v4 total, v6 payload + 40);
+					 * 0 before the IP header */
 	uint8_t arp_sha[6];		/* ARP: sender hardware address */
 	/* ND (NS/NA): target address, source/target link-layer option */
 	uint8_t nd_target[16];
@@ -71,13 +74,29 @@ struct mw_pkt {
 void mw_pkt_parse(const uint8_t *frame, size_t len, struct mw_pkt *p);
 
 /* Runtime state that is not in the image. */
+/* Rate limit state of one system (the GCRA of the uapi header). */
+struct mw_rate {
+	uint64_t tat_pkt;		/* theoretical arrival times, boot ns */
+	uint64_t tat_bit;
+};
+
+/*
+ * What the decision needs besides the packet, on the datapaths' time base
+ * (include/uapi/linux/meterwall.h, "Time base").
+ */
 struct mw_runtime {
 	bool island;
-	int64_t now_ns;			/* unix ns, for blocks/windows/validity */
+	int64_t boot_ns;		/* CLOCK_BOOTTIME ns: blocks, rate limits */
+	int64_t boot_to_unix_ns;	/* + boot_ns: windows, valid_from */
+	int64_t boot_to_unix_max_ns;	/* + boot_ns: agreement and policy
+					 * expires */
 	const struct mw_block *sys_blocks;	/* indexed by system id, or NULL */
 	size_t n_sys_blocks;
 	const struct mw_block *dev_blocks;	/* indexed by device id, or NULL */
 	size_t n_dev_blocks;
+	struct mw_rate *sys_rate;	/* indexed by system id, updated by
+					 * mw_classify; NULL: limits not applied */
+	size_t n_sys_rate;
 };
 
 struct mw_result {

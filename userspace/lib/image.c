@@ -6,6 +6,7 @@
  * be walked without further checks.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+#include <openssl/evp.h>
 
 #include "image.h"
 
@@ -692,3 +695,37 @@ const struct mw_img_device *mw_image_device_by_name(const struct mw_image_view *
 	}
 	return NULL;
 }
+
+/*
+ * SHA-256 of an image read with its digest and creation time as zeros:
+ * the digest names the content, so the same policy compiled twice has one.
+ */
+static int hash_zeroed(const void *data, size_t len, uint8_t out[32])
+{
+	struct mw_image_hdr h;
+	EVP_MD_CTX *ctx;
+	unsigned int n = 0;
+	int ok;
+
+	if (len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, data, sizeof(h));
+	memset(h.digest, 0, sizeof(h.digest));
+	h.created = 0;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(ctx, &h, sizeof(h)) &&
+	     EVP_DigestUpdate(ctx, (const uint8_t *)data + sizeof(h),
+			      len - sizeof(h)) &&
+	     EVP_DigestFinal_ex(ctx, out, &n);
+	EVP_MD_CTX_free(ctx);
+	return ok && n == 32 ? 0 : -EIO;
+}
+
+int mw_image_digest(const void *data, size_t len, uint8_t out[32])
+{
+	return hash_zeroed(data, len, out);
+}
+

@@ -61,7 +61,9 @@ void mw_image_free(struct mw_image *img);
  */
 int mw_image_view(const void *data, size_t len, struct mw_image_view *v,
 		  const char **why);
-/* SHA-256 of an image with its digest field read as zeros (compile.c). */
+/* SHA-256 of an image with its digest and creation time read as zeros:
+ * it names the content (anti-rollback: an equal serial must carry the
+ * same digest). */
 int mw_image_digest(const void *data, size_t len, uint8_t out[32]);
 int mw_image_read_file(const char *path, struct mw_image *out);
 int mw_image_write_file(const char *path, const struct mw_image *img);

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -17,9 +19,11 @@
 struct mw_nl {
 	struct nl_sock *sk;
 	int family;
+	char errmsg[256];	/* extack message of the last request */
 };
 
 struct mw_req {
+	struct mw_nl *nl;
 	int err;
 	bool done;
 	int (*parse)(struct nlattr **tb, void *arg);
@@ -45,6 +49,11 @@ int mw_nl_open(struct mw_nl **out)
 		err = -EPROTONOSUPPORT;
 		goto out_free;
 	}
+	/* error messages (extack); errors echo the request's header only */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &(int){ 1 }, sizeof(int));
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &(int){ 1 }, sizeof(int));
 	nl->family = genl_ctrl_resolve(nl->sk, MW_GENL_NAME);
 	if (nl->family < 0) {
 		err = -ENOENT;
@@ -67,11 +76,51 @@ void mw_nl_close(struct mw_nl *nl)
 	free(nl);
 }
 
+const char *mw_nl_errmsg(const struct mw_nl *nl)
+{
+	return nl ? nl->errmsg : "";
+}
+
+/*
+ * The extack message of an error (NLMSGERR_ATTR_MSG): libnl hands over the
+ * payload of the NLMSG_ERROR message, whose header is right before it.
+ */
+static void take_extack(struct mw_nl *nl, const struct nlmsgerr *e)
+{
+	const struct nlmsghdr *h = (const void *)((const char *)e -
+						  NLMSG_HDRLEN);
+	const char *end = (const char *)h + h->nlmsg_len, *p;
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+	for (p = (const char *)h + off; p + NLA_HDRLEN <= end;) {
+		const struct nlattr *a = (const void *)p;
+
+		if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+			size_t n = a->nla_len - NLA_HDRLEN;
+
+			if (n >= sizeof(nl->errmsg))
+				n = sizeof(nl->errmsg) - 1;
+			memcpy(nl->errmsg, p + NLA_HDRLEN, n);
+			nl->errmsg[n] = '\0';
+			return;
+		}
+		p += NLA_ALIGN(a->nla_len);
+	}
+}
+
 static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 {
 	struct mw_req *r = arg;
 
 	(void)who;
+	if (r->nl)
+		take_extack(r->nl, e);
 	r->err = e->error;
 	r->done = true;
 	return NL_STOP;
@@ -117,6 +166,8 @@ static int transact(struct mw_nl *nl, struct nl_msg *msg, struct mw_req *r)
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, r);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, r);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, r);
+	r->nl = nl;
+	nl->errmsg[0] = '\0';
 	err = nl_send_auto(nl->sk, msg);
 	nlmsg_free(msg);
 	if (err < 0) {
@@ -212,9 +263,28 @@ static int txn_cmd(struct mw_nl *nl, uint8_t cmd, uint32_t txn)
 	return transact(nl, msg, &r);
 }
 
+int mw_nl_commit_opts(struct mw_nl *nl, uint32_t txn,
+		      const struct mw_nl_commit_opts *o)
+{
+	struct mw_req r = { 0 };
+	struct nl_msg *msg;
+
+	if (!nl)
+		return -EINVAL;
+	msg = new_msg(nl, MW_CMD_POLICY_COMMIT, 0);
+	if (!msg || nla_put_u32(msg, MW_A_TXN_ID, txn) ||
+	    (o && o->have_clock &&
+	     nla_put_u64(msg, MW_A_CLOCK, (uint64_t)o->boot_to_unix_ns)) ||
+	    (o && o->flags && nla_put_u32(msg, MW_A_FLAGS, o->flags))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return transact(nl, msg, &r);
+}
+
 int mw_nl_commit(struct mw_nl *nl, uint32_t txn)
 {
-	return txn_cmd(nl, MW_CMD_POLICY_COMMIT, txn);
+	return mw_nl_commit_opts(nl, txn, NULL);
 }
 
 int mw_nl_abort(struct mw_nl *nl, uint32_t txn)
@@ -223,6 +293,12 @@ int mw_nl_abort(struct mw_nl *nl, uint32_t txn)
 }
 
 int mw_nl_load_image(struct mw_nl *nl, const void *img, size_t len)
+{
+	return mw_nl_load_image_opts(nl, img, len, NULL);
+}
+
+int mw_nl_load_image_opts(struct mw_nl *nl, const void *img, size_t len,
+			  const struct mw_nl_commit_opts *o)
 {
 	const uint8_t *p = img;
 	uint32_t txn, off = 0;
@@ -239,12 +315,16 @@ int mw_nl_load_image(struct mw_nl *nl, const void *img, size_t len)
 
 		err = mw_nl_chunk(nl, txn, off, p + off, n);
 		if (err) {
-			mw_nl_abort(nl, txn);
+			char keep[sizeof(nl->errmsg)];
+
+			memcpy(keep, nl->errmsg, sizeof(keep));
+			mw_nl_abort(nl, txn);	/* the chunk's message stays */
+			memcpy(nl->errmsg, keep, sizeof(keep));
 			return err;
 		}
 		off += n;
 	}
-	return mw_nl_commit(nl, txn);
+	return mw_nl_commit_opts(nl, txn, o);
 }
 
 int mw_nl_block(struct mw_nl *nl, enum mw_target kind, uint32_t id,
@@ -297,6 +377,23 @@ int mw_nl_island(struct mw_nl *nl, bool on)
 	return transact(nl, msg, &r);
 }
 
+int mw_nl_clock_set(struct mw_nl *nl, int64_t boot_to_unix_ns,
+		    uint32_t flags)
+{
+	struct mw_req r = { 0 };
+	struct nl_msg *msg;
+
+	if (!nl)
+		return -EINVAL;
+	msg = new_msg(nl, MW_CMD_CLOCK_SET, 0);
+	if (!msg || nla_put_u64(msg, MW_A_CLOCK, (uint64_t)boot_to_unix_ns) ||
+	    (flags && nla_put_u32(msg, MW_A_FLAGS, flags))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return transact(nl, msg, &r);
+}
+
 static int parse_status(struct nlattr **tb, void *arg)
 {
 	struct mw_nl_status *st = arg;
@@ -311,6 +408,11 @@ static int parse_status(struct nlattr **tb, void *arg)
 	}
 	if (tb[MW_A_DIGEST] && nla_len(tb[MW_A_DIGEST]) == 32)
 		memcpy(st->digest, nla_data(tb[MW_A_DIGEST]), 32);
+	if (tb[MW_A_CLOCK] && nla_len(tb[MW_A_CLOCK]) == 8)
+		st->boot_to_unix_ns = (int64_t)nla_get_u64(tb[MW_A_CLOCK]);
+	if (tb[MW_A_CLOCK_MAX] && nla_len(tb[MW_A_CLOCK_MAX]) == 8)
+		st->boot_to_unix_max_ns =
+			(int64_t)nla_get_u64(tb[MW_A_CLOCK_MAX]);
 	return 0;
 }
 

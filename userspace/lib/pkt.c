@@ -51,6 +51,8 @@ static size_t parse_l2(const uint8_t *f, size_t len, struct mw_pkt *p)
 	memcpy(p->src_mac, f + 6, 6);
 	et = be16(f + 12);
 	while (is_tpid(et)) {
+		if (et == ETH_P_8021AD_)
+			p->tag_8021ad = true;
 		if (p->n_vlans == MW_MAX_VLAN_TAGS) {
 			p->n_vlans = MW_MAX_VLAN_TAGS + 1;
 			p->ethertype = et;
@@ -217,6 +219,7 @@ static void parse_ipv4(const uint8_t *f, size_t len, size_t off,
 	}
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	tot = be16(ip + 2);
+	p->ip_len = (uint32_t)tot;
 	if (ihl > avail || tot < ihl || tot > avail) {
 		p->parse_error = MW_R_MALFORMED;
 		return;
@@ -335,6 +338,7 @@ static void parse_ipv6(const uint8_t *f, size_t len, size_t off,
 		return;
 	}
 	plen = be16(ip + 4);
+	p->ip_len = (uint32_t)plen + 40;
 	if (!plen || 40 + plen > avail) {
 		p->parse_error = MW_R_MALFORMED;
 		return;

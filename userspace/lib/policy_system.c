@@ -141,11 +141,11 @@ static int system_limits(struct mwp_ctx *c, struct mwp_node *map,
 	if (err)
 		return err;
 	v = mwp_get(c, map, "pps", NULL);
-	if (v && (err = mwp_u64(c, v, "limits.pps", 0, UINT64_MAX,
+	if (v && (err = mwp_u64(c, v, "limits.pps", 0, MW_LIMIT_PPS_MAX,
 				&s->limits.pps)))
 		return err;
 	v = mwp_get(c, map, "bps", NULL);
-	return v ? mwp_u64(c, v, "limits.bps", 0, UINT64_MAX,
+	return v ? mwp_u64(c, v, "limits.bps", 0, MW_LIMIT_BPS_MAX,
 			   &s->limits.bps) : 0;
 }
 

@@ -53,6 +53,7 @@ const char *const mw_xdp_map_names[M__COUNT] = {
 	[M_GLOB_EVSTATE] = "glob_evstate",
 	[M_CLOCK] = "mw_clock",
 	[M_IFACE_DIRECT] = "iface_direct",
+	[M_SYS_RATE] = "sys_rate",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -195,6 +196,13 @@ int64_t mw_xdp_clock_offset(void)
 	int64_t b1 = ts_ns(CLOCK_BOOTTIME);
 
 	return r - (b0 + (b1 - b0) / 2);
+}
+
+void mw_xdp_config_clock(struct mw_config *cfg, int64_t off, bool reset_max)
+{
+	cfg->boot_to_unix_ns = off ? off : mw_xdp_clock_offset();
+	if (reset_max || cfg->boot_to_unix_max_ns < cfg->boot_to_unix_ns)
+		cfg->boot_to_unix_max_ns = cfg->boot_to_unix_ns;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -440,7 +448,8 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 	return 0;
 }
 
-/* A fresh mw_config: no policy, real clock, default event rate. */
+/* A fresh mw_config: no policy, real clock (both offsets the host's
+ * sample), default event rate. */
 static int init_config(struct mw_xdp *x)
 {
 	struct mw_config cfg;
@@ -453,7 +462,7 @@ static int init_config(struct mw_xdp *x)
 	if (!err && !cfg.generation && !cfg.event_rate &&
 	    !cfg.boot_to_unix_ns) {
 		cfg.event_rate = MW_XDP_DEF_EVENT_RATE;
-		cfg.boot_to_unix_ns = mw_xdp_clock_offset();
+		mw_xdp_config_clock(&cfg, 0, true);
 		err = mw_xdp_write_config(x, &cfg);
 	}
 	mw_xdp_unlock(x);

@@ -11,7 +11,9 @@
  *
  * Maps (all pinned by name):
  *   mw_config         ARRAY[1] struct mw_config: island, generation,
- *                     boot_to_unix_ns, event_rate, active slot
+ *                     boot_to_unix_ns and boot_to_unix_max_ns (the
+ *                     clock, see mw_xdp_set_clock), event_rate, active
+ *                     slot
  *   slot_meta         ARRAY[2] struct mw_xdp_slot_meta (bpf/xdp_shared.h)
  *   iface_direct      ARRAY[2 * MW_XDP_IFINDEX_DIRECT] struct mw_xdp_iface:
  *                     each slot's interfaces by ifindex (smaller ifindexes;
@@ -29,6 +31,9 @@
  *                     mw_xdp_h4, at most MW_XDP_H4_PROBES probes; keys that
  *                     do not fit stay in dev_hash4) and the joined record
  *                     of every device by id (struct mw_xdp_dev)
+ *   sys_rate          ARRAY[MW_MAX_SYSTEMS] struct mw_xdp_rate: rate limit
+ *                     state by system id (a load zeroes the systems whose
+ *                     limits it changes or brings in)
  *   sys_blocks        ARRAY[MW_MAX_SYSTEMS] struct mw_block
  *   dev_blocks        ARRAY[dev_capacity] struct mw_block
  *   dev_counters      PERCPU_ARRAY[dev_capacity] struct mw_counter
@@ -166,8 +171,11 @@ struct mw_xdp_load_opts {
 	 * is skipped (its frames would be NOT_MANAGED anyway). */
 	unsigned int (*ifindex)(const char *name, void *arg);
 	void *arg;
-	/* Clock: 0 = from the system clocks now (REALTIME - BOOTTIME).
-	 * Otherwise this boot_to_unix_ns is written (tests, replays). */
+	/* Clock: 0 = from the system clocks now (mw_xdp_clock_offset()).
+	 * Otherwise this boot_to_unix_ns is written (tests, replays).
+	 * Either way the load sets the clock as mw_xdp_set_clock(x, it,
+	 * false) does; on maps that never had a policy boot_to_unix_max_ns
+	 * starts at it. */
 	int64_t boot_to_unix_ns;
 };
 
@@ -193,8 +201,9 @@ int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
 
 /* --- runtime state ----------------------------------------------------------- */
 
-/* Block a system or device until until_ns (unix ns, 0 = until unblocked).
- * One map write: the next packet sees it.  Survives policy reloads. */
+/* Block a system or device until until_ns (CLOCK_BOOTTIME ns, 0 = until
+ * unblocked; no clock step moves it).  One map write: the next packet
+ * sees it.  Survives policy reloads, not a reboot (new maps). */
 int mw_xdp_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 		 uint64_t until_ns, enum mw_block_cause cause);
 int mw_xdp_unblock(struct mw_xdp *x, enum mw_target kind, uint32_t id);
@@ -208,12 +217,18 @@ int mw_xdp_foreach_block(struct mw_xdp *x,
 
 int mw_xdp_island(struct mw_xdp *x, bool on);
 int mw_xdp_set_event_rate(struct mw_xdp *x, uint32_t per_second);
-/* Rewrite boot_to_unix_ns from the system clocks (after a clock step). */
-int mw_xdp_refresh_time(struct mw_xdp *x);
-/* Set boot_to_unix_ns explicitly (tests). */
-int mw_xdp_set_time_offset(struct mw_xdp *x, int64_t boot_to_unix_ns);
-/* The datapath's idea of now, unix ns (bpf boot clock + offset). */
-int mw_xdp_now(struct mw_xdp *x, int64_t *now_ns);
+/*
+ * The datapath's clock (include/uapi/linux/meterwall.h, "Time base"):
+ * mw_config.boot_to_unix_ns = boot_to_unix_ns (0: mw_xdp_clock_offset()
+ * now), for windows and valid_from; boot_to_unix_max_ns = the larger of
+ * itself and that, or exactly that with reset_max, for agreement and
+ * policy expiries (so a step back of the wall clock revives nothing).
+ * Call it after every step of the wall clock.
+ */
+int mw_xdp_set_clock(struct mw_xdp *x, int64_t boot_to_unix_ns,
+		     bool reset_max);
+/* The host's offset now: CLOCK_REALTIME - CLOCK_BOOTTIME, in ns. */
+int64_t mw_xdp_clock_offset(void);
 
 struct mw_xdp_status {
 	struct mw_config cfg;		/* as the datapath sees it */

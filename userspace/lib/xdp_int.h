@@ -37,6 +37,7 @@ enum mw_xdp_map {
 	M_GLOB_EVSTATE,
 	M_CLOCK,
 	M_IFACE_DIRECT,		/* per slot, but a plain array (xdp_shared.h) */
+	M_SYS_RATE,		/* persistent: rate limit state by system id */
 	M__COUNT
 };
 #define M_FIRST_SLOT_TABLE	M_IFACES
@@ -92,7 +93,11 @@ int mw_xdp_lock(struct mw_xdp *x);
 void mw_xdp_unlock(struct mw_xdp *x);
 int mw_xdp_read_config(struct mw_xdp *x, struct mw_config *cfg);
 int mw_xdp_write_config(struct mw_xdp *x, const struct mw_config *cfg);
-/* REALTIME - BOOTTIME in ns: what bpf_ktime_get_boot_ns() needs added. */
-int64_t mw_xdp_clock_offset(void);
+/*
+ * Set the clock in cfg (struct mw_config, "Time base" of the uapi header):
+ * boot_to_unix_ns = off (0: mw_xdp_clock_offset() now), and
+ * boot_to_unix_max_ns = off when reset_max, else the larger of the two.
+ */
+void mw_xdp_config_clock(struct mw_config *cfg, int64_t off, bool reset_max);
 
 #endif /* MW_XDP_INT_H */

@@ -220,6 +220,10 @@ static void dev_record(const struct mw_image_view *v, uint32_t id,
 	d->sys_flags = sys->flags;
 	d->valid_from = sys->valid_from;
 	d->expires = sys->expires;
+	d->limit_pps = sys->limit_pps;
+	d->limit_bps = sys->limit_bps;
+	if (sys->limit_pps || sys->limit_bps)
+		d->xflags |= MW_XDEV_F_LIMITED;
 }
 
 /* Prefixes into the hash (hosts) and trie (the rest); v non-NULL: device
@@ -420,6 +424,7 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 	m->serial = v->hdr->serial;
 	m->reply_lo = v->hdr->reply_lo;
 	m->reply_hi = v->hdr->reply_hi;
+	m->expires = v->hdr->expires;
 	memcpy(m->digest, v->hdr->digest, sizeof(m->digest));
 	return 0;
 }
@@ -492,6 +497,18 @@ static int create_tables(struct mw_xdp *x, const struct mw_image_view *v,
 	return 0;
 }
 
+/* fd of slot's inner map of table m; -ENOENT if the slot has none. */
+static int slot_inner_fd(struct mw_xdp *x, int m, uint32_t slot)
+{
+	uint32_t id;
+	int fd;
+
+	if (bpf_map_lookup_elem(x->fd[m], &slot, &id) < 0)
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * Rewrite the active slot's ifaces entry with the map it already holds:
  * no change for readers, but the syscall returns only after an RCU grace
@@ -499,17 +516,53 @@ static int create_tables(struct mw_xdp *x, const struct mw_image_view *v,
  */
 static int rcu_barrier(struct mw_xdp *x, uint32_t slot)
 {
-	uint32_t id;
 	int fd, err = 0;
 
-	if (bpf_map_lookup_elem(x->fd[M_IFACES], &slot, &id) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	fd = bpf_map_get_fd_by_id(id);
+	fd = slot_inner_fd(x, M_IFACES, slot);
 	if (fd < 0)
-		return -errno;
+		return fd == -ENOENT ? 0 : fd;
 	if (bpf_map_update_elem(x->fd[M_IFACES], &slot, &fd, BPF_ANY) < 0)
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+/*
+ * Rate limit state (struct mw_xdp_rate) of the systems whose limits this
+ * policy changes, or which it brings in with limits: zeroed, so that they
+ * start with a whole burst.  A reload with the same limits keeps the
+ * state (it gives no fresh burst); the state of systems without limits
+ * is never read.  old: the policy in force (cfg), if any.
+ */
+static int reset_rates(struct mw_xdp *x, const struct mw_image_view *v,
+		       const struct mw_config *cfg)
+{
+	static const struct mw_xdp_rate zero;
+	int old = -1, err = 0;
+	size_t i;
+
+	if (cfg->generation)
+		old = slot_inner_fd(x, M_SYSTEMS, cfg->slot & 1);
+	for (i = 0; i < v->n_systems && !err; i++) {
+		const struct mw_img_system *s = &v->systems[i];
+		struct mw_img_system o;
+
+		if (!s->limit_pps && !s->limit_bps)
+			continue;
+		if (old >= 0 && !bpf_map_lookup_elem(old, &s->id, &o) &&
+		    o.id == s->id && o.limit_pps == s->limit_pps &&
+		    o.limit_bps == s->limit_bps)
+			continue;
+		if (bpf_map_update_elem(x->fd[M_SYS_RATE], &s->id, &zero,
+					BPF_ANY) < 0)
+			err = mw_xdp_fail(x, -errno, "cannot reset the rate "
+					  "limit of system `%s': %s (the "
+					  "previous policy stays in force)",
+					  mw_image_str(v, s->name),
+					  strerror(errno));
+	}
+	if (old >= 0)
+		close(old);
 	return err;
 }
 
@@ -536,8 +589,8 @@ static int write_direct(struct mw_xdp *x, const struct build *bd,
 }
 
 /* Steps 1-4 of the comment on top, under the pin-directory lock. */
-static int swap_in(struct mw_xdp *x, struct build *bd,
-		   const struct mw_xdp_load_opts *o,
+static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
+		   struct build *bd, const struct mw_xdp_load_opts *o,
 		   struct mw_xdp_load_result *res)
 {
 	struct mw_config cfg;
@@ -545,6 +598,8 @@ static int swap_in(struct mw_xdp *x, struct build *bd,
 	int t, err;
 
 	err = mw_xdp_read_config(x, &cfg);
+	if (!err)
+		err = reset_rates(x, v, &cfg);
 	if (err)
 		return err;
 	active = cfg.slot & 1;
@@ -579,10 +634,12 @@ static int swap_in(struct mw_xdp *x, struct build *bd,
 				   "(the previous policy stays in force)",
 				   strerror(errno));
 	/* the flip: one array update */
+	/* the clock: the given offset (or the host's); the largest one
+	 * stays, but on maps that never had a policy */
+	mw_xdp_config_clock(&cfg, o ? o->boot_to_unix_ns : 0,
+			    !cfg.generation);
 	cfg.slot = target;
 	cfg.generation = bd->meta.generation;
-	cfg.boot_to_unix_ns = o && o->boot_to_unix_ns ? o->boot_to_unix_ns :
-				mw_xdp_clock_offset();
 	err = mw_xdp_write_config(x, &cfg);
 	if (err)
 		return err;
@@ -620,7 +677,7 @@ int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
 	if (!err) {
 		err = mw_xdp_lock(x);
 		if (!err) {
-			err = swap_in(x, &bd, opts, res);
+			err = swap_in(x, v, &bd, opts, res);
 			mw_xdp_unlock(x);
 		}
 	}

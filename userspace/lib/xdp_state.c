@@ -131,7 +131,7 @@ int mw_xdp_foreach_block(struct mw_xdp *x,
 
 /* --- mw_config fields ------------------------------------------------ */
 
-enum cfg_field { CF_ISLAND, CF_EVENT_RATE, CF_TIME };
+enum cfg_field { CF_ISLAND, CF_EVENT_RATE, CF_CLOCK, CF_CLOCK_RESET };
 
 static int set_config(struct mw_xdp *x, enum cfg_field f, int64_t val)
 {
@@ -149,8 +149,9 @@ static int set_config(struct mw_xdp *x, enum cfg_field f, int64_t val)
 		case CF_EVENT_RATE:
 			cfg.event_rate = (uint32_t)val;
 			break;
-		case CF_TIME:
-			cfg.boot_to_unix_ns = val;
+		case CF_CLOCK:
+		case CF_CLOCK_RESET:
+			mw_xdp_config_clock(&cfg, val, f == CF_CLOCK_RESET);
 			break;
 		}
 		err = mw_xdp_write_config(x, &cfg);
@@ -169,28 +170,11 @@ int mw_xdp_set_event_rate(struct mw_xdp *x, uint32_t per_second)
 	return set_config(x, CF_EVENT_RATE, per_second);
 }
 
-int mw_xdp_refresh_time(struct mw_xdp *x)
+int mw_xdp_set_clock(struct mw_xdp *x, int64_t boot_to_unix_ns,
+		     bool reset_max)
 {
-	return set_config(x, CF_TIME, mw_xdp_clock_offset());
-}
-
-int mw_xdp_set_time_offset(struct mw_xdp *x, int64_t boot_to_unix_ns)
-{
-	return set_config(x, CF_TIME, boot_to_unix_ns);
-}
-
-int mw_xdp_now(struct mw_xdp *x, int64_t *now_ns)
-{
-	struct mw_config cfg;
-	struct timespec ts;
-	int err = mw_xdp_read_config(x, &cfg);
-
-	if (err)
-		return err;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	*now_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec +
-		  cfg.boot_to_unix_ns;
-	return 0;
+	return set_config(x, reset_max ? CF_CLOCK_RESET : CF_CLOCK,
+			  boot_to_unix_ns);
 }
 
 int mw_xdp_status(struct mw_xdp *x, struct mw_xdp_status *st)

@@ -94,7 +94,7 @@ int block_main(int argc, char **argv)
 	const char *reason = NULL, *dur = NULL, *name;
 	struct mw_image img = { 0 };
 	enum mw_target kind;
-	uint64_t secs = 0, until = 0;
+	uint64_t secs = 0, until = 0, wall;
 	struct mw_nl *nl = NULL;
 	int kerr = 0, rerr;
 	struct mw_xdp *x;
@@ -120,7 +120,7 @@ int block_main(int argc, char **argv)
 	if (!err && secs)
 		err = block_until(secs, &until);
 	if (err == -ERANGE) {
-		fprintf(stderr, "%s block: duration `%s' is too long: a block must end before 2262-04-11 (at most %llud from now); without --for it lasts until unblocked\n",
+		fprintf(stderr, "%s block: duration `%s' is too long: at most %llud (the datapaths' clock ends then); without --for it lasts until unblocked\n",
 			prog_name, dur, (unsigned long long)block_max_days());
 		return 1;
 	}
@@ -151,18 +151,22 @@ int block_main(int argc, char **argv)
 			prog_name, strerror(-kerr));
 	/* not recorded = lost at the next reboot: an error, but the block
 	 * stays in force (fail closed) */
-	rerr = blocks_record(kind, bare_name(name), until, MW_BLOCK_OPERATOR);
+	/* people read unix time; the datapaths keep the boot clock's */
+	wall = block_unix_time(until);
+	rerr = blocks_record(kind, bare_name(name), until, wall,
+			     MW_BLOCK_OPERATOR);
 	if (rerr)
 		fprintf(stderr, "%s: error: %s `%s' is blocked now, but the block could not be recorded in %s (%s): it will not survive a reboot; fix that and run the block again\n",
 			prog_name, kind_name(kind), bare_name(name),
 			blocks_path(), strerror(-rerr));
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)until);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)wall);
 	audit("block", "kind", kind_name(kind), "target", bare_name(name),
 	      "reason", reason, "until_ns", buf, NULL);
 	jp_open_obj(NULL);
 	jp_str("blocked", bare_name(name));
 	jp_str("kind", kind_name(kind));
-	jp_u64("until_ns", until);
+	jp_u64("until_ns", wall);
+	jp_u64("until_boot_ns", until);
 	jp_bool("recorded", !rerr);
 	jp_close_obj();
 	jp_finish();
@@ -252,7 +256,8 @@ int unblock_main(int argc, char **argv)
 	jp_finish();
 	goto out;
 restore:
-	if (blocks_record(kind, bare_name(name), b.until, b.cause))
+	if (blocks_record(kind, bare_name(name), b.until,
+			  block_unix_time(b.until), b.cause))
 		fprintf(stderr, "%s: error: %s no longer holds the block, which is still in force: run the block again\n",
 			prog_name, blocks_path());
 out:

@@ -6,7 +6,6 @@
  * Any failure before the swap leaves the running policy in force.
  */
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,33 +25,11 @@ static void load_usage(FILE *f)
 		prog_name);
 }
 
-/* SHA-256 of the image with created and digest zeroed: the content. */
-static int content_hash(const struct mw_image *img, unsigned char out[32])
-{
-	struct mw_image_hdr h;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int len = 0;
-	int ok;
-
-	if (!ctx)
-		return -1;
-	memcpy(&h, img->data, sizeof(h));
-	h.created = 0;
-	memset(h.digest, 0, sizeof(h.digest));
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, &h, sizeof(h)) &&
-	     EVP_DigestUpdate(ctx, img->data + sizeof(h), img->len - sizeof(h)) &&
-	     EVP_DigestFinal_ex(ctx, out, &len);
-	EVP_MD_CTX_free(ctx);
-	return ok && len == 32 ? 0 : -1;
-}
-
 static int check_serial(const char *path, const struct mw_image *old,
 			const struct mw_image *new, bool allow_rollback)
 {
 	const struct mw_image_hdr *o = (const void *)old->data;
 	const struct mw_image_hdr *n = (const void *)new->data;
-	unsigned char ho[32], hn[32];
 
 	if (n->serial < o->serial && !allow_rollback) {
 		fprintf(stderr, "%s: error: serial %llu is older than the policy in force (serial %llu): refusing a rollback (--allow-rollback to restore a known-good policy)\n",
@@ -62,9 +39,7 @@ static int check_serial(const char *path, const struct mw_image *old,
 	}
 	if (n->serial != o->serial)
 		return 0;
-	if (content_hash(old, ho) || content_hash(new, hn))
-		return -1;
-	if (memcmp(ho, hn, 32)) {
+	if (memcmp(o->digest, n->digest, sizeof(n->digest))) {
 		fprintf(stderr, "%s: error: serial %llu is already in force with different content: raise the serial\n",
 			path, (unsigned long long)n->serial);
 		return -1;
@@ -135,8 +110,18 @@ static int kmod_stage(struct mw_nl *nl, const struct mw_image *img,
 static int apply_both(const char *path, const struct mw_image *img,
 		      const struct mw_image_view *v,
 		      const struct mw_image_view *old, struct mw_xdp *x,
-		      struct mw_nl *nl, struct mw_xdp_load_result *res)
+		      struct mw_nl *nl, bool rollback,
+		      struct mw_xdp_load_result *res)
 {
+	/* one clock sample for both points (uapi "Time base") */
+	struct mw_xdp_load_opts xo = {
+		.boot_to_unix_ns = host_boot_to_unix_ns(),
+	};
+	struct mw_nl_commit_opts ko = {
+		.have_clock = true,
+		.boot_to_unix_ns = xo.boot_to_unix_ns,
+		.flags = rollback ? MW_COMMIT_F_ROLLBACK : 0,
+	};
 	uint32_t txn = 0;
 	int err;
 
@@ -148,7 +133,7 @@ static int apply_both(const char *path, const struct mw_image *img,
 				path, img->len, MW_IMAGE_MAX);
 		return err;
 	}
-	err = mw_xdp_load_image(x, v, NULL, res);
+	err = mw_xdp_load_image(x, v, &xo, res);
 	if (err) {
 		fprintf(stderr, "%s: error: not applied, the policy in force is unchanged: %s\n",
 			path, mw_xdp_errmsg(x));
@@ -158,14 +143,15 @@ static int apply_both(const char *path, const struct mw_image *img,
 	}
 	if (!nl)
 		return 0;
-	err = mw_nl_commit(nl, txn);
+	err = mw_nl_commit_opts(nl, txn, &ko);
 	if (!err)
 		return 0;
-	fprintf(stderr, "%s: error: the kernel module refused the policy (%s); ",
-		path, strerror(-err));
+	fprintf(stderr, "%s: error: the kernel module refused the policy (%s%s%s); ",
+		path, strerror(-err), *mw_nl_errmsg(nl) ? ": " : "",
+		mw_nl_errmsg(nl));
 	if (!old)
 		fprintf(stderr, "XDP has no earlier policy to return to: it enforces the new one alone\n");
-	else if (!mw_xdp_load_image(x, old, NULL, NULL))
+	else if (!mw_xdp_load_image(x, old, &xo, NULL))
 		fprintf(stderr, "XDP rolled back to serial %llu: the policy in force is unchanged\n",
 			(unsigned long long)old->hdr->serial);
 	else
@@ -174,7 +160,7 @@ static int apply_both(const char *path, const struct mw_image *img,
 }
 
 static int apply(const char *path, struct mw_image *img, bool have_old,
-		 const struct mw_image_view *old)
+		 const struct mw_image_view *old, bool rollback)
 {
 	struct mw_xdp_load_result res = { 0 };
 	struct mw_image_view v;
@@ -192,7 +178,8 @@ static int apply(const char *path, struct mw_image *img, bool have_old,
 	if (xdp_open(&x, MW_XDP_F_NO_PROG, v.hdr->flow_entries))
 		return -1;
 	nl = kmod_open();
-	err = apply_both(path, img, &v, have_old ? old : NULL, x, nl, &res);
+	err = apply_both(path, img, &v, have_old ? old : NULL, x, nl, rollback,
+			 &res);
 	if (err)
 		goto out;
 	sc = (struct stale_ctx){ x, nl, have_old ? old : NULL, &v };
@@ -284,7 +271,7 @@ int load_main(int argc, char **argv)
 	}
 	if (have_old && check_serial(path, &old, &img, allow_rollback))
 		goto out;
-	if (apply(path, &img, have_old, &ov) == 0)
+	if (apply(path, &img, have_old, &ov, allow_rollback) == 0)
 		ret = 0;
 out:
 	mw_policy_free(pol);

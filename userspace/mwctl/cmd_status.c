@@ -16,6 +16,8 @@ static void hex32(const uint8_t *d, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+/* now: the boot clock (blocks end by it); a block's end is shown as unix
+ * time too (the host's offset now) */
 static void print_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 			int64_t now)
 {
@@ -26,7 +28,8 @@ static void print_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 	if (b.until && (int64_t)b.until <= now)
 		return;
 	jp_open_obj("block");
-	jp_u64("until_ns", b.until);
+	jp_u64("until_ns", block_unix_time(b.until));
+	jp_u64("until_boot_ns", b.until);
 	jp_u64("cause", b.cause);
 	jp_close_obj();
 }
@@ -152,7 +155,7 @@ static int kmod_block(enum mw_target kind, uint32_t id, uint64_t until_ns,
 		      uint32_t cause, void *arg)
 {
 	(void)kind, (void)id, (void)cause;
-	if (!until_ns || (int64_t)until_ns > now_unix_ns())
+	if (!until_ns || (int64_t)until_ns > now_boot_ns())
 		++*(uint64_t *)arg;
 	return 0;
 }
@@ -170,6 +173,8 @@ static void print_kmod(void)
 	if (nl && !mw_nl_status(nl, &ks)) {
 		jp_u64("generation", ks.generation);
 		jp_bool("island", ks.island);
+		jp_i64("boot_to_unix_ns", ks.boot_to_unix_ns);
+		jp_i64("boot_to_unix_max_ns", ks.boot_to_unix_max_ns);
 		if (ks.loaded) {
 			jp_u64("serial", ks.serial);
 			hex32(ks.digest, hex);
@@ -193,7 +198,7 @@ int status_main(int argc, char **argv)
 	struct mw_image_view v;
 	bool have_img;
 	struct mw_xdp *x;
-	int64_t now = now_unix_ns();
+	int64_t now = now_boot_ns();
 	char hex[65];
 	int r;
 
@@ -221,6 +226,8 @@ int status_main(int argc, char **argv)
 	jp_str("pin_dir", st.pin_dir);
 	jp_u64("generation", st.cfg.generation);
 	jp_bool("island", st.cfg.island);
+	jp_i64("boot_to_unix_ns", st.cfg.boot_to_unix_ns);
+	jp_i64("boot_to_unix_max_ns", st.cfg.boot_to_unix_max_ns);
 	jp_u64("device_capacity", st.dev_capacity);
 	jp_u64("flow_entries", st.flow_entries);
 	if (st.cfg.generation) {

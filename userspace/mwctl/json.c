@@ -24,20 +24,64 @@ bool jp_json(void)
 	return json;
 }
 
+/*
+ * Bytes of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 if there is none.
+ * s is NUL-terminated, so a cut sequence stops at the NUL.
+ */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned int c, k, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		k = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		k = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		k = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((k == 3 && c < 0x800) || (k == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return k;
+}
+
+/* A JSON string: always valid JSON in UTF-8, whatever the bytes (file
+ * names and user names are not UTF-8 by law): a byte that starts no
+ * well-formed sequence becomes U+FFFD. */
+void jp_write_string(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t k;
+
+	fputc('"', f);
+	for (; *s; s += k) {
+		k = utf8_seq(s);
+		if (!k) {
+			fputs("\xef\xbf\xbd", f);
+			k = 1;
+		} else if (*s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s);
+		} else if (*s < 0x20) {
+			fprintf(f, "\\u%04x", *s);
+		} else {
+			fwrite(s, 1, k, f);
+		}
+	}
+	fputc('"', f);
+}
+
 static void jstring(const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	jp_write_string(out, s);
 }
 
 static void member(const char *key)

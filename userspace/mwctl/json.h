@@ -21,6 +21,9 @@ void jp_u64(const char *key, uint64_t val);
 void jp_i64(const char *key, int64_t val);
 void jp_bool(const char *key, bool val);
 void jp_finish(void);			/* newline after the top value */
+/* s as a JSON string on f: valid UTF-8 JSON whatever the bytes (a byte
+ * that starts no well-formed UTF-8 sequence becomes U+FFFD). */
+void jp_write_string(FILE *f, const char *s);
 bool jp_json(void);
 
 #endif

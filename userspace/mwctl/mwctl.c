@@ -24,6 +24,7 @@ static const struct mwctl_cmd cmds[] = {
 	{ "block", block_main, "block an external system or device" },
 	{ "unblock", unblock_main, "reconnect it on its owner's request" },
 	{ "island", island_main, "drop all external traffic (on|off)" },
+	{ "clock", clock_main, "the datapaths' time base; sync after a clock step" },
 };
 
 static void usage(FILE *f)

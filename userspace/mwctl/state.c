@@ -215,12 +215,32 @@ static int replace_file(const char *dir, const char *name, const void *data,
 	return sync_dir(dir);
 }
 
-int64_t now_unix_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t now_unix_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+int64_t now_boot_ns(void)
+{
+	return clock_ns(CLOCK_BOOTTIME);
+}
+
+/* the realtime read between two boot clock reads, their midpoint */
+int64_t host_boot_to_unix_ns(void)
+{
+	int64_t b0 = clock_ns(CLOCK_BOOTTIME);
+	int64_t r = clock_ns(CLOCK_REALTIME);
+	int64_t b1 = clock_ns(CLOCK_BOOTTIME);
+
+	return r - (b0 + (b1 - b0) / 2);
 }
 
 int parse_duration(const char *s, uint64_t *secs)
@@ -254,7 +274,7 @@ int parse_duration(const char *s, uint64_t *secs)
 
 int block_until(uint64_t secs, uint64_t *until_ns)
 {
-	int64_t now = now_unix_ns();
+	int64_t now = now_boot_ns();
 	uint64_t ns;
 
 	if (__builtin_mul_overflow(secs, 1000000000ULL, &ns) ||
@@ -266,7 +286,7 @@ int block_until(uint64_t secs, uint64_t *until_ns)
 
 uint64_t block_max_days(void)
 {
-	return (uint64_t)(INT64_MAX - now_unix_ns()) / 1000000000ULL / 86400;
+	return (uint64_t)(INT64_MAX - now_boot_ns()) / 1000000000ULL / 86400;
 }
 
 /* The flow table's pin name (the map list in xdp.h). */
@@ -388,12 +408,44 @@ int resolve_target(const struct mw_image_view *v, const char *name,
 
 /* --- persisted blocks ------------------------------------------------- */
 
+/*
+ * One line of the blocks file:
+ *   system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID]
+ * The unix time is for people and for other boots; within the boot that
+ * wrote it (BOOT_ID, /proc/sys/kernel/random/boot_id) the boot clock
+ * value is used as it is, so no clock step moves a block.
+ */
+#define BOOT_ID_LEN	36
+
 struct block_line {
 	enum mw_target kind;
 	char name[MW_NAME_MAX];
-	uint64_t until;
+	uint64_t until;			/* unix ns, 0 = until unblocked */
 	unsigned int cause;
+	uint64_t until_boot;		/* boot ns, valid in boot_id */
+	char boot_id[BOOT_ID_LEN + 1];	/* "" when not recorded */
 };
+
+/* This boot's id ("" when unknown: every line then counts as another
+ * boot's, which only costs the conversion through the wall clock). */
+static const char *boot_id(void)
+{
+	static char id[BOOT_ID_LEN + 1];
+	static bool done;
+	FILE *f;
+
+	if (done)
+		return id;
+	done = true;
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f)
+		return id;
+	if (!fgets(id, sizeof(id), f) || strlen(id) != BOOT_ID_LEN ||
+	    strspn(id, "0123456789abcdef-") != BOOT_ID_LEN)
+		id[0] = '\0';
+	fclose(f);
+	return id;
+}
 
 static int parse_u64(const char *s, uint64_t *v)
 {
@@ -406,17 +458,24 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno || *end ? -EINVAL : 0;
 }
 
-/* "system|device NAME UNTIL_NS CAUSE" (s is modified); -EINVAL if not. */
+/* A block line (s is modified); -EINVAL if it is not one. */
 static int parse_line(char *s, struct block_line *b)
 {
-	char *f[5], *save = NULL;
+	char *f[7], *save = NULL;
 	uint64_t cause;
 	int n;
 
-	for (n = 0; n < 5; n++)
+	for (n = 0; n < 7; n++)
 		f[n] = strtok_r(n ? NULL : s, " \t", &save);
-	if (!f[3] || f[4])
+	if (!f[3] || f[6] || (f[4] && !f[5]))
 		return -EINVAL;
+	memset(b, 0, sizeof(*b));
+	if (f[4] && (parse_u64(f[4], &b->until_boot) ||
+		     strlen(f[5]) != BOOT_ID_LEN ||
+		     strspn(f[5], "0123456789abcdef-") != BOOT_ID_LEN))
+		return -EINVAL;
+	if (f[4])
+		strcpy(b->boot_id, f[5]);
 	if (!strcmp(f[0], "system"))
 		b->kind = MW_TARGET_SYSTEM;
 	else if (!strcmp(f[0], "device"))
@@ -433,9 +492,38 @@ static int parse_line(char *s, struct block_line *b)
 
 static int write_line(FILE *f, const struct block_line *b)
 {
-	return fprintf(f, "%s %s %" PRIu64 " %u\n",
-		       b->kind == MW_TARGET_SYSTEM ? "system" : "device",
-		       b->name, b->until, b->cause) < 0 ? -EIO : 0;
+	int n = fprintf(f, "%s %s %" PRIu64 " %u",
+			b->kind == MW_TARGET_SYSTEM ? "system" : "device",
+			b->name, b->until, b->cause);
+
+	if (n >= 0 && b->boot_id[0])
+		n = fprintf(f, " %" PRIu64 " %s", b->until_boot, b->boot_id);
+	if (n >= 0)
+		n = fputc('\n', f);
+	return n < 0 ? -EIO : 0;
+}
+
+/*
+ * The boot clock deadline of a recorded block now: as written in this
+ * boot, else converted from the unix time.  false: it has ended.
+ */
+static bool line_until_boot(const struct block_line *b, uint64_t *until)
+{
+	int64_t t;
+
+	if (!b->until) {
+		*until = 0;
+		return true;
+	}
+	if (b->boot_id[0] && !strcmp(b->boot_id, boot_id())) {
+		*until = b->until_boot;
+	} else {
+		t = (int64_t)b->until - host_boot_to_unix_ns();
+		if (b->until > INT64_MAX || t <= 0)
+			return false;
+		*until = (uint64_t)t;
+	}
+	return *until > (uint64_t)now_boot_ns();
 }
 
 /*
@@ -485,7 +573,7 @@ static int blocks_walk(int (*fn)(const struct block_line *b,
 			break;
 		}
 		if (parse_line(copy, &b)) {
-			fprintf(stderr, "%s:%u: warning: not a block (system|device NAME UNTIL_NS CAUSE): `%s'; kept, and skipped\n",
+			fprintf(stderr, "%s:%u: warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID]): `%s'; kept, and skipped\n",
 				path, lineno, line);
 			err = fn(NULL, line, arg);
 		} else {
@@ -549,14 +637,25 @@ static int blocks_rewrite(enum mw_target kind, const char *name,
 	return err;
 }
 
-int blocks_record(enum mw_target kind, const char *name, uint64_t until_ns,
-		  enum mw_block_cause cause)
+uint64_t block_unix_time(uint64_t until_boot_ns)
 {
-	struct block_line b = { .kind = kind, .until = until_ns, .cause = cause };
+	return until_boot_ns ? until_boot_ns +
+			       (uint64_t)host_boot_to_unix_ns() : 0;
+}
+
+int blocks_record(enum mw_target kind, const char *name, uint64_t until_ns,
+		  uint64_t until_unix_ns, enum mw_block_cause cause)
+{
+	struct block_line b = { .kind = kind, .cause = cause,
+				.until_boot = until_ns };
 
 	if (strlen(name) >= sizeof(b.name))
 		return -ENAMETOOLONG;
 	strcpy(b.name, name);
+	if (until_ns) {
+		b.until = until_unix_ns;
+		snprintf(b.boot_id, sizeof(b.boot_id), "%s", boot_id());
+	}
 	return blocks_rewrite(kind, name, &b);
 }
 
@@ -585,12 +684,13 @@ static int reapply_one(const struct block_line *b, const char *raw,
 	struct reapply_ctx *c = arg;
 	const struct mw_img_system *s = NULL;
 	const struct mw_img_device *d = NULL;
+	uint64_t until;
 	uint32_t id;
 	int err;
 
 	(void)raw;
-	if (!b)
-		return 0;
+	if (!b || !line_until_boot(b, &until))
+		return 0;	/* not a block, or ended: nothing to apply */
 	if (b->kind == MW_TARGET_SYSTEM)
 		s = mw_image_system_by_name(c->v, b->name);
 	else
@@ -598,14 +698,14 @@ static int reapply_one(const struct block_line *b, const char *raw,
 	if (!s && !d)
 		return 0;	/* kept on file: the name may come back */
 	id = s ? s->id : d->id;
-	err = mw_xdp_block(c->x, b->kind, id, b->until, b->cause);
+	err = mw_xdp_block(c->x, b->kind, id, until, b->cause);
 	if (err) {
 		fprintf(stderr, "%s: error: cannot re-apply the block of %s `%s': %s\n",
 			prog_name, b->kind == MW_TARGET_SYSTEM ? "system" :
 			"device", b->name, mw_xdp_errmsg(c->x));
 		return err;
 	}
-	if (c->nl && (err = mw_nl_block(c->nl, b->kind, id, b->until,
+	if (c->nl && (err = mw_nl_block(c->nl, b->kind, id, until,
 					b->cause))) {
 		fprintf(stderr, "%s: error: the kernel module refused the block of `%s': %s\n",
 			prog_name, b->name, strerror(-err));
@@ -625,20 +725,6 @@ int blocks_reapply(struct mw_xdp *x, struct mw_nl *nl,
 }
 
 /* --- audit ------------------------------------------------------------ */
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 int audit(const char *action, ...)
 {
@@ -676,17 +762,17 @@ int audit(const char *action, ...)
 		return -errno;
 	}
 	fprintf(f, "{\"ts_ns\":%lld,\"action\":", (long long)now_unix_ns());
-	json_str(f, action);
+	jp_write_string(f, action);
 	fprintf(f, ",\"uid\":%u,\"sudo_user\":", (unsigned int)getuid());
-	json_str(f, user ? user : "");
+	jp_write_string(f, user ? user : "");
 	va_start(ap, action);
 	while ((k = va_arg(ap, const char *))) {
 		const char *val = va_arg(ap, const char *);
 
 		fputc(',', f);
-		json_str(f, k);
+		jp_write_string(f, k);
 		fputc(':', f);
-		json_str(f, val ? val : "");
+		jp_write_string(f, val ? val : "");
 	}
 	va_end(ap);
 	fputs("}\n", f);

@@ -56,8 +56,10 @@ int resolve_target(const struct mw_image_view *v, const char *name,
  * block is reported as file:line and kept; names of MW_NAME_MAX bytes or
  * more are -ENAMETOOLONG, never truncated.
  */
+/* until: boot ns (0 = until unblocked), and the same instant in unix ns
+ * (block_unix_time()), recorded for people and for the next boot */
 int blocks_record(enum mw_target kind, const char *name, uint64_t until_ns,
-		  enum mw_block_cause cause);
+		  uint64_t until_unix_ns, enum mw_block_cause cause);
 int blocks_forget(enum mw_target kind, const char *name);
 /*
  * Re-apply persisted blocks by name onto ids of v, in XDP and (nl not
@@ -73,13 +75,19 @@ struct mw_nl *kmod_open(void);
 int audit(const char *action, ...) __attribute__((sentinel));
 
 int64_t now_unix_ns(void);
+/* CLOCK_BOOTTIME ns: the datapaths' clock (uapi "Time base"). */
+int64_t now_boot_ns(void);
+/* The host's REALTIME - BOOTTIME now, as the datapaths are told it. */
+int64_t host_boot_to_unix_ns(void);
 /* "90s", "15m", "2h", "7d" -> seconds; -EINVAL, or -ERANGE (too large) */
 int parse_duration(const char *s, uint64_t *secs);
 /*
- * now + secs as unix ns: -ERANGE unless it ends before INT64_MAX ns
- * (2262-04-11), the datapaths' clock limit: never wraps.
+ * now + secs on the boot clock (what blocks expire by): -ERANGE unless it
+ * ends before INT64_MAX ns of that clock: never wraps.
  */
 int block_until(uint64_t secs, uint64_t *until_ns);
+/* A block's end on the boot clock as unix ns by the host's clock now. */
+uint64_t block_unix_time(uint64_t until_boot_ns);
 /* The longest block_until() accepts now, in whole days. */
 uint64_t block_max_days(void);
 

@@ -20,13 +20,16 @@
  * by name and carried across reloads (the previous image is the id map),
  * so per-id state (blocks, counters) stays valid when the policy changes.
  * MW_ID_NONE (0xffffffff) means "no id".  digest is SHA-256 over the whole
- * image with the digest field zeroed.
+ * image with the digest and created fields zeroed: it names the content
+ * (the same policy compiled twice has one digest).
  *
  * Decision model (identical in XDP, kmod and the userspace classifier)
  * --------------------------------------------------------------------
  * Inbound (frame arrives on an external interface):
  *   no policy -> DROP NO_POLICY; island mode -> DROP ISLAND;
- *   VLAN tags not allowed on the interface -> DROP VLAN;
+ *   the policy's own expires reached -> DROP POLICY_EXPIRED;
+ *   an 802.1ad (0x88a8) tag, or VLAN tags not allowed on the interface
+ *     -> DROP VLAN;
  *   ARP -> the interface's arp mode (PASS L2_CONTROL or DROP L2_DENIED;
  *     sender hardware address not the Ethernet source -> SPOOFED);
  *   other non-IP -> DROP NON_IP; unparseable -> DROP MALFORMED;
@@ -48,11 +51,40 @@
  *     with reply flags; ICMP only echo reply) -> PASS REPLY;
  *   ICMP error quoting a packet that, turned around, a conduit of the
  *     same system allows -> PASS RELATED;
- *   else DROP NO_CONDUIT.
+ *   else DROP NO_CONDUIT;
+ *   a packet that would pass ALLOWED, REPLY or RELATED for a device of a
+ *     system with limits, beyond them -> DROP RATE_LIMIT (see Rate limits).
  * Outbound (frame arrives on a smart-meter-side interface, kmod only):
  *   destination -> device else UNKNOWN_DEST, then the same checks with
  *   outbound rules (src zone, dport) -> PASS ALLOWED; inbound reverse ->
  *   PASS REPLY; else NO_CONDUIT.
+ *
+ * Time base (one for XDP, kmod and the classifier)
+ * ------------------------------------------------
+ * The datapath clock is CLOCK_BOOTTIME (bpf_ktime_get_boot_ns(),
+ * ktime_get_boottime_ns()): monotonic, counts suspend, never stepped.
+ *   - Block expiries (struct mw_block.until, MW_A_UNTIL) are CLOCK_BOOTTIME
+ *     ns: no clock step lengthens or shortens a block.
+ *   - Wall-clock checks add an offset that the controller sets in both
+ *     datapaths at every load and on every clock step (MW_CMD_CLOCK_SET,
+ *     struct mw_config): boot_to_unix_ns, the host's latest, for windows,
+ *     valid_from and event times; boot_to_unix_max_ns, the largest offset
+ *     set since the module or the maps were created, for agreement
+ *     expires and the policy's own expires.  A step back of the wall clock
+ *     therefore never revives an expired agreement or policy; only an
+ *     explicit reset (MW_CLOCK_F_RESET_MAX) lowers the maximum.
+ *
+ * Rate limits (struct mw_img_system limit_pps, limit_bps)
+ * --------------------------------------------------------
+ * Per system, shared by all its devices and both directions, a GCRA
+ * (virtual scheduling) per limit on the CLOCK_BOOTTIME clock, with a burst
+ * of MW_RATE_BURST_NS worth of traffic.  With now the packet's time and
+ * len its IP length (IPv4 total length; IPv6 payload length + 40):
+ *   cost_p = pps ? 1e9 / pps : 0;  cost_b = bps ? len * 8 * 1e9 / bps : 0
+ *   tp = max(tat_pkt, now);  tb = max(tat_bit, now)
+ *   admit iff tp + cost_p <= now + BURST and tb + cost_b <= now + BURST;
+ *   if admitted: tat_pkt = tp + cost_p, tat_bit = tb + cost_b.
+ * (integer arithmetic, ns).  Only packets that would pass are charged.
  *
  * Generic netlink family "meterwall" (MW_GENL_NAME, version MW_GENL_VERSION)
  * ------------------------------------------------------------------------
@@ -64,19 +96,34 @@
  *   MW_CMD_POLICY_CHUNK   in:  MW_A_TXN_ID, MW_A_CHUNK_OFF (u32),
  *                              MW_A_CHUNK_DATA (binary, 1..MW_CHUNK_MAX)
  *                         Chunks must arrive in order without gaps.
- *   MW_CMD_POLICY_COMMIT  in:  MW_A_TXN_ID
+ *   MW_CMD_POLICY_COMMIT  in:  MW_A_TXN_ID, MW_A_CLOCK (s64, optional: the
+ *                              controller's boot_to_unix_ns; absent, the
+ *                              module reads its own), MW_A_FLAGS (u32,
+ *                              enum mw_commit_flags, optional)
  *                         Validates the whole image and swaps it in (RCU).
+ *                         Anti-rollback: a serial below the one in force
+ *                         is refused (-ESTALE) unless MW_COMMIT_F_ROLLBACK;
+ *                         an equal serial with another digest (content)
+ *                         always (-EEXIST); the same image is a reload.
+ *                         Sets the clock as MW_CMD_CLOCK_SET (no reset).
  *                         Any failure leaves the running policy untouched.
  *   MW_CMD_POLICY_ABORT   in:  MW_A_TXN_ID
  *   MW_CMD_BLOCK          in:  MW_A_TARGET_KIND (u8, enum mw_target),
- *                              MW_A_TARGET_ID (u32), MW_A_UNTIL (u64 unix ns,
- *                              0 = until unblocked), MW_A_REASON (u32,
+ *                              MW_A_TARGET_ID (u32), MW_A_UNTIL (u64
+ *                              CLOCK_BOOTTIME ns, 0 = until unblocked),
+ *                              MW_A_REASON (u32,
  *                              enum mw_block_cause)
  *                         Also removes the target's conntrack entries.
  *   MW_CMD_UNBLOCK        in:  MW_A_TARGET_KIND, MW_A_TARGET_ID
  *   MW_CMD_ISLAND         in:  MW_A_ISLAND (u8, 0 or 1)
+ *   MW_CMD_CLOCK_SET      in:  MW_A_CLOCK (s64 boot_to_unix_ns), MW_A_FLAGS
+ *                              (u32, enum mw_clock_flags, optional)
+ *                         boot_to_unix_ns = MW_A_CLOCK; boot_to_unix_max_ns =
+ *                         the larger of itself and MW_A_CLOCK (or MW_A_CLOCK
+ *                         with MW_CLOCK_F_RESET_MAX).
  *   MW_CMD_GET_STATUS     out: MW_A_SERIAL (u64), MW_A_DIGEST (32 bytes),
- *                              MW_A_ISLAND, MW_A_GENERATION (u32)
+ *                              MW_A_ISLAND, MW_A_GENERATION (u32),
+ *                              MW_A_CLOCK, MW_A_CLOCK_MAX (s64)
  *   MW_CMD_GET_COUNTERS   dump; each message: MW_A_TARGET_KIND,
  *                              MW_A_TARGET_ID, MW_A_COUNTERS (struct mw_counter)
  *                         Kinds: REASON (every id 0..MW_R_MAX), then SYSTEM,
@@ -194,6 +241,8 @@ enum mw_reason {
 				 * (v4 5, 9, 10; v6 133, 134, 137, 138) */
 	MW_R_RELATED,		/* pass: ICMP error quoting a packet the policy
 				 * lets through (turned around, same system) */
+	MW_R_RATE_LIMIT,	/* the system's limits (pps, bps) are reached */
+	MW_R_POLICY_EXPIRED,	/* the policy's own expires has passed */
 	__MW_R_LAST
 };
 #define MW_R_MAX (__MW_R_LAST - 1)
@@ -278,7 +327,7 @@ struct mw_image_hdr {
 	__s64 expires;		/* unix seconds, 0 = never */
 	__s32 tz_offset;	/* policy time zone, seconds east of UTC */
 	__u32 flow_entries;	/* flow table size the policy asks for */
-	__u8 digest[32];	/* SHA-256 of image with digest zeroed */
+	__u8 digest[32];	/* SHA-256 of image, digest and created zeroed */
 	__u32 n_sections;	/* MW_SEC_MAX of the writer */
 	__u16 reply_lo;		/* stateless replies go to a destination */
 	__u16 reply_hi;		/* port in [reply_lo, reply_hi] (1..65535) */
@@ -442,7 +491,7 @@ struct mw_lpm_key {
 struct mw_block {
 	__u32 active;		/* 0 = not blocked */
 	__u32 cause;		/* enum mw_block_cause */
-	__u64 until;		/* unix ns; 0 = until unblocked */
+	__u64 until;		/* CLOCK_BOOTTIME ns; 0 = until unblocked */
 };
 
 struct mw_counter {
@@ -498,6 +547,7 @@ struct mw_config {
 	__s64 boot_to_unix_ns;	/* add to boot-time ns to get unix ns */
 	__u32 event_rate;	/* drop events per device per second */
 	__u32 slot;		/* active policy slot (0 or 1) of the XDP maps */
+	__s64 boot_to_unix_max_ns; /* largest boot_to_unix_ns set (expiries) */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -516,6 +566,7 @@ enum mw_cmd {
 	MW_CMD_GET_COUNTERS,
 	MW_CMD_GET_BLOCKS,
 	MW_CMD_EVENT,
+	MW_CMD_CLOCK_SET,
 	__MW_CMD_LAST
 };
 #define MW_CMD_MAX (__MW_CMD_LAST - 1)
@@ -528,7 +579,7 @@ enum mw_attr {
 	MW_A_CHUNK_DATA,	/* binary */
 	MW_A_TARGET_KIND,	/* u8, enum mw_target */
 	MW_A_TARGET_ID,		/* u32 */
-	MW_A_UNTIL,		/* u64, unix ns */
+	MW_A_UNTIL,		/* u64, CLOCK_BOOTTIME ns */
 	MW_A_REASON,		/* u32, enum mw_block_cause */
 	MW_A_ISLAND,		/* u8 */
 	MW_A_SERIAL,		/* u64 */
@@ -537,9 +588,28 @@ enum mw_attr {
 	MW_A_COUNTERS,		/* struct mw_counter */
 	MW_A_EVENT,		/* struct mw_event */
 	MW_A_PAD,
+	MW_A_CLOCK,		/* s64, boot_to_unix_ns */
+	MW_A_CLOCK_MAX,		/* s64, boot_to_unix_max_ns */
+	MW_A_FLAGS,		/* u32, enum mw_commit_flags / mw_clock_flags */
 	__MW_A_LAST
 };
 #define MW_A_MAX (__MW_A_LAST - 1)
+
+enum mw_commit_flags {
+	MW_COMMIT_F_ROLLBACK = 1 << 0,	/* accept a serial below the one in force */
+	__MW_COMMIT_F_ALL = (1 << 1) - 1
+};
+
+enum mw_clock_flags {
+	MW_CLOCK_F_RESET_MAX = 1 << 0,	/* boot_to_unix_max_ns = MW_A_CLOCK */
+	__MW_CLOCK_F_ALL = (1 << 1) - 1
+};
+
+/* Rate limits: a burst of this much time's worth of traffic; the largest
+ * limits a policy may declare (a packet costs at least 1 ns of each). */
+#define MW_RATE_BURST_NS	1000000000ULL
+#define MW_LIMIT_PPS_MAX	1000000000ULL		/* 10^9 packets/s */
+#define MW_LIMIT_BPS_MAX	1000000000000ULL	/* 1 Tbit/s */
 
 /*
  * Layout checks: the same sizes in every context that includes this file
@@ -564,6 +634,6 @@ MW_ASSERT_SIZE(struct mw_counter, 32);
 MW_ASSERT_SIZE(struct mw_flow_key, 44);
 MW_ASSERT_SIZE(struct mw_flow, 48);
 MW_ASSERT_SIZE(struct mw_event, 64);
-MW_ASSERT_SIZE(struct mw_config, 24);
+MW_ASSERT_SIZE(struct mw_config, 32);
 
 #endif /* _UAPI_LINUX_METERWALL_H */

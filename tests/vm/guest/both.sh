@@ -63,6 +63,40 @@ check "island off" gw island off
 [ "$(field kmod island)" = false ] && [ "$(field xdp island)" = false ] && ok "island off in both" ||
 	fail "island off: xdp $(field xdp island) kmod $(field kmod island)"
 
+# --- one time base (review M1): mwctl clock gives both points the same
+# offsets; a block ends by the boot clock; the expiry offset only rises ---
+# cfield OBJECT KEY: an integer from `mwctl -j clock` (xdp or kmod object)
+cfield() { gw -j clock | tr -d ' \n\t' | grep -o "\"$1\":{[^{}]*" | grep -o "\"$2\":[-0-9]*" | cut -d: -f2; }
+near() { local d=$(( $1 - $2 )); [ "${d#-}" -le "$3" ]; }	# |a - b| <= c
+check "clock sync" gw clock sync
+xc=$(cfield xdp boot_to_unix_ns) kc=$(cfield kmod boot_to_unix_ns)
+[ -n "$xc" ] && [ "$xc" = "$kc" ] && ok "XDP and the module hold the same clock offset" || fail "offsets: xdp $xc kmod $kc"
+check "block hems-aggregator for 1h" gw block hems-aggregator --for 1h --reason "clock test"
+step() { date -s "@$(( $(date +%s) + $1 ))" >/dev/null; }	# seconds
+step 172800
+check "clock sync after a step forward of 2 days" gw clock sync
+xf=$(cfield xdp boot_to_unix_ns) kf=$(cfield kmod boot_to_unix_ns)
+near $(( (xf - xc) / 1000000 )) 172800000 5000 && [ "$xf" = "$kf" ] &&
+	ok "both took the stepped offset (+$(( (xf - xc) / 1000000 )) ms)" || fail "after the step: xdp $xf kmod $kf (before $xc)"
+[ "$(field kmod blocks)" = 1 ] && ok "the module's 1h block outlives a 2-day clock step" || fail "module blocks after the step: $(field kmod blocks)"
+js | grep -q '"system":"hems-aggregator"[^]]*"block":{' && ok "XDP's 1h block outlives it too" || fail "XDP block gone after the step"
+xa=$(cfield xdp expiry_ahead_ms) ka=$(cfield kmod expiry_ahead_ms)
+[ "$xa" = 0 ] && [ "$ka" = 0 ] && ok "stepped forward: the expiry offset rose with it" || fail "expiry ahead after forward step: xdp $xa kmod $ka"
+step -172800
+check "clock sync after stepping back" gw clock sync
+xa=$(cfield xdp expiry_ahead_ms) ka=$(cfield kmod expiry_ahead_ms)
+near "$xa" 172800000 5000 && near "$ka" 172800000 5000 &&
+	ok "stepped back: the expiry offset stays 2 days ahead in both (xdp $xa ms, kmod $ka ms)" ||
+	fail "expiry ahead after the step back: xdp $xa kmod $ka"
+xb=$(cfield xdp behind_host_ms) kb=$(cfield kmod behind_host_ms)
+near "$xb" 0 1000 && near "$kb" 0 1000 && ok "... while the wall offset follows the host" || fail "behind host: xdp $xb kmod $kb"
+check "clock sync --reset-max" gw clock sync --reset-max
+[ "$(cfield xdp expiry_ahead_ms)" = 0 ] && [ "$(cfield kmod expiry_ahead_ms)" = 0 ] &&
+	ok "reset-max lowers the expiry offset in both" || fail "after reset: $(gw -j clock)"
+grep -c '"action":"clock-sync"' "$MW_LOG_DIR/audit.log" | grep -qx 4 && ok "every clock sync is in the audit log" ||
+	fail "audit: $(grep -c clock-sync "$MW_LOG_DIR/audit.log") clock-sync records"
+check "unblock hems-aggregator" gw unblock hems-aggregator --request R-2 --by vm
+
 # an image over the module's image_max: refused with the remedy named,
 # both enforcement points unchanged
 sed 's/^serial: .*/serial: 2026112600/' examples/gateway.yaml >/tmp/big.yaml

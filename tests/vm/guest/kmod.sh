@@ -8,7 +8,9 @@
 # that still get the device checks (cross-interface injection, MAC spoofing),
 # a reload that ends connections of removed conduits, blocks that end
 # established connections, island mode, fragments, malformed genl input,
-# unprivileged callers, unload under traffic.
+# unprivileged callers, unload under traffic; 802.1ad VLAN devices (L14),
+# the module's anti-rollback (M7c), the time base across wall-clock steps
+# (M1), the policy's own expiry (M7b), rate limits with real traffic (M7a).
 #
 #   ns ext (partner-gw 198.51.100.10 + 2001:db8:100::10,   ns gw                 ns he
 #           MAC-bound; partner-b .20; rogue .99)            ext0 ┌──────────┐ sm0   192.0.2.10
@@ -87,6 +89,8 @@ topo_up() {
 	/sbin/ip -n kext addr add 198.51.100.10/24 dev eth0
 	/sbin/ip -n kext addr add 198.51.100.20/24 dev eth0
 	/sbin/ip -n kext addr add 198.51.100.99/24 dev eth0
+	/sbin/ip -n kext addr add 198.51.100.30/24 dev eth0
+	/sbin/ip -n kext addr add 198.51.100.40/24 dev eth0
 	/sbin/ip -n kext addr add 2001:db8:100::10/64 dev eth0 nodad
 	/sbin/ip -n kext addr add 203.0.113.140/27 dev eth0
 	/sbin/ip -n khe addr add 192.0.2.10/24 dev eth0
@@ -134,16 +138,21 @@ topo_up() {
 	/sbin/ip -n kgw link set brx up
 }
 
-policy() {	# serial [no443] -> $W/p<serial>.img (no443: partner loses tcp/443)
+# policy SERIAL [no443] -> $W/p<serial>.img (no443: partner loses tcp/443).
+# Env: PNAME (image name instead of p<serial>), TEXP (the agreement end of
+# system timed, default 2100), PEXP (the policy's own expires, default none).
+policy() {
 	local c443="
       - direction: inbound
         zone: head-end
         proto: tcp
         ports: [443]"
 	[ "${2:-}" = no443 ] && c443=
-	cat >"$W/p.yaml" <<EOP
-meterwall: 1
-serial: $1
+	{
+	echo "meterwall: 1"
+	echo "serial: $1"
+	[ -n "${PEXP:-}" ] && echo "expires: $PEXP"
+	cat <<EOP
 interfaces:
   - name: ext0
     zone: external
@@ -179,6 +188,8 @@ systems:
         addresses: [203.0.113.170]
       - name: partner-m
         addresses: [203.0.113.140]
+      - name: partner-ad
+        addresses: [203.0.113.10]
     conduits:$c443
       - direction: inbound
         zone: head-end
@@ -201,8 +212,37 @@ systems:
         zone: head-end
         proto: tcp
         ports: [443]
+  - name: metered
+    entity: "Metered Partner"
+    contact: "ops@metered.example"
+    agreement: "AGR-3"
+    interface: ext0
+    limits: { pps: 50 }
+    devices:
+      - name: metered-gw
+        addresses: [198.51.100.30]
+    conduits:
+      - direction: inbound
+        zone: head-end
+        proto: udp
+        ports: [5684]
+  - name: timed
+    entity: "Timed Partner"
+    contact: "ops@timed.example"
+    agreement: "AGR-4"
+    interface: ext0
+    expires: ${TEXP:-2100-01-01}
+    devices:
+      - name: timed-gw
+        addresses: [198.51.100.40]
+    conduits:
+      - direction: inbound
+        zone: head-end
+        proto: tcp
+        ports: [443]
 EOP
-	build/mwctl compile "$W/p.yaml" -o "$W/p$1.img" >/dev/null
+	} >"$W/p.yaml"
+	build/mwctl compile "$W/p.yaml" -o "$W/${PNAME:-p$1}.img" >/dev/null
 }
 
 # --- module load ---------------------------------------------------------
@@ -319,6 +359,17 @@ check "  counted as VLAN (both directions)" test "$(drops VLAN)" -ge $((v0 + 2))
 v0=$(drops VLAN)
 check "two VLAN levels (ext0.100.5): partner-q refused" fails nsx ext "$T" -s 203.0.113.170 tcp-probe 192.0.2.10 443
 check "  counted as VLAN" test "$(drops VLAN)" -gt "$v0"
+# L14: an 802.1ad tag is never allowed, not even with a VID vlans: allows
+check "802.1ad VLAN device ext0.ad100 (VID 100, allowed as 802.1Q)" bash -c "
+	/sbin/ip -n kgw link add link ext0 name ext0.ad100 type vlan protocol 802.1ad id 100 &&
+	/sbin/ip -n kgw addr add 203.0.113.1/27 dev ext0.ad100 && /sbin/ip -n kgw link set ext0.ad100 up &&
+	/sbin/ip -n kext link add link eth0 name eth0.ad100 type vlan protocol 802.1ad id 100 &&
+	/sbin/ip -n kext addr add 203.0.113.10/27 dev eth0.ad100 && /sbin/ip -n kext link set eth0.ad100 up"
+check "  route of partner-ad by it" via kext 131 203.0.113.0/27 203.0.113.1
+v0=$(drops VLAN)
+check "  inbound tcp/443 from partner-ad refused" fails nsx ext "$T" -s 203.0.113.10 tcp-probe 192.0.2.10 443
+check "  outbound tcp/8443 to partner-ad refused" fails nsx he "$T" tcp-probe 203.0.113.10 8443
+check "  counted as VLAN (both directions)" test "$(drops VLAN)" -ge $((v0 + 2))
 check "macvlan mac0 on ext0 created after the policy load" bash -c "
 	/sbin/ip -n kgw link add link ext0 name mac0 type macvlan mode bridge &&
 	/sbin/ip -n kgw addr add 203.0.113.129/27 dev mac0 && /sbin/ip -n kgw link set mac0 up"
@@ -380,8 +431,18 @@ check "  established tcp/8443 connection (conduit kept) held (exit $brc)" test "
 check "  new tcp/443 connection refused" fails nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
 check "  other's tcp/443 (its own conduit) still allowed" \
 	retry 3 nsx other "$T" -s 203.0.113.200 tcp-probe 192.0.2.10 443
-check "reload with tcp/443 again (serial 8)" gwt load "$W/p8.img"
+# M7c: the module refuses a rollback itself
+g0=$(gen)
+check "reload of the older serial 8 refused (ESTALE)" rc_is -116 gwt load "$W/p8.img"
+check "  with the reason" bash -c "nsenter --net=/run/netns/kgw $T load $W/p8.img | grep -qx 'rc=-116 msg=serial 8 is below the serial in force (9): refusing a rollback'"
+check "  serial 9 still in force, generation unchanged" bash -c "nsenter --net=/run/netns/kgw $T status | grep -q 'gen=$g0 serial=9 '"
+check "  new tcp/443 connection still refused" fails nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
+check "reload with tcp/443 again (serial 8, rollback flag)" gwt load "$W/p8.img" rollback
 check "  allowed again" retry 3 nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
+PNAME=p8other policy 8 no443
+check "serial 8 with other content refused (EEXIST)" bash -c "nsenter --net=/run/netns/kgw $T load $W/p8other.img rollback | grep -qx 'rc=-17 msg=serial 8 is already in force with different content'"
+check "  tcp/443 still allowed (serial 8 as loaded)" retry 3 nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
+check "the same image again (serial 8) accepted" gwt load "$W/p8.img"
 
 # --- ARP on ext0 (arp: devices), judged by the module's own ARP hook --------
 neigh() { /sbin/ip -n kgw neigh show "$1" dev ext0; }
@@ -447,6 +508,92 @@ check "  counted as ISLAND" test "$(drops ISLAND)" -gt 0
 check "island off" gwt island 0
 check "  allowed again" retry 3 nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
 
+# --- M1: one time base (CLOCK_BOOTTIME; offsets set by the controller) --------
+check "CLOCK_SET / GET_STATUS: max only rises, reset lowers it, bad ones refused" \
+	gwt clock-test
+# stepclk SECS: step the wall clock by SECS and tell the module (CLOCK_SET)
+stepclk() {
+	date -s "@$(($(date +%s) + $1))" >/dev/null && gwt clock-set "$($T clock-now)"
+}
+t0=$(date +%s)
+TEXP=$(date -u -d "@$((t0 + 3 * 86400))" +%Y-%m-%dT%H:%M:%SZ) policy 10
+check "load serial 10: timed's agreement ends in 3 days" gwt load "$W/p10.img"
+check "  timed-gw allowed" retry 5 nsx ext "$T" -s 198.51.100.40 tcp-probe 192.0.2.10 443
+pb=$(build/tests/test_nl_kmod id "$W/p10.img" device partner-b)
+check "block partner-b for 300 s" gwt block device "$pb" 300000
+check "wall clock 10 days forward, CLOCK_SET" stepclk $((10 * 86400))
+a0=$(drops AGREEMENT)
+check "  timed-gw refused (agreement ended)" fails nsx ext "$T" -s 198.51.100.40 tcp-probe 192.0.2.10 443
+check "    counted as AGREEMENT" test "$(drops AGREEMENT)" -gt "$a0"
+b0=$(drops BLOCKED)
+check "  the 300 s block of partner-b still holds (boot clock)" \
+	fails nsx ext "$T" -s 198.51.100.20 tcp-probe 192.0.2.10 443
+check "    counted as BLOCKED" test "$(drops BLOCKED)" -gt "$b0"
+check "wall clock 10 days back, CLOCK_SET" stepclk $((-10 * 86400))
+check "  status: clock back, its maximum kept (~10 days above)" bash -c "
+	nsenter --net=/run/netns/kgw $T status | sed -n 's/.* clock=\(-*[0-9]*\) clock_max=\(-*[0-9]*\).*/\1 \2/p' |
+	{ read c m; d=\$(( (m - c) / 1000000000 )); [ \$d -ge $((10 * 86400 - 60)) ] && [ \$d -le $((10 * 86400 + 60)) ]; }"
+a0=$(drops AGREEMENT)
+check "  timed-gw still refused: a step back revives no agreement" \
+	fails nsx ext "$T" -s 198.51.100.40 tcp-probe 192.0.2.10 443
+check "    counted as AGREEMENT" test "$(drops AGREEMENT)" -gt "$a0"
+check "reset the maximum (MW_CLOCK_F_RESET_MAX)" gwt clock-set "$($T clock-now)" reset
+check "  timed-gw allowed again" retry 5 nsx ext "$T" -s 198.51.100.40 tcp-probe 192.0.2.10 443
+check "  partner-b still blocked" fails nsx ext "$T" -s 198.51.100.20 tcp-probe 192.0.2.10 443
+check "unblock partner-b" gwt unblock device "$pb"
+check "  partner-b allowed" retry 5 nsx ext "$T" -s 198.51.100.20 tcp-probe 192.0.2.10 443
+
+# --- M7b: the policy's own expiry ------------------------------------------------
+PEXP=$(date -u -d "@$(($(date +%s) - 60))" +%Y-%m-%dT%H:%M:%SZ) policy 11
+e0=$(drops POLICY_EXPIRED)
+check "load serial 11, expired a minute ago" gwt load "$W/p11.img"
+check "  inbound tcp/443 refused" fails nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
+check "  outbound tcp/8443 refused" fails nsx he "$T" tcp-probe 198.51.100.10 8443
+check "  counted as POLICY_EXPIRED (both directions)" test "$(drops POLICY_EXPIRED)" -ge $((e0 + 2))
+policy 12
+check "load serial 12 (no expiry)" gwt load "$W/p12.img"
+check "  allowed again" retry 5 nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
+
+# --- M7a: rate limits (metered: 50 packets/s, a burst of 1 s) --------------------
+mdev=$(build/tests/test_nl_kmod id "$W/p12.img" device metered-gw)
+mctr() { nsenter --net=/run/netns/kgw "$T" counter device "$mdev" | sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
+# A burst of 300 datagrams 1 ms apart from metered-gw to head-end udp/5684,
+# a reload of the same image, 60 more at once: the head-end counts them all.
+nsx he "$T" udp-count 5684 3 >"$W/cnt" & cpid=$!
+sleep 0.5
+p0=$(mctr pass) d0=$(mctr drop) r0=$(drops RATE_LIMIT)
+nsx ext "$T" -s 198.51.100.30 udp-burst 192.0.2.10 5684 300 >"$W/burst"
+uend=$(cut -d' ' -f1 /proc/uptime)
+p1=$(mctr pass)
+check "reload (same image) right after the burst" gwt load "$W/p12.img"
+nsx ext "$T" -s 198.51.100.30 udp-burst 192.0.2.10 5684 60 >"$W/burst2"
+u2=$(cut -d' ' -f1 /proc/uptime)
+p2=$(mctr pass)
+wait $cpid
+cat "$W/burst" "$W/burst2" "$W/cnt"
+sent=$(sed -n 's/^burst: sent=\([0-9]*\).*/\1/p' "$W/burst")
+sent2=$(sed -n 's/^burst: sent=\([0-9]*\).*/\1/p' "$W/burst2")
+el=$(sed -n 's/.*elapsed_ms=\([0-9]*\).*/\1/p' "$W/burst")
+recv=$(sed -n 's/^count: received=\([0-9]*\).*/\1/p' "$W/cnt")
+adm=$((p1 - p0)) adm2=$((p2 - p1))
+lim=$(($(drops RATE_LIMIT) - r0)) ddrop=$(($(mctr drop) - d0))
+# the bucket was full when the first burst ended: until the second one
+# ended one packet per 20 ms could pass (a state lost by the reload: 50)
+gap=$(awk -v a="$uend" -v b="$u2" 'BEGIN { printf "%d", (b - a) * 1000 + 20 }')
+echo "rate: sent=$sent+$sent2 elapsed=${el}ms admitted=$adm+$adm2 (gap ${gap}ms) received=$recv rate_limit=$lim"
+check "300 + 60 datagrams sent" test "${sent:-0}" -eq 300 -a "${sent2:-0}" -eq 60
+# at most the burst and one per 20 ms; at least the burst and half the
+# rate (a sender stalled under TCG leaves some of the rate unused)
+lo=$((48 + el / 40))
+[ "$lo" -gt "${sent:-0}" ] && lo=$sent
+check "  burst admitted within the GCRA bound: $lo <= $adm <= (${el} + 1000)/20 + 2" \
+	test "$adm" -ge "$lo" -a "$adm" -le $(((el + 1000) / 20 + 2))
+check "  after the reload the state stayed: $adm2 <= $gap/20 + 4" \
+	test "$adm2" -le $((gap / 20 + 4))
+check "  received = admitted ($recv)" test "${recv:-0}" -eq $((adm + adm2))
+check "  the rest dropped as RATE_LIMIT ($lim)" test "$lim" -eq $((sent + sent2 - adm - adm2))
+check "  counted as drops of metered-gw ($ddrop)" test "$ddrop" -eq "$lim"
+
 # --- malformed netlink, privileges ----------------------------------------------
 g0=$(gen)
 gwt fuzz 300 1 >"$W/fuzz" 2>&1
@@ -458,12 +605,12 @@ check "fuzz: at least 200 malformed requests" test "${n:-0}" -ge 200
 check "fuzz: policy generation unchanged ($g0)" test "$(gen)" = "$g0"
 check "fuzz: island still off, no block added" bash -c "nsenter --net=/run/netns/kgw $T status | grep -q island=0 && nsenter --net=/run/netns/kgw $T blocks | grep -q blocks=0"
 check "fuzz: traffic still judged right" retry 3 nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
-for c in status "load $W/p8.img" "block device $dev" "island 1" "begin 100" blocks; do
+for c in status "load $W/p12.img" "block device $dev" "island 1" "begin 100" blocks; do
 	check "without CAP_NET_ADMIN: $c refused (EPERM)" rc_is -1 gwt unpriv $c
 done
 check "  and nothing changed" bash -c "nsenter --net=/run/netns/kgw $T status | grep -q 'island=0' && nsenter --net=/run/netns/kgw $T blocks | grep -q blocks=0"
 check "transactions belong to their socket (EBUSY, EPERM, ESRCH; freed on close)" \
-	gwt txn-owner "$W/p8.img"
+	gwt txn-owner "$W/p12.img"
 check "genl header: reserved byte and unknown nlmsg flags refused" gwt genl-hdr
 check "  no transaction left open by them" gwt abort-test "$W/p8.img"
 
