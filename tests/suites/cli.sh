@@ -165,6 +165,28 @@ expect_rc "explain: unknown interface" 1 "$MWCTL" explain examples/gateway.yaml 
 "$MWCTL" explain examples/gateway.yaml --at $NOW --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 |
 	grep -q "^conduit:" && ok "explain text names the conduit" || fail "explain text"
 
+# --- the text and JSON forms carry the same fields ----------------------------
+# same CMD...: `mwctl CMD` and `mwctl -j CMD` name the same keys
+same() {
+	"$MWCTL" "$@" >"$tmp/t.out" 2>/dev/null && "$MWCTL" -j "$@" >"$tmp/j.out" 2>/dev/null &&
+		python3 tests/lib/same_fields.py "$tmp/t.out" "$tmp/j.out" >"$tmp/diff" 2>&1
+}
+same compile examples/gateway.yaml -o "$tmp/s.img" && ok "compile: text and -j carry the same fields" || fail "compile fields: $(cat "$tmp/diff")"
+same explain examples/gateway.yaml --from 198.51.100.10 --to 192.0.2.10 --proto udp --dport 3610 &&
+	ok "explain (pass): text and -j carry the same fields" || fail "explain fields: $(cat "$tmp/diff")"
+# a drop exits 2: both forms run whatever the status
+"$MWCTL" explain examples/gateway.yaml --from 203.0.113.99 --to 192.0.2.10 --proto tcp --dport 22 >"$tmp/t.out"
+"$MWCTL" -j explain examples/gateway.yaml --from 203.0.113.99 --to 192.0.2.10 --proto tcp --dport 22 >"$tmp/j.out"
+grep -q "^verdict: DROP" "$tmp/t.out" && python3 tests/lib/same_fields.py "$tmp/t.out" "$tmp/j.out" >"$tmp/diff" 2>&1 &&
+	ok "explain (drop): text and -j carry the same fields" || fail "explain drop fields: $(cat "$tmp/diff")"
+printf 'verdict: PASS\nextra: 1\n' >"$tmp/t.out"; echo '{"verdict":"PASS"}' >"$tmp/j.out"
+python3 tests/lib/same_fields.py "$tmp/t.out" "$tmp/j.out" >/dev/null && fail "same_fields.py misses a field" || ok "same_fields.py finds a field only one form has"
+out=$("$MWCTL" -j check examples/minimal.yaml)
+for k in serial interfaces zones systems devices conduits image_bytes; do
+	case $out in *"\"$k\":"*) ;; *) fail "check -j lacks $k: $out"; k=x; break ;; esac
+done
+[ "$k" != x ] && ok "check -j has every count its text line has"
+
 # --- state directory, block arguments (refused before any datapath) ---------
 # never the machine's pins and log, even when a refusal is missing
 export MW_PIN_DIR=$tmp/pins MW_LOG_DIR=$tmp/log

@@ -246,6 +246,14 @@ out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 check "island off" gw island off
 out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 [ "$out" = 2 ] && ok "island off restores" || fail "island off: $out"
+# the runtime commands' text and -j forms carry the same fields
+samef() {
+	gw "$@" >"$tmp/t.out" 2>/dev/null && gw -j "$@" >"$tmp/j.out" 2>/dev/null &&
+		python3 tests/lib/same_fields.py "$tmp/t.out" "$tmp/j.out" >"$tmp/diff" 2>&1
+}
+for c in status clock "island off" "clock sync"; do
+	samef $c && ok "$c: text and -j carry the same fields" || fail "$c fields: $(cat "$tmp/diff")"
+done
 mv "$MW_LOG_DIR/audit.log" "$tmp/audit.saved"
 ln -s "$tmp/audit.grab" "$MW_LOG_DIR/audit.log"
 gw island on >/dev/null 2>&1

@@ -145,6 +145,7 @@ int detach_main(int argc, char **argv)
 		attach_usage(stdout);
 		return 0;
 	}
+	argc = take_json_flag(argc, argv);
 	if (argc != 2) {
 		attach_usage(stderr);
 		return 1;
@@ -152,11 +153,16 @@ int detach_main(int argc, char **argv)
 	if (state_lock() || xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	err = mw_xdp_detach(x, argv[1]);
-	if (err)
+	if (err) {
 		fprintf(stderr, "%s: cannot detach from `%s': %s\n", prog_name,
 			argv[1], mw_xdp_errmsg(x));
-	else
+	} else {
 		audit("detach", "interface", argv[1], NULL);
+		jp_open_obj(NULL);
+		jp_str("detached", argv[1]);
+		jp_close_obj();
+		jp_finish();
+	}
 	mw_xdp_close(x);
 	return err ? 1 : 0;
 }

@@ -278,6 +278,7 @@ int island_main(int argc, char **argv)
 		block_usage(stdout);
 		return 0;
 	}
+	argc = take_json_flag(argc, argv);
 	if (argc != 2 || (strcmp(argv[1], "on") && strcmp(argv[1], "off"))) {
 		fprintf(stderr, "Usage: %s island on|off\n", prog_name);
 		return 1;
@@ -296,8 +297,14 @@ int island_main(int argc, char **argv)
 		if (!on)	/* both or neither; island on stays on in XDP */
 			mw_xdp_island(x, true);
 	}
-	if (!err)
+	if (!err) {
 		audit("island", "state", argv[1], "kmod", nl ? "yes" : "no", NULL);
+		jp_open_obj(NULL);
+		jp_bool("island", on);
+		jp_str("enforcement", nl ? "xdp+kmod" : "xdp");
+		jp_close_obj();
+		jp_finish();
+	}
 	mw_nl_close(nl);
 	mw_xdp_close(x);
 	return err ? 1 : 0;

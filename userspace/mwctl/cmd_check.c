@@ -105,6 +105,8 @@ static int check_one(const char *path, bool risk, int64_t now)
 		       count_conduits(pol), img.len);
 	else {
 		jp_u64("serial", pol->serial);
+		jp_u64("interfaces", pol->n_ifaces);
+		jp_u64("zones", pol->n_zones);
 		jp_u64("systems", pol->n_systems);
 		jp_u64("devices", count_devices(pol));
 		jp_u64("conduits", count_conduits(pol));

@@ -207,12 +207,10 @@ int status_main(int argc, char **argv)
 		       prog_name);
 		return 0;
 	}
-	if (argc > 1 && strcmp(argv[1], "-j")) {
-		fprintf(stderr, "Usage: %s status\n", prog_name);
+	if (take_json_flag(argc, argv) > 1) {
+		fprintf(stderr, "Usage: %s status [-j|--json]\n", prog_name);
 		return 1;
 	}
-	if (argc > 1)
-		jp_init(stdout, true);
 	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	if (mw_xdp_status(x, &st)) {

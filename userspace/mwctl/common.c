@@ -17,6 +17,22 @@ bool want_help(int argc, char **argv)
 	return false;
 }
 
+/* Commands without getopt: -j / --json anywhere selects JSON output and
+ * is taken out of argv. */
+int take_json_flag(int argc, char **argv)
+{
+	int i, n = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			jp_init(stdout, true);
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 int parse_u32(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;

@@ -33,6 +33,7 @@ int clock_main(int argc, char **argv);
 
 /* Shared helpers for commands (common.c). */
 bool want_help(int argc, char **argv);
+int take_json_flag(int argc, char **argv);	/* returns the new argc */
 int parse_u32(const char *s, unsigned long max, unsigned long *out);
 /* Load a policy file and compile it; prints located errors. 0 or -errno. */
 struct mw_policy;
