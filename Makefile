@@ -19,15 +19,18 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 MW_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-	-D_GNU_SOURCE -isystem include/uapi -Iuserspace/lib -I$(O) $(PKG_CFLAGS)
+	-D_GNU_SOURCE -isystem include/uapi -Iinclude -Iuserspace/lib -I$(O) \
+	$(PKG_CFLAGS)
 
-LIB_SRCS   := $(sort $(wildcard userspace/lib/*.c))
+# common/: freestanding sources compiled into libmw and into meterwall.ko
+LIB_SRCS   := $(sort $(wildcard userspace/lib/*.c common/*.c))
 MWCTL_SRCS := $(sort $(wildcard userspace/mwctl/*.c))
 TEST_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(O)/%.o)
 MWCTL_OBJS := $(MWCTL_SRCS:%.c=$(O)/%.o)
 TEST_BINS  := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
-HDRS       := $(wildcard include/uapi/linux/*.h userspace/lib/*.h userspace/mwctl/*.h)
+HDRS       := $(wildcard include/uapi/linux/*.h include/meterwall/*.h \
+	userspace/lib/*.h userspace/mwctl/*.h)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h)
@@ -75,7 +78,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 # what the harnesses reach: the parser, compiler, image reader, packet
 # parser, classifier, and mwctl's JSON writer
-FUZZ_LIB_SRCS := $(wildcard userspace/lib/compile*.c) \
+FUZZ_LIB_SRCS := $(wildcard userspace/lib/compile*.c common/*.c) \
 	$(addprefix userspace/lib/,classify.c image.c \
 	pkt.c policy_conduit.c policy_parse.c policy_system.c policy_time.c \
 	policy_tree.c policy_yaml.c util.c) userspace/mwctl/json.c

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The running policy: strict image validation (the same checks, in the same
- * order, as userspace/lib/image.c), lookup tables built at commit, the RCU
- * swap, and the begin/chunk/commit/abort transaction that feeds it.  A
+ * The running policy: strict image validation (common/image_check.c, the
+ * validator libmw runs too, and the digest), lookup tables built at
+ * commit, the RCU swap, and the begin/chunk/commit/abort transaction that
+ * feeds it.  A
  * transaction that fails or is aborted never touches the running policy.
  */
 #include <linux/bitmap.h>
@@ -17,457 +18,17 @@
 #include <crypto/algapi.h>
 #include <asm/unaligned.h>
 
+#include <meterwall/image_check.h>
+#include <meterwall/prefix.h>
+
 #include "compat.h"
 #include "mw.h"
 
-#define BAD(text) ({ NL_SET_ERR_MSG(extack, text); -EBADMSG; })
-
-static const u32 sect_esize[MW_SEC_MAX] = {
-	[MW_SEC_IFACES] = sizeof(struct mw_img_iface),
-	[MW_SEC_ZONES] = sizeof(struct mw_img_zone),
-	[MW_SEC_ZONE_PREFIXES] = sizeof(struct mw_img_prefix),
-	[MW_SEC_SYSTEMS] = sizeof(struct mw_img_system),
-	[MW_SEC_DEVICES] = sizeof(struct mw_img_device),
-	[MW_SEC_DEV_PREFIXES] = sizeof(struct mw_img_prefix),
-	[MW_SEC_CSETS] = sizeof(struct mw_img_cset),
-	[MW_SEC_CONDUITS] = sizeof(struct mw_img_conduit),
-	[MW_SEC_WINDOWS] = sizeof(struct mw_img_window),
-	[MW_SEC_STRINGS] = 1,
-};
-
-static const u32 sect_max[MW_SEC_MAX] = {
-	[MW_SEC_IFACES] = MW_MAX_IFACES,
-	[MW_SEC_ZONES] = MW_MAX_ZONES,
-	[MW_SEC_ZONE_PREFIXES] = U32_MAX,
-	[MW_SEC_SYSTEMS] = MW_MAX_SYSTEMS,
-	[MW_SEC_DEVICES] = MW_MAX_DEVICES,
-	[MW_SEC_DEV_PREFIXES] = U32_MAX,
-	[MW_SEC_CSETS] = MW_MAX_CSETS,
-	[MW_SEC_CONDUITS] = MW_MAX_CONDUITS,
-	[MW_SEC_WINDOWS] = MW_MAX_WINDOWS,
-	[MW_SEC_STRINGS] = U32_MAX,
-};
-
-/* A view of the image being validated (before any table exists). */
-struct mw_view {
-	const u8 *d;
-	const struct mw_image_hdr *h;
-	const struct mw_img_iface *ifaces;
-	const struct mw_img_zone *zones;
-	const struct mw_img_prefix *zpfx;
-	const struct mw_img_system *systems;
-	const struct mw_img_device *devices;
-	const struct mw_img_prefix *dpfx;
-	const struct mw_img_cset *csets;
-	const struct mw_img_conduit *conduits;
-	const struct mw_img_window *windows;
-	const char *strings;
-	u32 n[MW_SEC_MAX];
-};
-
-static int check_header(const u8 *d, u32 len, struct netlink_ext_ack *extack)
+/* The extended ack's message: a static string (the shared validator's). */
+static void mw_errmsg(struct netlink_ext_ack *extack, const char *msg)
 {
-	const struct mw_image_hdr *h = (const void *)d;
-
-	if (len < sizeof(*h))
-		return BAD("image shorter than its header");
-	if (h->magic != MW_IMAGE_MAGIC)
-		return BAD("bad magic");
-	if (h->version != MW_IMAGE_VERSION)
-		return BAD("unsupported image version");
-	if (h->hdr_size != sizeof(*h))
-		return BAD("bad header size");
-	if (h->total_size != len || len > MW_IMAGE_MAX)
-		return BAD("total size does not match the image length");
-	if (h->flags & ~(u32)__MW_IMG_F_ALL)
-		return BAD("unknown header flags");
-	if (h->n_sections != MW_SEC_MAX)
-		return BAD("bad section count");
-	if (!h->reply_lo || h->reply_lo > h->reply_hi)
-		return BAD("bad reply port range");
-	return 0;
-}
-
-static int check_sections(const u8 *d, u32 len, struct netlink_ext_ack *extack)
-{
-	const struct mw_image_hdr *h = (const void *)d;
-	unsigned int i;
-
-	for (i = 0; i < MW_SEC_MAX; i++) {
-		const struct mw_image_sect *s = &h->sect[i];
-
-		if (s->entry_size != sect_esize[i])
-			return BAD("section entry size mismatch");
-		if (s->reserved)
-			return BAD("reserved section field not zero");
-		if (s->offset % 8)
-			return BAD("section not 8-byte aligned");
-		if (s->offset < sizeof(*h) || s->offset > len ||
-		    (u64)s->count * s->entry_size > len - s->offset)
-			return BAD("section out of bounds");
-		if (s->count > sect_max[i])
-			return BAD("section has too many records");
-	}
-	/* no two non-empty sections share a byte */
-	for (i = 0; i < MW_SEC_MAX; i++) {
-		const struct mw_image_sect *a = &h->sect[i];
-		unsigned int j;
-
-		for (j = i + 1; a->count && j < MW_SEC_MAX; j++) {
-			const struct mw_image_sect *b = &h->sect[j];
-			u64 a_end = a->offset + (u64)a->count * a->entry_size;
-			u64 b_end = b->offset + (u64)b->count * b->entry_size;
-
-			if (b->count && a->offset < b_end && b->offset < a_end)
-				return BAD("sections overlap");
-		}
-	}
-	return 0;
-}
-
-static void fill_view(const u8 *d, struct mw_view *v)
-{
-	const struct mw_image_hdr *h = (const void *)d;
-	unsigned int i;
-
-	v->d = d;
-	v->h = h;
-	for (i = 0; i < MW_SEC_MAX; i++)
-		v->n[i] = h->sect[i].count;
-#define SECT(field, s) (v->field = (const void *)(d + h->sect[s].offset))
-	SECT(ifaces, MW_SEC_IFACES);
-	SECT(zones, MW_SEC_ZONES);
-	SECT(zpfx, MW_SEC_ZONE_PREFIXES);
-	SECT(systems, MW_SEC_SYSTEMS);
-	SECT(devices, MW_SEC_DEVICES);
-	SECT(dpfx, MW_SEC_DEV_PREFIXES);
-	SECT(csets, MW_SEC_CSETS);
-	SECT(conduits, MW_SEC_CONDUITS);
-	SECT(windows, MW_SEC_WINDOWS);
-	SECT(strings, MW_SEC_STRINGS);
-#undef SECT
-}
-
-/* Binary search over records whose id is a u32 at id_off. */
-static const void *find_id(const void *base, u32 n, size_t stride,
-			   size_t id_off, u32 id)
-{
-	u32 lo = 0, hi = n;
-
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-		const u8 *r = (const u8 *)base + (size_t)mid * stride;
-		u32 x;
-
-		memcpy(&x, r + id_off, 4);
-		if (x == id)
-			return r;
-		if (x < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-#define V_FIND(v, field, sec, id) \
-	find_id((v)->field, (v)->n[sec], sizeof(*(v)->field), 0, (id))
-
-static bool ids_sorted(const void *base, u32 n, size_t stride, size_t id_off,
-		       u32 max)
-{
-	const u8 *p = (const u8 *)base + id_off;
-	u32 prev = 0, id, i;
-
-	for (i = 0; i < n; i++, p += stride) {
-		memcpy(&id, p, 4);
-		if (id >= max || (i && id <= prev))
-			return false;
-		prev = id;
-	}
-	return true;
-}
-
-static int check_ids(const struct mw_view *v, struct netlink_ext_ack *extack)
-{
-	if (!ids_sorted(v->ifaces, v->n[MW_SEC_IFACES], sizeof(*v->ifaces),
-			offsetof(struct mw_img_iface, id), MW_MAX_IFACES))
-		return BAD("interface ids not sorted or out of range");
-	if (!ids_sorted(v->zones, v->n[MW_SEC_ZONES], sizeof(*v->zones), 0,
-			MW_MAX_ZONES))
-		return BAD("zone ids not sorted or out of range");
-	if (!ids_sorted(v->systems, v->n[MW_SEC_SYSTEMS], sizeof(*v->systems),
-			0, MW_MAX_SYSTEMS))
-		return BAD("system ids not sorted or out of range");
-	if (!ids_sorted(v->devices, v->n[MW_SEC_DEVICES], sizeof(*v->devices),
-			0, MW_MAX_DEVICES))
-		return BAD("device ids not sorted or out of range");
-	if (!ids_sorted(v->csets, v->n[MW_SEC_CSETS], sizeof(*v->csets), 0,
-			MW_MAX_CSETS))
-		return BAD("conduit set ids not sorted or out of range");
-	if (!ids_sorted(v->conduits, v->n[MW_SEC_CONDUITS],
-			sizeof(*v->conduits), 0, MW_MAX_CONDUITS))
-		return BAD("conduit ids not sorted or out of range");
-	if (!ids_sorted(v->windows, v->n[MW_SEC_WINDOWS], sizeof(*v->windows),
-			0, MW_MAX_WINDOWS))
-		return BAD("window ids not sorted or out of range");
-	return 0;
-}
-
-static bool str_ok(const struct mw_view *v, u32 off)
-{
-	return off < v->n[MW_SEC_STRINGS];	/* the section ends with NUL */
-}
-
-static bool window_ok(const struct mw_view *v, u16 w)
-{
-	return !w || V_FIND(v, windows, MW_SEC_WINDOWS, (u32)w - 1);
-}
-
-static int check_ifaces(const struct mw_view *v, struct netlink_ext_ack *extack)
-{
-	u32 i, j;
-
-	for (i = 0; i < v->n[MW_SEC_IFACES]; i++) {
-		const struct mw_img_iface *f = &v->ifaces[i];
-
-		if (!memchr(f->name, '\0', sizeof(f->name)) || !f->name[0])
-			return BAD("interface name not terminated");
-		if (!f->zone || f->zone >= __MW_ZONE_LAST ||
-		    f->arp >= __MW_L2_LAST || f->nd >= __MW_L2_LAST ||
-		    (f->flags & ~__MW_IFACE_F_ALL))
-			return BAD("bad interface mode or flags");
-		for (j = 0; j < i; j++)
-			if (!strncmp(v->ifaces[j].name, f->name,
-				     sizeof(f->name)))
-				return BAD("interface named twice");
-	}
-	return 0;
-}
-
-static int check_zones(const struct mw_view *v, u64 *all,
-		       struct netlink_ext_ack *extack)
-{
-	u32 i;
-
-	*all = 0;
-	for (i = 0; i < v->n[MW_SEC_ZONES]; i++) {
-		const struct mw_img_zone *z = &v->zones[i];
-
-		if (!str_ok(v, z->name))
-			return BAD("zone name offset out of range");
-		if (z->flags & ~(u32)__MW_ZONE_F_ALL || z->reserved)
-			return BAD("bad zone flags");
-		*all |= 1ULL << z->id;
-	}
-	return 0;
-}
-
-static bool prefix_ok(const struct mw_img_prefix *p)
-{
-	unsigned int alen, i;
-
-	if (p->family == AF_INET)
-		alen = 4;
-	else if (p->family == AF_INET6)
-		alen = 16;
-	else
-		return false;
-	if (p->plen > alen * 8)
-		return false;
-	for (i = 0; i < 6; i++)
-		if (p->reserved[i])
-			return false;
-	for (i = 0; i < 16; i++) {
-		u8 m;
-
-		if (i * 8 >= p->plen)
-			m = 0xff;
-		else if (i * 8 + 8 > p->plen)
-			m = (u8)(0xff >> (p->plen - i * 8));
-		else
-			m = 0;
-		if (p->addr[i] & m)
-			return false;
-	}
-	return true;
-}
-
-static int cmp_key(u8 fam, const u8 *addr, u8 plen,
-		   const struct mw_img_prefix *p)
-{
-	int r;
-
-	if (fam != p->family)
-		return fam < p->family ? -1 : 1;
-	r = memcmp(addr, p->addr, 16);
-	if (r)
-		return r;
-	return (int)plen - (int)p->plen;
-}
-
-static int check_prefixes(const struct mw_img_prefix *p, u32 n,
-			  struct netlink_ext_ack *extack)
-{
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		if (!prefix_ok(&p[i]))
-			return BAD("bad prefix");
-		if (i && cmp_key(p[i - 1].family, p[i - 1].addr,
-				 p[i - 1].plen, &p[i]) >= 0)
-			return BAD("prefixes not sorted or duplicated");
-	}
-	return 0;
-}
-
-static int check_zone_prefixes(const struct mw_view *v, u64 all,
-			       struct netlink_ext_ack *extack)
-{
-	u32 i;
-	int err;
-
-	err = check_prefixes(v->zpfx, v->n[MW_SEC_ZONE_PREFIXES], extack);
-	if (err)
-		return err;
-	for (i = 0; i < v->n[MW_SEC_ZONE_PREFIXES]; i++) {
-		u64 m = v->zpfx[i].value;
-
-		if (!m || (m & ~all))
-			return BAD("zone prefix names an unknown zone");
-	}
-	return 0;
-}
-
-static int check_systems(const struct mw_view *v,
-			 struct netlink_ext_ack *extack)
-{
-	const struct mw_img_iface *f;
-	u32 i;
-
-	for (i = 0; i < v->n[MW_SEC_SYSTEMS]; i++) {
-		const struct mw_img_system *s = &v->systems[i];
-
-		if (!str_ok(v, s->name) || !str_ok(v, s->entity) ||
-		    !str_ok(v, s->contact) || !str_ok(v, s->agreement))
-			return BAD("system string offset out of range");
-		if (!V_FIND(v, csets, MW_SEC_CSETS, s->cset))
-			return BAD("system refers to a missing conduit set");
-		f = find_id(v->ifaces, v->n[MW_SEC_IFACES],
-			    sizeof(*v->ifaces),
-			    offsetof(struct mw_img_iface, id), s->iface);
-		if (!f)
-			return BAD("system refers to a missing interface");
-		if (f->zone != MW_ZONE_EXTERNAL)
-			return BAD("system demarcated on an interface that is not external");
-		if (s->flags & ~(u32)__MW_SYS_F_ALL)
-			return BAD("bad system flags");
-	}
-	return 0;
-}
-
-static int check_devices(const struct mw_view *v,
-			 struct netlink_ext_ack *extack)
-{
-	u32 i;
-
-	for (i = 0; i < v->n[MW_SEC_DEVICES]; i++) {
-		const struct mw_img_device *d = &v->devices[i];
-
-		if (!str_ok(v, d->name))
-			return BAD("device name offset out of range");
-		if (!V_FIND(v, systems, MW_SEC_SYSTEMS, d->system))
-			return BAD("device refers to a missing system");
-		if (!V_FIND(v, csets, MW_SEC_CSETS, d->cset))
-			return BAD("device refers to a missing conduit set");
-		if (d->flags & ~(u16)__MW_DEV_F_ALL)
-			return BAD("bad device flags");
-	}
-	for (i = 0; i < v->n[MW_SEC_DEV_PREFIXES]; i++) {
-		u64 id = v->dpfx[i].value;
-
-		if (id >= MW_MAX_DEVICES ||
-		    !V_FIND(v, devices, MW_SEC_DEVICES, (u32)id))
-			return BAD("device prefix refers to a missing device");
-	}
-	return check_prefixes(v->dpfx, v->n[MW_SEC_DEV_PREFIXES], extack);
-}
-
-static int check_rule(const struct mw_view *v, const struct mw_rule *r,
-		      struct netlink_ext_ack *extack)
-{
-	if (r->flags & ~(u8)__MW_RULE_F_ALL || r->reserved)
-		return BAD("bad rule flags");
-	if ((r->flags & MW_RULE_F_PORTS) && r->port_lo > r->port_hi)
-		return BAD("rule port range inverted");
-	if (!r->zones)
-		return BAD("rule with an empty zone set");
-	if (!V_FIND(v, conduits, MW_SEC_CONDUITS, r->conduit))
-		return BAD("rule refers to a missing conduit");
-	if (!window_ok(v, r->window))
-		return BAD("rule refers to a missing window");
-	return 0;
-}
-
-static int check_csets(const struct mw_view *v, struct netlink_ext_ack *extack)
-{
-	u32 i, j;
-	int err;
-
-	for (i = 0; i < v->n[MW_SEC_CSETS]; i++) {
-		const struct mw_img_cset *c = &v->csets[i];
-
-		if (c->n_rules > MW_CSET_RULES)
-			return BAD("conduit set has too many rules");
-		for (j = 0; j < c->n_rules; j++) {
-			err = check_rule(v, &c->rules[j], extack);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
-}
-
-static int check_conduits(const struct mw_view *v,
-			  struct netlink_ext_ack *extack)
-{
-	u32 i;
-
-	for (i = 0; i < v->n[MW_SEC_CONDUITS]; i++) {
-		const struct mw_img_conduit *c = &v->conduits[i];
-
-		if (!str_ok(v, c->name))
-			return BAD("conduit name offset out of range");
-		if (!V_FIND(v, systems, MW_SEC_SYSTEMS, c->system))
-			return BAD("conduit refers to a missing system");
-		if (c->device != MW_ID_NONE &&
-		    !V_FIND(v, devices, MW_SEC_DEVICES, c->device))
-			return BAD("conduit refers to a missing device");
-		if (c->direction >= __MW_DIR_LAST)
-			return BAD("bad conduit direction");
-		if (!window_ok(v, c->window))
-			return BAD("conduit refers to a missing window");
-	}
-	return 0;
-}
-
-static int check_windows(const struct mw_view *v,
-			 struct netlink_ext_ack *extack)
-{
-	u32 i, j;
-
-	for (i = 0; i < v->n[MW_SEC_WINDOWS]; i++) {
-		const struct mw_img_window *w = &v->windows[i];
-
-		if (w->n > MW_WINDOW_RANGES)
-			return BAD("window has too many ranges");
-		for (j = 0; j < w->n; j++)
-			if (w->r[j].start >= MW_MINUTES_PER_WEEK ||
-			    w->r[j].end > MW_MINUTES_PER_WEEK ||
-			    w->r[j].start == w->r[j].end)
-				return BAD("bad window range");
-	}
-	return 0;
+	if (extack)
+		extack->_msg = msg;
 }
 
 /* The digest names the content: digest and created read as zeros. */
@@ -486,55 +47,26 @@ static int check_digest(const u8 *d, u32 len, struct netlink_ext_ack *extack)
 	sha256_update(&st, d + sizeof(z), len - sizeof(z));
 	sha256_final(&st, md);
 	if (crypto_memneq(md, h->digest, sizeof(md)))
-		return BAD("digest mismatch");
+		return mw_errmsg(extack, "digest mismatch"), -EBADMSG;
 	return 0;
 }
 
-static int check_refs(const struct mw_view *v, struct netlink_ext_ack *extack)
-{
-	u32 slen = v->n[MW_SEC_STRINGS];
-	u64 all;
-	int err;
-
-	if (slen && v->strings[slen - 1])
-		return BAD("string section not NUL-terminated");
-	err = check_ids(v, extack);
-	if (!err)
-		err = check_ifaces(v, extack);
-	if (!err)
-		err = check_zones(v, &all, extack);
-	if (!err)
-		err = check_zone_prefixes(v, all, extack);
-	if (!err)
-		err = check_windows(v, extack);
-	if (!err)
-		err = check_systems(v, extack);
-	if (!err)
-		err = check_devices(v, extack);
-	if (!err)
-		err = check_conduits(v, extack);
-	if (!err)
-		err = check_csets(v, extack);
-	return err;
-}
-
-static int mw_image_validate(const u8 *d, u32 len, struct mw_view *v,
+/*
+ * The shared validator (common/image_check.c: the same checks libmw runs),
+ * then the digest (lib/crypto's SHA-256).
+ */
+static int mw_image_validate(const u8 *d, u32 len, struct mw_image_view *v,
 			     struct netlink_ext_ack *extack)
 {
+	const char *why = NULL;
 	int err;
 
-	if (!d || ((uintptr_t)d % 8))
-		return BAD("image buffer missing or not 8-byte aligned");
-	err = check_header(d, len, extack);
-	if (!err)
-		err = check_sections(d, len, extack);
-	if (err)
+	err = mw_image_check(d, len, v, &why);
+	if (err) {
+		mw_errmsg(extack, why);
 		return err;
-	fill_view(d, v);
-	err = check_refs(v, extack);
-	if (!err)
-		err = check_digest(d, len, extack);
-	return err;
+	}
+	return check_digest(d, len, extack);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -638,7 +170,8 @@ static const struct mw_img_prefix *pfx_find(const struct mw_lpm *l, u8 fam,
 
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
-		int r = cmp_key(fam, key, plen, &l->v[mid]);
+		int r = mw_prefix_cmp(fam, key, plen, l->v[mid].family,
+				      l->v[mid].addr, l->v[mid].plen);
 
 		if (!r)
 			return &l->v[mid];
@@ -745,7 +278,7 @@ const struct mw_img_cset *mw_pol_cset(const struct mw_policy *p, u32 id)
 
 const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id)
 {
-	return find_id(p->windows, p->n_windows, sizeof(*p->windows), 0, id);
+	return mw_find_id(p->windows, p->n_windows, sizeof(*p->windows), 0, id);
 }
 
 void mw_policy_free(struct mw_policy *pol)
@@ -763,32 +296,32 @@ void mw_policy_free(struct mw_policy *pol)
 	kfree(pol);
 }
 
-static int build_tables(struct mw_policy *pol, const struct mw_view *v)
+static int build_tables(struct mw_policy *pol, const struct mw_image_view *v)
 {
 	u32 *idx, i;
 
-	idx = build_idx(v->systems, v->n[MW_SEC_SYSTEMS], sizeof(*v->systems),
+	idx = build_idx(v->systems, v->n_systems, sizeof(*v->systems),
 			&pol->n_sys_idx);
 	if (IS_ERR(idx))
 		return PTR_ERR(idx);
 	pol->sys_idx = idx;
-	idx = build_idx(v->devices, v->n[MW_SEC_DEVICES], sizeof(*v->devices),
+	idx = build_idx(v->devices, v->n_devices, sizeof(*v->devices),
 			&pol->n_dev_idx);
 	if (IS_ERR(idx))
 		return PTR_ERR(idx);
 	pol->dev_idx = idx;
-	idx = build_idx(v->csets, v->n[MW_SEC_CSETS], sizeof(*v->csets),
+	idx = build_idx(v->csets, v->n_csets, sizeof(*v->csets),
 			&pol->n_cset_idx);
 	if (IS_ERR(idx))
 		return PTR_ERR(idx);
 	pol->cset_idx = idx;
-	if (v->n[MW_SEC_CONDUITS])
-		pol->n_cond_ids = v->conduits[v->n[MW_SEC_CONDUITS] - 1].id + 1;
-	if (build_hosts(pol, v->dpfx, v->n[MW_SEC_DEV_PREFIXES]))
+	if (v->n_conduits)
+		pol->n_cond_ids = v->conduits[v->n_conduits - 1].id + 1;
+	if (build_hosts(pol, v->dev_prefixes, v->n_dev_prefixes))
 		return -ENOMEM;
-	build_lpm(&pol->dev_lpm, v->dpfx, v->n[MW_SEC_DEV_PREFIXES], true);
-	build_lpm(&pol->zone_lpm, v->zpfx, v->n[MW_SEC_ZONE_PREFIXES], false);
-	for (i = 0; i < v->n[MW_SEC_IFACES]; i++)
+	build_lpm(&pol->dev_lpm, v->dev_prefixes, v->n_dev_prefixes, true);
+	build_lpm(&pol->zone_lpm, v->zone_prefixes, v->n_zone_prefixes, false);
+	for (i = 0; i < v->n_ifaces; i++)
 		if (v->ifaces[i].zone == MW_ZONE_EXTERNAL)
 			pol->ext_ifaces |= 1ULL << i;
 	if (pol->n_dev_idx) {
@@ -805,7 +338,7 @@ int mw_policy_build(void *img, u32 len, struct mw_policy **out,
 		    struct netlink_ext_ack *extack)
 {
 	struct mw_policy *pol;
-	struct mw_view v = { 0 };
+	struct mw_image_view v = { 0 };
 	int err;
 
 	err = mw_image_validate(img, len, &v, extack);
@@ -818,19 +351,19 @@ int mw_policy_build(void *img, u32 len, struct mw_policy **out,
 	}
 	pol->img = img;
 	pol->len = len;
-	pol->hdr = v.h;
+	pol->hdr = v.hdr;
 	pol->ifaces = v.ifaces;
-	pol->n_ifaces = v.n[MW_SEC_IFACES];
+	pol->n_ifaces = v.n_ifaces;
 	pol->systems = v.systems;
-	pol->n_systems = v.n[MW_SEC_SYSTEMS];
+	pol->n_systems = v.n_systems;
 	pol->devices = v.devices;
-	pol->n_devices = v.n[MW_SEC_DEVICES];
+	pol->n_devices = v.n_devices;
 	pol->csets = v.csets;
-	pol->n_csets = v.n[MW_SEC_CSETS];
+	pol->n_csets = v.n_csets;
 	pol->conduits = v.conduits;
-	pol->n_conduits = v.n[MW_SEC_CONDUITS];
+	pol->n_conduits = v.n_conduits;
 	pol->windows = v.windows;
-	pol->n_windows = v.n[MW_SEC_WINDOWS];
+	pol->n_windows = v.n_windows;
 	err = build_tables(pol, &v);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "out of memory building policy tables");

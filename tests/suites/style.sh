@@ -24,7 +24,7 @@ fi
 command -v perl >/dev/null || cannot_run "perl missing"
 
 n=0
-for f in kmod/*.c kmod/*.h; do
+for f in kmod/*.c kmod/*.h common/*.c include/meterwall/*.h; do
 	case $f in *.mod.c) continue ;; esac
 	extra=
 	[ "$f" = kmod/compat.h ] && extra="--ignore LINUX_VERSION_CODE"

@@ -17,7 +17,7 @@
 
 static int cmp_prefix(const struct mw_prefix *a, const struct mw_prefix *b)
 {
-	return mw_addr_cmp(a->family, a->addr, a->plen,
+	return mw_prefix_cmp(a->family, a->addr, a->plen,
 			   b->family, b->addr, b->plen);
 }
 

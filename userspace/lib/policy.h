@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/meterwall.h>
+#include <meterwall/prefix.h>
 
 struct mw_loc {
 	int line;		/* 1-based; 0 = unknown */
@@ -163,11 +164,7 @@ bool mw_prefix_contains(const struct mw_prefix *outer,
 			const struct mw_prefix *inner);
 bool mw_prefix_overlap(const struct mw_prefix *a, const struct mw_prefix *b);
 void mw_prefix_format(const struct mw_prefix *p, char *buf, size_t len);
-/* Address bits from plen on (all 16 bytes) are zero. */
-bool mw_addr_host_bits_zero(const uint8_t addr[16], unsigned int plen);
-/* Order by family, address bytes, then prefix length. */
-int mw_addr_cmp(uint8_t fa, const uint8_t a[16], uint8_t pa,
-		uint8_t fb, const uint8_t b[16], uint8_t pb);
+/* mw_host_bits_zero(), mw_prefix_cmp(): <meterwall/prefix.h> */
 int mw_mac_parse(const char *s, uint8_t mac[6]);		/* 0 / -EINVAL */
 void mw_diag_set(struct mw_diag *d, const char *file, struct mw_loc loc,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));

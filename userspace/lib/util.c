@@ -15,36 +15,6 @@ static unsigned int addr_len(uint8_t family)
 	return family == AF_INET ? 4 : 16;
 }
 
-bool mw_addr_host_bits_zero(const uint8_t addr[16], unsigned int plen)
-{
-	unsigned int i;
-
-	for (i = 0; i < 16; i++) {
-		unsigned int bit = i * 8;
-		uint8_t mask;
-
-		if (bit + 8 <= plen)
-			continue;
-		mask = bit >= plen ? 0xff : (uint8_t)(0xff >> (plen - bit));
-		if (addr[i] & mask)
-			return false;
-	}
-	return true;
-}
-
-int mw_addr_cmp(uint8_t fa, const uint8_t a[16], uint8_t pa,
-		uint8_t fb, const uint8_t b[16], uint8_t pb)
-{
-	int r;
-
-	if (fa != fb)
-		return fa < fb ? -1 : 1;
-	r = memcmp(a, b, 16);
-	if (r)
-		return r;
-	return (int)pa - (int)pb;
-}
-
 /*
  * "192.0.2.1", "192.0.2.0/24", "2001:db8::/32".  A bare address is a host
  * prefix.  Host bits set under the mask are an error, not silently cleared:
@@ -85,7 +55,7 @@ int mw_prefix_parse(const char *s, struct mw_prefix *p)
 	    (slash[1] == '0' && slash[2] != '\0'))
 		return -EINVAL;
 	p->plen = (uint8_t)plen;
-	return mw_addr_host_bits_zero(p->addr, p->plen) ? 0 : -EDOM;
+	return mw_host_bits_zero(p->addr, p->plen) ? 0 : -EDOM;
 }
 
 static bool bits_equal(const uint8_t *a, const uint8_t *b, unsigned int bits)
