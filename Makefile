@@ -33,11 +33,11 @@ HDRS       := $(wildcard include/uapi/linux/*.h include/meterwall/*.h \
 	userspace/lib/*.h userspace/mwctl/*.h)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
-BPF_HDRS   := $(wildcard bpf/*.h)
+BPF_HDRS   := $(wildcard bpf/*.h include/meterwall/xdp_abi.h)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.bpf.o)
 BPF_SKELS  := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.skel.h)
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	-isystem include/uapi -I$(O) -Ibpf
+	-isystem include/uapi -Iinclude -I$(O) -Ibpf
 
 ifneq ($(V),1)
 Q := @
@@ -121,6 +121,9 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
 # --- kernel module ---------------------------------------------------
+# The kernel's make must not see our command-line variables (O= is its
+# output directory there): `make O=dir all' builds the module in place.
+kmod: MAKEOVERRIDES :=
 kmod:
 	@test -d $(KDIR) || { echo "kmod: no kernel headers at $(KDIR); run 'make deps'" >&2; exit 1; }
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) modules

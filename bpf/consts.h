@@ -16,16 +16,6 @@
 #define MW_PKT_MAX_OFF		0x3fff
 #endif
 
-/* Default sizes of the persistent maps (the loader may override them). */
-#ifndef MW_DEF_DEV_CAPACITY
-#define MW_DEF_DEV_CAPACITY	65536
-#endif
-#ifndef MW_DEF_CONDUIT_CAPACITY
-#define MW_DEF_CONDUIT_CAPACITY	65536
-#endif
-#ifndef MW_DEF_FLOW_ENTRIES
-#define MW_DEF_FLOW_ENTRIES	65536
-#endif
 #ifndef MW_RINGBUF_BYTES
 #define MW_RINGBUF_BYTES	(256 * 1024)
 #endif

@@ -150,7 +150,7 @@ static __always_inline bool is_pass(int reason)
 }
 
 /* dev_tab4 geometry, set by the loader from the device capacity
- * (xdp_shared.h): rows = 1 << (32 - shift), the header row after them. */
+ * (meterwall/xdp_abi.h): rows = 1 << (32 - shift), the header row after them. */
 const volatile __u32 mw_h4_shift = 32 - MW_XDP_H4_MIN_BITS;
 
 /*

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The flow table (struct mw_xdp_flow in xdp_shared.h): this CPU's rows,
+ * The flow table (struct mw_xdp_flow in meterwall/xdp_abi.h): this CPU's rows,
  * plain array loads only.
  */
 #ifndef MW_BPF_FLOW_H

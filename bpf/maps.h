@@ -20,7 +20,7 @@
 #define MW_BPF_MAPS_H
 
 #include "consts.h"
-#include "xdp_shared.h"
+#include <meterwall/xdp_abi.h>
 
 /* --- configuration ------------------------------------------------------ */
 
@@ -75,7 +75,7 @@ MW_SLOT_TABLE(dev_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key,
 /* IPv4 host address (4 bytes, network order) -> the same: a quarter of
  * the key to hash and compare */
 MW_SLOT_TABLE(dev_hash4, BPF_MAP_TYPE_HASH, __u32, struct mw_xdp_dev, 0);
-/* IPv4 host address -> device id + 1, open addressing (xdp_shared.h), and
+/* IPv4 host address -> device id + 1, open addressing (meterwall/xdp_abi.h), and
  * device id -> its joined record: fixed-size arrays (no BPF_F_INNER_MAP),
  * so their lookups are inlined; the loader sizes the templates from the
  * device capacity before the object is loaded. */
@@ -113,7 +113,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MW_DEF_DEV_CAPACITY);	/* loader: capacity */
+	__uint(max_entries, MW_XDP_DEF_DEV_CAPACITY);	/* loader: capacity */
 	__type(key, __u32);
 	__type(value, struct mw_block);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -130,7 +130,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MW_DEF_DEV_CAPACITY);	/* loader: capacity */
+	__uint(max_entries, MW_XDP_DEF_DEV_CAPACITY);	/* loader: capacity */
 	__type(key, __u32);
 	__type(value, struct mw_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -138,7 +138,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MW_DEF_CONDUIT_CAPACITY);	/* loader */
+	__uint(max_entries, MW_XDP_DEF_CONDUIT_CAPACITY);	/* loader */
 	__type(key, __u32);
 	__type(value, struct mw_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -156,7 +156,7 @@ struct {
 /* struct mw_xdp_flow: ncpus << mw_flow_bits rows (the loader sizes it) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MW_DEF_FLOW_ENTRIES);	/* loader */
+	__uint(max_entries, MW_XDP_DEF_FLOW_ENTRIES);	/* loader */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct mw_xdp_flow);
@@ -171,7 +171,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MW_DEF_DEV_CAPACITY);	/* loader: capacity */
+	__uint(max_entries, MW_XDP_DEF_DEV_CAPACITY);	/* loader: capacity */
 	__type(key, __u32);
 	__type(value, struct mw_xdp_evstate);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -117,7 +117,7 @@ static bool reassembled(const struct sk_buff *skb, u8 pf)
 
 /*
  * Rate limits (M7a), at the one point where a packet's verdict is final:
- * a pass as ALLOWED, REPLY, RELATED or along its flow (reason 0) for a
+ * a pass as ALLOWED, REPLY, RELATED or along its flow (FLOW) for a
  * device of a system with limits is charged, and beyond them becomes a
  * drop RATE_LIMIT that keeps the system, device and conduit.  Inbound
  * fragments were charged one by one at -450: what conntrack reassembles
@@ -130,7 +130,7 @@ static void charge(struct mw_net *mn, const struct mw_policy *pol,
 	if (res->verdict != MW_VERDICT_PASS || res->system == MW_ID_NONE)
 		return;
 	switch (res->reason) {
-	case MW_R_UNSPEC:
+	case MW_R_FLOW:
 	case MW_R_ALLOWED:
 	case MW_R_REPLY:
 	case MW_R_RELATED:
@@ -217,7 +217,7 @@ static unsigned int judge(const struct nf_hook_state *state,
 		if (res.verdict == MW_VERDICT_PASS ||
 		    res.reason == MW_R_NO_CONDUIT) {
 			res.verdict = MW_VERDICT_PASS;
-			res.reason = MW_R_UNSPEC;	/* followed its flow */
+			res.reason = MW_R_FLOW;
 			res.conduit = MW_ID_NONE;
 		}
 	} else if (res.verdict == MW_VERDICT_PASS &&
@@ -346,7 +346,7 @@ static bool pass_recalled(const struct mw_pass *c, const struct sk_buff *skb,
 	res = c->res;
 	ct = nf_ct_get(skb, &ctinfo);
 	if (ct && established(ctinfo)) {
-		res.reason = MW_R_UNSPEC;	/* followed its flow */
+		res.reason = MW_R_FLOW;
 		res.conduit = MW_ID_NONE;
 	} else if (res.reason == MW_R_REPLY && mw_strict_new) {
 		return false;			/* dropped, with an event */

@@ -16,6 +16,7 @@
 #include "classify.h"
 #include "image.h"
 #include "policy.h"
+#include <meterwall/reasons.h>
 
 static struct mw_image img;
 static struct mw_image_view view;
@@ -43,14 +44,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static bool pass_reason(enum mw_reason r)
 {
-	return r == MW_R_ALLOWED || r == MW_R_REPLY ||
-	       r == MW_R_L2_CONTROL || r == MW_R_RELATED;
+	return mw_reason_info(r)->verdict == MW_VERDICT_PASS;
 }
 
 static void check(const struct mw_result *r)
 {
-	if (r->reason < MW_R_ALLOWED || r->reason > MW_R_MAX)
-		abort();
+	if (!mw_reason_info(r->reason) || r->reason == MW_R_FLOW)
+		abort();	/* a known reason; FLOW is the module's alone */
 	if ((r->verdict == MW_VERDICT_PASS) != pass_reason(r->reason))
 		abort();
 	if (r->verdict == MW_VERDICT_DROP && r->conduit != MW_ID_NONE)

@@ -1080,11 +1080,12 @@ static void test_classifier_coverage(void **state)
 	 * Reasons of a state this corpus does not set up, each tested
 	 * through the module in tests/vm/guest/kmod.sh: no policy, island,
 	 * an interface the module cannot judge, rate limits (real traffic
-	 * against the GCRA bound), the policy's own expiry.
+	 * against the GCRA bound), the policy's own expiry, packets that
+	 * follow a tracked connection (FLOW: the corpus is one frame each).
 	 */
 	static const enum mw_reason elsewhere[] = {
 		MW_R_NO_POLICY, MW_R_ISLAND, MW_R_NOT_MANAGED, MW_R_RATE_LIMIT,
-		MW_R_POLICY_EXPIRED,
+		MW_R_POLICY_EXPIRED, MW_R_FLOW,
 	};
 	bool listed[__MW_R_LAST] = { false };
 	int r;

@@ -510,8 +510,7 @@ static int cmd_reason(const char *name)
 	int r;
 
 	for (r = 0; r <= MW_R_MAX; r++)
-		if (!strcmp(mw_reason_name(r), name) ||
-		    (r == 0 && !strcmp(name, "FLOW")))
+		if (!strcmp(mw_reason_name(r), name))
 			return print_counter(MW_TARGET_REASON, (uint32_t)r);
 	fprintf(stderr, "unknown reason `%s'\n", name);
 	return 2;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "classify.h"
+#include <meterwall/reasons.h>
 
 #define PROTO_ICMP	1
 #define PROTO_TCP	6
@@ -109,40 +110,11 @@ uint64_t mw_lookup_zones(const struct mw_image_view *v, uint8_t family,
 /* ---------------------------------------------------------------------- */
 /* Names                                                                  */
 
-static const char *const reason_names[] = {
-	[MW_R_UNSPEC] = "UNSPEC",
-	[MW_R_ALLOWED] = "ALLOWED",
-	[MW_R_REPLY] = "REPLY",
-	[MW_R_L2_CONTROL] = "L2_CONTROL",
-	[MW_R_NO_POLICY] = "NO_POLICY",
-	[MW_R_ISLAND] = "ISLAND",
-	[MW_R_MALFORMED] = "MALFORMED",
-	[MW_R_VLAN] = "VLAN",
-	[MW_R_NON_IP] = "NON_IP",
-	[MW_R_L2_DENIED] = "L2_DENIED",
-	[MW_R_EXTHDR] = "EXTHDR",
-	[MW_R_UNKNOWN_SOURCE] = "UNKNOWN_SOURCE",
-	[MW_R_UNKNOWN_DEST] = "UNKNOWN_DEST",
-	[MW_R_WRONG_IFACE] = "WRONG_IFACE",
-	[MW_R_SPOOFED] = "SPOOFED",
-	[MW_R_BLOCKED] = "BLOCKED",
-	[MW_R_AGREEMENT] = "AGREEMENT",
-	[MW_R_FRAGMENT] = "FRAGMENT",
-	[MW_R_NO_CONDUIT] = "NO_CONDUIT",
-	[MW_R_NOT_MANAGED] = "NOT_MANAGED",
-	[MW_R_SOURCE_ROUTE] = "SOURCE_ROUTE",
-	[MW_R_ICMP_CONTROL] = "ICMP_CONTROL",
-	[MW_R_RELATED] = "RELATED",
-	[MW_R_RATE_LIMIT] = "RATE_LIMIT",
-	[MW_R_POLICY_EXPIRED] = "POLICY_EXPIRED",
-};
-
 const char *mw_reason_name(enum mw_reason r)
 {
-	if ((unsigned int)r >= sizeof(reason_names) / sizeof(reason_names[0]) ||
-	    !reason_names[r])
-		return "UNKNOWN";
-	return reason_names[r];
+	const struct mw_reason_info *ri = mw_reason_info(r);
+
+	return ri ? ri->name : "UNKNOWN";
 }
 
 const char *mw_verdict_name(enum mw_verdict v)

@@ -277,7 +277,7 @@ static int pick_size(struct mw_xdp *x, const char *map, uint32_t want,
 }
 
 /*
- * Rows per CPU of flow_tab (xdp_shared.h): flow_entries rounded up to a
+ * Rows per CPU of flow_tab (meterwall/xdp_abi.h): flow_entries rounded up to a
  * power of two; the pinned table's when want is 0.
  */
 static int pick_flow_rows(struct mw_xdp *x, uint32_t want)

@@ -14,7 +14,7 @@
  *                     boot_to_unix_ns and boot_to_unix_max_ns (the
  *                     clock, see mw_xdp_set_clock), event_rate, active
  *                     slot
- *   slot_meta         ARRAY[2] struct mw_xdp_slot_meta (bpf/xdp_shared.h)
+ *   slot_meta         ARRAY[2] struct mw_xdp_slot_meta (meterwall/xdp_abi.h)
  *   iface_direct      ARRAY[2 * MW_XDP_IFINDEX_DIRECT] struct mw_xdp_iface:
  *                     each slot's interfaces by ifindex (smaller ifindexes;
  *                     the others only in ifaces)
@@ -41,7 +41,7 @@
  *   reason_counters   PERCPU_ARRAY[__MW_R_LAST] struct mw_counter
  *                     (pass_* for pass reasons, drop_* for drop reasons)
  *   flow_tab          ARRAY[ncpus x flow_entries] struct mw_xdp_flow (rows
- *                     per CPU, xdp_shared.h; read with mw_xdp_foreach_flow):
+ *                     per CPU, meterwall/xdp_abi.h; read with mw_xdp_foreach_flow):
  *                     IP packets (pass and drop) whose source is a known
  *                     device, except BLOCKED drops (counted per device and
  *                     per reason, sent as events, but no flow record: a
@@ -78,14 +78,10 @@
 #include <linux/meterwall.h>
 
 #include "image.h"
-#include "../../bpf/xdp_shared.h"	/* struct mw_xdp_slot_meta */
+#include <meterwall/xdp_abi.h>	/* struct mw_xdp_slot_meta, defaults */
 
 #define MW_XDP_PIN_DIR		"/sys/fs/bpf/meterwall"
 #define MW_XDP_BPFFS		"/sys/fs/bpf"
-#define MW_XDP_DEF_DEV_CAPACITY	65536U
-#define MW_XDP_DEF_CONDUIT_CAPACITY 65536U
-#define MW_XDP_DEF_FLOW_ENTRIES	65536U
-#define MW_XDP_DEF_EVENT_RATE	10U	/* drop events per device per second */
 
 struct mw_xdp;
 

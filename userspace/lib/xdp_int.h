@@ -36,7 +36,7 @@ enum mw_xdp_map {
 	M_DEV_EVSTATE,
 	M_GLOB_EVSTATE,
 	M_CLOCK,
-	M_IFACE_DIRECT,		/* per slot, but a plain array (xdp_shared.h) */
+	M_IFACE_DIRECT,		/* per slot, but a plain array (meterwall/xdp_abi.h) */
 	M_SYS_RATE,		/* persistent: rate limit state by system id */
 	M__COUNT
 };
@@ -67,7 +67,7 @@ struct mw_xdp {
 };
 
 /*
- * dev_tab4 (xdp_shared.h), in a buffer of (1 << bits) + 1 rows: place addr
+ * dev_tab4 (meterwall/xdp_abi.h), in a buffer of (1 << bits) + 1 rows: place addr
  * (network order) with ref, within MW_XDP_H4_PROBES rows of its home (an
  * existing row of the same address is overwritten).  Returns the probe it
  * took (0-based), or -1 when it does not fit: the key goes to dev_hash4.

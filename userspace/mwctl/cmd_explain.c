@@ -15,6 +15,8 @@
 
 #include "classify.h"
 #include "image.h"
+#include <meterwall/reasons.h>
+
 #include "mwctl.h"
 #include "policy.h"
 
@@ -222,31 +224,6 @@ static int build_pkt(const struct explain_args *a, struct mw_pkt *p)
 	return 0;
 }
 
-static const char *const reason_desc[__MW_R_LAST] = {
-	[MW_R_ALLOWED] = "matches a conduit of its direction",
-	[MW_R_REPLY] = "reply within a conduit of the other direction",
-	[MW_R_L2_CONTROL] = "ARP / neighbour discovery allowed by the interface",
-	[MW_R_NO_POLICY] = "no policy loaded: fail closed",
-	[MW_R_ISLAND] = "island mode: all external traffic is dropped",
-	[MW_R_MALFORMED] = "headers truncated or inconsistent",
-	[MW_R_VLAN] = "VLAN tagging not allowed on this interface",
-	[MW_R_NON_IP] = "not IP, ARP or neighbour discovery",
-	[MW_R_L2_DENIED] = "ARP / neighbour discovery not allowed",
-	[MW_R_EXTHDR] = "IPv6 extension header chain too long",
-	[MW_R_UNKNOWN_SOURCE] = "source is no declared device of an external system",
-	[MW_R_UNKNOWN_DEST] = "destination is no declared device of an external system",
-	[MW_R_WRONG_IFACE] = "the device's system is demarcated on another interface",
-	[MW_R_SPOOFED] = "source MAC (or the ARP/ND link-layer address) differs from the device's",
-	[MW_R_BLOCKED] = "the system or device is blocked",
-	[MW_R_AGREEMENT] = "outside the system's agreement validity",
-	[MW_R_FRAGMENT] = "fragment: only conduits without ports accept fragments",
-	[MW_R_NO_CONDUIT] = "no conduit allows this packet",
-	[MW_R_NOT_MANAGED] = "interface is not in the policy",
-	[MW_R_SOURCE_ROUTE] = "source-routed: the header's destination is not the packet's",
-	[MW_R_ICMP_CONTROL] = "ICMP redirect or router discovery from an external link",
-	[MW_R_RELATED] = "ICMP error quoting a packet a conduit lets through",
-};
-
 static const char *proto_name(uint8_t p)
 {
 	switch (p) {
@@ -293,7 +270,8 @@ static void print_result(const struct mw_image_view *v,
 	jp_open_obj(NULL);
 	jp_str("verdict", mw_verdict_name(r->verdict));
 	jp_str("reason", mw_reason_name(r->reason));
-	jp_str("why", reason_desc[r->reason] ? reason_desc[r->reason] : "");
+	jp_str("why", mw_reason_info(r->reason) ?
+	       mw_reason_info(r->reason)->desc : "");
 	jp_str("direction", r->dir == MW_DIR_OUTBOUND ? "outbound" : "inbound");
 	jp_str("interface", ifc->name);
 	if (s) {

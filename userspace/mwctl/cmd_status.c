@@ -147,7 +147,7 @@ static int kmod_reason(enum mw_target kind, uint32_t id,
 	(void)arg;
 	if (kind != MW_TARGET_REASON || !n)
 		return 0;
-	jp_u64(id ? mw_reason_name(id) : "FLOW_FOLLOWED", n);
+	jp_u64(mw_reason_name(id), n);
 	return 0;
 }
 

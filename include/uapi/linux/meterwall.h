@@ -243,6 +243,8 @@ enum mw_reason {
 				 * lets through (turned around, same system) */
 	MW_R_RATE_LIMIT,	/* the system's limits (pps, bps) are reached */
 	MW_R_POLICY_EXPIRED,	/* the policy's own expires has passed */
+	MW_R_FLOW,		/* pass: follows a connection the kernel
+				 * module tracks (kmod only) */
 	__MW_R_LAST
 };
 #define MW_R_MAX (__MW_R_LAST - 1)

@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * Map values private to the XDP program and its loader
- * (userspace/lib/xdp.c).  Not part of the public ABI in
- * include/uapi/linux/meterwall.h: nothing but the loader reads them.
- * Included by both sides; fixed-width types and explicit padding only.
+ * The XDP ABI: map values, sizes and defaults shared by the XDP program
+ * (bpf/) and its loader (userspace/lib/xdp*.c), defined once.  Not part of
+ * the public ABI in include/uapi/linux/meterwall.h: nothing but the loader
+ * reads these maps.  Fixed-width types and explicit padding only.
  */
-#ifndef MW_XDP_SHARED_H
-#define MW_XDP_SHARED_H
+#ifndef MW_XDP_ABI_H
+#define MW_XDP_ABI_H
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #include <linux/bpf.h>		/* struct bpf_spin_lock */
 #include <linux/meterwall.h>
 #endif
+
+/* Default sizes of the persistent maps (the loader sizes them when it
+ * creates them) and the default drop-event rate. */
+#define MW_XDP_DEF_DEV_CAPACITY		65536U
+#define MW_XDP_DEF_CONDUIT_CAPACITY	65536U
+#define MW_XDP_DEF_FLOW_ENTRIES		65536U
+#define MW_XDP_DEF_EVENT_RATE		10U	/* per device per second */
 
 /* Policy slots: each per-policy table is an ARRAY_OF_MAPS of this size. */
 #define MW_XDP_SLOTS		2
@@ -249,4 +256,4 @@ _Static_assert(sizeof(struct mw_xdp_dev) == 64, "mw_xdp_dev layout");
 _Static_assert(sizeof(struct mw_xdp_rate) == 24, "mw_xdp_rate layout");
 _Static_assert(sizeof(struct mw_xdp_h4) == 8, "mw_xdp_h4 layout");
 
-#endif /* MW_XDP_SHARED_H */
+#endif /* MW_XDP_ABI_H */
