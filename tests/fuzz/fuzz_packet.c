@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "compile.h"
 #include "image.h"
 #include "policy.h"
 #include <meterwall/reasons.h>

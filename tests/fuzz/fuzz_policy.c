@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "compile.h"
 #include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

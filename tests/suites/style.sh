@@ -24,7 +24,10 @@ fi
 command -v perl >/dev/null || cannot_run "perl missing"
 
 n=0
+# the module's sources and what it compiles in from common/ and
+# include/meterwall/ (xdp_abi.h is the XDP program's, not the module's)
 for f in kmod/*.c kmod/*.h common/*.c include/meterwall/*.h; do
+	[ "$f" = include/meterwall/xdp_abi.h ] && continue
 	case $f in *.mod.c) continue ;; esac
 	extra=
 	[ "$f" = kmod/compat.h ] && extra="--ignore LINUX_VERSION_CODE"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "compile.h"
 #include "policy.h"
 
 #define PB_CAP 96

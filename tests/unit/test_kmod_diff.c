@@ -59,6 +59,7 @@
 #include <linux/if_packet.h>
 
 #include "classify.h"
+#include "compile.h"
 #include "image.h"
 #include "nl.h"
 #include "policy.h"

@@ -49,6 +49,7 @@
 #include <bpf/libbpf.h>
 
 #include "classify.h"
+#include "compile.h"
 #include "image.h"
 #include "policy.h"
 #include "xdp.h"

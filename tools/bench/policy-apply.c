@@ -32,6 +32,7 @@
 #include <linux/bpf.h>
 
 #include "bench.h"
+#include "compile.h"
 #include "xdp.h"
 #include "classify.h"
 #include "nl.h"

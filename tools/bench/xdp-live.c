@@ -47,6 +47,7 @@
 #include <bpf/libbpf.h>
 
 #include "bench.h"
+#include "compile.h"
 #include "xdp.h"
 #include "classify.h"
 #include "bare_drop.skel.h"

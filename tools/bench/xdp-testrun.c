@@ -27,6 +27,7 @@
 #include <linux/bpf.h>
 
 #include "bench.h"
+#include "compile.h"
 #include "xdp.h"
 #include "classify.h"
 #include "bare_drop.skel.h"

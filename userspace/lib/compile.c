@@ -157,12 +157,3 @@ int mw_compile(const struct mw_policy *pol, const struct mw_image_view *prev,
 	cc_free(c);
 	return err;
 }
-
-void mw_image_free(struct mw_image *img)
-{
-	if (!img)
-		return;
-	free(img->data);
-	img->data = NULL;
-	img->len = 0;
-}

@@ -18,8 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image.h"
-#include "policy.h"
+#include "compile.h"
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 

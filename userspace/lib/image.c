@@ -55,6 +55,15 @@ int mw_image_view(const void *data, size_t len, struct mw_image_view *v,
 	return 0;
 }
 
+void mw_image_free(struct mw_image *img)
+{
+	if (!img)
+		return;
+	free(img->data);
+	img->data = NULL;
+	img->len = 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Files                                                                  */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Compiled policy images: the compiler (compile.c) writes them, the reader
- * (image.c) validates and views them.  The layout is in
+ * Compiled policy images: the reader (image.c) validates and views them;
+ * the compiler (compile.h) writes them.  Needs nothing of the YAML model.  The layout is in
  * include/uapi/linux/meterwall.h.
  */
 #ifndef MW_IMAGE_H
@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <linux/meterwall.h>
 
-#include "policy.h"
 
 /* An owned image buffer. */
 struct mw_image {
@@ -21,14 +20,7 @@ struct mw_image {
 
 #include <meterwall/image_check.h>
 
-/*
- * compile.c: policy -> image.  prev (may be NULL) is the image in force:
- * systems, devices and conduits that keep their names keep their ids.
- * Capacity limits are checked here; on error *diag names the element.
- * Returns 0 or -errno.
- */
-int mw_compile(const struct mw_policy *pol, const struct mw_image_view *prev,
-	       struct mw_image *out, struct mw_diag *diag);
+/* Frees an image compiled or read into img (and empties it). */
 void mw_image_free(struct mw_image *img);
 
 /*

@@ -14,17 +14,8 @@
 #include <linux/meterwall.h>
 #include <meterwall/prefix.h>
 
-struct mw_loc {
-	int line;		/* 1-based; 0 = unknown */
-	int col;		/* 1-based */
-};
+#include "diag.h"
 
-/* A located diagnostic: "file:line:col: message". */
-struct mw_diag {
-	char file[256];
-	struct mw_loc loc;
-	char msg[512];
-};
 
 struct mw_prefix {
 	uint8_t family;		/* AF_INET or AF_INET6 */
@@ -166,8 +157,5 @@ bool mw_prefix_overlap(const struct mw_prefix *a, const struct mw_prefix *b);
 void mw_prefix_format(const struct mw_prefix *p, char *buf, size_t len);
 /* mw_host_bits_zero(), mw_prefix_cmp(): <meterwall/prefix.h> */
 int mw_mac_parse(const char *s, uint8_t mac[6]);		/* 0 / -EINVAL */
-void mw_diag_set(struct mw_diag *d, const char *file, struct mw_loc loc,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void mw_diag_print(const struct mw_diag *d);	/* to stderr */
 
 #endif /* MW_POLICY_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "compile.h"
 #include "mwctl.h"
 #include "policy.h"
 

@@ -12,6 +12,7 @@
 
 #include "mwctl.h"
 #include "policy.h"
+#include "compile.h"
 #include "state.h"
 
 static void load_usage(FILE *f)

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The policy compiler: a parsed policy (policy.h) -> an image (image.h). */
+#ifndef MW_COMPILE_H
+#define MW_COMPILE_H
+
+#include "image.h"
+#include "policy.h"
+
+/*
+ * compile.c: policy -> image.  prev (may be NULL) is the image in force:
+ * systems, devices and conduits that keep their names keep their ids.
+ * Capacity limits are checked here; on error *diag names the element.
+ * Returns 0 or -errno.
+ */
+int mw_compile(const struct mw_policy *pol, const struct mw_image_view *prev,
+	       struct mw_image *out, struct mw_diag *diag);
+
+#endif /* MW_COMPILE_H */
