@@ -47,7 +47,7 @@ static int clock_show(void)
 {
 	struct mw_xdp_status st;
 	struct mw_nl_status ks;
-	int64_t host = host_boot_to_unix_ns();
+	int64_t host = mw_xdp_clock_offset();
 	struct mw_nl *nl;
 	struct mw_xdp *x;
 
@@ -84,7 +84,7 @@ static int clock_sync(bool reset)
 	if (state_lock() || xdp_open(&x, MW_XDP_F_NO_PROG, 0))
 		return 1;
 	nl = kmod_open();
-	off = host_boot_to_unix_ns();
+	off = mw_xdp_clock_offset();
 	err = mw_xdp_set_clock(x, off, reset);
 	if (err)
 		fprintf(stderr, "%s clock sync: XDP: %s\n", prog_name,

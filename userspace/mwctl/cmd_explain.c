@@ -18,6 +18,7 @@
 #include <meterwall/reasons.h>
 
 #include "mwctl.h"
+#include "state.h"
 #include "policy.h"
 
 struct explain_args {
@@ -344,18 +345,11 @@ int explain_main(int argc, char **argv)
 	if (!a.mac && d && (d->flags & MW_DEV_F_MAC))
 		memcpy(p.src_mac, d->mac, 6);
 	rt.island = a.island;
-	{
-		struct timespec bt, rl;
-
-		clock_gettime(CLOCK_BOOTTIME, &bt);
-		clock_gettime(CLOCK_REALTIME, &rl);
-		rt.boot_ns = (int64_t)bt.tv_sec * 1000000000LL + bt.tv_nsec;
-		/* the wall clock of the question: --at, else now */
-		rt.boot_to_unix_ns = (a.at_ns ? a.at_ns :
-				      (int64_t)rl.tv_sec * 1000000000LL +
-				      rl.tv_nsec) - rt.boot_ns;
-		rt.boot_to_unix_max_ns = rt.boot_to_unix_ns;
-	}
+	rt.boot_ns = now_boot_ns();
+	/* the wall clock of the question: --at, else the host's now */
+	rt.boot_to_unix_ns = a.at_ns ? a.at_ns - rt.boot_ns :
+				       mw_xdp_clock_offset();
+	rt.boot_to_unix_max_ns = rt.boot_to_unix_ns;
 	mw_classify(&v, &rt, ifc->id, dir, &p, &r);
 	print_result(&v, ifc, &r);
 	ret = r.verdict == MW_VERDICT_PASS ? 0 : 2;

@@ -116,7 +116,7 @@ static int apply_both(const char *path, const struct mw_image *img,
 {
 	/* one clock sample for both points (uapi "Time base") */
 	struct mw_xdp_load_opts xo = {
-		.boot_to_unix_ns = host_boot_to_unix_ns(),
+		.boot_to_unix_ns = mw_xdp_clock_offset(),
 	};
 	struct mw_nl_commit_opts ko = {
 		.have_clock = true,

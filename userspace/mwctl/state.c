@@ -233,16 +233,6 @@ int64_t now_boot_ns(void)
 	return clock_ns(CLOCK_BOOTTIME);
 }
 
-/* the realtime read between two boot clock reads, their midpoint */
-int64_t host_boot_to_unix_ns(void)
-{
-	int64_t b0 = clock_ns(CLOCK_BOOTTIME);
-	int64_t r = clock_ns(CLOCK_REALTIME);
-	int64_t b1 = clock_ns(CLOCK_BOOTTIME);
-
-	return r - (b0 + (b1 - b0) / 2);
-}
-
 int parse_duration(const char *s, uint64_t *secs)
 {
 	unsigned long long v;
@@ -518,7 +508,7 @@ static bool line_until_boot(const struct block_line *b, uint64_t *until)
 	if (b->boot_id[0] && !strcmp(b->boot_id, boot_id())) {
 		*until = b->until_boot;
 	} else {
-		t = (int64_t)b->until - host_boot_to_unix_ns();
+		t = (int64_t)b->until - mw_xdp_clock_offset();
 		if (b->until > INT64_MAX || t <= 0)
 			return false;
 		*until = (uint64_t)t;
@@ -640,7 +630,7 @@ static int blocks_rewrite(enum mw_target kind, const char *name,
 uint64_t block_unix_time(uint64_t until_boot_ns)
 {
 	return until_boot_ns ? until_boot_ns +
-			       (uint64_t)host_boot_to_unix_ns() : 0;
+			       (uint64_t)mw_xdp_clock_offset() : 0;
 }
 
 int blocks_record(enum mw_target kind, const char *name, uint64_t until_ns,

@@ -77,8 +77,7 @@ int audit(const char *action, ...) __attribute__((sentinel));
 int64_t now_unix_ns(void);
 /* CLOCK_BOOTTIME ns: the datapaths' clock (uapi "Time base"). */
 int64_t now_boot_ns(void);
-/* The host's REALTIME - BOOTTIME now, as the datapaths are told it. */
-int64_t host_boot_to_unix_ns(void);
+/* The host's REALTIME - BOOTTIME: mw_xdp_clock_offset() (xdp.h). */
 /* "90s", "15m", "2h", "7d" -> seconds; -EINVAL, or -ERANGE (too large) */
 int parse_duration(const char *s, uint64_t *secs);
 /*
