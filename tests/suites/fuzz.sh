@@ -32,7 +32,8 @@ done
 
 for n in $names; do
 	bin=$O/fuzz/fuzz_$n
-	seeds=(tests/fuzz/corpus/$n)
+	seeds=()
+	[ -d "tests/fuzz/corpus/$n" ] && seeds+=("tests/fuzz/corpus/$n")
 	case $n in
 	policy) seeds+=(examples tests/fixtures/valid tests/fixtures/invalid) ;;
 	image) seeds+=("$work/images") ;;
@@ -56,7 +57,12 @@ for n in $names; do
 		ok "fuzz_$n: $execs executions in ${SECS}s, no crash, leak or UB ($cov)"
 	else
 		fail "fuzz_$n: exit $rc after ${execs:-?} executions; input kept in $ART/"
-		grep -E 'ERROR|SUMMARY|runtime error|deadly|#[0-9]+ 0x' "$work/$n.log" | head -n 20
+		pat='ERROR|SUMMARY|runtime error|deadly|#[0-9]+ 0x'
+		if grep -qE "$pat" "$work/$n.log"; then
+			grep -E "$pat" "$work/$n.log" | head -n 20
+		else
+			tail -n 10 "$work/$n.log"
+		fi
 	fi
 done
 suite_end
