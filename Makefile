@@ -77,11 +77,11 @@ unit: $(TEST_BINS)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 # what the harnesses reach: the parser, compiler, image reader, packet
-# parser, classifier, and mwctl's JSON writer
+# parser, classifier, and the JSON writer
 FUZZ_LIB_SRCS := $(wildcard userspace/lib/compile*.c common/*.c) \
 	$(addprefix userspace/lib/,classify.c image.c \
 	pkt.c policy_conduit.c policy_parse.c policy_system.c policy_time.c \
-	policy_tree.c policy_yaml.c util.c) userspace/mwctl/json.c
+	policy_tree.c policy_yaml.c util.c json.c)
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(O)/fuzz/obj/%.o)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-fsanitize=address,undefined
@@ -99,7 +99,7 @@ $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $<"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(MW_CFLAGS) \
-		-Iuserspace/mwctl -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) -lm
+		-o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) -lm
 
 fuzz: fuzz-build
 	$(Q)O=$(O) FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/suites/fuzz.sh

@@ -280,17 +280,32 @@ static int pick_size(struct mw_xdp *x, const char *map, uint32_t want,
  * Rows per CPU of flow_tab (meterwall/xdp_abi.h): flow_entries rounded up to a
  * power of two; the pinned table's when want is 0.
  */
-static int pick_flow_rows(struct mw_xdp *x, uint32_t want)
+static unsigned int flow_bits(uint32_t want)
 {
-	uint32_t have = x->pinned ? pinned_size(x, "flow_tab") : 0;
-	uint32_t bits = MW_XDP_FLOW_MIN_BITS, n = x->ncpus;
+	unsigned int bits = MW_XDP_FLOW_MIN_BITS;
 
-	if (want > 1U << MW_XDP_FLOW_MAX_BITS)
-		return mw_xdp_fail(x, -EINVAL, "flow_entries %u: at most %u",
-				   want, 1U << MW_XDP_FLOW_MAX_BITS);
 	while (bits < MW_XDP_FLOW_MAX_BITS &&
 	       (1U << bits) < (want ? want : MW_XDP_DEF_FLOW_ENTRIES))
 		bits++;
+	return bits;
+}
+
+uint32_t mw_xdp_flow_rows(uint32_t flow_entries)
+{
+	return 1U << flow_bits(flow_entries);
+}
+
+static int pick_flow_rows(struct mw_xdp *x, uint32_t want, uint32_t if_new)
+{
+	uint32_t have = x->pinned ? pinned_size(x, mw_xdp_map_names[M_FLOWS]) : 0;
+	uint32_t bits, n = x->ncpus;
+
+	if (!want && !have)
+		want = if_new;
+	if (want > 1U << MW_XDP_FLOW_MAX_BITS)
+		return mw_xdp_fail(x, -EINVAL, "flow_entries %u: at most %u",
+				   want, 1U << MW_XDP_FLOW_MAX_BITS);
+	bits = flow_bits(want);
 	if (have && !want)
 		for (bits = MW_XDP_FLOW_MIN_BITS;
 		     bits < MW_XDP_FLOW_MAX_BITS && (n << bits) < have;)
@@ -345,14 +360,14 @@ static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 {
 	int err;
 
-	err = pick_size(x, "dev_blocks", o->dev_capacity,
+	err = pick_size(x, mw_xdp_map_names[M_DEV_BLOCKS], o->dev_capacity,
 			MW_XDP_DEF_DEV_CAPACITY, &x->dev_capacity);
 	if (!err)
-		err = pick_size(x, "conduit_counters", o->conduit_capacity,
-				MW_XDP_DEF_CONDUIT_CAPACITY,
+		err = pick_size(x, mw_xdp_map_names[M_CONDUIT_COUNTERS],
+				o->conduit_capacity, MW_XDP_DEF_CONDUIT_CAPACITY,
 				&x->conduit_capacity);
 	if (!err)
-		err = pick_flow_rows(x, o->flow_entries);
+		err = pick_flow_rows(x, o->flow_entries, o->flow_entries_new);
 	if (err)
 		return err;
 	if (x->dev_capacity > MW_MAX_DEVICES ||

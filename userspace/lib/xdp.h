@@ -109,6 +109,10 @@ struct mw_xdp_opts {
 	uint32_t flow_entries;		/* same rules, flow table rows per
 					 * CPU (rounded up to a power of two,
 					 * 1024 .. 1 << 24) */
+	/* flow_entries only when the table is created; pinned tables keep
+	 * their rows (mw_xdp_status() tells how many).  Ignored when
+	 * flow_entries is given. */
+	uint32_t flow_entries_new;
 	unsigned int flags;		/* enum mw_xdp_open_flags */
 };
 
@@ -119,6 +123,8 @@ struct mw_xdp_opts {
  */
 int mw_xdp_open(const struct mw_xdp_opts *opts, struct mw_xdp **out,
 		char *err, size_t errlen);
+/* Rows per CPU the flow table gets for flow_entries (0 = default). */
+uint32_t mw_xdp_flow_rows(uint32_t flow_entries);
 /* Close the handle.  Pinned state stays; links stay attached. */
 void mw_xdp_close(struct mw_xdp *x);
 /* Message of the last failure on this handle ("" if none). */

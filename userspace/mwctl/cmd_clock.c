@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "mwctl.h"
-#include "state.h"
 
 static void clock_usage(FILE *f)
 {
@@ -51,14 +50,14 @@ static int clock_show(void)
 	struct mw_nl *nl;
 	struct mw_xdp *x;
 
-	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
+	if (mw_ctl_xdp(ctl, MW_XDP_F_NO_PROG, 0, &x))
 		return 1;
 	if (mw_xdp_status(x, &st)) {
 		fprintf(stderr, "%s clock: %s\n", prog_name, mw_xdp_errmsg(x));
 		mw_xdp_close(x);
 		return 1;
 	}
-	nl = kmod_open();
+	nl = mw_ctl_kmod(ctl);
 	jp_open_obj(NULL);
 	jp_i64("host_boot_to_unix_ns", host);
 	offsets("xdp", host, st.cfg.boot_to_unix_ns,
@@ -75,40 +74,18 @@ static int clock_show(void)
 
 static int clock_sync(bool reset)
 {
-	char buf[32];
 	int64_t off;
-	struct mw_nl *nl;
-	struct mw_xdp *x;
-	int err;
+	bool kmod;
 
-	if (state_lock() || xdp_open(&x, MW_XDP_F_NO_PROG, 0))
+	if (mw_ctl_clock_sync(ctl, reset, &off, &kmod))
 		return 1;
-	nl = kmod_open();
-	off = mw_xdp_clock_offset();
-	err = mw_xdp_set_clock(x, off, reset);
-	if (err)
-		fprintf(stderr, "%s clock sync: XDP: %s\n", prog_name,
-			mw_xdp_errmsg(x));
-	if (!err && nl &&
-	    (err = mw_nl_clock_set(nl, off, reset ? MW_CLOCK_F_RESET_MAX : 0)))
-		fprintf(stderr, "%s clock sync: the kernel module refused it: %s%s%s\n",
-			prog_name, strerror(-err), *mw_nl_errmsg(nl) ? ": " : "",
-			mw_nl_errmsg(nl));
-	snprintf(buf, sizeof(buf), "%lld", (long long)off);
-	audit("clock-sync", "boot_to_unix_ns", buf, "reset_max",
-	      reset ? "yes" : "no", "kmod", nl ? "yes" : "no",
-	      "result", err ? "failed" : "ok", NULL);
-	if (!err) {
-		jp_open_obj(NULL);
-		jp_i64("boot_to_unix_ns", off);
-		jp_bool("reset_max", reset);
-		jp_bool("kmod", nl != NULL);
-		jp_close_obj();
-		jp_finish();
-	}
-	mw_nl_close(nl);
-	mw_xdp_close(x);
-	return err ? 1 : 0;
+	jp_open_obj(NULL);
+	jp_i64("boot_to_unix_ns", off);
+	jp_bool("reset_max", reset);
+	jp_bool("kmod", kmod);
+	jp_close_obj();
+	jp_finish();
+	return 0;
 }
 
 int clock_main(int argc, char **argv)

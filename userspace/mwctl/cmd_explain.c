@@ -18,7 +18,6 @@
 #include <meterwall/reasons.h>
 
 #include "mwctl.h"
-#include "state.h"
 #include "policy.h"
 
 struct explain_args {
@@ -345,7 +344,7 @@ int explain_main(int argc, char **argv)
 	if (!a.mac && d && (d->flags & MW_DEV_F_MAC))
 		memcpy(p.src_mac, d->mac, 6);
 	rt.island = a.island;
-	rt.boot_ns = now_boot_ns();
+	rt.boot_ns = mw_now_boot_ns();
 	/* the wall clock of the question: --at, else the host's now */
 	rt.boot_to_unix_ns = a.at_ns ? a.at_ns - rt.boot_ns :
 				       mw_xdp_clock_offset();

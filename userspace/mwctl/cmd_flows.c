@@ -15,7 +15,6 @@
 
 #include "classify.h"
 #include "mwctl.h"
-#include "state.h"
 
 struct flow_row {
 	struct mw_flow_key k;
@@ -156,7 +155,7 @@ int flows_main(int argc, char **argv)
 		default: return 1;
 		}
 	}
-	have_img = active_image(&img, &v) == 0;
+	have_img = mw_ctl_active_image(ctl, &img, &v) == 0;
 	set.img = have_img ? &v : NULL;
 	if ((sys || dev) && !have_img) {
 		fprintf(stderr, "%s: no policy in force to resolve names\n", prog_name);
@@ -180,7 +179,7 @@ int flows_main(int argc, char **argv)
 		}
 		set.device = d->id;
 	}
-	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
+	if (mw_ctl_xdp(ctl, MW_XDP_F_NO_PROG, 0, &x))
 		goto out_img;
 	if (mw_xdp_foreach_flow(x, collect, &set)) {
 		fprintf(stderr, "%s: reading flows failed: %s\n", prog_name, mw_xdp_errmsg(x));
@@ -269,8 +268,8 @@ int events_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	have_img = active_image(&img, &v) == 0;
-	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
+	have_img = mw_ctl_active_image(ctl, &img, &v) == 0;
+	if (mw_ctl_xdp(ctl, MW_XDP_F_NO_PROG, 0, &x))
 		goto out_img;
 	if (mw_xdp_events_open(x, print_event, have_img ? &v : NULL, &ev)) {
 		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));

@@ -6,7 +6,6 @@
 #include "classify.h"
 #include "ethtool.h"
 #include "mwctl.h"
-#include "state.h"
 
 static void hex32(const uint8_t *d, char out[65])
 {
@@ -28,7 +27,7 @@ static void print_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 	if (b.until && (int64_t)b.until <= now)
 		return;
 	jp_open_obj("block");
-	jp_u64("until_ns", block_unix_time(b.until));
+	jp_u64("until_ns", mw_block_unix_time(b.until));
 	jp_u64("until_boot_ns", b.until);
 	jp_u64("cause", b.cause);
 	jp_close_obj();
@@ -155,7 +154,7 @@ static int kmod_block(enum mw_target kind, uint32_t id, uint64_t until_ns,
 		      uint32_t cause, void *arg)
 {
 	(void)kind, (void)id, (void)cause;
-	if (!until_ns || (int64_t)until_ns > now_boot_ns())
+	if (!until_ns || (int64_t)until_ns > mw_now_boot_ns())
 		++*(uint64_t *)arg;
 	return 0;
 }
@@ -164,7 +163,7 @@ static int kmod_block(enum mw_target kind, uint32_t id, uint64_t until_ns,
 static void print_kmod(void)
 {
 	struct mw_nl_status ks;
-	struct mw_nl *nl = kmod_open();
+	struct mw_nl *nl = mw_ctl_kmod(ctl);
 	uint64_t nblocks = 0;
 	char hex[65];
 
@@ -198,7 +197,7 @@ int status_main(int argc, char **argv)
 	struct mw_image_view v;
 	bool have_img;
 	struct mw_xdp *x;
-	int64_t now = now_boot_ns();
+	int64_t now = mw_now_boot_ns();
 	char hex[65];
 	int r;
 
@@ -211,14 +210,14 @@ int status_main(int argc, char **argv)
 		fprintf(stderr, "Usage: %s status [-j|--json]\n", prog_name);
 		return 1;
 	}
-	if (xdp_open(&x, MW_XDP_F_NO_PROG, 0))
+	if (mw_ctl_xdp(ctl, MW_XDP_F_NO_PROG, 0, &x))
 		return 1;
 	if (mw_xdp_status(x, &st)) {
 		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));
 		mw_xdp_close(x);
 		return 1;
 	}
-	have_img = active_image(&img, &v) == 0;
+	have_img = mw_ctl_active_image(ctl, &img, &v) == 0;
 	jp_open_obj(NULL);
 	jp_open_obj("xdp");
 	jp_str("pin_dir", st.pin_dir);

@@ -4,12 +4,14 @@
  * <cmd>_main() each, exact names only (no prefix abbreviation).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mwctl.h"
 
 const char *prog_name = "mwctl";
 bool json_out;
+struct mw_ctl *ctl;
 
 static const struct mwctl_cmd cmds[] = {
 	{ "check", check_main, "validate policies; --risk assesses them" },
@@ -26,6 +28,34 @@ static const struct mwctl_cmd cmds[] = {
 	{ "island", island_main, "drop all external traffic (on|off)" },
 	{ "clock", clock_main, "the datapaths' time base; sync after a clock step" },
 };
+
+static void report(enum mw_ctl_level level, const char *subject,
+		   const char *msg, void *arg)
+{
+	(void)level, (void)arg;
+	fprintf(stderr, "%s: %s\n", subject ? subject : prog_name, msg);
+}
+
+/* One controller handle for the command (a fresh process each time). */
+static int run(const struct mwctl_cmd *cmd, int argc, char **argv)
+{
+	struct mw_ctl_opts o = {
+		.claimed_user = getenv("SUDO_USER"),
+		.report = report,
+	};
+	int err, ret;
+
+	err = mw_ctl_open(&o, &ctl);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name,
+			"MW_STATE_DIR, MW_LOG_DIR or MW_PIN_DIR", strerror(-err));
+		return 1;
+	}
+	jp_init(stdout, json_out);
+	ret = cmd->fn(argc, argv);
+	mw_ctl_close(ctl);
+	return ret;
+}
 
 static void usage(FILE *f)
 {
@@ -68,10 +98,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (!strcmp(argv[0], cmds[i].name)) {
-			jp_init(stdout, json_out);
-			return cmds[i].fn(argc, argv);
-		}
+		if (!strcmp(argv[0], cmds[i].name))
+			return run(&cmds[i], argc, argv);
 	}
 	fprintf(stderr, "%s: unknown command `%s'\n", prog_name, argv[0]);
 	usage(stderr);

@@ -5,10 +5,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "ctl.h"
 #include "json.h"
 
 extern const char *prog_name;
 extern bool json_out;		/* -j given */
+/* The controller (ctl.h): its messages go to stderr as "SUBJECT: text",
+ * SUBJECT being a file, file:line, or the program's name. */
+extern struct mw_ctl *ctl;
 
 /* One command: mwctl NAME ARGS...  argv[0] is the command name. */
 struct mwctl_cmd {

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The controller: every change to enforcement, in one place for mwctl and
+ * meterwalld.  It joins the two enforcement points (XDP, xdp.h; the kernel
+ * module, nl.h) with the state they do not keep themselves:
+ *
+ *   state directory ($MW_STATE_DIR, default /var/lib/meterwall)
+ *     policy.img   the image in force (names, and the ids the next load
+ *                  carries over)
+ *     blocks       one block per line (ctl_blocks.c), re-applied at every
+ *                  load and attach, so blocks survive reboots
+ *     lock         flock'ed for the whole of every operation that changes
+ *                  state: mwctl and meterwalld take turns
+ *   log directory ($MW_LOG_DIR, default /var/log/meterwall)
+ *     audit.log    one JSON object per state change (append only)
+ *   pin directory ($MW_PIN_DIR, default MW_XDP_PIN_DIR): the XDP maps, links
+ *
+ * The state and log directories are created 0750; they and the pin
+ * directory are refused when they are symbolic links, not directories,
+ * owned by anyone but root (or the caller), or writable by group or
+ * others.  Files are created 0600 and never followed through a symbolic
+ * link; policy.img and blocks are replaced atomically (a unique temporary
+ * file, fsync, rename, fsync of the directory).
+ *
+ * Operations return 0 or -errno and never print.  Every message (errors,
+ * warnings, notes; several per operation when it goes partly wrong) goes
+ * to the report callback with its subject (a file, "file:line", or NULL
+ * for the controller itself); the last error is also kept for
+ * mw_ctl_errmsg().  A handle is not thread-safe.
+ */
+#ifndef MW_CTL_H
+#define MW_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/meterwall.h>
+
+#include "image.h"
+#include "nl.h"
+#include "xdp.h"
+
+struct mw_ctl;
+
+enum mw_ctl_level {
+	MW_CTL_ERROR,
+	MW_CTL_WARNING,
+	MW_CTL_NOTE,
+};
+
+typedef void (*mw_ctl_report_fn)(enum mw_ctl_level level,
+				 const char *subject, const char *msg,
+				 void *arg);
+
+struct mw_ctl_opts {
+	/* NULL: $MW_STATE_DIR, $MW_LOG_DIR, $MW_PIN_DIR, else the defaults */
+	const char *state_dir;
+	const char *log_dir;
+	const char *pin_dir;
+	/* an identity the caller claims (e.g. sudo's SUDO_USER): recorded
+	 * in audit records next to the uid, as claimed */
+	const char *claimed_user;
+	mw_ctl_report_fn report;	/* NULL: messages only in errmsg */
+	void *report_arg;
+};
+
+int mw_ctl_open(const struct mw_ctl_opts *o, struct mw_ctl **out);
+void mw_ctl_close(struct mw_ctl *c);
+/* The last error reported on this handle ("" if none). */
+const char *mw_ctl_errmsg(const struct mw_ctl *c);
+const char *mw_ctl_state_dir(const struct mw_ctl *c);
+const char *mw_ctl_pin_dir(const struct mw_ctl *c);
+
+/*
+ * The state lock: exclusive, waited for (a note says so).  Operations
+ * below take it themselves for their duration; a caller that reads state
+ * and then changes it (one command) may hold it around both.  Nests.
+ */
+int mw_ctl_lock(struct mw_ctl *c);
+void mw_ctl_unlock(struct mw_ctl *c);
+
+/* --- handles and state -------------------------------------------------- */
+
+/*
+ * The XDP enforcement point in the pin directory (flags: enum
+ * mw_xdp_open_flags).  flow_entries (0 = default) sizes the flow table
+ * when the maps are created; pinned maps keep their size (a note says so
+ * when it differs).  The caller closes it with mw_xdp_close().
+ */
+int mw_ctl_xdp(struct mw_ctl *c, unsigned int flags, uint32_t flow_entries,
+	       struct mw_xdp **x);
+/* The kernel module's netlink family, or NULL when it is not loaded. */
+struct mw_nl *mw_ctl_kmod(struct mw_ctl *c);
+
+/*
+ * The image in force: 0, -ENOENT (no error reported) when none was
+ * loaded, or -errno.  img is freed by the caller (mw_image_free).
+ */
+int mw_ctl_active_image(struct mw_ctl *c, struct mw_image *img,
+			struct mw_image_view *v);
+
+/* "NAME", "system:NAME" or "device:NAME" in v. */
+int mw_ctl_resolve(struct mw_ctl *c, const struct mw_image_view *v,
+		   const char *name, enum mw_target *kind, uint32_t *id);
+/* NAME without its "system:" / "device:" prefix. */
+const char *mw_ctl_bare_name(const char *name);
+const char *mw_ctl_kind_name(enum mw_target kind);
+
+/* --- operations --------------------------------------------------------- */
+
+struct mw_ctl_load_opts {
+	bool allow_rollback;	/* a serial below the one in force */
+};
+
+struct mw_ctl_load_result {
+	uint64_t serial;
+	uint32_t generation;	/* XDP's new generation */
+	uint32_t n_ifaces;	/* policy interfaces found on the host */
+	uint32_t n_skipped;	/* ... and not found */
+	uint32_t blocks;	/* recorded blocks put back */
+	bool kmod;		/* the module enforces it too */
+};
+
+/*
+ * Validate and compile the policy file (ids carried over from the image
+ * in force), check its expiry and serial (anti-rollback), stage it in the
+ * module, swap it into XDP, commit it in the module (both or neither: a
+ * refused commit puts the previous image back into XDP), lift blocks of
+ * ids that now name another system or device, record the image, put the
+ * recorded blocks back, audit.  Errors before the swap leave the policy in
+ * force unchanged; errors after it are reported and returned, and the new
+ * policy stays.  Parser and compiler errors are reported with their
+ * "file:line:col" subject.
+ */
+int mw_ctl_load(struct mw_ctl *c, const char *path,
+		const struct mw_ctl_load_opts *o, struct mw_ctl_load_result *r);
+
+struct mw_ctl_block_result {
+	bool in_force;		/* XDP holds it: the rest is filled in */
+	enum mw_target kind;
+	uint64_t until_boot_ns;	/* 0: until unblocked */
+	uint64_t until_unix_ns;	/* the same instant by the host's clock */
+	bool recorded;		/* in the blocks file (survives reboots) */
+	bool kmod;		/* the module holds it too */
+};
+
+/*
+ * Block a system or device of the policy in force for secs seconds (0 =
+ * until unblocked), in both enforcement points and in the blocks file,
+ * audited with reason.  A block that holds in one point is kept (fail
+ * closed) and the failure returned.
+ */
+int mw_ctl_block(struct mw_ctl *c, const char *target, uint64_t secs,
+		 const char *reason, enum mw_block_cause cause,
+		 struct mw_ctl_block_result *r);
+/*
+ * Lift a block on the owner's request (request: its reference, by: the
+ * approver): the record first, then the module, then XDP; both or
+ * neither.  -ENOENT (reported) when the target is not blocked.
+ */
+int mw_ctl_unblock(struct mw_ctl *c, const char *target,
+		   const char *request, const char *by, enum mw_target *kind);
+/* Island mode in both points (on: drop everything external). */
+int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod);
+/*
+ * Attach the XDP program to an external interface: the receive VLAN
+ * offloads turned off first (*rxvlan_changed says whether they were on),
+ * then the recorded blocks put back (new maps after a reboot).
+ */
+int mw_ctl_attach(struct mw_ctl *c, const char *ifname,
+		  enum mw_xdp_mode mode, bool *rxvlan_changed);
+int mw_ctl_detach(struct mw_ctl *c, const char *ifname);
+/* Both points' clock offsets from the host's clocks now (uapi "Time
+ * base"); reset_max lowers the expiry clock too. */
+int mw_ctl_clock_sync(struct mw_ctl *c, bool reset_max, int64_t *offset,
+		      bool *kmod);
+
+/*
+ * Re-apply recorded blocks by name onto the ids of v, in XDP and (nl not
+ * NULL) the module; the count or -errno.  Callers hold the lock.
+ */
+int mw_ctl_blocks_reapply(struct mw_ctl *c, struct mw_xdp *x,
+			  struct mw_nl *nl, const struct mw_image_view *v);
+
+/* Append one audit record: action, then key, value pairs, NULL. */
+int mw_ctl_audit(struct mw_ctl *c, const char *action, ...)
+	__attribute__((sentinel));
+
+/* --- time (uapi "Time base") ---------------------------------------------- */
+
+int64_t mw_now_unix_ns(void);
+int64_t mw_now_boot_ns(void);	/* CLOCK_BOOTTIME: the datapaths' clock */
+/* "90s", "15m", "2h", "7d" -> seconds; -EINVAL, or -ERANGE (too large) */
+int mw_parse_duration(const char *s, uint64_t *secs);
+/* now + secs on the boot clock; -ERANGE unless it ends before INT64_MAX
+ * ns of that clock (never wraps). */
+int mw_block_until(uint64_t secs, uint64_t *until_ns);
+/* A block's end on the boot clock as unix ns by the host's clock now. */
+uint64_t mw_block_unix_time(uint64_t until_boot_ns);
+/* The longest mw_block_until() accepts now, in whole days. */
+uint64_t mw_block_max_days(void);
+
+#endif /* MW_CTL_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The controller's internals, shared by ctl*.c (ctl.h is the interface). */
+#ifndef MW_CTL_INT_H
+#define MW_CTL_INT_H
+
+#include "ctl.h"
+
+#define MW_CTL_BOOT_ID_LEN	36
+
+struct mw_ctl {
+	char state_dir[256];
+	char log_dir[256];
+	char pin_dir[256];
+	char claimed_user[64];
+	mw_ctl_report_fn report;
+	void *report_arg;
+	int lock_fd;
+	int lock_depth;
+	int state_checked;	/* 1: not yet; 0: fine; -errno: refused */
+	int log_checked;
+	char boot_id[MW_CTL_BOOT_ID_LEN + 1];
+	bool boot_id_read;
+	char err[1024];
+};
+
+/* Report a message; ctl_fail() also keeps it as the last error and
+ * returns err. */
+void ctl_say(struct mw_ctl *c, enum mw_ctl_level level, const char *subject,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int ctl_fail(struct mw_ctl *c, int err, const char *subject,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* dir/name in the state directory (created and checked once). */
+int ctl_state_path(struct mw_ctl *c, char *buf, size_t len,
+		   const char *name);
+/* The log directory, created and checked once. */
+int ctl_log_dir(struct mw_ctl *c);
+/* Replace dir/name by data atomically and durably. */
+int ctl_replace_file(const char *dir, const char *name, const void *data,
+		     size_t len);
+int ctl_save_image(struct mw_ctl *c, const struct mw_image *img);
+/* This boot's id ("" when unknown). */
+const char *ctl_boot_id(struct mw_ctl *c);
+
+/* ctl_blocks.c: the blocks file (callers hold the lock) */
+int ctl_blocks_record(struct mw_ctl *c, enum mw_target kind,
+		      const char *name, uint64_t until_boot_ns,
+		      uint64_t until_unix_ns, enum mw_block_cause cause);
+int ctl_blocks_forget(struct mw_ctl *c, enum mw_target kind,
+		      const char *name);
+/* The blocks file's path for messages. */
+const char *ctl_blocks_path(struct mw_ctl *c, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Island, attach and detach, the clock, and the audit record (ctl.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl_int.h"
+#include "ethtool.h"
+#include "json.h"
+
+int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod)
+{
+	const char *state = on ? "on" : "off";
+	struct mw_nl *nl;
+	struct mw_xdp *x;
+	int err;
+
+	err = mw_ctl_lock(c);
+	if (err)
+		return err;
+	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &x);
+	if (err)
+		goto unlock;
+	nl = mw_ctl_kmod(c);
+	err = mw_xdp_island(x, on);
+	if (err)
+		ctl_fail(c, err, NULL, "island %s failed: %s", state,
+			 mw_xdp_errmsg(x));
+	if (!err && nl && (err = mw_nl_island(nl, on))) {
+		ctl_fail(c, err, NULL,
+			 "island %s failed in the kernel module: %s", state,
+			 strerror(-err));
+		if (!on)	/* both or neither; island on stays on in XDP */
+			mw_xdp_island(x, true);
+	}
+	if (!err)
+		mw_ctl_audit(c, "island", "state", state, "kmod",
+			     nl ? "yes" : "no", NULL);
+	if (kmod)
+		*kmod = nl != NULL;
+	mw_nl_close(nl);
+	mw_xdp_close(x);
+unlock:
+	mw_ctl_unlock(c);
+	return err;
+}
+
+/*
+ * A tag the NIC takes out of the frame (receive VLAN offload) is not in
+ * the bytes XDP reads: the program would judge a tagged frame as untagged.
+ */
+static int rxvlan_off(struct mw_ctl *c, const char *ifname, bool *changed)
+{
+	char msg[512];
+	int err = mw_eth_rxvlan_off(ifname, changed, msg, sizeof(msg));
+
+	if (err == -ENODEV)
+		return ctl_fail(c, err, NULL, "cannot attach to `%s': %s",
+				ifname, msg);
+	if (err)
+		return ctl_fail(c, err, NULL, "refusing to attach to `%s': %s",
+				ifname, msg);
+	if (*changed)
+		ctl_say(c, MW_CTL_NOTE, NULL,
+			"note: turned off the receive VLAN offloads of `%s' (rx-vlan-hw-parse, rx-vlan-stag-hw-parse), so that XDP sees VLAN tags",
+			ifname);
+	return 0;
+}
+
+static int attach_locked(struct mw_ctl *c, const char *ifname,
+			 enum mw_xdp_mode mode, bool *changed)
+{
+	const struct mw_img_iface *f;
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	bool have_img;
+	struct mw_xdp *x;
+	int err;
+
+	/* the program judges every frame as inbound from external systems */
+	have_img = !mw_ctl_active_image(c, &img, &v);
+	f = have_img ? mw_image_iface_by_name(&v, ifname) : NULL;
+	if (f && f->zone != MW_ZONE_EXTERNAL) {
+		err = ctl_fail(c, -EINVAL, NULL,
+			       "`%s' is a smart-meter-side interface in the policy in force: the XDP program belongs on external interfaces",
+			       ifname);
+		goto out;
+	}
+	err = rxvlan_off(c, ifname, changed);
+	if (!err)
+		err = mw_ctl_xdp(c, 0, have_img ? v.hdr->flow_entries : 0, &x);
+	if (err)
+		goto out;
+	err = mw_xdp_attach(x, ifname, mode);
+	if (err) {
+		ctl_fail(c, err, NULL, "cannot attach to `%s': %s", ifname,
+			 mw_xdp_errmsg(x));
+		goto close;
+	}
+	/* after a reboot the maps are new: put the recorded blocks back */
+	if (have_img && (err = mw_ctl_blocks_reapply(c, x, NULL, &v)) < 0) {
+		ctl_fail(c, err, NULL,
+			 "error: attached to `%s', but the recorded blocks could not all be put back (%s)",
+			 ifname, strerror(-err));
+		goto close;
+	}
+	err = 0;
+	mw_ctl_audit(c, "attach", "interface", ifname, "mode",
+		     mode == MW_XDP_MODE_SKB ? "generic" : "native",
+		     "rx_vlan_offload", *changed ? "turned off" : "off", NULL);
+close:
+	mw_xdp_close(x);
+out:
+	mw_image_free(&img);
+	return err;
+}
+
+int mw_ctl_attach(struct mw_ctl *c, const char *ifname, enum mw_xdp_mode mode,
+		  bool *rxvlan_changed)
+{
+	bool changed = false;
+	int err;
+
+	err = mw_ctl_lock(c);
+	if (err)
+		return err;
+	err = attach_locked(c, ifname, mode, &changed);
+	if (rxvlan_changed)
+		*rxvlan_changed = changed;
+	mw_ctl_unlock(c);
+	return err;
+}
+
+int mw_ctl_detach(struct mw_ctl *c, const char *ifname)
+{
+	struct mw_xdp *x;
+	int err;
+
+	err = mw_ctl_lock(c);
+	if (err)
+		return err;
+	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &x);
+	if (!err) {
+		err = mw_xdp_detach(x, ifname);
+		if (err)
+			ctl_fail(c, err, NULL, "cannot detach from `%s': %s",
+				 ifname, mw_xdp_errmsg(x));
+		else
+			mw_ctl_audit(c, "detach", "interface", ifname, NULL);
+		mw_xdp_close(x);
+	}
+	mw_ctl_unlock(c);
+	return err;
+}
+
+int mw_ctl_clock_sync(struct mw_ctl *c, bool reset, int64_t *offset,
+		      bool *kmod)
+{
+	struct mw_nl *nl;
+	struct mw_xdp *x;
+	char buf[32];
+	int64_t off;
+	int err;
+
+	err = mw_ctl_lock(c);
+	if (err)
+		return err;
+	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &x);
+	if (err)
+		goto unlock;
+	nl = mw_ctl_kmod(c);
+	off = mw_xdp_clock_offset();
+	err = mw_xdp_set_clock(x, off, reset);
+	if (err)
+		ctl_fail(c, err, NULL, "clock sync: XDP: %s", mw_xdp_errmsg(x));
+	if (!err && nl &&
+	    (err = mw_nl_clock_set(nl, off, reset ? MW_CLOCK_F_RESET_MAX : 0)))
+		ctl_fail(c, err, NULL,
+			 "clock sync: the kernel module refused it: %s%s%s",
+			 strerror(-err), *mw_nl_errmsg(nl) ? ": " : "",
+			 mw_nl_errmsg(nl));
+	snprintf(buf, sizeof(buf), "%lld", (long long)off);
+	mw_ctl_audit(c, "clock-sync", "boot_to_unix_ns", buf, "reset_max",
+		     reset ? "yes" : "no", "kmod", nl ? "yes" : "no",
+		     "result", err ? "failed" : "ok", NULL);
+	if (offset)
+		*offset = off;
+	if (kmod)
+		*kmod = nl != NULL;
+	mw_nl_close(nl);
+	mw_xdp_close(x);
+unlock:
+	mw_ctl_unlock(c);
+	return err;
+}
+
+/* --- audit ------------------------------------------------------------ */
+
+/* audit.log for appending: a regular file, never through a symbolic link,
+ * at most 0640 (an older file may carry the umask's mode). */
+static FILE *audit_open(struct mw_ctl *c, int *err)
+{
+	char path[600];
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	*err = ctl_log_dir(c);
+	if (*err)
+		return NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/audit.log", c->log_dir) >=
+	    sizeof(path)) {
+		*err = -ENAMETOOLONG;
+		return NULL;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		*err = -EINVAL;
+	else if ((st.st_mode & 0137) && fchmod(fd, st.st_mode & 0640) < 0)
+		*err = -errno;
+	f = *err ? NULL : fdopen(fd, "a");
+	if (!f) {
+		if (!*err)
+			*err = -errno;
+		close(fd);
+	}
+	return f;
+}
+
+int mw_ctl_audit(struct mw_ctl *c, const char *action, ...)
+{
+	const char *k;
+	va_list ap;
+	FILE *f;
+	int err;
+
+	f = audit_open(c, &err);
+	if (!f)
+		return err;
+	fprintf(f, "{\"ts_ns\":%lld,\"action\":", (long long)mw_now_unix_ns());
+	jp_write_string(f, action);
+	fprintf(f, ",\"uid\":%u,\"sudo_user\":", (unsigned int)getuid());
+	jp_write_string(f, c->claimed_user);
+	va_start(ap, action);
+	while ((k = va_arg(ap, const char *))) {
+		const char *val = va_arg(ap, const char *);
+
+		fputc(',', f);
+		jp_write_string(f, k);
+		fputc(':', f);
+		jp_write_string(f, val ? val : "");
+	}
+	va_end(ap);
+	fputs("}\n", f);
+	if (fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	else if (ferror(f))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
