@@ -22,6 +22,7 @@
 #include <linux/if_vlan.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <net/ipv6.h>		/* NEXTHDR_* */
 #include <linux/netfilter.h>
 #include <linux/tcp.h>
 
@@ -209,7 +210,8 @@ static void parse_ipv4(const struct sk_buff *skb, unsigned int off,
 
 static bool is_ext(u8 nh)
 {
-	return nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44;
+	return nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING || nh == NEXTHDR_DEST ||
+	       nh == NEXTHDR_AUTH || nh == NEXTHDR_FRAGMENT;
 }
 
 static unsigned int parse_ext(const struct sk_buff *skb, unsigned int cur,
@@ -226,19 +228,20 @@ static unsigned int parse_ext(const struct sk_buff *skb, unsigned int cur,
 			p->parse_error = MW_R_EXTHDR;
 			return 0;
 		}
-		if ((nh == 0 && n) || end - cur < (nh == 44 ? 8u : 2u)) {
+		if ((nh == NEXTHDR_HOP && n) ||
+		    end - cur < (nh == NEXTHDR_FRAGMENT ? 8u : 2u)) {
 			p->parse_error = MW_R_MALFORMED;
 			return 0;
 		}
-		h = skb_header_pointer(skb, cur, nh == 44 || nh == 43 ? 4 : 2,
-				       buf);
+		h = skb_header_pointer(skb, cur, nh == NEXTHDR_FRAGMENT ||
+				       nh == NEXTHDR_ROUTING ? 4 : 2, buf);
 		if (!h) {
 			p->parse_error = MW_R_MALFORMED;
 			return 0;
 		}
-		if (nh == 44)
+		if (nh == NEXTHDR_FRAGMENT)
 			hlen = 8;
-		else if (nh == 51)
+		else if (nh == NEXTHDR_AUTH)
 			hlen = ((unsigned int)h[1] + 2) * 4;
 		else
 			hlen = ((unsigned int)h[1] + 1) * 8;
@@ -246,11 +249,11 @@ static unsigned int parse_ext(const struct sk_buff *skb, unsigned int cur,
 			p->parse_error = MW_R_MALFORMED;
 			return 0;
 		}
-		if (nh == 43 && h[3]) {		/* segments left */
+		if (nh == NEXTHDR_ROUTING && h[3]) {		/* segments left */
 			p->parse_error = MW_R_SOURCE_ROUTE;
 			return 0;
 		}
-		if (nh == 44 && (get_be16(h + 2) & 0xfff9)) {
+		if (nh == NEXTHDR_FRAGMENT && (get_be16(h + 2) & 0xfff9)) {
 			p->proto = h[0];	/* offset or M: a fragment */
 			p->fragment = true;
 			return 0;

@@ -26,10 +26,11 @@ module_param_named(strict_new, mw_strict_new, bool, 0644);
 MODULE_PARM_DESC(strict_new,
 		 "a packet conntrack sees as NEW may not pass as the reply of a conduit (default Y; N gives the stateless classifier's verdict)");
 
-unsigned int mw_event_rate = 10;
+unsigned int mw_event_rate = MW_EVENT_RATE_DEFAULT;
 module_param_named(event_rate, mw_event_rate, uint, 0644);
 MODULE_PARM_DESC(event_rate,
-		 "drop events per device per second on the \"events\" group (0 = none)");
+		 "drop events per device per second on the \"events\" group (0 = none; default "
+		 __stringify(MW_EVENT_RATE_DEFAULT) ")");
 
 /*
  * Before the first policy of a netns is committed the module cannot tell

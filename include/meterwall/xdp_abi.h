@@ -19,7 +19,7 @@
 #define MW_XDP_DEF_DEV_CAPACITY		65536U
 #define MW_XDP_DEF_CONDUIT_CAPACITY	65536U
 #define MW_XDP_DEF_FLOW_ENTRIES		65536U
-#define MW_XDP_DEF_EVENT_RATE		10U	/* per device per second */
+#define MW_XDP_DEF_EVENT_RATE		MW_EVENT_RATE_DEFAULT
 
 /* Policy slots: each per-policy table is an ARRAY_OF_MAPS of this size. */
 #define MW_XDP_SLOTS		2

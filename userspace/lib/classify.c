@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "classify.h"
+#include <meterwall/prefix.h>
 #include <meterwall/reasons.h>
+
+#include "classify.h"
 
 #define PROTO_ICMP	1
 #define PROTO_TCP	6
@@ -24,17 +26,11 @@
 /* ---------------------------------------------------------------------- */
 /* Longest-prefix lookups over the sorted prefix sections                 */
 
+/* The image's prefix order (meterwall/prefix.h). */
 static int pfx_cmp(uint8_t fam, const uint8_t *addr, uint8_t plen,
 		   const struct mw_img_prefix *p)
 {
-	int r;
-
-	if (fam != p->family)
-		return fam < p->family ? -1 : 1;
-	r = memcmp(addr, p->addr, 16);
-	if (r)
-		return r;
-	return (int)plen - (int)p->plen;
+	return mw_prefix_cmp(fam, addr, plen, p->family, p->addr, p->plen);
 }
 
 static const struct mw_img_prefix *pfx_find(const struct mw_img_prefix *v,

@@ -68,6 +68,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <meterwall/prefix.h>
+
 #include "risk.h"
 
 enum rule {
@@ -617,14 +619,9 @@ static int addr_ent_cmp(const void *a, const void *b)
 {
 	const struct mw_prefix *x = ((const struct addr_ent *)a)->p;
 	const struct mw_prefix *y = ((const struct addr_ent *)b)->p;
-	int c;
 
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	c = memcmp(x->addr, y->addr, sizeof(x->addr));
-	if (c)
-		return c;
-	return (int)x->plen - (int)y->plen;
+	return mw_prefix_cmp(x->family, x->addr, x->plen, y->family, y->addr,
+			     y->plen);
 }
 
 static struct addr_ent *collect_addrs(const struct mw_system_spec *s,

@@ -28,32 +28,17 @@
 #define MW_PROG_NAME		"mw_xdp"
 
 const char *const mw_xdp_map_names[M__COUNT] = {
-	[M_CONFIG] = "mw_config",
-	[M_SLOT_META] = "slot_meta",
-	[M_IFACES] = "ifaces",
-	[M_DEV_HASH] = "dev_hash",
-	[M_DEV_LPM] = "dev_lpm",
-	[M_DEVICES] = "devices",
-	[M_SYSTEMS] = "systems",
-	[M_CSETS] = "csets",
-	[M_WINDOWS] = "windows",
-	[M_ZONE_HASH] = "zone_hash",
-	[M_ZONE_LPM] = "zone_lpm",
-	[M_DEV_HASH4] = "dev_hash4",
-	[M_DEV_TAB4] = "dev_tab4",
-	[M_DEV_REC] = "dev_rec",
-	[M_SYS_BLOCKS] = "sys_blocks",
-	[M_DEV_BLOCKS] = "dev_blocks",
-	[M_DEV_COUNTERS] = "dev_counters",
-	[M_CONDUIT_COUNTERS] = "conduit_counters",
-	[M_REASON_COUNTERS] = "reason_counters",
-	[M_FLOWS] = "flow_tab",
-	[M_EVENTS] = "events",
-	[M_DEV_EVSTATE] = "dev_evstate",
-	[M_GLOB_EVSTATE] = "glob_evstate",
-	[M_CLOCK] = "mw_clock",
-	[M_IFACE_DIRECT] = "iface_direct",
-	[M_SYS_RATE] = "sys_rate",
+#define MW_XDP_MAP_NAME(id, member) [id] = #member,
+	MW_XDP_MAPS(MW_XDP_MAP_NAME)
+#undef MW_XDP_MAP_NAME
+};
+
+/* Where the skeleton keeps each map (a missing one does not compile). */
+static const size_t skel_map_off[M__COUNT] = {
+#define MW_XDP_MAP_OFF(id, member) \
+	[id] = offsetof(struct meterwall, maps.member),
+	MW_XDP_MAPS(MW_XDP_MAP_OFF)
+#undef MW_XDP_MAP_OFF
 };
 
 /* ---------------------------------------------------------------------- */
@@ -409,15 +394,14 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 				   "cannot open the embedded XDP object (%s): "
 				   "rebuild mwctl", mw_xdp_libbpf_last());
 	for (i = 0; i < M__COUNT; i++) {
-		x->map[i] = bpf_object__find_map_by_name(x->skel->obj,
-							 mw_xdp_map_names[i]);
-		if (!x->map[i])
-			return mw_xdp_fail(x, -ENOENT,
-					   "XDP object has no map %s: rebuild "
-					   "mwctl", mw_xdp_map_names[i]);
+		x->map[i] = *(struct bpf_map **)((char *)x->skel +
+						 skel_map_off[i]);
 		if (!x->pinned)
 			bpf_map__set_pin_path(x->map[i], NULL);
 	}
+	err = mw_xdp_check_shapes(x);
+	if (err)
+		return err;
 	err = set_sizes(x, o);
 	if (err) {
 		close_templates(x);

@@ -8,36 +8,47 @@
 
 #include "xdp.h"
 
-/* Maps of meterwall.bpf.o, by role. */
+/*
+ * Maps of meterwall.bpf.o, by role: the enum id and the skeleton's member,
+ * whose name is also the map's name and pin name (xdp.c takes each map
+ * from the skeleton, so a map renamed in bpf/ fails the build here).
+ */
+#define MW_XDP_MAPS(X)							\
+	X(M_CONFIG, mw_config)						\
+	X(M_SLOT_META, slot_meta)					\
+	/* per-slot outer maps, in the order xdp_load.c fills them */	\
+	X(M_IFACES, ifaces)						\
+	X(M_DEV_HASH, dev_hash)						\
+	X(M_DEV_LPM, dev_lpm)						\
+	X(M_DEVICES, devices)						\
+	X(M_SYSTEMS, systems)						\
+	X(M_CSETS, csets)						\
+	X(M_WINDOWS, windows)						\
+	X(M_ZONE_HASH, zone_hash)					\
+	X(M_ZONE_LPM, zone_lpm)						\
+	X(M_DEV_HASH4, dev_hash4)					\
+	X(M_DEV_TAB4, dev_tab4)						\
+	X(M_DEV_REC, dev_rec)						\
+	/* persistent */						\
+	X(M_SYS_BLOCKS, sys_blocks)					\
+	X(M_DEV_BLOCKS, dev_blocks)					\
+	X(M_DEV_COUNTERS, dev_counters)					\
+	X(M_CONDUIT_COUNTERS, conduit_counters)				\
+	X(M_REASON_COUNTERS, reason_counters)				\
+	X(M_FLOWS, flow_tab)						\
+	X(M_EVENTS, events)						\
+	X(M_DEV_EVSTATE, dev_evstate)					\
+	X(M_GLOB_EVSTATE, glob_evstate)					\
+	X(M_CLOCK, mw_clock)						\
+	/* per slot, but a plain array (meterwall/xdp_abi.h) */	\
+	X(M_IFACE_DIRECT, iface_direct)					\
+	/* persistent: rate limit state by system id */			\
+	X(M_SYS_RATE, sys_rate)
+
 enum mw_xdp_map {
-	M_CONFIG,
-	M_SLOT_META,
-	/* per-slot outer maps, in the order xdp_load.c fills them */
-	M_IFACES,
-	M_DEV_HASH,
-	M_DEV_LPM,
-	M_DEVICES,
-	M_SYSTEMS,
-	M_CSETS,
-	M_WINDOWS,
-	M_ZONE_HASH,
-	M_ZONE_LPM,
-	M_DEV_HASH4,
-	M_DEV_TAB4,
-	M_DEV_REC,
-	/* persistent */
-	M_SYS_BLOCKS,
-	M_DEV_BLOCKS,
-	M_DEV_COUNTERS,
-	M_CONDUIT_COUNTERS,
-	M_REASON_COUNTERS,
-	M_FLOWS,
-	M_EVENTS,
-	M_DEV_EVSTATE,
-	M_GLOB_EVSTATE,
-	M_CLOCK,
-	M_IFACE_DIRECT,		/* per slot, but a plain array (meterwall/xdp_abi.h) */
-	M_SYS_RATE,		/* persistent: rate limit state by system id */
+#define MW_XDP_MAP_ENUM(id, member) id,
+	MW_XDP_MAPS(MW_XDP_MAP_ENUM)
+#undef MW_XDP_MAP_ENUM
 	M__COUNT
 };
 #define M_FIRST_SLOT_TABLE	M_IFACES
@@ -78,6 +89,10 @@ int mw_xdp_h4_place(struct mw_xdp_h4 *tab, uint32_t bits, uint32_t addr,
 		    uint32_t ref);
 uint32_t mw_xdp_h4_find(const struct mw_xdp_h4 *tab, uint32_t bits,
 			uint32_t addr);
+
+/* After the object is opened (before load): every per-slot table's inner
+ * template has the shape xdp_load.c writes, else -EPROTO. */
+int mw_xdp_check_shapes(struct mw_xdp *x);
 
 /* Record a message (what went wrong, what to do) and return err (< 0). */
 int mw_xdp_fail(struct mw_xdp *x, int err, const char *fmt, ...)

@@ -44,7 +44,13 @@
 
 #define N_TABLES (M_LAST_SLOT_TABLE - M_FIRST_SLOT_TABLE + 1)
 
-/* Shapes of the inner maps, by table (index = map - M_FIRST_SLOT_TABLE). */
+/*
+ * Shapes of the inner maps, by table (index = map - M_FIRST_SLOT_TABLE):
+ * what this loader writes.  The program reads through the inner-map
+ * templates of bpf/maps.h; mw_xdp_check_shapes() holds the two to the same
+ * shape when the object is opened, so a change on one side only is a
+ * refused open ("rebuild"), never a table read with another layout.
+ */
 static const struct table_shape {
 	enum bpf_map_type type;
 	uint32_t key_size;
@@ -71,6 +77,29 @@ static const struct table_shape {
 	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_xdp_h4), 0 },
 	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_xdp_dev), 0 },
 };
+
+int mw_xdp_check_shapes(struct mw_xdp *x)
+{
+	const struct table_shape *s;
+	const struct bpf_map *in;
+	int t;
+
+	for (t = 0; t < N_TABLES; t++) {
+		s = &shapes[t];
+		in = bpf_map__inner_map(x->map[t + M_FIRST_SLOT_TABLE]);
+		if (!in || bpf_map__type(in) != s->type ||
+		    bpf_map__key_size(in) != s->key_size ||
+		    bpf_map__value_size(in) != s->value_size ||
+		    bpf_map__map_flags(in) != s->flags)
+			return mw_xdp_fail(x, -EPROTO,
+					   "the XDP object's %s table is not "
+					   "the shape this library writes "
+					   "(type, key, value, flags): "
+					   "rebuild mwctl",
+					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE]);
+	}
+	return 0;
+}
 
 /* A batch of entries for one inner map. */
 struct batch {

@@ -527,6 +527,14 @@ struct mw_flow {
 	__u16 reserved;
 };
 
+/*
+ * Drop events (XDP ring buffer, the module's "events" multicast group):
+ * at most this many per device per second by default in both enforcement
+ * points (XDP: mw_config.event_rate; the module: its event_rate
+ * parameter), and as many for all drops without a device together.
+ */
+#define MW_EVENT_RATE_DEFAULT	10
+
 struct mw_event {
 	__u64 ts_ns;		/* unix ns */
 	__u32 ifindex;
