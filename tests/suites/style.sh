@@ -4,6 +4,8 @@
 # kmod/ source.  0 errors, 0 warnings; the one exception is the
 # LINUX_VERSION_CODE warning in kmod/compat.h, the single file where
 # version tests belong (STYLE: compat.h feature macros).
+# Then the size limits of all product code (tests/lib/sizes.py: files at
+# most 850 lines, functions 80, mwctl command files 400).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/suite.sh
@@ -44,4 +46,10 @@ for f in kmod/*.c kmod/*.h common/*.c include/meterwall/*.h; do
 	fi
 done
 [ "$n" -ge 8 ] && ok "$n module sources checked" || fail "only $n module sources found"
+if out=$(python3 tests/lib/sizes.py 2>&1); then
+	ok "size limits: $(tail -n 1 <<<"$out"), none over"
+else
+	fail "size limits"
+	sed 's/^/      /' <<<"$out"
+fi
 suite_end

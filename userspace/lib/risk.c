@@ -19,9 +19,10 @@
  *  MW-R010  high      device prefix wider than IPv4 /24 or IPv6 /64
  *  MW-R011  medium    device prefix IPv4 /24../27 or IPv6 /64../119
  *  MW-R020  high      inbound conduit admits a cleartext management or
- *                     control protocol (table `cleartext' below: telnet,
- *                     ftp, tftp, http, http-alt, snmp, snmp-trap, modbus,
- *                     iec104, dnp3, rexec, rlogin, rsh, vnc); one finding
+ *                     control protocol (table `cleartext' of
+ *                     risk_conduits.c: telnet, ftp, tftp, http, http-alt,
+ *                     snmp, snmp-trap, modbus, iec104, dnp3, rexec,
+ *                     rlogin, rsh, vnc); one finding
  *                     per conduit listing every protocol matched.
  *                     DNP3-TLS 19999 and IEC 104 TLS 19998 are not flagged
  *  MW-R021  low       the same for an outbound conduit
@@ -70,22 +71,7 @@
 
 #include <meterwall/prefix.h>
 
-#include "risk.h"
-
-enum rule {
-	R_ANY_ANY, R_ZONE_ANY, R_PROTO_ANY, R_WIDE_PORTS,
-	R_PREFIX_HIGH, R_PREFIX_MEDIUM,
-	R_CLEAR_IN, R_CLEAR_OUT,
-	R_AGR_EXPIRED, R_AGR_EXPIRING, R_AGR_FUTURE,
-	R_POL_EXPIRED, R_POL_EXPIRING,
-	R_NO_CONTACT,
-	R_DEV_OVERLAP, R_DEV_IN_ZONE,
-	R_MAC_L2ADJ, R_MAC_L2ALL,
-	R_NO_AUTOBLOCK, R_NO_LIMITS,
-	R_REPLY_PATH, R_REPLY_WIDE,
-	__R_LAST
-};
-
+#include "risk_int.h"
 static const struct mw_risk_rule rules[__R_LAST] = {
 	[R_ANY_ANY] = { "MW-R001", MW_SEV_CRITICAL,
 		"conduit with proto any and zone any (any-to-any)" },
@@ -130,32 +116,6 @@ static const struct mw_risk_rule rules[__R_LAST] = {
 };
 
 #define EXPIRY_WARN	(30 * 86400LL)
-#define WIDE_PORTS	1024u
-
-/* Cleartext management and control protocols, by well-known port. */
-struct cleartext {
-	const char *name;
-	uint8_t proto;
-	uint16_t port;
-};
-
-static const struct cleartext cleartext[] = {
-	{ "ftp", IPPROTO_TCP, 21 },
-	{ "telnet", IPPROTO_TCP, 23 },
-	{ "tftp", IPPROTO_UDP, 69 },
-	{ "http", IPPROTO_TCP, 80 },
-	{ "snmp", IPPROTO_UDP, 161 },
-	{ "snmp-trap", IPPROTO_UDP, 162 },
-	{ "modbus", IPPROTO_TCP, 502 },
-	{ "rexec", IPPROTO_TCP, 512 },
-	{ "rlogin", IPPROTO_TCP, 513 },
-	{ "rsh", IPPROTO_TCP, 514 },
-	{ "iec104", IPPROTO_TCP, 2404 },
-	{ "vnc", IPPROTO_TCP, 5900 },
-	{ "http-alt", IPPROTO_TCP, 8080 },
-	{ "dnp3", IPPROTO_TCP, 20000 },
-	{ "dnp3", IPPROTO_UDP, 20000 },
-};
 
 /* ---- findings -------------------------------------------------------- */
 
@@ -175,15 +135,14 @@ static int push(struct mw_findings *out, struct mw_finding **f)
 	return 0;
 }
 
-static void copy_str(char *dst, size_t len, const char *src)
+void rk_copy_str(char *dst, size_t len, const char *src)
 {
 	if (snprintf(dst, len, "%s", src) < 0)
 		dst[0] = '\0';
 }
 
-static int __attribute__((format(printf, 6, 7)))
-add(struct mw_findings *out, enum rule r, const char *system,
-    const char *subject, struct mw_loc loc, const char *fmt, ...)
+int rk_add(struct mw_findings *out, enum rule r, const char *system,
+	   const char *subject, struct mw_loc loc, const char *fmt, ...)
 {
 	struct mw_finding *f;
 	va_list ap;
@@ -192,10 +151,10 @@ add(struct mw_findings *out, enum rule r, const char *system,
 	err = push(out, &f);
 	if (err)
 		return err;
-	copy_str(f->id, sizeof(f->id), rules[r].id);
+	rk_copy_str(f->id, sizeof(f->id), rules[r].id);
 	f->sev = rules[r].sev;
-	copy_str(f->system, sizeof(f->system), system);
-	copy_str(f->subject, sizeof(f->subject), subject);
+	rk_copy_str(f->system, sizeof(f->system), system);
+	rk_copy_str(f->subject, sizeof(f->subject), subject);
 	f->loc = loc;
 	va_start(ap, fmt);
 	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
@@ -205,7 +164,7 @@ add(struct mw_findings *out, enum rule r, const char *system,
 
 /* ---- policy lookups -------------------------------------------------- */
 
-static const struct mw_zone_spec *find_zone(const struct mw_policy *pol,
+const struct mw_zone_spec *rk_find_zone(const struct mw_policy *pol,
 					    const char *name)
 {
 	size_t i;
@@ -216,7 +175,7 @@ static const struct mw_zone_spec *find_zone(const struct mw_policy *pol,
 	return NULL;
 }
 
-static const struct mw_iface_spec *find_iface(const struct mw_policy *pol,
+const struct mw_iface_spec *rk_find_iface(const struct mw_policy *pol,
 					      const char *name)
 {
 	size_t i;
@@ -227,7 +186,7 @@ static const struct mw_iface_spec *find_iface(const struct mw_policy *pol,
 	return NULL;
 }
 
-static bool zone_has_default(const struct mw_zone_spec *z)
+bool rk_zone_has_default(const struct mw_zone_spec *z)
 {
 	size_t i;
 
@@ -237,7 +196,7 @@ static bool zone_has_default(const struct mw_zone_spec *z)
 	return false;
 }
 
-static bool conduit_zone_any(const struct mw_policy *pol,
+bool rk_conduit_zone_any(const struct mw_policy *pol,
 			     const struct mw_conduit_spec *c)
 {
 	const struct mw_zone_spec *z;
@@ -249,19 +208,19 @@ static bool conduit_zone_any(const struct mw_policy *pol,
 		if (c->prefixes[i].plen == 0)
 			return true;
 	for (i = 0; i < c->n_zones; i++) {
-		z = find_zone(pol, c->zones[i]);
-		if (z && zone_has_default(z))
+		z = rk_find_zone(pol, c->zones[i]);
+		if (z && rk_zone_has_default(z))
 			return true;
 	}
 	return false;
 }
 
-static bool has_ports(const struct mw_conduit_spec *c)
+bool rk_has_ports(const struct mw_conduit_spec *c)
 {
 	return c->proto == IPPROTO_TCP || c->proto == IPPROTO_UDP;
 }
 
-static const char *proto_name(uint8_t proto)
+const char *rk_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -278,513 +237,25 @@ static const char *proto_name(uint8_t proto)
 	return "?";
 }
 
-static const char *dir_name(enum mw_direction dir)
+const char *rk_dir_name(enum mw_direction dir)
 {
 	return dir == MW_DIR_OUTBOUND ? "outbound" : "inbound";
 }
 
 /* A conduit's subject: its name, or "device/name" for a device's own. */
-static void conduit_subject(char *buf, size_t len,
+void rk_conduit_subject(char *buf, size_t len,
 			    const struct mw_device_spec *dev,
 			    const struct mw_conduit_spec *c)
 {
 	int n;
 
 	if (!dev) {
-		copy_str(buf, len, c->name);
+		rk_copy_str(buf, len, c->name);
 		return;
 	}
 	n = snprintf(buf, len, "%s/%s", dev->name, c->name);
 	if (n < 0)
 		buf[0] = '\0';
-}
-
-/* ---- conduits: width and cleartext ----------------------------------- */
-
-static int check_zone_proto(const struct mw_policy *pol, const char *sys,
-			    const char *subj, const struct mw_conduit_spec *c,
-			    struct mw_findings *out)
-{
-	bool zone_any = conduit_zone_any(pol, c);
-	bool proto_any = c->proto == MW_ANY_PROTO;
-	const char *dir = dir_name(c->dir);
-
-	if (zone_any && proto_any)
-		return add(out, R_ANY_ANY, sys, subj, c->loc,
-			   "%s conduit allows any protocol to any address",
-			   dir);
-	if (zone_any)
-		return add(out, R_ZONE_ANY, sys, subj, c->loc,
-			   "%s %s conduit is not restricted to a zone", dir,
-			   proto_name(c->proto));
-	if (proto_any)
-		return add(out, R_PROTO_ANY, sys, subj, c->loc,
-			   "%s conduit allows any protocol", dir);
-	return 0;
-}
-
-static int check_ports(const char *sys, const char *subj,
-		       const struct mw_conduit_spec *c,
-		       struct mw_findings *out)
-{
-	const struct mw_port_range *r;
-	size_t i;
-
-	if (!has_ports(c))
-		return 0;
-	if (!c->n_ports)
-		return add(out, R_WIDE_PORTS, sys, subj, c->loc,
-			   "%s %s conduit allows every port", dir_name(c->dir),
-			   proto_name(c->proto));
-	for (i = 0; i < c->n_ports; i++) {
-		r = &c->ports[i];
-		if ((unsigned int)r->hi - r->lo + 1 > WIDE_PORTS)
-			return add(out, R_WIDE_PORTS, sys, subj, c->loc,
-				   "%s %s conduit allows ports %u-%u "
-				   "(%u ports)",
-				   dir_name(c->dir), proto_name(c->proto),
-				   r->lo, r->hi, r->hi - r->lo + 1u);
-	}
-	return 0;
-}
-
-static bool conduit_admits(const struct mw_conduit_spec *c,
-			   const struct cleartext *ct)
-{
-	size_t i;
-
-	if (c->proto != ct->proto && c->proto != MW_ANY_PROTO)
-		return false;
-	if (!c->n_ports)
-		return true;
-	for (i = 0; i < c->n_ports; i++)
-		if (c->ports[i].lo <= ct->port && ct->port <= c->ports[i].hi)
-			return true;
-	return false;
-}
-
-/* Append ", item" to @buf; once an item does not fit, end with " ...". */
-static void list_add(char *buf, size_t size, size_t *len, const char *item)
-{
-	static const char more[] = " ...";
-	int n;
-
-	if (*len >= size)
-		return;
-	n = snprintf(buf + *len, size - *len, "%s %s", *len ? "," : "", item);
-	if (n > 0 && (size_t)n + sizeof(more) <= size - *len) {
-		*len += (size_t)n;
-		return;
-	}
-	buf[*len] = '\0';
-	if (strlen(buf) + sizeof(more) <= size)
-		strcat(buf, more);
-	*len = size;
-}
-
-static int check_cleartext(const char *sys, const char *subj,
-			   const struct mw_conduit_spec *c,
-			   struct mw_findings *out)
-{
-	char list[208] = "", item[40];
-	size_t i, len = 0;
-
-	if (!has_ports(c) && c->proto != MW_ANY_PROTO)
-		return 0;
-	for (i = 0; i < sizeof(cleartext) / sizeof(cleartext[0]); i++) {
-		const struct cleartext *ct = &cleartext[i];
-
-		if (!conduit_admits(c, ct))
-			continue;
-		snprintf(item, sizeof(item), "%s %s/%u", ct->name,
-			 proto_name(ct->proto), ct->port);
-		list_add(list, sizeof(list), &len, item);
-	}
-	if (!len)
-		return 0;
-	return add(out, c->dir == MW_DIR_INBOUND ? R_CLEAR_IN : R_CLEAR_OUT,
-		   sys, subj, c->loc, "%s conduit admits cleartext:%s",
-		   dir_name(c->dir), list);
-}
-
-/* ---- conduits: stateless replies ------------------------------------ */
-
-/* What a stateless reply to conduit c may be, apart from its ports. */
-static const char *reply_kind(const struct mw_conduit_spec *c)
-{
-	switch (c->proto) {
-	case IPPROTO_TCP:
-		return "tcp with ACK";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp echo replies";
-	case IPPROTO_ICMPV6:
-		return "icmpv6 echo replies";
-	case MW_ANY_PROTO:
-		return "anything but a tcp SYN or an icmp request";
-	}
-	return "its protocol";
-}
-
-/* "zone a, zone b, 192.0.2.0/24" or "any address". */
-static void conduit_zones(const struct mw_policy *pol,
-			  const struct mw_conduit_spec *c, char *buf,
-			  size_t size)
-{
-	char item[MW_NAME_MAX + 8];
-	size_t i, len = 0;
-
-	buf[0] = '\0';
-	if (conduit_zone_any(pol, c)) {
-		copy_str(buf, size, "any address");
-		return;
-	}
-	for (i = 0; i < c->n_zones; i++) {
-		snprintf(item, sizeof(item), "zone %s", c->zones[i]);
-		list_add(buf, size, &len, item);
-	}
-	for (i = 0; i < c->n_prefixes; i++) {
-		mw_prefix_format(&c->prefixes[i], item, sizeof(item));
-		list_add(buf, size, &len, item);
-	}
-	/* list_add separates with ", " and starts with a blank */
-	if (buf[0] == ' ')
-		memmove(buf, buf + 1, strlen(buf));
-}
-
-/*
- * XDP takes a packet from a device's conduit port to a reply port for a
- * reply to an outbound conduit, without state (doc/datapath.md, step
- * 12): where it enforces alone, that is an inbound path of its own.
- */
-static int check_reply_path(const struct mw_policy *pol, const char *sys,
-			    const char *subj, const struct mw_conduit_spec *c,
-			    struct mw_findings *out)
-{
-	bool wide = c->proto == MW_ANY_PROTO || (has_ports(c) && !c->n_ports);
-	char from[80] = "", zones[96], item[16];
-	uint16_t lo = pol->reply_ports.lo, hi = pol->reply_ports.hi;
-	size_t i, len = 0;
-
-	if (c->dir != MW_DIR_OUTBOUND)
-		return 0;
-	if (!lo)
-		lo = MW_REPLY_PORT_LO, hi = MW_REPLY_PORT_HI;
-	for (i = 0; i < c->n_ports; i++) {
-		if (c->ports[i].lo == c->ports[i].hi)
-			snprintf(item, sizeof(item), "%u", c->ports[i].lo);
-		else
-			snprintf(item, sizeof(item), "%u-%u", c->ports[i].lo,
-				 c->ports[i].hi);
-		list_add(from, sizeof(from), &len, item);
-	}
-	conduit_zones(pol, c, zones, sizeof(zones));
-	if (!has_ports(c) && c->proto != MW_ANY_PROTO)
-		return add(out, R_REPLY_PATH, sys, subj, c->loc,
-			   "outbound conduit %s/%s opens a stateless inbound "
-			   "path in XDP-only deployments: its devices may send "
-			   "%s to %s, unasked", sys, subj, reply_kind(c),
-			   zones);
-	return add(out, wide ? R_REPLY_WIDE : R_REPLY_PATH, sys, subj, c->loc,
-		   "outbound conduit %s/%s opens a stateless inbound path in "
-		   "XDP-only deployments: its devices may send %s to %s "
-		   "(%sfrom %s%s to ports %u-%u), unasked", sys, subj,
-		   reply_kind(c), zones, has_ports(c) ? "" : "tcp/udp ",
-		   len ? (c->n_ports > 1 ? "ports" : "port") : "any port",
-		   from, lo, hi);
-}
-
-static int check_conduit(const struct mw_policy *pol, const char *sys,
-			 const struct mw_device_spec *dev,
-			 const struct mw_conduit_spec *c,
-			 struct mw_findings *out)
-{
-	char subj[sizeof(((struct mw_finding *)0)->subject)];
-	int err;
-
-	conduit_subject(subj, sizeof(subj), dev, c);
-	err = check_zone_proto(pol, sys, subj, c, out);
-	if (!err)
-		err = check_ports(sys, subj, c, out);
-	if (!err)
-		err = check_cleartext(sys, subj, c, out);
-	if (!err)
-		err = check_reply_path(pol, sys, subj, c, out);
-	return err;
-}
-
-static int check_conduits(const struct mw_policy *pol,
-			  const struct mw_system_spec *s,
-			  struct mw_findings *out)
-{
-	const struct mw_device_spec *d;
-	size_t i, j;
-	int err;
-
-	for (i = 0; i < s->n_conduits; i++) {
-		err = check_conduit(pol, s->name, NULL, &s->conduits[i], out);
-		if (err)
-			return err;
-	}
-	for (i = 0; i < s->n_devices; i++) {
-		d = &s->devices[i];
-		for (j = 0; j < d->n_conduits; j++) {
-			err = check_conduit(pol, s->name, d, &d->conduits[j],
-					    out);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
-}
-
-/* ---- device prefixes ------------------------------------------------- */
-
-static int check_prefix_width(const struct mw_system_spec *s,
-			      const struct mw_device_spec *d,
-			      const struct mw_prefix *p,
-			      struct mw_findings *out)
-{
-	bool v4 = p->family == AF_INET;
-	unsigned int high = v4 ? 24 : 64, medium = v4 ? 28 : 120;
-	char a[64];
-
-	if (p->plen >= medium)
-		return 0;
-	mw_prefix_format(p, a, sizeof(a));
-	return add(out, p->plen < high ? R_PREFIX_HIGH : R_PREFIX_MEDIUM,
-		   s->name, d->name, p->loc,
-		   "device address %s is wider than /%u", a,
-		   p->plen < high ? high : medium);
-}
-
-static int check_in_zones(const struct mw_policy *pol,
-			  const struct mw_system_spec *s,
-			  const struct mw_device_spec *d,
-			  const struct mw_prefix *p, struct mw_findings *out)
-{
-	const struct mw_zone_spec *z;
-	char a[64], b[64];
-	size_t i, j;
-
-	for (i = 0; i < pol->n_zones; i++) {
-		z = &pol->zones[i];
-		for (j = 0; j < z->n_prefixes; j++) {
-			if (!mw_prefix_overlap(p, &z->prefixes[j]))
-				continue;
-			mw_prefix_format(p, a, sizeof(a));
-			mw_prefix_format(&z->prefixes[j], b, sizeof(b));
-			return add(out, R_DEV_IN_ZONE, s->name, d->name, p->loc,
-				   "device address %s overlaps %s of zone %s",
-				   a, b, z->name);
-		}
-	}
-	return 0;
-}
-
-static int check_devices(const struct mw_policy *pol,
-			 const struct mw_system_spec *s,
-			 struct mw_findings *out)
-{
-	const struct mw_device_spec *d;
-	size_t i, j;
-	int err;
-
-	for (i = 0; i < s->n_devices; i++) {
-		d = &s->devices[i];
-		for (j = 0; j < d->n_addrs; j++) {
-			err = check_prefix_width(s, d, &d->addrs[j], out);
-			if (!err)
-				err = check_in_zones(pol, s, d, &d->addrs[j],
-						     out);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
-}
-
-/*
- * Overlaps between devices of one system.  Sorted by (family, address,
- * length), a prefix's enclosing prefixes precede it and form a chain, so
- * a stack finds every overlap in O(n log n).
- */
-struct addr_ent {
-	const struct mw_prefix *p;
-	const struct mw_device_spec *dev;
-};
-
-static int addr_ent_cmp(const void *a, const void *b)
-{
-	const struct mw_prefix *x = ((const struct addr_ent *)a)->p;
-	const struct mw_prefix *y = ((const struct addr_ent *)b)->p;
-
-	return mw_prefix_cmp(x->family, x->addr, x->plen, y->family, y->addr,
-			     y->plen);
-}
-
-static struct addr_ent *collect_addrs(const struct mw_system_spec *s,
-				      size_t *n)
-{
-	struct addr_ent *v;
-	size_t i, j, k = 0;
-
-	for (i = 0; i < s->n_devices; i++)
-		k += s->devices[i].n_addrs;
-	v = calloc(k ? k : 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	k = 0;
-	for (i = 0; i < s->n_devices; i++)
-		for (j = 0; j < s->devices[i].n_addrs; j++) {
-			v[k].p = &s->devices[i].addrs[j];
-			v[k++].dev = &s->devices[i];
-		}
-	qsort(v, k, sizeof(*v), addr_ent_cmp);
-	*n = k;
-	return v;
-}
-
-static int report_overlap(const struct mw_system_spec *s,
-			  const struct addr_ent *in,
-			  const struct addr_ent *encl,
-			  struct mw_findings *out)
-{
-	char a[64], b[64];
-
-	mw_prefix_format(in->p, a, sizeof(a));
-	mw_prefix_format(encl->p, b, sizeof(b));
-	return add(out, R_DEV_OVERLAP, s->name, in->dev->name, in->p->loc,
-		   "device address %s overlaps %s of device %s", a, b,
-		   encl->dev->name);
-}
-
-static int check_overlaps(const struct mw_system_spec *s,
-			  struct mw_findings *out)
-{
-	struct addr_ent *v, **stack;
-	size_t n = 0, depth = 0, i, k;
-	int err = 0;
-
-	v = collect_addrs(s, &n);
-	stack = calloc(n ? n : 1, sizeof(*stack));
-	if (!v || !stack) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n && !err; i++) {
-		while (depth &&
-		       !mw_prefix_contains(stack[depth - 1]->p, v[i].p))
-			depth--;
-		for (k = depth; k > 0; k--) {
-			if (stack[k - 1]->dev != v[i].dev) {
-				err = report_overlap(s, &v[i], stack[k - 1],
-						     out);
-				break;
-			}
-		}
-		stack[depth++] = &v[i];
-	}
-out:
-	free(stack);
-	free(v);
-	return err;
-}
-
-/* ---- MAC binding ----------------------------------------------------- */
-
-static bool zone_l2_reached(const struct mw_policy *pol,
-			    const struct mw_conduit_spec *c,
-			    const struct mw_zone_spec *z)
-{
-	size_t i, j;
-
-	if (conduit_zone_any(pol, c))
-		return true;
-	for (i = 0; i < c->n_zones; i++)
-		if (!strcmp(c->zones[i], z->name))
-			return true;
-	for (i = 0; i < c->n_prefixes; i++)
-		for (j = 0; j < z->n_prefixes; j++)
-			if (mw_prefix_overlap(&c->prefixes[i],
-					      &z->prefixes[j]))
-				return true;
-	return false;
-}
-
-/* The first l2_adjacent zone one of @n conduits reaches, or NULL. */
-static const struct mw_zone_spec *
-l2_zone_reached(const struct mw_policy *pol, const struct mw_conduit_spec *c,
-		size_t n, const struct mw_conduit_spec **via)
-{
-	const struct mw_zone_spec *z;
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < pol->n_zones; j++) {
-			z = &pol->zones[j];
-			if (z->l2_adjacent && zone_l2_reached(pol, &c[i], z)) {
-				*via = &c[i];
-				return z;
-			}
-		}
-	}
-	return NULL;
-}
-
-static int report_mac_l2adj(const struct mw_system_spec *s,
-			    const struct mw_device_spec *d,
-			    const struct mw_conduit_spec *via,
-			    const struct mw_zone_spec *z,
-			    struct mw_findings *out)
-{
-	return add(out, R_MAC_L2ADJ, s->name, d->name, d->loc,
-		   "device has no MAC binding and conduit %s reaches "
-		   "L2-adjacent zone %s", via->name, z->name);
-}
-
-static const char *l2_all_name(const struct mw_iface_spec *ifc)
-{
-	if (!ifc)
-		return NULL;
-	if (ifc->arp == MW_L2_ALL && ifc->nd == MW_L2_ALL)
-		return "ARP and ND";
-	if (ifc->arp == MW_L2_ALL)
-		return "ARP";
-	return ifc->nd == MW_L2_ALL ? "ND" : NULL;
-}
-
-static int check_macs(const struct mw_policy *pol,
-		      const struct mw_system_spec *s, struct mw_findings *out)
-{
-	const struct mw_iface_spec *ifc = find_iface(pol, s->iface);
-	const char *l2_all = l2_all_name(ifc);
-	const struct mw_conduit_spec *sys_via = NULL, *via = NULL;
-	const struct mw_zone_spec *sys_z, *z;
-	const struct mw_device_spec *d;
-	size_t i;
-	int err = 0;
-
-	/* Devices without overrides share the system's answer. */
-	sys_z = l2_zone_reached(pol, s->conduits, s->n_conduits, &sys_via);
-	for (i = 0; i < s->n_devices && !err; i++) {
-		d = &s->devices[i];
-		if (d->has_mac)
-			continue;
-		z = sys_z;
-		via = sys_via;
-		if (d->override)
-			z = l2_zone_reached(pol, d->conduits, d->n_conduits,
-					    &via);
-		if (z)
-			err = report_mac_l2adj(s, d, via, z, out);
-		if (!err && l2_all)
-			err = add(out, R_MAC_L2ALL, s->name, d->name, d->loc,
-				  "device has no MAC binding and interface %s "
-				  "passes %s from any host", ifc->name, l2_all);
-	}
-	return err;
 }
 
 /* ---- dates ----------------------------------------------------------- */
@@ -821,18 +292,18 @@ static int check_agreement(const struct mw_policy *pol,
 
 	if (s->has_expires && s->expires <= now) {
 		fmt_time(pol, s->expires, t, sizeof(t));
-		err = add(out, R_AGR_EXPIRED, s->name, s->name, s->expires_loc,
+		err = rk_add(out, R_AGR_EXPIRED, s->name, s->name, s->expires_loc,
 			  "agreement %s expired at %s", s->agreement, t);
 	} else if (s->has_expires && s->expires - now <= EXPIRY_WARN) {
 		fmt_time(pol, s->expires, t, sizeof(t));
-		err = add(out, R_AGR_EXPIRING, s->name, s->name,
+		err = rk_add(out, R_AGR_EXPIRING, s->name, s->name,
 			  s->expires_loc,
 			  "agreement %s expires at %s, in %lld day(s)",
 			  s->agreement, t, days_left(s->expires, now));
 	}
 	if (!err && s->has_valid_from && s->valid_from > now) {
 		fmt_time(pol, s->valid_from, t, sizeof(t));
-		err = add(out, R_AGR_FUTURE, s->name, s->name, s->loc,
+		err = rk_add(out, R_AGR_FUTURE, s->name, s->name, s->loc,
 			  "agreement %s is valid only from %s", s->agreement,
 			  t);
 	}
@@ -849,11 +320,11 @@ static int check_policy_expiry(const struct mw_policy *pol, int64_t now,
 		return 0;
 	fmt_time(pol, pol->expires, t, sizeof(t));
 	if (pol->expires <= now)
-		return add(out, R_POL_EXPIRED, "", "policy", at,
+		return rk_add(out, R_POL_EXPIRED, "", "policy", at,
 			   "policy serial %llu expired at %s",
 			   (unsigned long long)pol->serial, t);
 	if (pol->expires - now <= EXPIRY_WARN)
-		return add(out, R_POL_EXPIRING, "", "policy", at,
+		return rk_add(out, R_POL_EXPIRING, "", "policy", at,
 			   "policy serial %llu expires at %s, in %lld day(s)",
 			   (unsigned long long)pol->serial, t,
 			   days_left(pol->expires, now));
@@ -876,15 +347,15 @@ static int check_system_meta(const struct mw_system_spec *s,
 	int err = 0;
 
 	if (blank(s->contact))
-		err = add(out, R_NO_CONTACT, s->name, s->name, s->loc,
+		err = rk_add(out, R_NO_CONTACT, s->name, s->name, s->loc,
 			  "system of %s has no contact for incidents",
 			  s->entity);
 	if (!err && !s->auto_block.drops_per_min &&
 	    !s->auto_block.new_flows_per_sec)
-		err = add(out, R_NO_AUTOBLOCK, s->name, s->name, s->loc,
+		err = rk_add(out, R_NO_AUTOBLOCK, s->name, s->name, s->loc,
 			  "system has no auto_block thresholds");
 	if (!err && !s->limits.pps && !s->limits.bps)
-		err = add(out, R_NO_LIMITS, s->name, s->name, s->loc,
+		err = rk_add(out, R_NO_LIMITS, s->name, s->name, s->loc,
 			  "system has no pps/bps limits");
 	return err;
 }
@@ -897,13 +368,13 @@ static int check_system(const struct mw_policy *pol,
 {
 	int err;
 
-	err = check_conduits(pol, s, out);
+	err = rk_check_conduits(pol, s, out);
 	if (!err)
-		err = check_devices(pol, s, out);
+		err = rk_check_devices(pol, s, out);
 	if (!err)
-		err = check_overlaps(s, out);
+		err = rk_check_overlaps(s, out);
 	if (!err)
-		err = check_macs(pol, s, out);
+		err = rk_check_macs(pol, s, out);
 	if (!err)
 		err = check_agreement(pol, s, now, out);
 	if (!err)

@@ -4,6 +4,7 @@
  * mwctl events [-f]
  * Per-flow records and drop events of the XDP enforcement point (1.1.5).
  */
+#include <errno.h>
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
@@ -115,6 +116,31 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	jp_close_obj();
 }
 
+/* --system / --device names to ids in set (the image in force). */
+static int filter_ids(struct flow_set *set, const char *sys, const char *dev)
+{
+	const struct mw_img_system *s;
+	const struct mw_img_device *d;
+
+	if (sys) {
+		s = mw_image_system_by_name(set->img, sys);
+		if (!s) {
+			fprintf(stderr, "%s: no system named `%s'\n", prog_name, sys);
+			return -ENOENT;
+		}
+		set->system = s->id;
+	}
+	if (dev) {
+		d = mw_image_device_by_name(set->img, dev);
+		if (!d) {
+			fprintf(stderr, "%s: no device named `%s'\n", prog_name, dev);
+			return -ENOENT;
+		}
+		set->device = d->id;
+	}
+	return 0;
+}
+
 int flows_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -161,25 +187,7 @@ int flows_main(int argc, char **argv)
 		fprintf(stderr, "%s: no policy in force to resolve names\n", prog_name);
 		return 1;
 	}
-	if (sys) {
-		const struct mw_img_system *s = mw_image_system_by_name(&v, sys);
-
-		if (!s) {
-			fprintf(stderr, "%s: no system named `%s'\n", prog_name, sys);
-			goto out_img;
-		}
-		set.system = s->id;
-	}
-	if (dev) {
-		const struct mw_img_device *d = mw_image_device_by_name(&v, dev);
-
-		if (!d) {
-			fprintf(stderr, "%s: no device named `%s'\n", prog_name, dev);
-			goto out_img;
-		}
-		set.device = d->id;
-	}
-	if (mw_ctl_xdp(ctl, MW_XDP_F_NO_PROG, 0, &x))
+	if (filter_ids(&set, sys, dev) || mw_ctl_xdp(ctl, MW_XDP_F_NO_PROG, 0, &x))
 		goto out_img;
 	if (mw_xdp_foreach_flow(x, collect, &set)) {
 		fprintf(stderr, "%s: reading flows failed: %s\n", prog_name, mw_xdp_errmsg(x));

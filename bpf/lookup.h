@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The lookups of "Decide" (doc/datapath.md) over one policy slot: source
+ * device (dev_tab4, dev_hash4, dev_hash, dev_lpm), destination zones, and
+ * the checks on the device found (block, MAC binding, agreement).
+ */
+#ifndef MW_BPF_LOOKUP_H
+#define MW_BPF_LOOKUP_H
+
+#include "consts.h"
+#include "flow.h"
+#include "judge.h"
+#include "maps.h"
+#include "parse.h"
+
+/* dev_tab4 geometry, set by the loader from the device capacity
+ * (meterwall/xdp_abi.h): rows = 1 << (32 - shift), the header row after them. */
+const volatile __u32 mw_h4_shift = 32 - MW_XDP_H4_MIN_BITS;
+
+/*
+ * IPv4 host in dev_tab4 (inlined array loads only).  Returns the record,
+ * or NULL with *spill set when the key may be among the ones the loader
+ * left in dev_hash4 (then the hash decides); *spill is also set when the
+ * slot has no dev_tab4 (filled by an older loader).
+ */
+static __always_inline const struct mw_xdp_dev *
+lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
+{
+	__u32 rows = 1U << (32 - mw_h4_shift), home, i, k;
+	const struct mw_xdp_h4 *e;
+	void *tab, *rec;
+
+	*spill = true;
+	tab = slot_table(&dev_tab4, j->slot);
+	rec = slot_table(&dev_rec, j->slot);
+	if (!tab || !rec)
+		return NULL;
+	home = mw_xdp_h4_hash(bpf_ntohl(a4)) >> mw_h4_shift;
+#pragma unroll
+	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
+		k = (home + i) & (rows - 1);
+		e = bpf_map_lookup_elem(tab, &k);
+		if (!e || !e->ref)
+			break;			/* empty: not placed here */
+		if (e->addr == a4) {
+			k = e->ref - 1;
+			*spill = false;
+			return bpf_map_lookup_elem(rec, &k);
+		}
+	}
+	e = bpf_map_lookup_elem(tab, &rows);	/* the header */
+	*spill = e && e->addr;
+	return NULL;
+}
+
+/*
+ * Keys of the address tables, built only by the lookup that needs one
+ * (the IPv4 host path uses neither: zeroing them cost as much as a probe).
+ */
+static __always_inline void *lookup_host(void *tbl, __u8 family,
+					 const __u8 *addr)
+{
+	struct mw_addr_key k = { .family = family };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(tbl, &k);
+}
+
+static __always_inline void *lookup_prefix(void *tbl, __u8 family,
+					   const __u8 *addr)
+{
+	struct mw_lpm_key lk = { .prefixlen = 8 + 128, .family = family };
+
+	__builtin_memcpy(lk.addr, addr, 16);
+	return bpf_map_lookup_elem(tbl, &lk);
+}
+
+/* Exact host address first, then the longest prefix; NULL if none. */
+static __always_inline const struct mw_xdp_dev *
+lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
+{
+	const struct mw_xdp_dev *d;
+	void *tbl;
+
+	if (j->meta->n_dev_hosts && family == MW_AF_INET) {
+		bool spill;
+		__u32 a4;
+
+		__builtin_memcpy(&a4, addr, 4);
+		d = lookup_tab4(j, a4, &spill);
+		if (d)
+			return d;
+		if (spill && (tbl = slot_table(&dev_hash4, j->slot))) {
+			d = bpf_map_lookup_elem(tbl, &a4);
+			if (d)
+				return d;
+		}
+	} else if (j->meta->n_dev_hosts &&
+		   (tbl = slot_table(&dev_hash, j->slot))) {
+		d = lookup_host(tbl, family, addr);
+		if (d)
+			return d;
+	}
+	if (!j->meta->n_dev_prefixes || !(tbl = slot_table(&dev_lpm, j->slot)))
+		return NULL;
+	return lookup_prefix(tbl, family, addr);
+}
+
+/* Zone mask of an address: exact host prefix, then longest prefix. */
+static __always_inline __u64 lookup_zones(const struct mw_xdp_slot_meta *meta,
+					  __u32 slot, __u8 family,
+					  const __u8 *addr)
+{
+	void *tbl;
+	__u64 *mask;
+
+	if (meta->n_zone_hosts && (tbl = slot_table(&zone_hash, slot))) {
+		mask = lookup_host(tbl, family, addr);
+		if (mask)
+			return *mask;
+	}
+	if (!meta->n_zone_prefixes || !(tbl = slot_table(&zone_lpm, slot)))
+		return 0;
+	mask = lookup_prefix(tbl, family, addr);
+	return mask ? *mask : 0;
+}
+
+/*
+ * Zone mask of the destination of flow k under the policy in slot, as
+ * generation: from the flow's row (row: mw_flow_find's answer) when the
+ * row has it for this generation, else looked up; the accounting keeps
+ * it in the row.  A global function for the same reason as
+ * mw_flow_find: one answer, not one verifier state per way to it.
+ */
+__noinline __u64 mw_dest_zones(const struct mw_flow_key *k, __u32 slot,
+			       __u32 generation, __u32 row)
+{
+	const struct mw_xdp_slot_meta *meta;
+	const struct mw_xdp_flow *f;
+
+	if (!k)
+		return 0;
+	if (row != MW_FLOW_NO_ROW && (row & MW_FLOW_HIT)) {
+		row &= ~MW_FLOW_HIT;
+		f = bpf_map_lookup_elem(&flow_tab, &row);
+		if (f && f->zone_gen == generation)
+			return f->zones;
+	}
+	meta = bpf_map_lookup_elem(&slot_meta, &slot);
+	return meta ? lookup_zones(meta, slot, k->family, k->dst) : 0;
+}
+
+/*
+ * until is CLOCK_BOOTTIME ns: no clock step moves a block's end.  The
+ * clock is read only for an active block with an expiry.
+ */
+static __always_inline bool block_active(struct mw_judge *j,
+					 const struct mw_block *b)
+{
+	return b && b->active && (b->until == 0 || judge_boot_ns(j) < b->until);
+}
+
+static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
+{
+	return a[0] != b[0] || a[1] != b[1] || a[2] != b[2] ||
+	       a[3] != b[3] || a[4] != b[4] || a[5] != b[5];
+}
+
+/*
+ * Inside the system's agreement validity?  (the clock only if it has one)
+ * valid_from by the latest offset, expires by the largest one.
+ */
+static __always_inline bool agreement_ok(struct mw_judge *j,
+					 const struct mw_xdp_dev *d)
+{
+	__u64 boot;
+
+	if (!(d->sys_flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
+		return true;
+	boot = judge_boot_ns(j);	/* one test of the cache, not two */
+	if ((d->sys_flags & MW_SYS_F_VALID_FROM) &&
+	    (__s64)((boot + j->boot_to_unix_ns) / MW_NSEC_PER_SEC) <
+	    d->valid_from)
+		return false;
+	return !(d->sys_flags & MW_SYS_F_EXPIRES) ||
+	       (__s64)((boot + j->boot_to_unix_max_ns) / MW_NSEC_PER_SEC) <
+	       d->expires;
+}
+
+/*
+ * Device checks (step 10) for device d, inbound.  Sets j->device,
+ * j->system and *cset; returns 0, the drop reason, or -1 when the device
+ * has no record (then it counts as no device at all; not reached with a
+ * checked image).  d joins the device and its system (struct mw_xdp_dev).
+ */
+static __always_inline int device_checks(struct mw_judge *j,
+					 const struct mw_xdp_dev *d,
+					 __u32 *cset)
+{
+	if (d->xflags & MW_XDEV_F_NO_RECORD)
+		return -1;
+	j->device = d->id;
+	j->system = d->system;
+	*cset = d->cset;
+	if ((d->xflags & MW_XDEV_F_NO_SYSTEM) || d->sys_iface != j->ifc->id)
+		return MW_R_WRONG_IFACE;
+	if ((d->dev_flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, d->mac))
+		return MW_R_SPOOFED;
+	if (block_active(j, bpf_map_lookup_elem(&dev_blocks, &j->device)) ||
+	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
+		return MW_R_BLOCKED;
+	if (!agreement_ok(j, d))
+		return MW_R_AGREEMENT;
+	j->limited = (d->xflags & MW_XDEV_F_LIMITED) != 0;	/* judge_rate */
+	return 0;
+}
+
+/* Step 9-10 for source address addr: 0 or the drop reason. */
+static __always_inline int source_device(struct mw_judge *j, __u8 family,
+					 const __u8 *addr, int unknown,
+					 __u32 *cset)
+{
+	const struct mw_xdp_dev *d = lookup_device(j, family, addr);
+	int r;
+
+	if (!d)
+		return unknown;
+	r = device_checks(j, d, cset);
+	if (r < 0) {
+		j->device = MW_ID_NONE;
+		return unknown;
+	}
+	return r;
+}
+
+#endif /* MW_BPF_LOOKUP_H */
