@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl_int.h"
+#include "fileio.h"
 
 /* --- handle, messages ------------------------------------------------- */
 
@@ -210,60 +211,6 @@ int ctl_log_dir(struct mw_ctl *c)
 	return secure_dir(c, c->log_dir, "MW_LOG_DIR", &c->log_checked);
 }
 
-/* fsync a directory: a rename in it is durable once this returns. */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/*
- * A fresh file of a unique name (mkstemp: O_EXCL, mode 0600) in the same
- * directory, written and fsynced, renamed over name, and the directory
- * fsynced.  On failure the old file is untouched.
- */
-int ctl_replace_file(const char *dir, const char *name, const void *data,
-		     size_t len)
-{
-	char tmp[600], path[600];
-	const char *p = data;
-	int fd, err = 0;
-	ssize_t n;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >=
-	    sizeof(tmp) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (len && !err) {
-		n = write(fd, p, len);
-		if (n < 0 && errno != EINTR)
-			err = -errno;
-		else if (n > 0)
-			p += n, len -= (size_t)n;
-	}
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	return sync_dir(dir);
-}
-
 /* --- the state lock ------------------------------------------------------- */
 
 int mw_ctl_lock(struct mw_ctl *c)
@@ -352,6 +299,33 @@ struct mw_nl *mw_ctl_kmod(struct mw_ctl *c)
 	return mw_nl_open(&nl) ? NULL : nl;
 }
 
+int ctl_points_open(struct mw_ctl *c, struct ctl_points *p)
+{
+	int err;
+
+	p->x = NULL;
+	p->nl = NULL;
+	err = mw_ctl_lock(c);
+	if (err)
+		return err;
+	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &p->x);
+	if (err) {
+		mw_ctl_unlock(c);
+		return err;
+	}
+	p->nl = mw_ctl_kmod(c);
+	return 0;
+}
+
+void ctl_points_close(struct mw_ctl *c, struct ctl_points *p)
+{
+	mw_nl_close(p->nl);
+	mw_xdp_close(p->x);
+	p->nl = NULL;
+	p->x = NULL;
+	mw_ctl_unlock(c);
+}
+
 /* --- the image in force ------------------------------------------------------ */
 
 int mw_ctl_active_image(struct mw_ctl *c, struct mw_image *img,
@@ -389,8 +363,7 @@ int ctl_save_image(struct mw_ctl *c, const struct mw_image *img)
 	char path[512];
 	int err = ctl_state_path(c, path, sizeof(path), "policy.img");
 
-	return err ? err : ctl_replace_file(c->state_dir, "policy.img",
-					    img->data, img->len);
+	return err ? err : mw_replace_file(path, img->data, img->len, 0600);
 }
 
 /* --- names ----------------------------------------------------------------- */

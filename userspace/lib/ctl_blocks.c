@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctl_int.h"
+#include "fileio.h"
 
 struct block_line {
 	enum mw_target kind;
@@ -222,7 +223,7 @@ static int blocks_rewrite(struct mw_ctl *c, enum mw_target kind,
 			  const char *name, const struct block_line *add)
 {
 	struct rewrite_ctx r = { .kind = kind, .name = name };
-	char *buf = NULL;
+	char *buf = NULL, path[512];
 	size_t len = 0;
 	int err;
 
@@ -237,7 +238,9 @@ static int blocks_rewrite(struct mw_ctl *c, enum mw_target kind,
 	if (fclose(r.out) && !err)
 		err = -errno;
 	if (!err)
-		err = ctl_replace_file(c->state_dir, "blocks", buf, len);
+		err = ctl_state_path(c, path, sizeof(path), "blocks");
+	if (!err)
+		err = mw_replace_file(path, buf, len, 0600);
 	free(buf);
 	return err;
 }
@@ -316,8 +319,8 @@ int mw_ctl_blocks_reapply(struct mw_ctl *c, struct mw_xdp *x,
 
 /* --- block, unblock ---------------------------------------------------------- */
 
-/* What block and unblock work on: the image in force, the target, the XDP
- * handle, the module. */
+/* What block and unblock work on: the image in force, the target, both
+ * enforcement points; the lock held throughout. */
 struct target {
 	struct mw_image img;
 	struct mw_image_view v;
@@ -339,35 +342,45 @@ static int check_name(struct mw_ctl *c, const char *cmd, const char *name)
 			cmd, name, MW_NAME_MAX - 1);
 }
 
-/* Callers hold the lock. */
-static int open_target(struct mw_ctl *c, const char *name, struct target *t)
+/* The name first, then the lock; on error nothing is held. */
+static int open_target(struct mw_ctl *c, const char *cmd, const char *name,
+		       struct target *t)
 {
+	struct ctl_points p;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->name = mw_ctl_bare_name(name);
-	err = mw_ctl_active_image(c, &t->img, &t->v);
-	if (err == -ENOENT)
-		return ctl_fail(c, err, NULL,
-				"no policy in force (load one first)");
+	err = check_name(c, cmd, name);
+	if (!err)
+		err = mw_ctl_lock(c);
 	if (err)
 		return err;
-	err = mw_ctl_resolve(c, &t->v, name, &t->kind, &t->id);
+	err = mw_ctl_active_image(c, &t->img, &t->v);
+	if (err == -ENOENT)
+		err = ctl_fail(c, err, NULL,
+			       "no policy in force (load one first)");
 	if (!err)
-		err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &t->x);
+		err = mw_ctl_resolve(c, &t->v, name, &t->kind, &t->id);
+	if (!err)
+		err = ctl_points_open(c, &p);
 	if (err) {
 		mw_image_free(&t->img);
+		mw_ctl_unlock(c);
 		return err;
 	}
-	t->nl = mw_ctl_kmod(c);
+	t->x = p.x;
+	t->nl = p.nl;
 	return 0;
 }
 
-static void close_target(struct target *t)
+static void close_target(struct mw_ctl *c, struct target *t)
 {
-	mw_nl_close(t->nl);
-	mw_xdp_close(t->x);
+	struct ctl_points p = { t->x, t->nl };
+
+	ctl_points_close(c, &p);
 	mw_image_free(&t->img);
+	mw_ctl_unlock(c);
 }
 
 static int do_block(struct mw_ctl *c, struct target *t, uint64_t secs,
@@ -426,19 +439,11 @@ int mw_ctl_block(struct mw_ctl *c, const char *target, uint64_t secs,
 	struct target t;
 	int err;
 
-	if (!r)
-		r = &dummy;
-	err = check_name(c, "block", target);
-	if (!err)
-		err = mw_ctl_lock(c);
+	err = open_target(c, "block", target, &t);
 	if (err)
 		return err;
-	err = open_target(c, target, &t);
-	if (!err) {
-		err = do_block(c, &t, secs, reason, cause, r);
-		close_target(&t);
-	}
-	mw_ctl_unlock(c);
+	err = do_block(c, &t, secs, reason, cause, r ? r : &dummy);
+	close_target(c, &t);
 	return err;
 }
 
@@ -496,18 +501,12 @@ int mw_ctl_unblock(struct mw_ctl *c, const char *target, const char *request,
 	struct target t;
 	int err;
 
-	err = check_name(c, "unblock", target);
-	if (!err)
-		err = mw_ctl_lock(c);
+	err = open_target(c, "unblock", target, &t);
 	if (err)
 		return err;
-	err = open_target(c, target, &t);
-	if (!err) {
-		err = do_unblock(c, &t, request, by);
-		if (kind)
-			*kind = t.kind;
-		close_target(&t);
-	}
-	mw_ctl_unlock(c);
+	err = do_unblock(c, &t, request, by);
+	if (kind)
+		*kind = t.kind;
+	close_target(c, &t);
 	return err;
 }

@@ -30,14 +30,23 @@ void ctl_say(struct mw_ctl *c, enum mw_ctl_level level, const char *subject,
 int ctl_fail(struct mw_ctl *c, int err, const char *subject,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Both enforcement points, under the lock: XDP's maps, and the module
+ * when it is loaded (nl NULL otherwise). */
+struct ctl_points {
+	struct mw_xdp *x;
+	struct mw_nl *nl;
+};
+
+/* Takes the lock (nested if held); on error nothing is held. */
+int ctl_points_open(struct mw_ctl *c, struct ctl_points *p);
+/* Closes both and releases the lock once. */
+void ctl_points_close(struct mw_ctl *c, struct ctl_points *p);
+
 /* dir/name in the state directory (created and checked once). */
 int ctl_state_path(struct mw_ctl *c, char *buf, size_t len,
 		   const char *name);
 /* The log directory, created and checked once. */
 int ctl_log_dir(struct mw_ctl *c);
-/* Replace dir/name by data atomically and durably. */
-int ctl_replace_file(const char *dir, const char *name, const void *data,
-		     size_t len);
 int ctl_save_image(struct mw_ctl *c, const struct mw_image *img);
 /* This boot's id ("" when unknown). */
 const char *ctl_boot_id(struct mw_ctl *c);

@@ -17,37 +17,29 @@
 int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod)
 {
 	const char *state = on ? "on" : "off";
-	struct mw_nl *nl;
-	struct mw_xdp *x;
+	struct ctl_points p;
 	int err;
 
-	err = mw_ctl_lock(c);
+	err = ctl_points_open(c, &p);
 	if (err)
 		return err;
-	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &x);
-	if (err)
-		goto unlock;
-	nl = mw_ctl_kmod(c);
-	err = mw_xdp_island(x, on);
+	err = mw_xdp_island(p.x, on);
 	if (err)
 		ctl_fail(c, err, NULL, "island %s failed: %s", state,
-			 mw_xdp_errmsg(x));
-	if (!err && nl && (err = mw_nl_island(nl, on))) {
+			 mw_xdp_errmsg(p.x));
+	if (!err && p.nl && (err = mw_nl_island(p.nl, on))) {
 		ctl_fail(c, err, NULL,
 			 "island %s failed in the kernel module: %s", state,
 			 strerror(-err));
 		if (!on)	/* both or neither; island on stays on in XDP */
-			mw_xdp_island(x, true);
+			mw_xdp_island(p.x, true);
 	}
 	if (!err)
 		mw_ctl_audit(c, "island", "state", state, "kmod",
-			     nl ? "yes" : "no", NULL);
+			     p.nl ? "yes" : "no", NULL);
 	if (kmod)
-		*kmod = nl != NULL;
-	mw_nl_close(nl);
-	mw_xdp_close(x);
-unlock:
-	mw_ctl_unlock(c);
+		*kmod = p.nl != NULL;
+	ctl_points_close(c, &p);
 	return err;
 }
 
@@ -162,41 +154,34 @@ int mw_ctl_detach(struct mw_ctl *c, const char *ifname)
 int mw_ctl_clock_sync(struct mw_ctl *c, bool reset, int64_t *offset,
 		      bool *kmod)
 {
-	struct mw_nl *nl;
-	struct mw_xdp *x;
+	struct ctl_points p;
 	char buf[32];
 	int64_t off;
 	int err;
 
-	err = mw_ctl_lock(c);
+	err = ctl_points_open(c, &p);
 	if (err)
 		return err;
-	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &x);
-	if (err)
-		goto unlock;
-	nl = mw_ctl_kmod(c);
 	off = mw_xdp_clock_offset();
-	err = mw_xdp_set_clock(x, off, reset);
+	err = mw_xdp_set_clock(p.x, off, reset);
 	if (err)
-		ctl_fail(c, err, NULL, "clock sync: XDP: %s", mw_xdp_errmsg(x));
-	if (!err && nl &&
-	    (err = mw_nl_clock_set(nl, off, reset ? MW_CLOCK_F_RESET_MAX : 0)))
+		ctl_fail(c, err, NULL, "clock sync: XDP: %s", mw_xdp_errmsg(p.x));
+	if (!err && p.nl &&
+	    (err = mw_nl_clock_set(p.nl, off,
+				   reset ? MW_CLOCK_F_RESET_MAX : 0)))
 		ctl_fail(c, err, NULL,
 			 "clock sync: the kernel module refused it: %s%s%s",
-			 strerror(-err), *mw_nl_errmsg(nl) ? ": " : "",
-			 mw_nl_errmsg(nl));
+			 strerror(-err), *mw_nl_errmsg(p.nl) ? ": " : "",
+			 mw_nl_errmsg(p.nl));
 	snprintf(buf, sizeof(buf), "%lld", (long long)off);
 	mw_ctl_audit(c, "clock-sync", "boot_to_unix_ns", buf, "reset_max",
-		     reset ? "yes" : "no", "kmod", nl ? "yes" : "no",
+		     reset ? "yes" : "no", "kmod", p.nl ? "yes" : "no",
 		     "result", err ? "failed" : "ok", NULL);
 	if (offset)
 		*offset = off;
 	if (kmod)
-		*kmod = nl != NULL;
-	mw_nl_close(nl);
-	mw_xdp_close(x);
-unlock:
-	mw_ctl_unlock(c);
+		*kmod = p.nl != NULL;
+	ctl_points_close(c, &p);
 	return err;
 }
 

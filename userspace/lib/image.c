@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "fileio.h"
 #include "image.h"
 
 #define BAD(why_, text) ({ *(why_) = (text); -EBADMSG; })
@@ -122,46 +123,11 @@ int mw_image_read_file(const char *path, struct mw_image *out)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t r = write(fd, buf + done, len - done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
-/* Write to a temporary file next to path, fsync, rename over path. */
+/* Atomically and durably (mw_replace_file), readable by all: an image
+ * holds no secret. */
 int mw_image_write_file(const char *path, const struct mw_image *img)
 {
-	char tmp[PATH_MAX];
-	int fd, err;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, img->data, img->len);
-	if (!err && fchmod(fd, 0644) < 0)
-		err = -errno;
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return mw_replace_file(path, img->data, img->len, 0644);
 }
 
 /* ---------------------------------------------------------------------- */
