@@ -68,6 +68,15 @@ $(O)/tests/%: tests/unit/%.c $(O)/libmw.a $(HDRS)
 	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Wno-unused-parameter -o $@ $< \
 		$(O)/libmw.a $(PKG_LIBS) -lcmocka -lm
 
+# A test split by concern: its main file plus tests/unit/NAME/*.c
+XDP_DIFF_SRCS := $(sort $(wildcard tests/unit/xdp_diff/*.c))
+$(O)/tests/test_xdp_diff: tests/unit/test_xdp_diff.c $(XDP_DIFF_SRCS) \
+		$(wildcard tests/unit/xdp_diff/*.h) $(O)/libmw.a $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< tests/unit/xdp_diff/*.c"
+	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Wno-unused-parameter -o $@ $< \
+		$(XDP_DIFF_SRCS) $(O)/libmw.a $(PKG_LIBS) -lcmocka -lm
+
 unit: $(TEST_BINS)
 
 # --- fuzzing (libFuzzer; tests/fuzz) ----------------------------------
