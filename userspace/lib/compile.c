@@ -21,27 +21,6 @@
 
 const struct mw_loc mw_no_loc;
 
-/* ---------------------------------------------------------------------- */
-/* Interfaces' system reference                                           */
-
-static int check_sys_ifaces(struct cc *c)
-{
-	size_t s;
-
-	for (s = 0; s < c->pol->n_systems; s++) {
-		const struct mw_system_spec *sys = &c->pol->systems[s];
-
-		if (mw_policy_iface_index(c->pol, sys->iface) < 0) {
-			cc_err(c, sys->loc,
-			       "system \"%s\": unknown interface \"%s\"",
-			       sys->name, sys->iface);
-			return -ENOENT;
-		}
-	}
-	return 0;
-}
-
-
 static void cc_free(struct cc *c)
 {
 	size_t i;
@@ -94,8 +73,6 @@ static int compile_steps(struct cc *c)
 	err = cc_str_add(&c->st, "", &empty);		/* offset 0 */
 	if (!err)
 		err = cc_assign_iface_ids(c);
-	if (!err)
-		err = check_sys_ifaces(c);
 	if (!err)
 		err = cc_assign_sys_ids(c);
 	if (!err)

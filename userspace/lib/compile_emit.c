@@ -157,7 +157,13 @@ static int make_system(struct cc *c, size_t s, struct mw_img_system *o)
 		err = cc_str_add(&c->st, sp->agreement, &o->agreement);
 	if (err)
 		return err;
-	o->iface = c->iface_ids[mw_policy_iface_index(c->pol, sp->iface)];
+	err = mw_policy_iface_index(c->pol, sp->iface);
+	if (err < 0) {	/* an index guard; the check is the parser's */
+		cc_err(c, sp->loc, "system \"%s\": interface \"%s\" not resolved (the policy was not parsed)",
+		       sp->name, sp->iface);
+		return -EINVAL;
+	}
+	o->iface = c->iface_ids[err];
 	o->cset = c->sys_cset[s];
 	if (sp->has_valid_from) {
 		o->flags |= MW_SYS_F_VALID_FROM;

@@ -41,9 +41,6 @@ struct cdt {			/* one conduit, flattened */
 
 struct pfx_ent {
 	struct mw_img_prefix p;
-	size_t sys;		/* device prefixes: owner system index */
-	size_t dev;		/* global device index */
-	struct mw_loc loc;
 };
 
 struct anon_zone {
