@@ -62,22 +62,35 @@ $(O)/mwctl: $(MWCTL_OBJS) $(O)/libmw.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $(MWCTL_OBJS) $(O)/libmw.a $(PKG_LIBS) -lm
 
-$(O)/tests/%: tests/unit/%.c $(O)/libmw.a $(HDRS)
+TEST_HDRS  := $(wildcard tests/include/*.h)
+TEST_CFLAGS := $(MW_CFLAGS) -Itests/include -Wno-unused-parameter
+
+$(O)/tests/%: tests/unit/%.c $(O)/libmw.a $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Wno-unused-parameter -o $@ $< \
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< \
+		$(O)/libmw.a $(PKG_LIBS) -lcmocka -lm
+
+# Programs the qemu guest runs (tests/vm/guest/*.sh) against meterwall.ko;
+# without arguments each runs its host-side cmocka suite (tests/run.sh).
+GUEST_SRCS := $(sort $(wildcard tests/guest/*.c))
+GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(O)/guest/%)
+$(O)/guest/%: tests/guest/%.c $(O)/libmw.a $(HDRS) $(TEST_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< \
 		$(O)/libmw.a $(PKG_LIBS) -lcmocka -lm
 
 # A test split by concern: its main file plus tests/unit/NAME/*.c
 XDP_DIFF_SRCS := $(sort $(wildcard tests/unit/xdp_diff/*.c))
 $(O)/tests/test_xdp_diff: tests/unit/test_xdp_diff.c $(XDP_DIFF_SRCS) \
-		$(wildcard tests/unit/xdp_diff/*.h) $(O)/libmw.a $(HDRS)
+		$(wildcard tests/unit/xdp_diff/*.h) $(O)/libmw.a $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< tests/unit/xdp_diff/*.c"
-	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Wno-unused-parameter -o $@ $< \
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< \
 		$(XDP_DIFF_SRCS) $(O)/libmw.a $(PKG_LIBS) -lcmocka -lm
 
-unit: $(TEST_BINS)
+unit: $(TEST_BINS) $(GUEST_BINS)
 
 # --- fuzzing (libFuzzer; tests/fuzz) ----------------------------------
 # `make fuzz-build` builds one fuzzer per tests/fuzz/fuzz_*.c with ASan and

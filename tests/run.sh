@@ -2,7 +2,8 @@
 # Run every meterwall test suite and print one closing line:
 #   check: N passed, N failed, N skipped
 # Suites:
-#   - cmocka unit binaries in $O/tests/
+#   - cmocka unit binaries in $O/tests/, and the host-side suites of the
+#     guest programs in $O/guest/ (run without arguments)
 #   - executable scripts tests/suites/*.sh; each ends with a line
 #     "<name>: N passed, N failed, N skipped"; exit 77 = cannot run here.
 # Under CI=true a suite that cannot run counts as a failure.
@@ -32,7 +33,7 @@ cannot_run() {	# suite name, why
 	fi
 }
 
-for t in "$O"/tests/test_*; do
+for t in "$O"/tests/test_* "$O"/guest/*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	out=$log_dir/$name.log

@@ -15,7 +15,7 @@ SUITE=vm-kmod
 . tests/lib/vm-suite.sh
 O=${O:-build}
 [ -f kmod/meterwall.ko ] || cannot_run "kmod/meterwall.ko not built (make kmod)"
-[ -x "$O/tests/test_nl_kmod" ] || cannot_run "$O/tests/test_nl_kmod not built (make unit)"
+[ -x "$O/guest/nl_kmod" ] || cannot_run "$O/guest/nl_kmod not built (make unit)"
 # One vCPU: with two, TCG on this 2-core host sometimes stalls the vCPU
 # that keeps time while the other is in net_rx_action, whose 2-jiffy limit
 # then never expires: a soft lockup with no meterwall frame on the stack

@@ -49,7 +49,8 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 # --- inputs and the cache key ---------------------------------------------
 repo_inputs() {
 	find tests/vm tests/lib tests/fixtures examples tools/lib -type f 2>/dev/null
-	ls "$O"/mwctl "$O"/tests/test_* "$O"/bench/policy-apply "$O"/*.bpf.o \
+	ls "$O"/mwctl "$O"/tests/test_* "$O"/guest/* "$O"/bench/policy-apply \
+		"$O"/*.bpf.o \
 		kmod/meterwall.ko 2>/dev/null || true
 }
 mod_path() {	# module name -> path relative to $MODDIR (- and _ equal)
@@ -87,7 +88,7 @@ XT_DIR=/usr/lib/x86_64-linux-gnu/xtables
 EXISTING_BINS=()
 for b in "${HOST_BINS[@]}"; do [ -x "$b" ] && EXISTING_BINS+=("$b"); done
 PROJ_BINS=("$O"/mwctl)
-for t in "$O"/tests/test_*; do [ -x "$t" ] && PROJ_BINS+=("$t"); done
+for t in "$O"/tests/test_* "$O"/guest/*; do [ -x "$t" ] && PROJ_BINS+=("$t"); done
 # the module's policy-apply benchmark (kmod-bench), when bench-build made it
 BENCH_APPLY=
 [ -x "$O/bench/policy-apply" ] && BENCH_APPLY=$O/bench/policy-apply
@@ -165,12 +166,14 @@ fi
 
 # the repository subset and the project's binaries
 M=$ROOT/mw
-mkdir -p "$M/build/tests" "$M/tests" "$M/tools" "$M/kmod"
+mkdir -p "$M/build/tests" "$M/build/guest" "$M/tests" "$M/tools" "$M/kmod"
 cp -r tests/vm tests/lib tests/fixtures "$M/tests/"
 cp -r examples "$M/"
 [ -d tools/lib ] && cp -r tools/lib "$M/tools/"
 cp "$O"/mwctl "$M/build/"
-for t in "${PROJ_BINS[@]:1}"; do cp "$t" "$M/build/tests/"; done
+for t in "${PROJ_BINS[@]:1}"; do
+	cp "$t" "$M/build/$(basename "$(dirname "$t")")/"	# tests/ or guest/
+done
 if [ -n "$BENCH_APPLY" ]; then
 	mkdir -p "$M/build/bench"
 	cp "$BENCH_APPLY" "$M/build/bench/"

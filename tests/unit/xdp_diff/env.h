@@ -38,9 +38,9 @@
 #include "policy.h"
 #include "xdp.h"
 #include "xdp_int.h"
-#include "../frames.h"
+#include "frames.h"
 #include "bare_drop.skel.h"
-#include "../attacks.h"
+#include "attacks.h"
 
 #define XDP_ABORTED_ 0
 #define XDP_DROP_ 1

@@ -35,7 +35,7 @@ SUITE=kmod-bench
 . tests/lib/suite.sh
 N=${MW_BENCH_COUNT:-100000}
 RUNS=${MW_BENCH_RUNS:-5}
-T=$PWD/build/tests/test_nl_kmod
+T=$PWD/build/guest/nl_kmod
 W=$(mktemp -d)
 cleanup() {
 	/sbin/ip link del g0 2>/dev/null

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Differential corpus through meterwall.ko's hooks (run by
 # tests/suites/vm-kmod-diff.sh through tests/vm/run.sh): frames built by
-# build/tests/test_kmod_diff are injected with AF_PACKET from ns kdinj into
+# build/guest/kmod_diff are injected with AF_PACKET from ns kdinj into
 # the gateway ns kdgw and the module's per-reason counters are compared
 # with the reference classifier's verdict and reason, frame by frame.
 #
@@ -18,8 +18,8 @@
 set -u
 SUITE=kmod-diff
 . tests/lib/suite.sh
-T=$PWD/build/tests/test_kmod_diff
-[ -x "$T" ] || { fail "test_kmod_diff present"; suite_end; exit 1; }
+T=$PWD/build/guest/kmod_diff
+[ -x "$T" ] || { fail "kmod_diff present"; suite_end; exit 1; }
 
 cleanup() {
 	/sbin/ip netns del kdinj 2>/dev/null

@@ -31,8 +31,8 @@
 set -u
 SUITE=kmod
 . tests/lib/suite.sh
-T=$PWD/build/tests/test_nl_kmod
-[ -x "$T" ] || { fail "test_nl_kmod present"; suite_end; exit 1; }
+T=$PWD/build/guest/nl_kmod
+[ -x "$T" ] || { fail "nl_kmod present"; suite_end; exit 1; }
 W=$(mktemp -d)
 pids=()
 
@@ -322,7 +322,7 @@ check "gateway's own traffic out of ext0 judged (not from the head-end zone)" \
 	fails nsx gw "$T" tcp-probe 198.51.100.10 8443
 check "replies followed their flow (FLOW passes counted)" test "$(passes FLOW)" -gt 0
 check "ALLOWED passes counted" test "$(passes ALLOWED)" -gt 0
-dev=$(build/tests/test_nl_kmod id "$W/p7.img" device partner-gw)
+dev=$(build/guest/nl_kmod id "$W/p7.img" device partner-gw)
 check "device counter of partner-gw counts passes" \
 	bash -c "nsenter --net=/run/netns/kgw $T counter device $dev | grep -qv 'pass=0 '"
 f0=$(drops FRAGMENT)
@@ -466,7 +466,7 @@ check "  the gateway's neighbour for partner-gw kept the bound MAC" \
 	bash -c "/sbin/ip -n kgw neigh show 198.51.100.10 dev ext0 | grep -q $extmac"
 
 # --- blocks ---------------------------------------------------------------
-sys=$(build/tests/test_nl_kmod id "$W/p7.img" system partner)
+sys=$(build/guest/nl_kmod id "$W/p7.img" system partner)
 nsx ext "$T" -s 198.51.100.10 tcp-hold 192.0.2.10 443 8 >"$W/hold" 2>&1 & hold=$!
 sleep 2
 check "block device partner-gw" gwt block device "$dev"
@@ -519,7 +519,7 @@ t0=$(date +%s)
 TEXP=$(date -u -d "@$((t0 + 3 * 86400))" +%Y-%m-%dT%H:%M:%SZ) policy 10
 check "load serial 10: timed's agreement ends in 3 days" gwt load "$W/p10.img"
 check "  timed-gw allowed" retry 5 nsx ext "$T" -s 198.51.100.40 tcp-probe 192.0.2.10 443
-pb=$(build/tests/test_nl_kmod id "$W/p10.img" device partner-b)
+pb=$(build/guest/nl_kmod id "$W/p10.img" device partner-b)
 check "block partner-b for 300 s" gwt block device "$pb" 300000
 check "wall clock 10 days forward, CLOCK_SET" stepclk $((10 * 86400))
 a0=$(drops AGREEMENT)
@@ -555,7 +555,7 @@ check "load serial 12 (no expiry)" gwt load "$W/p12.img"
 check "  allowed again" retry 5 nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
 
 # --- M7a: rate limits (metered: 50 packets/s, a burst of 1 s) --------------------
-mdev=$(build/tests/test_nl_kmod id "$W/p12.img" device metered-gw)
+mdev=$(build/guest/nl_kmod id "$W/p12.img" device metered-gw)
 mctr() { nsenter --net=/run/netns/kgw "$T" counter device "$mdev" | sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
 # A burst of 300 datagrams 1 ms apart from metered-gw to head-end udp/5684,
 # a reload of the same image, 60 more at once: the head-end counts them all.

@@ -3,7 +3,7 @@
  * Differential test of meterwall.ko against the reference classifier, with
  * real packets through the module's netfilter hooks.
  *
- * One corpus (built here with tests/unit/frames.h from examples/gateway.yaml
+ * One corpus (built here with tests/include/frames.h from examples/gateway.yaml
  * with its time dependence pinned, see pin_policy()) is judged twice: by
  * mw_pkt_parse + mw_classify, and by the module, which reads each frame
  * from a veth pair in a qemu guest.  The module's reason is the per-reason
@@ -13,7 +13,7 @@
  * corpus itself: its size, the classifier's verdict for every frame, and
  * that the reason codes are covered.
  *
- * `test_kmod_diff run GW_NETNS` (tests/vm/guest/kmod-diff.sh): run in the
+ * `kmod_diff run GW_NETNS` (tests/vm/guest/kmod-diff.sh): run in the
  * injecting namespace, whose x0 / x1 / x2 are the veth peers of ext0 / ext1
  * / sm0 in the gateway namespace GW_NETNS, where meterwall.ko is loaded
  * with strict_new=0 and nothing is configured but the links.  The tool
