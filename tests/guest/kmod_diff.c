@@ -306,55 +306,15 @@ static void fix_ipv4(uint8_t *ip, size_t avail)
 	fr_be16(ip + 10, fr_csum(ip, ihl));
 }
 
-struct spec {
-	int family;
-	const char *src, *dst;
-	const uint8_t *smac;
-	uint8_t proto;
-	uint16_t sport, dport;
-	uint8_t tcp_flags, icmp_type;
-	uint8_t ttl;
-	uint16_t frag;		/* IPv4 flags + offset */
-	size_t opts;		/* IPv4 option bytes */
-	int tags;
-	uint16_t vid;
-	size_t payload;
-};
-
-/* Build a frame; returns its length (0 on overflow).  *ip_off: IP header. */
-static size_t mk(const struct spec *s, uint8_t *buf)
+/* A frame of fr_spec (frames.h), IPv4 with a fresh id and a valid
+ * checksum (the kernel checks them before the hooks).  0 on overflow. */
+static size_t mk(const struct fr_spec *s, uint8_t *buf)
 {
-	uint16_t et = s->family == AF_INET ? FR_ETH_IPV4 : FR_ETH_IPV6;
-	struct fr f;
-	size_t ip;
-	int t;
+	size_t len = fr_build(s, buf), ip = 14 + 4 * (size_t)s->tags;
 
-	fr_init(&f, buf, FR_MAX);
-	fr_eth(&f, fr_mac_dst, s->smac ? s->smac : fr_mac_src,
-	       s->tags ? FR_ETH_8021Q : et);
-	for (t = 0; t < s->tags; t++)
-		fr_tag(&f, s->vid, 0, t + 1 < s->tags ? FR_ETH_8021Q : et);
-	if (s->family == AF_INET)
-		ip = fr_ipv4(&f, s->src, s->dst, s->proto, s->ttl ? s->ttl : 64,
-			     s->frag, s->opts);
-	else
-		ip = fr_ipv6(&f, s->src, s->dst, s->proto,
-			     s->ttl ? s->ttl : 64);
-	if (s->proto == IPPROTO_TCP)
-		fr_tcp(&f, s->sport, s->dport, s->tcp_flags, 5);
-	else if (s->proto == IPPROTO_UDP)
-		fr_udp(&f, s->sport, s->dport, 0);
-	else if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6)
-		fr_icmp(&f, s->icmp_type, 0);
-	fr_payload(&f, s->payload, 0x5a);
-	if (s->family == AF_INET) {
-		fr_ipv4_end(&f, ip);
-		if (!f.err)
-			fix_ipv4(buf + ip, f.len - ip);
-	} else {
-		fr_ipv6_end(&f, ip);
-	}
-	return f.err ? 0 : f.len;
+	if (len && s->family == AF_INET)
+		fix_ipv4(buf + ip, len - ip);
+	return len;
 }
 
 /* Protocol cases: conduits of the example, their replies, near misses. */
@@ -385,19 +345,19 @@ static const struct proto_case cases[] = {
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
 static void case_spec(const struct proto_case *pc, int family,
-		      struct spec *s)
+		      struct fr_spec *s)
 {
 	s->family = family;
 	s->proto = pc->proto;
 	if (family == AF_INET6 && pc->proto == IPPROTO_ICMP) {
 		s->proto = IPPROTO_ICMPV6;
-		s->icmp_type = pc->type == 8 ? 128 : pc->type == 0 ? 129 : 1;
+		s->type = pc->type == 8 ? 128 : pc->type == 0 ? 129 : 1;
 	} else {
-		s->icmp_type = pc->type;
+		s->type = pc->type;
 	}
 	s->sport = pc->sport;
 	s->dport = pc->dport;
-	s->tcp_flags = pc->flags;
+	s->flags = pc->flags;
 	if (pc->proto == 47)
 		s->payload = 8;		/* not parsed; IPv6 needs a payload */
 }
@@ -496,7 +456,7 @@ static void inbound_product(void)
 
 		for (d = 0; d < 5; d++)
 			for (k = 0; k < N_CASES; k++) {
-				struct spec sp = { .src = s->addr,
+				struct fr_spec sp = { .src = s->addr,
 						   .dst = dst[d],
 						   .smac = s->mac };
 				size_t len;
@@ -507,7 +467,7 @@ static void inbound_product(void)
 				snprintf(what, sizeof(what),
 					 "%s -> %s proto %u %u->%u type %u",
 					 s->addr, dst[d], sp.proto, sp.sport,
-					 sp.dport, sp.icmp_type);
+					 sp.dport, sp.type);
 				add_in(buf, len, s->home, what);
 				if (s->known && d == 0 && k < 4)
 					add_in(buf, len, s->home ^ 1, what);
@@ -570,7 +530,7 @@ static void outbound_product(void)
 			continue;
 		for (d = 0; d < 5; d += 2)
 			for (k = 0; k < N_CASES; k++) {
-				struct spec sp = { .src = from[d],
+				struct fr_spec sp = { .src = from[d],
 						   .dst = t->addr };
 				size_t len;
 
@@ -582,7 +542,7 @@ static void outbound_product(void)
 				add(buf, len, IF_SM0, out, MW_DIR_OUTBOUND,
 				    "out %s: %s -> %s proto %u %u->%u type %u",
 				    gw_if[out], from[d], t->addr, sp.proto,
-				    sp.sport, sp.dport, sp.icmp_type);
+				    sp.sport, sp.dport, sp.type);
 			}
 	}
 }
@@ -594,7 +554,7 @@ static void edge_frames(void)
 	const struct src *probe = src_by_addr("203.0.113.30");
 	static const uint8_t rogue_mac[6] = { 0x02, 0, 0, 0, 0x66, 0x66 };
 	uint8_t buf[FR_MAX], b2[FR_MAX];
-	struct spec base = { .family = AF_INET, .src = hems->addr,
+	struct fr_spec base = { .family = AF_INET, .src = hems->addr,
 			     .dst = "192.0.2.10", .smac = hems->mac,
 			     .proto = IPPROTO_UDP, .sport = 41000,
 			     .dport = 3610 };
@@ -604,7 +564,7 @@ static void edge_frames(void)
 
 	/* spoofed MAC on bound devices, v4 and v6 */
 	{
-		struct spec s = base;
+		struct fr_spec s = base;
 
 		s.smac = rogue_mac;
 		len = mk(&s, buf);
@@ -617,7 +577,7 @@ static void edge_frames(void)
 	}
 	/* IPv4 options 0..40 bytes */
 	for (i = 0; i <= 40; i += 4) {
-		struct spec s = base;
+		struct fr_spec s = base;
 
 		s.opts = i;
 		len = mk(&s, buf);
@@ -625,7 +585,7 @@ static void edge_frames(void)
 	}
 	/* every truncation of a TCP and a UDP datagram (IP + L4 header) */
 	{
-		struct spec s = base;
+		struct fr_spec s = base;
 
 		s.proto = IPPROTO_TCP;
 		s.payload = 4;
@@ -675,11 +635,11 @@ static void edge_frames(void)
 
 		for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++)
 			for (p = 0; p < sizeof(protos); p++) {
-				struct spec s = base;
+				struct fr_spec s = base;
 
 				s.frag = frags[i];
 				s.proto = protos[p];
-				s.icmp_type = 8;
+				s.type = 8;
 				s.payload = 16;
 				len = mk(&s, buf);
 				add_in(buf, len, IF_EXT0, "ipv4 fragment hems");
@@ -784,7 +744,7 @@ static void edge_frames(void)
 	}
 	/* IPv6 payload length 0 / short / version 4 */
 	{
-		struct spec s = base;
+		struct fr_spec s = base;
 
 		s.family = AF_INET6;
 		s.src = hems6->addr;
@@ -846,7 +806,7 @@ static void edge_frames(void)
 	}
 	/* TCP data offset 0..15 */
 	for (k = 0; k < 16; k++) {
-		struct spec s = base;
+		struct fr_spec s = base;
 
 		s.proto = IPPROTO_TCP;
 		s.payload = 12;
@@ -859,7 +819,7 @@ static void edge_frames(void)
 		static const uint16_t vids[] = { 0, 5 };
 
 		for (i = 0; i < 2; i++) {
-			struct spec s = base;
+			struct fr_spec s = base;
 
 			s.tags = k;
 			s.vid = vids[i];
@@ -1264,7 +1224,7 @@ static int guest_setup(const char *gw_ns)
 	}
 	/* the marker: the marker device's conduit on ext0 (PASS ALLOWED) */
 	{
-		struct spec s = { .family = AF_INET, .src = MARKER_ADDR,
+		struct fr_spec s = { .family = AF_INET, .src = MARKER_ADDR,
 				  .dst = "192.0.2.10", .proto = IPPROTO_UDP,
 				  .sport = 9, .dport = 9 };
 

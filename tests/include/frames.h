@@ -414,4 +414,63 @@ static inline void fr_payload(struct fr *f, size_t n, uint8_t fill)
 		memset(p, fill, n);
 }
 
+/*
+ * A frame by its fields, the one frame-spec of the differential tests
+ * (XDP and the module): Ethernet with tags, IPv4 (options, fragment
+ * field) or IPv6, then TCP, UDP, ICMP / ICMPv6 or an unparsed protocol,
+ * then payload bytes.  Zero fields take defaults: TTL / hop limit 64, the
+ * test MACs, an outer tag of 802.1Q.
+ */
+struct fr_spec {
+	int family;		/* AF_INET, AF_INET6 */
+	const char *src, *dst;
+	const uint8_t *smac;	/* NULL: fr_mac_src */
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint8_t flags;		/* TCP flags */
+	uint8_t type;		/* ICMP / ICMPv6 type */
+	uint8_t ttl;
+	uint16_t frag;		/* IPv4 flags and fragment offset */
+	size_t opts;		/* IPv4 option bytes */
+	int tags;		/* VLAN tags; the inner ones 802.1Q */
+	uint16_t tpid;		/* the outer tag's; 0: 802.1Q */
+	uint16_t vid;
+	size_t payload;		/* bytes of FR_SPEC_FILL */
+};
+
+#define FR_SPEC_FILL	0xab
+
+/* Build s into buf (FR_MAX bytes): its length, 0 on overflow. */
+static inline size_t fr_build(const struct fr_spec *s, uint8_t *buf)
+{
+	uint16_t et = s->family == AF_INET ? FR_ETH_IPV4 : FR_ETH_IPV6;
+	struct fr f;
+	size_t ip;
+	int t;
+
+	fr_init(&f, buf, FR_MAX);
+	fr_eth(&f, fr_mac_dst, s->smac ? s->smac : fr_mac_src,
+	       s->tags ? (s->tpid ? s->tpid : FR_ETH_8021Q) : et);
+	for (t = 0; t < s->tags; t++)
+		fr_tag(&f, s->vid, 0, t + 1 < s->tags ? FR_ETH_8021Q : et);
+	if (s->family == AF_INET)
+		ip = fr_ipv4(&f, s->src, s->dst, s->proto, s->ttl ? s->ttl : 64,
+			     s->frag, s->opts);
+	else
+		ip = fr_ipv6(&f, s->src, s->dst, s->proto,
+			     s->ttl ? s->ttl : 64);
+	if (s->proto == IPPROTO_TCP)
+		fr_tcp(&f, s->sport, s->dport, s->flags, 5);
+	else if (s->proto == IPPROTO_UDP)
+		fr_udp(&f, s->sport, s->dport, 0);
+	else if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6)
+		fr_icmp(&f, s->type, 0);
+	fr_payload(&f, s->payload, FR_SPEC_FILL);
+	if (s->family == AF_INET)
+		fr_ipv4_end(&f, ip);
+	else
+		fr_ipv6_end(&f, ip);
+	return f.err ? 0 : f.len;
+}
+
 #endif /* MW_TEST_FRAMES_H */

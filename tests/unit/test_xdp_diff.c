@@ -37,7 +37,7 @@ static void edge_ipv4(void)
 {
 	const struct src *hems = src_of("198.51.100.10");
 	const struct src *probe = src_of("203.0.113.30");
-	struct fspec f = { .family = AF_INET, .src = hems->addr,
+	struct fr_spec f = { .family = AF_INET, .src = hems->addr,
 			   .dst = "192.0.2.10", .smac = hems->mac,
 			   .proto = IPPROTO_UDP, .sport = 40000, .dport = 3610 };
 	uint8_t buf[FR_MAX], b2[FR_MAX];
@@ -47,16 +47,16 @@ static void edge_ipv4(void)
 	/* options of every length, then truncated at every byte */
 	for (i = 0; i <= 40; i += 4) {
 		f.opts = i;
-		len = build(&f, buf);
+		len = fr_build(&f, buf);
 		diff(IF_EXT0, buf, len, "ipv4 options");
 	}
 	f.opts = 8;
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	truncations(IF_EXT0, buf, len, "ipv4+options udp");
 	f.opts = 0;
 
 	/* IHL 0..15 over a valid frame, version 0..15 */
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	for (i = 0; i < 16; i++) {
 		memcpy(b2, buf, len);
 		b2[14] = (uint8_t)(0x40 | i);
@@ -89,12 +89,12 @@ static void edge_ipv4(void)
 
 		for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++)
 			for (p = 0; p < sizeof(protos); p++) {
-				struct fspec g = f;
+				struct fr_spec g = f;
 
 				g.frag = frags[i];
 				g.proto = protos[p];
 				g.dport = protos[p] == IPPROTO_TCP ? 3610 : 3610;
-				len = build(&g, buf);
+				len = fr_build(&g, buf);
 				diff(IF_EXT0, buf, len, "ipv4 fragment hems");
 				/* tiny: only 8 bytes of L4 */
 				diff(IF_EXT0, buf, 14 + 20 + 8, "tiny fragment");
@@ -102,7 +102,7 @@ static void edge_ipv4(void)
 				g.smac = probe->mac;
 				g.dst = "192.0.2.20";
 				g.type = 8;
-				len = build(&g, buf);
+				len = fr_build(&g, buf);
 				diff(IF_EXT1, buf, len, "ipv4 fragment probe");
 			}
 	}
@@ -201,13 +201,13 @@ static void edge_ipv6(void)
 	}
 	/* payload length 0, beyond the frame, version wrong, padding */
 	{
-		struct fspec g = { .family = AF_INET6, .src = hems->addr,
+		struct fr_spec g = { .family = AF_INET6, .src = hems->addr,
 				   .dst = "2001:db8:10::10", .smac = hems->mac,
 				   .proto = IPPROTO_UDP, .sport = 1,
 				   .dport = 3610 };
 		int pl;
 
-		len = build(&g, buf);
+		len = fr_build(&g, buf);
 		for (pl = 0; pl < 24; pl += 1) {
 			memcpy(b2, buf, len);
 			fr_be16(b2 + 18, (uint16_t)pl);
@@ -229,39 +229,43 @@ static void edge_l2(void)
 	const struct src *dr = src_of("203.0.113.80");
 	static const uint8_t bad_mac[6] = { 0x02, 0, 0, 0, 0x66, 0x66 };
 	uint8_t buf[FR_MAX];
-	struct fspec f = { .family = AF_INET, .src = hems->addr,
+	struct fr_spec f = { .family = AF_INET, .src = hems->addr,
 			   .dst = "192.0.2.10", .smac = hems->mac,
 			   .proto = IPPROTO_UDP, .sport = 40000, .dport = 3610 };
 	struct fr fr;
 	size_t len, ip;
-	int t, i, vid;
+	int k, t, i, vid;
 	static const uint16_t vids[] = { 0, 1, 210, 211, 4095 };
 	static const uint16_t odd_types[] = { 0x88cc, 0x8847, 0x0000, 0x05ff,
 					      0xffff, 0x8863 };
 
-	/* tags: 1 (several VIDs), QinQ, three, truncated */
-	for (t = 1; t <= 3; t++)
-		for (i = 0; i < 5; i++) {
-			f.tags = t;
-			f.vid = vids[i];
-			len = build(&f, buf);
-			diff(IF_EXT0, buf, len, "vlan");
-			diff(IF_EXT1, buf, len, "vlan");
-			if (i == 2)
-				truncations(IF_EXT1, buf, len < 40 ? len : 40,
-					    "vlan");
-		}
+	/* tags: 1 (several VIDs), two, three, truncated; the outer one
+	 * 802.1Q and 802.1ad */
+	for (k = 0; k < 2; k++)
+		for (t = 1; t <= 3; t++)
+			for (i = 0; i < 5; i++) {
+				f.tpid = k ? FR_ETH_8021AD : FR_ETH_8021Q;
+				f.tags = t;
+				f.vid = vids[i];
+				len = fr_build(&f, buf);
+				diff(IF_EXT0, buf, len, "vlan");
+				diff(IF_EXT1, buf, len, "vlan");
+				if (i == 2)
+					truncations(IF_EXT1, buf,
+						    len < 40 ? len : 40, "vlan");
+			}
 	f.tags = 0;
+	f.tpid = 0;
 	/* spoofed MAC: bound device, unbound device */
 	f.smac = bad_mac;
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	diff(IF_EXT0, buf, len, "spoofed mac");
 	f.src = dr->addr;
 	f.proto = IPPROTO_TCP;
 	f.sport = 443;
 	f.dport = 40000;
 	f.flags = FR_TCP_ACK;
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	diff(IF_EXT1, buf, len, "unbound mac reply");
 	/* other ethertypes */
 	for (i = 0; i < 6; i++) {
@@ -355,13 +359,13 @@ static void edge_l2(void)
 	}
 	/* TCP data offset 0..15 */
 	for (vid = 0; vid < 16; vid++) {
-		struct fspec g = { .family = AF_INET, .src = hems->addr,
+		struct fr_spec g = { .family = AF_INET, .src = hems->addr,
 				   .dst = "192.0.2.10", .smac = hems->mac,
 				   .proto = IPPROTO_TCP, .sport = 40000,
 				   .dport = 3610, .flags = FR_TCP_SYN,
 				   .payload = 12 };
 
-		len = build(&g, buf);
+		len = fr_build(&g, buf);
 		buf[14 + 20 + 12] = (uint8_t)(vid << 4);
 		diff(IF_EXT0, buf, len, "tcp doff");
 	}
@@ -376,7 +380,7 @@ static void base_truncations(void)
 	const struct src *probe = src_of("203.0.113.30");
 	uint8_t buf[FR_MAX];
 	size_t len;
-	struct fspec f[] = {
+	struct fr_spec f[] = {
 		{ .family = AF_INET, .src = hems->addr, .dst = "192.0.2.10",
 		  .smac = hems->mac, .proto = IPPROTO_TCP, .sport = 40000,
 		  .dport = 3610, .flags = FR_TCP_SYN },
@@ -389,7 +393,7 @@ static void base_truncations(void)
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		len = build(&f[i], buf);
+		len = fr_build(&f[i], buf);
 		truncations(i == 2 ? IF_EXT1 : IF_EXT0, buf, len, "base");
 	}
 }

@@ -387,46 +387,6 @@ void diff(int ifs, const uint8_t *frame, size_t len, const char *label)
 /* frame construction                                                      */
 
 
-size_t build(const struct fspec *s, uint8_t *buf)
-{
-	struct fr f;
-	size_t ip;
-	int t;
-	uint16_t et = s->family == AF_INET ? FR_ETH_IPV4 : FR_ETH_IPV6;
-
-	fr_init(&f, buf, FR_MAX);
-	fr_eth(&f, fr_mac_dst, s->smac ? s->smac : fr_mac_src,
-	       s->tags ? (s->tpid ? s->tpid : FR_ETH_8021AD) : et);
-	for (t = 0; t < s->tags; t++)
-		fr_tag(&f, s->vid, 0, t + 1 < s->tags ? FR_ETH_8021Q : et);
-	if (s->family == AF_INET)
-		ip = fr_ipv4(&f, s->src, s->dst, s->proto, s->ttl ? s->ttl : 64,
-			     s->frag, s->opts);
-	else
-		ip = fr_ipv6(&f, s->src, s->dst, s->proto,
-			     s->ttl ? s->ttl : 64);
-	switch (s->proto) {
-	case IPPROTO_TCP:
-		fr_tcp(&f, s->sport, s->dport, s->flags, 5);
-		break;
-	case IPPROTO_UDP:
-		fr_udp(&f, s->sport, s->dport, 0);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		fr_icmp(&f, s->type, 0);
-		break;
-	default:
-		break;
-	}
-	fr_payload(&f, s->payload, 0xab);
-	if (s->family == AF_INET)
-		fr_ipv4_end(&f, ip);
-	else
-		fr_ipv6_end(&f, ip);
-	return f.err ? 0 : f.len;
-}
-
 const char *const dst4[] = {
 	"192.0.2.10", "192.0.2.20", "192.0.2.33", "192.0.2.130", "10.9.9.9",
 };
@@ -463,14 +423,14 @@ const size_t n_variants = sizeof(variants) / sizeof(variants[0]);
 size_t build_variant(const struct src *s, const char *dst,
 		     const struct variant *va, uint8_t *buf)
 {
-	struct fspec f = {
+	struct fr_spec f = {
 		.family = s->family, .src = s->addr, .dst = dst,
 		.smac = s->mac, .proto = va->proto, .sport = va->sport,
 		.dport = va->dport, .flags = va->flags,
 		.type = s->family == AF_INET ? va->type4 : va->type6,
 	};
 
-	return build(&f, buf);
+	return fr_build(&f, buf);
 }
 
 /* sources x destinations x variants on the given interfaces */
@@ -583,12 +543,12 @@ int judge_one(const uint8_t *frame, size_t len, int ifs)
 size_t hems_ports(uint8_t *buf, uint16_t sport, uint16_t dport)
 {
 	const struct src *hems = src_of("198.51.100.10");
-	struct fspec f = { .family = AF_INET, .src = hems->addr,
+	struct fr_spec f = { .family = AF_INET, .src = hems->addr,
 			   .dst = "192.0.2.10", .smac = hems->mac,
 			   .proto = IPPROTO_UDP, .sport = sport,
 			   .dport = dport };
 
-	return build(&f, buf);
+	return fr_build(&f, buf);
 }
 
 size_t hems_udp(uint8_t *buf)
@@ -711,11 +671,11 @@ size_t frame_of(const char *src, const char *dst, uint8_t proto,
 		uint16_t dport, uint8_t *buf)
 {
 	const struct src *s = src_of(src);
-	struct fspec f = { .family = s->family, .src = src, .dst = dst,
+	struct fr_spec f = { .family = s->family, .src = src, .dst = dst,
 			   .smac = s->mac, .proto = proto, .sport = 40000,
 			   .dport = dport, .flags = FR_TCP_SYN };
 
-	return build(&f, buf);
+	return fr_build(&f, buf);
 }
 
 /* Both offsets as the datapath holds them. */

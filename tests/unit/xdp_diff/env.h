@@ -91,22 +91,6 @@ struct judged {
 	int reason;		/* enum mw_reason, -1: not exactly one counted */
 };
 
-struct fspec {
-	int family;
-	const char *src, *dst;
-	const uint8_t *smac;
-	uint8_t proto;
-	uint16_t sport, dport;
-	uint8_t flags;		/* TCP flags */
-	uint8_t type;		/* ICMP type */
-	uint8_t ttl;
-	uint16_t frag;		/* IPv4 frag field */
-	size_t opts;		/* IPv4 option bytes */
-	int tags;		/* VLAN tags */
-	uint16_t tpid;		/* of the outer tag; 0: 802.1ad */
-	uint16_t vid;
-	size_t payload;
-};
 
 /* Protocol variants of the product: every conduit, its replies, misses. */
 struct variant {
@@ -161,7 +145,6 @@ uint32_t iface_in(const struct mw_image_view *v, int ifs);
 int diff_on(struct mw_xdp *x, const struct mw_image_view *v, int ifs,
 	    const uint8_t *frame, size_t len, const char *label);
 void diff(int ifs, const uint8_t *frame, size_t len, const char *label);
-size_t build(const struct fspec *s, uint8_t *buf);
 size_t build_variant(const struct src *s, const char *dst,
 		     const struct variant *va, uint8_t *buf);
 void product(const int *ifs, size_t n_ifs, size_t max_srcs,

@@ -175,7 +175,7 @@ static void bench_policy(size_t n)
 	struct timespec t0, t1;
 	double allowed, blocked, unknown;
 	size_t len, dev = n / 2;
-	struct fspec f = { .family = AF_INET, .dst = "192.0.2.10",
+	struct fr_spec f = { .family = AF_INET, .dst = "192.0.2.10",
 			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
 			   .flags = FR_TCP_ACK };
 
@@ -188,7 +188,7 @@ static void bench_policy(size_t n)
 
 	big_addr(dev, a, sizeof(a));
 	f.src = a;
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	{
 		struct judged j;
 
@@ -208,7 +208,7 @@ static void bench_policy(size_t n)
 	blocked = ns_per_packet(mw_xdp_prog_fd(x), E.ifindex[IF_EXT0], buf,
 				len, bench_repeat());
 	f.src = "10.200.0.1";
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	unknown = ns_per_packet(mw_xdp_prog_fd(x), E.ifindex[IF_EXT0], buf,
 				len, bench_repeat());
 	print_message("bench %6zu devices: allowed+flow %.0f ns, blocked %.0f "
@@ -317,7 +317,7 @@ void test_h4_probe_bound(void **state)
 void test_h4_spill_path(void **state)
 {
 	struct mw_xdp_opts o = { .pin_dir = "", .dev_capacity = 1024 };
-	struct fspec f = { .family = AF_INET, .dst = "192.0.2.10",
+	struct fr_spec f = { .family = AF_INET, .dst = "192.0.2.10",
 			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
 			   .flags = FR_TCP_ACK };
 	struct bigpol *b = big_policy(20);
@@ -352,20 +352,20 @@ void test_h4_spill_path(void **state)
 	assert_int_equal(mw_xdp_load_image(x, &v, &load_opts, NULL), 0);
 	for (i = 0; i < 20; i++) {
 		f.src = a[i];
-		len = build(&f, buf);
+		len = fr_build(&f, buf);
 		assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
 		if (j.reason != MW_R_ALLOWED)
 			fail_msg("device %zu (%s): reason %d", i, a[i], j.reason);
 	}
 	f.src = a[19];			/* spilled: placed last */
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	assert_int_equal(mw_xdp_block(x, MW_TARGET_DEVICE,
 				      mw_lookup_device(&v, AF_INET, buf + 26),
 				      0, MW_BLOCK_OPERATOR), 0);
 	assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
 	assert_int_equal(j.reason, MW_R_BLOCKED);
 	f.src = miss;
-	len = build(&f, buf);
+	len = fr_build(&f, buf);
 	assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
 	assert_int_equal(j.reason, MW_R_UNKNOWN_SOURCE);
 	mw_xdp_close(x);

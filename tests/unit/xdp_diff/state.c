@@ -177,12 +177,12 @@ void test_clock_offsets(void **state)
 	lh = hems_udp(hems);
 	lm = frame_of("198.51.100.40", "192.0.2.130", IPPROTO_TCP, 4059, maint);
 	{
-		struct fspec f = { .family = AF_INET, .src = "198.51.100.65",
+		struct fr_spec f = { .family = AF_INET, .src = "198.51.100.65",
 				   .dst = "192.0.2.10", .proto = IPPROTO_TCP,
 				   .sport = 40000, .dport = 8883,
 				   .flags = FR_TCP_SYN };
 
-		le = build(&f, ev);
+		le = fr_build(&f, ev);
 	}
 
 	/* the setter: cur as given, max the largest unless reset */
@@ -292,14 +292,15 @@ void test_policy_expired(void **state)
 	fr_arp(&fr, 1, hems->mac, "198.51.100.10", fr_mac_dst, "192.0.2.1");
 	len[n++] = fr.len;
 	for (i = 0; i < 3; i++) {			/* tagged: 1Q, 1ad, QinQ */
-		struct fspec g = { .family = AF_INET, .src = "198.51.100.10",
+		struct fr_spec g = { .family = AF_INET, .src = "198.51.100.10",
 				   .dst = "192.0.2.10", .smac = hems->mac,
 				   .proto = IPPROTO_UDP, .sport = 40000,
 				   .dport = 3610, .tags = i == 2 ? 2 : 1,
-				   .tpid = i == 0 ? FR_ETH_8021Q : 0,
+				   .tpid = i == 0 ? FR_ETH_8021Q :
+					   FR_ETH_8021AD,
 				   .vid = 210 };
 
-		len[n] = build(&g, f[n]);
+		len[n] = fr_build(&g, f[n]);
 		n++;
 	}
 	fr_init(&fr, f[n], FR_MAX);				/* ND NS */
@@ -465,7 +466,7 @@ void test_rate_limit(void **state)
 	size_t l4, l6, lu, i, n, agree;
 	uint32_t d0, d1, d2, s0, s1, s2;
 	char err[512], a[32];
-	struct fspec f = { .family = AF_INET, .dst = "192.0.2.10",
+	struct fr_spec f = { .family = AF_INET, .dst = "192.0.2.10",
 			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
 			   .flags = FR_TCP_ACK };
 
@@ -490,14 +491,14 @@ void test_rate_limit(void **state)
 
 	big_addr(0, a, sizeof(a));
 	f.src = a;
-	l4 = build(&f, f4);
+	l4 = fr_build(&f, f4);
 	big_addr(2 * BIG_PER_SYS, a, sizeof(a));
 	f.src = a;
-	lu = build(&f, fu);
+	lu = fr_build(&f, fu);
 	f.family = AF_INET6;
 	f.src = "2001:db8:77::1";
 	f.dst = "2001:db8:10::10";
-	l6 = build(&f, f6);
+	l6 = fr_build(&f, f6);
 	assert_int_equal(l6, 14 + RATE_V6_LEN);
 	memset(f6 + l6, 0, 200 - l6);		/* Ethernet padding */
 	l6 = 200;
@@ -588,7 +589,7 @@ void test_vlan_8021ad(void **state)
 	const char *why = NULL;
 	uint8_t buf[FR_MAX];
 	size_t len, i;
-	struct fspec g = { .family = AF_INET, .src = "203.0.113.20",
+	struct fr_spec g = { .family = AF_INET, .src = "203.0.113.20",
 			   .dst = "192.0.2.20",
 			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
 			   .flags = FR_TCP_SYN, .vid = 210 };
@@ -622,7 +623,7 @@ void test_vlan_8021ad(void **state)
 		g.tags = c[i].tags;
 		g.tpid = c[i].tpid;
 		g.vid = c[i].vid;
-		len = build(&g, buf);
+		len = fr_build(&g, buf);
 		expect_on(E.x, &v, IF_EXT1, buf, len, c[i].want, "802.1ad");
 	}
 	/* ARP in an 802.1ad tag */
