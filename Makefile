@@ -193,10 +193,11 @@ $(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
 	@echo "  SKEL    $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(O)/bench/%: tools/bench/%.c tools/bench/bench.h $(O)/libmw.a $(HDRS) $(BPF_SKELS) $(BENCH_BPF)
+$(O)/bench/%: tools/bench/%.c tools/bench/bench.h tests/include/policy_gen.h $(O)/libmw.a $(HDRS) $(BPF_SKELS) $(BENCH_BPF)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Itools/bench -I$(O)/bench -o $@ $< \
+	$(Q)$(CC) $(CFLAGS) $(MW_CFLAGS) -Itools/bench -Itests/include -I$(O)/bench \
+		-o $@ $< \
 		$(O)/libmw.a $(PKG_LIBS) -lm
 
 bench:

@@ -55,7 +55,7 @@ static unsigned int resolve(const char *name, void *arg)
 static void write_yaml(const char *path, size_t n)
 {
 	FILE *f = fopen(path, "w");
-	size_t i, s, n_sys = (n + BENCH_PER_SYS - 1) / BENCH_PER_SYS;
+	size_t i, s, n_sys = (n + PG_PER_SYS - 1) / PG_PER_SYS;
 
 	if (!f)
 		bench_die("%s: %s", path, strerror(errno));
@@ -69,9 +69,9 @@ static void write_yaml(const char *path, size_t n)
 			"    contact: \"ops%zu@example.net\"\n"
 			"    agreement: \"AGR-%zu\"\n    interface: ext0\n"
 			"    devices:\n", s, s, s, s);
-		for (i = s * BENCH_PER_SYS; i < n && i < (s + 1) * BENCH_PER_SYS;
+		for (i = s * PG_PER_SYS; i < n && i < (s + 1) * PG_PER_SYS;
 		     i++) {
-			struct in_addr a = { .s_addr = bench_dev_addr(i) };
+			struct in_addr a = { .s_addr = pg_dev_addr(i) };
 
 			fprintf(f, "      - name: d%zu\n        addresses: [%s]\n",
 				i, inet_ntoa(a));
@@ -178,7 +178,7 @@ static void bench_block(FILE *csv)
 {
 	struct mw_xdp_opts o = { .pin_dir = "" };
 	struct mw_xdp_load_opts lo = { .ifindex = resolve };
-	struct bench_pol *b = bench_policy(1000);
+	struct pg_pol *b = pg_policy(1000);
 	struct mw_image img = {};
 	struct mw_image_view v;
 	struct mw_diag diag;
@@ -186,7 +186,7 @@ static void bench_block(FILE *csv)
 	const char *why;
 	char err[512];
 	uint8_t frame[128];
-	uint32_t addr = bench_dev_addr(500), id;
+	uint32_t addr = pg_dev_addr(500), id;
 	double call[MAX_RUNS], eff[MAX_RUNS];
 	struct bench_stat sc, se;
 	unsigned int r;
@@ -243,7 +243,7 @@ static void bench_block(FILE *csv)
 	}
 	mw_xdp_close(x);
 	mw_image_free(&img);
-	bench_policy_free(b);
+	pg_policy_free(b);
 }
 
 int main(int argc, char **argv)

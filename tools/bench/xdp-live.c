@@ -179,7 +179,7 @@ static struct mw_xdp *mw_setup(struct mw_image *img)
 				 .flags = strcmp(mode, "mw-allowed-prog") ? 0 :
 					  MW_XDP_F_SINK };
 	struct mw_xdp_load_opts lo = { .ifindex = resolve_b };
-	struct bench_pol *b = bench_policy(n_devices);
+	struct pg_pol *b = pg_policy(n_devices);
 	struct mw_image_view v;
 	struct mw_diag diag;
 	struct mw_xdp *x = NULL;
@@ -189,7 +189,7 @@ static struct mw_xdp *mw_setup(struct mw_image *img)
 
 	if (mw_compile(&b->pol, NULL, img, &diag))
 		bench_die("compile: %s", diag.msg);
-	bench_policy_free(b);
+	pg_policy_free(b);
 	if (mw_image_view(img->data, img->len, &v, &why))
 		bench_die("image: %s", why);
 	if (mw_xdp_open(&o, &x, err, sizeof(err)))
@@ -198,7 +198,7 @@ static struct mw_xdp *mw_setup(struct mw_image *img)
 		bench_die("load: %s", mw_xdp_errmsg(x));
 	if (!strcmp(mode, "mw-blocked"))
 		for (i = 0; i < n_src; i++) {
-			uint32_t a = bench_dev_addr(i);
+			uint32_t a = pg_dev_addr(i);
 			uint32_t id = mw_lookup_device(&v, AF_INET,
 						       (uint8_t *)&a);
 
@@ -280,11 +280,11 @@ int main(int argc, char **argv)
 	gen = livegen__open();
 	if (!gen)
 		bench_die("livegen open");
-	gen->rodata->src_base = ntohl(bench_dev_addr(0));
+	gen->rodata->src_base = ntohl(pg_dev_addr(0));
 	gen->rodata->src_mask = n_src - 1;
 	if (livegen__load(gen))
 		bench_die("livegen load");
-	len = bench_frame4(frame, bench_dev_addr(0), inet_addr("192.0.2.10"),
+	len = bench_frame4(frame, pg_dev_addr(0), inet_addr("192.0.2.10"),
 			   IPPROTO_UDP, 40000, 9000);
 	{	/* to B's own MAC: the stack must not drop it as OTHERHOST */
 		struct ifreq ifr = {};

@@ -149,7 +149,7 @@ static void size_setup(struct size_bench *s)
 	struct mw_xdp_load_opts lo = { .ifindex = resolve };
 	struct mw_image_view v;
 	struct mw_diag diag;
-	struct bench_pol *b = bench_policy(s->n);
+	struct pg_pol *b = pg_policy(s->n);
 	const char *why = NULL;
 	char err[512];
 	uint32_t head = inet_addr("192.0.2.10"), dev_addr, blk_addr, id;
@@ -158,7 +158,7 @@ static void size_setup(struct size_bench *s)
 
 	if (mw_compile(&b->pol, NULL, &s->img, &diag))
 		bench_die("compile %zu: %s", n, diag.msg);
-	bench_policy_free(b);
+	pg_policy_free(b);
 	if (mw_image_view(s->img.data, s->img.len, &v, &why))
 		bench_die("image: %s", why);
 	if (mw_xdp_open(&o, &s->x, err, sizeof(err)))
@@ -166,8 +166,8 @@ static void size_setup(struct size_bench *s)
 	if (mw_xdp_load_image(s->x, &v, &lo, NULL))
 		bench_die("load: %s", mw_xdp_errmsg(s->x));
 
-	dev_addr = bench_dev_addr(n / 2);	/* allowed */
-	blk_addr = bench_dev_addr(n / 2 + 1 < n ? n / 2 + 1 : 0);
+	dev_addr = pg_dev_addr(n / 2);	/* allowed */
+	blk_addr = pg_dev_addr(n / 2 + 1 < n ? n / 2 + 1 : 0);
 	s->len[P_BLOCKED] = bench_frame4(s->fr[P_BLOCKED], blk_addr, head,
 					 IPPROTO_TCP, 40000, 443);
 	s->len[P_UNKNOWN] = bench_frame4(s->fr[P_UNKNOWN],

@@ -41,12 +41,12 @@
 #include "frames.h"
 #include "bare_drop.skel.h"
 #include "attacks.h"
+#include "policy_gen.h"
 
 #define XDP_ABORTED_ 0
 #define XDP_DROP_ 1
 #define XDP_PASS_ 2
 #define MW_NSEC_PER_SEC_ 1000000000ULL
-#define BIG_PER_SYS 1000
 
 enum { IF_EXT0, IF_EXT1, IF_SM0, IF_LO, IF_N };
 
@@ -99,18 +99,6 @@ struct variant {
 	uint8_t flags, type4, type6;
 };
 
-struct bigpol {
-	struct mw_policy pol;
-	struct mw_iface_spec ifaces[2];
-	struct mw_zone_spec zone;
-	struct mw_prefix zone_pfx;
-	struct mw_system_spec *sys;
-	struct mw_device_spec *devs;
-	struct mw_prefix *addrs;
-	struct mw_conduit_spec *conds;
-	char (*zone_names)[MW_NAME_MAX];
-	struct mw_port_range port;
-};
 
 extern const char *const if_policy[IF_N];
 extern const char *const if_host[IF_N];
@@ -159,9 +147,6 @@ void block(enum mw_target kind, uint32_t id, uint64_t until);
 int judge_one(const uint8_t *frame, size_t len, int ifs);
 size_t hems_ports(uint8_t *buf, uint16_t sport, uint16_t dport);
 size_t hems_udp(uint8_t *buf);
-void big_addr(size_t i, char *buf, size_t len);
-struct bigpol *big_policy(size_t n);
-void big_free(struct bigpol *b);
 int expect_on(struct mw_xdp *x, const struct mw_image_view *v, int ifs,
 	      const uint8_t *frame, size_t len, int want,
 	      const char *label);

@@ -168,7 +168,7 @@ static void bench_policy(size_t n)
 	struct mw_image_view v;
 	struct mw_diag diag;
 	struct mw_xdp *x = NULL;
-	struct bigpol *b = big_policy(n);
+	struct pg_pol *b = pg_policy(n);
 	const char *why = NULL;
 	char err[512], a[32];
 	uint8_t buf[FR_MAX];
@@ -186,7 +186,7 @@ static void bench_policy(size_t n)
 	assert_int_equal(mw_xdp_load_image(x, &v, &load_opts, NULL), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
-	big_addr(dev, a, sizeof(a));
+	pg_dev_addr_str(dev, a, sizeof(a));
 	f.src = a;
 	len = fr_build(&f, buf);
 	{
@@ -218,7 +218,7 @@ static void bench_policy(size_t n)
 		      (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	mw_xdp_close(x);
 	mw_image_free(&img);
-	big_free(b);
+	pg_policy_free(b);
 }
 
 void test_bench(void **state)
@@ -320,7 +320,7 @@ void test_h4_spill_path(void **state)
 	struct fr_spec f = { .family = AF_INET, .dst = "192.0.2.10",
 			   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
 			   .flags = FR_TCP_ACK };
-	struct bigpol *b = big_policy(20);
+	struct pg_pol *b = pg_policy(20);
 	struct mw_image img = {};
 	struct mw_image_view v;
 	struct mw_diag diag;
@@ -370,5 +370,5 @@ void test_h4_spill_path(void **state)
 	assert_int_equal(j.reason, MW_R_UNKNOWN_SOURCE);
 	mw_xdp_close(x);
 	mw_image_free(&img);
-	big_free(b);
+	pg_policy_free(b);
 }

@@ -427,9 +427,9 @@ static void rate_check(const struct rate_run *r, uint64_t cost_ns,
 		    (int64_t)MW_RATE_BURST_NS);
 }
 
-/* The big_policy() of the benchmarks with 3 systems of limits. */
+/* The pg_policy() of the benchmarks with 3 systems of limits. */
 struct ratepol {
-	struct bigpol *b;
+	struct pg_pol *b;
 	struct mw_prefix zone_pfx[2];
 	struct mw_image img;
 	struct mw_image_view v;
@@ -472,13 +472,13 @@ void test_rate_limit(void **state)
 
 	(void)state;
 	need_env();
-	r.b = big_policy(3 * BIG_PER_SYS);
+	r.b = pg_policy(3 * PG_PER_SYS);
 	assert_int_equal(mw_prefix_parse("192.0.2.10", &r.zone_pfx[0]), 0);
 	assert_int_equal(mw_prefix_parse("2001:db8:10::10", &r.zone_pfx[1]), 0);
 	r.b->zone.prefixes = r.zone_pfx;
 	r.b->zone.n_prefixes = 2;
 	assert_int_equal(mw_prefix_parse("2001:db8:77::1",
-					 &r.b->addrs[BIG_PER_SYS]), 0);
+					 &r.b->addrs[PG_PER_SYS]), 0);
 	ratepol_compile(&r, RATE_PPS, NULL);
 	assert_int_equal(mw_xdp_open(&o, &x, err, sizeof(err)), 0);
 	assert_int_equal(mw_xdp_load_image(x, &r.v, &load_opts, NULL), 0);
@@ -489,10 +489,10 @@ void test_rate_limit(void **state)
 	s1 = mw_image_system_by_name(&r.v, "sys1")->id;
 	s2 = mw_image_system_by_name(&r.v, "sys2")->id;
 
-	big_addr(0, a, sizeof(a));
+	pg_dev_addr_str(0, a, sizeof(a));
 	f.src = a;
 	l4 = fr_build(&f, f4);
-	big_addr(2 * BIG_PER_SYS, a, sizeof(a));
+	pg_dev_addr_str(2 * PG_PER_SYS, a, sizeof(a));
 	f.src = a;
 	lu = fr_build(&f, fu);
 	f.family = AF_INET6;
@@ -576,7 +576,7 @@ void test_rate_limit(void **state)
 
 	mw_xdp_close(x);
 	mw_image_free(&r.img);
-	big_free(r.b);
+	pg_policy_free(r.b);
 }
 
 /* L14: one 802.1ad tag is never accepted, even of an allowed VID. */
