@@ -54,6 +54,7 @@
 #include "classify.h"
 #include "image.h"
 #include "nl.h"
+#include "frames.h"
 
 /* ---------------------------------------------------------------------- */
 /* Host suite                                                             */
@@ -1156,31 +1157,6 @@ static int cmd_udp_count(int port, int secs)
 /* ---------------------------------------------------------------------- */
 /* Raw frames (AF_PACKET), for what a socket cannot send                  */
 
-static int parse_mac(const char *s, uint8_t *mac)
-{
-	unsigned int b[6];
-	int i;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5]) != 6)
-		return -1;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
-}
-
-static uint16_t ip_csum(const uint8_t *p, size_t n)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static void put16(uint8_t *p, unsigned int v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -1194,7 +1170,7 @@ static int cmd_frame(int argc, char **argv)
 	struct in_addr a;
 	size_t n = 0, i;
 
-	if (argc < 3 || parse_mac(argv[1], f + 6) || parse_mac(argv[2], f))
+	if (argc < 3 || fr_mac(argv[1], f + 6) || fr_mac(argv[2], f))
 		return 2;
 	if (!strcmp(argv[0], "udp4") && argc == 7) {
 		put16(f + 12, 0x0800);
@@ -1205,7 +1181,7 @@ static int cmd_frame(int argc, char **argv)
 		if (inet_pton(AF_INET, argv[3], ip + 12) != 1 ||
 		    inet_pton(AF_INET, argv[4], ip + 16) != 1)
 			return 2;
-		put16(ip + 10, ip_csum(ip, 20));
+		put16(ip + 10, fr_csum(ip, 20));
 		put16(ip + 20, (unsigned int)atoi(argv[5]));
 		put16(ip + 22, (unsigned int)atoi(argv[6]));
 		put16(ip + 24, 8 + 16);		/* checksum 0: none (IPv4) */
@@ -1218,7 +1194,7 @@ static int cmd_frame(int argc, char **argv)
 		ip[4] = 6;
 		ip[5] = 4;
 		put16(ip + 6, (unsigned int)atoi(argv[3]));
-		if (parse_mac(argv[4], ip + 8) || parse_mac(argv[6], ip + 18) ||
+		if (fr_mac(argv[4], ip + 8) || fr_mac(argv[6], ip + 18) ||
 		    inet_pton(AF_INET, argv[5], &a) != 1)
 			return 2;
 		memcpy(ip + 14, &a, 4);
