@@ -17,6 +17,7 @@ PKG_CONFIG ?= pkg-config
 PKGS     := yaml-0.1 libbpf libnl-genl-3.0 openssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+MWD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
 
 MW_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -isystem include/uapi -Iinclude -Iuserspace/lib -I$(O) \
@@ -25,12 +26,14 @@ MW_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 # common/: freestanding sources compiled into libmw and into meterwall.ko
 LIB_SRCS   := $(sort $(wildcard userspace/lib/*.c common/*.c))
 MWCTL_SRCS := $(sort $(wildcard userspace/mwctl/*.c))
+MWD_SRCS   := $(sort $(wildcard userspace/meterwalld/*.c))
 TEST_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(O)/%.o)
 MWCTL_OBJS := $(MWCTL_SRCS:%.c=$(O)/%.o)
+MWD_OBJS   := $(MWD_SRCS:%.c=$(O)/%.o)
 TEST_BINS  := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
 HDRS       := $(wildcard include/uapi/linux/*.h include/meterwall/*.h \
-	userspace/lib/*.h userspace/mwctl/*.h)
+	userspace/lib/*.h userspace/mwctl/*.h userspace/meterwalld/*.h)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h include/meterwall/xdp_abi.h)
@@ -47,7 +50,7 @@ endif
 
 all: userspace bpf kmod
 
-userspace: $(O)/mwctl $(O)/libmw.a
+userspace: $(O)/mwctl $(O)/meterwalld $(O)/libmw.a
 
 $(O)/%.o: %.c $(HDRS) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
@@ -64,6 +67,11 @@ $(O)/mwctl: $(MWCTL_OBJS) $(O)/libmw.a
 
 TEST_HDRS  := $(wildcard tests/include/*.h)
 TEST_CFLAGS := $(MW_CFLAGS) -Itests/include -Wno-unused-parameter
+
+$(O)/meterwalld: $(MWD_OBJS) $(O)/libmw.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(MWD_OBJS) $(O)/libmw.a $(PKG_LIBS) \
+		$(MWD_LIBS) -lm
 
 $(O)/tests/%: tests/unit/%.c $(O)/libmw.a $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(dir $@)

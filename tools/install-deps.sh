@@ -7,7 +7,7 @@ PKGS=(
 	# build: userspace, BPF, kernel module
 	build-essential pkg-config make gcc clang llvm
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libnl-3-dev libnl-genl-3-dev libssl-dev libyaml-dev
+	libnl-3-dev libnl-genl-3-dev libssl-dev libyaml-dev libsystemd-dev
 	linux-headers-amd64 linux-source
 	# tests
 	libcmocka-dev iproute2 nftables iptables ipset python3-scapy

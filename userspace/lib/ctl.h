@@ -135,6 +135,15 @@ struct mw_ctl_load_result {
 int mw_ctl_load(struct mw_ctl *c, const char *path,
 		const struct mw_ctl_load_opts *o, struct mw_ctl_load_result *r);
 
+/*
+ * The image in force again, from the state directory (boot, a daemon's
+ * start, an interface re-created: XDP's tables hold ifindexes): into XDP,
+ * and into the module too unless xdp_only, then the recorded blocks.  No
+ * block is lifted on the way.  -ENOENT when no policy was loaded.
+ */
+int mw_ctl_restore(struct mw_ctl *c, bool xdp_only,
+		   struct mw_ctl_load_result *r);
+
 struct mw_ctl_block_result {
 	bool in_force;		/* XDP holds it: the rest is filled in */
 	enum mw_target kind;
@@ -169,6 +178,10 @@ int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod);
  */
 int mw_ctl_attach(struct mw_ctl *c, const char *ifname,
 		  enum mw_xdp_mode mode, bool *rxvlan_changed);
+/* The same with the caller's handle x (opened with the program): a
+ * daemon loads the program once, not at every attach. */
+int mw_ctl_attach_with(struct mw_ctl *c, struct mw_xdp *x, const char *ifname,
+		       enum mw_xdp_mode mode, bool *rxvlan_changed);
 int mw_ctl_detach(struct mw_ctl *c, const char *ifname);
 /* Both points' clock offsets from the host's clocks now (uapi "Time
  * base"); reset_max lowers the expiry clock too. */

@@ -99,6 +99,7 @@ static int kmod_stage(struct mw_nl *nl, const struct mw_image *img,
 
 struct apply {
 	const char *path;
+	const char *action;	/* the audit record's */
 	const struct mw_image *img;
 	const struct mw_image_view *v, *old;
 	struct mw_xdp *x;
@@ -203,32 +204,30 @@ static int after_swap(struct mw_ctl *c, struct apply *a,
 	};
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)r->serial);
 	snprintf(gen, sizeof(gen), "%u", r->generation);
-	mw_ctl_audit(c, "policy-load", "file", a->path, "serial", serial,
+	mw_ctl_audit(c, a->action, "file", a->path, "serial", serial,
 		     "generation", gen, "kmod", a->nl ? "yes" : "no", NULL);
 	return err;
 }
 
-static int apply(struct mw_ctl *c, const char *path, const struct mw_image *img,
-		 const struct mw_image_view *old, bool rollback,
+static int apply(struct mw_ctl *c, struct apply *a, bool kmod,
 		 struct mw_ctl_load_result *r)
 {
 	struct mw_image_view v;
-	struct apply a = { .path = path, .img = img, .v = &v, .old = old,
-			   .rollback = rollback };
 	const char *why;
 	int err;
 
-	if (mw_image_view(img->data, img->len, &v, &why))
-		return ctl_fail(c, -EINVAL, path, "internal error: %s", why);
-	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, v.hdr->flow_entries, &a.x);
+	if (mw_image_view(a->img->data, a->img->len, &v, &why))
+		return ctl_fail(c, -EINVAL, a->path, "internal error: %s", why);
+	a->v = &v;
+	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, v.hdr->flow_entries, &a->x);
 	if (err)
 		return err;
-	a.nl = mw_ctl_kmod(c);
-	err = apply_both(c, &a);
+	a->nl = kmod ? mw_ctl_kmod(c) : NULL;
+	err = apply_both(c, a);
 	if (!err)
-		err = after_swap(c, &a, r);
-	mw_nl_close(a.nl);
-	mw_xdp_close(a.x);
+		err = after_swap(c, a, r);
+	mw_nl_close(a->nl);
+	mw_xdp_close(a->x);
 	return err;
 }
 
@@ -273,9 +272,13 @@ static int load_locked(struct mw_ctl *c, const char *path,
 	err = compile_file(c, path, have_old ? &ov : NULL, &img);
 	if (!err && have_old)
 		err = check_serial(c, path, &old, &img, o->allow_rollback);
-	if (!err)
-		err = apply(c, path, &img, have_old ? &ov : NULL,
-			    o->allow_rollback, r);
+	if (!err) {
+		struct apply a = { .path = path, .action = "policy-load",
+				   .img = &img, .old = have_old ? &ov : NULL,
+				   .rollback = o->allow_rollback };
+
+		err = apply(c, &a, true, r);
+	}
 	mw_image_free(&img);
 	mw_image_free(&old);
 	return err;
@@ -292,6 +295,35 @@ int mw_ctl_load(struct mw_ctl *c, const char *path,
 	if (err)
 		return err;
 	err = load_locked(c, path, o ? o : &defaults, r ? r : &dummy);
+	mw_ctl_unlock(c);
+	return err;
+}
+
+int mw_ctl_restore(struct mw_ctl *c, bool xdp_only,
+		   struct mw_ctl_load_result *r)
+{
+	struct mw_ctl_load_result dummy;
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	struct apply a = { .action = "policy-restore", .img = &img };
+	char path[512];
+	int err;
+
+	err = mw_ctl_lock(c);
+	if (err)
+		return err;
+	err = ctl_state_path(c, path, sizeof(path), "policy.img");
+	if (!err)
+		err = mw_ctl_active_image(c, &img, &v);
+	if (err == -ENOENT)
+		ctl_fail(c, err, NULL, "no policy in force to restore (load one first)");
+	if (!err) {
+		/* old = the same image: no block is lifted as stale */
+		a.path = path;
+		a.old = &v;
+		err = apply(c, &a, !xdp_only, r ? r : &dummy);
+	}
+	mw_image_free(&img);
 	mw_ctl_unlock(c);
 	return err;
 }

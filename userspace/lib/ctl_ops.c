@@ -65,14 +65,15 @@ static int rxvlan_off(struct mw_ctl *c, const char *ifname, bool *changed)
 	return 0;
 }
 
-static int attach_locked(struct mw_ctl *c, const char *ifname,
-			 enum mw_xdp_mode mode, bool *changed)
+static int attach_locked(struct mw_ctl *c, struct mw_xdp *given,
+			 const char *ifname, enum mw_xdp_mode mode,
+			 bool *changed)
 {
 	const struct mw_img_iface *f;
 	struct mw_image img = { 0 };
 	struct mw_image_view v;
+	struct mw_xdp *x = given;
 	bool have_img;
-	struct mw_xdp *x;
 	int err;
 
 	/* the program judges every frame as inbound from external systems */
@@ -85,7 +86,7 @@ static int attach_locked(struct mw_ctl *c, const char *ifname,
 		goto out;
 	}
 	err = rxvlan_off(c, ifname, changed);
-	if (!err)
+	if (!err && !x)
 		err = mw_ctl_xdp(c, 0, have_img ? v.hdr->flow_entries : 0, &x);
 	if (err)
 		goto out;
@@ -107,14 +108,15 @@ static int attach_locked(struct mw_ctl *c, const char *ifname,
 		     mode == MW_XDP_MODE_SKB ? "generic" : "native",
 		     "rx_vlan_offload", *changed ? "turned off" : "off", NULL);
 close:
-	mw_xdp_close(x);
+	if (!given)
+		mw_xdp_close(x);
 out:
 	mw_image_free(&img);
 	return err;
 }
 
-int mw_ctl_attach(struct mw_ctl *c, const char *ifname, enum mw_xdp_mode mode,
-		  bool *rxvlan_changed)
+int mw_ctl_attach_with(struct mw_ctl *c, struct mw_xdp *x, const char *ifname,
+		       enum mw_xdp_mode mode, bool *rxvlan_changed)
 {
 	bool changed = false;
 	int err;
@@ -122,11 +124,17 @@ int mw_ctl_attach(struct mw_ctl *c, const char *ifname, enum mw_xdp_mode mode,
 	err = mw_ctl_lock(c);
 	if (err)
 		return err;
-	err = attach_locked(c, ifname, mode, &changed);
+	err = attach_locked(c, x, ifname, mode, &changed);
 	if (rxvlan_changed)
 		*rxvlan_changed = changed;
 	mw_ctl_unlock(c);
 	return err;
+}
+
+int mw_ctl_attach(struct mw_ctl *c, const char *ifname, enum mw_xdp_mode mode,
+		  bool *rxvlan_changed)
+{
+	return mw_ctl_attach_with(c, NULL, ifname, mode, rxvlan_changed);
 }
 
 int mw_ctl_detach(struct mw_ctl *c, const char *ifname)

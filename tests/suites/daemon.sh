@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# meterwalld (XDP, on the host): configuration errors; sd_notify READY;
+# the policy loaded by mwctl while it runs is attached; an external
+# interface deleted and re-created under traffic is attached again with
+# the policy's tables reloaded for its new ifindex (latency measured, no
+# forbidden datagram through, allowed traffic back); SIGKILL leaves
+# enforcement in force; a restart adopts it and keeps a block; SIGTERM
+# audits the stop.  Traffic: UDP from an allowed device (198.51.100.10)
+# and from an unknown source (203.0.113.66) to 192.0.2.10:3610, every
+# 2 ms each, from a peer namespace through the veth pair ext0/p0.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/suite.sh
+O=${O:-build}
+M=$PWD/$O/mwctl
+D=$PWD/$O/meterwalld
+FLOW="python3 $PWD/tests/lib/udpflow.py"
+[ "$(id -u)" -eq 0 ] || cannot_run "needs root"
+[ -x "$M" ] && [ -x "$D" ] || cannot_run "$M or $D not built"
+for t in ip nsenter python3; do
+	command -v $t >/dev/null || cannot_run "$t missing"
+done
+[ -e /sys/kernel/btf/vmlinux ] || cannot_run "no BTF"
+
+GW=mwd$$gw PEER=mwd$$p
+tmp=$(mktemp -d)
+export MW_PIN_DIR=/sys/fs/bpf/meterwall-mwd$$
+export MW_STATE_DIR=$tmp/state MW_LOG_DIR=$tmp/log
+pids=() dpid=
+
+cleanup() {
+	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	nsenter --net=/run/netns/$GW "$M" detach ext0 >/dev/null 2>&1
+	ip netns del $GW 2>/dev/null
+	ip netns del $PEER 2>/dev/null
+	rm -rf "$MW_PIN_DIR" "$tmp"
+}
+trap cleanup EXIT
+
+gw() { nsenter --net=/run/netns/$GW "$@"; }
+mw() { gw "$M" "$@"; }
+
+# ext0 in the gateway, p0 in the peer, fixed MACs and permanent
+# neighbours (no ARP through the filter), left down
+mk_link() {
+	ip -n $GW link add ext0 address 02:00:00:00:01:01 type veth \
+		peer name p0 address 02:00:00:00:01:02 netns $PEER &&
+	ip -n $GW addr add 198.51.100.1/24 dev ext0 &&
+	ip -n $GW addr add 203.0.113.1/24 dev ext0 &&
+	ip -n $PEER addr add 198.51.100.10/24 dev p0 &&
+	ip -n $PEER addr add 203.0.113.66/24 dev p0
+}
+link_up() {
+	ip -n $PEER link set p0 up && ip -n $GW link set ext0 up &&
+	ip -n $GW neigh replace 198.51.100.10 lladdr 02:00:00:00:01:02 dev ext0 nud permanent &&
+	ip -n $GW neigh replace 203.0.113.66 lladdr 02:00:00:00:01:02 dev ext0 nud permanent &&
+	ip -n $PEER neigh replace 198.51.100.1 lladdr 02:00:00:00:01:01 dev p0 nud permanent &&
+	ip -n $PEER route replace 192.0.2.0/24 via 198.51.100.1 dev p0
+}
+xdp_on() { ip -n $GW -d link show ext0 2>/dev/null | grep -q "prog/xdp"; }
+count() { grep -c "^$1\$" "$tmp/rx.log" 2>/dev/null || true; }
+# wait up to $1 ms for CMD...; prints the ms it took; 1 if it never held
+within_ms() {
+	local max=$1 t0 now
+	shift
+	t0=$(date +%s%N)
+	while :; do
+		if "$@"; then
+			echo $((($(date +%s%N) - t0) / 1000000))
+			return 0
+		fi
+		now=$(date +%s%N)
+		[ $(((now - t0) / 1000000)) -ge "$max" ] && return 1
+		sleep 0.005
+	done
+}
+start_daemon() {	# log
+	NOTIFY_SOCKET=$tmp/notify nsenter --net=/run/netns/$GW "$D" \
+		-c "$tmp/meterwalld.yaml" >>"$1" 2>&1 &
+	dpid=$!
+}
+ready_count() { grep -c '^READY=1$' "$tmp/notify.log" 2>/dev/null || true; }
+ready_more() { [ "$(ready_count)" -gt "$1" ]; }	# READY=1 more than $1 times
+
+cat >"$tmp/pol.yaml" <<'EOF'
+meterwall: 1
+serial: 1
+interfaces:
+  - name: ext0
+    zone: external
+  - name: sm0
+    zone: smart-meter
+zones:
+  - name: head-end
+    prefixes: [192.0.2.10]
+systems:
+  - name: partner
+    entity: "Example K.K."
+    contact: "ops@example.net"
+    agreement: "AGR-1"
+    interface: ext0
+    devices:
+      - name: partner-gw
+        addresses: [198.51.100.10]
+    conduits:
+      - direction: inbound
+        zone: head-end
+        proto: udp
+        ports: [3610]
+EOF
+
+# --- configuration ---------------------------------------------------------
+printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
+err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode)" <<<"$err" &&
+	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
+printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
+err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
+[ $? -eq 1 ] && grep -qF "$tmp/bad2.yaml:1:14: error: attach_mode \`turbo': native or generic" <<<"$err" &&
+	ok "config: a bad value is named" || fail "config bad value: $err"
+printf 'state_dir: relative/dir\n' >"$tmp/bad3.yaml"
+err=$("$D" -c "$tmp/bad3.yaml" 2>&1)
+[ $? -eq 1 ] && grep -qF "\`relative/dir': an absolute path is required" <<<"$err" &&
+	ok "config: a relative directory is refused" || fail "config relative: $err"
+err=$("$D" -c "$tmp/missing.yaml" 2>&1)
+[ $? -eq 1 ] && grep -qF "$tmp/missing.yaml: error: No such file or directory" <<<"$err" &&
+	ok "config: a named file that is missing is an error" || fail "config missing: $err"
+printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\n' \
+	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
+
+# --- topology and traffic ----------------------------------------------------
+ip netns add $GW && ip netns add $PEER || cannot_run "ip netns add"
+ip -n $GW link set lo up
+ip -n $GW link add sm0 type veth peer name sm0p	# the meter side
+ip -n $GW addr add 192.0.2.10/32 dev sm0
+ip -n $GW link set sm0 up
+gw sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+mk_link && link_up || cannot_run "veth pair"
+gw $FLOW recv 3610 "$tmp/rx.log" &
+pids+=($!)
+$FLOW notify "$tmp/notify" "$tmp/notify.log" &
+pids+=($!)
+ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 203.0.113.66 &
+pids+=($!)
+sleep 0.5
+[ "$(count 203.0.113.66)" -gt 0 ] && [ "$(count 198.51.100.10)" -gt 0 ] &&
+	ok "traffic flows before enforcement (both sources)" || fail "no traffic: $(wc -l <"$tmp/rx.log")"
+
+# --- start without a policy, then mwctl load while it runs ----------------
+start_daemon "$tmp/d1.log"
+ms=$(within_ms 5000 ready_more 0) &&
+	ok "READY=1 without a policy ($ms ms)" || fail "no READY: $(cat "$tmp/d1.log")"
+check "without a policy nothing is attached" bash -c "! ip -n $GW -d link show ext0 | grep -q prog/xdp"
+mw load "$tmp/pol.yaml" >/dev/null 2>"$tmp/err" || fail "load: $(cat "$tmp/err")"
+# (the first attach also loads the program: the verifier's time)
+ms=$(within_ms 3000 xdp_on) &&
+	ok "the daemon attaches ext0 within 3 s of mwctl load ($ms ms)" || fail "not attached after load: $(cat "$tmp/d1.log")"
+sleep 0.3
+f0=$(count 203.0.113.66) a0=$(count 198.51.100.10)
+sleep 0.5
+f1=$(count 203.0.113.66) a1=$(count 198.51.100.10)
+[ "$f1" -eq "$f0" ] && [ "$a1" -gt "$a0" ] &&
+	ok "enforced: unknown source dropped, the device passes ($((a1 - a0)) in 0.5 s)" ||
+	fail "enforcement after load: forbidden $f0 -> $f1, allowed $a0 -> $a1"
+
+# --- ext0 deleted and re-created under traffic ------------------------------
+ip -n $GW link del ext0
+f0=$(count 203.0.113.66) a0=$(count 198.51.100.10)
+mk_link || fail "re-create ext0"
+ms=$(within_ms 1000 xdp_on) &&
+	ok "re-created ext0 attached within 1 s ($ms ms)" || fail "re-created ext0 not attached: $(tail -n 5 "$tmp/d1.log")"
+link_up || fail "ext0 up"
+sleep 1
+f1=$(count 203.0.113.66) a1=$(count 198.51.100.10)
+[ "$f1" -eq "$f0" ] && ok "no forbidden datagram through the re-created ext0" ||
+	fail "forbidden through the re-created ext0: $((f1 - f0))"
+[ "$a1" -gt "$a0" ] && ok "the device passes again: the tables know the new ifindex ($((a1 - a0)) in 1 s)" ||
+	fail "allowed traffic after re-creation: $a0 -> $a1 (tables still hold the old ifindex?)"
+grep -q "ext0 (ifindex [0-9]*): attached" "$tmp/d1.log" &&
+	ok "the daemon logs the attach with the ifindex" || fail "daemon log: $(cat "$tmp/d1.log")"
+
+# --- SIGKILL: enforcement goes on; a restart adopts it ------------------------
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+f0=$(count 203.0.113.66) a0=$(count 198.51.100.10)
+sleep 0.5
+f1=$(count 203.0.113.66) a1=$(count 198.51.100.10)
+xdp_on && [ "$f1" -eq "$f0" ] && [ "$a1" -gt "$a0" ] &&
+	ok "after SIGKILL the program stays and still judges" ||
+	fail "after SIGKILL: forbidden $f0 -> $f1, allowed $a0 -> $a1"
+mw block partner --reason "daemon test" >/dev/null 2>"$tmp/err" || fail "block: $(cat "$tmp/err")"
+sleep 0.2
+r0=$(ready_count)
+start_daemon "$tmp/d2.log"
+ms=$(within_ms 10000 ready_more "$r0") &&
+	ok "restarted: READY=1 ($ms ms)" || fail "restart not ready: $(cat "$tmp/d2.log")"
+grep -q "policy serial 1 in force (xdp), 1 blocks" "$tmp/d2.log" &&
+	ok "restart restores the policy and the block" || fail "restart log: $(cat "$tmp/d2.log")"
+sleep 0.3
+a0=$(count 198.51.100.10)
+sleep 0.5
+a1=$(count 198.51.100.10)
+[ "$a1" -eq "$a0" ] && ok "the block holds through the restart" || fail "block lifted by the restart: $a0 -> $a1"
+mw unblock partner --request R-1 --by test >/dev/null 2>"$tmp/err" || fail "unblock: $(cat "$tmp/err")"
+
+# --- SIGTERM --------------------------------------------------------------------
+kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+dpid=
+[ "$rc" -eq 0 ] && grep -q '"action":"daemon-stop"' "$MW_LOG_DIR/audit.log" &&
+	grep -q '"action":"daemon-start"' "$MW_LOG_DIR/audit.log" &&
+	grep -q '^STOPPING=1$' "$tmp/notify.log" &&
+	ok "SIGTERM: exit 0, STOPPING=1, start and stop audited" || fail "SIGTERM: rc $rc"
+xdp_on && ok "enforcement stays after the daemon stops" || fail "program gone after stop"
+suite_end

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * meterwalld: keeps enforcement in force across boots, restarts and link
+ * changes (issue 11, first part).
+ *
+ * At start: the policy in force (the state directory's policy.img) and
+ * every recorded block go back into both enforcement points (mw_ctl_
+ * restore), and the XDP program is attached to every external interface
+ * of the policy that exists.  Then it watches:
+ *   - links (rtnetlink): an external interface that appears, is
+ *     re-created (a new ifindex: XDP's tables hold ifindexes) or renamed
+ *     into a policy name gets the policy's tables reloaded for it and the
+ *     program attached, before it carries traffic where the kernel allows
+ *     (the link event comes when the device is created, before it is up);
+ *   - policy.img being replaced (mwctl load): newly named external
+ *     interfaces are attached;
+ *   - SIGHUP: restore and attach everything again; SIGTERM/SIGINT: exit.
+ *     The pinned links and maps stay: enforcement goes on without the
+ *     daemon, and the next start adopts them.
+ * sd_notify: READY=1 once restored and attached, STATUS=, and WATCHDOG=1
+ * when the unit asks for a watchdog.  Messages go to stderr (the journal).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include "meterwalld.h"
+
+#define DEFAULT_CONFIG	"/etc/meterwall/meterwalld.yaml"
+
+struct known {			/* an external interface as last attached */
+	char name[MW_IFNAMSIZ];
+	unsigned int ifindex;
+};
+
+struct daemon {
+	struct mwd_config cfg;
+	struct mw_ctl *c;
+	struct mw_xdp *x;	/* with the program, loaded once */
+	struct known known[MW_MAX_IFACES];
+	size_t n_known;
+	unsigned int attached;	/* external interfaces attached now */
+};
+
+static void report(enum mw_ctl_level level, const char *subject,
+		   const char *msg, void *arg)
+{
+	(void)level, (void)arg;
+	fprintf(stderr, "meterwalld: %s%s%s\n", subject ? subject : "",
+		subject ? ": " : "", msg);
+}
+
+static struct known *known_of(struct daemon *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_known; i++)
+		if (!strcmp(d->known[i].name, name))
+			return &d->known[i];
+	if (d->n_known == MW_MAX_IFACES)
+		return NULL;
+	snprintf(d->known[d->n_known].name, MW_IFNAMSIZ, "%s", name);
+	d->known[d->n_known].ifindex = 0;
+	return &d->known[d->n_known++];
+}
+
+/* The program on the external interface name (ifindex now): the policy's
+ * tables reloaded first when the interface is new to them. */
+static void enforce_on(struct daemon *d, const char *name,
+		       unsigned int ifindex)
+{
+	struct mw_xdp_iface_info info;
+	struct known *k = known_of(d, name);
+
+	if (!k || !d->x || mw_xdp_iface_query(d->x, name, &info) ||
+	    !info.ifindex)
+		return;
+	if (info.linked && info.ours && k->ifindex == ifindex)
+		return;			/* in force already */
+	if (k->ifindex != ifindex && mw_ctl_restore(d->c, true, NULL))
+		fprintf(stderr, "meterwalld: %s (ifindex %u): the policy's tables could not be reloaded for it\n",
+			name, ifindex);
+	if (!mw_ctl_attach_with(d->c, d->x, name, d->cfg.mode, NULL)) {
+		k->ifindex = ifindex;
+		fprintf(stderr, "meterwalld: %s (ifindex %u): attached\n", name,
+			ifindex);
+	}
+}
+
+/* Every external interface of the policy in force that exists. */
+static void enforce_all(struct daemon *d)
+{
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	unsigned int ifindex, n = 0;
+	size_t i;
+
+	if (mw_ctl_active_image(d->c, &img, &v))
+		return;
+	/* the program, loaded once the policy is known: the maps it may
+	 * create are sized by it */
+	if (!d->x && mw_ctl_xdp(d->c, 0, v.hdr->flow_entries, &d->x)) {
+		mw_image_free(&img);
+		return;
+	}
+	for (i = 0; i < v.n_ifaces; i++) {
+		if (v.ifaces[i].zone != MW_ZONE_EXTERNAL)
+			continue;
+		ifindex = if_nametoindex(v.ifaces[i].name);
+		if (!ifindex)
+			continue;
+		enforce_on(d, v.ifaces[i].name, ifindex);
+		n++;
+	}
+	d->attached = n;
+	mw_image_free(&img);
+	sd_notifyf(0, "STATUS=enforcing on %u external interface%s", n,
+		   n == 1 ? "" : "s");
+}
+
+static void on_link(const char *name, unsigned int ifindex, void *arg)
+{
+	struct daemon *d = arg;
+	struct mw_image img = { 0 };
+	const struct mw_img_iface *f;
+	struct mw_image_view v;
+
+	if (mw_ctl_active_image(d->c, &img, &v))
+		return;
+	f = mw_image_iface_by_name(&v, name);
+	if (f && f->zone == MW_ZONE_EXTERNAL && !d->x)
+		enforce_all(d);		/* opens the program first */
+	else if (f && f->zone == MW_ZONE_EXTERNAL)
+		enforce_on(d, name, ifindex);
+	mw_image_free(&img);
+}
+
+/* After a restore: the tables hold every present interface's ifindex. */
+static void remember_ifindexes(struct daemon *d)
+{
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	struct known *k;
+	size_t i;
+
+	if (mw_ctl_active_image(d->c, &img, &v))
+		return;
+	for (i = 0; i < v.n_ifaces; i++)
+		if (v.ifaces[i].zone == MW_ZONE_EXTERNAL &&
+		    (k = known_of(d, v.ifaces[i].name)))
+			k->ifindex = if_nametoindex(v.ifaces[i].name);
+	mw_image_free(&img);
+}
+
+static int start(struct daemon *d)
+{
+	struct mw_ctl_opts o = {
+		.state_dir = d->cfg.state_dir[0] ? d->cfg.state_dir : NULL,
+		.log_dir = d->cfg.log_dir[0] ? d->cfg.log_dir : NULL,
+		.pin_dir = d->cfg.pin_dir[0] ? d->cfg.pin_dir : NULL,
+		.claimed_user = "meterwalld",
+		.report = report,
+	};
+	struct mw_ctl_load_result r;
+	int err;
+
+	err = mw_ctl_open(&o, &d->c);
+	if (err)
+		return err;
+	err = mw_ctl_restore(d->c, false, &r);
+	if (err && err != -ENOENT)
+		return err;
+	if (!err) {
+		fprintf(stderr, "meterwalld: policy serial %llu in force (%s), %u blocks\n",
+			(unsigned long long)r.serial,
+			r.kmod ? "xdp+kmod" : "xdp", r.blocks);
+		remember_ifindexes(d);	/* the tables were just resolved */
+	}
+	enforce_all(d);
+	mw_ctl_audit(d->c, "daemon-start", NULL);
+	return 0;
+}
+
+static int watch_state(struct daemon *d)
+{
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	if (fd >= 0 && inotify_add_watch(fd, mw_ctl_state_dir(d->c),
+					 IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void drain(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static int run(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pf[3];
+	uint64_t wd_usec = 0;
+	sigset_t set;
+	int timeout;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pf[0].fd = signalfd(-1, &set, SFD_CLOEXEC);
+	pf[1].fd = mwd_links_open();
+	pf[2].fd = watch_state(d);
+	if (pf[0].fd < 0 || pf[1].fd < 0) {
+		fprintf(stderr, "meterwalld: cannot watch signals and links: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	pf[0].events = pf[1].events = pf[2].events = POLLIN;
+	timeout = sd_watchdog_enabled(0, &wd_usec) > 0 ?
+		  (int)(wd_usec / 2000) : -1;
+	enforce_all(d);		/* links that came while starting */
+	sd_notify(0, "READY=1");
+	for (;;) {
+		if (poll(pf, 3, timeout) < 0 && errno != EINTR)
+			return 1;
+		if (timeout >= 0)
+			sd_notify(0, "WATCHDOG=1");
+		if (pf[1].revents & POLLIN &&
+		    mwd_links_read(pf[1].fd, on_link, d) == -ENOBUFS)
+			enforce_all(d);	/* events were lost: look at all */
+		if (pf[2].fd >= 0 && pf[2].revents & POLLIN) {
+			drain(pf[2].fd);
+			enforce_all(d);
+		}
+		if (!(pf[0].revents & POLLIN) ||
+		    read(pf[0].fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGHUP)
+			break;
+		sd_notify(0, "RELOADING=1");
+		if (!mw_ctl_restore(d->c, false, NULL))
+			remember_ifindexes(d);
+		enforce_all(d);
+		sd_notify(0, "READY=1");
+	}
+	sd_notify(0, "STOPPING=1");
+	mw_ctl_audit(d->c, "daemon-stop", NULL);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: meterwalld [-c CONFIG]\n\n"
+		"Keeps meterwall's policy and blocks in force in XDP and the kernel\n"
+		"module across boots, restarts and interface changes.  CONFIG:\n"
+		"%s (optional).  See meterwalld(8).\n", DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct daemon *d = calloc(1, sizeof(*d));
+	const char *config = NULL;
+	int c, err, ret;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !d) {
+		usage(stderr);
+		return 2;
+	}
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (mwd_config_read(config ? config : DEFAULT_CONFIG, !config, &d->cfg))
+		return 1;
+	err = start(d);
+	if (err) {
+		fprintf(stderr, "meterwalld: cannot start: %s\n",
+			d->c && *mw_ctl_errmsg(d->c) ? mw_ctl_errmsg(d->c) :
+			strerror(-err));
+		sd_notifyf(0, "STATUS=cannot start: %s", strerror(-err));
+		return 1;
+	}
+	ret = run(d);
+	mw_xdp_close(d->x);
+	mw_ctl_close(d->c);
+	free(d);
+	return ret;
+}
