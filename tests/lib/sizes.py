@@ -9,7 +9,8 @@ import re
 import sys
 
 MAX_FILE, MAX_FUNC, MAX_CMD = 850, 80, 400
-GLOBS = ["userspace/lib/*.[ch]", "userspace/mwctl/*.[ch]", "kmod/*.[ch]",
+GLOBS = ["userspace/lib/*.[ch]", "userspace/mwctl/*.[ch]",
+         "userspace/meterwalld/*.[ch]", "kmod/*.[ch]",
          "bpf/*.[ch]", "common/*.c", "include/meterwall/*.h",
          "include/uapi/linux/*.h"]
 
