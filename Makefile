@@ -46,7 +46,8 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all userspace bpf kmod check test unit deps clean style demo bench
+.PHONY: all userspace bpf kmod check test unit deps clean style demo bench \
+	install uninstall
 
 all: userspace bpf kmod
 
@@ -160,6 +161,39 @@ kmod:
 
 style:
 	$(Q)O=$(O) tests/suites/style.sh
+
+# --- install -----------------------------------------------------------
+# `make install [DESTDIR=...] [PREFIX=/usr/local]`: the two programs, the
+# systemd unit, the man pages, the example policies.  The XDP object is
+# inside the programs (skeleton); the module is built and installed by
+# `make kmod` / modules_install (DKMS: later).  `make uninstall` removes
+# exactly what install put there.
+PREFIX     ?= /usr/local
+SBINDIR    := $(PREFIX)/sbin
+MANDIR     := $(PREFIX)/share/man
+DOCDIR     := $(PREFIX)/share/doc/meterwall
+UNITDIR    ?= /lib/systemd/system
+INSTALLED  := $(SBINDIR)/mwctl $(SBINDIR)/meterwalld \
+	$(UNITDIR)/meterwalld.service $(MANDIR)/man8/mwctl.8 \
+	$(MANDIR)/man8/meterwalld.8 $(MANDIR)/man5/meterwall-policy.5 \
+	$(DOCDIR)/examples/gateway.yaml $(DOCDIR)/examples/minimal.yaml
+
+install: $(O)/mwctl $(O)/meterwalld
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(O)/mwctl $(O)/meterwalld $(DESTDIR)$(SBINDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|' packaging/meterwalld.service \
+		>$(DESTDIR)$(UNITDIR)/meterwalld.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/meterwalld.service
+	install -m 0644 man/mwctl.8 man/meterwalld.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/meterwall-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 examples/gateway.yaml examples/minimal.yaml \
+		$(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # --- tests, tools ----------------------------------------------------
 deps:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# meterwalld (XDP, on the host): configuration errors; sd_notify READY;
+# meterwalld (XDP, on the host): make install / uninstall and the systemd
+# unit (systemd-analyze verify, exposure); configuration errors; sd_notify READY;
 # the policy loaded by mwctl while it runs is attached; an external
 # interface deleted and re-created under traffic is attached again with
 # the policy's tables reloaded for its new ifindex (latency measured, no
@@ -130,6 +131,34 @@ err=$("$D" -c "$tmp/missing.yaml" 2>&1)
 	ok "config: a named file that is missing is an error" || fail "config missing: $err"
 printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\n' \
 	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
+
+# --- install, the unit ----------------------------------------------------------
+make -s O="$O" install DESTDIR="$tmp/root" PREFIX=/usr >"$tmp/inst.log" 2>&1 ||
+	fail "make install: $(cat "$tmp/inst.log")"
+want="lib/systemd/system/meterwalld.service usr/sbin/meterwalld usr/sbin/mwctl usr/share/doc/meterwall/examples/gateway.yaml usr/share/doc/meterwall/examples/minimal.yaml usr/share/man/man5/meterwall-policy.5 usr/share/man/man8/meterwalld.8 usr/share/man/man8/mwctl.8"
+got=$(cd "$tmp/root" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')
+[ "$got" = "$want" ] && ok "make install DESTDIR PREFIX=/usr: programs, unit, man pages, examples" ||
+	fail "installed: $got"
+[ "$(stat -c %a "$tmp/root/usr/sbin/meterwalld")" = 755 ] &&
+	grep -qx "ExecStart=/usr/sbin/meterwalld" "$tmp/root/lib/systemd/system/meterwalld.service" &&
+	ok "the unit runs the installed program" || fail "unit ExecStart / mode"
+make -s O="$O" uninstall DESTDIR="$tmp/root" PREFIX=/usr >/dev/null 2>&1
+[ -z "$(find "$tmp/root" -type f)" ] && ok "make uninstall removes every installed file" ||
+	fail "left after uninstall: $(find "$tmp/root" -type f)"
+if command -v systemd-analyze >/dev/null; then
+	make -s O="$O" install PREFIX="$tmp/p" UNITDIR="$tmp/p/unit" >/dev/null 2>&1
+	out=$(systemd-analyze verify --man=no "$tmp/p/unit/meterwalld.service" 2>&1)
+	[ $? -eq 0 ] && [ -z "$out" ] && ok "systemd-analyze verify: the unit is clean" || fail "unit verify: $out"
+	lvl=$(systemd-analyze security --offline=yes "$tmp/p/unit/meterwalld.service" 2>&1 |
+		sed -n 's/.*Overall exposure level for meterwalld.service: \([0-9.]*\).*/\1/p')
+	awk "BEGIN { exit !(\"$lvl\" != \"\" && $lvl <= 4.0) }" 2>/dev/null &&
+		ok "hardened unit: exposure $lvl (at most 4.0)" || fail "unit exposure: ${lvl:-?}"
+	grep -q "^Before=network-pre.target" "$tmp/p/unit/meterwalld.service" &&
+		grep -q "^Type=notify" "$tmp/p/unit/meterwalld.service" &&
+		ok "ordered before network-pre.target, Type=notify" || fail "unit ordering"
+else
+	[ "${CI:-}" = true ] && fail "systemd-analyze missing" || echo "SKIP  systemd-analyze missing"
+fi
 
 # --- topology and traffic ----------------------------------------------------
 ip netns add $GW && ip netns add $PEER || cannot_run "ip netns add"
