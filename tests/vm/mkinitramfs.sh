@@ -49,7 +49,7 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 # --- inputs and the cache key ---------------------------------------------
 repo_inputs() {
 	find tests/vm tests/lib tests/fixtures examples tools/lib -type f 2>/dev/null
-	ls "$O"/mwctl "$O"/tests/test_* "$O"/guest/* "$O"/bench/policy-apply \
+	ls "$O"/mwctl "$O"/meterwalld "$O"/tests/test_* "$O"/guest/* "$O"/bench/policy-apply \
 		"$O"/*.bpf.o \
 		kmod/meterwall.ko 2>/dev/null || true
 }
@@ -87,7 +87,7 @@ host_libs() {	# shared libraries of the given ELF files, incl. the loader
 XT_DIR=/usr/lib/x86_64-linux-gnu/xtables
 EXISTING_BINS=()
 for b in "${HOST_BINS[@]}"; do [ -x "$b" ] && EXISTING_BINS+=("$b"); done
-PROJ_BINS=("$O"/mwctl)
+PROJ_BINS=("$O"/mwctl "$O"/meterwalld)
 for t in "$O"/tests/test_* "$O"/guest/*; do [ -x "$t" ] && PROJ_BINS+=("$t"); done
 # the module's policy-apply benchmark (kmod-bench), when bench-build made it
 BENCH_APPLY=
@@ -171,7 +171,8 @@ cp -r tests/vm tests/lib tests/fixtures "$M/tests/"
 cp -r examples "$M/"
 [ -d tools/lib ] && cp -r tools/lib "$M/tools/"
 cp "$O"/mwctl "$M/build/"
-for t in "${PROJ_BINS[@]:1}"; do
+cp "$O"/meterwalld "$M/build/"
+for t in "${PROJ_BINS[@]:2}"; do
 	cp "$t" "$M/build/$(basename "$(dirname "$t")")/"	# tests/ or guest/
 done
 if [ -n "$BENCH_APPLY" ]; then

@@ -14,6 +14,10 @@
  *     (the link event comes when the device is created, before it is up);
  *   - policy.img being replaced (mwctl load): newly named external
  *     interfaces are attached;
+ *   - the wall clock (a timerfd cancelled on every step): both points'
+ *     clock offsets synced at once (mw_ctl_clock_sync), so windows and
+ *     valid_from follow the step; expiries follow only forward steps
+ *     (uapi "Time base"), blocks not at all (boot clock);
  *   - SIGHUP: restore and attach everything again; SIGTERM/SIGINT: exit.
  *     The pinned links and maps stay: enforcement goes on without the
  *     daemon, and the next start adopts them.
@@ -30,6 +34,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
@@ -202,6 +207,41 @@ static int watch_state(struct daemon *d)
 	return fd;
 }
 
+/* A CLOCK_REALTIME timer far ahead, cancelled by any step of the clock
+ * (TFD_TIMER_CANCEL_ON_SET): its fd turns readable when the clock is set. */
+static int clock_arm(int fd)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = INT32_MAX } };
+
+	return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
+			       &its, NULL);
+}
+
+static int watch_clock(void)
+{
+	int fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd >= 0 && clock_arm(fd) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void on_clock_step(struct daemon *d, int fd)
+{
+	uint64_t n;
+	int64_t off;
+
+	(void)!read(fd, &n, sizeof(n));	/* ECANCELED: the clock was set */
+	clock_arm(fd);
+	if (!d->x)
+		return;		/* no policy yet: each load sets the clock */
+	if (!mw_ctl_clock_sync(d->c, false, &off, NULL))
+		fprintf(stderr, "meterwalld: the wall clock was set: both enforcement points follow (boot_to_unix_ns %lld)\n",
+			(long long)off);
+}
+
 static void drain(int fd)
 {
 	char buf[4096];
@@ -213,7 +253,7 @@ static void drain(int fd)
 static int run(struct daemon *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pf[3];
+	struct pollfd pf[4];
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int timeout;
@@ -226,24 +266,27 @@ static int run(struct daemon *d)
 	pf[0].fd = signalfd(-1, &set, SFD_CLOEXEC);
 	pf[1].fd = mwd_links_open();
 	pf[2].fd = watch_state(d);
-	if (pf[0].fd < 0 || pf[1].fd < 0) {
-		fprintf(stderr, "meterwalld: cannot watch signals and links: %s\n",
+	pf[3].fd = watch_clock();
+	if (pf[0].fd < 0 || pf[1].fd < 0 || pf[3].fd < 0) {
+		fprintf(stderr, "meterwalld: cannot watch signals, links and the clock: %s\n",
 			strerror(errno));
 		return 1;
 	}
-	pf[0].events = pf[1].events = pf[2].events = POLLIN;
+	pf[0].events = pf[1].events = pf[2].events = pf[3].events = POLLIN;
 	timeout = sd_watchdog_enabled(0, &wd_usec) > 0 ?
 		  (int)(wd_usec / 2000) : -1;
 	enforce_all(d);		/* links that came while starting */
 	sd_notify(0, "READY=1");
 	for (;;) {
-		if (poll(pf, 3, timeout) < 0 && errno != EINTR)
+		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
 			return 1;
 		if (timeout >= 0)
 			sd_notify(0, "WATCHDOG=1");
 		if (pf[1].revents & POLLIN &&
 		    mwd_links_read(pf[1].fd, on_link, d) == -ENOBUFS)
 			enforce_all(d);	/* events were lost: look at all */
+		if (pf[3].revents & POLLIN)
+			on_clock_step(d, pf[3].fd);
 		if (pf[2].fd >= 0 && pf[2].revents & POLLIN) {
 			drain(pf[2].fd);
 			enforce_all(d);

@@ -4,7 +4,8 @@
 # tests/suites/vm-both.sh): mwctl drives both enforcement points, the XDP
 # program and meterwall.ko, with one command each: load (same serial and
 # digest in both), block/unblock (in both), island (in both), status (both
-# shown); without the module, mwctl falls back to XDP alone.
+# shown); meterwalld restoring into both and following wall-clock steps;
+# without the module, mwctl falls back to XDP alone.
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
 export SUITE=both
@@ -113,6 +114,37 @@ echo "$err"
 sed 's/^serial: .*/serial: 2026112500/' examples/gateway.yaml >/tmp/old.yaml
 expect_rc "older serial refused" 1 gw load /tmp/old.yaml
 [ "$(field kmod serial)" = 2026112599 ] && ok "module unchanged after a refused load" || fail "module serial moved"
+
+# --- meterwalld: restores into both points, follows wall-clock steps -----
+D=$PWD/$O/meterwalld
+printf 'state_dir: %s\nlog_dir: %s\n' "$MW_STATE_DIR" "$MW_LOG_DIR" >/tmp/mwd.yaml
+nsenter --net=/run/netns/$GW "$D" -c /tmp/mwd.yaml >/tmp/mwd.log 2>&1 &
+dpid=$!
+syncs() { grep -c '"action":"clock-sync"' "$MW_LOG_DIR/audit.log"; }
+synced_after() { [ "$(syncs)" -gt "$1" ]; }
+waitfor() {	# seconds, command...
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do "${@:2}" && return 0; sleep 0.05; done
+	return 1
+}
+waitfor 20 grep -q "policy serial 2026112599 in force (xdp+kmod)" /tmp/mwd.log &&
+	ok "meterwalld restores the policy in force into both points" || fail "daemon start: $(cat /tmp/mwd.log)"
+near_host() {	# both points' offsets within 1 s of the host's
+	local x k
+	x=$(cfield xdp behind_host_ms) k=$(cfield kmod behind_host_ms)
+	[ -n "$x" ] && [ -n "$k" ] && [ "${x#-}" -le 1000 ] && [ "${k#-}" -le 1000 ]
+}
+n0=$(syncs)
+step 3600
+waitfor 5 synced_after "$n0" && waitfor 2 near_host &&
+	ok "a 1-hour step forward: the daemon syncs both points' clocks" ||
+	fail "after a step forward: $(syncs) syncs, $(gw -j clock | tr -d ' \n'); $(tail -n 3 /tmp/mwd.log)"
+n0=$(syncs)
+step -3600
+waitfor 5 synced_after "$n0" && waitfor 2 near_host &&
+	ok "and back: synced again" || fail "after a step back: $(syncs) syncs, $(gw -j clock | tr -d ' \n')"
+kill -TERM $dpid
+wait $dpid && ok "meterwalld stops on SIGTERM" || fail "daemon exit: $(tail -n 3 /tmp/mwd.log)"
 
 check "block the retailer before a module restart" gw block retailer-api --reason "vm test 2"
 check "rmmod meterwall" rmmod meterwall
