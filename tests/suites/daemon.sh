@@ -78,9 +78,11 @@ within_ms() {
 		sleep 0.005
 	done
 }
-start_daemon() {	# log
-	NOTIFY_SOCKET=$tmp/notify nsenter --net=/run/netns/$GW "$D" \
-		-c "$tmp/meterwalld.yaml" >>"$1" 2>&1 &
+start_daemon() {	# log [VAR=VALUE...]
+	local log=$1
+	shift
+	env NOTIFY_SOCKET="$tmp/notify" "$@" nsenter --net=/run/netns/$GW "$D" \
+		-c "$tmp/meterwalld.yaml" >>"$log" 2>&1 &
 	dpid=$!
 }
 ready_count() { grep -c '^READY=1$' "$tmp/notify.log" 2>/dev/null || true; }
@@ -224,9 +226,14 @@ xdp_on && [ "$f1" -eq "$f0" ] && [ "$a1" -gt "$a0" ] &&
 mw block partner --reason "daemon test" >/dev/null 2>"$tmp/err" || fail "block: $(cat "$tmp/err")"
 sleep 0.2
 r0=$(ready_count)
-start_daemon "$tmp/d2.log"
+start_daemon "$tmp/d2.log" WATCHDOG_USEC=400000
 ms=$(within_ms 10000 ready_more "$r0") &&
 	ok "restarted: READY=1 ($ms ms)" || fail "restart not ready: $(cat "$tmp/d2.log")"
+w0=$(grep -c '^WATCHDOG=1$' "$tmp/notify.log")
+sleep 1
+w1=$(grep -c '^WATCHDOG=1$' "$tmp/notify.log")
+[ $((w1 - w0)) -ge 3 ] && ok "watchdog: WATCHDOG=1 at half the interval ($((w1 - w0)) in 1 s at 400 ms)" ||
+	fail "watchdog pings: $((w1 - w0)) in 1 s"
 grep -q "policy serial 1 in force (xdp), 1 blocks" "$tmp/d2.log" &&
 	ok "restart restores the policy and the block" || fail "restart log: $(cat "$tmp/d2.log")"
 sleep 0.3
