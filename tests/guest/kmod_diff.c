@@ -13,6 +13,9 @@
  * corpus itself: its size, the classifier's verdict for every frame, and
  * that the reason codes are covered.
  *
+ * `kmod_diff dump`: the inbound frames for the XDP differential test
+ * (dump_inbound).
+ *
  * `kmod_diff run GW_NETNS` (tests/vm/guest/kmod-diff.sh): run in the
  * injecting namespace, whose x0 / x1 / x2 are the veth peers of ext0 / ext1
  * / sm0 in the gateway namespace GW_NETNS, where meterwall.ko is loaded
@@ -1461,6 +1464,34 @@ static int guest_run(const char *gw_ns)
 	return bad ? 1 : 0;
 }
 
+/*
+ * `kmod_diff dump`: the corpus's inbound frames, one per line, "ext0|ext1
+ * HEX LABEL", for the XDP differential test, which judges them too (one
+ * corpus, both datapaths; outbound frames are the module's alone).
+ */
+static int dump_inbound(void)
+{
+	char why[1024];
+	size_t i, k;
+
+	if (corpus_build(why, sizeof(why))) {
+		fprintf(stderr, "kmod-diff: corpus: %s\n", why);
+		return 2;
+	}
+	for (i = 0; i < C.n; i++) {
+		const struct cframe *cf = &C.f[i];
+
+		if (cf->dir != MW_DIR_INBOUND)
+			continue;
+		printf("%s ", gw_if[cf->judged_on]);
+		for (k = 0; k < cf->len; k++)
+			printf("%02x", cf->buf[k]);
+		printf(" %s\n", cf->label);
+	}
+	corpus_free();
+	return fflush(stdout) ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1480,8 +1511,10 @@ int main(int argc, char **argv)
 		corpus_free();
 		return rc;
 	}
+	if (argc == 2 && !strcmp(argv[1], "dump"))
+		return dump_inbound();
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s [run GW_NETNS]\n", argv[0]);
+		fprintf(stderr, "usage: %s [run GW_NETNS | dump]\n", argv[0]);
 		return 2;
 	}
 	return cmocka_run_group_tests_name("kmod_diff", tests, setup,

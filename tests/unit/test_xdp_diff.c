@@ -6,7 +6,9 @@
  * (userspace/lib/xdp.c) into a private pin directory; then a corpus of
  * frames (systematic products of sources x destinations x protocols x
  * interfaces, every truncation of several base frames, hand-made edge and
- * malformed frames) runs through BPF_PROG_TEST_RUN and through
+ * malformed frames, the attack corpus of attacks.h, and every inbound frame
+ * of the module's differential corpus, from `kmod_diff dump`: the two
+ * datapaths run the same frames) runs through BPF_PROG_TEST_RUN and through
  * mw_pkt_parse + mw_classify with the same interface, island flag, blocks,
  * rate limit state and clock.  Verdict and reason must agree on every
  * frame.  The clock: the classifier gets the datapath's two offsets
@@ -446,6 +448,51 @@ static void attack_corpus(void)
 	}
 }
 
+/*
+ * The module's differential corpus (tests/guest/kmod_diff.c), its inbound
+ * frames from `kmod_diff dump`: one corpus judged by both datapaths
+ * against the same oracle (the module's outbound frames are its alone).
+ */
+static void module_corpus(void)
+{
+	const char *o = getenv("O");
+	char cmd[512], *line = NULL, *hex, *label;
+	size_t cap = 0, n = 0, len, i;
+	uint8_t buf[FR_MAX];
+	unsigned int b;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s/guest/kmod_diff dump",
+		 o && *o ? o : "build");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (getline(&line, &cap, p) > 0) {
+		hex = strchr(line, ' ');
+		if (!hex)
+			fail_msg("module corpus: bad line `%s'", line);
+		*hex++ = '\0';
+		label = strchr(hex, ' ');
+		if (label)
+			*label = '\0';
+		len = strlen(hex) / 2;
+		if (len > FR_MAX || strlen(hex) % 2)
+			fail_msg("module corpus: bad frame of %zu hex digits",
+				 strlen(hex));
+		for (i = 0; i < len; i++) {
+			if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+				fail_msg("module corpus: bad hex");
+			buf[i] = (uint8_t)b;
+		}
+		diff(!strcmp(line, "ext1") ? IF_EXT1 : IF_EXT0, buf, len,
+		     "module corpus");
+		n++;
+	}
+	free(line);
+	if (pclose(p) != 0 || n < 1000)
+		fail_msg("module corpus: %zu frames from `%s'", n, cmd);
+	print_message("module corpus: %zu inbound frames\n", n);
+}
+
 void test_diff_corpus(void **state)
 {
 	static const int all_ext[] = { IF_EXT0, IF_EXT1 };
@@ -468,6 +515,7 @@ void test_diff_corpus(void **state)
 	edge_ipv6();
 	edge_l2();
 	attack_corpus();
+	module_corpus();
 	print_message("normal state: %zu frames\n", E.corpus);
 
 	/* Sunday: the maintenance window is closed */
