@@ -399,7 +399,7 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 		if (!x->pinned)
 			bpf_map__set_pin_path(x->map[i], NULL);
 	}
-	err = mw_xdp_check_shapes(x);
+	err = mw_xdp_take_shapes(x);
 	if (err)
 		return err;
 	err = set_sizes(x, o);

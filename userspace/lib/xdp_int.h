@@ -58,6 +58,14 @@ extern const char *const mw_xdp_map_names[M__COUNT];
 
 struct meterwall;
 
+/* A per-slot table's inner map: the program's template (bpf/maps.h). */
+struct mw_xdp_shape {
+	enum bpf_map_type type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t flags;
+};
+
 struct mw_xdp {
 	struct meterwall *skel;
 	struct bpf_map *map[M__COUNT];
@@ -73,6 +81,7 @@ struct mw_xdp {
 	uint32_t flow_bits;		/* = log2(flow_entries) */
 	uint32_t h4_bits;		/* dev_tab4 rows = 1 << h4_bits */
 	int tmpl_fd[2];			/* dev_tab4, dev_rec templates; -1 */
+	struct mw_xdp_shape shape[M_LAST_SLOT_TABLE - M_FIRST_SLOT_TABLE + 1];
 	int ncpus;
 	char err[512];
 };
@@ -90,9 +99,10 @@ int mw_xdp_h4_place(struct mw_xdp_h4 *tab, uint32_t bits, uint32_t addr,
 uint32_t mw_xdp_h4_find(const struct mw_xdp_h4 *tab, uint32_t bits,
 			uint32_t addr);
 
-/* After the object is opened (before load): every per-slot table's inner
- * template has the shape xdp_load.c writes, else -EPROTO. */
-int mw_xdp_check_shapes(struct mw_xdp *x);
+/* After the object is opened (before load, while libbpf still holds the
+ * inner-map templates): x->shape from them, -EPROTO when their key or
+ * value sizes are not what xdp_load.c writes. */
+int mw_xdp_take_shapes(struct mw_xdp *x);
 
 /* Record a message (what went wrong, what to do) and return err (< 0). */
 int mw_xdp_fail(struct mw_xdp *x, int err, const char *fmt, ...)

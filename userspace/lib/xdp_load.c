@@ -45,58 +45,57 @@
 #define N_TABLES (M_LAST_SLOT_TABLE - M_FIRST_SLOT_TABLE + 1)
 
 /*
- * Shapes of the inner maps, by table (index = map - M_FIRST_SLOT_TABLE):
- * what this loader writes.  The program reads through the inner-map
- * templates of bpf/maps.h; mw_xdp_check_shapes() holds the two to the same
- * shape when the object is opened, so a change on one side only is a
- * refused open ("rebuild"), never a table read with another layout.
+ * What this loader writes into each per-slot table (index = map -
+ * M_FIRST_SLOT_TABLE): key and value sizes.  The tables' shapes (type,
+ * key, value, flags) are the program's inner-map templates (bpf/maps.h),
+ * taken when the object is opened (mw_xdp_take_shapes); a template whose
+ * sizes differ from these is a refused open ("rebuild"), never a table
+ * written with one layout and read with another.
  */
-static const struct table_shape {
-	enum bpf_map_type type;
-	uint32_t key_size;
-	uint32_t value_size;
-	uint32_t flags;
-} shapes[N_TABLES] = {
-	{ BPF_MAP_TYPE_HASH, sizeof(uint32_t), sizeof(struct mw_img_iface), 0 },
-	{ BPF_MAP_TYPE_HASH, sizeof(struct mw_addr_key),
-	  sizeof(struct mw_xdp_dev), 0 },
-	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key),
-	  sizeof(struct mw_xdp_dev), BPF_F_NO_PREALLOC },
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_device),
-	  BPF_F_INNER_MAP },
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_system),
-	  BPF_F_INNER_MAP },
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_cset),
-	  BPF_F_INNER_MAP },
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_img_window),
-	  BPF_F_INNER_MAP },
-	{ BPF_MAP_TYPE_HASH, sizeof(struct mw_addr_key), sizeof(uint64_t), 0 },
-	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct mw_lpm_key), sizeof(uint64_t),
-	  BPF_F_NO_PREALLOC },
-	{ BPF_MAP_TYPE_HASH, sizeof(uint32_t), sizeof(struct mw_xdp_dev), 0 },
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_xdp_h4), 0 },
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct mw_xdp_dev), 0 },
+static const struct { uint32_t key_size, value_size; } writes[N_TABLES] = {
+	{ sizeof(uint32_t), sizeof(struct mw_img_iface) },	/* ifaces */
+	{ sizeof(struct mw_addr_key), sizeof(struct mw_xdp_dev) }, /* dev_hash */
+	{ sizeof(struct mw_lpm_key), sizeof(struct mw_xdp_dev) },  /* dev_lpm */
+	{ sizeof(uint32_t), sizeof(struct mw_img_device) },	/* devices */
+	{ sizeof(uint32_t), sizeof(struct mw_img_system) },	/* systems */
+	{ sizeof(uint32_t), sizeof(struct mw_img_cset) },	/* csets */
+	{ sizeof(uint32_t), sizeof(struct mw_img_window) },	/* windows */
+	{ sizeof(struct mw_addr_key), sizeof(uint64_t) },	/* zone_hash */
+	{ sizeof(struct mw_lpm_key), sizeof(uint64_t) },	/* zone_lpm */
+	{ sizeof(uint32_t), sizeof(struct mw_xdp_dev) },	/* dev_hash4 */
+	{ sizeof(uint32_t), sizeof(struct mw_xdp_h4) },		/* dev_tab4 */
+	{ sizeof(uint32_t), sizeof(struct mw_xdp_dev) },	/* dev_rec */
 };
 
-int mw_xdp_check_shapes(struct mw_xdp *x)
+int mw_xdp_take_shapes(struct mw_xdp *x)
 {
-	const struct table_shape *s;
+	struct mw_xdp_shape *s;
 	const struct bpf_map *in;
 	int t;
 
 	for (t = 0; t < N_TABLES; t++) {
-		s = &shapes[t];
 		in = bpf_map__inner_map(x->map[t + M_FIRST_SLOT_TABLE]);
-		if (!in || bpf_map__type(in) != s->type ||
-		    bpf_map__key_size(in) != s->key_size ||
-		    bpf_map__value_size(in) != s->value_size ||
-		    bpf_map__map_flags(in) != s->flags)
+		if (!in)
 			return mw_xdp_fail(x, -EPROTO,
-					   "the XDP object's %s table is not "
-					   "the shape this library writes "
-					   "(type, key, value, flags): "
-					   "rebuild mwctl",
+					   "the XDP object's %s table has no "
+					   "inner-map template: rebuild mwctl",
 					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE]);
+		s = &x->shape[t];
+		s->type = bpf_map__type(in);
+		s->key_size = bpf_map__key_size(in);
+		s->value_size = bpf_map__value_size(in);
+		s->flags = bpf_map__map_flags(in);
+		if (s->key_size != writes[t].key_size ||
+		    s->value_size != writes[t].value_size)
+			return mw_xdp_fail(x, -EPROTO,
+					   "the XDP object's %s table holds "
+					   "%u-byte keys and %u-byte values, "
+					   "this library writes %u and %u: "
+					   "rebuild mwctl",
+					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
+					   s->key_size, s->value_size,
+					   writes[t].key_size,
+					   writes[t].value_size);
 	}
 	return 0;
 }
@@ -109,6 +108,7 @@ struct batch {
 };
 
 struct build {
+	const struct mw_xdp_shape *shape;	/* [N_TABLES], x->shape */
 	int fd[N_TABLES];
 	struct batch b[N_TABLES];
 	struct mw_xdp_slot_meta meta;
@@ -162,7 +162,7 @@ static bool is_host(const struct mw_img_prefix *p)
 
 static int batch_alloc(struct build *bd, int t, size_t n)
 {
-	const struct table_shape *s = &shapes[t];
+	const struct mw_xdp_shape *s = &bd->shape[t];
 
 	bd->b[t].keys = calloc(n ? n : 1, s->key_size);
 	bd->b[t].vals = calloc(n ? n : 1, s->value_size);
@@ -172,7 +172,7 @@ static int batch_alloc(struct build *bd, int t, size_t n)
 static void batch_add(struct build *bd, int t, const void *key,
 		      const void *val)
 {
-	const struct table_shape *s = &shapes[t];
+	const struct mw_xdp_shape *s = &bd->shape[t];
 	struct batch *b = &bd->b[t];
 
 	memcpy(b->keys + (size_t)b->n * s->key_size, key, s->key_size);
@@ -459,7 +459,7 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 }
 
 /* Insert a batch: one syscall where the map type allows, else one each. */
-static int fill(int fd, const struct table_shape *s, struct batch *b)
+static int fill(int fd, const struct mw_xdp_shape *s, struct batch *b)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	uint32_t i, n = b->n;
@@ -503,7 +503,7 @@ static int create_tables(struct mw_xdp *x, const struct mw_image_view *v,
 	int t, err;
 
 	for (t = 0; t < N_TABLES; t++) {
-		const struct table_shape *s = &shapes[t];
+		const struct mw_xdp_shape *s = &bd->shape[t];
 		LIBBPF_OPTS(bpf_map_create_opts, co, .map_flags = s->flags);
 		uint32_t size = table_size(v, t, bd);
 
@@ -694,6 +694,7 @@ int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
 	memset(&bd, 0, sizeof(bd));
+	bd.shape = x->shape;
 	for (t = 0; t < N_TABLES; t++)
 		bd.fd[t] = -1;
 	if (!v || !v->hdr)
