@@ -9,7 +9,8 @@
 # enforcement in force; a restart adopts it and keeps a block; SIGTERM
 # audits the stop.  Traffic: UDP from an allowed device (198.51.100.10)
 # and from an unknown source (203.0.113.66) to 192.0.2.10:3610, every
-# 2 ms each, from a peer namespace through the veth pair ext0/p0.
+# 2 ms each, from a peer namespace through the veth pair ext0/p0; flow
+# records written for active and idle flows.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/suite.sh
@@ -118,7 +119,7 @@ EOF
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
-[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode)" <<<"$err" &&
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb)" <<<"$err" &&
 	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
 printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
 err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
@@ -131,8 +132,12 @@ err=$("$D" -c "$tmp/bad3.yaml" 2>&1)
 err=$("$D" -c "$tmp/missing.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/missing.yaml: error: No such file or directory" <<<"$err" &&
 	ok "config: a named file that is missing is an error" || fail "config missing: $err"
-printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\n' \
+printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\n' \
 	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
+printf 'flow_idle: 0\n' >"$tmp/bad4.yaml"
+err=$("$D" -c "$tmp/bad4.yaml" 2>&1)
+[ $? -eq 1 ] && grep -qF "$tmp/bad4.yaml:1:12: error: flow_idle \`0': a whole number from 1 to 3600" <<<"$err" &&
+	ok "config: a number out of range is named with its range" || fail "config range: $err"
 
 # --- install, the unit ----------------------------------------------------------
 make -s O="$O" install DESTDIR="$tmp/root" PREFIX=/usr >"$tmp/inst.log" 2>&1 ||
@@ -243,6 +248,41 @@ a1=$(count 198.51.100.10)
 [ "$a1" -eq "$a0" ] && ok "the block holds through the restart" || fail "block lifted by the restart: $a0 -> $a1"
 mw unblock partner --request R-1 --by test >/dev/null 2>"$tmp/err" || fail "unblock: $(cat "$tmp/err")"
 
+# --- flow records (flow_idle 1 s, flow_active 2 s) --------------------------------
+F=$MW_LOG_DIR/flows.jsonl
+# records of the allowed device's flows: END PASS/DROP count
+frec() { python3 - "$F" "$1" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if (r["end"] == sys.argv[2] and r["src"] == "198.51.100.10" and
+            r["dst"] == "192.0.2.10" and r["dport"] == 3610 and
+            r["proto"] == "udp" and r["verdict"] == "PASS" and
+            r["reason"] == "ALLOWED" and r["system"] == "partner" and
+            r["device"] == "partner-gw" and r["entity"] == "Example K.K." and
+            r["contact"] == "ops@example.net" and r["demarcation"] == "ext0" and
+            r["iface"] == "ext0" and r["conduit"] and r["packets"] > 0 and
+            r["bytes"] >= r["packets"] * 28 and r["time"].endswith("Z") and
+            r["first_ns"] <= r["last_ns"]):
+        n += 1
+print(n)
+PY
+}
+sleep 3
+[ "$(frec active)" -ge 1 ] && ok "flow records: an active flow is written every flow_active, with its system, entity, contact, demarcation" ||
+	fail "no active record: $(tail -n 2 "$F" 2>/dev/null)"
+kill "${pids[2]}"	# the sender
+sleep 2.5
+[ "$(frec idle)" -ge 1 ] && ok "flow records: a flow that went idle is written once more" ||
+	fail "no idle record: $(tail -n 2 "$F" 2>/dev/null)"
+n0=$(wc -l <"$F")
+sleep 2
+[ "$(wc -l <"$F")" -eq "$n0" ] && ok "flow records: an idle flow is not written again" ||
+	fail "records keep coming for idle flows: $n0 -> $(wc -l <"$F")"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$F" &&
+	ok "flow records: every line is JSON ($(wc -l <"$F") records)" || fail "flows.jsonl is not JSON lines"
+
 # --- SIGTERM --------------------------------------------------------------------
 kill -TERM "$dpid"
 wait "$dpid"
@@ -253,4 +293,15 @@ dpid=
 	grep -q '^STOPPING=1$' "$tmp/notify.log" &&
 	ok "SIGTERM: exit 0, STOPPING=1, start and stop audited" || fail "SIGTERM: rc $rc"
 xdp_on && ok "enforcement stays after the daemon stops" || fail "program gone after stop"
+n0=$(wc -l <"$F")
+r0=$(ready_count)
+start_daemon "$tmp/d3.log"
+within_ms 10000 ready_more "$r0" >/dev/null || fail "third start not ready: $(cat "$tmp/d3.log")"
+sleep 2.5
+[ -s "$MW_STATE_DIR/flows.marks" ] && [ "$(wc -l <"$F")" -eq "$n0" ] &&
+	ok "a restart after SIGTERM writes no flow again (flows.marks)" ||
+	fail "records after the restart: $n0 -> $(wc -l <"$F")"
+kill -TERM "$dpid"
+wait "$dpid"
+dpid=
 suite_end

@@ -6,12 +6,16 @@
  *   log_dir: /var/log/meterwall
  *   pin_dir: /sys/fs/bpf/meterwall
  *   attach_mode: native            # or generic
+ *   flow_idle: 15                  # flow records: seconds without a packet
+ *   flow_active: 300               # ... and every so many while active
+ *   flow_log_max_mb: 64            # flows.jsonl rotated to .1 past it
  *
  * Every error names file:line:col and the value at fault; an unknown key
  * is an error (a misspelt key must not be a silent default).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -61,6 +65,26 @@ static int set_dir(struct reader *r, char *dst, size_t len, const char *val)
 	return 0;
 }
 
+/* A whole number of at least lo and at most hi. */
+static int set_u64(struct reader *r, uint64_t *dst, const char *key,
+		   const char *val, uint64_t lo, uint64_t hi)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (val[0] < '0' || val[0] > '9' || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "%s:%zu:%zu: error: %s `%s': a whole number from %llu to %llu\n",
+			r->path, r->ev.start_mark.line + 1,
+			r->ev.start_mark.column + 1, key, val,
+			(unsigned long long)lo, (unsigned long long)hi);
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
+}
+
 static int pair(struct reader *r, const char *key, struct mwd_config *cfg)
 {
 	const char *val;
@@ -77,6 +101,12 @@ static int pair(struct reader *r, const char *key, struct mwd_config *cfg)
 		return set_dir(r, cfg->log_dir, sizeof(cfg->log_dir), val);
 	if (!strcmp(key, "pin_dir"))
 		return set_dir(r, cfg->pin_dir, sizeof(cfg->pin_dir), val);
+	if (!strcmp(key, "flow_idle"))
+		return set_u64(r, &cfg->flow_idle, key, val, 1, 3600);
+	if (!strcmp(key, "flow_active"))
+		return set_u64(r, &cfg->flow_active, key, val, 1, 86400);
+	if (!strcmp(key, "flow_log_max_mb"))
+		return set_u64(r, &cfg->flow_log_max_mb, key, val, 1, 1 << 20);
 	if (!strcmp(key, "attach_mode")) {
 		if (!strcmp(val, "native"))
 			cfg->mode = MW_XDP_MODE_NATIVE;
@@ -119,7 +149,7 @@ static int read_mapping(struct reader *r, struct mwd_config *cfg)
 		err = pair(r, key, cfg);
 		if (err == -ENOENT)
 			return bad(r, &at,
-				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode)",
+				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb)",
 				   key);
 		if (err)
 			return err;
@@ -134,6 +164,9 @@ int mwd_config_read(const char *path, bool missing_ok, struct mwd_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = MW_XDP_MODE_NATIVE;
+	cfg->flow_idle = 15;
+	cfg->flow_active = 300;
+	cfg->flow_log_max_mb = 64;
 	f = fopen(path, "re");
 	if (!f) {
 		err = -errno;

@@ -18,6 +18,8 @@
  *     clock offsets synced at once (mw_ctl_clock_sync), so windows and
  *     valid_from follow the step; expiries follow only forward steps
  *     (uapi "Time base"), blocks not at all (boot clock);
+ *   - the XDP flow table, every second: flow records as JSON lines in
+ *     the log directory's flows.jsonl (flowlog.c);
  *   - SIGHUP: restore and attach everything again; SIGTERM/SIGINT: exit.
  *     The pinned links and maps stay: enforcement goes on without the
  *     daemon, and the next start adopts them.
@@ -35,6 +37,7 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
@@ -54,6 +57,8 @@ struct daemon {
 	struct known known[MW_MAX_IFACES];
 	size_t n_known;
 	unsigned int attached;	/* external interfaces attached now */
+	struct mwd_flowlog *flows;	/* flow records (flowlog.c) */
+	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
 static void report(enum mw_ctl_level level, const char *subject,
@@ -166,6 +171,43 @@ static void remember_ifindexes(struct daemon *d)
 	mw_image_free(&img);
 }
 
+static int open_flowlog(struct daemon *d)
+{
+	const char *dir = d->cfg.log_dir[0] ? d->cfg.log_dir : getenv("MW_LOG_DIR");
+	char path[512], marks[512];
+
+	if (!dir || !*dir)
+		dir = "/var/log/meterwall";
+	if ((size_t)snprintf(path, sizeof(path), "%s/flows.jsonl", dir) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	if ((size_t)snprintf(marks, sizeof(marks), "%s/flows.marks",
+			     mw_ctl_state_dir(d->c)) >= sizeof(marks))
+		return -ENAMETOOLONG;
+	return mwd_flowlog_open(path, d->cfg.flow_idle, d->cfg.flow_active,
+				d->cfg.flow_log_max_mb << 20, marks, &d->flows);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Once a second: flow records due (a policy is needed for the table). */
+static void poll_flows(struct daemon *d)
+{
+	int64_t now = mono_ms();
+
+	if (now < d->next_flow_poll || !d->x)
+		return;
+	d->next_flow_poll = now + 1000;
+	if (mwd_flowlog_poll(d->flows, d->c, d->x))
+		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
+}
+
 static int start(struct daemon *d)
 {
 	struct mw_ctl_opts o = {
@@ -191,6 +233,9 @@ static int start(struct daemon *d)
 		remember_ifindexes(d);	/* the tables were just resolved */
 	}
 	enforce_all(d);
+	err = open_flowlog(d);
+	if (err)
+		return err;
 	mw_ctl_audit(d->c, "daemon-start", NULL);
 	return 0;
 }
@@ -274,14 +319,17 @@ static int run(struct daemon *d)
 	}
 	pf[0].events = pf[1].events = pf[2].events = pf[3].events = POLLIN;
 	timeout = sd_watchdog_enabled(0, &wd_usec) > 0 ?
-		  (int)(wd_usec / 2000) : -1;
+		  (int)(wd_usec / 2000) : 1000;
+	if (timeout > 1000)
+		timeout = 1000;		/* the flow table's poll */
 	enforce_all(d);		/* links that came while starting */
 	sd_notify(0, "READY=1");
 	for (;;) {
 		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
 			return 1;
-		if (timeout >= 0)
+		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
+		poll_flows(d);
 		if (pf[1].revents & POLLIN &&
 		    mwd_links_read(pf[1].fd, on_link, d) == -ENOBUFS)
 			enforce_all(d);	/* events were lost: look at all */
@@ -349,6 +397,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ret = run(d);
+	mwd_flowlog_close(d->flows);
 	mw_xdp_close(d->x);
 	mw_ctl_close(d->c);
 	free(d);

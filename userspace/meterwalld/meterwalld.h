@@ -4,6 +4,7 @@
 #define MW_METERWALLD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "ctl.h"
 
@@ -12,6 +13,9 @@ struct mwd_config {
 	char log_dir[256];
 	char pin_dir[256];
 	enum mw_xdp_mode mode;	/* attach mode of the external interfaces */
+	uint64_t flow_idle;	/* flow records: seconds without a packet */
+	uint64_t flow_active;	/* ... and every so many while active */
+	uint64_t flow_log_max_mb;	/* rotated to .1 past this */
 };
 
 /*
@@ -20,6 +24,25 @@ struct mwd_config {
  * Errors name file:line:col and the value; 0 or -errno.
  */
 int mwd_config_read(const char *path, bool missing_ok, struct mwd_config *cfg);
+
+/* flowlog.c: flow records (JSON lines) from the XDP flow table. */
+struct mwd_flowlog;
+struct mwd_flow_stats {
+	uint64_t records;	/* written */
+	uint64_t evicted;	/* flows that left the table with packets
+				 * not yet written (written then) */
+	uint64_t write_errors;	/* records lost to a failing write */
+	uint64_t rotations;
+};
+/* marks: where what was written of each flow is kept (NULL: nowhere) */
+int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
+		     uint64_t max_bytes, const char *marks,
+		     struct mwd_flowlog **out);
+void mwd_flowlog_close(struct mwd_flowlog *l);
+/* Read the table, write what is due; 0 or -errno (the table unreadable). */
+int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
+		     struct mw_xdp *x);
+const struct mwd_flow_stats *mwd_flowlog_stats(const struct mwd_flowlog *l);
 
 /* links.c: rtnetlink link events (RTMGRP_LINK). */
 int mwd_links_open(void);

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flow records (control 1.1.5), IPFIX semantics: every poll the XDP flow
+ * table is read whole and matched against the flows seen before; a flow
+ * is written as one JSON line when it goes idle (no packet for idle
+ * seconds), every active seconds while it lasts, and when it leaves the
+ * table (evicted or flushed) with packets not yet written.  Each record
+ * carries its share of packets and bytes (what came since the flow's
+ * last record), so the records of a flow add up to its counters.
+ *
+ * A line: time (RFC 3339 UTC, ms), end (idle | active | evicted), first
+ * and last (RFC 3339, and the same in ns), iface, demarcation (the
+ * system's interface in the policy), family, proto, src, sport, dst,
+ * dport, system, entity, contact, device, conduit, verdict, reason,
+ * packets, bytes.  Names come from the policy in force (re-read when
+ * policy.img changes).
+ *
+ * What was written of each flow is kept in MARKS (the state directory's
+ * flows.marks, replaced at most every 10 s and at exit): a restarted
+ * daemon goes on from there instead of writing the flows' packets again.
+ * A daemon killed between two saves writes again at most the records of
+ * those seconds (the same first/last/packets: recognisable).
+ *
+ * The file is appended to (0640, never through a symbolic link) and
+ * rotated to NAME.1 past max_bytes.  A write that fails (a full disk) is
+ * counted and the record dropped; enforcement never waits for it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "fileio.h"
+#include "json.h"
+#include "meterwalld.h"
+
+struct fent {
+	struct mw_flow_key k;
+	struct mw_flow f;		/* as last read */
+	uint64_t out_packets;		/* written so far */
+	uint64_t out_bytes;
+	uint64_t out_last_ns;		/* last_ns at the last record */
+	uint64_t out_at_ns;		/* when the last record was written */
+};
+
+struct mwd_flowlog {
+	struct fent *v;
+	size_t n, cap;
+	char path[512];
+	FILE *out;
+	uint64_t idle_ns, active_ns, max_bytes;
+	struct mw_image img;		/* the policy in force, for names */
+	struct mw_image_view view;
+	bool have_view;
+	struct timespec img_mtime;
+	off_t img_size;
+	struct mwd_flow_stats st;
+	char marks[512];		/* "" = not kept */
+	bool marks_dirty;
+	uint64_t marks_saved_ns;
+};
+
+/* One flow's mark in flows.marks. */
+struct fmark {
+	struct mw_flow_key k;
+	uint64_t out_packets, out_bytes, out_last_ns, out_at_ns;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct fent *)a)->k, &((const struct fent *)b)->k,
+		      sizeof(struct mw_flow_key));
+}
+
+/* The marks of a previous daemon become the tracked flows (sorted). */
+static void marks_load(struct mwd_flowlog *l)
+{
+	struct fmark m;
+	FILE *f;
+	int fd;
+
+	fd = open(l->marks, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (fread(&m, sizeof(m), 1, f) == 1) {
+		struct fent *v;
+
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? 2 * l->cap : 1024;
+
+			v = realloc(l->v, cap * sizeof(*v));
+			if (!v)
+				break;
+			l->v = v;
+			l->cap = cap;
+		}
+		memset(&l->v[l->n], 0, sizeof(l->v[0]));
+		l->v[l->n].k = m.k;
+		l->v[l->n].f.packets = m.out_packets;	/* as if read then */
+		l->v[l->n].f.bytes = m.out_bytes;
+		l->v[l->n].out_packets = m.out_packets;
+		l->v[l->n].out_bytes = m.out_bytes;
+		l->v[l->n].out_last_ns = m.out_last_ns;
+		l->v[l->n].out_at_ns = m.out_at_ns;
+		l->n++;
+	}
+	fclose(f);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), key_cmp);
+}
+
+static void marks_save(struct mwd_flowlog *l, uint64_t now)
+{
+	struct fmark *m;
+	size_t i;
+
+	if (!l->marks[0] || !l->marks_dirty)
+		return;
+	m = calloc(l->n + 1, sizeof(*m));
+	if (!m)
+		return;
+	for (i = 0; i < l->n; i++)
+		m[i] = (struct fmark){ l->v[i].k, l->v[i].out_packets,
+				       l->v[i].out_bytes, l->v[i].out_last_ns,
+				       l->v[i].out_at_ns };
+	if (!mw_replace_file(l->marks, m, l->n * sizeof(*m), 0600)) {
+		l->marks_dirty = false;
+		l->marks_saved_ns = now;
+	}
+	free(m);
+}
+
+int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
+		     uint64_t max_bytes, const char *marks,
+		     struct mwd_flowlog **out)
+{
+	struct mwd_flowlog *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	if ((size_t)snprintf(l->path, sizeof(l->path), "%s", path) >=
+	    sizeof(l->path)) {
+		free(l);
+		return -ENAMETOOLONG;
+	}
+	l->idle_ns = idle_s * 1000000000ULL;
+	l->active_ns = active_s * 1000000000ULL;
+	l->max_bytes = max_bytes;
+	if (marks && (size_t)snprintf(l->marks, sizeof(l->marks), "%s",
+				      marks) < sizeof(l->marks))
+		marks_load(l);
+	else
+		l->marks[0] = '\0';
+	*out = l;
+	return 0;
+}
+
+void mwd_flowlog_close(struct mwd_flowlog *l)
+{
+	if (!l)
+		return;
+	marks_save(l, 0);
+	if (l->out)
+		fclose(l->out);
+	if (l->have_view)
+		mw_image_free(&l->img);
+	free(l->v);
+	free(l);
+}
+
+const struct mwd_flow_stats *mwd_flowlog_stats(const struct mwd_flowlog *l)
+{
+	return &l->st;
+}
+
+/* The policy in force, re-read when policy.img changed. */
+static void refresh_names(struct mwd_flowlog *l, struct mw_ctl *c)
+{
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/policy.img", mw_ctl_state_dir(c));
+	if (stat(path, &st) < 0 || (l->have_view &&
+	    st.st_mtim.tv_sec == l->img_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == l->img_mtime.tv_nsec &&
+	    st.st_size == l->img_size))
+		return;
+	if (l->have_view)
+		mw_image_free(&l->img);
+	l->have_view = !mw_ctl_active_image(c, &l->img, &l->view);
+	l->img_mtime = st.st_mtim;
+	l->img_size = st.st_size;
+}
+
+static FILE *log_file(struct mwd_flowlog *l)
+{
+	struct stat st;
+	char old[600];
+	int fd;
+
+	if (l->out && l->max_bytes && !fstat(fileno(l->out), &st) &&
+	    (uint64_t)st.st_size >= l->max_bytes) {
+		fclose(l->out);
+		l->out = NULL;
+		snprintf(old, sizeof(old), "%s.1", l->path);
+		if (rename(l->path, old) == 0)
+			l->st.rotations++;
+	}
+	if (l->out)
+		return l->out;
+	fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+		  O_CLOEXEC, 0640);
+	if (fd < 0)
+		return NULL;
+	l->out = fdopen(fd, "a");
+	if (!l->out)
+		close(fd);
+	return l->out;
+}
+
+static void rfc3339(uint64_t unix_ns, char *buf, size_t len)
+{
+	time_t s = (time_t)(unix_ns / 1000000000ULL);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), len - strlen(buf), ".%03uZ",
+		 (unsigned int)(unix_ns / 1000000ULL % 1000));
+}
+
+static const char *proto_name(uint8_t p)
+{
+	static char num[8];
+
+	switch (p) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "ipv6-icmp";
+	}
+	snprintf(num, sizeof(num), "%u", p);
+	return num;
+}
+
+static void names(const struct mwd_flowlog *l, const struct fent *e,
+		  const char **dev, const char **sys, const char **entity,
+		  const char **contact, const char **demarc,
+		  const char **conduit)
+{
+	const struct mw_image_view *v = l->have_view ? &l->view : NULL;
+	const struct mw_img_device *d = v ? mw_image_device(v, e->f.device) :
+					NULL;
+	const struct mw_img_system *s = d ? mw_image_system(v, d->system) :
+					NULL;
+	const struct mw_img_conduit *c = v && e->f.conduit != MW_ID_NONE ?
+					 mw_image_conduit(v, e->f.conduit) :
+					 NULL;
+	const struct mw_img_iface *f = NULL;
+	size_t i;
+
+	for (i = 0; s && v && i < v->n_ifaces; i++)
+		if (v->ifaces[i].id == s->iface)
+			f = &v->ifaces[i];
+	*dev = d ? mw_image_str(v, d->name) : "";
+	*sys = s ? mw_image_str(v, s->name) : "";
+	*entity = s ? mw_image_str(v, s->entity) : "";
+	*contact = s ? mw_image_str(v, s->contact) : "";
+	*demarc = f ? f->name : "";
+	*conduit = c ? mw_image_str(v, c->name) : "";
+}
+
+/* One record: e's packets and bytes since its last record. */
+static void write_record(struct mwd_flowlog *l, struct fent *e,
+			 const char *end, uint64_t now)
+{
+	const char *dev, *sys, *entity, *contact, *demarc, *conduit;
+	char t[40], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char ifname[IF_NAMESIZE];
+	int af = e->k.family == AF_INET6 ? AF_INET6 : AF_INET;
+	FILE *f = log_file(l);
+
+	if (!f) {
+		l->st.write_errors++;
+		return;
+	}
+	names(l, e, &dev, &sys, &entity, &contact, &demarc, &conduit);
+	inet_ntop(af, e->k.src, a, sizeof(a));
+	inet_ntop(af, e->k.dst, b, sizeof(b));
+	if (!if_indextoname(e->k.ifindex, ifname))
+		snprintf(ifname, sizeof(ifname), "if%u", e->k.ifindex);
+	jp_init(f, true);
+	jp_open_obj(NULL);
+	rfc3339(now, t, sizeof(t));
+	jp_str("time", t);
+	jp_str("end", end);
+	rfc3339(e->f.first_ns, t, sizeof(t));
+	jp_str("first", t);
+	rfc3339(e->f.last_ns, t, sizeof(t));
+	jp_str("last", t);
+	jp_u64("first_ns", e->f.first_ns);
+	jp_u64("last_ns", e->f.last_ns);
+	jp_str("iface", ifname);
+	jp_str("demarcation", demarc);
+	jp_str("family", af == AF_INET ? "ipv4" : "ipv6");
+	jp_str("proto", proto_name(e->k.proto));
+	jp_str("src", a);
+	jp_u64("sport", ntohs(e->k.sport));
+	jp_str("dst", b);
+	jp_u64("dport", ntohs(e->k.dport));
+	jp_str("system", sys);
+	jp_str("entity", entity);
+	jp_str("contact", contact);
+	jp_str("device", dev);
+	jp_str("conduit", conduit);
+	jp_str("verdict", mw_verdict_name(e->f.verdict));
+	jp_str("reason", mw_reason_name(e->f.reason));
+	jp_u64("packets", e->f.packets - e->out_packets);
+	jp_u64("bytes", e->f.bytes - e->out_bytes);
+	jp_close_obj();
+	jp_finish();
+	if (fflush(f) || ferror(f)) {
+		l->st.write_errors++;
+		clearerr(f);
+	} else {
+		l->st.records++;
+	}
+	e->out_packets = e->f.packets;
+	e->out_bytes = e->f.bytes;
+	e->out_last_ns = e->f.last_ns;
+	e->out_at_ns = now;
+	l->marks_dirty = true;
+}
+
+struct collect {
+	struct fent *v;
+	size_t n, cap;
+};
+
+static int collect_one(const struct mw_flow_key *k, const struct mw_flow *f,
+		       void *arg)
+{
+	struct collect *c = arg;
+	struct fent *v;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+
+		v = realloc(c->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[0]));
+	c->v[c->n].k = *k;
+	c->v[c->n].f = *f;
+	c->n++;
+	return 0;
+}
+
+/* The table now (cur, sorted) against what was tracked (l->v, sorted):
+ * counters taken over, new flows tracked, gone ones written and dropped. */
+static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
+{
+	size_t i = 0, j = 0;
+	int r;
+
+	while (i < l->n || j < cur->n) {
+		r = i == l->n ? 1 : j == cur->n ? -1 :
+		    key_cmp(&l->v[i], &cur->v[j]);
+		if (r < 0) {		/* left the table */
+			if (l->v[i].f.packets > l->v[i].out_packets) {
+				write_record(l, &l->v[i], "evicted", now);
+				l->st.evicted++;
+			}
+			i++;
+		} else if (r > 0) {	/* new */
+			cur->v[j].out_at_ns = now;
+			j++;
+		} else {
+			if (cur->v[j].f.packets < l->v[i].out_packets) {
+				/* the row was reused: a new flow */
+				cur->v[j].out_at_ns = now;
+			} else {
+				cur->v[j].out_packets = l->v[i].out_packets;
+				cur->v[j].out_bytes = l->v[i].out_bytes;
+				cur->v[j].out_last_ns = l->v[i].out_last_ns;
+				cur->v[j].out_at_ns = l->v[i].out_at_ns;
+			}
+			i++;
+			j++;
+		}
+	}
+	free(l->v);
+	l->v = cur->v;
+	l->n = cur->n;
+	l->cap = cur->cap;
+}
+
+int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
+		     struct mw_xdp *x)
+{
+	struct collect cur = { 0 };
+	struct timespec ts;
+	uint64_t now;
+	size_t i;
+	int err;
+
+	refresh_names(l, c);
+	err = mw_xdp_foreach_flow(x, collect_one, &cur);
+	if (err) {
+		free(cur.v);
+		return err;
+	}
+	if (cur.n)
+		qsort(cur.v, cur.n, sizeof(*cur.v), key_cmp);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	merge(l, &cur, now);
+	for (i = 0; i < l->n; i++) {
+		struct fent *e = &l->v[i];
+
+		if (e->f.packets == e->out_packets)
+			continue;	/* nothing new since its record */
+		if (now >= e->f.last_ns && now - e->f.last_ns >= l->idle_ns)
+			write_record(l, e, "idle", now);
+		else if (now - e->out_at_ns >= l->active_ns)
+			write_record(l, e, "active", now);
+	}
+	if (now - l->marks_saved_ns >= 10ULL * 1000000000ULL)
+		marks_save(l, now);
+	return 0;
+}
