@@ -10,7 +10,7 @@
 # audits the stop.  Traffic: UDP from an allowed device (198.51.100.10)
 # and from an unknown source (203.0.113.66) to 192.0.2.10:3610, every
 # 2 ms each, from a peer namespace through the veth pair ext0/p0; flow
-# records written for active and idle flows.
+# records written for active and idle flows; auto_block.drops_per_min.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/suite.sh
@@ -282,6 +282,37 @@ sleep 2
 	fail "records keep coming for idle flows: $n0 -> $(wc -l <"$F")"
 python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$F" &&
 	ok "flow records: every line is JSON ($(wc -l <"$F") records)" || fail "flows.jsonl is not JSON lines"
+
+# --- auto_block: 100 drops a minute, blocked for 3 s -------------------------------
+sed 's/^serial: 1$/serial: 2/; s/^    interface: ext0$/    interface: ext0\n    auto_block: { drops_per_min: 100, block_for: 3 }/' \
+	"$tmp/pol.yaml" >"$tmp/pol2.yaml"
+mw load "$tmp/pol2.yaml" >/dev/null 2>"$tmp/err" || fail "load auto_block policy: $(cat "$tmp/err")"
+ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 &
+good=$!
+pids+=($good)
+ip netns exec $PEER $FLOW send 192.0.2.10 9999 198.51.100.10 &	# NO_CONDUIT
+bad=$!
+ab_record() { grep -q '"action":"block".*"target":"partner".*"reason":"auto-block: [0-9]* drops in the last minute (threshold 100)"' "$MW_LOG_DIR/audit.log"; }
+ms=$(within_ms 5000 ab_record) &&
+	ok "auto-block: 100 drops in a minute block the system ($ms ms), audited with count and threshold" ||
+	fail "no auto-block: $(tail -n 3 "$tmp/d2.log")"
+kill "$bad"
+grep -q "^system partner [0-9]* 1 " "$MW_STATE_DIR/blocks" &&
+	ok "auto-block: recorded with cause threshold and an end" || fail "blocks file: $(cat "$MW_STATE_DIR/blocks")"
+sleep 0.3
+a0=$(count 198.51.100.10)
+sleep 0.5
+a1=$(count 198.51.100.10)
+[ "$a1" -eq "$a0" ] && ok "auto-block: the device's allowed traffic stops too" || fail "still passing while blocked: $a0 -> $a1"
+sleep 3.5
+a0=$(count 198.51.100.10)
+sleep 0.5
+a1=$(count 198.51.100.10)
+[ "$a1" -gt "$a0" ] && [ "$(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log")" -eq 1 ] &&
+	ok "auto-block: lifts itself after block_for, and its own drops do not block again" ||
+	fail "after block_for: $a0 -> $a1, $(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log") auto-blocks"
+kill "$good"
+sleep 2	# the flows go idle and are written
 
 # --- SIGTERM --------------------------------------------------------------------
 kill -TERM "$dpid"

@@ -179,6 +179,11 @@ void mwd_flowlog_close(struct mwd_flowlog *l)
 	free(l);
 }
 
+const struct mw_image_view *mwd_flowlog_view(const struct mwd_flowlog *l)
+{
+	return l->have_view ? &l->view : NULL;
+}
+
 const struct mwd_flow_stats *mwd_flowlog_stats(const struct mwd_flowlog *l)
 {
 	return &l->st;

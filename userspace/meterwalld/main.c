@@ -19,7 +19,8 @@
  *     valid_from follow the step; expiries follow only forward steps
  *     (uapi "Time base"), blocks not at all (boot clock);
  *   - the XDP flow table, every second: flow records as JSON lines in
- *     the log directory's flows.jsonl (flowlog.c);
+ *     the log directory's flows.jsonl (flowlog.c), and the drop counters
+ *     of systems with auto_block thresholds (autoblock.c);
  *   - SIGHUP: restore and attach everything again; SIGTERM/SIGINT: exit.
  *     The pinned links and maps stay: enforcement goes on without the
  *     daemon, and the next start adopts them.
@@ -58,6 +59,7 @@ struct daemon {
 	size_t n_known;
 	unsigned int attached;	/* external interfaces attached now */
 	struct mwd_flowlog *flows;	/* flow records (flowlog.c) */
+	struct mwd_autoblock *ab;	/* auto_block (autoblock.c) */
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -196,9 +198,11 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Once a second: flow records due (a policy is needed for the table). */
+/* Once a second: flow records due, auto-block thresholds (a policy is
+ * needed for both). */
 static void poll_flows(struct daemon *d)
 {
+	const struct mw_image_view *v;
 	int64_t now = mono_ms();
 
 	if (now < d->next_flow_poll || !d->x)
@@ -206,6 +210,9 @@ static void poll_flows(struct daemon *d)
 	d->next_flow_poll = now + 1000;
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
+	v = mwd_flowlog_view(d->flows);
+	if (v)
+		mwd_autoblock_tick(d->ab, d->c, d->x, v);
 }
 
 static int start(struct daemon *d)
@@ -234,6 +241,8 @@ static int start(struct daemon *d)
 	}
 	enforce_all(d);
 	err = open_flowlog(d);
+	if (!err)
+		err = mwd_autoblock_open(&d->ab);
 	if (err)
 		return err;
 	mw_ctl_audit(d->c, "daemon-start", NULL);
@@ -398,6 +407,7 @@ int main(int argc, char **argv)
 	}
 	ret = run(d);
 	mwd_flowlog_close(d->flows);
+	mwd_autoblock_close(d->ab);
 	mw_xdp_close(d->x);
 	mw_ctl_close(d->c);
 	free(d);
