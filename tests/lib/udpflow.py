@@ -6,6 +6,8 @@
   udpflow.py send DST PORT SRC... every 2 ms one datagram from each SRC,
                                  until killed; errors (the interface gone,
                                  the address not there yet) are retried
+  udpflow.py spray DST PORT SRC  every 2 ms one datagram from a new socket
+                                 (a new source port: a new flow each)
   udpflow.py notify SOCKET LOG   sd_notify's socket: one line per message
 """
 import os
@@ -38,6 +40,17 @@ def send(dst, port, srcs):
         time.sleep(0.002)
 
 
+def spray(dst, port, src):
+    while True:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind((src, 0))
+                s.sendto(b"meterwall-daemon-test", (dst, int(port)))
+        except OSError:
+            pass
+        time.sleep(0.002)
+
+
 def notify(path, log):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     if os.path.exists(path):
@@ -57,6 +70,8 @@ if __name__ == "__main__":
         recv(sys.argv[2], sys.argv[3])
     elif cmd == "send":
         send(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif cmd == "spray":
+        spray(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "notify":
         notify(sys.argv[2], sys.argv[3])
     else:

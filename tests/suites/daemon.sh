@@ -311,8 +311,22 @@ a1=$(count 198.51.100.10)
 [ "$a1" -gt "$a0" ] && [ "$(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log")" -eq 1 ] &&
 	ok "auto-block: lifts itself after block_for, and its own drops do not block again" ||
 	fail "after block_for: $a0 -> $a1, $(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log") auto-blocks"
+# new_flows_per_sec: 50 (a new source port every 2 ms), blocked for 2 s
+sed 's/^serial: 1$/serial: 3/; s/^    interface: ext0$/    interface: ext0\n    auto_block: { new_flows_per_sec: 50, block_for: 2 }/' \
+	"$tmp/pol.yaml" >"$tmp/pol3.yaml"
+mw load "$tmp/pol3.yaml" >/dev/null 2>"$tmp/err" || fail "load new_flows policy: $(cat "$tmp/err")"
+sleep 1.5
+[ "$(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log")" -eq 1 ] &&
+	ok "auto-block: one steady flow stays under new_flows_per_sec" || fail "blocked by a steady flow"
+ip netns exec $PEER $FLOW spray 192.0.2.10 3610 198.51.100.10 &
+bad=$!
+ab_flows() { grep -q '"action":"block".*"target":"partner".*"reason":"auto-block: [0-9]* new flows in a second (threshold 50)"' "$MW_LOG_DIR/audit.log"; }
+ms=$(within_ms 5000 ab_flows) &&
+	ok "auto-block: 50 new flows in a second block the system ($ms ms)" ||
+	fail "no new-flows auto-block: $(tail -n 3 "$tmp/d2.log")"
+kill "$bad"
 kill "$good"
-sleep 2	# the flows go idle and are written
+sleep 3	# the block ends, the flows go idle and are written
 
 # --- SIGTERM --------------------------------------------------------------------
 kill -TERM "$dpid"

@@ -3,13 +3,16 @@
  * Automatic blocking (control 2.1.3): a system whose policy entry has
  * auto_block.drops_per_min is blocked for auto_block.block_for seconds
  * (0: until reconnected) once its devices' packets dropped by XDP within
- * the last 60 seconds reach that number.  Sampled every second: the sum
+ * the last 60 seconds reach that number; one with new_flows_per_sec once
+ * its devices start that many flows (flow table rows, flowlog.c) between
+ * two polls a second apart.  Sampled every second: the sum
  * of the system's device drop counters, kept for 61 seconds, so the
  * window is exact to the second.  The block goes through the controller
  * (both enforcement points, the blocks file, the audit log) with cause
  * MW_BLOCK_THRESHOLD and a reason that states the count and threshold.
  * While the system is blocked its window is empty: the drops of the
- * block itself never count towards the next one.  Not yet: new_flows_per_sec, the module's drops.
+ * block itself never count towards the next one.  Not yet: the module's
+ * drops and flows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -79,33 +82,35 @@ static uint64_t system_drops(struct mw_xdp *x, const struct mw_image_view *v,
 }
 
 static void trip(struct mw_ctl *c, const struct mw_image_view *v,
-		 const struct mw_img_system *s, uint64_t drops)
+		 const struct mw_img_system *s, const char *why)
 {
-	char target[MW_NAME_MAX + 8], reason[160];
+	char target[MW_NAME_MAX + 8];
 	struct mw_ctl_block_result r;
 	const char *name = mw_image_str(v, s->name);
 
 	snprintf(target, sizeof(target), "system:%s", name);
-	snprintf(reason, sizeof(reason),
-		 "auto-block: %llu drops in the last minute (threshold %u)",
-		 (unsigned long long)drops, s->ab_drops_pm);
-	if (!mw_ctl_block(c, target, s->ab_block_for, reason,
-			  MW_BLOCK_THRESHOLD, &r))
+	if (!mw_ctl_block(c, target, s->ab_block_for, why, MW_BLOCK_THRESHOLD,
+			  &r))
 		fprintf(stderr, "meterwalld: system %s blocked%s: %s\n", name,
 			s->ab_block_for ? " for a while" : " until reconnected",
-			reason);
+			why);
 }
 
 void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
-			struct mw_xdp *x, const struct mw_image_view *v)
+			struct mw_xdp *x, const struct mwd_flowlog *l)
 {
+	const struct mw_image_view *v = mwd_flowlog_view(l);
 	const struct mw_img_system *s;
 	struct sys_window *w;
 	struct mw_block b;
 	uint64_t now, then;	/* drop counts */
+	uint32_t flows;
 	unsigned int slot;
+	char why[160];
 	size_t i;
 
+	if (!v)
+		return;
 	if (v->hdr->serial != a->serial) {	/* another policy: anew */
 		a->n = 0;
 		a->serial = (uint32_t)v->hdr->serial;
@@ -113,7 +118,8 @@ void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
 	slot = a->tick++ % WINDOW;
 	for (i = 0; i < v->n_systems; i++) {
 		s = &v->systems[i];
-		if (!s->ab_drops_pm || !(w = window_of(a, s->id)))
+		if ((!s->ab_drops_pm && !s->ab_flows_ps) ||
+		    !(w = window_of(a, s->id)))
 			continue;
 		if (!mw_xdp_get_block(x, MW_TARGET_SYSTEM, s->id, &b) &&
 		    b.active && (!b.until ||
@@ -121,6 +127,17 @@ void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
 			w->n = 0;	/* blocked: its drops do not count */
 			continue;
 		}
+		flows = mwd_flowlog_new_flows(l, s->id);
+		if (s->ab_flows_ps && flows >= s->ab_flows_ps) {
+			snprintf(why, sizeof(why),
+				 "auto-block: %u new flows in a second (threshold %u)",
+				 flows, s->ab_flows_ps);
+			trip(c, v, s, why);
+			w->n = 0;
+			continue;
+		}
+		if (!s->ab_drops_pm)
+			continue;
 		now = system_drops(x, v, s->id);
 		w->drops[slot] = now;
 		if (w->n < WINDOW)
@@ -129,7 +146,10 @@ void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
 		then = w->drops[(slot + WINDOW + 1 - w->n) % WINDOW];
 		if (now - then < s->ab_drops_pm)
 			continue;
-		trip(c, v, s, now - then);
+		snprintf(why, sizeof(why),
+			 "auto-block: %llu drops in the last minute (threshold %u)",
+			 (unsigned long long)(now - then), s->ab_drops_pm);
+		trip(c, v, s, why);
 		w->n = 0;		/* a new window after the block */
 	}
 }

@@ -62,6 +62,8 @@ struct mwd_flowlog {
 	struct timespec img_mtime;
 	off_t img_size;
 	struct mwd_flow_stats st;
+	uint32_t *new_flows;		/* this poll's new flows by system id */
+	bool polled;			/* a poll came before (a baseline) */
 	char marks[512];		/* "" = not kept */
 	bool marks_dirty;
 	uint64_t marks_saved_ns;
@@ -176,7 +178,14 @@ void mwd_flowlog_close(struct mwd_flowlog *l)
 	if (l->have_view)
 		mw_image_free(&l->img);
 	free(l->v);
+	free(l->new_flows);
 	free(l);
+}
+
+uint32_t mwd_flowlog_new_flows(const struct mwd_flowlog *l, uint32_t system)
+{
+	return l->new_flows && system < MW_MAX_SYSTEMS ?
+	       l->new_flows[system] : 0;
 }
 
 const struct mw_image_view *mwd_flowlog_view(const struct mwd_flowlog *l)
@@ -375,6 +384,18 @@ static int collect_one(const struct mw_flow_key *k, const struct mw_flow *f,
 	return 0;
 }
 
+/* A flow that started since the last poll, counted for its system. */
+static void count_new(struct mwd_flowlog *l, const struct fent *e)
+{
+	const struct mw_img_device *d;
+
+	if (!l->polled || !l->have_view || !l->new_flows)
+		return;		/* the first poll: every flow is "new" */
+	d = mw_image_device(&l->view, e->f.device);
+	if (d && d->system < MW_MAX_SYSTEMS)
+		l->new_flows[d->system]++;
+}
+
 /* The table now (cur, sorted) against what was tracked (l->v, sorted):
  * counters taken over, new flows tracked, gone ones written and dropped. */
 static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
@@ -393,11 +414,13 @@ static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
 			i++;
 		} else if (r > 0) {	/* new */
 			cur->v[j].out_at_ns = now;
+			count_new(l, &cur->v[j]);
 			j++;
 		} else {
 			if (cur->v[j].f.packets < l->v[i].out_packets) {
 				/* the row was reused: a new flow */
 				cur->v[j].out_at_ns = now;
+				count_new(l, &cur->v[j]);
 			} else {
 				cur->v[j].out_packets = l->v[i].out_packets;
 				cur->v[j].out_bytes = l->v[i].out_bytes;
@@ -433,7 +456,12 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 		qsort(cur.v, cur.n, sizeof(*cur.v), key_cmp);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	if (!l->new_flows)
+		l->new_flows = calloc(MW_MAX_SYSTEMS, sizeof(*l->new_flows));
+	else
+		memset(l->new_flows, 0, MW_MAX_SYSTEMS * sizeof(*l->new_flows));
 	merge(l, &cur, now);
+	l->polled = true;
 	for (i = 0; i < l->n; i++) {
 		struct fent *e = &l->v[i];
 

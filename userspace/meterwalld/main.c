@@ -202,7 +202,6 @@ static int64_t mono_ms(void)
  * needed for both). */
 static void poll_flows(struct daemon *d)
 {
-	const struct mw_image_view *v;
 	int64_t now = mono_ms();
 
 	if (now < d->next_flow_poll || !d->x)
@@ -210,9 +209,7 @@ static void poll_flows(struct daemon *d)
 	d->next_flow_poll = now + 1000;
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
-	v = mwd_flowlog_view(d->flows);
-	if (v)
-		mwd_autoblock_tick(d->ab, d->c, d->x, v);
+	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows);
 }
 
 static int start(struct daemon *d)

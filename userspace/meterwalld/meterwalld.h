@@ -47,12 +47,16 @@ const struct mwd_flow_stats *mwd_flowlog_stats(const struct mwd_flowlog *l);
 /* The policy in force as the flow log last read it (NULL: none). */
 const struct mw_image_view *mwd_flowlog_view(const struct mwd_flowlog *l);
 
-/* autoblock.c: auto_block.drops_per_min, sampled every second. */
+/* Flows of a system's devices that started since the poll before. */
+uint32_t mwd_flowlog_new_flows(const struct mwd_flowlog *l, uint32_t system);
+
+/* autoblock.c: auto_block.drops_per_min and new_flows_per_sec, every
+ * second. */
 struct mwd_autoblock;
 int mwd_autoblock_open(struct mwd_autoblock **out);
 void mwd_autoblock_close(struct mwd_autoblock *a);
 void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
-			struct mw_xdp *x, const struct mw_image_view *v);
+			struct mw_xdp *x, const struct mwd_flowlog *l);
 
 /* links.c: rtnetlink link events (RTMGRP_LINK). */
 int mwd_links_open(void);
