@@ -20,7 +20,7 @@ D=$PWD/$O/meterwalld
 FLOW="python3 $PWD/tests/lib/udpflow.py"
 [ "$(id -u)" -eq 0 ] || cannot_run "needs root"
 [ -x "$M" ] && [ -x "$D" ] || cannot_run "$M or $D not built"
-for t in ip nsenter python3; do
+for t in ip nsenter python3 rsyslogd; do
 	command -v $t >/dev/null || cannot_run "$t missing"
 done
 [ -e /sys/kernel/btf/vmlinux ] || cannot_run "no BTF"
@@ -119,7 +119,7 @@ EOF
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
-[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb)" <<<"$err" &&
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp)" <<<"$err" &&
 	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
 printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
 err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
@@ -132,7 +132,7 @@ err=$("$D" -c "$tmp/bad3.yaml" 2>&1)
 err=$("$D" -c "$tmp/missing.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/missing.yaml: error: No such file or directory" <<<"$err" &&
 	ok "config: a named file that is missing is an error" || fail "config missing: $err"
-printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\n' \
+printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\n' \
 	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
 printf 'flow_idle: 0\n' >"$tmp/bad4.yaml"
 err=$("$D" -c "$tmp/bad4.yaml" 2>&1)
@@ -177,10 +177,22 @@ gw sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 mk_link && link_up || cannot_run "veth pair"
 gw $FLOW recv 3610 "$tmp/rx.log" &
 pids+=($!)
+# a real rsyslog in the gateway namespace, the daemon's RFC 5424 collector
+mkdir -p "$tmp/rs"
+cat >"$tmp/rsyslog.conf" <<RSYSLOG
+global(workDirectory="$tmp/rs")
+module(load="imudp")
+template(name="mw" type="string" string="%app-name%|%msgid%|%structured-data%|%msg%\\n")
+ruleset(name="mw") { action(type="omfile" file="$tmp/syslog.out" template="mw") }
+input(type="imudp" address="127.0.0.1" port="5514" ruleset="mw")
+RSYSLOG
+gw rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rs.log" 2>&1 &
+pids+=($!)
 $FLOW notify "$tmp/notify" "$tmp/notify.log" &
 pids+=($!)
 ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 203.0.113.66 &
-pids+=($!)
+sender=$!
+pids+=($sender)
 sleep 0.5
 [ "$(count 203.0.113.66)" -gt 0 ] && [ "$(count 198.51.100.10)" -gt 0 ] &&
 	ok "traffic flows before enforcement (both sources)" || fail "no traffic: $(wc -l <"$tmp/rx.log")"
@@ -272,7 +284,7 @@ PY
 sleep 3
 [ "$(frec active)" -ge 1 ] && ok "flow records: an active flow is written every flow_active, with its system, entity, contact, demarcation" ||
 	fail "no active record: $(tail -n 2 "$F" 2>/dev/null)"
-kill "${pids[2]}"	# the sender
+kill "$sender"
 sleep 2.5
 [ "$(frec idle)" -ge 1 ] && ok "flow records: a flow that went idle is written once more" ||
 	fail "no idle record: $(tail -n 2 "$F" 2>/dev/null)"
@@ -297,6 +309,21 @@ ms=$(within_ms 5000 ab_record) &&
 	ok "auto-block: 100 drops in a minute block the system ($ms ms), audited with count and threshold" ||
 	fail "no auto-block: $(tail -n 3 "$tmp/d2.log")"
 kill "$bad"
+python3 - "$MW_LOG_DIR/events.jsonl" <<'PY' && ok "events.jsonl: the auto-block with system, entity, contact, demarcation, reason" || fail "events.jsonl: $(tail -n 2 "$MW_LOG_DIR/events.jsonl")"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(not any(e["event"] == "auto-block" and e["system"] == "partner" and
+                 e["entity"] == "Example K.K." and e["contact"] == "ops@example.net" and
+                 e["demarcation"] == "ext0" and "threshold 100" in e["reason"] and
+                 e["time"].endswith("Z") for e in ev))
+PY
+sd='\[meterwall@32473 system="partner" entity="Example K.K." contact="ops@example.net" demarcation="ext0" reason="auto-block: [0-9]* drops in the last minute (threshold 100)" block_for="3"\]'
+ms=$(within_ms 2000 grep -q "^meterwalld|auto-block|$sd|system partner blocked" "$tmp/syslog.out") &&
+	ok "rsyslog received the auto-block as RFC 5424 with its structured data" ||
+	fail "syslog: $(tail -n 3 "$tmp/syslog.out" 2>/dev/null) $(cat "$tmp/rs.log")"
+grep -q "^meterwalld|start|-|meterwalld started" "$tmp/syslog.out" &&
+	grep -q '^meterwalld|attach|\[meterwall@32473 iface="ext0" ifindex="[0-9]*"\]|' "$tmp/syslog.out" &&
+	ok "rsyslog received the start and the attaches" || fail "syslog start/attach: $(head -n 5 "$tmp/syslog.out")"
 grep -q "^system partner [0-9]* 1 " "$MW_STATE_DIR/blocks" &&
 	ok "auto-block: recorded with cause threshold and an end" || fail "blocks file: $(cat "$MW_STATE_DIR/blocks")"
 sleep 0.3

@@ -81,23 +81,45 @@ static uint64_t system_drops(struct mw_xdp *x, const struct mw_image_view *v,
 	return sum;
 }
 
-static void trip(struct mw_ctl *c, const struct mw_image_view *v,
-		 const struct mw_img_system *s, const char *why)
+static const char *iface_name(const struct mw_image_view *v, uint32_t id)
 {
-	char target[MW_NAME_MAX + 8];
+	size_t i;
+
+	for (i = 0; i < v->n_ifaces; i++)
+		if (v->ifaces[i].id == id)
+			return v->ifaces[i].name;
+	return "";
+}
+
+static void trip(struct mw_ctl *c, const struct mw_image_view *v,
+		 const struct mw_img_system *s, const char *why,
+		 struct mwd_events *ev)
+{
+	char target[MW_NAME_MAX + 8], secs[24];
 	struct mw_ctl_block_result r;
 	const char *name = mw_image_str(v, s->name);
+	const char *kv[] = {
+		"system", name, "entity", mw_image_str(v, s->entity),
+		"contact", mw_image_str(v, s->contact),
+		"demarcation", iface_name(v, s->iface), "reason", why,
+		"block_for", secs, NULL
+	};
 
 	snprintf(target, sizeof(target), "system:%s", name);
-	if (!mw_ctl_block(c, target, s->ab_block_for, why, MW_BLOCK_THRESHOLD,
-			  &r))
-		fprintf(stderr, "meterwalld: system %s blocked%s: %s\n", name,
-			s->ab_block_for ? " for a while" : " until reconnected",
-			why);
+	snprintf(secs, sizeof(secs), "%u", s->ab_block_for);
+	if (mw_ctl_block(c, target, s->ab_block_for, why, MW_BLOCK_THRESHOLD,
+			 &r))
+		return;
+	fprintf(stderr, "meterwalld: system %s blocked%s: %s\n", name,
+		s->ab_block_for ? " for a while" : " until reconnected", why);
+	mwd_event(ev, 4, "auto-block", kv, "system %s blocked%s: %s", name,
+		  s->ab_block_for ? " for block_for seconds" :
+		  " until reconnected", why);
 }
 
 void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
-			struct mw_xdp *x, const struct mwd_flowlog *l)
+			struct mw_xdp *x, const struct mwd_flowlog *l,
+			struct mwd_events *ev)
 {
 	const struct mw_image_view *v = mwd_flowlog_view(l);
 	const struct mw_img_system *s;
@@ -132,7 +154,7 @@ void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
 			snprintf(why, sizeof(why),
 				 "auto-block: %u new flows in a second (threshold %u)",
 				 flows, s->ab_flows_ps);
-			trip(c, v, s, why);
+			trip(c, v, s, why, ev);
 			w->n = 0;
 			continue;
 		}
@@ -149,7 +171,7 @@ void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
 		snprintf(why, sizeof(why),
 			 "auto-block: %llu drops in the last minute (threshold %u)",
 			 (unsigned long long)(now - then), s->ab_drops_pm);
-		trip(c, v, s, why);
+		trip(c, v, s, why, ev);
 		w->n = 0;		/* a new window after the block */
 	}
 }

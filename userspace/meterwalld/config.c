@@ -9,6 +9,7 @@
  *   flow_idle: 15                  # flow records: seconds without a packet
  *   flow_active: 300               # ... and every so many while active
  *   flow_log_max_mb: 64            # flows.jsonl rotated to .1 past it
+ *   syslog_udp: 127.0.0.1:514      # events also to this RFC 5424 collector
  *
  * Every error names file:line:col and the value at fault; an unknown key
  * is an error (a misspelt key must not be a silent default).
@@ -107,6 +108,13 @@ static int pair(struct reader *r, const char *key, struct mwd_config *cfg)
 		return set_u64(r, &cfg->flow_active, key, val, 1, 86400);
 	if (!strcmp(key, "flow_log_max_mb"))
 		return set_u64(r, &cfg->flow_log_max_mb, key, val, 1, 1 << 20);
+	if (!strcmp(key, "syslog_udp")) {
+		if (!strchr(val, ':') || strlen(val) >= sizeof(cfg->syslog_udp))
+			return bad(r, &r->ev.start_mark,
+				   "syslog_udp `%s': HOST:PORT", val);
+		strcpy(cfg->syslog_udp, val);
+		return 0;
+	}
 	if (!strcmp(key, "attach_mode")) {
 		if (!strcmp(val, "native"))
 			cfg->mode = MW_XDP_MODE_NATIVE;
@@ -149,7 +157,7 @@ static int read_mapping(struct reader *r, struct mwd_config *cfg)
 		err = pair(r, key, cfg);
 		if (err == -ENOENT)
 			return bad(r, &at,
-				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb)",
+				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp)",
 				   key);
 		if (err)
 			return err;

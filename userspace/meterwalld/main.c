@@ -60,6 +60,7 @@ struct daemon {
 	unsigned int attached;	/* external interfaces attached now */
 	struct mwd_flowlog *flows;	/* flow records (flowlog.c) */
 	struct mwd_autoblock *ab;	/* auto_block (autoblock.c) */
+	struct mwd_events *ev;		/* events.jsonl, syslog (events.c) */
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -102,9 +103,15 @@ static void enforce_on(struct daemon *d, const char *name,
 		fprintf(stderr, "meterwalld: %s (ifindex %u): the policy's tables could not be reloaded for it\n",
 			name, ifindex);
 	if (!mw_ctl_attach_with(d->c, d->x, name, d->cfg.mode, NULL)) {
+		char idx[16];
+		const char *kv[] = { "iface", name, "ifindex", idx, NULL };
+
 		k->ifindex = ifindex;
+		snprintf(idx, sizeof(idx), "%u", ifindex);
 		fprintf(stderr, "meterwalld: %s (ifindex %u): attached\n", name,
 			ifindex);
+		mwd_event(d->ev, 5, "attach", kv,
+			  "XDP attached to %s (ifindex %u)", name, ifindex);
 	}
 }
 
@@ -173,13 +180,35 @@ static void remember_ifindexes(struct daemon *d)
 	mw_image_free(&img);
 }
 
-static int open_flowlog(struct daemon *d)
+static const char *log_dir(struct daemon *d)
 {
 	const char *dir = d->cfg.log_dir[0] ? d->cfg.log_dir : getenv("MW_LOG_DIR");
+
+	return dir && *dir ? dir : "/var/log/meterwall";
+}
+
+static int open_events(struct daemon *d)
+{
+	char path[512];
+	int err;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/events.jsonl",
+			     log_dir(d)) >= sizeof(path))
+		return -ENAMETOOLONG;
+	/* the log directory, created and checked as the controller does */
+	mw_ctl_audit(d->c, "daemon-start", NULL);
+	err = mwd_events_open(path, d->cfg.syslog_udp, &d->ev);
+	if (err)
+		fprintf(stderr, "meterwalld: %s or syslog_udp %s: %s\n", path,
+			d->cfg.syslog_udp, strerror(-err));
+	return err;
+}
+
+static int open_flowlog(struct daemon *d)
+{
+	const char *dir = log_dir(d);
 	char path[512], marks[512];
 
-	if (!dir || !*dir)
-		dir = "/var/log/meterwall";
 	if ((size_t)snprintf(path, sizeof(path), "%s/flows.jsonl", dir) >=
 	    sizeof(path))
 		return -ENAMETOOLONG;
@@ -209,7 +238,7 @@ static void poll_flows(struct daemon *d)
 	d->next_flow_poll = now + 1000;
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
-	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows);
+	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows, d->ev);
 }
 
 static int start(struct daemon *d)
@@ -225,6 +254,8 @@ static int start(struct daemon *d)
 	int err;
 
 	err = mw_ctl_open(&o, &d->c);
+	if (!err)
+		err = open_events(d);
 	if (err)
 		return err;
 	err = mw_ctl_restore(d->c, false, &r);
@@ -242,7 +273,13 @@ static int start(struct daemon *d)
 		err = mwd_autoblock_open(&d->ab);
 	if (err)
 		return err;
-	mw_ctl_audit(d->c, "daemon-start", NULL);
+	{
+		const char *kv[] = { NULL };
+
+		mwd_event(d->ev, 5, "start", kv,
+			  "meterwalld started: enforcing on %u external interface%s",
+			  d->attached, d->attached == 1 ? "" : "s");
+	}
 	return 0;
 }
 
@@ -288,9 +325,16 @@ static void on_clock_step(struct daemon *d, int fd)
 	clock_arm(fd);
 	if (!d->x)
 		return;		/* no policy yet: each load sets the clock */
-	if (!mw_ctl_clock_sync(d->c, false, &off, NULL))
+	if (!mw_ctl_clock_sync(d->c, false, &off, NULL)) {
+		char o[24];
+		const char *kv[] = { "boot_to_unix_ns", o, NULL };
+
+		snprintf(o, sizeof(o), "%lld", (long long)off);
 		fprintf(stderr, "meterwalld: the wall clock was set: both enforcement points follow (boot_to_unix_ns %lld)\n",
 			(long long)off);
+		mwd_event(d->ev, 5, "clock-step", kv,
+			  "the wall clock was set; both enforcement points follow");
+	}
 }
 
 static void drain(int fd)
@@ -358,6 +402,12 @@ static int run(struct daemon *d)
 	}
 	sd_notify(0, "STOPPING=1");
 	mw_ctl_audit(d->c, "daemon-stop", NULL);
+	{
+		const char *kv[] = { NULL };
+
+		mwd_event(d->ev, 5, "stop", kv,
+			  "meterwalld stopped; enforcement stays in force");
+	}
 	return 0;
 }
 
@@ -405,6 +455,7 @@ int main(int argc, char **argv)
 	ret = run(d);
 	mwd_flowlog_close(d->flows);
 	mwd_autoblock_close(d->ab);
+	mwd_events_close(d->ev);
 	mw_xdp_close(d->x);
 	mw_ctl_close(d->c);
 	free(d);

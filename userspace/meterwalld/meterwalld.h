@@ -16,6 +16,7 @@ struct mwd_config {
 	uint64_t flow_idle;	/* flow records: seconds without a packet */
 	uint64_t flow_active;	/* ... and every so many while active */
 	uint64_t flow_log_max_mb;	/* rotated to .1 past this */
+	char syslog_udp[300];	/* "HOST:PORT" of an RFC 5424 collector */
 };
 
 /*
@@ -53,10 +54,23 @@ uint32_t mwd_flowlog_new_flows(const struct mwd_flowlog *l, uint32_t system);
 /* autoblock.c: auto_block.drops_per_min and new_flows_per_sec, every
  * second. */
 struct mwd_autoblock;
+struct mwd_events;
 int mwd_autoblock_open(struct mwd_autoblock **out);
 void mwd_autoblock_close(struct mwd_autoblock *a);
 void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
-			struct mw_xdp *x, const struct mwd_flowlog *l);
+			struct mw_xdp *x, const struct mwd_flowlog *l,
+			struct mwd_events *ev);
+
+/* events.c: the daemon's events, JSON lines and RFC 5424 syslog. */
+struct mwd_events;
+int mwd_events_open(const char *path, const char *syslog_udp,
+		    struct mwd_events **out);
+void mwd_events_close(struct mwd_events *e);
+/* severity: syslog's (6 info, 5 notice, 4 warning); kv: key, value
+ * pairs, NULL-terminated (SD-PARAMs and JSON fields). */
+void mwd_event(struct mwd_events *e, int severity, const char *msgid,
+	       const char *const *kv, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 /* links.c: rtnetlink link events (RTMGRP_LINK). */
 int mwd_links_open(void);
