@@ -374,6 +374,7 @@ static int run(struct daemon *d)
 		timeout = 1000;		/* the flow table's poll */
 	enforce_all(d);		/* links that came while starting */
 	sd_notify(0, "READY=1");
+	fprintf(stderr, "meterwalld: ready\n");
 	for (;;) {
 		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
 			return 1;

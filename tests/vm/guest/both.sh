@@ -127,7 +127,8 @@ waitfor() {	# seconds, command...
 	for ((i = 0; i < $1 * 20; i++)); do "${@:2}" && return 0; sleep 0.05; done
 	return 1
 }
-waitfor 20 grep -q "policy serial 2026112599 in force (xdp+kmod)" /tmp/mwd.log &&
+waitfor 120 grep -q "^meterwalld: ready$" /tmp/mwd.log &&
+	grep -q "policy serial 2026112599 in force (xdp+kmod)" /tmp/mwd.log &&
 	ok "meterwalld restores the policy in force into both points" || fail "daemon start: $(cat /tmp/mwd.log)"
 near_host() {	# both points' offsets within 1 s of the host's
 	local x k
