@@ -17,7 +17,7 @@ PKG_CONFIG ?= pkg-config
 PKGS     := yaml-0.1 libbpf libnl-genl-3.0 openssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-MWD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
+MWD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd libmicrohttpd 2>/dev/null)
 
 MW_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -isystem include/uapi -Iinclude -Iuserspace/lib -I$(O) \

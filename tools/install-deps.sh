@@ -8,12 +8,14 @@ PKGS=(
 	build-essential pkg-config make gcc clang llvm
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libssl-dev libyaml-dev libsystemd-dev
+	libmicrohttpd-dev
 	linux-headers-amd64 linux-source
 	# tests
 	libcmocka-dev iproute2 nftables iptables ipset python3-scapy
 	# fuzzing (libFuzzer runtime)
 	libclang-rt-14-dev
 	iputils-ping tcpdump ethtool socat netcat-openbsd util-linux systemd rsyslog
+	prometheus
 	# VM test harness (kernel module on Debian's kernel)
 	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip kmod
 	# benchmarks

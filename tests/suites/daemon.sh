@@ -20,7 +20,7 @@ D=$PWD/$O/meterwalld
 FLOW="python3 $PWD/tests/lib/udpflow.py"
 [ "$(id -u)" -eq 0 ] || cannot_run "needs root"
 [ -x "$M" ] && [ -x "$D" ] || cannot_run "$M or $D not built"
-for t in ip nsenter python3 rsyslogd; do
+for t in ip nsenter python3 rsyslogd prometheus; do
 	command -v $t >/dev/null || cannot_run "$t missing"
 done
 [ -e /sys/kernel/btf/vmlinux ] || cannot_run "no BTF"
@@ -119,7 +119,7 @@ EOF
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
-[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp)" <<<"$err" &&
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen)" <<<"$err" &&
 	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
 printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
 err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
@@ -132,7 +132,7 @@ err=$("$D" -c "$tmp/bad3.yaml" 2>&1)
 err=$("$D" -c "$tmp/missing.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/missing.yaml: error: No such file or directory" <<<"$err" &&
 	ok "config: a named file that is missing is an error" || fail "config missing: $err"
-printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\n' \
+printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\nmetrics_listen: 127.0.0.1:9377\n' \
 	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
 printf 'flow_idle: 0\n' >"$tmp/bad4.yaml"
 err=$("$D" -c "$tmp/bad4.yaml" 2>&1)
@@ -188,6 +188,19 @@ input(type="imudp" address="127.0.0.1" port="5514" ruleset="mw")
 RSYSLOG
 gw rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rs.log" 2>&1 &
 pids+=($!)
+# a real Prometheus in the gateway namespace, scraping the daemon every second
+cat >"$tmp/prom.yml" <<PROM
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: meterwall
+    static_configs:
+      - targets: ['127.0.0.1:9377']
+PROM
+gw prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/prom" \
+	--web.listen-address=127.0.0.1:9090 >"$tmp/prom.log" 2>&1 &
+pids+=($!)
 $FLOW notify "$tmp/notify" "$tmp/notify.log" &
 pids+=($!)
 ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 203.0.113.66 &
@@ -213,6 +226,43 @@ f1=$(count 203.0.113.66) a1=$(count 198.51.100.10)
 [ "$f1" -eq "$f0" ] && [ "$a1" -gt "$a0" ] &&
 	ok "enforced: unknown source dropped, the device passes ($((a1 - a0)) in 0.5 s)" ||
 	fail "enforcement after load: forbidden $f0 -> $f1, allowed $a0 -> $a1"
+
+# --- metrics: the endpoint, and a real Prometheus scraping it --------------------
+get() {	# URL: "STATUS CONTENT-TYPE" then the body
+	gw python3 - "$1" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=5)
+    print(r.status, r.headers.get("Content-Type"))
+    print(r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.headers.get("Content-Type"))
+PY
+}
+m=$(get http://127.0.0.1:9377/metrics)
+head -n 1 <<<"$m" | grep -qx "200 text/plain; version=0.0.4" &&
+	grep -q '^meterwall_xdp_packets_total{verdict="pass",reason="ALLOWED"} [1-9]' <<<"$m" &&
+	grep -q '^meterwall_xdp_packets_total{verdict="drop",reason="UNKNOWN_SOURCE"} [1-9]' <<<"$m" &&
+	grep -q '^meterwall_device_packets_total{system="partner",device="partner-gw",verdict="pass"} [1-9]' <<<"$m" &&
+	grep -q '^meterwall_policy_serial 1$' <<<"$m" && grep -q '^# TYPE meterwall_xdp_packets_total counter$' <<<"$m" &&
+	ok "GET /metrics: Prometheus text with reasons, devices, the serial" || fail "metrics: $(head -n 20 <<<"$m")"
+get http://127.0.0.1:9377/other | head -n 1 | grep -q "^404 " && ok "any other path is 404" || fail "not 404"
+promq() {	# QUERY: the first sample's value, or nothing
+	gw python3 - "$1" <<'PY'
+import json, sys, urllib.parse, urllib.request
+u = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote(sys.argv[1])
+try:
+    r = json.load(urllib.request.urlopen(u, timeout=2))
+    print(r["data"]["result"][0]["value"][1])
+except Exception:
+    pass
+PY
+}
+prom_has() { v=$(promq "$1"); [ -n "$v" ] && python3 -c "import sys; sys.exit(not float(sys.argv[1]) > 0)" "$v"; }
+ms=$(within_ms 20000 prom_has 'meterwall_device_packets_total{device="partner-gw",verdict="pass"}') &&
+	prom_has 'meterwall_xdp_packets_total{reason="UNKNOWN_SOURCE"}' &&
+	ok "Prometheus scraped the daemon: the device's packets and the drops by reason ($ms ms)" ||
+	fail "Prometheus: $(promq up) $(tail -n 3 "$tmp/prom.log")"
 
 # --- ext0 deleted and re-created under traffic ------------------------------
 ip -n $GW link del ext0

@@ -10,6 +10,7 @@
  *   flow_active: 300               # ... and every so many while active
  *   flow_log_max_mb: 64            # flows.jsonl rotated to .1 past it
  *   syslog_udp: 127.0.0.1:514      # events also to this RFC 5424 collector
+ *   metrics_listen: 127.0.0.1:9377 # Prometheus /metrics; "off": none
  *
  * Every error names file:line:col and the value at fault; an unknown key
  * is an error (a misspelt key must not be a silent default).
@@ -108,6 +109,18 @@ static int pair(struct reader *r, const char *key, struct mwd_config *cfg)
 		return set_u64(r, &cfg->flow_active, key, val, 1, 86400);
 	if (!strcmp(key, "flow_log_max_mb"))
 		return set_u64(r, &cfg->flow_log_max_mb, key, val, 1, 1 << 20);
+	if (!strcmp(key, "metrics_listen")) {
+		if (!strcmp(val, "off")) {
+			cfg->metrics_listen[0] = '\0';
+			return 0;
+		}
+		if (!strchr(val, ':') ||
+		    strlen(val) >= sizeof(cfg->metrics_listen))
+			return bad(r, &r->ev.start_mark,
+				   "metrics_listen `%s': ADDR:PORT or off", val);
+		strcpy(cfg->metrics_listen, val);
+		return 0;
+	}
 	if (!strcmp(key, "syslog_udp")) {
 		if (!strchr(val, ':') || strlen(val) >= sizeof(cfg->syslog_udp))
 			return bad(r, &r->ev.start_mark,
@@ -157,7 +170,7 @@ static int read_mapping(struct reader *r, struct mwd_config *cfg)
 		err = pair(r, key, cfg);
 		if (err == -ENOENT)
 			return bad(r, &at,
-				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp)",
+				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen)",
 				   key);
 		if (err)
 			return err;
@@ -175,6 +188,7 @@ int mwd_config_read(const char *path, bool missing_ok, struct mwd_config *cfg)
 	cfg->flow_idle = 15;
 	cfg->flow_active = 300;
 	cfg->flow_log_max_mb = 64;
+	strcpy(cfg->metrics_listen, "127.0.0.1:9377");
 	f = fopen(path, "re");
 	if (!f) {
 		err = -errno;

@@ -21,6 +21,7 @@
  *   - the XDP flow table, every second: flow records as JSON lines in
  *     the log directory's flows.jsonl (flowlog.c), and the drop counters
  *     of systems with auto_block thresholds (autoblock.c);
+ *   - Prometheus scrapes on metrics_listen (metrics.c), in this loop;
  *   - SIGHUP: restore and attach everything again; SIGTERM/SIGINT: exit.
  *     The pinned links and maps stay: enforcement goes on without the
  *     daemon, and the next start adopts them.
@@ -61,6 +62,7 @@ struct daemon {
 	struct mwd_flowlog *flows;	/* flow records (flowlog.c) */
 	struct mwd_autoblock *ab;	/* auto_block (autoblock.c) */
 	struct mwd_events *ev;		/* events.jsonl, syslog (events.c) */
+	struct mwd_metrics *metrics;	/* Prometheus (metrics.c) */
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -273,6 +275,12 @@ static int start(struct daemon *d)
 		err = mwd_autoblock_open(&d->ab);
 	if (err)
 		return err;
+	if (d->cfg.metrics_listen[0] &&
+	    mwd_metrics_open(d->cfg.metrics_listen, d->c, &d->x, d->flows,
+			     &d->metrics))
+		/* enforcement does not depend on it: go on without */
+		fprintf(stderr, "meterwalld: warning: no metrics: cannot listen on %s\n",
+			d->cfg.metrics_listen);
 	{
 		const char *kv[] = { NULL };
 
@@ -348,7 +356,7 @@ static void drain(int fd)
 static int run(struct daemon *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pf[4];
+	struct pollfd pf[5];
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int timeout;
@@ -367,7 +375,9 @@ static int run(struct daemon *d)
 			strerror(errno));
 		return 1;
 	}
-	pf[0].events = pf[1].events = pf[2].events = pf[3].events = POLLIN;
+	pf[4].fd = mwd_metrics_fd(d->metrics);
+	pf[0].events = pf[1].events = pf[2].events = pf[3].events =
+		pf[4].events = POLLIN;
 	timeout = sd_watchdog_enabled(0, &wd_usec) > 0 ?
 		  (int)(wd_usec / 2000) : 1000;
 	if (timeout > 1000)
@@ -376,11 +386,12 @@ static int run(struct daemon *d)
 	sd_notify(0, "READY=1");
 	fprintf(stderr, "meterwalld: ready\n");
 	for (;;) {
-		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
+		if (poll(pf, 5, timeout) < 0 && errno != EINTR)
 			return 1;
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
 		poll_flows(d);
+		mwd_metrics_run(d->metrics);	/* scrapes, and its timeouts */
 		if (pf[1].revents & POLLIN &&
 		    mwd_links_read(pf[1].fd, on_link, d) == -ENOBUFS)
 			enforce_all(d);	/* events were lost: look at all */
@@ -457,6 +468,7 @@ int main(int argc, char **argv)
 	mwd_flowlog_close(d->flows);
 	mwd_autoblock_close(d->ab);
 	mwd_events_close(d->ev);
+	mwd_metrics_close(d->metrics);
 	mw_xdp_close(d->x);
 	mw_ctl_close(d->c);
 	free(d);

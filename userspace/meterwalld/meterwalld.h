@@ -17,6 +17,7 @@ struct mwd_config {
 	uint64_t flow_active;	/* ... and every so many while active */
 	uint64_t flow_log_max_mb;	/* rotated to .1 past this */
 	char syslog_udp[300];	/* "HOST:PORT" of an RFC 5424 collector */
+	char metrics_listen[64];	/* "ADDR:PORT"; "" = no metrics */
 };
 
 /*
@@ -71,6 +72,15 @@ void mwd_events_close(struct mwd_events *e);
 void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	       const char *const *kv, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+/* metrics.c: Prometheus text format on ADDR:PORT (IPv4), served when
+ * mwd_metrics_run() is called (its fd polled readable, or on any wake). */
+struct mwd_metrics;
+int mwd_metrics_open(const char *listen, struct mw_ctl *c, struct mw_xdp **x,
+		     const struct mwd_flowlog *flows, struct mwd_metrics **out);
+int mwd_metrics_fd(const struct mwd_metrics *m);
+void mwd_metrics_run(struct mwd_metrics *m);
+void mwd_metrics_close(struct mwd_metrics *m);
 
 /* links.c: rtnetlink link events (RTMGRP_LINK). */
 int mwd_links_open(void);

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus metrics (text format 0.0.4) on a loopback HTTP endpoint
+ * (libmicrohttpd), served from the daemon's own loop: libmicrohttpd runs
+ * without a thread of its own (its epoll fd is polled with the others),
+ * so a scrape reads the maps on the thread that owns the XDP handle.
+ *
+ *   GET /metrics   meterwall_up, the policy's serial and generation, island,
+ *                  packets by reason (XDP), packets and bytes by system,
+ *                  device and conduit, active blocks, the daemon's flow
+ *                  records, evictions, write errors and lost events
+ *   anything else  404
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "meterwalld.h"
+
+struct mwd_metrics {
+	struct MHD_Daemon *mhd;
+	struct mw_ctl *c;
+	struct mw_xdp **x;		/* the daemon's handle (may open late) */
+	const struct mwd_flowlog *flows;
+	uint64_t scrapes;
+};
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL,
+			      b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0 || b->oom)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = (b->cap ? b->cap * 2 : 65536) + (size_t)n;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p) {
+			b->oom = true;
+			return;
+		}
+	}
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static const char *lv(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n') {
+			out[n++] = '\\';
+			out[n++] = *s == '\n' ? 'n' : *s;
+		} else {
+			out[n++] = *s;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static void help(struct buf *b, const char *name, const char *type,
+		 const char *text)
+{
+	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void reasons(struct buf *b, struct mw_xdp *x)
+{
+	struct mw_counter rc[__MW_R_LAST];
+	int r;
+
+	if (mw_xdp_reason_counters(x, rc))
+		return;
+	help(b, "meterwall_xdp_packets_total", "counter",
+	     "Packets judged by the XDP program, by verdict and reason.");
+	for (r = 1; r < __MW_R_LAST; r++) {
+		if (rc[r].pass_packets)
+			put(b, "meterwall_xdp_packets_total{verdict=\"pass\",reason=\"%s\"} %llu\n",
+			    mw_reason_name(r),
+			    (unsigned long long)rc[r].pass_packets);
+		if (rc[r].drop_packets)
+			put(b, "meterwall_xdp_packets_total{verdict=\"drop\",reason=\"%s\"} %llu\n",
+			    mw_reason_name(r),
+			    (unsigned long long)rc[r].drop_packets);
+	}
+}
+
+static void devices(struct buf *b, struct mw_xdp *x,
+		    const struct mw_image_view *v)
+{
+	const struct mw_img_system *s;
+	struct mw_counter c;
+	char l1[256], l2[256];
+	size_t i;
+
+	help(b, "meterwall_device_packets_total", "counter",
+	     "Packets from a device of an external system, by verdict.");
+	help(b, "meterwall_device_bytes_total", "counter",
+	     "Bytes from a device of an external system, by verdict.");
+	for (i = 0; i < v->n_devices; i++) {
+		if (mw_xdp_dev_counter(x, v->devices[i].id, &c))
+			continue;
+		s = mw_image_system(v, v->devices[i].system);
+		lv(mw_image_str(v, v->devices[i].name), l1, sizeof(l1));
+		lv(s ? mw_image_str(v, s->name) : "", l2, sizeof(l2));
+		put(b, "meterwall_device_packets_total{system=\"%s\",device=\"%s\",verdict=\"pass\"} %llu\n"
+		    "meterwall_device_packets_total{system=\"%s\",device=\"%s\",verdict=\"drop\"} %llu\n"
+		    "meterwall_device_bytes_total{system=\"%s\",device=\"%s\",verdict=\"pass\"} %llu\n"
+		    "meterwall_device_bytes_total{system=\"%s\",device=\"%s\",verdict=\"drop\"} %llu\n",
+		    l2, l1, (unsigned long long)c.pass_packets,
+		    l2, l1, (unsigned long long)c.drop_packets,
+		    l2, l1, (unsigned long long)c.pass_bytes,
+		    l2, l1, (unsigned long long)c.drop_bytes);
+	}
+}
+
+static void conduits(struct buf *b, struct mw_xdp *x,
+		     const struct mw_image_view *v)
+{
+	struct mw_counter c;
+	char l1[256];
+	size_t i;
+
+	help(b, "meterwall_conduit_packets_total", "counter",
+	     "Packets passed through a conduit.");
+	for (i = 0; i < v->n_conduits; i++) {
+		if (mw_xdp_conduit_counter(x, v->conduits[i].id, &c))
+			continue;
+		put(b, "meterwall_conduit_packets_total{conduit=\"%s\"} %llu\n",
+		    lv(mw_image_str(v, v->conduits[i].name), l1, sizeof(l1)),
+		    (unsigned long long)c.pass_packets);
+	}
+}
+
+struct nblocks {
+	uint64_t n[2];
+};
+
+static int count_block(enum mw_target kind, uint32_t id,
+		       const struct mw_block *bl, void *arg)
+{
+	struct nblocks *nb = arg;
+
+	(void)id;
+	if (!bl->until || bl->until > (uint64_t)mw_now_boot_ns())
+		nb->n[kind == MW_TARGET_DEVICE]++;
+	return 0;
+}
+
+static char *render(struct mwd_metrics *m, size_t *len)
+{
+	const struct mw_image_view *v = mwd_flowlog_view(m->flows);
+	const struct mwd_flow_stats *fs = mwd_flowlog_stats(m->flows);
+	struct mw_xdp *x = *m->x;
+	struct mw_xdp_status st;
+	struct nblocks nb = { { 0, 0 } };
+	struct buf b = { 0 };
+
+	help(&b, "meterwall_up", "gauge", "1: meterwalld answers.");
+	put(&b, "meterwall_up 1\n");
+	if (x && !mw_xdp_status(x, &st)) {
+		help(&b, "meterwall_policy_serial", "gauge",
+		     "Serial of the policy in force in XDP (0: none).");
+		put(&b, "meterwall_policy_serial %llu\n",
+		    (unsigned long long)(st.cfg.generation ?
+					 st.active.serial : 0));
+		help(&b, "meterwall_policy_generation", "counter",
+		     "Policy loads into XDP since its maps were created.");
+		put(&b, "meterwall_policy_generation %u\n", st.cfg.generation);
+		help(&b, "meterwall_island", "gauge",
+		     "1: island mode, all external traffic dropped.");
+		put(&b, "meterwall_island %u\n", st.cfg.island ? 1 : 0);
+		reasons(&b, x);
+		mw_xdp_foreach_block(x, count_block, &nb);
+		help(&b, "meterwall_blocks_active", "gauge",
+		     "Blocks in force, by kind.");
+		put(&b, "meterwall_blocks_active{kind=\"system\"} %llu\n"
+		    "meterwall_blocks_active{kind=\"device\"} %llu\n",
+		    (unsigned long long)nb.n[0], (unsigned long long)nb.n[1]);
+		if (v) {
+			devices(&b, x, v);
+			conduits(&b, x, v);
+		}
+	}
+	help(&b, "meterwall_flow_records_total", "counter",
+	     "Flow records written.");
+	put(&b, "meterwall_flow_records_total %llu\n",
+	    (unsigned long long)fs->records);
+	help(&b, "meterwall_flows_evicted_total", "counter",
+	     "Flows that left the table with packets not yet written.");
+	put(&b, "meterwall_flows_evicted_total %llu\n",
+	    (unsigned long long)fs->evicted);
+	help(&b, "meterwall_flow_write_errors_total", "counter",
+	     "Flow records lost to a failing write.");
+	put(&b, "meterwall_flow_write_errors_total %llu\n",
+	    (unsigned long long)fs->write_errors);
+	help(&b, "meterwall_scrapes_total", "counter", "Scrapes answered.");
+	put(&b, "meterwall_scrapes_total %llu\n",
+	    (unsigned long long)++m->scrapes);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_len, void **state)
+{
+	struct mwd_metrics *m = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	unsigned int code = MHD_HTTP_OK;
+	size_t len = 0;
+	char *body;
+
+	(void)version, (void)upload, (void)upload_len, (void)state;
+	if (strcmp(method, "GET") || strcmp(url, "/metrics")) {
+		static const char nf[] = "not found: GET /metrics\n";
+
+		r = MHD_create_response_from_buffer(sizeof(nf) - 1,
+						    (void *)nf,
+						    MHD_RESPMEM_PERSISTENT);
+		code = MHD_HTTP_NOT_FOUND;
+	} else {
+		body = render(m, &len);
+		if (!body)
+			return MHD_NO;
+		r = MHD_create_response_from_buffer(len, body,
+						    MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(r, "Content-Type",
+					"text/plain; version=0.0.4");
+	}
+	if (!r)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+int mwd_metrics_open(const char *listen, struct mw_ctl *c, struct mw_xdp **x,
+		     const struct mwd_flowlog *flows, struct mwd_metrics **out)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char host[64], *port;
+	struct mwd_metrics *m;
+
+	if ((size_t)snprintf(host, sizeof(host), "%s", listen) >= sizeof(host))
+		return -EINVAL;
+	port = strrchr(host, ':');
+	if (!port)
+		return -EINVAL;
+	*port++ = '\0';
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || !atoi(port))
+		return -EINVAL;
+	sa.sin_port = htons((uint16_t)atoi(port));
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->c = c;
+	m->x = x;
+	m->flows = flows;
+	m->mhd = MHD_start_daemon(MHD_USE_EPOLL,
+				  0, NULL, NULL, answer, m,
+				  MHD_OPTION_SOCK_ADDR, &sa,
+				  MHD_OPTION_CONNECTION_LIMIT, 16,
+				  MHD_OPTION_CONNECTION_TIMEOUT, 10,
+				  MHD_OPTION_END);
+	if (!m->mhd) {
+		free(m);
+		return -EADDRNOTAVAIL;
+	}
+	*out = m;
+	return 0;
+}
+
+int mwd_metrics_fd(const struct mwd_metrics *m)
+{
+	const union MHD_DaemonInfo *i;
+
+	if (!m)
+		return -1;
+	i = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	return i ? i->epoll_fd : -1;
+}
+
+void mwd_metrics_run(struct mwd_metrics *m)
+{
+	if (m)
+		MHD_run(m->mhd);
+}
+
+void mwd_metrics_close(struct mwd_metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->mhd);
+	free(m);
+}
