@@ -10,7 +10,8 @@
 # audits the stop.  Traffic: UDP from an allowed device (198.51.100.10)
 # and from an unknown source (203.0.113.66) to 192.0.2.10:3610, every
 # 2 ms each, from a peer namespace through the veth pair ext0/p0; flow
-# records written for active and idle flows; auto_block.drops_per_min.
+# records written for active and idle flows; auto_block; events to a
+# real rsyslog, metrics to a real Prometheus; the log disk filling up.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/suite.sh
@@ -36,6 +37,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	nsenter --net=/run/netns/$GW "$M" detach ext0 >/dev/null 2>&1
+	umount "$MW_LOG_DIR" 2>/dev/null
 	ip netns del $GW 2>/dev/null
 	ip netns del $PEER 2>/dev/null
 	rm -rf "$MW_PIN_DIR" "$tmp"
@@ -119,7 +121,7 @@ EOF
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
-[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen)" <<<"$err" &&
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb)" <<<"$err" &&
 	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
 printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
 err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
@@ -132,7 +134,7 @@ err=$("$D" -c "$tmp/bad3.yaml" 2>&1)
 err=$("$D" -c "$tmp/missing.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/missing.yaml: error: No such file or directory" <<<"$err" &&
 	ok "config: a named file that is missing is an error" || fail "config missing: $err"
-printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\nmetrics_listen: 127.0.0.1:9377\n' \
+printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\nmetrics_listen: 127.0.0.1:9377\nlog_min_free_mb: 1\n' \
 	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
 printf 'flow_idle: 0\n' >"$tmp/bad4.yaml"
 err=$("$D" -c "$tmp/bad4.yaml" 2>&1)
@@ -166,6 +168,10 @@ if command -v systemd-analyze >/dev/null; then
 else
 	[ "${CI:-}" = true ] && fail "systemd-analyze missing" || echo "SKIP  systemd-analyze missing"
 fi
+
+# the log directory on a 4 MiB tmpfs, to be filled later
+mkdir -p "$MW_LOG_DIR" && mount -t tmpfs -o size=4m,mode=0750 mwdlog "$MW_LOG_DIR" ||
+	cannot_run "mount a tmpfs for the logs"
 
 # --- topology and traffic ----------------------------------------------------
 ip netns add $GW && ip netns add $PEER || cannot_run "ip netns add"
@@ -264,6 +270,30 @@ ms=$(within_ms 20000 prom_has 'meterwall_device_packets_total{device="partner-gw
 	ok "Prometheus scraped the daemon: the device's packets and the drops by reason ($ms ms)" ||
 	fail "Prometheus: $(promq up) $(tail -n 3 "$tmp/prom.log")"
 
+# --- the log directory fills up: alert off the host, enforcement goes on ----------
+free_kb=$(df -k --output=avail "$MW_LOG_DIR" | tail -n 1)
+fallocate -l $(((free_kb - 512) * 1024)) "$MW_LOG_DIR/filler" || fail "fallocate"
+ms=$(within_ms 3000 grep -q "^meterwalld|storage-low|\[meterwall@32473 log_dir=\"$MW_LOG_DIR\" free_bytes=\"[0-9]*\" min_bytes=\"1048576\"\]|" "$tmp/syslog.out") &&
+	ok "log space under log_min_free_mb: a storage-low warning reaches rsyslog ($ms ms)" ||
+	fail "no storage-low: $(tail -n 3 "$tmp/syslog.out")"
+# the last page of flows.jsonl filled with a JSON line of its own, so
+# the next record needs a page the disk no longer has
+sz=$(stat -c %s "$MW_LOG_DIR/flows.jsonl" 2>/dev/null || echo 0)
+pad=$((4096 - sz % 4096))
+[ "$pad" -lt 16 ] && pad=$((pad + 4096))
+python3 -c 'import sys; n = int(sys.argv[1]); open(sys.argv[2], "a").write("{\"pad\":\"" + "x" * (n - 11) + "\"}\n")' "$pad" "$MW_LOG_DIR/flows.jsonl"
+dd if=/dev/zero of="$MW_LOG_DIR/filler2" bs=4k >/dev/null 2>&1	# until ENOSPC
+f0=$(count 203.0.113.66) a0=$(count 198.51.100.10)
+sleep 3
+f1=$(count 203.0.113.66) a1=$(count 198.51.100.10)
+werr=$(get http://127.0.0.1:9377/metrics | sed -n 's/^meterwall_flow_write_errors_total //p')
+[ "$f1" -eq "$f0" ] && [ "$a1" -gt "$a0" ] && [ "${werr:-0}" -gt 0 ] &&
+	ok "log disk full: records lost ($werr write errors), enforcement unchanged" ||
+	fail "disk full: forbidden $f0 -> $f1, allowed $a0 -> $a1, write errors ${werr:-?}"
+rm -f "$MW_LOG_DIR/filler" "$MW_LOG_DIR/filler2"
+ms=$(within_ms 3000 grep -q "^meterwalld|storage-ok|" "$tmp/syslog.out") &&
+	ok "space back: a storage-ok notice ($ms ms)" || fail "no storage-ok: $(tail -n 2 "$tmp/syslog.out")"
+
 # --- ext0 deleted and re-created under traffic ------------------------------
 ip -n $GW link del ext0
 f0=$(count 203.0.113.66) a0=$(count 198.51.100.10)
@@ -318,7 +348,7 @@ import json, sys
 n = 0
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    if (r["end"] == sys.argv[2] and r["src"] == "198.51.100.10" and
+    if (r.get("end") == sys.argv[2] and r["src"] == "198.51.100.10" and
             r["dst"] == "192.0.2.10" and r["dport"] == 3610 and
             r["proto"] == "udp" and r["verdict"] == "PASS" and
             r["reason"] == "ALLOWED" and r["system"] == "partner" and

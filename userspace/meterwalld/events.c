@@ -30,7 +30,8 @@
 #define SD_ID	"meterwall@32473"
 
 struct mwd_events {
-	FILE *out;
+	FILE *out;			/* NULL after a failed write: reopened */
+	char path[512];
 	int sock;			/* -1: no syslog */
 	char host[256];
 	uint64_t lost;
@@ -62,24 +63,32 @@ static int syslog_open(const char *target, int *sock)
 	return 0;
 }
 
+static FILE *open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+		      O_CLOEXEC, 0640);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
+
+	if (!f && fd >= 0)
+		close(fd);
+	return f;
+}
+
 int mwd_events_open(const char *path, const char *syslog_udp,
 		    struct mwd_events **out)
 {
 	struct mwd_events *e = calloc(1, sizeof(*e));
-	int fd, err;
+	int err;
 
 	if (!e)
 		return -ENOMEM;
 	e->sock = -1;
 	if (gethostname(e->host, sizeof(e->host)) || !e->host[0])
 		snprintf(e->host, sizeof(e->host), "-");
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		  0640);
-	e->out = fd < 0 ? NULL : fdopen(fd, "a");
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	e->out = open_log(e->path);
 	if (!e->out) {
 		err = -errno;
-		if (fd >= 0)
-			close(fd);
 		free(e);
 		return err;
 	}
@@ -99,7 +108,8 @@ void mwd_events_close(struct mwd_events *e)
 		return;
 	if (e->sock >= 0)
 		close(e->sock);
-	fclose(e->out);
+	if (e->out)
+		fclose(e->out);
 	free(e);
 }
 
@@ -159,17 +169,25 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03ldZ",
 		 ts.tv_nsec / 1000000);
-	jp_init(e->out, true);
-	jp_open_obj(NULL);
-	jp_str("time", t);
-	jp_str("event", msgid);
-	for (i = 0; kv[i] && kv[i + 1]; i += 2)
-		jp_str(kv[i], kv[i + 1]);
-	jp_str("text", text);
-	jp_close_obj();
-	jp_finish();
-	if (fflush(e->out))
-		e->lost++;
+	if (!e->out)
+		e->out = open_log(e->path);
+	if (e->out) {
+		jp_init(e->out, true);
+		jp_open_obj(NULL);
+		jp_str("time", t);
+		jp_str("event", msgid);
+		for (i = 0; kv[i] && kv[i + 1]; i += 2)
+			jp_str(kv[i], kv[i + 1]);
+		jp_str("text", text);
+		jp_close_obj();
+		jp_finish();
+	}
+	if (!e->out || fflush(e->out) || ferror(e->out)) {
+		e->lost++;	/* no torn line after it: a fresh stream */
+		if (e->out)
+			fclose(e->out);
+		e->out = NULL;
+	}
 	if (e->sock >= 0)
 		send_syslog(e, severity, t, msgid, kv, text);
 }

@@ -345,8 +345,11 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	jp_close_obj();
 	jp_finish();
 	if (fflush(f) || ferror(f)) {
+		/* the record is lost; what stdio still holds of it goes with
+		 * the stream, so no torn line follows when space comes back */
 		l->st.write_errors++;
-		clearerr(f);
+		fclose(l->out);
+		l->out = NULL;
 	} else {
 		l->st.records++;
 	}

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/statvfs.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ struct daemon {
 	struct mwd_autoblock *ab;	/* auto_block (autoblock.c) */
 	struct mwd_events *ev;		/* events.jsonl, syslog (events.c) */
 	struct mwd_metrics *metrics;	/* Prometheus (metrics.c) */
+	bool storage_low;		/* log_dir under log_min_free_mb */
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -229,15 +231,50 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * The log directory's free space against log_min_free_mb: one warning
+ * event (and syslog, off the host) when it falls under, one notice when it
+ * is back over by 10 %.  A full disk loses records, never enforcement.
+ */
+static void check_storage(struct daemon *d)
+{
+	uint64_t min = d->cfg.log_min_free_mb << 20, free_b;
+	char fb[24], mb[24];
+	const char *kv[] = { "log_dir", log_dir(d), "free_bytes", fb,
+			     "min_bytes", mb, NULL };
+	struct statvfs st;
+
+	if (!min || statvfs(log_dir(d), &st))
+		return;
+	free_b = (uint64_t)st.f_bavail * st.f_frsize;
+	snprintf(fb, sizeof(fb), "%llu", (unsigned long long)free_b);
+	snprintf(mb, sizeof(mb), "%llu", (unsigned long long)min);
+	if (!d->storage_low && free_b < min) {
+		d->storage_low = true;
+		fprintf(stderr, "meterwalld: warning: %s has %llu bytes free, under log_min_free_mb\n",
+			log_dir(d), (unsigned long long)free_b);
+		mwd_event(d->ev, 4, "storage-low", kv,
+			  "%s is running out of space: logs will be lost, enforcement goes on",
+			  log_dir(d));
+	} else if (d->storage_low && free_b >= min + min / 10) {
+		d->storage_low = false;
+		mwd_event(d->ev, 5, "storage-ok", kv, "%s has space again",
+			  log_dir(d));
+	}
+}
+
 /* Once a second: flow records due, auto-block thresholds (a policy is
  * needed for both). */
 static void poll_flows(struct daemon *d)
 {
 	int64_t now = mono_ms();
 
-	if (now < d->next_flow_poll || !d->x)
+	if (now < d->next_flow_poll)
 		return;
 	d->next_flow_poll = now + 1000;
+	check_storage(d);
+	if (!d->x)
+		return;
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
 	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows, d->ev);
@@ -277,7 +314,7 @@ static int start(struct daemon *d)
 		return err;
 	if (d->cfg.metrics_listen[0] &&
 	    mwd_metrics_open(d->cfg.metrics_listen, d->c, &d->x, d->flows,
-			     &d->metrics))
+			     log_dir(d), &d->metrics))
 		/* enforcement does not depend on it: go on without */
 		fprintf(stderr, "meterwalld: warning: no metrics: cannot listen on %s\n",
 			d->cfg.metrics_listen);

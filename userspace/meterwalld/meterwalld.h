@@ -18,6 +18,7 @@ struct mwd_config {
 	uint64_t flow_log_max_mb;	/* rotated to .1 past this */
 	char syslog_udp[300];	/* "HOST:PORT" of an RFC 5424 collector */
 	char metrics_listen[64];	/* "ADDR:PORT"; "" = no metrics */
+	uint64_t log_min_free_mb;	/* alert below this free in log_dir */
 };
 
 /*
@@ -77,7 +78,8 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
  * mwd_metrics_run() is called (its fd polled readable, or on any wake). */
 struct mwd_metrics;
 int mwd_metrics_open(const char *listen, struct mw_ctl *c, struct mw_xdp **x,
-		     const struct mwd_flowlog *flows, struct mwd_metrics **out);
+		     const struct mwd_flowlog *flows, const char *log_dir,
+		     struct mwd_metrics **out);
 int mwd_metrics_fd(const struct mwd_metrics *m);
 void mwd_metrics_run(struct mwd_metrics *m);
 void mwd_metrics_close(struct mwd_metrics *m);

@@ -8,7 +8,7 @@
  *   GET /metrics   meterwall_up, the policy's serial and generation, island,
  *                  packets by reason (XDP), packets and bytes by system,
  *                  device and conduit, active blocks, the daemon's flow
- *                  records, evictions, write errors and lost events
+ *                  records, evictions, write errors, free log space
  *   anything else  404
  */
 #include <arpa/inet.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "classify.h"
 #include "meterwalld.h"
@@ -27,6 +28,7 @@ struct mwd_metrics {
 	struct mw_ctl *c;
 	struct mw_xdp **x;		/* the daemon's handle (may open late) */
 	const struct mwd_flowlog *flows;
+	char log_dir[256];
 	uint64_t scrapes;
 };
 
@@ -176,6 +178,7 @@ static char *render(struct mwd_metrics *m, size_t *len)
 	struct mw_xdp *x = *m->x;
 	struct mw_xdp_status st;
 	struct nblocks nb = { { 0, 0 } };
+	struct statvfs fs_st;
 	struct buf b = { 0 };
 
 	help(&b, "meterwall_up", "gauge", "1: meterwalld answers.");
@@ -216,6 +219,13 @@ static char *render(struct mwd_metrics *m, size_t *len)
 	     "Flow records lost to a failing write.");
 	put(&b, "meterwall_flow_write_errors_total %llu\n",
 	    (unsigned long long)fs->write_errors);
+	if (!statvfs(m->log_dir, &fs_st)) {
+		help(&b, "meterwall_log_free_bytes", "gauge",
+		     "Free space for the logs (flow records, events, audit).");
+		put(&b, "meterwall_log_free_bytes %llu\n",
+		    (unsigned long long)fs_st.f_bavail *
+		    (unsigned long long)fs_st.f_frsize);
+	}
 	help(&b, "meterwall_scrapes_total", "counter", "Scrapes answered.");
 	put(&b, "meterwall_scrapes_total %llu\n",
 	    (unsigned long long)++m->scrapes);
@@ -264,7 +274,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 }
 
 int mwd_metrics_open(const char *listen, struct mw_ctl *c, struct mw_xdp **x,
-		     const struct mwd_flowlog *flows, struct mwd_metrics **out)
+		     const struct mwd_flowlog *flows, const char *log_dir,
+		     struct mwd_metrics **out)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char host[64], *port;
@@ -285,6 +296,7 @@ int mwd_metrics_open(const char *listen, struct mw_ctl *c, struct mw_xdp **x,
 	m->c = c;
 	m->x = x;
 	m->flows = flows;
+	snprintf(m->log_dir, sizeof(m->log_dir), "%s", log_dir);
 	m->mhd = MHD_start_daemon(MHD_USE_EPOLL,
 				  0, NULL, NULL, answer, m,
 				  MHD_OPTION_SOCK_ADDR, &sa,
