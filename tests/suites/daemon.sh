@@ -401,6 +401,12 @@ sd='\[meterwall@32473 system="partner" entity="Example K.K." contact="ops@exampl
 ms=$(within_ms 2000 grep -q "^meterwalld|auto-block|$sd|system partner blocked" "$tmp/syslog.out") &&
 	ok "rsyslog received the auto-block as RFC 5424 with its structured data" ||
 	fail "syslog: $(tail -n 3 "$tmp/syslog.out" 2>/dev/null) $(cat "$tmp/rs.log")"
+grep -q '^meterwalld|unblock|\[meterwall@32473 uid="0" sudo_user="[^"]*" kind="system" target="partner" request="R-1" approved_by="test"\]|unblock (audit record' "$tmp/syslog.out" &&
+	grep -q "^meterwalld|policy-load|\[meterwall@32473 uid=\"0\" sudo_user=\"[^\"]*\" file=\"$tmp/pol2.yaml\" serial=\"2\" generation=\"[0-9]*\" kmod=\"no\"\]|" "$tmp/syslog.out" &&
+	ok "mwctl's unblock and load, from the audit log, reach rsyslog with their fields" ||
+	fail "audit records in syslog: $(grep -v '|attach|' "$tmp/syslog.out" | head -n 8)"
+! grep -q '^meterwalld|block|.*sudo_user="meterwalld"' "$tmp/syslog.out" &&
+	ok "the daemon's own audit records are not passed on twice" || fail "daemon audit record forwarded"
 grep -q "^meterwalld|start|-|meterwalld started" "$tmp/syslog.out" &&
 	grep -q '^meterwalld|attach|\[meterwall@32473 iface="ext0" ifindex="[0-9]*"\]|' "$tmp/syslog.out" &&
 	ok "rsyslog received the start and the attaches" || fail "syslog start/attach: $(head -n 5 "$tmp/syslog.out")"

@@ -22,6 +22,8 @@
  *     the log directory's flows.jsonl (flowlog.c), and the drop counters
  *     of systems with auto_block thresholds (autoblock.c);
  *   - Prometheus scrapes on metrics_listen (metrics.c), in this loop;
+ *   - the audit log: mwctl's state changes passed on as events
+ *     (auditfwd.c);
  *   - SIGHUP: restore and attach everything again; SIGTERM/SIGINT: exit.
  *     The pinned links and maps stay: enforcement goes on without the
  *     daemon, and the next start adopts them.
@@ -65,6 +67,7 @@ struct daemon {
 	struct mwd_events *ev;		/* events.jsonl, syslog (events.c) */
 	struct mwd_metrics *metrics;	/* Prometheus (metrics.c) */
 	bool storage_low;		/* log_dir under log_min_free_mb */
+	struct mwd_auditfwd *audit;	/* mwctl's records as events */
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -273,6 +276,7 @@ static void poll_flows(struct daemon *d)
 		return;
 	d->next_flow_poll = now + 1000;
 	check_storage(d);
+	mwd_auditfwd_poll(d->audit, d->ev);
 	if (!d->x)
 		return;
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
@@ -310,6 +314,8 @@ static int start(struct daemon *d)
 	err = open_flowlog(d);
 	if (!err)
 		err = mwd_autoblock_open(&d->ab);
+	if (!err)
+		err = mwd_auditfwd_open(log_dir(d), &d->audit);
 	if (err)
 		return err;
 	if (d->cfg.metrics_listen[0] &&
@@ -506,6 +512,7 @@ int main(int argc, char **argv)
 	mwd_autoblock_close(d->ab);
 	mwd_events_close(d->ev);
 	mwd_metrics_close(d->metrics);
+	mwd_auditfwd_close(d->audit);
 	mw_xdp_close(d->x);
 	mw_ctl_close(d->c);
 	free(d);

@@ -74,6 +74,12 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	       const char *const *kv, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* auditfwd.c: mwctl's audit records, passed on as events each second. */
+struct mwd_auditfwd;
+int mwd_auditfwd_open(const char *log_dir, struct mwd_auditfwd **out);
+void mwd_auditfwd_close(struct mwd_auditfwd *a);
+void mwd_auditfwd_poll(struct mwd_auditfwd *a, struct mwd_events *ev);
+
 /* metrics.c: Prometheus text format on ADDR:PORT (IPv4), served when
  * mwd_metrics_run() is called (its fd polled readable, or on any wake). */
 struct mwd_metrics;
