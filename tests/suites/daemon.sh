@@ -270,6 +270,21 @@ ms=$(within_ms 20000 prom_has 'meterwall_device_packets_total{device="partner-gw
 	ok "Prometheus scraped the daemon: the device's packets and the drops by reason ($ms ms)" ||
 	fail "Prometheus: $(promq up) $(tail -n 3 "$tmp/prom.log")"
 
+# --- drop events: XDP's ring buffer read by the daemon ------------------------------
+dsd='\[meterwall@32473 point="xdp" iface="ext0" verdict="DROP" reason="UNKNOWN_SOURCE" proto="17" src="203.0.113.66" sport="[0-9]*" dst="192.0.2.10" dport="3610" device="" system="" entity="" contact="" demarcation=""\]'
+ms=$(within_ms 3000 grep -q "^meterwalld|drop|$dsd|DROP UNKNOWN_SOURCE from 203.0.113.66 on ext0" "$tmp/syslog.out") &&
+	ok "drop events reach rsyslog with their fields ($ms ms)" || fail "no drop event: $(grep '|drop|' "$tmp/syslog.out" | tail -n 2)"
+n0=$(grep -c '^meterwalld|drop|' "$tmp/syslog.out")
+sleep 2
+n1=$(grep -c '^meterwalld|drop|' "$tmp/syslog.out")
+[ $((n1 - n0)) -ge 5 ] && [ $((n1 - n0)) -le 30 ] &&
+	ok "drop events stay rate-limited: $((n1 - n0)) in 2 s for 1,000 drops (event_rate 10/s)" ||
+	fail "drop events in 2 s: $((n1 - n0))"
+out=$(mw -j events 2>"$tmp/err")
+grep -q "meterwalld reads the drop events" "$tmp/err" && grep -q '"event":"drop"' <<<"$out" &&
+	ok "mwctl events, with the daemon reading them: its drop events from events.jsonl" ||
+	fail "mwctl events: $(cat "$tmp/err") $(head -c 300 <<<"$out")"
+
 # --- the log directory fills up: alert off the host, enforcement goes on ----------
 free_kb=$(df -k --output=avail "$MW_LOG_DIR" | tail -n 1)
 fallocate -l $(((free_kb - 512) * 1024)) "$MW_LOG_DIR/filler" || fail "fallocate"
@@ -293,6 +308,11 @@ werr=$(get http://127.0.0.1:9377/metrics | sed -n 's/^meterwall_flow_write_error
 rm -f "$MW_LOG_DIR/filler" "$MW_LOG_DIR/filler2"
 ms=$(within_ms 3000 grep -q "^meterwalld|storage-ok|" "$tmp/syslog.out") &&
 	ok "space back: a storage-ok notice ($ms ms)" || fail "no storage-ok: $(tail -n 2 "$tmp/syslog.out")"
+for f in events.jsonl flows.jsonl audit.log; do
+	python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$MW_LOG_DIR/$f" ||
+		{ fail "$f holds a line that is not JSON after the disk filled"; continue; }
+	ok "$f: every line whole after the disk filled (no torn record)"
+done
 
 # --- ext0 deleted and re-created under traffic ------------------------------
 ip -n $GW link del ext0

@@ -6,12 +6,14 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl_int.h"
 #include "ethtool.h"
+#include "fileio.h"
 #include "json.h"
 
 int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod)
@@ -233,34 +235,39 @@ static FILE *audit_open(struct mw_ctl *c, int *err)
 
 int mw_ctl_audit(struct mw_ctl *c, const char *action, ...)
 {
+	char *line = NULL;
 	const char *k;
+	size_t len = 0;
 	va_list ap;
-	FILE *f;
+	FILE *f, *m;
 	int err;
 
-	f = audit_open(c, &err);
-	if (!f)
-		return err;
-	fprintf(f, "{\"ts_ns\":%lld,\"action\":", (long long)mw_now_unix_ns());
-	jp_write_string(f, action);
-	fprintf(f, ",\"uid\":%u,\"sudo_user\":", (unsigned int)getuid());
-	jp_write_string(f, c->claimed_user);
+	m = open_memstream(&line, &len);
+	if (!m)
+		return -errno;
+	fprintf(m, "{\"ts_ns\":%lld,\"action\":", (long long)mw_now_unix_ns());
+	jp_write_string(m, action);
+	fprintf(m, ",\"uid\":%u,\"sudo_user\":", (unsigned int)getuid());
+	jp_write_string(m, c->claimed_user);
 	va_start(ap, action);
 	while ((k = va_arg(ap, const char *))) {
 		const char *val = va_arg(ap, const char *);
 
-		fputc(',', f);
-		jp_write_string(f, k);
-		fputc(':', f);
-		jp_write_string(f, val ? val : "");
+		fputc(',', m);
+		jp_write_string(m, k);
+		fputc(':', m);
+		jp_write_string(m, val ? val : "");
 	}
 	va_end(ap);
-	fputs("}\n", f);
-	if (fflush(f) || fsync(fileno(f)))
+	fputs("}\n", m);
+	err = fclose(m) ? -errno : 0;
+	f = err ? NULL : audit_open(c, &err);
+	/* the record whole or not at all (a full disk), then on disk */
+	if (f && !(err = mw_append_record(fileno(f), line, len)) &&
+	    fsync(fileno(f)) < 0)
 		err = -errno;
-	else if (ferror(f))
-		err = -EIO;
-	if (fclose(f) && !err)
+	if (f && fclose(f) && !err)
 		err = -errno;
+	free(line);
 	return err;
 }

@@ -77,3 +77,22 @@ int mw_replace_file(const char *path, const void *data, size_t len,
 	}
 	return sync_parent(path);
 }
+
+int mw_append_record(int fd, const void *buf, size_t len)
+{
+	struct stat st;
+	ssize_t n;
+	int err;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return 0;
+	err = n < 0 ? -errno : -ENOSPC;
+	if (n > 0 && ftruncate(fd, st.st_size) < 0)
+		err = -errno;
+	return err;
+}

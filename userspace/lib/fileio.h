@@ -15,4 +15,11 @@
 int mw_replace_file(const char *path, const void *data, size_t len,
 		    mode_t mode);
 
+/*
+ * Append one record (a whole line) to fd, opened O_APPEND, all or nothing:
+ * a short write (a full disk) is cut back off, so a log never holds a torn
+ * line.  0, or -errno (-ENOSPC for a short write).  One writer per file.
+ */
+int mw_append_record(int fd, const void *buf, size_t len);
+
 #endif

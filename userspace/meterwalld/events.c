@@ -10,7 +10,7 @@
  * facility daemon; TIME RFC 3339 UTC with ms; 32473 is the enterprise
  * number RFC 5612 reserves for examples, until meterwall has its own.
  * SD values escape '"', '\' and ']' (RFC 5424 6.3.3).  A failing write or
- * send is counted, never waited for.
+ * send is counted, never waited for; a line is written whole or not at all.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,14 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "json.h"
 #include "meterwalld.h"
 
 #define SD_ID	"meterwall@32473"
 
 struct mwd_events {
-	FILE *out;			/* NULL after a failed write: reopened */
-	char path[512];
+	int fd;				/* events.jsonl, O_APPEND */
 	int sock;			/* -1: no syslog */
 	char host[256];
 	uint64_t lost;
@@ -63,17 +63,6 @@ static int syslog_open(const char *target, int *sock)
 	return 0;
 }
 
-static FILE *open_log(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-		      O_CLOEXEC, 0640);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
-
-	if (!f && fd >= 0)
-		close(fd);
-	return f;
-}
-
 int mwd_events_open(const char *path, const char *syslog_udp,
 		    struct mwd_events **out)
 {
@@ -85,16 +74,16 @@ int mwd_events_open(const char *path, const char *syslog_udp,
 	e->sock = -1;
 	if (gethostname(e->host, sizeof(e->host)) || !e->host[0])
 		snprintf(e->host, sizeof(e->host), "-");
-	snprintf(e->path, sizeof(e->path), "%s", path);
-	e->out = open_log(e->path);
-	if (!e->out) {
+	e->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+		     O_CLOEXEC, 0640);
+	if (e->fd < 0) {
 		err = -errno;
 		free(e);
 		return err;
 	}
 	if (syslog_udp && *syslog_udp &&
 	    (err = syslog_open(syslog_udp, &e->sock))) {
-		fclose(e->out);
+		close(e->fd);
 		free(e);
 		return err;
 	}
@@ -108,8 +97,7 @@ void mwd_events_close(struct mwd_events *e)
 		return;
 	if (e->sock >= 0)
 		close(e->sock);
-	if (e->out)
-		fclose(e->out);
+	close(e->fd);
 	free(e);
 }
 
@@ -153,8 +141,10 @@ static void send_syslog(struct mwd_events *e, int severity, const char *t,
 void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	       const char *const *kv, const char *fmt, ...)
 {
-	char text[512], t[40];
+	char text[512], t[40], *line = NULL;
 	struct timespec ts;
+	size_t len = 0;
+	FILE *m;
 	struct tm tm;
 	va_list ap;
 	int i;
@@ -169,10 +159,9 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03ldZ",
 		 ts.tv_nsec / 1000000);
-	if (!e->out)
-		e->out = open_log(e->path);
-	if (e->out) {
-		jp_init(e->out, true);
+	m = open_memstream(&line, &len);
+	if (m) {
+		jp_init(m, true);
 		jp_open_obj(NULL);
 		jp_str("time", t);
 		jp_str("event", msgid);
@@ -181,13 +170,12 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 		jp_str("text", text);
 		jp_close_obj();
 		jp_finish();
+		fclose(m);
 	}
-	if (!e->out || fflush(e->out) || ferror(e->out)) {
-		e->lost++;	/* no torn line after it: a fresh stream */
-		if (e->out)
-			fclose(e->out);
-		e->out = NULL;
-	}
+	/* the line whole or not at all (a full disk) */
+	if (!m || !line || mw_append_record(e->fd, line, len))
+		e->lost++;
+	free(line);
 	if (e->sock >= 0)
 		send_syslog(e, severity, t, msgid, kv, text);
 }

@@ -22,8 +22,9 @@
  * those seconds (the same first/last/packets: recognisable).
  *
  * The file is appended to (0640, never through a symbolic link) and
- * rotated to NAME.1 past max_bytes.  A write that fails (a full disk) is
- * counted and the record dropped; enforcement never waits for it.
+ * rotated to NAME.1 past max_bytes.  A record is appended whole or not at
+ * all: one that fails (a full disk) is counted and dropped; enforcement
+ * never waits for it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,7 +55,7 @@ struct mwd_flowlog {
 	struct fent *v;
 	size_t n, cap;
 	char path[512];
-	FILE *out;
+	int fd;				/* flows.jsonl, O_APPEND; -1: closed */
 	uint64_t idle_ns, active_ns, max_bytes;
 	struct mw_image img;		/* the policy in force, for names */
 	struct mw_image_view view;
@@ -156,6 +157,7 @@ int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
 		free(l);
 		return -ENAMETOOLONG;
 	}
+	l->fd = -1;
 	l->idle_ns = idle_s * 1000000000ULL;
 	l->active_ns = active_s * 1000000000ULL;
 	l->max_bytes = max_bytes;
@@ -173,8 +175,8 @@ void mwd_flowlog_close(struct mwd_flowlog *l)
 	if (!l)
 		return;
 	marks_save(l, 0);
-	if (l->out)
-		fclose(l->out);
+	if (l->fd >= 0)
+		close(l->fd);
 	if (l->have_view)
 		mw_image_free(&l->img);
 	free(l->v);
@@ -217,30 +219,23 @@ static void refresh_names(struct mwd_flowlog *l, struct mw_ctl *c)
 	l->img_size = st.st_size;
 }
 
-static FILE *log_file(struct mwd_flowlog *l)
+static int log_fd(struct mwd_flowlog *l)
 {
 	struct stat st;
 	char old[600];
-	int fd;
 
-	if (l->out && l->max_bytes && !fstat(fileno(l->out), &st) &&
+	if (l->fd >= 0 && l->max_bytes && !fstat(l->fd, &st) &&
 	    (uint64_t)st.st_size >= l->max_bytes) {
-		fclose(l->out);
-		l->out = NULL;
+		close(l->fd);
+		l->fd = -1;
 		snprintf(old, sizeof(old), "%s.1", l->path);
 		if (rename(l->path, old) == 0)
 			l->st.rotations++;
 	}
-	if (l->out)
-		return l->out;
-	fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-		  O_CLOEXEC, 0640);
-	if (fd < 0)
-		return NULL;
-	l->out = fdopen(fd, "a");
-	if (!l->out)
-		close(fd);
-	return l->out;
+	if (l->fd < 0)
+		l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT |
+			     O_NOFOLLOW | O_CLOEXEC, 0640);
+	return l->fd;
 }
 
 static void rfc3339(uint64_t unix_ns, char *buf, size_t len)
@@ -303,8 +298,12 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	char t[40], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	char ifname[IF_NAMESIZE];
 	int af = e->k.family == AF_INET6 ? AF_INET6 : AF_INET;
-	FILE *f = log_file(l);
+	int fd = log_fd(l);
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
 
+	f = fd < 0 ? NULL : open_memstream(&line, &len);
 	if (!f) {
 		l->st.write_errors++;
 		return;
@@ -344,15 +343,13 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	jp_u64("bytes", e->f.bytes - e->out_bytes);
 	jp_close_obj();
 	jp_finish();
-	if (fflush(f) || ferror(f)) {
-		/* the record is lost; what stdio still holds of it goes with
-		 * the stream, so no torn line follows when space comes back */
+	fclose(f);
+	/* the record whole or not at all (a full disk loses it, counted) */
+	if (!line || mw_append_record(fd, line, len))
 		l->st.write_errors++;
-		fclose(l->out);
-		l->out = NULL;
-	} else {
+	else
 		l->st.records++;
-	}
+	free(line);
 	e->out_packets = e->f.packets;
 	e->out_bytes = e->f.bytes;
 	e->out_last_ns = e->f.last_ns;

@@ -23,7 +23,7 @@
  *     of systems with auto_block thresholds (autoblock.c);
  *   - Prometheus scrapes on metrics_listen (metrics.c), in this loop;
  *   - the audit log: mwctl's state changes passed on as events
- *     (auditfwd.c);
+ *     (auditfwd.c); XDP's drop events, as events too (dropev.c);
  *   - SIGHUP: restore and attach everything again; SIGTERM/SIGINT: exit.
  *     The pinned links and maps stay: enforcement goes on without the
  *     daemon, and the next start adopts them.
@@ -68,6 +68,8 @@ struct daemon {
 	struct mwd_metrics *metrics;	/* Prometheus (metrics.c) */
 	bool storage_low;		/* log_dir under log_min_free_mb */
 	struct mwd_auditfwd *audit;	/* mwctl's records as events */
+	struct mwd_dropev *drops;	/* XDP's drop events (dropev.c) */
+	bool drops_tried;
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -279,6 +281,16 @@ static void poll_flows(struct daemon *d)
 	mwd_auditfwd_poll(d->audit, d->ev);
 	if (!d->x)
 		return;
+	if (!d->drops && !d->drops_tried) {
+		int err = mwd_dropev_open(d->c, d->x, d->ev, d->flows,
+					  &d->drops);
+
+		d->drops_tried = true;
+		if (err)
+			fprintf(stderr, "meterwalld: warning: drop events not read: %s\n",
+				err == -EBUSY ? "another reader holds events.lock" :
+				strerror(-err));
+	}
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
 	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows, d->ev);
@@ -399,7 +411,7 @@ static void drain(int fd)
 static int run(struct daemon *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pf[5];
+	struct pollfd pf[6];
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int timeout;
@@ -419,8 +431,9 @@ static int run(struct daemon *d)
 		return 1;
 	}
 	pf[4].fd = mwd_metrics_fd(d->metrics);
+	pf[5].fd = -1;		/* the ring buffer, once opened */
 	pf[0].events = pf[1].events = pf[2].events = pf[3].events =
-		pf[4].events = POLLIN;
+		pf[4].events = pf[5].events = POLLIN;
 	timeout = sd_watchdog_enabled(0, &wd_usec) > 0 ?
 		  (int)(wd_usec / 2000) : 1000;
 	if (timeout > 1000)
@@ -429,11 +442,13 @@ static int run(struct daemon *d)
 	sd_notify(0, "READY=1");
 	fprintf(stderr, "meterwalld: ready\n");
 	for (;;) {
-		if (poll(pf, 5, timeout) < 0 && errno != EINTR)
+		pf[5].fd = mwd_dropev_fd(d->drops);
+		if (poll(pf, 6, timeout) < 0 && errno != EINTR)
 			return 1;
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
 		poll_flows(d);
+		mwd_dropev_poll(d->drops);
 		mwd_metrics_run(d->metrics);	/* scrapes, and its timeouts */
 		if (pf[1].revents & POLLIN &&
 		    mwd_links_read(pf[1].fd, on_link, d) == -ENOBUFS)
@@ -513,6 +528,7 @@ int main(int argc, char **argv)
 	mwd_events_close(d->ev);
 	mwd_metrics_close(d->metrics);
 	mwd_auditfwd_close(d->audit);
+	mwd_dropev_close(d->drops);
 	mw_xdp_close(d->x);
 	mw_ctl_close(d->c);
 	free(d);

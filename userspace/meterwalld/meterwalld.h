@@ -74,6 +74,15 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	       const char *const *kv, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* dropev.c: XDP's drop events as the daemon's "drop" events; holds the
+ * state directory's events.lock (-EBUSY: another reader holds it). */
+struct mwd_dropev;
+int mwd_dropev_open(struct mw_ctl *c, struct mw_xdp *x, struct mwd_events *ev,
+		    const struct mwd_flowlog *names, struct mwd_dropev **out);
+int mwd_dropev_fd(const struct mwd_dropev *d);
+void mwd_dropev_poll(struct mwd_dropev *d);
+void mwd_dropev_close(struct mwd_dropev *d);
+
 /* auditfwd.c: mwctl's audit records, passed on as events each second. */
 struct mwd_auditfwd;
 int mwd_auditfwd_open(const char *log_dir, struct mwd_auditfwd **out);

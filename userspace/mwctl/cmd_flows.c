@@ -5,6 +5,7 @@
  * Per-flow records and drop events of the XDP enforcement point (1.1.5).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "classify.h"
 #include "mwctl.h"
@@ -253,6 +256,49 @@ static int print_event(const struct mw_event *e, void *arg)
 	return 0;
 }
 
+/*
+ * With meterwalld running it reads the ring buffer (it holds the state
+ * directory's events.lock): its drop events are the "drop" lines of
+ * events.jsonl, shown as they are (JSON lines), followed with -f.
+ * 1: the daemon reads them (shown here), 0: ours to read, -1: error.
+ */
+static int daemon_events(bool follow)
+{
+	const char *ld = getenv("MW_LOG_DIR");
+	char path[600], *line = NULL;
+	size_t cap = 0;
+	int fd, held;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.lock", mw_ctl_state_dir(ctl));
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;	/* no daemon ever read them */
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	if (!held)
+		return 0;
+	snprintf(path, sizeof(path), "%s/events.jsonl",
+		 ld && *ld ? ld : "/var/log/meterwall");
+	fprintf(stderr, "%s: meterwalld reads the drop events: its \"drop\" events in %s (and its syslog)\n",
+		prog_name, path);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	do {
+		while (getline(&line, &cap, f) > 0)
+			if (strstr(line, "\"event\":\"drop\""))
+				fputs(line, stdout);
+		fflush(stdout);
+		clearerr(f);
+		if (follow && !stop)
+			usleep(200000);
+	} while (follow && !stop);
+	free(line);
+	fclose(f);
+	return 1;
+}
+
 int events_main(int argc, char **argv)
 {
 	struct mw_xdp_events *ev = NULL;
@@ -276,6 +322,11 @@ int events_main(int argc, char **argv)
 			return 1;
 		}
 	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	i = daemon_events(follow);
+	if (i)
+		return i < 0 ? 1 : 0;
 	have_img = mw_ctl_active_image(ctl, &img, &v) == 0;
 	if (mw_ctl_xdp(ctl, MW_XDP_F_NO_PROG, 0, &x))
 		goto out_img;
@@ -283,8 +334,6 @@ int events_main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog_name, mw_xdp_errmsg(x));
 		goto out;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	do {
 		n = mw_xdp_events_poll(ev, follow ? 200 : 0);
 		if (n < 0 && !stop) {
