@@ -461,6 +461,18 @@ kill "$bad"
 kill "$good"
 sleep 3	# the block ends, the flows go idle and are written
 
+# --- an operator's detach stands ------------------------------------------------------
+mw detach ext0 >/dev/null 2>"$tmp/err" || fail "detach: $(cat "$tmp/err")"
+ip -n $GW link set ext0 down && ip -n $GW link set ext0 up	# link events
+sleep 1
+! xdp_on && ok "after mwctl detach the daemon leaves ext0 alone, link events or not" ||
+	fail "the daemon attached ext0 again after the operator's detach"
+mw attach ext0 --mode generic >/dev/null 2>"$tmp/err" || fail "attach: $(cat "$tmp/err")"
+ip -n $GW link set ext0 down && ip -n $GW link set ext0 up
+sleep 0.5
+xdp_on && ! grep -qx ext0 "$MW_STATE_DIR/detached" &&
+	ok "mwctl attach ends it (ext0 no longer recorded as detached)" || fail "detached: $(cat "$MW_STATE_DIR/detached")"
+
 # --- SIGTERM --------------------------------------------------------------------
 kill -TERM "$dpid"
 wait "$dpid"

@@ -182,7 +182,12 @@ int mw_ctl_attach(struct mw_ctl *c, const char *ifname,
  * daemon loads the program once, not at every attach. */
 int mw_ctl_attach_with(struct mw_ctl *c, struct mw_xdp *x, const char *ifname,
 		       enum mw_xdp_mode mode, bool *rxvlan_changed);
+/* Detach; the interface is recorded as detached by the operator (the
+ * state directory's "detached"), and a daemon leaves it so until it is
+ * attached again. */
 int mw_ctl_detach(struct mw_ctl *c, const char *ifname);
+/* ifname was detached by the operator and not attached since. */
+bool mw_ctl_is_detached(struct mw_ctl *c, const char *ifname);
 /* Both points' clock offsets from the host's clocks now (uapi "Time
  * base"); reset_max lowers the expiry clock too. */
 int mw_ctl_clock_sync(struct mw_ctl *c, bool reset_max, int64_t *offset,

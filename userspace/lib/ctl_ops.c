@@ -45,6 +45,8 @@ int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod)
 	return err;
 }
 
+static int detached_update(struct mw_ctl *c, const char *ifname, bool add);
+
 /*
  * A tag the NIC takes out of the frame (receive VLAN offload) is not in
  * the bytes XDP reads: the program would judge a tagged frame as untagged.
@@ -106,6 +108,8 @@ static int attach_locked(struct mw_ctl *c, struct mw_xdp *given,
 		goto close;
 	}
 	err = 0;
+	if (mw_ctl_is_detached(c, ifname))
+		detached_update(c, ifname, false);
 	mw_ctl_audit(c, "attach", "interface", ifname, "mode",
 		     mode == MW_XDP_MODE_SKB ? "generic" : "native",
 		     "rx_vlan_offload", *changed ? "turned off" : "off", NULL);
@@ -139,8 +143,62 @@ int mw_ctl_attach(struct mw_ctl *c, const char *ifname, enum mw_xdp_mode mode,
 	return mw_ctl_attach_with(c, NULL, ifname, mode, rxvlan_changed);
 }
 
+/* The state directory's "detached": one interface name per line. */
+static int detached_update(struct mw_ctl *c, const char *ifname, bool add)
+{
+	char path[512], *buf = NULL, *line = NULL;
+	size_t len = 0, cap = 0;
+	FILE *in, *out;
+	ssize_t n;
+	int err;
+
+	err = ctl_state_path(c, path, sizeof(path), "detached");
+	if (err)
+		return err;
+	out = open_memstream(&buf, &len);
+	if (!out)
+		return -errno;
+	in = fopen(path, "re");
+	while (in && (n = getline(&line, &cap, in)) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (*line && strcmp(line, ifname))
+			fprintf(out, "%s\n", line);
+	}
+	if (in)
+		fclose(in);
+	if (add)
+		fprintf(out, "%s\n", ifname);
+	fclose(out);
+	err = buf ? mw_replace_file(path, buf, len, 0600) : -ENOMEM;
+	free(buf);
+	free(line);
+	return err;
+}
+
+bool mw_ctl_is_detached(struct mw_ctl *c, const char *ifname)
+{
+	char path[512], *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/detached", c->state_dir) >=
+	    (int)sizeof(path))
+		return false;
+	f = fopen(path, "re");
+	while (f && !found && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		found = !strcmp(line, ifname);
+	}
+	if (f)
+		fclose(f);
+	free(line);
+	return found;
+}
+
 int mw_ctl_detach(struct mw_ctl *c, const char *ifname)
 {
+	bool was = mw_ctl_is_detached(c, ifname);
 	struct mw_xdp *x;
 	int err;
 
@@ -148,15 +206,24 @@ int mw_ctl_detach(struct mw_ctl *c, const char *ifname)
 	if (err)
 		return err;
 	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &x);
-	if (!err) {
-		err = mw_xdp_detach(x, ifname);
-		if (err)
-			ctl_fail(c, err, NULL, "cannot detach from `%s': %s",
-				 ifname, mw_xdp_errmsg(x));
-		else
-			mw_ctl_audit(c, "detach", "interface", ifname, NULL);
-		mw_xdp_close(x);
+	if (err)
+		goto unlock;
+	/* recorded first: the detach itself is a link event a daemon sees */
+	err = was ? 0 : detached_update(c, ifname, true);
+	if (err)
+		ctl_fail(c, err, NULL,
+			 "cannot record `%s' as detached (%s): not detached (meterwalld would attach it again)",
+			 ifname, strerror(-err));
+	else if ((err = mw_xdp_detach(x, ifname))) {
+		ctl_fail(c, err, NULL, "cannot detach from `%s': %s", ifname,
+			 mw_xdp_errmsg(x));
+		if (!was)
+			detached_update(c, ifname, false);
+	} else {
+		mw_ctl_audit(c, "detach", "interface", ifname, NULL);
 	}
+	mw_xdp_close(x);
+unlock:
 	mw_ctl_unlock(c);
 	return err;
 }

@@ -97,4 +97,14 @@ const char *mw_nl_errmsg(const struct mw_nl *nl);
 int mw_nl_raw(struct mw_nl *nl, uint8_t cmd, const void *attrs, size_t len,
 	      bool dump);
 
+/* nl_events.c: the module's drop events (multicast; any number of
+ * readers).  -ENOENT when the module is not loaded.  poll: non-blocking,
+ * fn for every event pending; 0 or -EIO. */
+struct mw_nl_events;
+typedef int (*mw_nl_event_fn)(const struct mw_event *e, void *arg);
+int mw_nl_events_open(mw_nl_event_fn fn, void *arg, struct mw_nl_events **out);
+int mw_nl_events_fd(const struct mw_nl_events *ev);
+int mw_nl_events_poll(struct mw_nl_events *ev);
+void mw_nl_events_close(struct mw_nl_events *ev);
+
 #endif /* MW_NL_H */

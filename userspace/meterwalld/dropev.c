@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Drop events (control 1.1.5) from XDP's ring buffer, already limited per
- * device per second by the program (event_rate), become the daemon's
- * events ("drop": JSON line and syslog) with the names a person needs:
+ * Drop events (control 1.1.5) from XDP's ring buffer and from the kernel
+ * module's multicast group, both already limited per device per second
+ * (event_rate), become the daemon's events ("drop": JSON line and syslog,
+ * point xdp or kmod) with the names a person needs:
  * interface, reason, addresses and ports, device, system, entity,
  * contact, demarcation.  The ring buffer has one reader: the daemon holds
  * the state directory's events.lock while it reads, and `mwctl events`
@@ -20,10 +21,12 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "nl.h"
 #include "meterwalld.h"
 
 struct mwd_dropev {
 	struct mw_xdp_events *rb;
+	struct mw_nl_events *kmod;	/* NULL: the module not (yet) loaded */
 	struct mwd_events *ev;
 	const struct mwd_flowlog *names;	/* the policy in force */
 	int lock_fd;
@@ -39,9 +42,9 @@ static const char *iface_of(const struct mw_image_view *v, uint32_t id)
 	return "";
 }
 
-static int on_drop(const struct mw_event *e, void *arg)
+static void emit(struct mwd_dropev *d, const struct mw_event *e,
+		 const char *point)
 {
-	struct mwd_dropev *d = arg;
 	const struct mw_image_view *v = mwd_flowlog_view(d->names);
 	const struct mw_img_device *dev = v && e->device != MW_ID_NONE ?
 					  mw_image_device(v, e->device) : NULL;
@@ -51,7 +54,7 @@ static int on_drop(const struct mw_event *e, void *arg)
 	char sp[8], dp[8], pr[8], ifname[IF_NAMESIZE] = "";
 	int af = e->family == AF_INET6 ? AF_INET6 : AF_INET;
 	const char *kv[] = {
-		"point", "xdp", "iface", ifname,
+		"point", point, "iface", ifname,
 		"verdict", mw_verdict_name(e->verdict),
 		"reason", mw_reason_name(e->reason),
 		"proto", pr, "src", src, "sport", sp, "dst", dst, "dport", dp,
@@ -72,9 +75,20 @@ static int on_drop(const struct mw_event *e, void *arg)
 	snprintf(sp, sizeof(sp), "%u", ntohs(e->sport));
 	snprintf(dp, sizeof(dp), "%u", ntohs(e->dport));
 	snprintf(pr, sizeof(pr), "%u", e->proto);
-	mwd_event(d->ev, 6, "drop", kv, "%s %s from %s on %s",
+	mwd_event(d->ev, 6, "drop", kv, "%s %s from %s on %s (%s)",
 		  mw_verdict_name(e->verdict), mw_reason_name(e->reason),
-		  src[0] ? src : "-", ifname);
+		  src[0] ? src : "-", ifname, point);
+}
+
+static int on_xdp(const struct mw_event *e, void *arg)
+{
+	emit(arg, e, "xdp");
+	return 0;
+}
+
+static int on_kmod(const struct mw_event *e, void *arg)
+{
+	emit(arg, e, "kmod");
 	return 0;
 }
 
@@ -99,14 +113,21 @@ int mwd_dropev_open(struct mw_ctl *c, struct mw_xdp *x, struct mwd_events *ev,
 		free(d);
 		return err;
 	}
-	err = mw_xdp_events_open(x, on_drop, d, &d->rb);
+	err = mw_xdp_events_open(x, on_xdp, d, &d->rb);
 	if (err) {
 		close(d->lock_fd);
 		free(d);
 		return err;
 	}
+	mwd_dropev_kmod(d);
 	*out = d;
 	return 0;
+}
+
+void mwd_dropev_kmod(struct mwd_dropev *d)
+{
+	if (d && !d->kmod && mw_nl_events_open(on_kmod, d, &d->kmod))
+		d->kmod = NULL;		/* not loaded: asked again later */
 }
 
 int mwd_dropev_fd(const struct mwd_dropev *d)
@@ -114,10 +135,20 @@ int mwd_dropev_fd(const struct mwd_dropev *d)
 	return d ? mw_xdp_events_fd(d->rb) : -1;
 }
 
+int mwd_dropev_kfd(const struct mwd_dropev *d)
+{
+	return d ? mw_nl_events_fd(d->kmod) : -1;
+}
+
 void mwd_dropev_poll(struct mwd_dropev *d)
 {
-	if (d)
-		mw_xdp_events_poll(d->rb, 0);
+	if (!d)
+		return;
+	mw_xdp_events_poll(d->rb, 0);
+	if (d->kmod && mw_nl_events_poll(d->kmod)) {
+		mw_nl_events_close(d->kmod);	/* the module went away */
+		d->kmod = NULL;
+	}
 }
 
 void mwd_dropev_close(struct mwd_dropev *d)
@@ -125,6 +156,7 @@ void mwd_dropev_close(struct mwd_dropev *d)
 	if (!d)
 		return;
 	mw_xdp_events_close(d->rb);
+	mw_nl_events_close(d->kmod);
 	close(d->lock_fd);	/* the lock goes with it */
 	free(d);
 }

@@ -12,6 +12,7 @@
  *     into a policy name gets the policy's tables reloaded for it and the
  *     program attached, before it carries traffic where the kernel allows
  *     (the link event comes when the device is created, before it is up);
+ *     one the operator detached (mwctl detach) is left so until attached;
  *   - policy.img being replaced (mwctl load): newly named external
  *     interfaces are attached;
  *   - the wall clock (a timerfd cancelled on every step): both points'
@@ -70,6 +71,7 @@ struct daemon {
 	struct mwd_auditfwd *audit;	/* mwctl's records as events */
 	struct mwd_dropev *drops;	/* XDP's drop events (dropev.c) */
 	bool drops_tried;
+	unsigned int kmod_ask;
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -104,8 +106,8 @@ static void enforce_on(struct daemon *d, const char *name,
 	struct known *k = known_of(d, name);
 
 	if (!k || !d->x || mw_xdp_iface_query(d->x, name, &info) ||
-	    !info.ifindex)
-		return;
+	    !info.ifindex || mw_ctl_is_detached(d->c, name))
+		return;		/* (an operator's detach stands) */
 	if (info.linked && info.ours && k->ifindex == ifindex)
 		return;			/* in force already */
 	if (k->ifindex != ifindex && mw_ctl_restore(d->c, true, NULL))
@@ -281,6 +283,9 @@ static void poll_flows(struct daemon *d)
 	mwd_auditfwd_poll(d->audit, d->ev);
 	if (!d->x)
 		return;
+	/* a module loaded since (each ask may autoload it: not each second) */
+	if (++d->kmod_ask % 30 == 0)
+		mwd_dropev_kmod(d->drops);
 	if (!d->drops && !d->drops_tried) {
 		int err = mwd_dropev_open(d->c, d->x, d->ev, d->flows,
 					  &d->drops);
@@ -411,7 +416,7 @@ static void drain(int fd)
 static int run(struct daemon *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pf[6];
+	struct pollfd pf[7];
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int timeout;
@@ -431,9 +436,9 @@ static int run(struct daemon *d)
 		return 1;
 	}
 	pf[4].fd = mwd_metrics_fd(d->metrics);
-	pf[5].fd = -1;		/* the ring buffer, once opened */
+	pf[5].fd = pf[6].fd = -1;	/* the drop events, once opened */
 	pf[0].events = pf[1].events = pf[2].events = pf[3].events =
-		pf[4].events = pf[5].events = POLLIN;
+		pf[4].events = pf[5].events = pf[6].events = POLLIN;
 	timeout = sd_watchdog_enabled(0, &wd_usec) > 0 ?
 		  (int)(wd_usec / 2000) : 1000;
 	if (timeout > 1000)
@@ -443,7 +448,8 @@ static int run(struct daemon *d)
 	fprintf(stderr, "meterwalld: ready\n");
 	for (;;) {
 		pf[5].fd = mwd_dropev_fd(d->drops);
-		if (poll(pf, 6, timeout) < 0 && errno != EINTR)
+		pf[6].fd = mwd_dropev_kfd(d->drops);
+		if (poll(pf, 7, timeout) < 0 && errno != EINTR)
 			return 1;
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");

@@ -80,6 +80,10 @@ struct mwd_dropev;
 int mwd_dropev_open(struct mw_ctl *c, struct mw_xdp *x, struct mwd_events *ev,
 		    const struct mwd_flowlog *names, struct mwd_dropev **out);
 int mwd_dropev_fd(const struct mwd_dropev *d);
+int mwd_dropev_kfd(const struct mwd_dropev *d);	/* the module's, or -1 */
+/* The module's group, when it was not loaded before (ask now and then:
+ * the family's lookup may autoload the module). */
+void mwd_dropev_kmod(struct mwd_dropev *d);
 void mwd_dropev_poll(struct mwd_dropev *d);
 void mwd_dropev_close(struct mwd_dropev *d);
 

@@ -4,7 +4,8 @@
 # tests/suites/vm-both.sh): mwctl drives both enforcement points, the XDP
 # program and meterwall.ko, with one command each: load (same serial and
 # digest in both), block/unblock (in both), island (in both), status (both
-# shown); meterwalld restoring into both and following wall-clock steps;
+# shown); meterwalld restoring into both, following wall-clock steps and
+# passing the module's drop events on;
 # without the module, mwctl falls back to XDP alone.
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
@@ -144,6 +145,18 @@ n0=$(syncs)
 step -3600
 waitfor 5 synced_after "$n0" && waitfor 2 near_host &&
 	ok "and back: synced again" || fail "after a step back: $(syncs) syncs, $(gw -j clock | tr -d ' \n')"
+# the module's drop events reach the daemon: XDP detached, so the
+# module judges alone; an unknown source sent into ext0
+T=$PWD/$O/guest/nl_kmod
+check "detach XDP from ext0 (the module alone)" gw detach ext0
+/sbin/ip -n $GW link set ext0p up
+mac=$(/sbin/ip -n $GW link show ext0 | awk '/link\/ether/ { print $2 }')
+frame=$("$T" frame udp4 02:00:00:00:09:09 "$mac" 203.0.113.66 192.0.2.10 40000 3610)
+nsenter --net=/run/netns/$GW "$T" raw-send ext0p "$frame" 20 >/dev/null
+waitfor 5 grep -q '"event":"drop","point":"kmod","iface":"ext0","verdict":"DROP","reason":"UNKNOWN_SOURCE","proto":"17","src":"203.0.113.66"' "$MW_LOG_DIR/events.jsonl" &&
+	ok "the module's drop events reach meterwalld's events" ||
+	fail "no kmod drop event: $(grep -c '"event":"drop"' "$MW_LOG_DIR/events.jsonl" 2>/dev/null) drop events; $(tail -n 3 /tmp/mwd.log)"
+check "attach ext0 again" gw attach ext0 --mode native
 kill -TERM $dpid
 wait $dpid && ok "meterwalld stops on SIGTERM" || fail "daemon exit: $(tail -n 3 /tmp/mwd.log)"
 
