@@ -101,6 +101,13 @@ __noinline int mw_flow_update(const struct mw_flow_key *k,
 	if (!e)
 		return 0;
 	if (!(u->row & MW_FLOW_HIT)) {
+		if (e->f.packets) {	/* another flow's row: evicted */
+			__u32 zero = 0;
+			__u64 *n = bpf_map_lookup_elem(&flow_evictions, &zero);
+
+			if (n)
+				(*n)++;
+		}
 		__builtin_memcpy(&e->key, k, sizeof(e->key));
 		e->zone_gen = 0;
 		e->f.packets = 0;

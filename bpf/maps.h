@@ -163,6 +163,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flow_tab SEC(".maps");
 
+/* flows whose row another flow took over (counted per CPU, summed by the
+ * loader): what the flow table lost before anyone read it */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flow_evictions SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MW_RINGBUF_BYTES);

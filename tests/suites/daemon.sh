@@ -251,6 +251,7 @@ head -n 1 <<<"$m" | grep -qx "200 text/plain; version=0.0.4" &&
 	grep -q '^meterwall_xdp_packets_total{verdict="drop",reason="UNKNOWN_SOURCE"} [1-9]' <<<"$m" &&
 	grep -q '^meterwall_device_packets_total{system="partner",device="partner-gw",verdict="pass"} [1-9]' <<<"$m" &&
 	grep -q '^meterwall_policy_serial 1$' <<<"$m" && grep -q '^# TYPE meterwall_xdp_packets_total counter$' <<<"$m" &&
+	grep -q '^meterwall_xdp_flow_evictions_total [0-9]*$' <<<"$m" &&
 	ok "GET /metrics: Prometheus text with reasons, devices, the serial" || fail "metrics: $(head -n 20 <<<"$m")"
 get http://127.0.0.1:9377/other | head -n 1 | grep -q "^404 " && ok "any other path is 404" || fail "not 404"
 promq() {	# QUERY: the first sample's value, or nothing

@@ -48,6 +48,8 @@
  *                     flood from a blocked device cannot thrash the
  *                     table); ports are 0 unless TCP/UDP (and for
  *                     fragments); ARP is counted per device but has no flow
+ *   flow_evictions    PERCPU_ARRAY[1] u64: flow rows taken over from
+ *                     another flow (mw_xdp_flow_evictions)
  *   events            RINGBUF of struct mw_event: drops, at most
  *                     mw_config.event_rate per second per device, and as
  *                     many for all drops without a device together (none
@@ -266,6 +268,9 @@ int mw_xdp_foreach_flow(struct mw_xdp *x,
 			void *arg);
 /* Remove every flow record. */
 int mw_xdp_flush_flows(struct mw_xdp *x);
+/* Flows whose row another flow took over since the maps were created
+ * (map flow_evictions, summed over CPUs): records nobody read. */
+int mw_xdp_flow_evictions(struct mw_xdp *x, uint64_t *out);
 
 struct mw_xdp_events;
 /* Drop events from the ring buffer; fn is called from poll. */

@@ -43,7 +43,9 @@
 	/* per slot, but a plain array (meterwall/xdp_abi.h) */	\
 	X(M_IFACE_DIRECT, iface_direct)					\
 	/* persistent: rate limit state by system id */			\
-	X(M_SYS_RATE, sys_rate)
+	X(M_SYS_RATE, sys_rate)						\
+	/* persistent: flow rows taken over from another flow */	\
+	X(M_FLOW_EVICTIONS, flow_evictions)
 
 enum mw_xdp_map {
 #define MW_XDP_MAP_ENUM(id, member) id,

@@ -367,6 +367,26 @@ int mw_xdp_flush_flows(struct mw_xdp *x)
 	return 0;
 }
 
+int mw_xdp_flow_evictions(struct mw_xdp *x, uint64_t *out)
+{
+	uint64_t *v = calloc((size_t)x->ncpus, sizeof(*v));
+	uint32_t zero = 0;
+	int i;
+
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(x->fd[M_FLOW_EVICTIONS], &zero, v) < 0) {
+		free(v);
+		return mw_xdp_fail(x, -errno, "cannot read flow_evictions: %s",
+				   strerror(errno));
+	}
+	*out = 0;
+	for (i = 0; i < x->ncpus; i++)
+		*out += v[i];
+	free(v);
+	return 0;
+}
+
 /* --- events -------------------------------------------------------------- */
 
 struct mw_xdp_events {

@@ -179,6 +179,7 @@ static char *render(struct mwd_metrics *m, size_t *len)
 	struct mw_xdp_status st;
 	struct nblocks nb = { { 0, 0 } };
 	struct statvfs fs_st;
+	uint64_t evicted;
 	struct buf b = { 0 };
 
 	help(&b, "meterwall_up", "gauge", "1: meterwalld answers.");
@@ -206,6 +207,13 @@ static char *render(struct mwd_metrics *m, size_t *len)
 			devices(&b, x, v);
 			conduits(&b, x, v);
 		}
+	}
+	if (x && !mw_xdp_flow_evictions(x, &evicted)) {
+		help(&b, "meterwall_xdp_flow_evictions_total", "counter",
+		     "Flow rows XDP gave to another flow (LRU): flows that may "
+		     "have left the table before a record was written.");
+		put(&b, "meterwall_xdp_flow_evictions_total %llu\n",
+		    (unsigned long long)evicted);
 	}
 	help(&b, "meterwall_flow_records_total", "counter",
 	     "Flow records written.");

@@ -126,6 +126,7 @@ void test_flow_table_lru(void **state)
 	uint32_t zero = 0, home, h;
 	cpu_set_t old;
 	size_t len, n = 0, i;
+	uint64_t ev0, ev1;
 	int sport, dport;
 
 	(void)state;
@@ -169,8 +170,9 @@ void test_flow_table_lru(void **state)
 	assert_int_equal(n, 6);
 
 	/* A B C D fill the window (MW_XDP_FLOW_PROBES = 4), A again,
-	 * then E takes B's row (the least recently seen) */
+	 * then E takes B's row (the least recently seen): one eviction */
 	assert_int_equal(MW_XDP_FLOW_PROBES, 4);
+	assert_int_equal(mw_xdp_flow_evictions(E.x, &ev0), 0);
 	for (i = 0; i < 4; i++) {
 		len = hems_ports(buf, sp[i], dp[i]);
 		assert_int_equal(judge_one(buf, len, IF_EXT0),
@@ -187,6 +189,8 @@ void test_flow_table_lru(void **state)
 	assert_int_equal(fs.n, 4);
 	assert_non_null(seen(&fs, sp[0], dp[0]));
 	assert_null(seen(&fs, sp[1], dp[1]));		/* evicted */
+	assert_int_equal(mw_xdp_flow_evictions(E.x, &ev1), 0);
+	assert_int_equal(ev1 - ev0, 1);		/* and counted */
 	assert_non_null(seen(&fs, sp[2], dp[2]));
 	assert_non_null(seen(&fs, sp[3], dp[3]));
 	assert_non_null(seen(&fs, sp[4], dp[4]));
