@@ -281,6 +281,8 @@ n1=$(grep -c '^meterwalld|drop|' "$tmp/syslog.out")
 [ $((n1 - n0)) -ge 5 ] && [ $((n1 - n0)) -le 30 ] &&
 	ok "drop events stay rate-limited: $((n1 - n0)) in 2 s for 1,000 drops (event_rate 10/s)" ||
 	fail "drop events in 2 s: $((n1 - n0))"
+mw -j status | tr -d ' \n' | grep -q '"meterwalld":{"running":true}' &&
+	ok "mwctl status shows meterwalld running" || fail "status: $(mw -j status | tail -c 200)"
 out=$(mw -j events 2>"$tmp/err")
 grep -q "meterwalld reads the drop events" "$tmp/err" && grep -q '"event":"drop"' <<<"$out" &&
 	ok "mwctl events, with the daemon reading them: its drop events from events.jsonl" ||
@@ -484,6 +486,8 @@ dpid=
 	grep -q '^STOPPING=1$' "$tmp/notify.log" &&
 	ok "SIGTERM: exit 0, STOPPING=1, start and stop audited" || fail "SIGTERM: rc $rc"
 xdp_on && ok "enforcement stays after the daemon stops" || fail "program gone after stop"
+mw -j status | tr -d ' \n' | grep -q '"meterwalld":{"running":false}' &&
+	ok "mwctl status shows meterwalld stopped" || fail "status after stop: $(mw -j status | tail -c 200)"
 n0=$(wc -l <"$F")
 r0=$(ready_count)
 start_daemon "$tmp/d3.log"

@@ -283,8 +283,11 @@ static int daemon_events(bool follow)
 	fprintf(stderr, "%s: meterwalld reads the drop events: its \"drop\" events in %s (and its syslog)\n",
 		prog_name, path);
 	f = fopen(path, "re");
-	if (!f)
+	if (!f) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", prog_name, path,
+			strerror(errno));
 		return -1;
+	}
 	do {
 		while (getline(&line, &cap, f) > 0)
 			if (strstr(line, "\"event\":\"drop\""))

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mwctl status: enforcement points, policy, interfaces, counters, blocks */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "classify.h"
 #include "ethtool.h"
@@ -189,6 +193,26 @@ static void print_kmod(void)
 	mw_nl_close(nl);
 }
 
+/* meterwalld, when it runs: it holds the state directory's events.lock
+ * while it reads the drop events. */
+static void print_daemon(void)
+{
+	char path[600];
+	bool running = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events.lock", mw_ctl_state_dir(ctl));
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		running = flock(fd, LOCK_SH | LOCK_NB) < 0 &&
+			  errno == EWOULDBLOCK;
+		close(fd);
+	}
+	jp_open_obj("meterwalld");
+	jp_bool("running", running);
+	jp_close_obj();
+}
+
 int status_main(int argc, char **argv)
 {
 	struct mw_counter rc[__MW_R_LAST];
@@ -249,6 +273,7 @@ int status_main(int argc, char **argv)
 		mw_image_free(&img);
 	}
 	print_kmod();
+	print_daemon();
 	jp_close_obj();
 	jp_finish();
 	mw_xdp_close(x);
