@@ -86,6 +86,26 @@ const char *mw_ctl_pin_dir(const struct mw_ctl *c)
 	return c->pin_dir;
 }
 
+const char *mw_ctl_log_dir(const struct mw_ctl *c)
+{
+	return c->log_dir;
+}
+
+bool mw_ctl_events_taken(const struct mw_ctl *c)
+{
+	char path[600];
+	bool taken;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" MW_CTL_EVENTS_LOCK, c->state_dir);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;	/* no daemon ever read them */
+	taken = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return taken;
+}
+
 static void vsay(struct mw_ctl *c, enum mw_ctl_level level,
 		 const char *subject, const char *fmt, va_list ap)
 {

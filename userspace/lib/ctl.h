@@ -70,6 +70,14 @@ void mw_ctl_close(struct mw_ctl *c);
 const char *mw_ctl_errmsg(const struct mw_ctl *c);
 const char *mw_ctl_state_dir(const struct mw_ctl *c);
 const char *mw_ctl_pin_dir(const struct mw_ctl *c);
+const char *mw_ctl_log_dir(const struct mw_ctl *c);
+
+/*
+ * XDP's drop events have one reader: a daemon holds this lock file of the
+ * state directory, exclusively, while it reads them.  true when one does.
+ */
+#define MW_CTL_EVENTS_LOCK	"events.lock"
+bool mw_ctl_events_taken(const struct mw_ctl *c);
 
 /*
  * The state lock: exclusive, waited for (a note says so).  Operations

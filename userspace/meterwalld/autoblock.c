@@ -81,16 +81,6 @@ static uint64_t system_drops(struct mw_xdp *x, const struct mw_image_view *v,
 	return sum;
 }
 
-static const char *iface_name(const struct mw_image_view *v, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < v->n_ifaces; i++)
-		if (v->ifaces[i].id == id)
-			return v->ifaces[i].name;
-	return "";
-}
-
 static void trip(struct mw_ctl *c, const struct mw_image_view *v,
 		 const struct mw_img_system *s, const char *why,
 		 struct mwd_events *ev)
@@ -98,10 +88,11 @@ static void trip(struct mw_ctl *c, const struct mw_image_view *v,
 	char target[MW_NAME_MAX + 8], secs[24];
 	struct mw_ctl_block_result r;
 	const char *name = mw_image_str(v, s->name);
+	const struct mw_img_iface *f = mw_image_iface(v, s->iface);
 	const char *kv[] = {
 		"system", name, "entity", mw_image_str(v, s->entity),
 		"contact", mw_image_str(v, s->contact),
-		"demarcation", iface_name(v, s->iface), "reason", why,
+		"demarcation", f ? f->name : "", "reason", why,
 		"block_for", secs, NULL
 	};
 

@@ -32,16 +32,6 @@ struct mwd_dropev {
 	int lock_fd;
 };
 
-static const char *iface_of(const struct mw_image_view *v, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; v && i < v->n_ifaces; i++)
-		if (v->ifaces[i].id == id)
-			return v->ifaces[i].name;
-	return "";
-}
-
 static void emit(struct mwd_dropev *d, const struct mw_event *e,
 		 const char *point)
 {
@@ -50,6 +40,8 @@ static void emit(struct mwd_dropev *d, const struct mw_event *e,
 					  mw_image_device(v, e->device) : NULL;
 	const struct mw_img_system *sys = v && dev ?
 					  mw_image_system(v, dev->system) : NULL;
+	const struct mw_img_iface *dem = sys ? mw_image_iface(v, sys->iface) :
+				       NULL;
 	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
 	char sp[8], dp[8], pr[8], ifname[IF_NAMESIZE] = "";
 	int af = e->family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -62,7 +54,7 @@ static void emit(struct mwd_dropev *d, const struct mw_event *e,
 		"system", sys ? mw_image_str(v, sys->name) : "",
 		"entity", sys ? mw_image_str(v, sys->entity) : "",
 		"contact", sys ? mw_image_str(v, sys->contact) : "",
-		"demarcation", sys ? iface_of(v, sys->iface) : "",
+		"demarcation", dem ? dem->name : "",
 		NULL
 	};
 
@@ -103,7 +95,8 @@ int mwd_dropev_open(struct mw_ctl *c, struct mw_xdp *x, struct mwd_events *ev,
 		return -ENOMEM;
 	d->ev = ev;
 	d->names = names;
-	snprintf(path, sizeof(path), "%s/events.lock", mw_ctl_state_dir(c));
+	snprintf(path, sizeof(path), "%s/" MW_CTL_EVENTS_LOCK,
+		 mw_ctl_state_dir(c));
 	d->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
 	if (d->lock_fd < 0 || flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {

@@ -276,12 +276,7 @@ static void names(const struct mwd_flowlog *l, const struct fent *e,
 	const struct mw_img_conduit *c = v && e->f.conduit != MW_ID_NONE ?
 					 mw_image_conduit(v, e->f.conduit) :
 					 NULL;
-	const struct mw_img_iface *f = NULL;
-	size_t i;
-
-	for (i = 0; s && v && i < v->n_ifaces; i++)
-		if (v->ifaces[i].id == s->iface)
-			f = &v->ifaces[i];
+	const struct mw_img_iface *f = s ? mw_image_iface(v, s->iface) : NULL;
 	*dev = d ? mw_image_str(v, d->name) : "";
 	*sys = s ? mw_image_str(v, s->name) : "";
 	*entity = s ? mw_image_str(v, s->entity) : "";

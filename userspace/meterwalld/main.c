@@ -193,9 +193,7 @@ static void remember_ifindexes(struct daemon *d)
 
 static const char *log_dir(struct daemon *d)
 {
-	const char *dir = d->cfg.log_dir[0] ? d->cfg.log_dir : getenv("MW_LOG_DIR");
-
-	return dir && *dir ? dir : "/var/log/meterwall";
+	return mw_ctl_log_dir(d->c);	/* the config's, else as mwctl's */
 }
 
 static int open_events(struct daemon *d)

@@ -5,7 +5,6 @@
  * Per-flow records and drop events of the XDP enforcement point (1.1.5).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
@@ -13,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -264,22 +262,13 @@ static int print_event(const struct mw_event *e, void *arg)
  */
 static int daemon_events(bool follow)
 {
-	const char *ld = getenv("MW_LOG_DIR");
 	char path[600], *line = NULL;
 	size_t cap = 0;
-	int fd, held;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/events.lock", mw_ctl_state_dir(ctl));
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return 0;	/* no daemon ever read them */
-	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	if (!held)
+	if (!mw_ctl_events_taken(ctl))
 		return 0;
-	snprintf(path, sizeof(path), "%s/events.jsonl",
-		 ld && *ld ? ld : "/var/log/meterwall");
+	snprintf(path, sizeof(path), "%s/events.jsonl", mw_ctl_log_dir(ctl));
 	fprintf(stderr, "%s: meterwalld reads the drop events: its \"drop\" events in %s (and its syslog)\n",
 		prog_name, path);
 	f = fopen(path, "re");

@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mwctl status: enforcement points, policy, interfaces, counters, blocks */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "classify.h"
 #include "ethtool.h"
@@ -193,23 +189,11 @@ static void print_kmod(void)
 	mw_nl_close(nl);
 }
 
-/* meterwalld, when it runs: it holds the state directory's events.lock
- * while it reads the drop events. */
+/* meterwalld, when it runs (it reads the drop events: mw_ctl_events_taken) */
 static void print_daemon(void)
 {
-	char path[600];
-	bool running = false;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/events.lock", mw_ctl_state_dir(ctl));
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		running = flock(fd, LOCK_SH | LOCK_NB) < 0 &&
-			  errno == EWOULDBLOCK;
-		close(fd);
-	}
 	jp_open_obj("meterwalld");
-	jp_bool("running", running);
+	jp_bool("running", mw_ctl_events_taken(ctl));
 	jp_close_obj();
 }
 
