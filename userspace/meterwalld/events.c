@@ -27,6 +27,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "meterwalld.h"
+#include "timefmt.h"
 
 #define SD_ID	"meterwall@32473"
 
@@ -141,11 +142,9 @@ static void send_syslog(struct mwd_events *e, int severity, const char *t,
 void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	       const char *const *kv, const char *fmt, ...)
 {
-	char text[512], t[40], *line = NULL;
-	struct timespec ts;
+	char text[512], t[MW_TIME_LEN], *line = NULL;
 	size_t len = 0;
 	FILE *m;
-	struct tm tm;
 	va_list ap;
 	int i;
 
@@ -154,11 +153,7 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03ldZ",
-		 ts.tv_nsec / 1000000);
+	mw_time_format(mw_now_unix_ns(), 0, 3, t, sizeof(t));
 	m = open_memstream(&line, &len);
 	if (m) {
 		jp_init(m, true);

@@ -41,6 +41,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "meterwalld.h"
+#include "timefmt.h"
 
 struct fent {
 	struct mw_flow_key k;
@@ -240,13 +241,7 @@ static int log_fd(struct mwd_flowlog *l)
 
 static void rfc3339(uint64_t unix_ns, char *buf, size_t len)
 {
-	time_t s = (time_t)(unix_ns / 1000000000ULL);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + strlen(buf), len - strlen(buf), ".%03uZ",
-		 (unsigned int)(unix_ns / 1000000ULL % 1000));
+	mw_time_format((int64_t)unix_ns, 0, 3, buf, len);
 }
 
 static const char *proto_name(uint8_t p)
