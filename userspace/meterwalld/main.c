@@ -270,6 +270,14 @@ static void check_storage(struct daemon *d)
 
 /* Once a second: flow records due, auto-block thresholds (a policy is
  * needed for both). */
+/* A drop event: the auto-block's drops_per_min checked at once. */
+static void on_drop(uint32_t device, void *arg)
+{
+	struct daemon *d = arg;
+
+	mwd_autoblock_kick(d->ab, d->x, d->flows, device);
+}
+
 static void poll_flows(struct daemon *d)
 {
 	int64_t now = mono_ms();
@@ -286,7 +294,7 @@ static void poll_flows(struct daemon *d)
 		mwd_dropev_kmod(d->drops);
 	if (!d->drops && !d->drops_tried) {
 		int err = mwd_dropev_open(d->c, d->x, d->ev, d->flows,
-					  &d->drops);
+					  on_drop, d, &d->drops);
 
 		d->drops_tried = true;
 		if (err)
@@ -296,7 +304,7 @@ static void poll_flows(struct daemon *d)
 	}
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
-	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows, d->ev);
+	mwd_autoblock_tick(d->ab, d->x, d->flows);
 }
 
 static int start(struct daemon *d)
@@ -328,7 +336,7 @@ static int start(struct daemon *d)
 	enforce_all(d);
 	err = open_flowlog(d);
 	if (!err)
-		err = mwd_autoblock_open(&d->ab);
+		err = mwd_autoblock_open(d->c, d->ev, &d->ab);
 	if (!err)
 		err = mwd_auditfwd_open(log_dir(d), &d->audit);
 	if (err)
