@@ -123,7 +123,7 @@ EOF
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
-[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb)" <<<"$err" &&
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb, notify_command, notify_severity)" <<<"$err" &&
 	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
 printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
 err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
@@ -136,8 +136,17 @@ err=$("$D" -c "$tmp/bad3.yaml" 2>&1)
 err=$("$D" -c "$tmp/missing.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/missing.yaml: error: No such file or directory" <<<"$err" &&
 	ok "config: a named file that is missing is an error" || fail "config missing: $err"
-printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\nmetrics_listen: 127.0.0.1:9377\nlog_min_free_mb: 1\n' \
-	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
+printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\nmetrics_listen: 127.0.0.1:9377\nlog_min_free_mb: 1\nnotify_command: sh %s/notify.sh\n' \
+	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" "$tmp" >"$tmp/meterwalld.yaml"
+# the notification command: its first two runs fail, then each event's
+# line is kept with MW_EVENT
+cat >"$tmp/notify.sh" <<EOF
+n=\$((\$(cat $tmp/notify.runs 2>/dev/null || echo 0) + 1))
+echo \$n >$tmp/notify.runs
+[ \$n -le 2 ] && exit 1
+printf '%s ' "\$MW_EVENT" >>$tmp/notified
+cat >>$tmp/notified
+EOF
 printf 'flow_idle: 0\n' >"$tmp/bad4.yaml"
 err=$("$D" -c "$tmp/bad4.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/bad4.yaml:1:12: error: flow_idle \`0': a whole number from 1 to 3600" <<<"$err" &&
@@ -468,6 +477,21 @@ kill "$bad"
 kill "$good"
 sleep 3	# the block ends, the flows go idle and are written
 
+# --- notify_command: the first auto-block's event after two failed runs ----------
+notified() { grep -q '^auto-block {.*"event":"auto-block".*"system":"partner".*"reason":"auto-block: [0-9]* drops in the last minute' "$tmp/notified" 2>/dev/null; }
+ms=$(within_ms 8000 notified) &&
+	[ "$(cat "$tmp/notify.runs")" -eq $(($(grep -c '^[a-z-]* {' "$tmp/notified") + 2)) ] &&
+	ok "notify_command: the auto-block event on stdin with MW_EVENT; each event once, after the 2 failed runs were retried ($ms ms)" ||
+	fail "notified: $(cat "$tmp/notified" 2>/dev/null) runs $(cat "$tmp/notify.runs" 2>/dev/null)"
+m=$(get http://127.0.0.1:9377/metrics)
+grep -q '^meterwall_notify_delivered_total [1-9]' <<<"$m" &&
+	grep -q '^meterwall_notify_lost_total 0$' <<<"$m" &&
+	grep -q "^meterwall_auto_blocks_total $(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log")\$" <<<"$m" &&
+	ok "metrics: notifications delivered, none lost; auto-blocks as many as audited" ||
+	fail "notify metrics: $(grep -E "notify|auto_blocks" <<<"$m" | grep -v "^#")"
+! grep -q '"event":"drop"' "$tmp/notified" &&
+	ok "notify_command: informational events (drops) are not sent" || fail "drop events notified"
+
 # --- scope: device, scan_targets_per_min; over_limits_secs ------------------------------
 # a second device; the scanner (partner-gw2) is blocked, its neighbour goes on
 sed 's/^serial: 1$/serial: 4/; s/^    interface: ext0$/    interface: ext0\n    auto_block: { scan_targets_per_min: 30, block_for: 3, scope: device }/; s/^    devices:$/    devices:\n      - name: partner-gw2\n        addresses: [198.51.100.11]/' \
@@ -503,7 +527,7 @@ mw load "$tmp/pol5.yaml" >/dev/null 2>"$tmp/err" || fail "load limits policy: $(
 ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 &
 good=$!
 pids+=($good)
-ab_lim() { grep -q '"action":"block".*"kind":"system".*"target":"partner".*"reason":"auto-block: over the system.s limits in [0-9]* seconds of the last minute (threshold 2); top: udp 198.51.100.10:[0-9]* > 192.0.2.10:3610 [0-9]* pkts DROP RATE_LIMIT' "$MW_LOG_DIR/audit.log"; }
+ab_lim() { grep -q '"action":"block".*"kind":"system".*"target":"partner".*"reason":"auto-block: over the system.s limits in [0-9]* seconds of the last minute (threshold 2); top: .*udp 198.51.100.10:[0-9]* > 192.0.2.10:3610 [0-9]* pkts DROP RATE_LIMIT' "$MW_LOG_DIR/audit.log"; }
 ms=$(within_ms 6000 ab_lim) &&
 	ok "auto-block: 2 seconds over the system's limits block it ($ms ms)" ||
 	fail "no limits auto-block: $(grep '"action":"block"' "$MW_LOG_DIR/audit.log" | tail -n 1) $(tail -n 3 "$tmp/d2.log")"

@@ -19,6 +19,8 @@ struct mwd_config {
 	char syslog_udp[300];	/* "HOST:PORT" of an RFC 5424 collector */
 	char metrics_listen[64];	/* "ADDR:PORT"; "" = no metrics */
 	uint64_t log_min_free_mb;	/* alert below this free in log_dir */
+	char notify_command[1024];	/* "" = no notifications */
+	uint64_t notify_severity;	/* syslog's: this and more severe */
 };
 
 /*
@@ -105,6 +107,23 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	       const char *const *kv, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* events.c: each event (its JSON line) also to the notifier. */
+struct mwd_notify;
+void mwd_events_set_notify(struct mwd_events *e, struct mwd_notify *n);
+
+/* notify.c: notify_command, one event on stdin per run, retried. */
+struct mwd_notify_stats {
+	uint64_t runs, delivered, failures, given_up, dropped;
+};
+int mwd_notify_open(const char *cmd, int min_severity, struct mwd_notify **out);
+void mwd_notify_set_events(struct mwd_notify *n, struct mwd_events *ev);
+void mwd_notify_close(struct mwd_notify *n);
+void mwd_notify_event(struct mwd_notify *n, int severity, const char *id,
+		      const char *json, size_t len);
+/* Reap, retry, start: each time round the daemon's loop. */
+void mwd_notify_run(struct mwd_notify *n);
+const struct mwd_notify_stats *mwd_notify_stats(const struct mwd_notify *n);
+
 /* dropev.c: XDP's drop events as the daemon's "drop" events; holds the
  * state directory's events.lock (-EBUSY: another reader holds it). */
 struct mwd_dropev;
@@ -136,6 +155,9 @@ int mwd_metrics_open(const char *listen, struct mw_ctl *c, struct mw_xdp **x,
 int mwd_metrics_fd(const struct mwd_metrics *m);
 void mwd_metrics_run(struct mwd_metrics *m);
 void mwd_metrics_close(struct mwd_metrics *m);
+/* Counters of the notifier and the auto-block, also exported. */
+void mwd_metrics_watch(struct mwd_metrics *m, const struct mwd_notify *n,
+		       const struct mwd_autoblock *ab);
 
 /* links.c: rtnetlink link events (RTMGRP_LINK). */
 int mwd_links_open(void);
