@@ -104,9 +104,18 @@ __noinline int mw_flow_update(const struct mw_flow_key *k,
 		if (e->f.packets) {	/* another flow's row: evicted */
 			__u32 zero = 0;
 			__u64 *n = bpf_map_lookup_elem(&flow_evictions, &zero);
+			struct mw_flow_export *x;
 
 			if (n)
 				(*n)++;
+			x = bpf_ringbuf_reserve(&flow_export, sizeof(*x), 0);
+			if (x) {
+				__builtin_memcpy(&x->key, &e->key,
+						 sizeof(x->key));
+				x->cpu = row >> mw_flow_bits;
+				__builtin_memcpy(&x->f, &e->f, sizeof(x->f));
+				bpf_ringbuf_submit(x, 0);
+			}
 		}
 		__builtin_memcpy(&e->key, k, sizeof(e->key));
 		e->zone_gen = 0;

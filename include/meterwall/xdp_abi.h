@@ -212,6 +212,20 @@ struct mw_xdp_flow {
 };
 
 /*
+ * A flow's row taken over by another flow (an eviction): the row as it
+ * was, into the flow_export ring buffer first, so its record is written
+ * whole even when nobody read the row since its last packets.  A flow's
+ * packets on two CPUs are two rows (mw_xdp_foreach_flow_row tells them
+ * apart; mw_xdp_foreach_flow sums them).  A full
+ * ring loses the record (flow_evictions still counts the eviction).
+ */
+struct mw_flow_export {
+	struct mw_flow_key key;
+	__u32 cpu;		/* whose part of the table the row was in */
+	struct mw_flow f;
+};
+
+/*
  * Seeded hash of a flow key (11 words): pairwise sums multiplied (the NH
  * construction), then mixed; the home row is the top `bits' bits.
  */

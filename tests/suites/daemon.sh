@@ -96,6 +96,7 @@ ready_more() { [ "$(ready_count)" -gt "$1" ]; }	# READY=1 more than $1 times
 cat >"$tmp/pol.yaml" <<'EOF'
 meterwall: 1
 serial: 1
+flow_entries: 1024
 interfaces:
   - name: ext0
     zone: external
@@ -561,6 +562,39 @@ ms=$(within_ms 6000 ab_lim) &&
 	fail "no limits auto-block: $(grep '"action":"block"' "$MW_LOG_DIR/audit.log" | tail -n 1) $(tail -n 3 "$tmp/d2.log")"
 kill "$good"
 sleep 2.5	# the block ends
+
+# --- flow records of evicted flows: 2,500 one-datagram flows into 1,024 rows -------------
+rec_sum() {	# packets in records of flows from .10 to 3610 with packets since $1 (ns;
+		# what came before is written by then: the flows before went idle)
+	python3 - "$MW_LOG_DIR/flows.jsonl" "$1" <<'PY'
+import json, sys
+n = e = 0
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("src") == "198.51.100.10" and r.get("dport") == 3610 and r.get("last_ns", 0) >= int(sys.argv[2]):
+        n += r["packets"]
+        e += r["end"] == "evicted"
+print(n, e)
+PY
+}
+sed 's/^serial: 1$/serial: 6/' "$tmp/pol.yaml" >"$tmp/pol6.yaml"	# no limits, no auto_block
+mw load "$tmp/pol6.yaml" >/dev/null 2>"$tmp/err" || fail "load pol6: $(cat "$tmp/err")"
+# (the only sender now: every datagram it gets through is an ALLOWED pass)
+devpass() { sed -n 's/^meterwall_xdp_packets_total{verdict="pass",reason="ALLOWED"} //p' <<<"$1"; }
+m=$(get http://127.0.0.1:9377/metrics)
+ev0=$(sed -n 's/^meterwall_xdp_flow_evictions_total //p' <<<"$m") p0=$(devpass "$m")
+t0=$(date +%s%N)
+ip netns exec $PEER $FLOW spray 192.0.2.10 3610 198.51.100.10 &
+bad=$!
+sleep 5
+kill "$bad"
+sleep 3.5	# idle (1 s), polled, written
+m=$(get http://127.0.0.1:9377/metrics)
+ev1=$(sed -n 's/^meterwall_xdp_flow_evictions_total //p' <<<"$m") p1=$(devpass "$m")
+read -r got evicted <<<"$(rec_sum "$t0")"
+[ "$got" -eq $((p1 - p0)) ] && [ "$evicted" -gt 0 ] && [ $((ev1 - ev0)) -gt 0 ] &&
+	ok "flow records: $got packets recorded, as many as XDP passed, $evicted records written at eviction ($((ev1 - ev0)) evictions)" ||
+	fail "flow records under eviction: $got recorded, $((p1 - p0)) passed, $evicted at eviction, evictions $ev0 -> $ev1"
 
 # --- an operator's detach stands ------------------------------------------------------
 mw detach ext0 >/dev/null 2>"$tmp/err" || fail "detach: $(cat "$tmp/err")"

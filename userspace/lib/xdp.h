@@ -50,6 +50,8 @@
  *                     fragments); ARP is counted per device but has no flow
  *   flow_evictions    PERCPU_ARRAY[1] u64: flow rows taken over from
  *                     another flow (mw_xdp_flow_evictions)
+ *   flow_export       RINGBUF struct mw_flow_export: those rows as they
+ *                     were (mw_xdp_flow_export_open)
  *   events            RINGBUF of struct mw_event: drops, at most
  *                     mw_config.event_rate per second per device, and as
  *                     many for all drops without a device together (none
@@ -268,6 +270,13 @@ int mw_xdp_foreach_flow(struct mw_xdp *x,
 			int (*fn)(const struct mw_flow_key *k,
 				  const struct mw_flow *f, void *arg),
 			void *arg);
+/* Every row as it is, with the CPU whose part of the table holds it (the
+ * rows of a flow seen on two CPUs come separately; flow_export's rows
+ * carry the same cpu). */
+int mw_xdp_foreach_flow_row(struct mw_xdp *x,
+			    int (*fn)(const struct mw_flow_key *k, uint32_t cpu,
+				      const struct mw_flow *f, void *arg),
+			    void *arg);
 /* Remove every flow record. */
 int mw_xdp_flush_flows(struct mw_xdp *x);
 /* Flows whose row another flow took over since the maps were created
@@ -279,6 +288,10 @@ struct mw_xdp_events;
 int mw_xdp_events_open(struct mw_xdp *x,
 		       int (*fn)(const struct mw_event *e, void *arg),
 		       void *arg, struct mw_xdp_events **out);
+/* Evicted flows' rows (ring flow_export), polled and closed as events. */
+int mw_xdp_flow_export_open(struct mw_xdp *x,
+			    int (*fn)(const struct mw_flow_export *e, void *arg),
+			    void *arg, struct mw_xdp_events **out);
 /* Wait up to timeout_ms; returns the number of events consumed or -errno. */
 int mw_xdp_events_poll(struct mw_xdp_events *ev, int timeout_ms);
 int mw_xdp_events_fd(const struct mw_xdp_events *ev);	/* for epoll */

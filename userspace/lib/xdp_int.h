@@ -45,7 +45,9 @@
 	/* persistent: rate limit state by system id */			\
 	X(M_SYS_RATE, sys_rate)						\
 	/* persistent: flow rows taken over from another flow */	\
-	X(M_FLOW_EVICTIONS, flow_evictions)
+	X(M_FLOW_EVICTIONS, flow_evictions)				\
+	/* the rows as they were, for their records */			\
+	X(M_FLOW_EXPORT, flow_export)
 
 enum mw_xdp_map {
 #define MW_XDP_MAP_ENUM(id, member) id,

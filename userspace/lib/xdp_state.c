@@ -363,6 +363,31 @@ static struct mw_xdp_flow *map_flows(struct mw_xdp *x, int prot, size_t *len,
 	return m;
 }
 
+int mw_xdp_foreach_flow_row(struct mw_xdp *x,
+			    int (*fn)(const struct mw_flow_key *k, uint32_t cpu,
+				      const struct mw_flow *f, void *arg),
+			    void *arg)
+{
+	struct mw_xdp_flow row;
+	struct mw_xdp_flow *t;
+	size_t len, rows, i;
+	int ret = 0;
+
+	t = map_flows(x, PROT_READ, &len, &rows);
+	if (!t)
+		return -EIO;
+	for (i = 0; i < rows && !ret; i++) {
+		/* read once: a row the datapath rewrites now may mix two
+		 * flows' fields (as any map read during updates) */
+		memcpy(&row, &t[i], sizeof(row));
+		if (row.f.packets)
+			ret = fn(&row.key, (uint32_t)(i >> x->flow_bits), &row.f,
+				 arg);
+	}
+	munmap(t, len);
+	return ret;
+}
+
 int mw_xdp_foreach_flow(struct mw_xdp *x,
 			int (*fn)(const struct mw_flow_key *k,
 				  const struct mw_flow *f, void *arg),
@@ -447,18 +472,46 @@ int mw_xdp_flow_evictions(struct mw_xdp *x, uint64_t *out)
 struct mw_xdp_events {
 	struct ring_buffer *rb;
 	int (*fn)(const struct mw_event *e, void *arg);
+	int (*xfn)(const struct mw_flow_export *e, void *arg);
 	void *arg;
 };
 
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct mw_xdp_events *ev = ctx;
+	struct mw_flow_export x;
 	struct mw_event e;
 
+	if (ev->xfn) {
+		if (size < sizeof(x))
+			return 0;
+		memcpy(&x, data, sizeof(x));
+		return ev->xfn(&x, ev->arg);
+	}
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
 	return ev->fn(&e, ev->arg);
+}
+
+static int ring_open(struct mw_xdp *x, enum mw_xdp_map m,
+		     struct mw_xdp_events *ev, struct mw_xdp_events **out)
+{
+	libbpf_print_fn_t old;
+
+	*out = NULL;
+	old = mw_xdp_quiet_begin();
+	ev->rb = ring_buffer__new(x->fd[m], on_sample, ev, NULL);
+	mw_xdp_quiet_end(old);
+	if (!ev->rb) {
+		int err = -errno;
+
+		free(ev);
+		return mw_xdp_fail(x, err, "cannot map the ring buffer %s: %s",
+				   mw_xdp_map_names[m], strerror(-err));
+	}
+	*out = ev;
+	return 0;
 }
 
 int mw_xdp_events_open(struct mw_xdp *x,
@@ -466,25 +519,27 @@ int mw_xdp_events_open(struct mw_xdp *x,
 		       void *arg, struct mw_xdp_events **out)
 {
 	struct mw_xdp_events *ev = calloc(1, sizeof(*ev));
-	libbpf_print_fn_t old;
 
 	*out = NULL;
 	if (!ev)
 		return -ENOMEM;
 	ev->fn = fn;
 	ev->arg = arg;
-	old = mw_xdp_quiet_begin();
-	ev->rb = ring_buffer__new(x->fd[M_EVENTS], on_sample, ev, NULL);
-	mw_xdp_quiet_end(old);
-	if (!ev->rb) {
-		int err = -errno;
+	return ring_open(x, M_EVENTS, ev, out);
+}
 
-		free(ev);
-		return mw_xdp_fail(x, err, "cannot map the event ring: %s",
-				   strerror(-err));
-	}
-	*out = ev;
-	return 0;
+int mw_xdp_flow_export_open(struct mw_xdp *x,
+			    int (*fn)(const struct mw_flow_export *e, void *arg),
+			    void *arg, struct mw_xdp_events **out)
+{
+	struct mw_xdp_events *ev = calloc(1, sizeof(*ev));
+
+	*out = NULL;
+	if (!ev)
+		return -ENOMEM;
+	ev->xfn = fn;
+	ev->arg = arg;
+	return ring_open(x, M_FLOW_EXPORT, ev, out);
 }
 
 int mw_xdp_events_poll(struct mw_xdp_events *ev, int timeout_ms)

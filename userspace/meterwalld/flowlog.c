@@ -6,7 +6,10 @@
  * seconds), every active seconds while it lasts, and when it leaves the
  * table (evicted or flushed) with packets not yet written.  Each record
  * carries its share of packets and bytes (what came since the flow's
- * last record), so the records of a flow add up to its counters.
+ * last record), so the records of a flow add up to its counters.  The
+ * table has a part per CPU: a flow whose packets came in on two CPUs is
+ * two rows, tracked and written each on its own (IPFIX's flows per
+ * observation point), and its records still add up.
  *
  * A line: time (RFC 3339 UTC, ms), end (idle | active | evicted), first
  * and last (RFC 3339, and the same in ns), iface, demarcation (the
@@ -20,6 +23,12 @@
  * daemon goes on from there instead of writing the flows' packets again.
  * A daemon killed between two saves writes again at most the records of
  * those seconds (the same first/last/packets: recognisable).
+ *
+ * An evicted flow's row comes from the program itself (the flow_export
+ * ring, mwd_flowlog_export) as it was when another flow took it over: its
+ * record is written then, with every packet, also for a flow that came
+ * and went between two polls.  Only a full ring falls back to what the
+ * last poll saw.
  *
  * The file is appended to (0640, never through a symbolic link) and
  * rotated to NAME.1 past max_bytes.  A record is appended whole or not at
@@ -45,11 +54,14 @@
 
 struct fent {
 	struct mw_flow_key k;
+	uint32_t cpu;			/* the part of the table it is in */
 	struct mw_flow f;		/* as last read */
 	uint64_t out_packets;		/* written so far */
 	uint64_t out_bytes;
 	uint64_t out_last_ns;		/* last_ns at the last record */
 	uint64_t out_at_ns;		/* when the last record was written */
+	bool gone;			/* evicted and written: the key seen
+					 * again is another flow */
 };
 
 struct mwd_flowlog {
@@ -72,18 +84,24 @@ struct mwd_flowlog {
 	char marks[512];		/* "" = not kept */
 	bool marks_dirty;
 	uint64_t marks_saved_ns;
+	struct mw_xdp_events *ring;	/* flow_export */
+	bool ring_tried;
 };
 
 /* One flow's mark in flows.marks. */
 struct fmark {
 	struct mw_flow_key k;
+	uint32_t cpu;
 	uint64_t out_packets, out_bytes, out_last_ns, out_at_ns;
 };
 
+/* By key, then CPU: a row of the table is one tracked flow. */
 static int key_cmp(const void *a, const void *b)
 {
-	return memcmp(&((const struct fent *)a)->k, &((const struct fent *)b)->k,
-		      sizeof(struct mw_flow_key));
+	const struct fent *x = a, *y = b;
+	int r = memcmp(&x->k, &y->k, sizeof(x->k));
+
+	return r ? r : (x->cpu > y->cpu) - (x->cpu < y->cpu);
 }
 
 /* The marks of a previous daemon become the tracked flows (sorted). */
@@ -114,6 +132,7 @@ static void marks_load(struct mwd_flowlog *l)
 		}
 		memset(&l->v[l->n], 0, sizeof(l->v[0]));
 		l->v[l->n].k = m.k;
+		l->v[l->n].cpu = m.cpu;
 		l->v[l->n].f.packets = m.out_packets;	/* as if read then */
 		l->v[l->n].f.bytes = m.out_bytes;
 		l->v[l->n].out_packets = m.out_packets;
@@ -138,7 +157,7 @@ static void marks_save(struct mwd_flowlog *l, uint64_t now)
 	if (!m)
 		return;
 	for (i = 0; i < l->n; i++)
-		m[i] = (struct fmark){ l->v[i].k, l->v[i].out_packets,
+		m[i] = (struct fmark){ l->v[i].k, l->v[i].cpu, l->v[i].out_packets,
 				       l->v[i].out_bytes, l->v[i].out_last_ns,
 				       l->v[i].out_at_ns };
 	if (!mw_replace_file(l->marks, m, l->n * sizeof(*m), 0600)) {
@@ -186,6 +205,7 @@ void mwd_flowlog_close(struct mwd_flowlog *l)
 	free(l->v);
 	free(l->news);
 	free(l->limited);
+	mw_xdp_events_close(l->ring);
 	free(l);
 }
 
@@ -194,6 +214,11 @@ const struct mwd_newflow *mwd_flowlog_news(const struct mwd_flowlog *l,
 {
 	*n = l->n_news;
 	return l->news;
+}
+
+void mwd_flowlog_news_done(struct mwd_flowlog *l)
+{
+	l->n_news = 0;
 }
 
 const uint32_t *mwd_flowlog_limited(const struct mwd_flowlog *l, size_t *n)
@@ -387,8 +412,8 @@ struct collect {
 	size_t n, cap;
 };
 
-static int collect_one(const struct mw_flow_key *k, const struct mw_flow *f,
-		       void *arg)
+static int collect_one(const struct mw_flow_key *k, uint32_t cpu,
+		       const struct mw_flow *f, void *arg)
 {
 	struct collect *c = arg;
 	struct fent *v;
@@ -404,6 +429,7 @@ static int collect_one(const struct mw_flow_key *k, const struct mw_flow *f,
 	}
 	memset(&c->v[c->n], 0, sizeof(c->v[0]));
 	c->v[c->n].k = *k;
+	c->v[c->n].cpu = cpu;
 	c->v[c->n].f = *f;
 	c->n++;
 	return 0;
@@ -471,7 +497,8 @@ static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
 		r = i == l->n ? 1 : j == cur->n ? -1 :
 		    key_cmp(&l->v[i], &cur->v[j]);
 		if (r < 0) {		/* left the table */
-			if (l->v[i].f.packets > l->v[i].out_packets) {
+			if (!l->v[i].gone &&
+			    l->v[i].f.packets > l->v[i].out_packets) {
 				write_record(l, &l->v[i], "evicted", now);
 				l->st.evicted++;
 			}
@@ -481,7 +508,12 @@ static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
 			count_new(l, &cur->v[j]);
 			j++;
 		} else {
-			if (cur->v[j].f.packets < l->v[i].out_packets) {
+			if (l->v[i].gone &&
+			    cur->v[j].f.first_ns == l->v[i].f.first_ns) {
+				/* read just before its eviction: written */
+				cur->v[j] = l->v[i];
+			} else if (l->v[i].gone ||
+			    cur->v[j].f.packets < l->v[i].out_packets) {
 				/* the row was reused: a new flow */
 				cur->v[j].out_at_ns = now;
 				count_new(l, &cur->v[j]);
@@ -501,6 +533,50 @@ static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
 	l->cap = cur->cap;
 }
 
+/* An evicted flow's row as it was: its record now, with all its packets
+ * since the last one (the whole flow when no poll saw it). */
+static int on_export(const struct mw_flow_export *x, void *arg)
+{
+	struct mwd_flowlog *l = arg;
+	const struct mw_flow_key *k = &x->key;
+	const struct mw_flow *f = &x->f;
+	struct fent key = { .k = *k, .cpu = x->cpu };
+	struct fent one = { .k = *k, .cpu = x->cpu, .f = *f };
+	struct fent *e = l->n ? bsearch(&key, l->v, l->n, sizeof(*l->v),
+					key_cmp) : NULL;
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	l->st.exported++;
+	/* (a flow carried over from flows.marks has no first_ns yet) */
+	if (e && (f->first_ns == e->f.first_ns || !e->f.first_ns) &&
+	    f->packets >= e->out_packets) {
+		e->f = *f;		/* the same flow, since its last read */
+	} else {
+		e = &one;		/* a flow no poll saw */
+		count_new(l, e);
+	}
+	if (e->f.packets > e->out_packets) {
+		write_record(l, e, "evicted", now);
+		l->st.evicted++;
+	}
+	e->gone = true;
+	return 0;
+}
+
+int mwd_flowlog_exports_fd(const struct mwd_flowlog *l)
+{
+	return l->ring ? mw_xdp_events_fd(l->ring) : -1;
+}
+
+void mwd_flowlog_drain(struct mwd_flowlog *l)
+{
+	if (l->ring)
+		mw_xdp_events_poll(l->ring, 0);
+}
+
 int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 		     struct mw_xdp *x)
 {
@@ -511,16 +587,26 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 	int err;
 
 	refresh_names(l, c);
-	err = mw_xdp_foreach_flow(x, collect_one, &cur);
+	if (!l->ring && !l->ring_tried) {
+		l->ring_tried = true;
+		if (mw_xdp_flow_export_open(x, on_export, l, &l->ring))
+			fprintf(stderr, "meterwalld: warning: evicted flows' rows are not read: %s\n",
+				mw_xdp_errmsg(x));
+	}
+	err = mw_xdp_foreach_flow_row(x, collect_one, &cur);
 	if (err) {
 		free(cur.v);
 		return err;
 	}
+	/* every row taken over before or while the table was read is in the
+	 * ring now (the program submits it first): written against what was
+	 * tracked, so the merge below knows them as gone */
+	mwd_flowlog_drain(l);
 	if (cur.n)
 		qsort(cur.v, cur.n, sizeof(*cur.v), key_cmp);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	l->n_news = l->n_limited = 0;
+	l->n_limited = 0;
 	merge(l, &cur, now);
 	if (l->polled_ns)
 		find_limited(l);

@@ -363,6 +363,7 @@ static void poll_flows(struct daemon *d)
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
 	mwd_autoblock_tick(d->ab, d->x, d->flows);
+	mwd_flowlog_news_done(d->flows);
 	if (mwd_flowlog_view(d->flows) && d->cal)
 		mw_calendar_step(d->cal, mwd_flowlog_view(d->flows),
 				 mw_now_unix_ns() / 1000000000LL, on_calendar, d);
@@ -486,7 +487,7 @@ static void drain(int fd)
 static int run(struct daemon *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pf[7];
+	struct pollfd pf[8];
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int timeout;
@@ -506,9 +507,10 @@ static int run(struct daemon *d)
 		return 1;
 	}
 	pf[4].fd = mwd_metrics_fd(d->metrics);
-	pf[5].fd = pf[6].fd = -1;	/* the drop events, once opened */
+	pf[5].fd = pf[6].fd = pf[7].fd = -1;	/* rings, once opened */
 	pf[0].events = pf[1].events = pf[2].events = pf[3].events =
-		pf[4].events = pf[5].events = pf[6].events = POLLIN;
+		pf[4].events = pf[5].events = pf[6].events = pf[7].events =
+		POLLIN;
 	timeout = sd_watchdog_enabled(0, &wd_usec) > 0 ?
 		  (int)(wd_usec / 2000) : 1000;
 	if (timeout > 1000)
@@ -519,12 +521,14 @@ static int run(struct daemon *d)
 	for (;;) {
 		pf[5].fd = mwd_dropev_fd(d->drops);
 		pf[6].fd = mwd_dropev_kfd(d->drops);
-		if (poll(pf, 7, timeout) < 0 && errno != EINTR)
+		pf[7].fd = mwd_flowlog_exports_fd(d->flows);
+		if (poll(pf, 8, timeout) < 0 && errno != EINTR)
 			return 1;
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
 		poll_flows(d);
 		mwd_dropev_poll(d->drops);
+		mwd_flowlog_drain(d->flows);	/* evicted flows' rows */
 		mwd_metrics_run(d->metrics);	/* scrapes, and its timeouts */
 		mwd_notify_run(d->notify);
 		if (pf[1].revents & POLLIN &&

@@ -36,6 +36,7 @@ struct mwd_flow_stats {
 	uint64_t records;	/* written */
 	uint64_t evicted;	/* flows that left the table with packets
 				 * not yet written (written then) */
+	uint64_t exported;	/* evicted rows from the program's ring */
 	uint64_t write_errors;	/* records lost to a failing write */
 	uint64_t rotations;
 };
@@ -52,7 +53,12 @@ const struct mwd_flow_stats *mwd_flowlog_stats(const struct mwd_flowlog *l);
 /* The policy in force as the flow log last read it (NULL: none). */
 const struct mw_image_view *mwd_flowlog_view(const struct mwd_flowlog *l);
 
-/* Flows of known devices that started since the poll before. */
+/* Evicted flows' rows (the program's flow_export ring, opened at the
+ * first poll): their records written as they come. */
+int mwd_flowlog_exports_fd(const struct mwd_flowlog *l);	/* -1: none */
+void mwd_flowlog_drain(struct mwd_flowlog *l);
+
+/* Flows of known devices that started since mwd_flowlog_news_done(). */
 struct mwd_newflow {
 	uint32_t device;
 	uint8_t family;
@@ -62,6 +68,7 @@ struct mwd_newflow {
 };
 const struct mwd_newflow *mwd_flowlog_news(const struct mwd_flowlog *l,
 					   size_t *n);
+void mwd_flowlog_news_done(struct mwd_flowlog *l);
 /* Devices (repeated once per flow) dropped for their system's limits
  * since the poll before. */
 const uint32_t *mwd_flowlog_limited(const struct mwd_flowlog *l, size_t *n);

@@ -116,8 +116,24 @@ void next_tick(void)
  * place; records are exact.  The test thread stays on one CPU, so every
  * packet goes to the same CPU's table.
  */
+struct export_seen {
+	size_t n;
+	struct mw_flow_export last;
+};
+
+static int on_export(const struct mw_flow_export *e, void *arg)
+{
+	struct export_seen *x = arg;
+
+	x->n++;
+	x->last = *e;
+	return 0;
+}
+
 void test_flow_table_lru(void **state)
 {
+	struct export_seen xp = { 0 };
+	struct mw_xdp_events *ring;
 	struct mw_xdp_clock clk;
 	struct mw_flow_key k;
 	struct flows_seen fs = {};
@@ -173,6 +189,9 @@ void test_flow_table_lru(void **state)
 	 * then E takes B's row (the least recently seen): one eviction */
 	assert_int_equal(MW_XDP_FLOW_PROBES, 4);
 	assert_int_equal(mw_xdp_flow_evictions(E.x, &ev0), 0);
+	assert_int_equal(mw_xdp_flow_export_open(E.x, on_export, &xp, &ring), 0);
+	mw_xdp_events_poll(ring, 0);		/* earlier tests' evictions */
+	xp.n = 0;
 	for (i = 0; i < 4; i++) {
 		len = hems_ports(buf, sp[i], dp[i]);
 		assert_int_equal(judge_one(buf, len, IF_EXT0),
@@ -191,6 +210,16 @@ void test_flow_table_lru(void **state)
 	assert_null(seen(&fs, sp[1], dp[1]));		/* evicted */
 	assert_int_equal(mw_xdp_flow_evictions(E.x, &ev1), 0);
 	assert_int_equal(ev1 - ev0, 1);		/* and counted */
+	/* and B's row as it was went out first, for its record */
+	assert_int_equal(mw_xdp_events_poll(ring, 0), 1);
+	assert_int_equal(xp.n, 1);
+	assert_int_equal(ntohs(xp.last.key.sport), sp[1]);
+	assert_int_equal(ntohs(xp.last.key.dport), dp[1]);
+	assert_int_equal(xp.last.f.packets, 1);
+	assert_int_equal(xp.last.f.verdict, MW_VERDICT_DROP);
+	assert_int_equal(xp.last.f.reason, MW_R_NO_CONDUIT);
+	assert_int_equal(xp.last.f.device, dev_id("hems-gw-1"));
+	mw_xdp_events_close(ring);
 	assert_non_null(seen(&fs, sp[2], dp[2]));
 	assert_non_null(seen(&fs, sp[3], dp[3]));
 	assert_non_null(seen(&fs, sp[4], dp[4]));
