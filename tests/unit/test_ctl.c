@@ -354,21 +354,31 @@ static void test_audit(void **state)
 	char *text;
 
 	(void)state;
-	assert_int_equal(mw_ctl_audit(c, "block", "target", "gw\n\"x\"",
-				      "reason", "r", NULL), 0);
+	assert_int_equal(mw_ctl_audit(c, "block", "system:gw", "r", "ok",
+				      "target", "gw\n\"x\"", NULL), 0);
+	/* a chain started without `mwctl audit init' says so */
+	assert_int_equal(n_msgs, 1);
+	assert_int_equal(msgs[0].level, MW_CTL_WARNING);
+	assert_non_null(strstr(msgs[0].text, "audit.key0"));
 	text = slurp(path_in("au-log/audit.log"));
-	assert_non_null(strstr(text, "\"action\":\"block\""));
-	assert_non_null(strstr(text, "\"sudo_user\":\"alice\""));
-	assert_non_null(strstr(text, "\"target\":\"gw\\u000a\\\"x\\\"\",\"reason\":\"r\"}\n"));
+	assert_non_null(strstr(text, "{\"seq\":0,\"time\":\""));
+	assert_non_null(strstr(text, "Z\",\"ts_ns\":"));
+	assert_non_null(strstr(text, ",\"claimed\":\"alice\",\"action\":\"block\",\"object\":\"system:gw\",\"reason\":\"r\",\"result\":\"ok\""));
+	assert_non_null(strstr(text, "\"target\":\"gw\\u000a\\\"x\\\"\",\"mac\":\""));
 	assert_int_equal(stat(path_in("au-log/audit.log"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(stat(path_in("au/audit.key"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(stat(path_in("au-log"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0750);
-	/* never through a symbolic link */
+	/* never through a symbolic link; an alert says the record is lost */
+	n_msgs = 0;
 	assert_int_equal(rename(path_in("au-log/audit.log"), path_in("au-log/a2")), 0);
 	assert_int_equal(symlink(path_in("au-log/a2"), path_in("au-log/audit.log")), 0);
-	assert_int_equal(mw_ctl_audit(c, "x", NULL), -ELOOP);
-	assert_int_equal(n_msgs, 0);
+	assert_int_equal(mw_ctl_audit(c, "x", "y", "", "ok", NULL), -ELOOP);
+	assert_int_equal(n_msgs, 1);
+	assert_int_equal(msgs[0].level, MW_CTL_WARNING);
+	assert_non_null(strstr(msgs[0].text, "alert: x y: its audit record could not be written"));
 	mw_ctl_close(c);
 }
 
