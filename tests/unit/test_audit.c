@@ -380,6 +380,26 @@ static void test_writer_takeover(void **state)
 	assert_int_equal(mw_audit_verify_log(log, len, &v), -EBADMSG);
 	assert_int_equal(v.bad_line, 4);
 	free(log);
+	/* a torn last line: the next record still gets a line of its own */
+	chain_start("torn", &f, &st);
+	k0 = st;
+	append(&f, &st, "attach", "ext0", "");
+	{
+		int fd = open(f.log, O_WRONLY | O_APPEND);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "{\"seq\":1,", 9), 9);
+		close(fd);
+	}
+	assert_int_equal(mw_audit_append(&f, &st, &r, &seq, note, sizeof(note)), 0);
+	assert_non_null(strstr(note, "torn"));
+	log = slurp(f.log, &len);
+	assert_non_null(strstr(log, "\n{\"seq\":1,\n{\"seq\":1,\"time\""));
+	v.key0 = k0.key;
+	v.state = NULL;
+	assert_int_equal(mw_audit_verify_log(log, len, &v), -EBADMSG);
+	assert_int_equal(v.bad_line, 2);
+	free(log);
 }
 
 static void test_periodic_seal(void **state)

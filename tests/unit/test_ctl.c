@@ -378,7 +378,7 @@ static void test_audit(void **state)
 	assert_int_equal(mw_ctl_audit(c, "x", "y", "", "ok", NULL), -ELOOP);
 	assert_int_equal(n_msgs, 1);
 	assert_int_equal(msgs[0].level, MW_CTL_WARNING);
-	assert_non_null(strstr(msgs[0].text, "alert: x y: its audit record could not be written"));
+	assert_non_null(strstr(msgs[0].text, "alert: x y (ok): its audit record could not be written"));
 	mw_ctl_close(c);
 }
 

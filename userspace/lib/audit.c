@@ -361,6 +361,15 @@ static void check_tail(int fd, const char *log, struct mw_audit_state *st,
 			 err ? "its last line is torn" : "another record is last");
 }
 
+static bool torn(int fd)
+{
+	struct stat st;
+	char c;
+
+	return !fstat(fd, &st) && st.st_size &&
+	       pread(fd, &c, 1, st.st_size - 1) == 1 && c != '\n';
+}
+
 static int open_log(const char *path)
 {
 	struct stat st;
@@ -402,6 +411,12 @@ int mw_audit_append(const struct mw_audit_files *f, struct mw_audit_state *st,
 	if (fd < 0)
 		return fd;
 	check_tail(fd, f->log, st, note, len);
+	/* a torn last line (a crash mid-write) stays what it is, but the
+	 * record starts a line of its own */
+	if (torn(fd) && mw_append_record(fd, "\n", 1) < 0) {
+		close(fd);
+		return -EIO;
+	}
 	if (seq)
 		*seq = st->seq;
 	err = append_one(fd, st, r);

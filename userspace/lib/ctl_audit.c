@@ -215,8 +215,8 @@ int mw_ctl_audit(struct mw_ctl *c, const char *action, const char *object,
 	va_end(ap);
 	if (err)
 		ctl_say(c, MW_CTL_WARNING, NULL,
-			"alert: %s %s: its audit record could not be written to %s/audit.log (%s)",
-			action, object ? object : "", c->log_dir,
+			"alert: %s %s (%s): its audit record could not be written to %s/audit.log (%s)",
+			action, object ? object : "", result, c->log_dir,
 			strerror(-err));
 	return err;
 }
