@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -21,7 +22,6 @@
 
 #include "audit.h"
 #include "audit_int.h"
-#include "ctl.h"
 #include "fileio.h"
 #include "json.h"
 #include "timefmt.h"
@@ -225,12 +225,18 @@ static void field(FILE *m, const char *k, const char *v)
 static int record_body(const struct mw_audit_rec *r, uint64_t seq,
 		       char **body, size_t *len)
 {
-	int64_t now = r->now_ns ? r->now_ns : mw_now_unix_ns();
+	int64_t now = r->now_ns;
 	char t[MW_TIME_LEN], pwbuf[1024];
 	struct passwd pw, *p = NULL;
 	const char *const *kv;
 	FILE *m;
 
+	if (!now) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
 	m = open_memstream(body, len);
 	if (!m)
 		return -errno;

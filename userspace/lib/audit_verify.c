@@ -187,24 +187,23 @@ static const char *value_of(const char *line, const char *end,
 			    const char *name, size_t *vlen)
 {
 	size_t n = strlen(name);
-	const char *p = line, *v;
+	const char *p = line, *at, *v;
 
-	while ((p = memmem(p, (size_t)(end - p), name, n))) {
-		v = p + n;
-		p += n;
-		if (p - n > line && p[-n - 1] == '"' && v + 1 < end &&
+	while ((at = memmem(p, (size_t)(end - p), name, n))) {
+		v = p = at + n;
+		if (at > line && at[-1] == '"' && v + 1 < end &&
 		    v[0] == '"' && v[1] == ':')
 			v += 2;
-		else if ((p - n == line || p[-n - 1] == ' ') && v < end &&
+		else if ((at == line || at[-1] == ' ') && v < end &&
 			 v[0] == '=')
 			v += 1;
 		else
 			continue;
 		if (v < end && *v == '"')
 			v++;
-		*vlen = strspn(v, "0123456789abcdef");
-		if (v + *vlen > end)
-			*vlen = (size_t)(end - v);
+		for (*vlen = 0; v + *vlen < end &&
+		     strchr("0123456789abcdef", v[*vlen]) && v[*vlen]; )
+			++*vlen;
 		return *vlen ? v : NULL;
 	}
 	return NULL;
@@ -213,16 +212,19 @@ static const char *value_of(const char *line, const char *end,
 static int parse_seal(const char *p, const char *end, struct mw_audit_seal *s)
 {
 	const char *seq, *mac;
-	size_t sl, ml;
-	char *e;
+	size_t sl, ml, i;
 
 	seq = value_of(p, end, "seq", &sl);
 	mac = value_of(p, end, "mac", &ml);
 	if (!seq || !mac || ml != 2 * MW_AUDIT_MAC_LEN ||
-	    audit_unhex(mac, s->mac, sizeof(s->mac)))
+	    audit_unhex(mac, s->mac, sizeof(s->mac)) || sl > 19)
 		return -EINVAL;
-	s->seq = strtoull(seq, &e, 10);
-	return e == seq + sl ? 0 : -EINVAL;
+	for (s->seq = 0, i = 0; i < sl; i++) {
+		if (seq[i] < '0' || seq[i] > '9')
+			return -EINVAL;
+		s->seq = s->seq * 10 + (uint64_t)(seq[i] - '0');
+	}
+	return 0;
 }
 
 int mw_audit_seals_parse(const char *text, size_t len,
