@@ -371,14 +371,47 @@ static void test_writer_takeover(void **state)
 	assert_int_equal(mw_audit_verify_log(log, len, &v), 0);
 	assert_int_equal(v.records, 3);
 	free(log);
-	/* an older state still: noted, the chain goes on, verify names it */
+	/* three records whose state was not saved (a disk with room for a
+	 * line, not for a new state file): all taken over */
+	old = st;
+	append(&f, &st, "attach", "ext0", "");
+	append(&f, &st, "attach", "ext1", "");
+	append(&f, &st, "attach", "ext2", "");
 	assert_int_equal(mw_audit_state_write(f.state, &old), 0);
 	assert_int_equal(mw_audit_state_read(f.state, &st), 0);
 	assert_int_equal(mw_audit_append(&f, &st, &r, &seq, note, sizeof(note)), 0);
-	assert_non_null(strstr(note, "does not end with record 0"));
+	assert_string_equal(note, "");
+	assert_int_equal(seq, 6);
 	log = slurp(f.log, &len);
+	assert_int_equal(mw_audit_verify_log(log, len, &v), 0);
+	assert_int_equal(v.records, 7);
+	free(log);
+	/* the log's last record removed: noted, the chain goes on from the
+	 * key state, verify names the gap */
+	chain_start("cut", &f, &st);
+	k0 = st;
+	append(&f, &st, "policy-load", "a.yaml", "");
+	append(&f, &st, "policy-load", "b.yaml", "");
+	append(&f, &st, "block", "system:x", "");
+	log = slurp(f.log, &len);
+	*(strchr(strchr(log, '\n') + 1, '\n') + 1) = '\0';
+	unlink(f.log);
+	{
+		FILE *w = fopen(f.log, "w");
+
+		assert_non_null(w);
+		fputs(log, w);
+		fclose(w);
+	}
+	free(log);
+	assert_int_equal(mw_audit_append(&f, &st, &r, &seq, note, sizeof(note)), 0);
+	assert_non_null(strstr(note, "does not end with record 2"));
+	assert_int_equal(seq, 3);
+	log = slurp(f.log, &len);
+	v.key0 = k0.key;
+	v.state = NULL;
 	assert_int_equal(mw_audit_verify_log(log, len, &v), -EBADMSG);
-	assert_int_equal(v.bad_line, 4);
+	assert_int_equal(v.bad_line, 3);
 	free(log);
 	/* a torn last line: the next record still gets a line of its own */
 	chain_start("torn", &f, &st);

@@ -329,35 +329,70 @@ static int last_line(int fd, char *buf, size_t cap, size_t *len)
 }
 
 /*
- * Does the log end where st says?  Its last record is st->seq - 1 with
- * st->mac (or there is none and st->seq is 0): yes.  Its last record is
- * st->seq, made with st's key (written, the state not saved): st takes it
- * over.  Anything else is described in note.
+ * Records written whose key state was not saved (a crash between the two,
+ * or a disk with room for a line but not for a new state file): from the
+ * record st->seq on, each one made with st's key is taken over.
+ */
+static void take_over(int fd, struct mw_audit_state *st)
+{
+	uint8_t mac[MW_AUDIT_MAC_LEN];
+	char *line = NULL;
+	size_t cap = 0;
+	uint64_t seq;
+	ssize_t n;
+	FILE *f;
+	int dfd;
+
+	dfd = dup(fd);
+	f = dfd < 0 ? NULL : fdopen(dfd, "r");
+	if (!f) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] != '\n' ||
+		    audit_line_check(line, (size_t)n - 1, &seq, NULL, NULL, mac,
+				     NULL) || seq != st->seq)
+			continue;
+		if (audit_line_check(line, (size_t)n - 1, &seq, st->key,
+				     st->mac, mac, NULL) ||
+		    audit_evolve(st->key))
+			break;
+		memcpy(st->mac, mac, sizeof(mac));
+		st->seq++;
+	}
+	free(line);
+	fclose(f);
+}
+
+/*
+ * Does the log end where st says: with record st->seq - 1 and st->mac (or
+ * nothing, st->seq being 0)?  Records after it made with st's keys are
+ * taken over (take_over); anything else is described in note.
  */
 static void check_tail(int fd, const char *log, struct mw_audit_state *st,
 		       char *note, size_t nlen)
 {
 	char buf[MW_AUDIT_LINE_MAX + 2];
 	uint8_t mac[MW_AUDIT_MAC_LEN];
-	uint64_t seq;
+	uint64_t seq = 0;
 	size_t len = 0;
-	int err;
+	int err, i;
 
-	err = last_line(fd, buf, sizeof(buf), &len);
-	if (err == -ENOENT && !st->seq)
-		return;
-	if (!err && !audit_line_check(buf, len, &seq, NULL, NULL, mac, NULL)) {
+	for (i = 0; i < 2; i++) {
+		err = last_line(fd, buf, sizeof(buf), &len);
+		if (err == -ENOENT && !st->seq)
+			return;
+		if (err || audit_line_check(buf, len, &seq, NULL, NULL, mac,
+					    NULL))
+			break;
 		if (seq + 1 == st->seq &&
 		    !CRYPTO_memcmp(mac, st->mac, sizeof(mac)))
 			return;
-		if (seq == st->seq &&
-		    !audit_line_check(buf, len, &seq, st->key, st->mac, mac,
-				      NULL) &&
-		    !audit_evolve(st->key)) {
-			memcpy(st->mac, mac, sizeof(mac));
-			st->seq++;
-			return;
-		}
+		if (i || seq < st->seq)
+			break;
+		take_over(fd, st);
 	}
 	if (note)
 		snprintf(note, nlen,

@@ -80,10 +80,10 @@ void mw_audit_state_wipe(struct mw_audit_state *st);
 /*
  * Append r as record st->seq (and a seal when one is due), then advance
  * and save st.  The key state is checked against the log's last record
- * first: a record written whose state was not saved (a crash between the
- * two) is taken over; any other mismatch is reported in note (NULL: not
- * wanted) and the chain goes on from the state, the verifier naming the
- * damage.  seq, if not NULL, gets the record's number.  On error nothing
+ * first: records written whose state was not saved (a crash between the
+ * two, a disk with room for a line but not for a new state file) are
+ * taken over; any other mismatch is reported in note (NULL: not wanted)
+ * and the chain goes on from the state, the verifier naming the damage.  seq, if not NULL, gets the record's number.  On error nothing
  * was appended, or the record is on disk but the state not saved (the
  * next append takes it over).
  */
