@@ -291,6 +291,11 @@ au audit verify --key "$tmp/au-k0" --seals "$tmp/au-seals" "$alog" >/dev/null
 	au audit verify --key "$tmp/au-k0" --seals "$tmp/au-seals" "$tmp/au-good" >/dev/null &&
 	ok "audit verify LOG --seals: the cut found off the host; the whole log passes" || fail "seals: $(cat "$tmp/err")"
 cp "$tmp/au-good" "$alog"
+mv "$tmp/au/st/audit.key" "$tmp/au-key"
+au audit init >/dev/null
+[ $? -eq 1 ] && grep -q "holds records but there is no key state" "$tmp/err" && [ ! -e "$tmp/au/st/audit.key" ] &&
+	ok "audit init refused over a log without its key state" || fail "init, no key state: $(cat "$tmp/err")"
+mv "$tmp/au-key" "$tmp/au/st/audit.key"
 au audit init --force >"$tmp/out"
 grep -x '[0-9a-f]\{64\}' "$tmp/out" >"$tmp/au-k2"
 [ $? -eq 0 ] && grep -qx '[0-9a-f]\{64\}' "$tmp/out" && [ "$(ls "$tmp"/au/log/audit.log.* | wc -l)" -eq 1 ] &&

@@ -231,9 +231,10 @@ int mw_ctl_audit_seal(struct mw_ctl *c, const char *reason);
  * `mwctl audit init': a new chain with a new initial key, or (exported
  * set) the initial key of the chain started without it, taken off the
  * host.  The key goes to the new file out (0600), else only into key0 for
- * the caller.  A chain whose key was taken off already is refused
- * (-EEXIST) unless force: then a new one starts and the log is kept aside
- * (audit.log.TIME), the new chain's first record saying so.
+ * the caller.  A chain whose key was taken off already, or a log without
+ * a key state, is refused (-EEXIST) unless force: then a new chain starts
+ * and the log is kept aside (audit.log.TIME), the new chain's first
+ * record saying so.
  */
 int mw_ctl_audit_init(struct mw_ctl *c, bool force, const char *out,
 		      uint8_t key0[32], bool *exported);

@@ -267,6 +267,7 @@ static int init_locked(struct mw_ctl *c, const struct audit_paths *p,
 {
 	struct mw_audit_state st;
 	char moved[700], reason[1500] = "a new chain", was[64] = "";
+	struct stat sb;
 	int err;
 
 	*exported = false;
@@ -290,6 +291,10 @@ static int init_locked(struct mw_ctl *c, const struct audit_paths *p,
 		return ctl_fail(c, -EEXIST, NULL,
 				"error: the audit log is initialised already (%s) and its initial key was taken off this host: --force starts a new chain (the log is kept aside)",
 				p->state);
+	if (err == -ENOENT && !force && !stat(p->log, &sb) && sb.st_size)
+		return ctl_fail(c, -EEXIST, NULL,
+				"error: %s holds records but there is no key state (%s): --force starts a new chain (the log is kept aside)",
+				p->log, p->state);
 	if (err && err != -ENOENT && !force)
 		return ctl_fail(c, err, NULL,
 				"error: the key state %s cannot be read (%s): --force starts a new chain (the log is kept aside)",
@@ -300,9 +305,12 @@ static int init_locked(struct mw_ctl *c, const struct audit_paths *p,
 				strerror(-err));
 	if (!err)
 		err = chain_new(p, key0, moved, sizeof(moved));
-	if (err)
+	if (err) {
+		if (out)
+			key_file_destroy(out);
 		return ctl_fail(c, err, NULL, "error: cannot start the audit chain: %s",
 				strerror(-err));
+	}
 	key_file_destroy(p->key0);
 	if (*moved)
 		snprintf(reason, sizeof(reason),
