@@ -28,6 +28,8 @@
 
 #define EVOLVE_LABEL	"meterwall audit key evolve v1"
 #define STATE_MAGIC	"meterwall-audit-state 1"
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 
 /* --- the chain's primitives ---------------------------------------------- */
 
@@ -437,9 +439,9 @@ int mw_audit_append(const struct mw_audit_files *f, struct mw_audit_state *st,
 		    const struct mw_audit_rec *r, uint64_t *seq, char *note,
 		    size_t len)
 {
+	static const char every[] = "every " STR(MW_AUDIT_SEAL_EVERY) " records";
 	struct mw_audit_rec seal = {
-		.action = "seal", .object = "audit.log",
-		.reason = "every " MW_AUDIT_SEAL_EVERY_STR " records",
+		.action = "seal", .object = "audit.log", .reason = every,
 		.result = "ok", .uid = r->uid, .claimed = r->claimed,
 		.now_ns = r->now_ns,
 	};

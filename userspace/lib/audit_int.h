@@ -8,7 +8,6 @@
 
 #include "audit.h"
 
-#define MW_AUDIT_SEAL_EVERY_STR	"64"
 /* ,"mac":"<64 hex digits>"}\n */
 #define MW_AUDIT_MAC_SUFFIX_LEN	(8 + 2 * MW_AUDIT_MAC_LEN + 3)
 

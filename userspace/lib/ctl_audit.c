@@ -147,10 +147,15 @@ static int chain_new(const struct audit_paths *p, const uint8_t *key0,
 }
 
 /* No key state: a chain starts here, its initial key left on the host
- * (audit.key0) until `mwctl audit init' takes it off. */
+ * (audit.key0) until `mwctl audit init' takes it off; its first record
+ * says so. */
 static int chain_auto(struct mw_ctl *c, const struct audit_paths *p,
-		      struct mw_audit_state *st, char *moved, size_t len)
+		      struct mw_audit_state *st, const struct mw_audit_rec *as)
 {
+	char moved[700], reason[1500];
+	struct mw_audit_rec r = {
+		"audit-init", "audit.log", reason, "ok", as->uid, as->claimed,
+	};
 	int err;
 
 	err = mw_audit_new_key(st->key);
@@ -159,13 +164,21 @@ static int chain_auto(struct mw_ctl *c, const struct audit_paths *p,
 		err = key_file_write(p->key0, st->key);
 	}
 	if (!err)
-		err = chain_new(p, st->key, moved, len);
+		err = chain_new(p, st->key, moved, sizeof(moved));
+	mw_audit_state_wipe(st);
 	if (err)
 		return err;
 	ctl_say(c, MW_CTL_WARNING, NULL,
 		"warning: the audit log starts a new chain%s%s, and its initial key is on this host (%s): run `mwctl audit init' to take it off",
 		*moved ? "; the previous log is kept as " : "", moved, p->key0);
-	return mw_audit_state_read(p->state, st);
+	snprintf(reason, sizeof(reason),
+		 "no key state: a new chain, its initial key on this host until `mwctl audit init'%s%s",
+		 *moved ? "; the previous log is kept as " : "", moved);
+	err = mw_audit_state_read(p->state, st);
+	if (!err)
+		err = mw_audit_append(&(struct mw_audit_files){ p->log, p->state },
+				      st, &r, NULL, NULL, 0);
+	return err;
 }
 
 static int vaudit(struct mw_ctl *c, const struct mw_audit_rec *proto,
@@ -175,7 +188,7 @@ static int vaudit(struct mw_ctl *c, const struct mw_audit_rec *proto,
 	struct mw_audit_rec r = *proto;
 	struct mw_audit_state st;
 	struct audit_paths p;
-	char note[768], moved[700];
+	char note[768];
 	int n = 0, err;
 
 	while (n < 2 * MAX_PAIRS && (kv[n] = va_arg(ap, const char *))) {
@@ -191,7 +204,7 @@ static int vaudit(struct mw_ctl *c, const struct mw_audit_rec *proto,
 		return err;
 	err = mw_audit_state_read(p.state, &st);
 	if (err == -ENOENT)
-		err = chain_auto(c, &p, &st, moved, sizeof(moved));
+		err = chain_auto(c, &p, &st, &r);
 	if (!err) {
 		err = mw_audit_append(&(struct mw_audit_files){ p.log, p.state },
 				      &st, &r, NULL, note, sizeof(note));

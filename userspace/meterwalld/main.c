@@ -487,7 +487,8 @@ static int run(struct daemon *d)
 	mw_ctl_audit(d->c, "daemon-stop", "meterwalld", "", "ok", NULL);
 	/* how far the log went, off the host before the daemon goes */
 	mw_ctl_audit_seal(d->c, "daemon-stop");
-	mwd_auditfwd_poll(d->audit, d->ev);
+	if (d->audit)
+		mwd_auditfwd_poll(d->audit, d->ev);
 	{
 		const char *kv[] = { NULL };
 
