@@ -201,8 +201,9 @@ static const char *value_of(const char *line, const char *end,
 			continue;
 		if (v < end && *v == '"')
 			v++;
-		for (*vlen = 0; v + *vlen < end &&
-		     strchr("0123456789abcdef", v[*vlen]) && v[*vlen]; )
+		*vlen = 0;
+		while (v + *vlen < end && v[*vlen] &&
+		       strchr("0123456789abcdef", v[*vlen]))
 			++*vlen;
 		return *vlen ? v : NULL;
 	}
