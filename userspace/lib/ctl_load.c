@@ -259,7 +259,7 @@ static int audit_load(struct mw_ctl *c, const char *action, const char *path,
 {
 	const struct mw_image_hdr *h = (const void *)img->data;
 	char serial[32], gen[16], digest[2 * sizeof(h->digest) + 1];
-	const char *result = !err ? "ok" : r->generation ? "partial" : "failed";
+	const char *result;
 	size_t i;
 
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)h->serial);
@@ -270,6 +270,7 @@ static int audit_load(struct mw_ctl *c, const char *action, const char *path,
 				       "serial", serial, "digest", digest,
 				       NULL);
 	snprintf(gen, sizeof(gen), "%u", r->generation);
+	result = !err ? "ok" : r->generation ? "partial" : "failed";
 	return mw_ctl_audit(c, action, path, ctl_audit_why(c, err), result,
 			    "serial", serial, "digest", digest, "generation",
 			    gen, "kmod", r->kmod ? "yes" : "no", NULL);
