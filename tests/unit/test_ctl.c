@@ -382,6 +382,53 @@ static void test_audit(void **state)
 	mw_ctl_close(c);
 }
 
+/* What opens traffic is refused when its record cannot be written first;
+ * a refused attempt is recorded with its reason (no datapath needed: both
+ * happen before one is opened). */
+static void test_audit_refusals(void **state)
+{
+	static const char pol[] =
+		"meterwall: 1\nserial: 1\ninterfaces:\n"
+		"  - { name: ext0, zone: external }\n"
+		"  - { name: sm0, zone: smart-meter }\n"
+		"zones:\n  - { name: head-end, prefixes: [192.0.2.10] }\n"
+		"systems:\n  - name: partner\n    entity: E\n    contact: c@e.example\n"
+		"    agreement: A-1\n    interface: ext0\n"
+		"    devices: [ { name: gw, addresses: [198.51.100.10] } ]\n"
+		"    conduits: [ { direction: inbound, zone: head-end, proto: tcp, ports: [443] } ]\n";
+	struct mw_ctl_load_result r;
+	struct mw_ctl *c;
+	struct stat st;
+	char *text;
+
+	(void)state;
+	write_file(path_in("ref-pol.yaml"), pol);
+	/* the log directory is a file: nothing can be recorded */
+	write_file(path_in("ref-log"), "");
+	c = open_ctl("ref", "ref-log");
+	assert_int_not_equal(mw_ctl_load(c, path_in("ref-pol.yaml"), NULL, &r), 0);
+	assert_non_null(strstr(mw_ctl_errmsg(c),
+			       "refusing to load the policy: its audit record cannot be written first"));
+	assert_int_equal(r.generation, 0);
+	assert_int_equal(stat(path_in("ref/policy.img"), &st), -1);
+	mw_ctl_close(c);
+	/* a refused block: recorded, with its reason */
+	c = open_ctl("ref2", "ref2-log");
+	assert_int_equal(mw_ctl_block(c, "gw", 0, "r", MW_BLOCK_OPERATOR, NULL),
+			 -ENOENT);
+	text = slurp(path_in("ref2-log/audit.log"));
+	assert_non_null(strstr(text, "\"action\":\"block\",\"object\":\"gw\",\"reason\":\"no policy in force (load one first)\",\"result\":\"refused\""));
+	/* a policy the compiler rejects: recorded as refused */
+	write_file(path_in("ref-bad.yaml"), "meterwall: 1\nserial: x\n");
+	assert_int_equal(mw_ctl_load(c, path_in("ref-bad.yaml"), NULL, &r),
+			 -EINVAL);
+	text = strstr(slurp(path_in("ref2-log/audit.log")),
+		      "\"action\":\"policy-load\"");
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"result\":\"refused\",\"mac\":\""));
+	mw_ctl_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_image_and_names),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_audit_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
