@@ -68,8 +68,9 @@ static int write_new(const char *path, const char *data, size_t len)
 		  0600);
 	if (fd < 0)
 		return -errno;
+	errno = ENOSPC;		/* a short write sets none */
 	if (write(fd, data, len) != (ssize_t)len)
-		err = errno ? -errno : -ENOSPC;
+		err = -errno;
 	else if (fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
