@@ -246,4 +246,114 @@ if [ "$(id -u)" -eq 0 ]; then
 		ok "state directory of another user refused" || fail "other user's state dir: $(cat "$tmp/err")"
 fi
 
+# --- audit log: its chain, mwctl audit init / verify, refusals ----------------
+# au ARGS...: mwctl with the audit test's own state and log; stderr in $tmp/err
+au() { MW_STATE_DIR=$tmp/au/st MW_LOG_DIR=$tmp/au/log "$MWCTL" "$@" 2>"$tmp/err"; }
+alog=$tmp/au/log/audit.log
+au audit init -o "$tmp/au-k0" >/dev/null
+[ $? -eq 0 ] && [ "$(stat -c %a "$tmp/au-k0")" = 600 ] && grep -qx '[0-9a-f]\{64\}' "$tmp/au-k0" &&
+	[ ! -e "$tmp/au/st/audit.key0" ] && [ "$(stat -c %a "$alog")" = 600 ] &&
+	[ "$(stat -c %a "$tmp/au/st/audit.key")" = 600 ] &&
+	grep -q '^{"seq":0,"time":"[0-9T:.-]*Z","ts_ns":[0-9]*,"uid":'"$(id -u)"',"user":"[^"]*","action":"audit-init","object":"audit.log","reason":"a new chain","result":"ok","mac":"[0-9a-f]\{64\}"}$' "$alog" &&
+	ok "audit init: the initial key to a new 0600 file, not kept; audit.log and audit.key 0600; the first record" ||
+	fail "audit init: $(cat "$tmp/err") $(cat "$alog")"
+au audit init -o "$tmp/au-k1" >/dev/null
+[ $? -eq 1 ] && grep -q "initialised already .*--force starts a new chain" "$tmp/err" && [ ! -e "$tmp/au-k1" ] &&
+	ok "audit init refused a second time" || fail "audit init twice: $(cat "$tmp/err")"
+SUDO_USER=alice au block gw --reason test
+grep -q '"uid":'"$(id -u)"',"user":"[^"]*","claimed":"alice","action":"block","object":"gw","reason":"no policy in force (load one first)","result":"refused"' "$alog" &&
+	ok "a refused block is recorded with its reason; sudo's user only as claimed" || fail "refused block: $(tail -n 1 "$alog")"
+bad=tests/fixtures/invalid/$(ls tests/fixtures/invalid | head -n 1)
+au load "$bad"
+grep -q '"action":"policy-load","object":"'"$bad"'","reason":"[^"]\+","result":"refused"' "$alog" &&
+	ok "a rejected policy is recorded as refused, with its reason" || fail "refused load: $(tail -n 1 "$alog")"
+au audit verify --key "$tmp/au-k0" >"$tmp/out"
+[ $? -eq 0 ] && grep -q "^records: 3" "$tmp/out" && grep -q "^ok: yes" "$tmp/out" &&
+	ok "audit verify: the log on the host is whole (3 records)" || fail "audit verify: $(cat "$tmp/out" "$tmp/err")"
+cp "$alog" "$tmp/au-good"
+sed -i '2s/"reason":"no policy/"reason":"No policy/' "$alog"
+au audit verify --key "$tmp/au-k0" >/dev/null
+[ $? -eq 1 ] && grep -q "^$alog:2: record 1: its mac is wrong" "$tmp/err" &&
+	ok "audit verify: one changed byte, the record named (line 2)" || fail "changed byte: $(cat "$tmp/err")"
+sed -i '2d' "$alog"
+au audit verify --key "$tmp/au-k0" >/dev/null
+[ $? -eq 1 ] && grep -q "^$alog:2: seq 2 where record 1 belongs" "$tmp/err" &&
+	ok "audit verify: a deleted record named" || fail "deleted record: $(cat "$tmp/err")"
+head -n 2 "$tmp/au-good" >"$alog"
+au audit verify --key "$tmp/au-k0" >/dev/null
+[ $? -eq 1 ] && grep -q "^$alog: the log ends after 2 records, but the key state is at record 3" "$tmp/err" &&
+	ok "audit verify: the last record cut off, found through the key state" || fail "truncated: $(cat "$tmp/err")"
+# off the host: the seals that reached syslog
+printf '<29>1 2026-12-02T14:05:03.123Z gw meterwalld 42 x [meterwall@32473 seq="2" mac="%s"] x\n' \
+	"$(sed -n '3s/.*"mac":"\([0-9a-f]*\)"}$/\1/p' "$tmp/au-good")" >"$tmp/au-seals"
+au audit verify --key "$tmp/au-k0" --seals "$tmp/au-seals" "$alog" >/dev/null
+[ $? -eq 1 ] && grep -q "the log ends after 2 records, but a seal names record 2" "$tmp/err" &&
+	au audit verify --key "$tmp/au-k0" --seals "$tmp/au-seals" "$tmp/au-good" >/dev/null &&
+	ok "audit verify LOG --seals: the cut found off the host; the whole log passes" || fail "seals: $(cat "$tmp/err")"
+cp "$tmp/au-good" "$alog"
+mv "$tmp/au/st/audit.key" "$tmp/au-key"
+au audit init >/dev/null
+[ $? -eq 1 ] && grep -q "holds records but there is no key state" "$tmp/err" && [ ! -e "$tmp/au/st/audit.key" ] &&
+	ok "audit init refused over a log without its key state" || fail "init, no key state: $(cat "$tmp/err")"
+mv "$tmp/au-key" "$tmp/au/st/audit.key"
+au audit init --force >"$tmp/out"
+grep -x '[0-9a-f]\{64\}' "$tmp/out" >"$tmp/au-k2"
+[ $? -eq 0 ] && grep -qx '[0-9a-f]\{64\}' "$tmp/out" && [ "$(ls "$tmp"/au/log/audit.log.* | wc -l)" -eq 1 ] &&
+	grep -q '"action":"audit-init","object":"audit.log","reason":"forced: a new chain; the previous log ([^"]*, 3 records by its key state) is kept as [^"]*audit.log.[^"]*"' "$alog" &&
+	ok "audit init --force: a new chain, the old log kept aside, the new key on stdout" || fail "init --force: $(cat "$tmp/err")"
+mv "$alog" "$tmp/au-log2"
+mkdir "$alog"
+au load examples/minimal.yaml
+[ $? -eq 1 ] && grep -q "refusing to load the policy: its audit record cannot be written first (.*: Is a directory)" "$tmp/err" &&
+	[ ! -e "$tmp/au/st/policy.img" ] &&
+	ok "load refused when its audit record cannot be written first" || fail "load, log unwritable: $(cat "$tmp/err")"
+rmdir "$alog"
+ln -s "$tmp/au-log2" "$alog"
+au load examples/minimal.yaml
+[ $? -eq 1 ] && grep -q "refusing to load the policy: .*Too many levels of symbolic links" "$tmp/err" &&
+	ok "a symlinked audit.log is not followed: load refused" || fail "symlinked audit.log: $(cat "$tmp/err")"
+rm "$alog"
+
+# with the XDP maps (root, bpffs; a private pin directory, no interface)
+apins=/sys/fs/bpf/mw-cli-audit-$$
+if [ "$(id -u)" -eq 0 ] && mkdir "$apins" 2>/dev/null; then
+	trap 'rm -rf "$tmp" "$apins"' EXIT
+	ax() { MW_PIN_DIR=$apins au "$@"; }
+	mv "$tmp/au-log2" "$alog"
+	ax load examples/minimal.yaml >/dev/null || fail "load: $(cat "$tmp/err")"
+	digest=$(MW_PIN_DIR=$apins au status | sed -n 's/^ *digest: //p')
+	grep -q '"action":"policy-load","object":"examples/minimal.yaml","reason":"","result":"pending","serial":"1","digest":"'"$digest"'","mac"' "$alog" &&
+		grep -q '"action":"policy-load","object":"examples/minimal.yaml","reason":"","result":"ok","serial":"1","digest":"'"$digest"'","generation":"[0-9]*","kmod":"no","mac"' "$alog" &&
+		ok "load: recorded before (pending) and after (ok), with the image digest" || fail "load records: $(tail -n 2 "$alog")"
+	ax block partner --reason test >/dev/null || fail "block: $(cat "$tmp/err")"
+	mv "$alog" "$tmp/au-log3"
+	mkdir "$alog"
+	ax unblock partner --request R-1 --by ops >/dev/null
+	[ $? -eq 1 ] && grep -q "refusing to unblock: its audit record cannot be written first" "$tmp/err" &&
+		grep -q "^system partner " "$tmp/au/st/blocks" &&
+		ok "unblock refused when its record cannot be written first: still blocked" || fail "unblock, log unwritable: $(cat "$tmp/err")"
+	ax island on >/dev/null
+	[ $? -eq 0 ] && grep -q "alert: island external interfaces (ok): its audit record could not be written" "$tmp/err" &&
+		ok "island on goes on without its record, with an alert" || fail "island on, log unwritable: $(cat "$tmp/err")"
+	ax island off >/dev/null
+	[ $? -eq 1 ] && grep -q "refusing to turn island mode off" "$tmp/err" &&
+		MW_PIN_DIR=$apins au status | grep -q "island: yes" &&
+		ok "island off refused when its record cannot be written first: island stays on" || fail "island off: $(cat "$tmp/err")"
+	ax block device:partner-gw --reason test >/dev/null
+	[ $? -eq 0 ] && grep -q "alert: block device:partner-gw (ok): its audit record could not be written" "$tmp/err" &&
+		ok "block goes on without its record, with an alert" || fail "block, log unwritable: $(cat "$tmp/err")"
+	rmdir "$alog"
+	mv "$tmp/au-log3" "$alog"
+	ax island off >/dev/null && ax unblock partner --request R-1 --by ops >/dev/null &&
+		grep -q '"action":"unblock","object":"system:partner","reason":"the owner.s request R-1, approved by ops","result":"pending"' "$alog" &&
+		grep -q '"action":"unblock","object":"system:partner","reason":"the owner.s request R-1, approved by ops","result":"ok","kind":"system","target":"partner","request":"R-1","approved_by":"ops"' "$alog" &&
+		ok "island off and unblock with the log back: recorded before and after" || fail "after: $(cat "$tmp/err")"
+	au audit verify --key "$tmp/au-k2" >"$tmp/out"
+	[ $? -eq 0 ] && grep -q "^records: $(grep -c . "$alog")$" "$tmp/out" &&
+		ok "audit verify: the whole log verified, every record counted" || fail "verify: $(cat "$tmp/out" "$tmp/err")"
+	au audit verify --key "$tmp/au-k0" >/dev/null
+	[ $? -eq 1 ] && grep -q "record 0: its mac is wrong" "$tmp/err" &&
+		ok "the forced chain is not verified with the old chain's key" || fail "old key on the new chain: $(cat "$tmp/err")"
+fi
+
 suite_end

@@ -114,7 +114,7 @@ check "attach ext1 (native)" gw attach ext1 --mode native
 [ "$(rxvlan ext0)" = "$RX_OFF" ] && [ "$(rxvlan ext1)" = "$RX_OFF" ] &&
 	ok "attach turned both receive VLAN offloads off on ext0 and ext1" ||
 	fail "offloads after attach: ext0 $(rxvlan ext0), ext1 $(rxvlan ext1)"
-grep -q '"action":"attach".*"interface":"ext1","mode":"native","rx_vlan_offload":"turned off"' "$MW_LOG_DIR/audit.log" &&
+grep -q '"action":"attach","object":"ext1","reason":"","result":"ok","mode":"native","rx_vlan_offload":"turned off"' "$MW_LOG_DIR/audit.log" &&
 	ok "the audit log records the offloads turned off" || fail "audit log: $(grep attach "$MW_LOG_DIR/audit.log")"
 out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 [ "$out" = 0 ] && ok "no policy: everything dropped" || fail "no policy: $out echoes"
@@ -257,10 +257,16 @@ done
 mv "$MW_LOG_DIR/audit.log" "$tmp/audit.saved"
 ln -s "$tmp/audit.grab" "$MW_LOG_DIR/audit.log"
 gw island on >/dev/null 2>&1
-gw island off >/dev/null 2>&1
+on=$?
+gw island off >/dev/null 2>"$tmp/err"
+off=$?
 [ ! -e "$tmp/audit.grab" ] && ok "a symlinked audit.log is not followed" || fail "audit.log symlink followed"
+# closing goes on with an alert; opening is refused without its record
+[ "$on" -eq 0 ] && [ "$off" -eq 1 ] && grep -q "refusing to turn island mode off: its audit record cannot be written first" "$tmp/err" &&
+	ok "island on without its audit record goes on, island off is refused" || fail "island on $on, off $off: $(cat "$tmp/err")"
 rm "$MW_LOG_DIR/audit.log"
 mv "$tmp/audit.saved" "$MW_LOG_DIR/audit.log"
+check "island off with the audit log back" gw island off
 
 # --- bad policy changes nothing ----------------------------------------------
 g0=$(gw -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["xdp"]["generation"])')

@@ -354,21 +354,78 @@ static void test_audit(void **state)
 	char *text;
 
 	(void)state;
-	assert_int_equal(mw_ctl_audit(c, "block", "target", "gw\n\"x\"",
-				      "reason", "r", NULL), 0);
+	assert_int_equal(mw_ctl_audit(c, "block", "system:gw", "r", "ok",
+				      "target", "gw\n\"x\"", NULL), 0);
+	/* a chain started without `mwctl audit init' says so */
+	assert_int_equal(n_msgs, 1);
+	assert_int_equal(msgs[0].level, MW_CTL_WARNING);
+	assert_non_null(strstr(msgs[0].text, "audit.key0"));
 	text = slurp(path_in("au-log/audit.log"));
-	assert_non_null(strstr(text, "\"action\":\"block\""));
-	assert_non_null(strstr(text, "\"sudo_user\":\"alice\""));
-	assert_non_null(strstr(text, "\"target\":\"gw\\u000a\\\"x\\\"\",\"reason\":\"r\"}\n"));
+	assert_non_null(strstr(text, "{\"seq\":0,\"time\":\""));
+	assert_non_null(strstr(text, "Z\",\"ts_ns\":"));
+	assert_non_null(strstr(text, ",\"claimed\":\"alice\",\"action\":\"block\",\"object\":\"system:gw\",\"reason\":\"r\",\"result\":\"ok\""));
+	assert_non_null(strstr(text, "\"target\":\"gw\\u000a\\\"x\\\"\",\"mac\":\""));
 	assert_int_equal(stat(path_in("au-log/audit.log"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(stat(path_in("au/audit.key"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(stat(path_in("au-log"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0750);
-	/* never through a symbolic link */
+	/* never through a symbolic link; an alert says the record is lost */
+	n_msgs = 0;
 	assert_int_equal(rename(path_in("au-log/audit.log"), path_in("au-log/a2")), 0);
 	assert_int_equal(symlink(path_in("au-log/a2"), path_in("au-log/audit.log")), 0);
-	assert_int_equal(mw_ctl_audit(c, "x", NULL), -ELOOP);
-	assert_int_equal(n_msgs, 0);
+	assert_int_equal(mw_ctl_audit(c, "x", "y", "", "ok", NULL), -ELOOP);
+	assert_int_equal(n_msgs, 1);
+	assert_int_equal(msgs[0].level, MW_CTL_WARNING);
+	assert_non_null(strstr(msgs[0].text, "alert: x y (ok): its audit record could not be written"));
+	mw_ctl_close(c);
+}
+
+/* What opens traffic is refused when its record cannot be written first;
+ * a refused attempt is recorded with its reason (no datapath needed: both
+ * happen before one is opened). */
+static void test_audit_refusals(void **state)
+{
+	static const char pol[] =
+		"meterwall: 1\nserial: 1\ninterfaces:\n"
+		"  - { name: ext0, zone: external }\n"
+		"  - { name: sm0, zone: smart-meter }\n"
+		"zones:\n  - { name: head-end, prefixes: [192.0.2.10] }\n"
+		"systems:\n  - name: partner\n    entity: E\n    contact: c@e.example\n"
+		"    agreement: A-1\n    interface: ext0\n"
+		"    devices: [ { name: gw, addresses: [198.51.100.10] } ]\n"
+		"    conduits: [ { direction: inbound, zone: head-end, proto: tcp, ports: [443] } ]\n";
+	struct mw_ctl_load_result r;
+	struct mw_ctl *c;
+	struct stat st;
+	char *text;
+
+	(void)state;
+	write_file(path_in("ref-pol.yaml"), pol);
+	/* the log directory is a file: nothing can be recorded */
+	write_file(path_in("ref-log"), "");
+	c = open_ctl("ref", "ref-log");
+	assert_int_not_equal(mw_ctl_load(c, path_in("ref-pol.yaml"), NULL, &r), 0);
+	assert_non_null(strstr(mw_ctl_errmsg(c),
+			       "refusing to load the policy: its audit record cannot be written first"));
+	assert_int_equal(r.generation, 0);
+	assert_int_equal(stat(path_in("ref/policy.img"), &st), -1);
+	mw_ctl_close(c);
+	/* a refused block: recorded, with its reason */
+	c = open_ctl("ref2", "ref2-log");
+	assert_int_equal(mw_ctl_block(c, "gw", 0, "r", MW_BLOCK_OPERATOR, NULL),
+			 -ENOENT);
+	text = slurp(path_in("ref2-log/audit.log"));
+	assert_non_null(strstr(text, "\"action\":\"block\",\"object\":\"gw\",\"reason\":\"no policy in force (load one first)\",\"result\":\"refused\""));
+	/* a policy the compiler rejects: recorded as refused */
+	write_file(path_in("ref-bad.yaml"), "meterwall: 1\nserial: x\n");
+	assert_int_equal(mw_ctl_load(c, path_in("ref-bad.yaml"), NULL, &r),
+			 -EINVAL);
+	text = strstr(slurp(path_in("ref2-log/audit.log")),
+		      "\"action\":\"policy-load\"");
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"result\":\"refused\",\"mac\":\""));
 	mw_ctl_close(c);
 }
 
@@ -381,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_image_and_names),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_audit_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,10 +9,14 @@
  *                  carries over)
  *     blocks       one block per line (ctl_blocks.c), re-applied at every
  *                  load and attach, so blocks survive reboots
+ *     audit.key    the audit chain's current key (ctl_audit.c)
  *     lock         flock'ed for the whole of every operation that changes
  *                  state: mwctl and meterwalld take turns
  *   log directory ($MW_LOG_DIR, default /var/log/meterwall)
- *     audit.log    one JSON object per state change (append only)
+ *     audit.log    one record per state change, refused attempts too, in
+ *                  a forward-secure HMAC chain (audit.h); what opens
+ *                  traffic is refused when its record cannot be written
+ *                  first, what closes it goes on and raises an alert
  *   pin directory ($MW_PIN_DIR, default MW_XDP_PIN_DIR): the XDP maps, links
  *
  * The state and log directories are created 0750; they and the pin
@@ -208,9 +212,32 @@ int mw_ctl_clock_sync(struct mw_ctl *c, bool reset_max, int64_t *offset,
 int mw_ctl_blocks_reapply(struct mw_ctl *c, struct mw_xdp *x,
 			  struct mw_nl *nl, const struct mw_image_view *v);
 
-/* Append one audit record: action, then key, value pairs, NULL. */
-int mw_ctl_audit(struct mw_ctl *c, const char *action, ...)
+/* --- the audit log (audit.h, ctl_audit.c) ---------------------------------- */
+
+/*
+ * Append one audit record: action, object, reason, result, then the
+ * operation's own key, value pairs, NULL; the actor is getuid() and its
+ * name, with the handle's claimed_user as claimed.  A record that cannot
+ * be written is reported as a warning starting "alert: " (a daemon turns
+ * it into an alert) and returned.
+ */
+int mw_ctl_audit(struct mw_ctl *c, const char *action, const char *object,
+		 const char *reason, const char *result, ...)
 	__attribute__((sentinel));
+/* A seal record (audit.h): shipped off the host, it marks how far the log
+ * went (meterwalld writes one when it starts and stops). */
+int mw_ctl_audit_seal(struct mw_ctl *c, const char *reason);
+/*
+ * `mwctl audit init': a new chain with a new initial key, or (exported
+ * set) the initial key of the chain started without it, taken off the
+ * host.  The key goes to the new file out (0600), else only into key0 for
+ * the caller.  A chain whose key was taken off already, or a log without
+ * a key state, is refused (-EEXIST) unless force: then a new chain starts
+ * and the log is kept aside (audit.log.TIME), the new chain's first
+ * record saying so.
+ */
+int mw_ctl_audit_init(struct mw_ctl *c, bool force, const char *out,
+		      uint8_t key0[32], bool *exported);
 
 /* --- time (uapi "Time base") ---------------------------------------------- */
 

@@ -327,6 +327,7 @@ struct target {
 	enum mw_target kind;
 	uint32_t id;
 	const char *name;	/* bare */
+	char object[MW_NAME_MAX + 16];	/* KIND:NAME, the audit records' */
 	struct mw_xdp *x;
 	struct mw_nl *nl;
 };
@@ -365,10 +366,13 @@ static int open_target(struct mw_ctl *c, const char *cmd, const char *name,
 	if (!err)
 		err = ctl_points_open(c, &p);
 	if (err) {
+		ctl_audit_refused(c, cmd, name);
 		mw_image_free(&t->img);
 		mw_ctl_unlock(c);
 		return err;
 	}
+	snprintf(t->object, sizeof(t->object), "%s:%s",
+		 mw_ctl_kind_name(t->kind), t->name);
 	t->x = p.x;
 	t->nl = p.nl;
 	return 0;
@@ -392,14 +396,21 @@ static int do_block(struct mw_ctl *c, struct target *t, uint64_t secs,
 	int err, kerr = 0, rerr;
 
 	/* from now, not from before the lock was free */
-	if (secs && mw_block_until(secs, &until))
-		return ctl_fail(c, -ERANGE, NULL,
-				"block: the duration is too long: at most %llud",
-				(unsigned long long)mw_block_max_days());
+	if (secs && mw_block_until(secs, &until)) {
+		ctl_fail(c, -ERANGE, NULL,
+			 "block: the duration is too long: at most %llud",
+			 (unsigned long long)mw_block_max_days());
+		ctl_audit_refused(c, "block", t->object);
+		return -ERANGE;
+	}
 	err = mw_xdp_block(t->x, t->kind, t->id, until, cause);
-	if (err)
-		return ctl_fail(c, err, NULL, "block failed: %s",
-				mw_xdp_errmsg(t->x));
+	if (err) {
+		ctl_fail(c, err, NULL, "block failed: %s", mw_xdp_errmsg(t->x));
+		mw_ctl_audit(c, "block", t->object, reason, "failed", "kind",
+			     mw_ctl_kind_name(t->kind), "target", t->name,
+			     "error", ctl_audit_why(c, err), NULL);
+		return err;
+	}
 	/* a block that holds in XDP only is still a block: fail closed */
 	if (t->nl && (kerr = mw_nl_block(t->nl, t->kind, t->id, until, cause)))
 		ctl_fail(c, kerr, NULL,
@@ -426,8 +437,12 @@ static int do_block(struct mw_ctl *c, struct target *t, uint64_t secs,
 		.kmod = t->nl && !kerr,
 	};
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->until_unix_ns);
-	mw_ctl_audit(c, "block", "kind", mw_ctl_kind_name(t->kind), "target",
-		     t->name, "reason", reason, "until_ns", buf, NULL);
+	/* it closes traffic: in force whether or not its record is written */
+	mw_ctl_audit(c, "block", t->object, reason,
+		     kerr || rerr ? "partial" : "ok", "kind",
+		     mw_ctl_kind_name(t->kind), "target", t->name, "until_ns",
+		     buf, "kmod", t->nl ? (kerr ? "refused" : "yes") : "no",
+		     "recorded", rerr ? "no" : "yes", NULL);
 	return kerr ? kerr : rerr;
 }
 
@@ -450,24 +465,37 @@ int mw_ctl_block(struct mw_ctl *c, const char *target, uint64_t secs,
 static int do_unblock(struct mw_ctl *c, struct target *t, const char *request,
 		      const char *by)
 {
+	char path[512], why[600];
 	struct mw_block b;
-	char path[512];
 	int err;
 
 	err = mw_xdp_get_block(t->x, t->kind, t->id, &b);
 	if (err)
 		return ctl_fail(c, err, NULL, "%s", mw_xdp_errmsg(t->x));
-	if (!b.active)
-		return ctl_fail(c, -ENOENT, NULL, "%s `%s' is not blocked",
-				mw_ctl_kind_name(t->kind), t->name);
+	if (!b.active) {
+		ctl_fail(c, -ENOENT, NULL, "%s `%s' is not blocked",
+			 mw_ctl_kind_name(t->kind), t->name);
+		ctl_audit_refused(c, "unblock", t->object);
+		return -ENOENT;
+	}
+	/* it opens traffic: audited first, or not done */
+	snprintf(why, sizeof(why), "the owner's request %s, approved by %s",
+		 request, by);
+	err = ctl_audit_first(c, "unblock", "unblock", t->object, why, "kind",
+			      mw_ctl_kind_name(t->kind), "target", t->name,
+			      "request", request, "approved_by", by, NULL);
+	if (err)
+		return err;
 	/* the record first: a block lifted but still on file would return
 	 * at the next load or reboot */
 	err = ctl_blocks_forget(c, t->kind, t->name);
-	if (err)
-		return ctl_fail(c, err, NULL,
-				"error: cannot update %s (%s): still blocked everywhere",
-				ctl_blocks_path(c, path, sizeof(path)),
-				strerror(-err));
+	if (err) {
+		ctl_fail(c, err, NULL,
+			 "error: cannot update %s (%s): still blocked everywhere",
+			 ctl_blocks_path(c, path, sizeof(path)),
+			 strerror(-err));
+		goto failed;
+	}
 	if (t->nl && (err = mw_nl_unblock(t->nl, t->kind, t->id)) &&
 	    err != -ENOENT) {
 		ctl_fail(c, err, NULL,
@@ -482,8 +510,9 @@ static int do_unblock(struct mw_ctl *c, struct target *t, const char *request,
 			mw_nl_block(t->nl, t->kind, t->id, b.until, b.cause);
 		goto restore;
 	}
-	mw_ctl_audit(c, "unblock", "kind", mw_ctl_kind_name(t->kind), "target",
-		     t->name, "request", request, "approved_by", by, NULL);
+	mw_ctl_audit(c, "unblock", t->object, why, "ok", "kind",
+		     mw_ctl_kind_name(t->kind), "target", t->name, "request",
+		     request, "approved_by", by, NULL);
 	return 0;
 restore:
 	if (ctl_blocks_record(c, t->kind, t->name, b.until,
@@ -492,6 +521,11 @@ restore:
 		ctl_fail(c, err, NULL,
 			 "error: %s no longer holds the block, which is still in force: run the block again",
 			 ctl_blocks_path(c, path, sizeof(path)));
+failed:
+	mw_ctl_audit(c, "unblock", t->object, why, "failed", "kind",
+		     mw_ctl_kind_name(t->kind), "target", t->name, "request",
+		     request, "approved_by", by, "error",
+		     ctl_audit_why(c, err), NULL);
 	return err;
 }
 

@@ -51,6 +51,18 @@ int ctl_save_image(struct mw_ctl *c, const struct mw_image *img);
 /* This boot's id ("" when unknown). */
 const char *ctl_boot_id(struct mw_ctl *c);
 
+/* ctl_audit.c: a change that opens traffic is recorded first (result
+ * "pending"): when that record cannot be written the change is refused,
+ * the error reported ("refusing to WHAT: ...") and returned. */
+int ctl_audit_first(struct mw_ctl *c, const char *what, const char *action,
+		    const char *object, const char *reason, ...)
+	__attribute__((sentinel));
+/* An outcome's reason: "" when err is 0, else the last error. */
+const char *ctl_audit_why(struct mw_ctl *c, int err);
+/* A refused attempt, its reason the last error reported. */
+void ctl_audit_refused(struct mw_ctl *c, const char *action,
+		       const char *object);
+
 /* ctl_blocks.c: the blocks file (callers hold the lock) */
 int ctl_blocks_record(struct mw_ctl *c, enum mw_target kind,
 		      const char *name, uint64_t until_boot_ns,

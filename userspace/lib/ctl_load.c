@@ -99,7 +99,6 @@ static int kmod_stage(struct mw_nl *nl, const struct mw_image *img,
 
 struct apply {
 	const char *path;
-	const char *action;	/* the audit record's */
 	const struct mw_image *img;
 	const struct mw_image_view *v, *old;
 	struct mw_xdp *x;
@@ -180,7 +179,6 @@ static int after_swap(struct mw_ctl *c, struct apply *a,
 		      struct mw_ctl_load_result *r)
 {
 	struct stale_ctx sc = { a->x, a->nl, a->old, a->v };
-	char serial[32], gen[16];
 	int err, n;
 
 	mw_xdp_foreach_block(a->x, clear_stale, &sc);
@@ -202,10 +200,6 @@ static int after_swap(struct mw_ctl *c, struct apply *a,
 		.blocks = n > 0 ? (uint32_t)n : 0,
 		.kmod = a->nl != NULL,
 	};
-	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)r->serial);
-	snprintf(gen, sizeof(gen), "%u", r->generation);
-	mw_ctl_audit(c, a->action, "file", a->path, "serial", serial,
-		     "generation", gen, "kmod", a->nl ? "yes" : "no", NULL);
 	return err;
 }
 
@@ -255,6 +249,33 @@ static int compile_file(struct mw_ctl *c, const char *path,
 	return 0;
 }
 
+/*
+ * A load's or restore's record: the image's serial and digest, and once
+ * it is in force (r->generation) where; first (pending), when r is NULL.
+ */
+static int audit_load(struct mw_ctl *c, const char *action, const char *path,
+		      const struct mw_image *img,
+		      const struct mw_ctl_load_result *r, int err)
+{
+	const struct mw_image_hdr *h = (const void *)img->data;
+	char serial[32], gen[16], digest[2 * sizeof(h->digest) + 1];
+	const char *result;
+	size_t i;
+
+	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)h->serial);
+	for (i = 0; i < sizeof(h->digest); i++)
+		sprintf(digest + 2 * i, "%02x", h->digest[i]);
+	if (!r)
+		return ctl_audit_first(c, "load the policy", action, path, "",
+				       "serial", serial, "digest", digest,
+				       NULL);
+	snprintf(gen, sizeof(gen), "%u", r->generation);
+	result = !err ? "ok" : r->generation ? "partial" : "failed";
+	return mw_ctl_audit(c, action, path, ctl_audit_why(c, err), result,
+			    "serial", serial, "digest", digest, "generation",
+			    gen, "kmod", r->kmod ? "yes" : "no", NULL);
+}
+
 static int load_locked(struct mw_ctl *c, const char *path,
 		       const struct mw_ctl_load_opts *o,
 		       struct mw_ctl_load_result *r)
@@ -264,21 +285,33 @@ static int load_locked(struct mw_ctl *c, const char *path,
 	bool have_old;
 	int err;
 
+	*r = (struct mw_ctl_load_result){ 0 };
 	err = mw_ctl_active_image(c, &old, &ov);
-	if (err && err != -ENOENT)
-		return ctl_fail(c, err, path,
-				"error: not applied: the policy in force cannot be read (anti-rollback needs it)");
+	if (err && err != -ENOENT) {
+		ctl_fail(c, err, path,
+			 "error: not applied: the policy in force cannot be read (anti-rollback needs it)");
+		goto refused;
+	}
 	have_old = !err;
 	err = compile_file(c, path, have_old ? &ov : NULL, &img);
 	if (!err && have_old)
 		err = check_serial(c, path, &old, &img, o->allow_rollback);
+	if (err)
+		goto refused;
+	/* it opens traffic: audited first, or not done */
+	err = audit_load(c, "policy-load", path, &img, NULL, 0);
 	if (!err) {
-		struct apply a = { .path = path, .action = "policy-load",
-				   .img = &img, .old = have_old ? &ov : NULL,
+		struct apply a = { .path = path, .img = &img,
+				   .old = have_old ? &ov : NULL,
 				   .rollback = o->allow_rollback };
 
 		err = apply(c, &a, true, r);
+		audit_load(c, "policy-load", path, &img, r, err);
 	}
+	goto out;
+refused:
+	ctl_audit_refused(c, "policy-load", path);
+out:
 	mw_image_free(&img);
 	mw_image_free(&old);
 	return err;
@@ -305,7 +338,7 @@ int mw_ctl_restore(struct mw_ctl *c, bool xdp_only,
 	struct mw_ctl_load_result dummy;
 	struct mw_image img = { 0 };
 	struct mw_image_view v;
-	struct apply a = { .action = "policy-restore", .img = &img };
+	struct apply a = { .img = &img };
 	char path[512];
 	int err;
 
@@ -321,7 +354,11 @@ int mw_ctl_restore(struct mw_ctl *c, bool xdp_only,
 		/* old = the same image: no block is lifted as stale */
 		a.path = path;
 		a.old = &v;
-		err = apply(c, &a, !xdp_only, r ? r : &dummy);
+		r = r ? r : &dummy;
+		*r = (struct mw_ctl_load_result){ 0 };
+		err = apply(c, &a, !xdp_only, r);
+		/* the recorded policy back in force: closing, audited after */
+		audit_load(c, "policy-restore", path, &img, r, err);
 	}
 	mw_image_free(&img);
 	mw_ctl_unlock(c);

@@ -25,6 +25,11 @@ int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod)
 	err = ctl_points_open(c, &p);
 	if (err)
 		return err;
+	/* off opens traffic: recorded first, or not done */
+	if (!on && (err = ctl_audit_first(c, "turn island mode off", "island",
+					  "external interfaces", "", "state",
+					  state, NULL)))
+		goto out;
 	err = mw_xdp_island(p.x, on);
 	if (err)
 		ctl_fail(c, err, NULL, "island %s failed: %s", state,
@@ -36,9 +41,10 @@ int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod)
 		if (!on)	/* both or neither; island on stays on in XDP */
 			mw_xdp_island(p.x, true);
 	}
-	if (!err)
-		mw_ctl_audit(c, "island", "state", state, "kmod",
-			     p.nl ? "yes" : "no", NULL);
+	mw_ctl_audit(c, "island", "external interfaces", ctl_audit_why(c, err),
+		     err ? "failed" : "ok", "state", state, "kmod",
+		     p.nl ? "yes" : "no", NULL);
+out:
 	if (kmod)
 		*kmod = p.nl != NULL;
 	ctl_points_close(c, &p);
@@ -80,6 +86,7 @@ static int attach_locked(struct mw_ctl *c, struct mw_xdp *given,
 	bool have_img;
 	int err;
 
+	*changed = false;
 	/* the program judges every frame as inbound from external systems */
 	have_img = !mw_ctl_active_image(c, &img, &v);
 	f = have_img ? mw_image_iface_by_name(&v, ifname) : NULL;
@@ -110,13 +117,17 @@ static int attach_locked(struct mw_ctl *c, struct mw_xdp *given,
 	err = 0;
 	if (mw_ctl_is_detached(c, ifname))
 		detached_update(c, ifname, false);
-	mw_ctl_audit(c, "attach", "interface", ifname, "mode",
-		     mode == MW_XDP_MODE_SKB ? "generic" : "native",
-		     "rx_vlan_offload", *changed ? "turned off" : "off", NULL);
 close:
 	if (!given)
 		mw_xdp_close(x);
 out:
+	/* (no interface of that name: nothing was tried) */
+	if (err != -ENODEV)
+		mw_ctl_audit(c, "attach", ifname, ctl_audit_why(c, err),
+			     err ? "failed" : "ok", "mode",
+			     mode == MW_XDP_MODE_SKB ? "generic" : "native",
+			     "rx_vlan_offload",
+			     *changed ? "turned off" : "off", NULL);
 	mw_image_free(&img);
 	return err;
 }
@@ -208,6 +219,10 @@ int mw_ctl_detach(struct mw_ctl *c, const char *ifname)
 	err = mw_ctl_xdp(c, MW_XDP_F_NO_PROG, 0, &x);
 	if (err)
 		goto unlock;
+	/* it opens the interface's traffic: audited first, or not done */
+	err = ctl_audit_first(c, "detach", "detach", ifname, "", NULL);
+	if (err)
+		goto close;
 	/* recorded first: the detach itself is a link event a daemon sees */
 	err = was ? 0 : detached_update(c, ifname, true);
 	if (err)
@@ -219,9 +234,10 @@ int mw_ctl_detach(struct mw_ctl *c, const char *ifname)
 			 mw_xdp_errmsg(x));
 		if (!was)
 			detached_update(c, ifname, false);
-	} else {
-		mw_ctl_audit(c, "detach", "interface", ifname, NULL);
 	}
+	mw_ctl_audit(c, "detach", ifname, ctl_audit_why(c, err),
+		     err ? "failed" : "ok", NULL);
+close:
 	mw_xdp_close(x);
 unlock:
 	mw_ctl_unlock(c);
@@ -251,90 +267,13 @@ int mw_ctl_clock_sync(struct mw_ctl *c, bool reset, int64_t *offset,
 			 strerror(-err), *mw_nl_errmsg(p.nl) ? ": " : "",
 			 mw_nl_errmsg(p.nl));
 	snprintf(buf, sizeof(buf), "%lld", (long long)off);
-	mw_ctl_audit(c, "clock-sync", "boot_to_unix_ns", buf, "reset_max",
-		     reset ? "yes" : "no", "kmod", p.nl ? "yes" : "no",
-		     "result", err ? "failed" : "ok", NULL);
+	mw_ctl_audit(c, "clock-sync", "time base", ctl_audit_why(c, err),
+		     err ? "failed" : "ok", "boot_to_unix_ns", buf, "reset_max",
+		     reset ? "yes" : "no", "kmod", p.nl ? "yes" : "no", NULL);
 	if (offset)
 		*offset = off;
 	if (kmod)
 		*kmod = p.nl != NULL;
 	ctl_points_close(c, &p);
-	return err;
-}
-
-/* --- audit ------------------------------------------------------------ */
-
-/* audit.log for appending: a regular file, never through a symbolic link,
- * at most 0640 (an older file may carry the umask's mode). */
-static FILE *audit_open(struct mw_ctl *c, int *err)
-{
-	char path[600];
-	struct stat st;
-	FILE *f;
-	int fd;
-
-	*err = ctl_log_dir(c);
-	if (*err)
-		return NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/audit.log", c->log_dir) >=
-	    sizeof(path)) {
-		*err = -ENAMETOOLONG;
-		return NULL;
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		*err = -EINVAL;
-	else if ((st.st_mode & 0137) && fchmod(fd, st.st_mode & 0640) < 0)
-		*err = -errno;
-	f = *err ? NULL : fdopen(fd, "a");
-	if (!f) {
-		if (!*err)
-			*err = -errno;
-		close(fd);
-	}
-	return f;
-}
-
-int mw_ctl_audit(struct mw_ctl *c, const char *action, ...)
-{
-	char *line = NULL;
-	const char *k;
-	size_t len = 0;
-	va_list ap;
-	FILE *f, *m;
-	int err;
-
-	m = open_memstream(&line, &len);
-	if (!m)
-		return -errno;
-	fprintf(m, "{\"ts_ns\":%lld,\"action\":", (long long)mw_now_unix_ns());
-	jp_write_string(m, action);
-	fprintf(m, ",\"uid\":%u,\"sudo_user\":", (unsigned int)getuid());
-	jp_write_string(m, c->claimed_user);
-	va_start(ap, action);
-	while ((k = va_arg(ap, const char *))) {
-		const char *val = va_arg(ap, const char *);
-
-		fputc(',', m);
-		jp_write_string(m, k);
-		fputc(':', m);
-		jp_write_string(m, val ? val : "");
-	}
-	va_end(ap);
-	fputs("}\n", m);
-	err = fclose(m) ? -errno : 0;
-	f = err ? NULL : audit_open(c, &err);
-	/* the record whole or not at all (a full disk), then on disk */
-	if (f && !(err = mw_append_record(fileno(f), line, len)) &&
-	    fsync(fileno(f)) < 0)
-		err = -errno;
-	if (f && fclose(f) && !err)
-		err = -errno;
-	free(line);
 	return err;
 }

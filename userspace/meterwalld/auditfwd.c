@@ -5,9 +5,12 @@
  * log's new lines are read (from where the daemon started: no replay) and
  * each record is passed on with its action as the event's id and its
  * fields as the event's data, so the off-host collector sees them as
- * they happen.  The daemon's own records (its claimed user "meterwalld")
- * are not passed on: its events say the same already.  A log that shrank
- * (rotated) is read from its start.
+ * they happen (the record's time fields aside: the event has its own;
+ * its seq and mac stay).  The daemon's own records (its claimed user
+ * "meterwalld") are not passed on: its events say the same already; but
+ * seals are, whoever wrote them: they are how the chain's progress leaves
+ * the host (audit.h), for `mwctl audit verify --seals'.  A log that
+ * shrank (rotated) is read from its start.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -139,16 +142,18 @@ static void forward(struct mwd_events *ev, char *line)
 	for (i = 0; kv[i]; i += 2) {
 		if (!strcmp(kv[i], "action"))
 			action = kv[i + 1];
-		else if (!strcmp(kv[i], "sudo_user"))
+		else if (!strcmp(kv[i], "claimed"))
 			user = kv[i + 1];
-		if (strcmp(kv[i], "ts_ns") && strcmp(kv[i], "action")) {
+		if (strcmp(kv[i], "ts_ns") && strcmp(kv[i], "time") &&
+		    strcmp(kv[i], "action")) {
 			fields[m++] = kv[i];
 			fields[m++] = kv[i + 1];
 		}
 	}
 	fields[m] = NULL;
 	n = m / 2;
-	if (!action || !strcmp(user, "meterwalld"))
+	if (!action ||
+	    (!strcmp(user, "meterwalld") && strcmp(action, "seal")))
 		return;		/* the daemon's own: its events say it */
 	mwd_event(ev, 5, action, fields, "%s (audit record, %d fields)",
 		  action, n);

@@ -82,9 +82,16 @@ struct daemon {
 static void report(enum mw_ctl_level level, const char *subject,
 		   const char *msg, void *arg)
 {
-	(void)level, (void)arg;
+	struct daemon *d = arg;
+
 	fprintf(stderr, "meterwalld: %s%s%s\n", subject ? subject : "",
 		subject ? ": " : "", msg);
+	/* the controller's alerts (an audit record not written) */
+	if (level == MW_CTL_WARNING && !strncmp(msg, "alert: ", 7) && d->ev) {
+		const char *kv[] = { "reason", msg + 7, NULL };
+
+		mwd_event(d->ev, 1, "alert", kv, "%s", msg);
+	}
 }
 
 static struct known *known_of(struct daemon *d, const char *name)
@@ -209,7 +216,7 @@ static int open_events(struct daemon *d)
 			     log_dir(d)) >= sizeof(path))
 		return -ENAMETOOLONG;
 	/* the log directory, created and checked as the controller does */
-	mw_ctl_audit(d->c, "daemon-start", NULL);
+	mw_ctl_audit(d->c, "daemon-start", "meterwalld", "", "ok", NULL);
 	err = mwd_events_open(path, d->cfg.syslog_udp, &d->ev);
 	if (err) {
 		fprintf(stderr, "meterwalld: %s or syslog_udp %s: %s\n", path,
@@ -377,6 +384,7 @@ static int start(struct daemon *d)
 		.pin_dir = d->cfg.pin_dir[0] ? d->cfg.pin_dir : NULL,
 		.claimed_user = "meterwalld",
 		.report = report,
+		.report_arg = d,
 	};
 	struct mw_ctl_load_result r;
 	int err;
@@ -405,6 +413,7 @@ static int start(struct daemon *d)
 		err = mwd_auditfwd_open(log_dir(d), &d->audit);
 	if (err)
 		return err;
+	mw_ctl_audit_seal(d->c, "daemon-start");	/* forwarded: a seal */
 	if (d->cfg.metrics_listen[0] &&
 	    mwd_metrics_open(d->cfg.metrics_listen, d->c, &d->x, d->flows,
 			     log_dir(d), &d->metrics))
@@ -552,7 +561,11 @@ static int run(struct daemon *d)
 		sd_notify(0, "READY=1");
 	}
 	sd_notify(0, "STOPPING=1");
-	mw_ctl_audit(d->c, "daemon-stop", NULL);
+	mw_ctl_audit(d->c, "daemon-stop", "meterwalld", "", "ok", NULL);
+	/* how far the log went, off the host before the daemon goes */
+	mw_ctl_audit_seal(d->c, "daemon-stop");
+	if (d->audit)
+		mwd_auditfwd_poll(d->audit, d->ev);
 	{
 		const char *kv[] = { NULL };
 

@@ -27,6 +27,7 @@ static const struct mwctl_cmd cmds[] = {
 	{ "unblock", unblock_main, "reconnect it on its owner's request" },
 	{ "island", island_main, "drop all external traffic (on|off)" },
 	{ "clock", clock_main, "the datapaths' time base; sync after a clock step" },
+	{ "audit", audit_main, "start the audit log's chain (init), check it (verify)" },
 };
 
 static void report(enum mw_ctl_level level, const char *subject,
