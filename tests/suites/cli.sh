@@ -47,7 +47,7 @@ out=$("$MWCTL" check --risk --now $NOW examples/gateway.yaml)
 rc=$?
 [ "$rc" -eq 2 ] && ok "risk: example's highest finding is medium (exit 2)" || fail "risk exit $rc"
 grep -q "MW-R011" <<<"$out" && ok "risk: wide IPv6 device prefix reported" || fail "risk R011: $out"
-grep -q "^  low      MW-R080 examples/gateway.yaml:140:9 dr-aggregator/outbound-1: outbound conduit dr-aggregator/outbound-1 opens a stateless inbound path in XDP-only deployments: its devices may send tcp with ACK to zone head-end (from port 443 to ports 1024-65535), unasked$" <<<"$out" &&
+grep -q "^  low      MW-R080 examples/gateway.yaml:141:9 dr-aggregator/outbound-1: outbound conduit dr-aggregator/outbound-1 opens a stateless inbound path in XDP-only deployments: its devices may send tcp with ACK to zone head-end (from port 443 to ports 1024-65535), unasked$" <<<"$out" &&
 	ok "risk: the outbound conduit's stateless reply path reported (low)" || fail "risk R080: $out"
 cat >"$tmp/telnet.yaml" <<'Y'
 meterwall: 1
