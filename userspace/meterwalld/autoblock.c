@@ -95,11 +95,16 @@ static void trip(struct mw_ctl *c, const struct mw_image_view *v,
 		"demarcation", f ? f->name : "", "reason", why,
 		"block_for", secs, NULL
 	};
+	struct mw_ctl_block_req req = {
+		.secs = s->ab_block_for,
+		.reason = why,
+		.cause = MW_BLOCK_THRESHOLD,
+		.by = "meterwalld",
+	};
 
 	snprintf(target, sizeof(target), "system:%s", name);
 	snprintf(secs, sizeof(secs), "%u", s->ab_block_for);
-	if (mw_ctl_block(c, target, s->ab_block_for, why, MW_BLOCK_THRESHOLD,
-			 &r))
+	if (mw_ctl_block(c, target, &req, &r))
 		return;
 	fprintf(stderr, "meterwalld: system %s blocked%s: %s\n", name,
 		s->ab_block_for ? " for a while" : " until reconnected", why);

@@ -66,3 +66,16 @@ int load_and_compile(const char *path, struct mw_policy **pol,
 	}
 	return err;
 }
+
+int32_t policy_tz(void)
+{
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	int32_t tz = 0;
+
+	if (!mw_ctl_active_image(ctl, &img, &v)) {
+		tz = v.hdr->tz_offset;
+		mw_image_free(&img);
+	}
+	return tz;
+}

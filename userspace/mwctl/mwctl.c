@@ -24,7 +24,9 @@ static const struct mwctl_cmd cmds[] = {
 	{ "flows", flows_main, "per-flow records" },
 	{ "events", events_main, "drop events (-f to follow)" },
 	{ "block", block_main, "block an external system or device" },
-	{ "unblock", unblock_main, "reconnect it on its owner's request" },
+	{ "unblock", unblock_main, "reconnect it on its owner's request, in one step" },
+	{ "reconnect", reconnect_main, "record the owner's request; approve it (two steps)" },
+	{ "blocks", blocks_main, "blocks in force, or their history" },
 	{ "island", island_main, "drop all external traffic (on|off)" },
 	{ "clock", clock_main, "the datapaths' time base; sync after a clock step" },
 };
