@@ -263,7 +263,7 @@ typedef int (*walk_fn)(struct mw_ctl *c, const struct ctl_block_line *b,
 		       const char *raw, void *arg);
 
 static int walk_file(struct mw_ctl *c, FILE *f, const char *path, walk_fn fn,
-		     void *arg)
+		     void *arg, bool quiet)
 {
 	struct ctl_block_line b;
 	char *line = NULL, *copy, where[600];
@@ -283,15 +283,17 @@ static int walk_file(struct mw_ctl *c, FILE *f, const char *path, walk_fn fn,
 			err = -ENOMEM;
 			break;
 		}
-		if (parse_line(copy, &b)) {
-			snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (!parse_line(copy, &b)) {
+			err = fn(c, &b, line, arg);
+			free(copy);
+			continue;
+		}
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (!quiet)
 			ctl_say(c, MW_CTL_WARNING, where,
 				"warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID] [KEY=VALUE ...]): `%s'; kept, and skipped",
 				line);
-			err = fn(c, NULL, line, arg);
-		} else {
-			err = fn(c, &b, line, arg);
-		}
+		err = fn(c, NULL, line, arg);
 		free(copy);
 	}
 	if (!err && ferror(f))
@@ -302,10 +304,11 @@ static int walk_file(struct mw_ctl *c, FILE *f, const char *path, walk_fn fn,
 
 /*
  * Call fn for every line of the blocks file with its block, or with NULL
- * for a line that is not one (passed on so a rewrite keeps it).  No file:
- * no call.  fn returning non-zero stops the walk and is returned.
+ * for a line that is not one (passed on so a rewrite keeps it; reported
+ * unless quiet).  No file: no call.  fn returning non-zero stops the walk
+ * and is returned.
  */
-static int blocks_walk(struct mw_ctl *c, walk_fn fn, void *arg)
+static int walk_q(struct mw_ctl *c, walk_fn fn, void *arg, bool quiet)
 {
 	char path[512];
 	FILE *f;
@@ -329,9 +332,14 @@ static int blocks_walk(struct mw_ctl *c, walk_fn fn, void *arg)
 		close(fd);
 		return err;
 	}
-	err = walk_file(c, f, path, fn, arg);
+	err = walk_file(c, f, path, fn, arg, quiet);
 	fclose(f);
 	return err;
+}
+
+static int blocks_walk(struct mw_ctl *c, walk_fn fn, void *arg)
+{
+	return walk_q(c, fn, arg, false);
 }
 
 struct rewrite_ctx {
@@ -516,7 +524,8 @@ int mw_ctl_blocks_expire(struct mw_ctl *c, unsigned int *n)
 
 	if (n)
 		*n = 0;
-	err = blocks_walk(c, find_ended, NULL);	/* no lock for nothing */
+	/* no lock for nothing; quiet: a daemon asks every second */
+	err = walk_q(c, find_ended, NULL, true);
 	if (err <= 0)
 		return err;
 	err = mw_ctl_lock(c);
