@@ -171,6 +171,11 @@ assert d["hems-gw-1"]["pass_bytes"] > 0, d
 ' && ok "per-system and per-device counters" || fail "status counters"
 read -r n v <<<"$(flow_packets 198.51.100.10 3610)"
 [ "$n" -ge 5 ] && [[ $v == *PASS* ]] && ok "flow records for the HEMS flows ($n packets)" || fail "flow records: $n $v"
+gw flows | grep -Eq "^PASS .* hems-gw-1 +udp +198\.51\.100\.10 [0-9]+ -> 192\.0\.2\.10 3610 .* 20[0-9-]+T[0-9:.]+\+09:00 \.\. 20[0-9-]+T[0-9:.]+\+09:00$" &&
+	ok "flows text: protocol by name, first and last seen in the policy's time zone" || fail "flows text: $(gw flows | head -n 3)"
+out=$(gw events)
+grep -Eq "^20[0-9-]+T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}\+09:00 DROP " <<<"$out" &&
+	ok "events text: times in the policy's time zone" || fail "events text: $(head -n 3 <<<"$out")"
 
 expect_rc "attach refuses the smart-meter interface" 1 gw attach sm0
 
@@ -194,6 +199,13 @@ out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 [ "$out" = 2 ] && ok "timed block expires in the datapath" || fail "timed block: $out/2"
 grep -q '"action":"unblock".*"request":"REQ-2026-1125","approved_by":"duty-officer"' "$MW_LOG_DIR/audit.log" &&
 	ok "audit log records the request and the approver" || fail "audit log"
+gw blocks >/dev/null
+gw blocks >/dev/null
+n=$(grep -c '"event":"expired","kind":"device","target":"hems-gw-1"' "$MW_STATE_DIR/blocks.history")
+[ "$n" = 1 ] && ok "the timed block's end is in the history, once" || fail "expired records: $n"
+ev=$(gw -j blocks --history | python3 -c 'import json,sys; print(" ".join(r["event"] for r in json.load(sys.stdin)))')
+[ "$ev" = "blocked reconnected blocked expired" ] && ok "blocks --history: blocked, reconnected, blocked, expired" ||
+	fail "history: $ev"
 
 # --- block durations, the blocks file, state file modes --------------------
 err=$(gw block device:hems-gw-1 --reason test --for 213504d 2>&1)
@@ -209,9 +221,10 @@ modes=$(cd "$MW_STATE_DIR" && stat -c '%n %a' blocks lock policy.img; cd "$MW_LO
 	ok "state files created 0600 (blocks, lock, policy.img, audit.log)" || fail "state file modes: $modes"
 sed -i '1i garbage, not a block' "$MW_STATE_DIR/blocks"
 err=$(gw block system:gas-water-iot --reason test 2>&1)
-[ $? -eq 0 ] && grep -qF "$MW_STATE_DIR/blocks:1: warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID]): \`garbage, not a block'; kept, and skipped" <<<"$err" &&
+[ $? -eq 0 ] && grep -qF "$MW_STATE_DIR/blocks:1: warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID] [KEY=VALUE ...]): \`garbage, not a block'; kept, and skipped" <<<"$err" &&
 	ok "a bad line in the blocks file is reported as file:line" || fail "bad line warning: $err"
-grep -q "^device hems-gw-1 $until 0 [0-9]* $(cat /proc/sys/kernel/random/boot_id)$" "$MW_STATE_DIR/blocks" && grep -q "^system gas-water-iot 0 0$" "$MW_STATE_DIR/blocks" &&
+grep -Eq "^device hems-gw-1 $until 0 [0-9]+ $(cat /proc/sys/kernel/random/boot_id) since=[0-9]+ uid=0( user=[^ ]+)? reason=long$" "$MW_STATE_DIR/blocks" &&
+	grep -Eq "^system gas-water-iot 0 0 since=[0-9]+ uid=0( user=[^ ]+)? reason=test$" "$MW_STATE_DIR/blocks" &&
 	grep -q "^garbage, not a block$" "$MW_STATE_DIR/blocks" &&
 	ok "the blocks after a bad line are kept, and the bad line too" || fail "blocks file after a bad line: $(cat "$MW_STATE_DIR/blocks")"
 check "unblock with a bad line in the file" gw unblock system:gas-water-iot --request R-1 --by test

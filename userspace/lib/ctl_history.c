@@ -100,8 +100,8 @@ int ctl_history_add(struct mw_ctl *c, const char *event, enum mw_target kind,
 	free(line);
 	if (err)
 		ctl_fail(c, err, NULL,
-			 "error: the %s of %s `%s' is not in %s/%s: %s",
-			 event, mw_ctl_kind_name(kind), target, c->state_dir,
+			 "error: %s `%s': %s, but not recorded in %s/%s: %s",
+			 mw_ctl_kind_name(kind), target, event, c->state_dir,
 			 HISTORY, err == -ELOOP ? "it is a symbolic link" :
 			 strerror(-err));
 	return err;

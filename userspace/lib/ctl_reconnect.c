@@ -136,8 +136,8 @@ static void block_line(struct mw_ctl *c, const struct target *t,
 	}
 }
 
-static void block_history(struct mw_ctl *c, const struct target *t,
-			  const struct mw_ctl_block_req *req, uint64_t wall)
+static int block_history(struct mw_ctl *c, const struct target *t,
+			 const struct mw_ctl_block_req *req, uint64_t wall)
 {
 	struct mw_ctl_field f[] = {
 		{ .key = "cause", .str = mw_ctl_cause_name(req->cause) },
@@ -146,8 +146,8 @@ static void block_history(struct mw_ctl *c, const struct target *t,
 		{ .key = "until_ns", .num = (int64_t)wall, .is_num = true },
 	};
 
-	ctl_history_add(c, "blocked", t->kind, t->name, target_system(t), f,
-			sizeof(f) / sizeof(f[0]));
+	return ctl_history_add(c, "blocked", t->kind, t->name,
+			       target_system(t), f, sizeof(f) / sizeof(f[0]));
 }
 
 static int do_block(struct mw_ctl *c, struct target *t,
@@ -157,7 +157,7 @@ static int do_block(struct mw_ctl *c, struct target *t,
 	struct ctl_block_line line;
 	uint64_t until = 0, wall;
 	char path[512], buf[32];
-	int err, kerr = 0, rerr;
+	int err, kerr = 0, rerr, herr;
 
 	/* from now, not from before the lock was free */
 	if (req->secs && mw_block_until(req->secs, &until))
@@ -195,11 +195,11 @@ static int do_block(struct mw_ctl *c, struct target *t,
 		.recorded = !rerr,
 		.kmod = t->nl && !kerr,
 	};
-	block_history(c, t, req, wall);
+	herr = block_history(c, t, req, wall);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->until_unix_ns);
 	mw_ctl_audit(c, "block", "kind", mw_ctl_kind_name(t->kind), "target",
 		     t->name, "reason", req->reason, "until_ns", buf, NULL);
-	return kerr ? kerr : rerr;
+	return kerr ? kerr : rerr ? rerr : herr;
 }
 
 int mw_ctl_block(struct mw_ctl *c, const char *target,
@@ -279,9 +279,9 @@ restore:
 	return err;
 }
 
-static void reconnected_history(struct mw_ctl *c, const struct target *t,
-				const char *request, const char *asked,
-				const char *by, bool one_step)
+static int reconnected_history(struct mw_ctl *c, const struct target *t,
+			       const char *request, const char *asked,
+			       const char *by, bool one_step)
 {
 	struct mw_ctl_field f[] = {
 		{ .key = "request", .str = request },
@@ -290,8 +290,8 @@ static void reconnected_history(struct mw_ctl *c, const struct target *t,
 		{ .key = "one_step", .num = one_step, .is_num = true },
 	};
 
-	ctl_history_add(c, "reconnected", t->kind, t->name, target_system(t),
-			f, sizeof(f) / sizeof(f[0]));
+	return ctl_history_add(c, "reconnected", t->kind, t->name,
+			       target_system(t), f, sizeof(f) / sizeof(f[0]));
 }
 
 /* Whether the target's system needs two people: -EPERM (reported) when
@@ -359,10 +359,11 @@ int mw_ctl_reconnect_approve(struct mw_ctl *c, const char *target,
 	if (!err)
 		err = lift(c, &t, &rec, rec.i.req_ref, by);
 	if (!err) {
-		reconnected_history(c, &t, rec.i.req_ref, rec.i.req_by, by,
-				    false);
+		/* lifted: the record says so, even if history fails */
 		if (done)
 			*done = rec.i;
+		err = reconnected_history(c, &t, rec.i.req_ref, rec.i.req_by,
+					  by, false);
 	}
 	close_target(c, &t);
 	return err;
@@ -392,7 +393,7 @@ int mw_ctl_unblock(struct mw_ctl *c, const char *target, const char *request,
 	if (!err)
 		err = lift(c, &t, have ? &rec : NULL, request, by);
 	if (!err)
-		reconnected_history(c, &t, request, by, by, true);
+		err = reconnected_history(c, &t, request, by, by, true);
 	if (kind)
 		*kind = t.kind;
 	close_target(c, &t);

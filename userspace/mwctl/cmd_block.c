@@ -36,19 +36,6 @@ static void block_usage(FILE *f)
 		prog_name, prog_name, prog_name, prog_name, prog_name);
 }
 
-/* until: RFC 3339 in the policy's time zone, or "indefinite" (until
- * reconnected, until_ns 0) */
-static void print_until(uint64_t until_ns, int32_t tz)
-{
-	if (until_ns) {
-		jp_time("until", until_ns, tz, 0);
-		return;
-	}
-	jp_str("until", "indefinite");
-	if (jp_json())
-		jp_u64("until_ns", 0);
-}
-
 int block_main(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -82,13 +82,7 @@ static int print_block(const struct mw_ctl_block_info *b, void *arg)
 	jp_str("user", b->user);
 	if (b->since_unix_ns)
 		jp_time("since", b->since_unix_ns, x->tz, 0);
-	if (b->until_unix_ns) {
-		jp_time("until", b->until_unix_ns, x->tz, 0);
-	} else {
-		jp_str("until", "indefinite");
-		if (jp_json())
-			jp_u64("until_ns", 0);
-	}
+	print_until(b->until_unix_ns, x->tz);
 	if (b->requested)
 		print_request(b, x->tz);
 	jp_close_obj();

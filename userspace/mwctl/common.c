@@ -79,3 +79,14 @@ int32_t policy_tz(void)
 	}
 	return tz;
 }
+
+void print_until(uint64_t until_ns, int32_t tz)
+{
+	if (until_ns) {
+		jp_time("until", until_ns, tz, 0);
+		return;
+	}
+	jp_str("until", "indefinite");
+	if (jp_json())
+		jp_u64("until_ns", 0);
+}

@@ -45,6 +45,9 @@ int parse_u32(const char *s, unsigned long max, unsigned long *out);
 /* The time zone of the policy in force (seconds east of UTC), 0 without
  * one: every time in text output is shown in it. */
 int32_t policy_tz(void);
+/* A block's end: "until" in RFC 3339 at tz (JSON: until_ns beside it), or
+ * "indefinite" (until reconnected; JSON: until_ns 0). */
+void print_until(uint64_t until_ns, int32_t tz);
 /* Load a policy file and compile it; prints located errors. 0 or -errno. */
 struct mw_policy;
 struct mw_image;
