@@ -265,12 +265,20 @@ static void test_history(void **state)
 	mw_ctl_close(c);
 }
 
+static int n_expired;
+
+static int count_expired(const struct mw_ctl_block_info *b, void *arg)
+{
+	assert_string_equal(b->reason, "timed");
+	++*(int *)arg;
+	return 0;
+}
+
 static void test_expiry_recorded_once(void **state)
 {
 	struct mw_ctl *c = open_as("exp", "alice");
 	uint64_t now = (uint64_t)mw_now_unix_ns();
 	struct seen s = { 0 };
-	unsigned int n;
 	char text[400];
 
 	(void)state;
@@ -286,10 +294,10 @@ static void test_expiry_recorded_once(void **state)
 	assert_int_equal(mw_ctl_lock(c), 0);	/* creates the directory */
 	mw_ctl_unlock(c);
 	write_file(path_in("exp/blocks"), text);
-	assert_int_equal(mw_ctl_blocks_expire(c, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(mw_ctl_blocks_expire(c, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(mw_ctl_blocks_expire(c, count_expired, &n_expired), 2);
+	assert_int_equal(n_expired, 2);
+	assert_int_equal(mw_ctl_blocks_expire(c, count_expired, &n_expired), 0);
+	assert_int_equal(n_expired, 2);
 	assert_int_equal(mw_ctl_blocks_history(c, collect, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.event, "expired");

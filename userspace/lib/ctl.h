@@ -246,17 +246,18 @@ int mw_ctl_reconnect_approve(struct mw_ctl *c, const char *target,
  */
 int mw_ctl_unblock(struct mw_ctl *c, const char *target,
 		   const char *request, const char *by, enum mw_target *kind);
+typedef int (*mw_ctl_block_fn)(const struct mw_ctl_block_info *b,
+			       void *arg);
 /*
  * Timed blocks lift themselves in the datapaths; this records it: every
  * recorded block whose end has passed gets one "expired" history record
- * and audit record, and leaves the blocks file.  Takes the lock only when
- * there is one.  *n (may be NULL): how many.  Block, unblock, reconnect
- * and mw_ctl_blocks_list do it first; a daemon calls it now and then.
+ * and audit record, and leaves the blocks file; fn (may be NULL; under
+ * the lock: it must not call the controller) hears of each.  Takes the
+ * lock only when there is one.  The count, or -errno.  Block, unblock,
+ * reconnect and mw_ctl_blocks_list do it first; a daemon now and then.
  */
-int mw_ctl_blocks_expire(struct mw_ctl *c, unsigned int *n);
+int mw_ctl_blocks_expire(struct mw_ctl *c, mw_ctl_block_fn fn, void *arg);
 /* Every recorded block in force (ended ones recorded as expired first). */
-typedef int (*mw_ctl_block_fn)(const struct mw_ctl_block_info *b,
-			       void *arg);
 int mw_ctl_blocks_list(struct mw_ctl *c, mw_ctl_block_fn fn, void *arg);
 
 /* One field of a history record: a string, or an integer (is_num). */

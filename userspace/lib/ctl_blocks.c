@@ -348,6 +348,8 @@ struct rewrite_ctx {
 	const char *name;	/* the line to leave out; NULL: none */
 	bool expire;		/* leave out ended blocks, recording them */
 	const struct mw_image_view *v;	/* for their systems; may be NULL */
+	mw_ctl_block_fn fn;	/* ... told of each; may be NULL */
+	void *arg;
 	unsigned int n;		/* ... how many */
 };
 
@@ -388,6 +390,8 @@ static int rewrite_one(struct mw_ctl *c, const struct ctl_block_line *b,
 	if (r->expire && !line_until_boot(c, b, &until)) {
 		record_expiry(c, b, r->v);
 		r->n++;
+		if (r->fn)
+			r->fn(&b->i, r->arg);
 		return 0;
 	}
 	return write_line(r->out, b);
@@ -514,16 +518,14 @@ static int find_ended(struct mw_ctl *c, const struct ctl_block_line *b,
 	return b && !line_until_boot(c, b, &until) ? 1 : 0;
 }
 
-int mw_ctl_blocks_expire(struct mw_ctl *c, unsigned int *n)
+int mw_ctl_blocks_expire(struct mw_ctl *c, mw_ctl_block_fn fn, void *arg)
 {
-	struct rewrite_ctx r = { .expire = true };
+	struct rewrite_ctx r = { .expire = true, .fn = fn, .arg = arg };
 	struct mw_image img = { 0 };
 	struct mw_image_view v;
 	char path[512];
 	int err;
 
-	if (n)
-		*n = 0;
 	/* no lock for nothing; quiet: a daemon asks every second */
 	err = walk_q(c, find_ended, NULL, true);
 	if (err <= 0)
@@ -539,11 +541,9 @@ int mw_ctl_blocks_expire(struct mw_ctl *c, unsigned int *n)
 			 "error: cannot update %s (%s): its ended blocks stay on file",
 			 ctl_blocks_path(c, path, sizeof(path)),
 			 strerror(-err));
-	if (n)
-		*n = r.n;
 	mw_image_free(&img);
 	mw_ctl_unlock(c);
-	return err;
+	return err ? err : (int)r.n;
 }
 
 struct list_ctx {
@@ -566,9 +566,9 @@ static int list_one(struct mw_ctl *c, const struct ctl_block_line *b,
 int mw_ctl_blocks_list(struct mw_ctl *c, mw_ctl_block_fn fn, void *arg)
 {
 	struct list_ctx l = { fn, arg };
-	int err = mw_ctl_blocks_expire(c, NULL);
+	int err = mw_ctl_blocks_expire(c, NULL, NULL);
 
-	return err ? err : blocks_walk(c, list_one, &l);
+	return err < 0 ? err : blocks_walk(c, list_one, &l);
 }
 
 struct reapply_ctx {

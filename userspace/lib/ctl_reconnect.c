@@ -74,7 +74,7 @@ static int open_target(struct mw_ctl *c, const char *cmd, const char *name,
 		err = mw_ctl_lock(c);
 	if (err)
 		return err;
-	mw_ctl_blocks_expire(c, NULL);	/* reported; not in our way */
+	mw_ctl_blocks_expire(c, NULL, NULL);	/* reported; not in our way */
 	err = mw_ctl_active_image(c, &t->img, &t->v);
 	if (err == -ENOENT)
 		err = ctl_fail(c, err, NULL,

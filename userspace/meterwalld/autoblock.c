@@ -113,6 +113,48 @@ static void trip(struct mw_ctl *c, const struct mw_image_view *v,
 		  " until reconnected", why);
 }
 
+struct expire_ctx {
+	const struct mw_image_view *v;	/* NULL: no policy read */
+	struct mwd_events *ev;
+};
+
+static int expired(const struct mw_ctl_block_info *b, void *arg)
+{
+	const struct expire_ctx *x = arg;
+	const struct mw_image_view *v = x->v;
+	const struct mw_img_device *d = NULL;
+	const struct mw_img_system *s = NULL;
+	const struct mw_img_iface *f;
+	char until[24];
+
+	if (v && b->kind == MW_TARGET_SYSTEM)
+		s = mw_image_system_by_name(v, b->name);
+	else if (v && (d = mw_image_device_by_name(v, b->name)))
+		s = mw_image_system(v, d->system);
+	f = s ? mw_image_iface(v, s->iface) : NULL;
+	snprintf(until, sizeof(until), "%llu",
+		 (unsigned long long)b->until_unix_ns);
+	mwd_event(x->ev, 5, "block-expired", (const char *const[]){
+			  "kind", mw_ctl_kind_name(b->kind),
+			  "target", b->name,
+			  "system", s ? mw_image_str(v, s->name) : "",
+			  "entity", s ? mw_image_str(v, s->entity) : "",
+			  "contact", s ? mw_image_str(v, s->contact) : "",
+			  "demarcation", f ? f->name : "",
+			  "reason", b->reason, "until_ns", until, NULL },
+		  "%s %s: its timed block ended; reconnected",
+		  mw_ctl_kind_name(b->kind), b->name);
+	return 0;
+}
+
+void mwd_autoblock_expire(struct mw_ctl *c, const struct mwd_flowlog *l,
+			  struct mwd_events *ev)
+{
+	struct expire_ctx x = { mwd_flowlog_view(l), ev };
+
+	mw_ctl_blocks_expire(c, expired, &x);
+}
+
 void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
 			struct mw_xdp *x, const struct mwd_flowlog *l,
 			struct mwd_events *ev)

@@ -297,9 +297,7 @@ static void poll_flows(struct daemon *d)
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
 	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows, d->ev);
-	/* timed blocks lift themselves in the datapaths: say so, once
-	 * (blocks.history, audit.log; a read of the blocks file otherwise) */
-	mw_ctl_blocks_expire(d->c, NULL);
+	mwd_autoblock_expire(d->c, d->flows, d->ev);
 }
 
 static int start(struct daemon *d)

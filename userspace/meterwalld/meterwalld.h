@@ -62,6 +62,10 @@ void mwd_autoblock_close(struct mwd_autoblock *a);
 void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
 			struct mw_xdp *x, const struct mwd_flowlog *l,
 			struct mwd_events *ev);
+/* Timed blocks lift themselves in the datapaths: say so, once (an event,
+ * blocks.history, audit.log); otherwise a read of the blocks file. */
+void mwd_autoblock_expire(struct mw_ctl *c, const struct mwd_flowlog *l,
+			  struct mwd_events *ev);
 
 /* events.c: the daemon's events, JSON lines and RFC 5424 syslog. */
 struct mwd_events;
