@@ -292,6 +292,8 @@ static int check_systems(const struct mw_image_view *v, const char **why)
 			return BAD(why, "system demarcated on an interface that is not external");
 		if (s->flags & ~(uint32_t)__MW_SYS_F_ALL)
 			return BAD(why, "bad system flags");
+		if (s->ab_over_limits > 60 || s->reserved)
+			return BAD(why, "bad system auto-block settings");
 	}
 	return 0;
 }

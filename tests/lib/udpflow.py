@@ -8,6 +8,8 @@
                                  the address not there yet) are retried
   udpflow.py spray DST PORT SRC  every 2 ms one datagram from a new socket
                                  (a new source port: a new flow each)
+  udpflow.py scan DST SRC        every 2 ms one datagram to the next port
+                                 of 20000..20999 (a port scan)
   udpflow.py notify SOCKET LOG   sd_notify's socket: one line per message
 """
 import os
@@ -51,6 +53,19 @@ def spray(dst, port, src):
         time.sleep(0.002)
 
 
+def scan(dst, src):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    i = 0
+    while True:
+        try:
+            s.sendto(b"meterwall-daemon-test", (dst, 20000 + i % 1000))
+        except OSError:
+            pass
+        i += 1
+        time.sleep(0.002)
+
+
 def notify(path, log):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     if os.path.exists(path):
@@ -72,6 +87,8 @@ if __name__ == "__main__":
         send(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif cmd == "spray":
         spray(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "scan":
+        scan(sys.argv[2], sys.argv[3])
     elif cmd == "notify":
         notify(sys.argv[2], sys.argv[3])
     else:

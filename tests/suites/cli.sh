@@ -282,6 +282,10 @@ P
 	out=$(mw -j blocks gas-water-iot)
 	python3 -c 'import json,sys; b=json.loads(sys.argv[1]); assert [x["target"] for x in b] == ["gw-collector-1"] and b[0]["system"] == "gas-water-iot" and b[0]["since_ns"] > 0, b' "$out" &&
 		ok "blocks -j: a device's block names its system; exact since_ns" || fail "blocks -j: $out"
+	long=$(head -c 1024 /dev/zero | tr '\0' r)
+	err=$(mw block plain --reason "$long" 2>&1)
+	[ $? -eq 1 ] && grep -q "block: --reason is too long (at most 1023 bytes)" <<<"$err" &&
+		ok "block: a reason of 1024 bytes refused by mwctl" || fail "long reason: $err"
 	# request, approve (no two_person: the one who asked may approve)
 	err=$(mw reconnect approve hems-aggregator --by carol 2>&1)
 	[ $? -eq 1 ] && grep -q "no reconnect request of system \`hems-aggregator' to approve" <<<"$err" &&

@@ -55,12 +55,14 @@ mk_link() {
 	ip -n $GW addr add 198.51.100.1/24 dev ext0 &&
 	ip -n $GW addr add 203.0.113.1/24 dev ext0 &&
 	ip -n $PEER addr add 198.51.100.10/24 dev p0 &&
-	ip -n $PEER addr add 203.0.113.66/24 dev p0
+	ip -n $PEER addr add 203.0.113.66/24 dev p0 &&
+	ip -n $PEER addr add 198.51.100.11/24 dev p0
 }
 link_up() {
 	ip -n $PEER link set p0 up && ip -n $GW link set ext0 up &&
 	ip -n $GW neigh replace 198.51.100.10 lladdr 02:00:00:00:01:02 dev ext0 nud permanent &&
 	ip -n $GW neigh replace 203.0.113.66 lladdr 02:00:00:00:01:02 dev ext0 nud permanent &&
+	ip -n $GW neigh replace 198.51.100.11 lladdr 02:00:00:00:01:02 dev ext0 nud permanent &&
 	ip -n $PEER neigh replace 198.51.100.1 lladdr 02:00:00:00:01:01 dev p0 nud permanent &&
 	ip -n $PEER route replace 192.0.2.0/24 via 198.51.100.1 dev p0
 }
@@ -121,7 +123,7 @@ EOF
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
-[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb)" <<<"$err" &&
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb, notify_command, notify_severity)" <<<"$err" &&
 	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
 printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
 err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
@@ -134,8 +136,17 @@ err=$("$D" -c "$tmp/bad3.yaml" 2>&1)
 err=$("$D" -c "$tmp/missing.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/missing.yaml: error: No such file or directory" <<<"$err" &&
 	ok "config: a named file that is missing is an error" || fail "config missing: $err"
-printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\nmetrics_listen: 127.0.0.1:9377\nlog_min_free_mb: 1\n' \
-	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/meterwalld.yaml"
+printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nattach_mode: generic\nflow_idle: 1\nflow_active: 2\nsyslog_udp: 127.0.0.1:5514\nmetrics_listen: 127.0.0.1:9377\nlog_min_free_mb: 1\nnotify_command: sh %s/notify.sh\n' \
+	"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" "$tmp" >"$tmp/meterwalld.yaml"
+# the notification command: its first two runs fail, then each event's
+# line is kept with MW_EVENT
+cat >"$tmp/notify.sh" <<EOF
+n=\$((\$(cat $tmp/notify.runs 2>/dev/null || echo 0) + 1))
+echo \$n >$tmp/notify.runs
+[ \$n -le 2 ] && exit 1
+printf '%s ' "\$MW_EVENT" >>$tmp/notified
+cat >>$tmp/notified
+EOF
 printf 'flow_idle: 0\n' >"$tmp/bad4.yaml"
 err=$("$D" -c "$tmp/bad4.yaml" 2>&1)
 [ $? -eq 1 ] && grep -qF "$tmp/bad4.yaml:1:12: error: flow_idle \`0': a whole number from 1 to 3600" <<<"$err" &&
@@ -407,9 +418,9 @@ good=$!
 pids+=($good)
 ip netns exec $PEER $FLOW send 192.0.2.10 9999 198.51.100.10 &	# NO_CONDUIT
 bad=$!
-ab_record() { grep -q '"action":"block".*"target":"partner".*"reason":"auto-block: [0-9]* drops in the last minute (threshold 100)"' "$MW_LOG_DIR/audit.log"; }
+ab_record() { grep -q '"action":"block".*"target":"partner".*"reason":"auto-block: [0-9]* drops in the last minute (threshold 100); top: udp 198.51.100.10:[0-9]* > 192.0.2.10:9999 [0-9]* pkts DROP NO_CONDUIT' "$MW_LOG_DIR/audit.log"; }
 ms=$(within_ms 5000 ab_record) &&
-	ok "auto-block: 100 drops in a minute block the system ($ms ms), audited with count and threshold" ||
+	ok "auto-block: 100 drops in a minute block the system ($ms ms), audited with count, threshold and the top flow" ||
 	fail "no auto-block: $(tail -n 3 "$tmp/d2.log")"
 kill "$bad"
 python3 - "$MW_LOG_DIR/events.jsonl" <<'PY' && ok "events.jsonl: the auto-block with system, entity, contact, demarcation, reason" || fail "events.jsonl: $(tail -n 2 "$MW_LOG_DIR/events.jsonl")"
@@ -418,10 +429,12 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 sys.exit(not any(e["event"] == "auto-block" and e["system"] == "partner" and
                  e["entity"] == "Example K.K." and e["contact"] == "ops@example.net" and
                  e["demarcation"] == "ext0" and "threshold 100" in e["reason"] and
+                 e["target"] == "system:partner" and int(e["drop_packets"]) >= 100 and
+                 "> 192.0.2.10:9999" in e["top_flows"] and
                  e["time"].endswith("Z") for e in ev))
 PY
-sd='\[meterwall@32473 system="partner" entity="Example K.K." contact="ops@example.net" demarcation="ext0" reason="auto-block: [0-9]* drops in the last minute (threshold 100)" block_for="3"\]'
-ms=$(within_ms 2000 grep -q "^meterwalld|auto-block|$sd|system partner blocked" "$tmp/syslog.out") &&
+sd='\[meterwall@32473 target="system:partner" system="partner" device="" entity="Example K.K." contact="ops@example.net" demarcation="ext0" reason="auto-block: [0-9]* drops in the last minute (threshold 100)" block_for="3" drop_packets="[0-9]*" pass_packets="[0-9]*" top_flows="udp 198.51.100.10:[0-9]* > 192.0.2.10:9999 [^"]*"\]'
+ms=$(within_ms 2000 grep -q "^meterwalld|auto-block|$sd|system:partner blocked" "$tmp/syslog.out") &&
 	ok "rsyslog received the auto-block as RFC 5424 with its structured data" ||
 	fail "syslog: $(tail -n 3 "$tmp/syslog.out" 2>/dev/null) $(cat "$tmp/rs.log")"
 grep -q '^meterwalld|unblock|\[meterwall@32473 uid="0" sudo_user="[^"]*" kind="system" target="partner" request="R-1" approved_by="test"\]|unblock (audit record' "$tmp/syslog.out" &&
@@ -456,13 +469,70 @@ sleep 1.5
 	ok "auto-block: one steady flow stays under new_flows_per_sec" || fail "blocked by a steady flow"
 ip netns exec $PEER $FLOW spray 192.0.2.10 3610 198.51.100.10 &
 bad=$!
-ab_flows() { grep -q '"action":"block".*"target":"partner".*"reason":"auto-block: [0-9]* new flows in a second (threshold 50)"' "$MW_LOG_DIR/audit.log"; }
+ab_flows() { grep -q '"action":"block".*"target":"partner".*"reason":"auto-block: [0-9]* new flows in a second (threshold 50); top: udp 198.51.100.10:' "$MW_LOG_DIR/audit.log"; }
 ms=$(within_ms 5000 ab_flows) &&
 	ok "auto-block: 50 new flows in a second block the system ($ms ms)" ||
 	fail "no new-flows auto-block: $(tail -n 3 "$tmp/d2.log")"
 kill "$bad"
 kill "$good"
 sleep 3	# the block ends, the flows go idle and are written
+
+# --- notify_command: the first auto-block's event after two failed runs ----------
+notified() { grep -q '^auto-block {.*"event":"auto-block".*"system":"partner".*"reason":"auto-block: [0-9]* drops in the last minute' "$tmp/notified" 2>/dev/null; }
+ms=$(within_ms 8000 notified) &&
+	[ "$(cat "$tmp/notify.runs")" -eq $(($(grep -c '^[a-z-]* {' "$tmp/notified") + 2)) ] &&
+	ok "notify_command: the auto-block event on stdin with MW_EVENT; each event once, after the 2 failed runs were retried ($ms ms)" ||
+	fail "notified: $(cat "$tmp/notified" 2>/dev/null) runs $(cat "$tmp/notify.runs" 2>/dev/null)"
+m=$(get http://127.0.0.1:9377/metrics)
+grep -q '^meterwall_notify_delivered_total [1-9]' <<<"$m" &&
+	grep -q '^meterwall_notify_lost_total 0$' <<<"$m" &&
+	grep -q "^meterwall_auto_blocks_total $(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log")\$" <<<"$m" &&
+	ok "metrics: notifications delivered, none lost; auto-blocks as many as audited" ||
+	fail "notify metrics: $(grep -E "notify|auto_blocks" <<<"$m" | grep -v "^#")"
+! grep -q '"event":"drop"' "$tmp/notified" &&
+	ok "notify_command: informational events (drops) are not sent" || fail "drop events notified"
+
+# --- scope: device, scan_targets_per_min; over_limits_secs ------------------------------
+# a second device; the scanner (partner-gw2) is blocked, its neighbour goes on
+sed 's/^serial: 1$/serial: 4/; s/^    interface: ext0$/    interface: ext0\n    auto_block: { scan_targets_per_min: 30, block_for: 3, scope: device }/; s/^    devices:$/    devices:\n      - name: partner-gw2\n        addresses: [198.51.100.11]/' \
+	"$tmp/pol.yaml" >"$tmp/pol4.yaml"
+mw load "$tmp/pol4.yaml" >/dev/null 2>"$tmp/err" || fail "load scan policy: $(cat "$tmp/err")"
+ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 198.51.100.11 &
+good=$!
+pids+=($good)
+sleep 1.2
+[ "$(grep -c '"reason":"auto-block' "$MW_LOG_DIR/audit.log")" -eq 2 ] &&
+	ok "auto-block: two steady flows to one port are no scan" || fail "blocked without a scan"
+ip netns exec $PEER $FLOW scan 192.0.2.10 198.51.100.11 &
+bad=$!
+ab_scan() { grep -q '"action":"block".*"kind":"device".*"target":"partner-gw2".*"reason":"auto-block: [0-9]* distinct destinations in the last minute (threshold 30); top: udp 198.51.100.11:' "$MW_LOG_DIR/audit.log"; }
+ms=$(within_ms 5000 ab_scan) &&
+	ok "auto-block: a port scan (30 destinations) blocks the device, scope device ($ms ms)" ||
+	fail "no scan auto-block: $(grep '"action":"block"' "$MW_LOG_DIR/audit.log" | tail -n 2) $(tail -n 3 "$tmp/d2.log")"
+kill "$bad"
+sleep 0.3
+a0=$(count 198.51.100.10) b0=$(count 198.51.100.11)
+sleep 0.6
+a1=$(count 198.51.100.10) b1=$(count 198.51.100.11)
+[ "$b1" -eq "$b0" ] && [ "$a1" -gt "$a0" ] &&
+	ok "auto-block: the scanner's allowed traffic stops, its neighbour's goes on ($a0 -> $a1)" ||
+	fail "scanner $b0 -> $b1, neighbour $a0 -> $a1"
+! grep -q '"action":"block".*"kind":"system".*"target":"partner".*distinct' "$MW_LOG_DIR/audit.log" &&
+	ok "auto-block: scope device does not block the system" || fail "the system was blocked"
+kill "$good"
+# over_limits_secs: 500 datagrams/s against limits of 100 pps for 2 seconds
+sed 's/^serial: 1$/serial: 5/; s/^    interface: ext0$/    interface: ext0\n    limits: { pps: 100 }\n    auto_block: { over_limits_secs: 2, block_for: 2 }/' \
+	"$tmp/pol.yaml" >"$tmp/pol5.yaml"
+mw load "$tmp/pol5.yaml" >/dev/null 2>"$tmp/err" || fail "load limits policy: $(cat "$tmp/err")"
+ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 &
+good=$!
+pids+=($good)
+ab_lim() { grep -q '"action":"block".*"kind":"system".*"target":"partner".*"reason":"auto-block: over the system.s limits in [0-9]* seconds of the last minute (threshold 2); top: .*udp 198.51.100.10:[0-9]* > 192.0.2.10:3610 [0-9]* pkts DROP RATE_LIMIT' "$MW_LOG_DIR/audit.log"; }
+ms=$(within_ms 6000 ab_lim) &&
+	ok "auto-block: 2 seconds over the system's limits block it ($ms ms)" ||
+	fail "no limits auto-block: $(grep '"action":"block"' "$MW_LOG_DIR/audit.log" | tail -n 1) $(tail -n 3 "$tmp/d2.log")"
+kill "$good"
+sleep 2.5	# the block ends
 
 # --- an operator's detach stands ------------------------------------------------------
 mw detach ext0 >/dev/null 2>"$tmp/err" || fail "detach: $(cat "$tmp/err")"

@@ -205,7 +205,7 @@ static void test_older_and_newer_lines(void **state)
 
 struct seen {
 	int n;
-	char event[64], reason[300];
+	char event[64], reason[4096];
 	int64_t until;
 };
 
@@ -446,6 +446,44 @@ static void test_request_approve(void **state)
 	mw_ctl_close(c);
 }
 
+/* A daemon's reason (its evidence) is never refused for its length: cut
+ * in the blocks file at a character boundary, whole in the history. */
+static void test_long_reason(void **state)
+{
+	struct mw_ctl_block_req req = { .cause = MW_BLOCK_THRESHOLD,
+					.by = "meterwalld" };
+	static char reason[3000];
+	struct mw_ctl_block_result r;
+	struct ctl_block_line b;
+	struct seen s = { 0 };
+	struct mw_ctl *c;
+	size_t i;
+
+	(void)state;
+	if (!have_bpffs())
+		skip();
+	/* "x" and 3-byte characters: 1023 would cut one */
+	reason[0] = 'x';
+	for (i = 1; i + 3 < sizeof(reason); i += 3)
+		memcpy(reason + i, "\xe6\x97\xa5", 3);
+	reason[i] = '\0';
+	req.reason = reason;
+	c = loaded("meterwalld");
+	assert_int_equal(mw_ctl_block(c, "plain", &req, &r), 0);
+	assert_true(r.recorded);
+	assert_non_null(strstr(last_msg, "note: the reason is cut to 1021 bytes"));
+	assert_int_equal(mw_ctl_lock(c), 0);
+	assert_int_equal(ctl_blocks_get(c, MW_TARGET_SYSTEM, "plain", &b), 0);
+	mw_ctl_unlock(c);
+	assert_int_equal(strlen(b.i.reason), 1021);	/* x + 340 characters */
+	assert_memory_equal(b.i.reason, reason, 1021);
+	assert_string_equal(b.i.by, "meterwalld");
+	assert_int_equal(mw_ctl_blocks_history(c, collect, &s), 0);
+	assert_string_equal(s.reason, reason);
+	assert_int_equal(mw_ctl_unblock(c, "plain", "R", "x", NULL), 0);
+	mw_ctl_close(c);
+}
+
 static void test_two_person(void **state)
 {
 	struct mw_ctl_request rq = { .ref = "REQ-2", .by = "Sato",
@@ -501,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_two_person_attrs),
 		cmocka_unit_test(test_request_approve),
 		cmocka_unit_test(test_two_person),
+		cmocka_unit_test(test_long_reason),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

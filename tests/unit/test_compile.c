@@ -674,7 +674,7 @@ static void expect_bad(void (*fn)(uint8_t *img, size_t *len),
 	((type *)((b) + SECT(b, s)->offset) + (i))
 
 static void c_magic(uint8_t *b, size_t *l) { b[0] ^= 1; }
-static void c_version(uint8_t *b, size_t *l) { HDR(b)->version = 2; }
+static void c_version(uint8_t *b, size_t *l) { HDR(b)->version = MW_IMAGE_VERSION + 1; }
 static void c_hdr_size(uint8_t *b, size_t *l) { HDR(b)->hdr_size += 8; }
 static void c_total(uint8_t *b, size_t *l) { HDR(b)->total_size += 8; }
 static void c_longer(uint8_t *b, size_t *l) { *l += 8; }
@@ -708,6 +708,16 @@ static void c_sys_cset(uint8_t *b, size_t *l)
 {
 	REC(b, MW_SEC_SYSTEMS, struct mw_img_system, 0)->cset = 9;
 }
+static void c_sys_ab(uint8_t *b, size_t *l)
+{
+	((struct mw_img_system *)(b + SECT(b, MW_SEC_SYSTEMS)->offset))->ab_over_limits = 61;
+}
+
+static void c_sys_resv(uint8_t *b, size_t *l)
+{
+	((struct mw_img_system *)(b + SECT(b, MW_SEC_SYSTEMS)->offset))->reserved = 1;
+}
+
 static void c_sys_iface(uint8_t *b, size_t *l)
 {
 	REC(b, MW_SEC_SYSTEMS, struct mw_img_system, 0)->iface = 7;
@@ -827,6 +837,8 @@ static void test_image_corrupt(void **state)
 	expect_bad(c_dev_cset, true, "device refers to a missing conduit set");
 	expect_bad(c_sys_cset, true, "system refers to a missing conduit set");
 	expect_bad(c_sys_iface, true, "missing interface");
+	expect_bad(c_sys_ab, true, "auto-block settings");
+	expect_bad(c_sys_resv, true, "auto-block settings");
 	expect_bad(c_dup_iface, true, "interface named twice");
 	expect_bad(c_sys_not_ext, true, "not external");
 	expect_bad(c_rule_resv, true, "bad rule flags");

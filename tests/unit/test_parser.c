@@ -135,6 +135,8 @@ static void test_example_gateway_systems(void **state)
 	assert_int_equal(s->auto_block.new_flows_per_sec, 50);
 	assert_int_equal(s->auto_block.block_for, 3600);
 	assert_false(s->two_person);
+	assert_int_equal(s->auto_block.scan_targets_per_min, 0);
+	assert_false(s->auto_block.device);
 	assert_int_equal(s->n_devices, 2);
 	assert_string_equal(s->devices[0].name, "hems-gw-1");
 	assert_int_equal(s->devices[0].n_addrs, 2);
@@ -284,6 +286,9 @@ static void test_valid_device_overrides(void **state)
 	assert_int_equal(s->limits.bps, MW_LIMIT_BPS_MAX);
 	assert_int_equal(s->auto_block.new_flows_per_sec, 5);
 	assert_int_equal(s->auto_block.drops_per_min, 0);
+	assert_int_equal(s->auto_block.scan_targets_per_min, 40);
+	assert_int_equal(s->auto_block.over_limits_secs, 10);
+	assert_true(s->auto_block.device);
 	assert_false(s->has_valid_from);
 	assert_false(s->has_expires);
 	assert_int_equal(s->n_conduits, 3);

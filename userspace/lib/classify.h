@@ -128,5 +128,9 @@ uint64_t mw_lookup_zones(const struct mw_image_view *v, uint8_t family,
 
 const char *mw_reason_name(enum mw_reason r);	/* "NO_CONDUIT" */
 const char *mw_verdict_name(enum mw_verdict v);	/* "PASS" / "DROP" */
+/* "tcp", "udp", "icmp", "icmpv6", "any" (MW_ANY_PROTO), else the number
+ * in buf; returns the name. */
+#define MW_PROTO_LEN	8
+const char *mw_proto_name(uint8_t proto, char buf[MW_PROTO_LEN]);
 
 #endif /* MW_CLASSIFY_H */

@@ -178,6 +178,10 @@ static int make_system(struct cc *c, size_t s, struct mw_img_system *o)
 	o->ab_drops_pm = sp->auto_block.drops_per_min;
 	o->ab_flows_ps = sp->auto_block.new_flows_per_sec;
 	o->ab_block_for = sp->auto_block.block_for;
+	o->ab_scan_pm = sp->auto_block.scan_targets_per_min;
+	o->ab_over_limits = sp->auto_block.over_limits_secs;
+	if (sp->auto_block.device)
+		o->flags |= MW_SYS_F_AB_DEVICE;
 	return 0;
 }
 

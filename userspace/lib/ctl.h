@@ -160,9 +160,13 @@ int mw_ctl_load(struct mw_ctl *c, const char *path,
 int mw_ctl_restore(struct mw_ctl *c, bool xdp_only,
 		   struct mw_ctl_load_result *r);
 
-/* Reasons, names of people, request references, contacts: longer ones are
- * refused (the state files hold them whole). */
-#define MW_CTL_TEXT_MAX	256
+/* Names of people, request references, contacts: longer ones are refused
+ * (the state files hold them whole).  A block's reason (a daemon's carries
+ * its evidence) and who blocked are cut to MW_CTL_REASON_MAX - 1 and
+ * MW_CTL_TEXT_MAX - 1 bytes in the blocks file, never refused (a block
+ * fails closed); the history and the audit log have them whole. */
+#define MW_CTL_TEXT_MAX		256
+#define MW_CTL_REASON_MAX	1024
 
 struct mw_ctl_block_req {
 	uint64_t secs;			/* 0: until reconnected */
@@ -204,7 +208,7 @@ struct mw_ctl_block_info {
 	int64_t uid;			/* who blocked; -1: not recorded */
 	char user[MW_CTL_TEXT_MAX];	/* ... the user they claimed (sudo) */
 	char by[MW_CTL_TEXT_MAX];	/* ... the name they gave */
-	char reason[MW_CTL_TEXT_MAX];
+	char reason[MW_CTL_REASON_MAX];
 	bool requested;			/* a reconnect request is pending: */
 	char req_ref[MW_CTL_TEXT_MAX];	/* the owner's reference */
 	char req_by[MW_CTL_TEXT_MAX];	/* who asked */

@@ -113,9 +113,10 @@ static int parse_field(char *s, struct mw_ctl_block_info *i)
 	char *v = strchr(s, '=');
 	static const struct {
 		const char *key;
-		size_t off;
+		size_t off, len;
 	} text[] = {
-#define T(k, f) { k, offsetof(struct mw_ctl_block_info, f) }
+#define T(k, f) { k, offsetof(struct mw_ctl_block_info, f), \
+		  sizeof(((struct mw_ctl_block_info *)NULL)->f) }
 		T("user", user), T("by", by), T("reason", reason),
 		T("req", req_ref), T("req_by", req_by),
 		T("req_contact", req_contact), T("req_user", req_user),
@@ -129,7 +130,7 @@ static int parse_field(char *s, struct mw_ctl_block_info *i)
 	for (k = 0; k < sizeof(text) / sizeof(text[0]); k++)
 		if (!strcmp(s, text[k].key))
 			return unescape(v, (char *)i + text[k].off,
-					MW_CTL_TEXT_MAX);
+					text[k].len);
 	if (!strcmp(s, "since"))
 		return parse_u64(v, &i->since_unix_ns);
 	if (!strcmp(s, "req_ns"))

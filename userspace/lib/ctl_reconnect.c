@@ -107,9 +107,26 @@ static const char *target_system(const struct target *t)
 	return ctl_target_system(&t->v, t->kind, t->name);
 }
 
+/* s into dst (len bytes), cut at a character boundary; true if cut. */
+static bool copy_cut(char *dst, size_t len, const char *s)
+{
+	size_t n = strlen(s ? s : "");
+
+	if (n < len) {
+		memcpy(dst, s ? s : "", n + 1);
+		return false;
+	}
+	n = len - 1;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;	/* s[n] starts a character: cut before it */
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return true;
+}
+
 static void copy_text(char *dst, const char *s)
 {
-	snprintf(dst, MW_CTL_TEXT_MAX, "%s", s ? s : "");
+	copy_cut(dst, MW_CTL_TEXT_MAX, s);
 }
 
 /* --- block --------------------------------------------------------------- */
@@ -128,7 +145,10 @@ static void block_line(struct mw_ctl *c, const struct target *t,
 	b->i.req_uid = -1;
 	copy_text(b->i.user, c->claimed_user);
 	copy_text(b->i.by, req->by);
-	copy_text(b->i.reason, req->reason);
+	if (copy_cut(b->i.reason, sizeof(b->i.reason), req->reason))
+		ctl_say(c, MW_CTL_NOTE, NULL,
+			"note: the reason is cut to %zu bytes in the blocks file; the audit log has it whole",
+			strlen(b->i.reason));
 	if (until) {
 		b->i.until_unix_ns = wall;
 		b->until_boot = until;
@@ -210,12 +230,10 @@ int mw_ctl_block(struct mw_ctl *c, const char *target,
 	struct target t;
 	int err;
 
-	err = check_text(c, "block", "reason", req->reason, true);
-	if (!err)
-		err = check_text(c, "block", "name of who blocks", req->by,
-				 false);
-	if (!err)
-		err = open_target(c, "block", target, &t);
+	/* never refused for its length: a block fails closed */
+	if (!req->reason || !*req->reason)
+		return ctl_fail(c, -EINVAL, NULL, "block: a reason is required");
+	err = open_target(c, "block", target, &t);
 	if (err)
 		return err;
 	err = do_block(c, &t, req, r ? r : &dummy);

@@ -78,6 +78,9 @@ struct mw_auto_block {
 	uint32_t drops_per_min;	/* 0 = off */
 	uint32_t new_flows_per_sec;	/* 0 = off */
 	uint32_t block_for;	/* seconds, 0 = until reconnect */
+	uint32_t scan_targets_per_min;	/* 0 = off */
+	uint32_t over_limits_secs;	/* 0 = off, else 1..60 */
+	bool device;		/* scope: block the device, not the system */
 };
 
 struct mw_system_spec {

@@ -24,7 +24,8 @@ static const char *const device_keys[] = {
 
 static const char *const limit_keys[] = { "pps", "bps", NULL };
 static const char *const ab_keys[] = {
-	"drops_per_min", "new_flows_per_sec", "block_for", NULL
+	"drops_per_min", "new_flows_per_sec", "block_for",
+	"scan_targets_per_min", "over_limits_secs", "scope", NULL
 };
 
 /* ---------------------------------------------------------------- */
@@ -150,24 +151,34 @@ static int system_limits(struct mwp_ctx *c, struct mwp_node *map,
 			   &s->limits.bps) : 0;
 }
 
+static const char *const ab_scopes[] = { "system", "device", NULL };
+
 static int system_auto_block(struct mwp_ctx *c, struct mwp_node *map,
 			     struct mw_system_spec *s)
 {
 	struct mw_auto_block *ab = &s->auto_block;
 	uint32_t *dst[] = { &ab->drops_per_min, &ab->new_flows_per_sec,
-			    &ab->block_for };
-	char what[64];
+			    &ab->block_for, &ab->scan_targets_per_min };
 	struct mwp_node *v;
-	int i, err;
+	char what[64];
+	uint64_t secs;
+	int i, scope, err;
 
 	err = mwp_mapping(c, map, "auto_block");
 	err = err ?: mwp_check_keys(c, map, ab_keys, "auto_block");
-	for (i = 0; i < 3 && !err; i++) {
+	for (i = 0; i < 4 && !err; i++) {
 		v = mwp_get(c, map, ab_keys[i], NULL);
 		snprintf(what, sizeof(what), "auto_block.%s", ab_keys[i]);
 		if (v)
 			err = mwp_u32(c, v, what, dst[i]);
 	}
+	v = err ? NULL : mwp_get(c, map, "over_limits_secs", NULL);
+	if (v && !(err = mwp_u64(c, v, "auto_block.over_limits_secs", 0, 60,
+				 &secs)))
+		ab->over_limits_secs = (uint32_t)secs;
+	v = err ? NULL : mwp_get(c, map, "scope", NULL);
+	if (v && !(err = mwp_enum(c, v, "auto_block.scope", ab_scopes, &scope)))
+		ab->device = scope == 1;
 	return err;
 }
 

@@ -220,22 +220,6 @@ bool rk_has_ports(const struct mw_conduit_spec *c)
 	return c->proto == IPPROTO_TCP || c->proto == IPPROTO_UDP;
 }
 
-const char *rk_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	case MW_ANY_PROTO:
-		return "any";
-	}
-	return "?";
-}
 
 const char *rk_dir_name(enum mw_direction dir)
 {

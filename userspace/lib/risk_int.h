@@ -4,6 +4,7 @@
 #ifndef MW_RISK_INT_H
 #define MW_RISK_INT_H
 
+#include "classify.h"
 #include "risk.h"
 
 enum rule {
@@ -35,7 +36,8 @@ bool rk_zone_has_default(const struct mw_zone_spec *z);
 bool rk_conduit_zone_any(const struct mw_policy *pol,
 			 const struct mw_conduit_spec *c);
 bool rk_has_ports(const struct mw_conduit_spec *c);
-const char *rk_proto_name(uint8_t proto);
+/* a policy's protocol by name (a compound literal as the buffer) */
+#define rk_proto_name(p) mw_proto_name((p), (char[MW_PROTO_LEN]){ 0 })
 const char *rk_dir_name(enum mw_direction dir);
 /* A conduit's subject: its name, or "device/name" for a device's own. */
 void rk_conduit_subject(char *buf, size_t len,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Small shared helpers: prefixes, MAC addresses, diagnostics. */
+/* Small shared helpers: prefixes, MAC addresses, diagnostics, protocol
+ * names. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "classify.h"
 #include "policy.h"
 
 static unsigned int addr_len(uint8_t family)
@@ -147,4 +149,22 @@ void mw_diag_print(const struct mw_diag *d)
 			d->loc.col, d->msg);
 	else
 		fprintf(stderr, "%s: error: %s\n", d->file, d->msg);
+}
+
+const char *mw_proto_name(uint8_t proto, char buf[MW_PROTO_LEN])
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	case MW_ANY_PROTO:
+		return "any";
+	}
+	snprintf(buf, MW_PROTO_LEN, "%u", proto);
+	return buf;
 }

@@ -250,6 +250,8 @@ int mw_xdp_status(struct mw_xdp *x, struct mw_xdp_status *st);
 
 /* Sums over CPUs.  Ids beyond the capacity are -ERANGE. */
 int mw_xdp_dev_counter(struct mw_xdp *x, uint32_t dev, struct mw_counter *out);
+/* Devices 0..n-1 at once (batched reads): out[n]. */
+int mw_xdp_dev_counters(struct mw_xdp *x, struct mw_counter *out, uint32_t n);
 int mw_xdp_conduit_counter(struct mw_xdp *x, uint32_t conduit,
 			   struct mw_counter *out);
 /* out[reason] for every reason 0 .. __MW_R_LAST - 1. */

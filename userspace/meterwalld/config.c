@@ -12,6 +12,8 @@
  *   syslog_udp: 127.0.0.1:514      # events also to this RFC 5424 collector
  *   metrics_listen: 127.0.0.1:9377 # Prometheus /metrics; "off": none
  *   log_min_free_mb: 100           # alert when log_dir has less free
+ *   notify_command: "mail -s meterwall soc@example"  # each event on stdin
+ *   notify_severity: 4             # syslog severity it takes and above
  *
  * Every error names file:line:col and the value at fault; an unknown key
  * is an error (a misspelt key must not be a silent default).
@@ -124,6 +126,16 @@ static int pair(struct reader *r, const char *key, struct mwd_config *cfg)
 		strcpy(cfg->metrics_listen, val);
 		return 0;
 	}
+	if (!strcmp(key, "notify_severity"))
+		return set_u64(r, &cfg->notify_severity, key, val, 0, 7);
+	if (!strcmp(key, "notify_command")) {
+		if (!*val || strlen(val) >= sizeof(cfg->notify_command))
+			return bad(r, &r->ev.start_mark,
+				   "notify_command `%s': a shell command of at most 1023 bytes",
+				   val);
+		strcpy(cfg->notify_command, val);
+		return 0;
+	}
 	if (!strcmp(key, "syslog_udp")) {
 		if (!strchr(val, ':') || strlen(val) >= sizeof(cfg->syslog_udp))
 			return bad(r, &r->ev.start_mark,
@@ -173,7 +185,7 @@ static int read_mapping(struct reader *r, struct mwd_config *cfg)
 		err = pair(r, key, cfg);
 		if (err == -ENOENT)
 			return bad(r, &at,
-				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb)",
+				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb, notify_command, notify_severity)",
 				   key);
 		if (err)
 			return err;
@@ -193,6 +205,7 @@ int mwd_config_read(const char *path, bool missing_ok, struct mwd_config *cfg)
 	cfg->flow_log_max_mb = 64;
 	strcpy(cfg->metrics_listen, "127.0.0.1:9377");
 	cfg->log_min_free_mb = 100;
+	cfg->notify_severity = 4;
 	f = fopen(path, "re");
 	if (!f) {
 		err = -errno;

@@ -29,6 +29,8 @@ struct mwd_dropev {
 	struct mw_nl_events *kmod;	/* NULL: the module not (yet) loaded */
 	struct mwd_events *ev;
 	const struct mwd_flowlog *names;	/* the policy in force */
+	mwd_kick_fn kick;		/* told of XDP's drops by device */
+	void *kick_arg;
 	int lock_fd;
 };
 
@@ -74,7 +76,11 @@ static void emit(struct mwd_dropev *d, const struct mw_event *e,
 
 static int on_xdp(const struct mw_event *e, void *arg)
 {
-	emit(arg, e, "xdp");
+	struct mwd_dropev *d = arg;
+
+	if (d->kick && e->device != MW_ID_NONE)
+		d->kick(e->device, d->kick_arg);
+	emit(d, e, "xdp");
 	return 0;
 }
 
@@ -85,7 +91,8 @@ static int on_kmod(const struct mw_event *e, void *arg)
 }
 
 int mwd_dropev_open(struct mw_ctl *c, struct mw_xdp *x, struct mwd_events *ev,
-		    const struct mwd_flowlog *names, struct mwd_dropev **out)
+		    const struct mwd_flowlog *names, mwd_kick_fn kick,
+		    void *kick_arg, struct mwd_dropev **out)
 {
 	struct mwd_dropev *d = calloc(1, sizeof(*d));
 	char path[600];
@@ -95,6 +102,8 @@ int mwd_dropev_open(struct mw_ctl *c, struct mw_xdp *x, struct mwd_events *ev,
 		return -ENOMEM;
 	d->ev = ev;
 	d->names = names;
+	d->kick = kick;
+	d->kick_arg = kick_arg;
 	snprintf(path, sizeof(path), "%s/" MW_CTL_EVENTS_LOCK,
 		 mw_ctl_state_dir(c));
 	d->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,

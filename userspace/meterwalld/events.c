@@ -36,7 +36,14 @@ struct mwd_events {
 	int sock;			/* -1: no syslog */
 	char host[256];
 	uint64_t lost;
+	struct mwd_notify *notify;
 };
+
+void mwd_events_set_notify(struct mwd_events *e, struct mwd_notify *n)
+{
+	if (e)
+		e->notify = n;
+}
 
 static int syslog_open(const char *target, int *sock)
 {
@@ -170,6 +177,8 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	/* the line whole or not at all (a full disk) */
 	if (!m || !line || mw_append_record(e->fd, line, len))
 		e->lost++;
+	if (m && line)
+		mwd_notify_event(e->notify, severity, msgid, line, len);
 	free(line);
 	if (e->sock >= 0)
 		send_syslog(e, severity, t, msgid, kv, text);

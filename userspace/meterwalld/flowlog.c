@@ -64,8 +64,11 @@ struct mwd_flowlog {
 	struct timespec img_mtime;
 	off_t img_size;
 	struct mwd_flow_stats st;
-	uint32_t *new_flows;		/* this poll's new flows by system id */
-	bool polled;			/* a poll came before (a baseline) */
+	struct mwd_newflow *news;	/* this poll's new flows */
+	size_t n_news, cap_news;
+	uint32_t *limited;		/* devices with rate-limit drops since */
+	size_t n_limited, cap_limited;	/* the poll before */
+	uint64_t polled_ns;		/* the poll before; 0 = none yet */
 	char marks[512];		/* "" = not kept */
 	bool marks_dirty;
 	uint64_t marks_saved_ns;
@@ -181,14 +184,59 @@ void mwd_flowlog_close(struct mwd_flowlog *l)
 	if (l->have_view)
 		mw_image_free(&l->img);
 	free(l->v);
-	free(l->new_flows);
+	free(l->news);
+	free(l->limited);
 	free(l);
 }
 
-uint32_t mwd_flowlog_new_flows(const struct mwd_flowlog *l, uint32_t system)
+const struct mwd_newflow *mwd_flowlog_news(const struct mwd_flowlog *l,
+					   size_t *n)
 {
-	return l->new_flows && system < MW_MAX_SYSTEMS ?
-	       l->new_flows[system] : 0;
+	*n = l->n_news;
+	return l->news;
+}
+
+const uint32_t *mwd_flowlog_limited(const struct mwd_flowlog *l, size_t *n)
+{
+	*n = l->n_limited;
+	return l->limited;
+}
+
+/* Rank for the evidence: dropped flows first, then by packets. */
+static bool ranks_before(const struct mw_flow *a, const struct mw_flow *b)
+{
+	if (a->verdict != b->verdict)
+		return a->verdict == MW_VERDICT_DROP;
+	return a->packets > b->packets;
+}
+
+/* The top max flows of a device (system: of a system's devices) in the
+ * table as last read, dropped ones first, then by packets; how many. */
+size_t mwd_flowlog_top(const struct mwd_flowlog *l, bool system, uint32_t id,
+		       struct mwd_topflow *out, size_t max)
+{
+	const struct mw_img_device *d;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < l->n && max; i++) {
+		const struct fent *e = &l->v[i];
+
+		if (system) {
+			d = l->have_view ? mw_image_device(&l->view,
+							   e->f.device) : NULL;
+			if (!d || d->system != id)
+				continue;
+		} else if (e->f.device != id) {
+			continue;
+		}
+		if (n == max && !ranks_before(&e->f, &out[n - 1].f))
+			continue;
+		j = n < max ? n++ : n - 1;
+		for (; j && ranks_before(&e->f, &out[j - 1].f); j--)
+			out[j] = out[j - 1];
+		out[j] = (struct mwd_topflow){ e->k, e->f };
+	}
+	return n;
 }
 
 const struct mw_image_view *mwd_flowlog_view(const struct mwd_flowlog *l)
@@ -244,19 +292,6 @@ static void rfc3339(uint64_t unix_ns, char *buf, size_t len)
 	mw_time_format((int64_t)unix_ns, 0, 3, buf, len);
 }
 
-static const char *proto_name(uint8_t p)
-{
-	static char num[8];
-
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 58: return "ipv6-icmp";
-	}
-	snprintf(num, sizeof(num), "%u", p);
-	return num;
-}
 
 static void names(const struct mwd_flowlog *l, const struct fent *e,
 		  const char **dev, const char **sys, const char **entity,
@@ -286,7 +321,7 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 {
 	const char *dev, *sys, *entity, *contact, *demarc, *conduit;
 	char t[40], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	char ifname[IF_NAMESIZE];
+	char ifname[IF_NAMESIZE], pbuf[MW_PROTO_LEN];
 	int af = e->k.family == AF_INET6 ? AF_INET6 : AF_INET;
 	int fd = log_fd(l);
 	char *line = NULL;
@@ -317,7 +352,7 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	jp_str("iface", ifname);
 	jp_str("demarcation", demarc);
 	jp_str("family", af == AF_INET ? "ipv4" : "ipv6");
-	jp_str("proto", proto_name(e->k.proto));
+	jp_str("proto", mw_proto_name(e->k.proto, pbuf));
 	jp_str("src", a);
 	jp_u64("sport", ntohs(e->k.sport));
 	jp_str("dst", b);
@@ -374,16 +409,55 @@ static int collect_one(const struct mw_flow_key *k, const struct mw_flow *f,
 	return 0;
 }
 
-/* A flow that started since the last poll, counted for its system. */
+static bool grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 256;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	p = realloc(*v, c * size);
+	if (!p)
+		return false;
+	*v = p;
+	*cap = c;
+	return true;
+}
+
+/* A flow that started since the last poll (auto-block counts them). */
 static void count_new(struct mwd_flowlog *l, const struct fent *e)
 {
-	const struct mw_img_device *d;
+	struct mwd_newflow *nf;
 
-	if (!l->polled || !l->have_view || !l->new_flows)
+	if (!l->polled_ns || e->f.device == MW_ID_NONE ||
+	    !grow((void **)&l->news, &l->cap_news, l->n_news, sizeof(*nf)))
 		return;		/* the first poll: every flow is "new" */
-	d = mw_image_device(&l->view, e->f.device);
-	if (d && d->system < MW_MAX_SYSTEMS)
-		l->new_flows[d->system]++;
+	nf = &l->news[l->n_news++];
+	nf->device = e->f.device;
+	nf->family = e->k.family;
+	nf->proto = e->k.proto;
+	nf->dport = ntohs(e->k.dport);
+	memcpy(nf->dst, e->k.dst, sizeof(nf->dst));
+}
+
+/* Devices whose flows were dropped for their system's limits since the
+ * poll before (a row's latest packet: a second may be missed, never
+ * made up). */
+static void find_limited(struct mwd_flowlog *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct fent *e = &l->v[i];
+
+		if (e->f.reason != MW_R_RATE_LIMIT ||
+		    e->f.last_ns <= l->polled_ns ||
+		    e->f.device == MW_ID_NONE ||
+		    !grow((void **)&l->limited, &l->cap_limited, l->n_limited,
+			  sizeof(*l->limited)))
+			continue;
+		l->limited[l->n_limited++] = e->f.device;
+	}
 }
 
 /* The table now (cur, sorted) against what was tracked (l->v, sorted):
@@ -446,12 +520,11 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 		qsort(cur.v, cur.n, sizeof(*cur.v), key_cmp);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	if (!l->new_flows)
-		l->new_flows = calloc(MW_MAX_SYSTEMS, sizeof(*l->new_flows));
-	else
-		memset(l->new_flows, 0, MW_MAX_SYSTEMS * sizeof(*l->new_flows));
+	l->n_news = l->n_limited = 0;
 	merge(l, &cur, now);
-	l->polled = true;
+	if (l->polled_ns)
+		find_limited(l);
+	l->polled_ns = now;
 	for (i = 0; i < l->n; i++) {
 		struct fent *e = &l->v[i];
 

@@ -67,6 +67,7 @@ struct daemon {
 	struct mwd_autoblock *ab;	/* auto_block (autoblock.c) */
 	struct mwd_events *ev;		/* events.jsonl, syslog (events.c) */
 	struct mwd_metrics *metrics;	/* Prometheus (metrics.c) */
+	struct mwd_notify *notify;	/* notify_command (notify.c) */
 	bool storage_low;		/* log_dir under log_min_free_mb */
 	struct mwd_auditfwd *audit;	/* mwctl's records as events */
 	struct mwd_dropev *drops;	/* XDP's drop events (dropev.c) */
@@ -207,9 +208,17 @@ static int open_events(struct daemon *d)
 	/* the log directory, created and checked as the controller does */
 	mw_ctl_audit(d->c, "daemon-start", NULL);
 	err = mwd_events_open(path, d->cfg.syslog_udp, &d->ev);
-	if (err)
+	if (err) {
 		fprintf(stderr, "meterwalld: %s or syslog_udp %s: %s\n", path,
 			d->cfg.syslog_udp, strerror(-err));
+		return err;
+	}
+	if (d->cfg.notify_command[0]) {
+		err = mwd_notify_open(d->cfg.notify_command,
+				      (int)d->cfg.notify_severity, &d->notify);
+		mwd_notify_set_events(d->notify, d->ev);
+		mwd_events_set_notify(d->ev, d->notify);
+	}
 	return err;
 }
 
@@ -270,6 +279,14 @@ static void check_storage(struct daemon *d)
 
 /* Once a second: flow records due, auto-block thresholds (a policy is
  * needed for both). */
+/* A drop event: the auto-block's drops_per_min checked at once. */
+static void on_drop(uint32_t device, void *arg)
+{
+	struct daemon *d = arg;
+
+	mwd_autoblock_kick(d->ab, d->x, d->flows, device);
+}
+
 static void poll_flows(struct daemon *d)
 {
 	int64_t now = mono_ms();
@@ -286,7 +303,7 @@ static void poll_flows(struct daemon *d)
 		mwd_dropev_kmod(d->drops);
 	if (!d->drops && !d->drops_tried) {
 		int err = mwd_dropev_open(d->c, d->x, d->ev, d->flows,
-					  &d->drops);
+					  on_drop, d, &d->drops);
 
 		d->drops_tried = true;
 		if (err)
@@ -296,8 +313,8 @@ static void poll_flows(struct daemon *d)
 	}
 	if (mwd_flowlog_poll(d->flows, d->c, d->x))
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
-	mwd_autoblock_tick(d->ab, d->c, d->x, d->flows, d->ev);
-	mwd_autoblock_expire(d->c, d->flows, d->ev);
+	mwd_autoblock_tick(d->ab, d->x, d->flows);
+	mwd_autoblock_expire(d->ab, d->flows);
 }
 
 static int start(struct daemon *d)
@@ -329,7 +346,7 @@ static int start(struct daemon *d)
 	enforce_all(d);
 	err = open_flowlog(d);
 	if (!err)
-		err = mwd_autoblock_open(&d->ab);
+		err = mwd_autoblock_open(d->c, d->ev, &d->ab);
 	if (!err)
 		err = mwd_auditfwd_open(log_dir(d), &d->audit);
 	if (err)
@@ -340,6 +357,7 @@ static int start(struct daemon *d)
 		/* enforcement does not depend on it: go on without */
 		fprintf(stderr, "meterwalld: warning: no metrics: cannot listen on %s\n",
 			d->cfg.metrics_listen);
+	mwd_metrics_watch(d->metrics, d->notify, d->ab);
 	{
 		const char *kv[] = { NULL };
 
@@ -455,6 +473,7 @@ static int run(struct daemon *d)
 		poll_flows(d);
 		mwd_dropev_poll(d->drops);
 		mwd_metrics_run(d->metrics);	/* scrapes, and its timeouts */
+		mwd_notify_run(d->notify);
 		if (pf[1].revents & POLLIN &&
 		    mwd_links_read(pf[1].fd, on_link, d) == -ENOBUFS)
 			enforce_all(d);	/* events were lost: look at all */
@@ -530,6 +549,7 @@ int main(int argc, char **argv)
 	ret = run(d);
 	mwd_flowlog_close(d->flows);
 	mwd_autoblock_close(d->ab);
+	mwd_notify_close(d->notify);
 	mwd_events_close(d->ev);
 	mwd_metrics_close(d->metrics);
 	mwd_auditfwd_close(d->audit);

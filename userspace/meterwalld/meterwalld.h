@@ -19,6 +19,8 @@ struct mwd_config {
 	char syslog_udp[300];	/* "HOST:PORT" of an RFC 5424 collector */
 	char metrics_listen[64];	/* "ADDR:PORT"; "" = no metrics */
 	uint64_t log_min_free_mb;	/* alert below this free in log_dir */
+	char notify_command[1024];	/* "" = no notifications */
+	uint64_t notify_severity;	/* syslog's: this and more severe */
 };
 
 /*
@@ -50,22 +52,53 @@ const struct mwd_flow_stats *mwd_flowlog_stats(const struct mwd_flowlog *l);
 /* The policy in force as the flow log last read it (NULL: none). */
 const struct mw_image_view *mwd_flowlog_view(const struct mwd_flowlog *l);
 
-/* Flows of a system's devices that started since the poll before. */
-uint32_t mwd_flowlog_new_flows(const struct mwd_flowlog *l, uint32_t system);
+/* Flows of known devices that started since the poll before. */
+struct mwd_newflow {
+	uint32_t device;
+	uint8_t family;
+	uint8_t proto;
+	uint16_t dport;		/* host order */
+	uint8_t dst[16];
+};
+const struct mwd_newflow *mwd_flowlog_news(const struct mwd_flowlog *l,
+					   size_t *n);
+/* Devices (repeated once per flow) dropped for their system's limits
+ * since the poll before. */
+const uint32_t *mwd_flowlog_limited(const struct mwd_flowlog *l, size_t *n);
+/* A device's (system: a system's devices') top flows: dropped ones
+ * first, then by packets. */
+struct mwd_topflow {
+	struct mw_flow_key k;
+	struct mw_flow f;
+};
+size_t mwd_flowlog_top(const struct mwd_flowlog *l, bool system, uint32_t id,
+		       struct mwd_topflow *out, size_t max);
 
-/* autoblock.c: auto_block.drops_per_min and new_flows_per_sec, every
- * second. */
+/*
+ * autoblock.c: a system's auto_block thresholds (drops_per_min,
+ * new_flows_per_sec, scan_targets_per_min, over_limits_secs), per system
+ * or per device (scope), checked every second (tick, after a flow poll)
+ * and at once when a drop event names a device (kick).
+ */
 struct mwd_autoblock;
 struct mwd_events;
-int mwd_autoblock_open(struct mwd_autoblock **out);
+int mwd_autoblock_open(struct mw_ctl *c, struct mwd_events *ev,
+		       struct mwd_autoblock **out);
 void mwd_autoblock_close(struct mwd_autoblock *a);
-void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_ctl *c,
-			struct mw_xdp *x, const struct mwd_flowlog *l,
-			struct mwd_events *ev);
+void mwd_autoblock_tick(struct mwd_autoblock *a, struct mw_xdp *x,
+			const struct mwd_flowlog *l);
+void mwd_autoblock_kick(struct mwd_autoblock *a, struct mw_xdp *x,
+			const struct mwd_flowlog *l, uint32_t device);
+struct mwd_autoblock_stats {
+	uint64_t trips;		/* blocks it put in force */
+	uint64_t last_latency_us;	/* crossing seen -> block in force */
+};
+const struct mwd_autoblock_stats *
+mwd_autoblock_stats(const struct mwd_autoblock *a);
 /* Timed blocks lift themselves in the datapaths: say so, once (an event,
  * blocks.history, audit.log); otherwise a read of the blocks file. */
-void mwd_autoblock_expire(struct mw_ctl *c, const struct mwd_flowlog *l,
-			  struct mwd_events *ev);
+void mwd_autoblock_expire(struct mwd_autoblock *a,
+			  const struct mwd_flowlog *l);
 
 /* events.c: the daemon's events, JSON lines and RFC 5424 syslog. */
 struct mwd_events;
@@ -78,11 +111,31 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 	       const char *const *kv, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* events.c: each event (its JSON line) also to the notifier. */
+struct mwd_notify;
+void mwd_events_set_notify(struct mwd_events *e, struct mwd_notify *n);
+
+/* notify.c: notify_command, one event on stdin per run, retried. */
+struct mwd_notify_stats {
+	uint64_t runs, delivered, failures, given_up, dropped;
+};
+int mwd_notify_open(const char *cmd, int min_severity, struct mwd_notify **out);
+void mwd_notify_set_events(struct mwd_notify *n, struct mwd_events *ev);
+void mwd_notify_close(struct mwd_notify *n);
+void mwd_notify_event(struct mwd_notify *n, int severity, const char *id,
+		      const char *json, size_t len);
+/* Reap, retry, start: each time round the daemon's loop. */
+void mwd_notify_run(struct mwd_notify *n);
+const struct mwd_notify_stats *mwd_notify_stats(const struct mwd_notify *n);
+
 /* dropev.c: XDP's drop events as the daemon's "drop" events; holds the
  * state directory's events.lock (-EBUSY: another reader holds it). */
 struct mwd_dropev;
+/* kick: each XDP drop event of a known device, before it is emitted */
+typedef void (*mwd_kick_fn)(uint32_t device, void *arg);
 int mwd_dropev_open(struct mw_ctl *c, struct mw_xdp *x, struct mwd_events *ev,
-		    const struct mwd_flowlog *names, struct mwd_dropev **out);
+		    const struct mwd_flowlog *names, mwd_kick_fn kick,
+		    void *kick_arg, struct mwd_dropev **out);
 int mwd_dropev_fd(const struct mwd_dropev *d);
 int mwd_dropev_kfd(const struct mwd_dropev *d);	/* the module's, or -1 */
 /* The module's group, when it was not loaded before (ask now and then:
@@ -106,6 +159,9 @@ int mwd_metrics_open(const char *listen, struct mw_ctl *c, struct mw_xdp **x,
 int mwd_metrics_fd(const struct mwd_metrics *m);
 void mwd_metrics_run(struct mwd_metrics *m);
 void mwd_metrics_close(struct mwd_metrics *m);
+/* Counters of the notifier and the auto-block, also exported. */
+void mwd_metrics_watch(struct mwd_metrics *m, const struct mwd_notify *n,
+		       const struct mwd_autoblock *ab);
 
 /* links.c: rtnetlink link events (RTMGRP_LINK). */
 int mwd_links_open(void);

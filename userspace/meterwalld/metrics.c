@@ -30,7 +30,19 @@ struct mwd_metrics {
 	const struct mwd_flowlog *flows;
 	char log_dir[256];
 	uint64_t scrapes;
+	const struct mwd_notify *notify;
+	const struct mwd_autoblock *ab;
 };
+
+void mwd_metrics_watch(struct mwd_metrics *m, const struct mwd_notify *n,
+		       const struct mwd_autoblock *ab)
+{
+	if (m) {
+		m->notify = n;
+		m->ab = ab;
+	}
+}
+
 
 struct buf {
 	char *p;
@@ -86,6 +98,31 @@ static void help(struct buf *b, const char *name, const char *type,
 		 const char *text)
 {
 	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* The notifier's and the auto-block's counters. */
+static void responses(struct buf *b, const struct mwd_metrics *m)
+{
+	const struct mwd_notify_stats *ns = mwd_notify_stats(m->notify);
+
+	help(b, "meterwall_notify_delivered_total", "counter",
+	     "Events notify_command took (exit status 0).");
+	put(b, "meterwall_notify_delivered_total %llu\n",
+	    (unsigned long long)ns->delivered);
+	help(b, "meterwall_notify_failures_total", "counter",
+	     "Runs of notify_command that failed (each retried, up to 5).");
+	put(b, "meterwall_notify_failures_total %llu\n",
+	    (unsigned long long)ns->failures);
+	help(b, "meterwall_notify_lost_total", "counter",
+	     "Events not notified: given up after 5 runs, or a full queue.");
+	put(b, "meterwall_notify_lost_total %llu\n",
+	    (unsigned long long)(ns->given_up + ns->dropped));
+	if (m->ab) {
+		help(b, "meterwall_auto_blocks_total", "counter",
+		     "Blocks put in force by auto_block thresholds.");
+		put(b, "meterwall_auto_blocks_total %llu\n",
+		    (unsigned long long)mwd_autoblock_stats(m->ab)->trips);
+	}
 }
 
 static void reasons(struct buf *b, struct mw_xdp *x)
@@ -234,6 +271,7 @@ static char *render(struct mwd_metrics *m, size_t *len)
 		    (unsigned long long)fs_st.f_bavail *
 		    (unsigned long long)fs_st.f_frsize);
 	}
+	responses(&b, m);
 	help(&b, "meterwall_scrapes_total", "counter", "Scrapes answered.");
 	put(&b, "meterwall_scrapes_total %llu\n",
 	    (unsigned long long)++m->scrapes);

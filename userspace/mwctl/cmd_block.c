@@ -67,6 +67,14 @@ int block_main(int argc, char **argv)
 		block_usage(stderr);
 		return 1;
 	}
+	if (strlen(reason) >= MW_CTL_REASON_MAX ||
+	    (req.by && strlen(req.by) >= MW_CTL_TEXT_MAX)) {
+		fprintf(stderr, "%s block: --%s is too long (at most %d bytes)\n",
+			prog_name, strlen(reason) >= MW_CTL_REASON_MAX ?
+			"reason" : "by", strlen(reason) >= MW_CTL_REASON_MAX ?
+			MW_CTL_REASON_MAX - 1 : MW_CTL_TEXT_MAX - 1);
+		return 1;
+	}
 	err = dur ? mw_parse_duration(dur, &secs) : 0;
 	if (!err && secs)
 		err = mw_block_until(secs, &until);

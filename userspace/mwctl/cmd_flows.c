@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <signal.h>
 #include <net/if.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,19 +71,6 @@ static void addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
 	inet_ntop(family, a, buf, (socklen_t)len);
 }
 
-/* tcp, udp, icmp, icmpv6, else the number (buf: at least 4 bytes) */
-static const char *proto_str(uint8_t p, char *buf, size_t len)
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	}
-	snprintf(buf, len, "%u", p);
-	return buf;
-}
-
 /* Times in text output: RFC 3339 in the policy's time zone, ms. */
 static const char *time_str(uint64_t unix_ns, const struct mw_image_view *v,
 			    char *buf, size_t len)
@@ -105,8 +91,8 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	const struct mw_img_conduit *c = r->f.conduit == MW_ID_NONE || !v ? NULL :
 					 mw_image_conduit(v, r->f.conduit);
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];
-	char pb[4], t1[MW_TIME_LEN], t2[MW_TIME_LEN];
-	const char *proto = proto_str(r->k.proto, pb, sizeof(pb));
+	char pb[MW_PROTO_LEN], t1[MW_TIME_LEN], t2[MW_TIME_LEN];
+	const char *proto = mw_proto_name(r->k.proto, pb);
 	int32_t tz = v ? v->hdr->tz_offset : 0;
 
 	addr_str(r->k.family, r->k.src, src, sizeof(src));
@@ -254,8 +240,8 @@ static int print_event(const struct mw_event *e, void *arg)
 {
 	const struct mw_image_view *v = arg;
 	char src[INET6_ADDRSTRLEN] = "-", dst[INET6_ADDRSTRLEN] = "-";
-	char pb[4], t[MW_TIME_LEN];
-	const char *proto = proto_str(e->proto, pb, sizeof(pb));
+	char pb[MW_PROTO_LEN], t[MW_TIME_LEN];
+	const char *proto = mw_proto_name(e->proto, pb);
 
 	if (e->family) {
 		addr_str(e->family, e->src, src, sizeof(src));

@@ -147,7 +147,7 @@
 #define MW_GENL_MCGRP_EVENTS	"events"
 
 #define MW_IMAGE_MAGIC		0x4950574dU	/* "MWPI" little-endian */
-#define MW_IMAGE_VERSION	1
+#define MW_IMAGE_VERSION	2
 #define MW_IMAGE_MAX		(256U << 20)	/* 256 MiB */
 #define MW_CHUNK_MAX		(60U << 10)
 
@@ -380,7 +380,8 @@ struct mw_img_prefix {
 enum mw_system_flags {
 	MW_SYS_F_VALID_FROM = 1 << 0,	/* valid_from is set */
 	MW_SYS_F_EXPIRES = 1 << 1,	/* expires is set */
-	__MW_SYS_F_ALL = (1 << 2) - 1
+	MW_SYS_F_AB_DEVICE = 1 << 2,	/* auto-block the device, not the system */
+	__MW_SYS_F_ALL = (1 << 3) - 1
 };
 
 struct mw_img_system {
@@ -399,7 +400,11 @@ struct mw_img_system {
 	__u32 ab_drops_pm;	/* auto-block: drops per minute, 0 = off */
 	__u32 ab_flows_ps;	/* auto-block: new flows per second, 0 = off */
 	__u32 ab_block_for;	/* auto-block duration, seconds, 0 = until reconnect */
-	__u32 reserved;
+	__u32 ab_scan_pm;	/* auto-block: distinct destinations (address,
+				 * port) of new flows per minute, 0 = off */
+	__u32 ab_over_limits;	/* auto-block: seconds of the last minute with
+				 * drops for the limits, 0 = off (1..60) */
+	__u32 reserved;		/* 0 */
 };
 
 enum mw_device_flags {
@@ -631,7 +636,7 @@ MW_ASSERT_SIZE(struct mw_image_hdr, 88 + 16 * MW_SEC_MAX);
 MW_ASSERT_SIZE(struct mw_img_iface, 24 + MW_MAX_VLANS / 8);
 MW_ASSERT_SIZE(struct mw_img_zone, 16);
 MW_ASSERT_SIZE(struct mw_img_prefix, 32);
-MW_ASSERT_SIZE(struct mw_img_system, 80);
+MW_ASSERT_SIZE(struct mw_img_system, 88);
 MW_ASSERT_SIZE(struct mw_img_device, 28);
 MW_ASSERT_SIZE(struct mw_rule, 24);
 MW_ASSERT_SIZE(struct mw_img_cset, 8 + 24 * MW_CSET_RULES);
