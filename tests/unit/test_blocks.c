@@ -188,15 +188,24 @@ static void test_older_and_newer_lines(void **state)
 	assert_int_equal(ctl_blocks_get(c, MW_TARGET_SYSTEM, "c", &got), 0);
 	assert_int_equal(got.i.since_unix_ns, 5);
 	assert_string_equal(got.i.reason, "r");
-	/* bad encodings: not blocks, reported with file:line, kept */
+	/* a field that cannot be read: reported with file:line, left out;
+	 * the block holds */
 	n_msgs = 0;
-	assert_int_equal(ctl_blocks_get(c, MW_TARGET_SYSTEM, "d", &got),
-			 -ENOENT);
-	assert_int_equal(n_msgs, 2);
-	assert_non_null(strstr(last_msg, "/old/blocks:5: warning: not a block"));
+	assert_int_equal(ctl_blocks_get(c, MW_TARGET_SYSTEM, "d", &got), 0);
+	assert_int_equal(n_msgs, 1);
+	assert_non_null(strstr(last_msg, "/old/blocks:4: warning: a KEY=VALUE field that cannot be read: `system d 0 0 reason=%zz'; the block holds"));
+	assert_string_equal(got.i.reason, "");
+	assert_int_equal(ctl_blocks_get(c, MW_TARGET_SYSTEM, "e", &got), 0);
 	assert_int_equal(ctl_blocks_forget(c, MW_TARGET_SYSTEM, "a"), 0);
 	assert_non_null(strstr(slurp(path_in("old/blocks")),
-			       "system d 0 0 reason=%zz\nsystem e 0 0 reason=%00\n"));
+			       "system d 0 0\nsystem e 0 0\n"));
+	/* a value longer than the field is cut, not refused */
+	memset(line, 'r', 290);
+	memcpy(line, "system f 0 0 by=", 16);
+	line[290] = '\0';
+	write_file(path_in("old/blocks"), line);
+	assert_int_equal(ctl_blocks_get(c, MW_TARGET_SYSTEM, "f", &got), 0);
+	assert_int_equal(strlen(got.i.by), MW_CTL_TEXT_MAX - 1);
 	mw_ctl_unlock(c);
 	mw_ctl_close(c);
 }

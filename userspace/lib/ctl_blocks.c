@@ -12,7 +12,9 @@
  * as %XX) say the rest: since (unix ns), uid, user (claimed), by, reason,
  * and for a pending reconnect request req, req_by, req_contact, req_uid,
  * req_user, req_ns.  Lines without them (older ones) still parse; keys
- * this version does not know are ignored.  A line that is not a block is
+ * this version does not know are ignored; a field that cannot be read
+ * (bad encoding, a number that is none) is reported and left out, the
+ * block holds (a longer value is cut).  A line that is not a block is
  * reported as file:line and kept for the operator.
  */
 #include <errno.h>
@@ -70,7 +72,7 @@ static int hexval(char x)
 	return -1;
 }
 
-/* A percent-encoded VALUE into dst (len bytes, whole or -EINVAL). */
+/* A percent-encoded VALUE into dst (len bytes; a longer one is cut). */
 static int unescape(const char *s, char *dst, size_t len)
 {
 	size_t n = 0;
@@ -87,9 +89,8 @@ static int unescape(const char *s, char *dst, size_t len)
 			ch = (char)(hi << 4 | lo);
 			s += 2;
 		}
-		if (n + 1 >= len)
-			return -EINVAL;
-		dst[n++] = ch;
+		if (n + 1 < len)
+			dst[n++] = ch;
 	}
 	dst[n] = '\0';
 	return 0;
@@ -127,6 +128,8 @@ static int parse_field(char *s, struct mw_ctl_block_info *i)
 	if (!v || v == s)
 		return -EINVAL;
 	*v++ = '\0';
+	if (!*v)
+		return 0;
 	for (k = 0; k < sizeof(text) / sizeof(text[0]); k++)
 		if (!strcmp(s, text[k].key))
 			return unescape(v, (char *)i + text[k].off,
@@ -166,15 +169,15 @@ static int parse_head(char **f, struct ctl_block_line *b)
 static int parse_line(char *s, struct ctl_block_line *b)
 {
 	char *f[6] = { NULL }, *save = NULL, *t;
-	int n = 0, err;
+	int n = 0;
 
 	memset(b, 0, sizeof(*b));
 	b->i.uid = b->i.req_uid = -1;
 	for (t = strtok_r(s, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (n >= 4 && strchr(t, '=')) {
-			err = parse_field(t, &b->i);
-			if (err)
-				return err;
+			/* an unreadable field never costs the block */
+			if (parse_field(t, &b->i))
+				b->bad_field = true;
 			n = 6;		/* no positional field after these */
 		} else if (n < 6) {
 			f[n++] = t;
@@ -284,12 +287,16 @@ static int walk_file(struct mw_ctl *c, FILE *f, const char *path, walk_fn fn,
 			err = -ENOMEM;
 			break;
 		}
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		if (!parse_line(copy, &b)) {
+			if (b.bad_field && !quiet)
+				ctl_say(c, MW_CTL_WARNING, where,
+					"warning: a KEY=VALUE field that cannot be read: `%s'; the block holds, without it",
+					line);
 			err = fn(c, &b, line, arg);
 			free(copy);
 			continue;
 		}
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		if (!quiet)
 			ctl_say(c, MW_CTL_WARNING, where,
 				"warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID] [KEY=VALUE ...]): `%s'; kept, and skipped",

@@ -56,6 +56,7 @@ struct ctl_block_line {
 	struct mw_ctl_block_info i;
 	uint64_t until_boot;		/* boot ns, valid in boot_id */
 	char boot_id[MW_CTL_BOOT_ID_LEN + 1];	/* "" when not recorded */
+	bool bad_field;		/* a KEY=VALUE field could not be read */
 };
 /* Record a block (replacing the target's line) with no more than this. */
 int ctl_blocks_record(struct mw_ctl *c, enum mw_target kind,
