@@ -19,7 +19,7 @@
 
 #define PB_CAP 96
 
-static void *pb_alloc(size_t n, size_t sz)
+static inline void *pb_alloc(size_t n, size_t sz)
 {
 	void *p = calloc(n ? n : 1, sz);
 
@@ -28,7 +28,7 @@ static void *pb_alloc(size_t n, size_t sz)
 	return p;
 }
 
-static struct mw_policy *pb_new(uint64_t serial)
+static inline struct mw_policy *pb_new(uint64_t serial)
 {
 	struct mw_policy *p = pb_alloc(1, sizeof(*p));
 
@@ -40,7 +40,7 @@ static struct mw_policy *pb_new(uint64_t serial)
 	return p;
 }
 
-static struct mw_iface_spec *pb_iface(struct mw_policy *p, const char *name,
+static inline struct mw_iface_spec *pb_iface(struct mw_policy *p, const char *name,
 				      enum mw_zone_kind zone)
 {
 	struct mw_iface_spec *f = &p->ifaces[p->n_ifaces++];
@@ -53,14 +53,14 @@ static struct mw_iface_spec *pb_iface(struct mw_policy *p, const char *name,
 	return f;
 }
 
-static void pb_vlan(struct mw_iface_spec *f, unsigned int vid)
+static inline void pb_vlan(struct mw_iface_spec *f, unsigned int vid)
 {
 	f->vlans[vid / 8] |= (uint8_t)(1u << (vid % 8));
 	f->n_vlans++;
 }
 
 /* "a,b,c" -> prefixes */
-static size_t pb_prefixes(const char *list, struct mw_prefix **out)
+static inline size_t pb_prefixes(const char *list, struct mw_prefix **out)
 {
 	char buf[4096], *save = NULL, *tok;
 	size_t n = 0;
@@ -77,7 +77,7 @@ static size_t pb_prefixes(const char *list, struct mw_prefix **out)
 	return n;
 }
 
-static struct mw_zone_spec *pb_zone(struct mw_policy *p, const char *name,
+static inline struct mw_zone_spec *pb_zone(struct mw_policy *p, const char *name,
 				    const char *prefixes)
 {
 	struct mw_zone_spec *z = &p->zones[p->n_zones++];
@@ -88,7 +88,7 @@ static struct mw_zone_spec *pb_zone(struct mw_policy *p, const char *name,
 	return z;
 }
 
-static struct mw_system_spec *pb_system(struct mw_policy *p, const char *name,
+static inline struct mw_system_spec *pb_system(struct mw_policy *p, const char *name,
 					const char *iface)
 {
 	struct mw_system_spec *s;
@@ -108,7 +108,7 @@ static struct mw_system_spec *pb_system(struct mw_policy *p, const char *name,
 	return s;
 }
 
-static struct mw_device_spec *pb_device(struct mw_system_spec *s,
+static inline struct mw_device_spec *pb_device(struct mw_system_spec *s,
 					const char *name, const char *addrs)
 {
 	struct mw_device_spec *d = &s->devices[s->n_devices++];
@@ -120,7 +120,7 @@ static struct mw_device_spec *pb_device(struct mw_system_spec *s,
 	return d;
 }
 
-static void pb_mac(struct mw_device_spec *d, const char *mac)
+static inline void pb_mac(struct mw_device_spec *d, const char *mac)
 {
 	if (mw_mac_parse(mac, d->mac))
 		abort();
@@ -128,7 +128,7 @@ static void pb_mac(struct mw_device_spec *d, const char *mac)
 }
 
 /* ports: "80,8000-8010" or NULL; zones: "a,b" or NULL; prefixes or NULL */
-static struct mw_conduit_spec *pb_conduit_in(struct mw_conduit_spec *arr,
+static inline struct mw_conduit_spec *pb_conduit_in(struct mw_conduit_spec *arr,
 					     size_t *n, const char *name,
 					     enum mw_direction dir,
 					     uint8_t proto, const char *zones,
@@ -168,7 +168,7 @@ static struct mw_conduit_spec *pb_conduit_in(struct mw_conduit_spec *arr,
 	return c;
 }
 
-static struct mw_conduit_spec *pb_conduit(struct mw_system_spec *s,
+static inline struct mw_conduit_spec *pb_conduit(struct mw_system_spec *s,
 					  const char *name,
 					  enum mw_direction dir, uint8_t proto,
 					  const char *zones,
@@ -179,7 +179,7 @@ static struct mw_conduit_spec *pb_conduit(struct mw_system_spec *s,
 			     zones, prefixes, ports);
 }
 
-static struct mw_conduit_spec *pb_dconduit(struct mw_device_spec *d,
+static inline struct mw_conduit_spec *pb_dconduit(struct mw_device_spec *d,
 					   const char *name,
 					   enum mw_direction dir,
 					   uint8_t proto, const char *zones,
@@ -194,7 +194,7 @@ static struct mw_conduit_spec *pb_dconduit(struct mw_device_spec *d,
 }
 
 /* days: bit 0 = Monday; from/to in minutes */
-static void pb_window(struct mw_conduit_spec *c, uint8_t days,
+static inline void pb_window(struct mw_conduit_spec *c, uint8_t days,
 		      uint16_t from, uint16_t to)
 {
 	c->window.set = true;
@@ -205,7 +205,7 @@ static void pb_window(struct mw_conduit_spec *c, uint8_t days,
 }
 
 /* Compile and view; the image buffer is returned in *img. */
-static int pb_compile(const struct mw_policy *p,
+static inline int pb_compile(const struct mw_policy *p,
 		      const struct mw_image_view *prev, struct mw_image *img,
 		      struct mw_image_view *v, struct mw_diag *diag)
 {

@@ -120,6 +120,18 @@ systems:
         ports: [3610]
 EOF
 
+# the agreement ends in 10 days; a maintenance conduit's window is open now
+# (from a minute ago, for 5 minutes, every day)
+sed -i "s/^    agreement: \"AGR-1\"\$/&\n    expires: $(date -u -d '+10 days' +%Y-%m-%d)/" "$tmp/pol.yaml"
+cat >>"$tmp/pol.yaml" <<EOF
+      - name: maint
+        direction: inbound
+        zone: head-end
+        proto: tcp
+        ports: [22]
+        window: { days: [mon, tue, wed, thu, fri, sat, sun], from: "$(date -u -d '-1 min' +%H:%M)", to: "$(date -u -d '+4 min' +%H:%M)" }
+EOF
+
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
@@ -243,6 +255,22 @@ f1=$(count 203.0.113.66) a1=$(count 198.51.100.10)
 [ "$f1" -eq "$f0" ] && [ "$a1" -gt "$a0" ] &&
 	ok "enforced: unknown source dropped, the device passes ($((a1 - a0)) in 0.5 s)" ||
 	fail "enforcement after load: forbidden $f0 -> $f1, allowed $a0 -> $a1"
+cal_events() { python3 - "$MW_LOG_DIR/events.jsonl" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+exp = [e for e in ev if e["event"] == "agreement-expiring"]
+win = [e for e in ev if e["event"] == "window-open"]
+sys.exit(not (len(exp) == 1 and exp[0]["system"] == "partner" and
+              exp[0]["agreement"] == "AGR-1" and exp[0]["days_left"] in ("10", "11") and
+              exp[0]["expires"].endswith("T00:00:00Z") and
+              exp[0]["contact"] == "ops@example.net" and
+              len(win) == 1 and win[0]["conduit"] == "partner/maint" and
+              win[0]["first"] == "yes"))
+PY
+}
+ms=$(within_ms 3000 cal_events) &&
+	ok "calendar: the agreement's 30-day warning (10 days left) and the open maintenance window, once each ($ms ms)" ||
+	fail "calendar events: $(grep -E 'agreement|window' "$MW_LOG_DIR/events.jsonl")"
 
 # --- metrics: the endpoint, and a real Prometheus scraping it --------------------
 get() {	# URL: "STATUS CONTENT-TYPE" then the body

@@ -315,8 +315,7 @@ static void decide_nd(const struct mw_image_view *v,
 	pass(res, MW_R_L2_CONTROL);
 }
 
-static bool window_has(const struct mw_image_view *v, uint16_t w,
-		       int64_t now_s)
+bool mw_window_open(const struct mw_image_view *v, uint16_t w, int64_t now_s)
 {
 	const struct mw_img_window *win;
 	int64_t m;
@@ -422,7 +421,7 @@ static enum mw_reason match_set(const struct mw_image_view *v,
 		const struct mw_rule *r = &set->rules[i];
 		enum mw_reason why;
 
-		if (!window_has(v, r->window, now))
+		if (!mw_window_open(v, r->window, now))
 			continue;
 		why = match_rule(v, r, pkt, dir, zones, quoted);
 		if (why) {

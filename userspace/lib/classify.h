@@ -128,6 +128,8 @@ uint64_t mw_lookup_zones(const struct mw_image_view *v, uint8_t family,
 
 const char *mw_reason_name(enum mw_reason r);	/* "NO_CONDUIT" */
 const char *mw_verdict_name(enum mw_verdict v);	/* "PASS" / "DROP" */
+/* Window w (id + 1, 0 = always) of v holds unix second now_s. */
+bool mw_window_open(const struct mw_image_view *v, uint16_t w, int64_t now_s);
 /* "tcp", "udp", "icmp", "icmpv6", "any" (MW_ANY_PROTO), else the number
  * in buf; returns the name. */
 #define MW_PROTO_LEN	8

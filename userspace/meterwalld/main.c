@@ -47,7 +47,9 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include "calendar.h"
 #include "meterwalld.h"
+#include "timefmt.h"
 
 #define DEFAULT_CONFIG	"/etc/meterwall/meterwalld.yaml"
 
@@ -68,6 +70,7 @@ struct daemon {
 	struct mwd_events *ev;		/* events.jsonl, syslog (events.c) */
 	struct mwd_metrics *metrics;	/* Prometheus (metrics.c) */
 	struct mwd_notify *notify;	/* notify_command (notify.c) */
+	struct mw_calendar *cal;	/* agreements, windows (calendar.h) */
 	bool storage_low;		/* log_dir under log_min_free_mb */
 	struct mwd_auditfwd *audit;	/* mwctl's records as events */
 	struct mwd_dropev *drops;	/* XDP's drop events (dropev.c) */
@@ -279,6 +282,52 @@ static void check_storage(struct daemon *d)
 
 /* Once a second: flow records due, auto-block thresholds (a policy is
  * needed for both). */
+/* The policy's calendar as events: agreements about to expire or expired
+ * (warning: notified by default), maintenance windows opening and closing
+ * (notice). */
+static void on_calendar(const struct mw_cal_event *e, void *arg)
+{
+	struct daemon *d = arg;
+	const struct mw_image_view *v = mwd_flowlog_view(d->flows);
+	const char *sys = e->sys ? mw_image_str(v, e->sys->name) : "";
+	char when[MW_TIME_LEN], days[24];
+	const char *kv[] = {
+		"system", sys,
+		"entity", e->sys ? mw_image_str(v, e->sys->entity) : "",
+		"contact", e->sys ? mw_image_str(v, e->sys->contact) : "",
+		"agreement", e->sys ? mw_image_str(v, e->sys->agreement) : "",
+		"expires", when, "days_left", days, NULL, NULL, NULL, NULL
+	};
+
+	mw_time_format(e->expires * 1000000000LL, v->hdr->tz_offset, 0, when,
+		       sizeof(when));
+	snprintf(days, sizeof(days), "%lld", (long long)e->days_left);
+	switch (e->kind) {
+	case MW_CAL_EXPIRING:
+		mwd_event(d->ev, 4, "agreement-expiring", kv,
+			  "the agreement %s of system %s expires in %s day(s), at %s: its traffic is dropped from then",
+			  kv[7], sys, days, when);
+		break;
+	case MW_CAL_EXPIRED:
+		mwd_event(d->ev, 4, "agreement-expired", kv,
+			  "the agreement %s of system %s expired at %s: its traffic is dropped",
+			  kv[7], sys, when);
+		break;
+	case MW_CAL_WINDOW_OPEN:
+	case MW_CAL_WINDOW_CLOSE:
+		kv[8] = "conduit";
+		kv[9] = mw_image_str(v, e->conduit->name);
+		kv[10] = "first";
+		kv[11] = e->first ? "yes" : "no";
+		kv[12] = NULL;
+		mwd_event(d->ev, 5, e->kind == MW_CAL_WINDOW_OPEN ? "window-open" :
+			  "window-close", kv, "the window of conduit %s %s%s",
+			  kv[9], e->kind == MW_CAL_WINDOW_OPEN ? "opened" : "closed",
+			  e->first ? " (open when meterwalld started)" : "");
+		break;
+	}
+}
+
 /* A drop event: the auto-block's drops_per_min checked at once. */
 static void on_drop(uint32_t device, void *arg)
 {
@@ -315,6 +364,9 @@ static void poll_flows(struct daemon *d)
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
 	mwd_autoblock_tick(d->ab, d->x, d->flows);
 	mwd_autoblock_expire(d->ab, d->flows);
+	if (mwd_flowlog_view(d->flows) && d->cal)
+		mw_calendar_step(d->cal, mwd_flowlog_view(d->flows),
+				 mw_now_unix_ns() / 1000000000LL, on_calendar, d);
 }
 
 static int start(struct daemon *d)
@@ -347,6 +399,8 @@ static int start(struct daemon *d)
 	err = open_flowlog(d);
 	if (!err)
 		err = mwd_autoblock_open(d->c, d->ev, &d->ab);
+	if (!err)
+		err = mw_calendar_new(&d->cal);
 	if (!err)
 		err = mwd_auditfwd_open(log_dir(d), &d->audit);
 	if (err)
@@ -549,6 +603,7 @@ int main(int argc, char **argv)
 	ret = run(d);
 	mwd_flowlog_close(d->flows);
 	mwd_autoblock_close(d->ab);
+	mw_calendar_free(d->cal);
 	mwd_notify_close(d->notify);
 	mwd_events_close(d->ev);
 	mwd_metrics_close(d->metrics);
