@@ -13,7 +13,8 @@
 # leaves enforcement and counters running;
 # block durations and the blocks file (bad lines, symlinks, modes); with a
 # second set of pins: policies of another flow-table size, policy expiry,
-# 20 concurrent block/unblock runs, blocks re-applied onto new maps.
+# 20 concurrent block/unblock runs, blocks re-applied onto new maps;
+# meterwalld recording a timed block's end once (event and history).
 # Receive VLAN offloads: attach turns them off, refuses (attaching nothing)
 # where that fails, status shows them.
 set -u
@@ -442,5 +443,25 @@ err=$(gw2 attach ext0 --mode native 2>&1)
 got=$(blocked)
 [ "$got" = "$want" ] && ok "... and re-applies every block after it" || fail "re-applied blocks: $got"
 check "detach ext0 (second pins) again" gw2 detach ext0
+
+# --- meterwalld records a timed block's end: once, with an event ------------
+MWD=$PWD/$O/meterwalld
+if [ -x "$MWD" ]; then
+	printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nmetrics_listen: "off"\n' \
+		"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/mwd.yaml"
+	nsenter --net=/run/netns/"$NS_GW" "$MWD" -c "$tmp/mwd.yaml" >"$tmp/mwd.log" 2>&1 &
+	mwd=$!
+	pids+=($mwd)
+	for _ in $(seq 50); do grep -q "meterwalld: ready" "$tmp/mwd.log" && break; sleep 0.1; done
+	check "block a device for 1s under meterwalld" gw block device:hems-gw-2 --reason "timed, daemon" --for 1s
+	sleep 2.5
+	n=$(grep -c '"event":"block-expired","kind":"device","target":"hems-gw-2"' "$MW_LOG_DIR/events.jsonl")
+	h=$(grep -c '"event":"expired","kind":"device","target":"hems-gw-2".*"user":"meterwalld"' "$MW_STATE_DIR/blocks.history")
+	[ "$n" = 1 ] && [ "$h" = 1 ] && grep -q '"target":"hems-gw-2","system":"hems-aggregator","entity":"Kanto HEMS Services K.K.","contact":"soc@kanto-hems.example","demarcation":"ext0"' "$MW_LOG_DIR/events.jsonl" &&
+		ok "meterwalld records the end once: a block-expired event (system, entity, contact, demarcation) and the history" ||
+		fail "daemon expiry: $n events, $h history records; $(tail -n 3 "$tmp/mwd.log")"
+	kill "$mwd"
+	wait "$mwd" 2>/dev/null
+fi
 
 suite_end
