@@ -188,6 +188,9 @@ int blocks_main(int argc, char **argv)
 		x.v = &v;
 		x.tz = v.hdr->tz_offset;
 	}
+	if (x.system && x.v && !mw_image_system_by_name(x.v, x.system))
+		fprintf(stderr, "%s: note: no system named `%s' in the policy in force\n",
+			prog_name, x.system);
 	jp_open_arr(NULL);
 	err = history ? mw_ctl_blocks_history(ctl, print_record, &x) :
 			mw_ctl_blocks_list(ctl, print_block, &x);
