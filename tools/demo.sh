@@ -150,8 +150,14 @@ echo "  the block survives a policy reload:"
 gw load "$POLICY" >/dev/null
 scene "HEMS gateway (still blocked)" "$(ns_of hems)" 198.51.100.10 192.0.2.10 udp 3610 "UDP 3610 -> head-end"
 
+echo "  the block, with its system's entity, contact and demarcation:"
+gw blocks hems-aggregator | sed 's/^/  /'
+
 section "Reconnect on the owner's request, approved by the duty officer"
-gw unblock hems-aggregator --request "KHS-REQ-2026-118" --by "duty-officer:sato"
+gw reconnect request hems-aggregator --ref "KHS-REQ-2026-118" --by "Tanaka (Kanto HEMS SOC)" >/dev/null
+gw reconnect approve hems-aggregator --by "duty-officer:sato"
+echo "  its history (times in the policy's time zone):"
+gw blocks --history hems-aggregator | sed 's/^/  /'
 scene "HEMS gateway (reconnected)" "$(ns_of hems)" 198.51.100.10 192.0.2.10 udp 3610 "UDP 3610 -> head-end"
 
 section "Drops by reason (datapath counters)"

@@ -9,7 +9,8 @@ MWCTL=$O/mwctl
 [ -x "$MWCTL" ] || cannot_run "$MWCTL not built"
 command -v python3 >/dev/null || cannot_run "python3 missing"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+PINS=/sys/fs/bpf/meterwall-cli-$$	# block and reconnect, as root only
+trap 'rm -rf "$tmp" "$PINS"' EXIT
 NOW=1795000000		# 2026-11-18, fixed so expiry findings do not drift
 
 is_json() { python3 -c 'import json,sys; json.load(sys.stdin)'; }
@@ -47,7 +48,7 @@ out=$("$MWCTL" check --risk --now $NOW examples/gateway.yaml)
 rc=$?
 [ "$rc" -eq 2 ] && ok "risk: example's highest finding is medium (exit 2)" || fail "risk exit $rc"
 grep -q "MW-R011" <<<"$out" && ok "risk: wide IPv6 device prefix reported" || fail "risk R011: $out"
-grep -q "^  low      MW-R080 examples/gateway.yaml:140:9 dr-aggregator/outbound-1: outbound conduit dr-aggregator/outbound-1 opens a stateless inbound path in XDP-only deployments: its devices may send tcp with ACK to zone head-end (from port 443 to ports 1024-65535), unasked$" <<<"$out" &&
+grep -q "^  low      MW-R080 examples/gateway.yaml:141:9 dr-aggregator/outbound-1: outbound conduit dr-aggregator/outbound-1 opens a stateless inbound path in XDP-only deployments: its devices may send tcp with ACK to zone head-end (from port 443 to ports 1024-65535), unasked$" <<<"$out" &&
 	ok "risk: the outbound conduit's stateless reply path reported (low)" || fail "risk R080: $out"
 cat >"$tmp/telnet.yaml" <<'Y'
 meterwall: 1
@@ -354,6 +355,100 @@ if [ "$(id -u)" -eq 0 ] && mkdir "$apins" 2>/dev/null; then
 	au audit verify --key "$tmp/au-k0" >/dev/null
 	[ $? -eq 1 ] && grep -q "record 0: its mac is wrong" "$tmp/err" &&
 		ok "the forced chain is not verified with the old chain's key" || fail "old key on the new chain: $(cat "$tmp/err")"
+fi
+
+# --- block and reconnect on real XDP maps (root, bpffs; no interface) --------
+# The example policy (time zone +09:00; dlms-maintenance has two_person)
+# in XDP maps of a private pin directory: block, the owner's request, the
+# approval, two_person, expiry, mwctl blocks and its history.
+if [ "$(id -u)" -eq 0 ] && [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ]; then
+	export MW_PIN_DIR=$PINS MW_STATE_DIR=$tmp/rc-state MW_LOG_DIR=$tmp/rc-log
+	mw() { "$MWCTL" "$@"; }
+	mw load examples/gateway.yaml >/dev/null 2>"$tmp/err" || fail "load for blocks: $(cat "$tmp/err")"
+	out=$(SUDO_USER=alice mw block hems-aggregator --reason "600 drops a minute" --for 1h --by "duty officer")
+	grep -q "^until: 20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]+09:00$" <<<"$out" &&
+		ok "block says until when, in the policy's time zone" || fail "block until: $out"
+	out=$(mw -j block device:gw-collector-1 --reason "scan" --for 2h)
+	python3 - "$out" <<'P' && ok "block -j: until (RFC 3339, +09:00) and until_ns are the same instant" || fail "block -j until: $out"
+import datetime, json, sys
+r = json.loads(sys.argv[1])
+t = datetime.datetime.fromisoformat(r["until"])
+assert t.utcoffset() == datetime.timedelta(hours=9), r
+assert int(t.timestamp()) == r["until_ns"] // 10**9, r
+P
+	grep -q "^system hems-aggregator [0-9]* 0 [0-9]* $(cat /proc/sys/kernel/random/boot_id) since=[0-9]* uid=0 user=alice by=duty%20officer reason=600%20drops%20a%20minute$" "$MW_STATE_DIR/blocks" &&
+		ok "blocks file: who and why beside the block, percent-encoded" || fail "blocks file: $(cat "$MW_STATE_DIR/blocks")"
+	out=$(mw blocks hems-aggregator)
+	for want in "state: blocked" "target: hems-aggregator" "system: hems-aggregator" "entity: Kanto HEMS Services K.K." \
+		"contact: soc@kanto-hems.example" "demarcation: ext0" "cause: manual" "reason: 600 drops a minute" \
+		"by: duty officer" "user: alice"; do
+		grep -qxF "  $want" <<<"$out" || { fail "blocks: no \`$want': $out"; want=x; break; }
+	done
+	[ "$want" != x ] && ok "blocks: system, entity, contact, demarcation, cause, reason, who"
+	grep -q "^  since: 20.*+09:00$" <<<"$out" && grep -q "^  until: 20.*+09:00$" <<<"$out" &&
+		ok "blocks: since and until in the policy's time zone" || fail "blocks times: $out"
+	grep -q "gw-collector-1" <<<"$out" && fail "blocks SYSTEM shows another system's device" || ok "blocks SYSTEM: that system's blocks only"
+	same blocks && ok "blocks: text and -j carry the same fields" || fail "blocks fields: $(cat "$tmp/diff")"
+	out=$(mw -j blocks gas-water-iot)
+	python3 -c 'import json,sys; b=json.loads(sys.argv[1]); assert [x["target"] for x in b] == ["gw-collector-1"] and b[0]["system"] == "gas-water-iot" and b[0]["since_ns"] > 0, b' "$out" &&
+		ok "blocks -j: a device's block names its system; exact since_ns" || fail "blocks -j: $out"
+	long=$(head -c 1024 /dev/zero | tr '\0' r)
+	err=$(mw block plain --reason "$long" 2>&1)
+	[ $? -eq 1 ] && grep -q "block: --reason is too long (at most 1023 bytes)" <<<"$err" &&
+		ok "block: a reason of 1024 bytes refused by mwctl" || fail "long reason: $err"
+	# request, approve (no two_person: the one who asked may approve)
+	err=$(mw reconnect approve hems-aggregator --by carol 2>&1)
+	[ $? -eq 1 ] && grep -q "no reconnect request of system \`hems-aggregator' to approve" <<<"$err" &&
+		ok "approve without a request refused" || fail "approve without request: $err"
+	mw -j reconnect request hems-aggregator --ref REQ-2026-1202 --by "Tanaka (Kanto HEMS SOC)" | is_json &&
+		ok "reconnect request -j is JSON" || fail "reconnect request -j"
+	out=$(mw blocks hems-aggregator)
+	grep -qx "  state: reconnect-requested" <<<"$out" && grep -qx "    ref: REQ-2026-1202" <<<"$out" &&
+		grep -qx "    via: soc@kanto-hems.example" <<<"$out" && grep -q "^    requested: 20.*+09:00$" <<<"$out" &&
+		ok "blocks: the request, its contact (the policy's), when" || fail "blocks after request: $out"
+	same blocks && ok "blocks with a request: text and -j carry the same fields" || fail "blocks request fields: $(cat "$tmp/diff")"
+	out=$(mw reconnect approve hems-aggregator --by "Tanaka (Kanto HEMS SOC)")
+	grep -qx "approved_by: Tanaka (Kanto HEMS SOC)" <<<"$out" && grep -qx "request: REQ-2026-1202" <<<"$out" &&
+		ok "reconnect approve lifts the block" || fail "approve: $out"
+	[ -z "$(mw blocks hems-aggregator)" ] && ok "... and it is no longer listed" || fail "still listed: $(mw blocks hems-aggregator)"
+	expect_rc "approve again: not blocked" 1 mw reconnect approve hems-aggregator --by x
+	# two_person (dlms-maintenance)
+	mw block maint-jump-1 --reason "odd logins" >/dev/null
+	err=$(mw unblock maint-jump-1 --request R-9 --by carol 2>&1)
+	[ $? -eq 1 ] && grep -q "system \`dlms-maintenance' needs two people (two_person)" <<<"$err" &&
+		ok "unblock in one step refused with two_person" || fail "two_person unblock: $err"
+	SUDO_USER=bob mw reconnect request maint-jump-1 --ref MNT-77 --by "Sato" --contact "+81-22-555-0147 (phone)" >/dev/null ||
+		fail "request maint-jump-1"
+	err=$(SUDO_USER=bob mw reconnect approve maint-jump-1 --by carol 2>&1)
+	[ $? -eq 1 ] && grep -q "cannot approve it; another person must" <<<"$err" &&
+		ok "two_person: who recorded the request cannot approve" || fail "two_person same recorder: $err"
+	expect_rc "two_person: who asked cannot approve" 1 env SUDO_USER=carol "$MWCTL" reconnect approve maint-jump-1 --by sato
+	out=$(SUDO_USER=carol mw -j reconnect approve maint-jump-1 --by carol)
+	python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["reconnected"] == "maint-jump-1" and r["request"] == "MNT-77" and r["contact"] == "+81-22-555-0147 (phone)", r' "$out" &&
+		ok "two_person: another person approves" || fail "two_person approve: $out"
+	# the one-step unblock still works without two_person
+	mw unblock device:gw-collector-1 --request R-10 --by carol >/dev/null && ok "unblock in one step" || fail "unblock in one step"
+	# expiry: recorded once, by whichever command notices it
+	mw block device:hems-gw-2 --reason timed --for 1s >/dev/null
+	sleep 1.3
+	mw blocks >/dev/null
+	mw blocks >/dev/null
+	n=$(grep -c '"event":"expired"' "$MW_STATE_DIR/blocks.history")
+	[ "$n" = 1 ] && ok "a timed block's end is recorded once" || fail "expired records: $n"
+	grep -q '"action":"block-expired".*"target":"hems-gw-2"' "$MW_LOG_DIR/audit.log" &&
+		ok "... and audited" || fail "expiry not audited"
+	[ "$(stat -c %a "$MW_STATE_DIR/blocks.history")" = 600 ] && ok "blocks.history is 0600" || fail "history mode"
+	out=$(mw blocks --history)
+	ev=$(grep "^  event:" <<<"$out" | awk '{print $2}' | tr '\n' ' ')
+	[ "$ev" = "blocked blocked reconnect-requested reconnected blocked reconnect-requested reconnected reconnected blocked expired " ] &&
+		ok "blocks --history: every transition, in order" || fail "history events: $ev"
+	grep -q "^  time: 20.*\.[0-9][0-9][0-9]+09:00$" <<<"$out" && ! grep -q "_ns:" <<<"$out" &&
+		ok "blocks --history: times in the policy's time zone, no raw ns in text" || fail "history text times: $out"
+	same blocks --history && ok "blocks --history: text and -j carry the same fields" || fail "history fields: $(cat "$tmp/diff")"
+	n=$(mw -j blocks --history dlms-maintenance | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	[ "$n" = 3 ] && ok "blocks --history SYSTEM: that system's transitions" || fail "history for dlms-maintenance: $n"
+	unset MW_STATE_DIR
+	export MW_PIN_DIR=$tmp/pins MW_LOG_DIR=$tmp/log
 fi
 
 suite_end

@@ -13,7 +13,8 @@
 # leaves enforcement and counters running;
 # block durations and the blocks file (bad lines, symlinks, modes); with a
 # second set of pins: policies of another flow-table size, policy expiry,
-# 20 concurrent block/unblock runs, blocks re-applied onto new maps.
+# 20 concurrent block/unblock runs, blocks re-applied onto new maps;
+# meterwalld recording a timed block's end once (event and history).
 # Receive VLAN offloads: attach turns them off, refuses (attaching nothing)
 # where that fails, status shows them.
 set -u
@@ -171,6 +172,11 @@ assert d["hems-gw-1"]["pass_bytes"] > 0, d
 ' && ok "per-system and per-device counters" || fail "status counters"
 read -r n v <<<"$(flow_packets 198.51.100.10 3610)"
 [ "$n" -ge 5 ] && [[ $v == *PASS* ]] && ok "flow records for the HEMS flows ($n packets)" || fail "flow records: $n $v"
+gw flows | grep -Eq "^PASS .* hems-gw-1 +udp +198\.51\.100\.10 [0-9]+ -> 192\.0\.2\.10 3610 .* 20[0-9-]+T[0-9:.]+\+09:00 \.\. 20[0-9-]+T[0-9:.]+\+09:00$" &&
+	ok "flows text: protocol by name, first and last seen in the policy's time zone" || fail "flows text: $(gw flows | head -n 3)"
+out=$(gw events)
+grep -Eq "^20[0-9-]+T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}\+09:00 DROP " <<<"$out" &&
+	ok "events text: times in the policy's time zone" || fail "events text: $(head -n 3 <<<"$out")"
 
 expect_rc "attach refuses the smart-meter interface" 1 gw attach sm0
 
@@ -194,6 +200,13 @@ out=$(host hems $PROBE udp 198.51.100.10 192.0.2.10 3610 2)
 [ "$out" = 2 ] && ok "timed block expires in the datapath" || fail "timed block: $out/2"
 grep -q '"action":"unblock".*"request":"REQ-2026-1125","approved_by":"duty-officer"' "$MW_LOG_DIR/audit.log" &&
 	ok "audit log records the request and the approver" || fail "audit log"
+gw blocks >/dev/null
+gw blocks >/dev/null
+n=$(grep -c '"event":"expired","kind":"device","target":"hems-gw-1"' "$MW_STATE_DIR/blocks.history")
+[ "$n" = 1 ] && ok "the timed block's end is in the history, once" || fail "expired records: $n"
+ev=$(gw -j blocks --history | python3 -c 'import json,sys; print(" ".join(r["event"] for r in json.load(sys.stdin)))')
+[ "$ev" = "blocked reconnected blocked expired" ] && ok "blocks --history: blocked, reconnected, blocked, expired" ||
+	fail "history: $ev"
 
 # --- block durations, the blocks file, state file modes --------------------
 err=$(gw block device:hems-gw-1 --reason test --for 213504d 2>&1)
@@ -209,9 +222,10 @@ modes=$(cd "$MW_STATE_DIR" && stat -c '%n %a' blocks lock policy.img; cd "$MW_LO
 	ok "state files created 0600 (blocks, lock, policy.img, audit.log)" || fail "state file modes: $modes"
 sed -i '1i garbage, not a block' "$MW_STATE_DIR/blocks"
 err=$(gw block system:gas-water-iot --reason test 2>&1)
-[ $? -eq 0 ] && grep -qF "$MW_STATE_DIR/blocks:1: warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID]): \`garbage, not a block'; kept, and skipped" <<<"$err" &&
+[ $? -eq 0 ] && grep -qF "$MW_STATE_DIR/blocks:1: warning: not a block (system|device NAME UNTIL_UNIX_NS CAUSE [UNTIL_BOOT_NS BOOT_ID] [KEY=VALUE ...]): \`garbage, not a block'; kept, and skipped" <<<"$err" &&
 	ok "a bad line in the blocks file is reported as file:line" || fail "bad line warning: $err"
-grep -q "^device hems-gw-1 $until 0 [0-9]* $(cat /proc/sys/kernel/random/boot_id)$" "$MW_STATE_DIR/blocks" && grep -q "^system gas-water-iot 0 0$" "$MW_STATE_DIR/blocks" &&
+grep -Eq "^device hems-gw-1 $until 0 [0-9]+ $(cat /proc/sys/kernel/random/boot_id) since=[0-9]+ uid=0( user=[^ ]+)? reason=long$" "$MW_STATE_DIR/blocks" &&
+	grep -Eq "^system gas-water-iot 0 0 since=[0-9]+ uid=0( user=[^ ]+)? reason=test$" "$MW_STATE_DIR/blocks" &&
 	grep -q "^garbage, not a block$" "$MW_STATE_DIR/blocks" &&
 	ok "the blocks after a bad line are kept, and the bad line too" || fail "blocks file after a bad line: $(cat "$MW_STATE_DIR/blocks")"
 check "unblock with a bad line in the file" gw unblock system:gas-water-iot --request R-1 --by test
@@ -435,5 +449,25 @@ err=$(gw2 attach ext0 --mode native 2>&1)
 got=$(blocked)
 [ "$got" = "$want" ] && ok "... and re-applies every block after it" || fail "re-applied blocks: $got"
 check "detach ext0 (second pins) again" gw2 detach ext0
+
+# --- meterwalld records a timed block's end: once, with an event ------------
+MWD=$PWD/$O/meterwalld
+if [ -x "$MWD" ]; then
+	printf 'state_dir: %s\nlog_dir: %s\npin_dir: %s\nmetrics_listen: "off"\n' \
+		"$MW_STATE_DIR" "$MW_LOG_DIR" "$MW_PIN_DIR" >"$tmp/mwd.yaml"
+	nsenter --net=/run/netns/"$NS_GW" "$MWD" -c "$tmp/mwd.yaml" >"$tmp/mwd.log" 2>&1 &
+	mwd=$!
+	pids+=($mwd)
+	for _ in $(seq 50); do grep -q "meterwalld: ready" "$tmp/mwd.log" && break; sleep 0.1; done
+	check "block a device for 1s under meterwalld" gw block device:hems-gw-2 --reason "timed, daemon" --for 1s
+	sleep 2.5
+	n=$(grep -c '"event":"block-expired","kind":"device","target":"hems-gw-2"' "$MW_LOG_DIR/events.jsonl")
+	h=$(grep -c '"event":"expired","kind":"device","target":"hems-gw-2".*"user":"meterwalld"' "$MW_STATE_DIR/blocks.history")
+	[ "$n" = 1 ] && [ "$h" = 1 ] && grep -q '"target":"hems-gw-2","system":"hems-aggregator","entity":"Kanto HEMS Services K.K.","contact":"soc@kanto-hems.example","demarcation":"ext0"' "$MW_LOG_DIR/events.jsonl" &&
+		ok "meterwalld records the end once: a block-expired event (system, entity, contact, demarcation) and the history" ||
+		fail "daemon expiry: $n events, $h history records; $(tail -n 3 "$tmp/mwd.log")"
+	kill "$mwd"
+	wait "$mwd" 2>/dev/null
+fi
 
 suite_end

@@ -414,8 +414,9 @@ static void test_audit_refusals(void **state)
 	mw_ctl_close(c);
 	/* a refused block: recorded, with its reason */
 	c = open_ctl("ref2", "ref2-log");
-	assert_int_equal(mw_ctl_block(c, "gw", 0, "r", MW_BLOCK_OPERATOR, NULL),
-			 -ENOENT);
+	assert_int_equal(mw_ctl_block(c, "gw", &(struct mw_ctl_block_req){
+				.reason = "r", .cause = MW_BLOCK_OPERATOR },
+				NULL), -ENOENT);
 	text = slurp(path_in("ref2-log/audit.log"));
 	assert_non_null(strstr(text, "\"action\":\"block\",\"object\":\"gw\",\"reason\":\"no policy in force (load one first)\",\"result\":\"refused\""));
 	/* a policy the compiler rejects: recorded as refused */

@@ -134,6 +134,7 @@ static void test_example_gateway_systems(void **state)
 	assert_int_equal(s->auto_block.drops_per_min, 600);
 	assert_int_equal(s->auto_block.new_flows_per_sec, 50);
 	assert_int_equal(s->auto_block.block_for, 3600);
+	assert_false(s->two_person);
 	assert_int_equal(s->auto_block.scan_targets_per_min, 0);
 	assert_false(s->auto_block.device);
 	assert_int_equal(s->n_devices, 2);
@@ -161,6 +162,7 @@ static void test_example_gateway_systems(void **state)
 	assert_int_equal(s->valid_from, 1793458800);	/* 2026-11-01 +09 */
 	assert_int_equal(s->expires, 1824994800);	/* 2027-11-01 +09 */
 	assert_int_equal(s->auto_block.block_for, 0);
+	assert_true(s->two_person);
 	assert_int_equal(s->n_devices, 1);
 	assert_true(s->devices[0].has_mac);
 	cd = &s->conduits[0];

@@ -400,6 +400,16 @@ const char *mw_ctl_kind_name(enum mw_target kind)
 	return kind == MW_TARGET_SYSTEM ? "system" : "device";
 }
 
+const char *mw_ctl_cause_name(enum mw_block_cause cause)
+{
+	switch (cause) {
+	case MW_BLOCK_OPERATOR: return "manual";
+	case MW_BLOCK_THRESHOLD: return "threshold";
+	case MW_BLOCK_INCIDENT: return "incident";
+	default: return "unknown";
+	}
+}
+
 int mw_ctl_resolve(struct mw_ctl *c, const struct mw_image_view *v,
 		   const char *name, enum mw_target *kind, uint32_t *id)
 {

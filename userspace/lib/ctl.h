@@ -7,8 +7,14 @@
  *   state directory ($MW_STATE_DIR, default /var/lib/meterwall)
  *     policy.img   the image in force (names, and the ids the next load
  *                  carries over)
+ *     policy.attrs what the policy says that its image does not carry
+ *                  (two_person), written at every load (ctl_attrs.c)
  *     blocks       one block per line (ctl_blocks.c), re-applied at every
- *                  load and attach, so blocks survive reboots
+ *                  load and attach, so blocks survive reboots; with who
+ *                  blocked, why, and the reconnect request when there is one
+ *     blocks.history  one JSON object per block transition (ctl_history.c;
+ *                  append only): blocked, reconnect-requested,
+ *                  reconnected, expired
  *     audit.key    the audit chain's current key (ctl_audit.c)
  *     lock         flock'ed for the whole of every operation that changes
  *                  state: mwctl and meterwalld take turns
@@ -117,6 +123,8 @@ int mw_ctl_resolve(struct mw_ctl *c, const struct mw_image_view *v,
 /* NAME without its "system:" / "device:" prefix. */
 const char *mw_ctl_bare_name(const char *name);
 const char *mw_ctl_kind_name(enum mw_target kind);
+/* "manual" (MW_BLOCK_OPERATOR), "threshold", "incident" */
+const char *mw_ctl_cause_name(enum mw_block_cause cause);
 
 /* --- operations --------------------------------------------------------- */
 
@@ -156,6 +164,23 @@ int mw_ctl_load(struct mw_ctl *c, const char *path,
 int mw_ctl_restore(struct mw_ctl *c, bool xdp_only,
 		   struct mw_ctl_load_result *r);
 
+/* Names of people, request references, contacts: longer ones are refused
+ * (the state files hold them whole).  A block's reason (a daemon's carries
+ * its evidence) and who blocked are cut to MW_CTL_REASON_MAX - 1 and
+ * MW_CTL_TEXT_MAX - 1 bytes in the blocks file, never refused (a block
+ * fails closed); the history and the audit log have them whole. */
+#define MW_CTL_TEXT_MAX		256
+#define MW_CTL_REASON_MAX	1024
+
+struct mw_ctl_block_req {
+	uint64_t secs;			/* 0: until reconnected */
+	const char *reason;		/* required */
+	enum mw_block_cause cause;
+	/* who decided it: an operator's name, or the daemon's; recorded with
+	 * the caller's uid and claimed user.  NULL: none given */
+	const char *by;
+};
+
 struct mw_ctl_block_result {
 	bool in_force;		/* XDP holds it: the rest is filled in */
 	enum mw_target kind;
@@ -166,21 +191,103 @@ struct mw_ctl_block_result {
 };
 
 /*
- * Block a system or device of the policy in force for secs seconds (0 =
- * until unblocked), in both enforcement points and in the blocks file,
- * audited with reason.  A block that holds in one point is kept (fail
- * closed) and the failure returned.
+ * Block a system or device of the policy in force for req->secs seconds
+ * (0 = until reconnected), in both enforcement points and in the blocks
+ * file, with its history record, audited with the reason.  A new block
+ * of a blocked target replaces it (and a pending reconnect request).  A
+ * block that holds in one point is kept (fail closed) and the failure
+ * returned.
  */
-int mw_ctl_block(struct mw_ctl *c, const char *target, uint64_t secs,
-		 const char *reason, enum mw_block_cause cause,
+int mw_ctl_block(struct mw_ctl *c, const char *target,
+		 const struct mw_ctl_block_req *req,
 		 struct mw_ctl_block_result *r);
+
+/* A block as the blocks file records it. */
+struct mw_ctl_block_info {
+	enum mw_target kind;
+	char name[MW_NAME_MAX];
+	enum mw_block_cause cause;
+	uint64_t until_unix_ns;		/* 0: until reconnected */
+	uint64_t since_unix_ns;		/* 0: not recorded (older line) */
+	int64_t uid;			/* who blocked; -1: not recorded */
+	char user[MW_CTL_TEXT_MAX];	/* ... the user they claimed (sudo) */
+	char by[MW_CTL_TEXT_MAX];	/* ... the name they gave */
+	char reason[MW_CTL_REASON_MAX];
+	bool requested;			/* a reconnect request is pending: */
+	char req_ref[MW_CTL_TEXT_MAX];	/* the owner's reference */
+	char req_by[MW_CTL_TEXT_MAX];	/* who asked */
+	char req_contact[MW_CTL_TEXT_MAX]; /* through which contact */
+	char req_user[MW_CTL_TEXT_MAX];	/* the user who recorded it (sudo) */
+	int64_t req_uid;
+	uint64_t req_unix_ns;
+};
+
+struct mw_ctl_request {
+	const char *ref;	/* the owner's request reference: required */
+	const char *by;		/* who asked: required */
+	const char *contact;	/* through which contact; NULL or "": the
+				 * system's contact in the policy */
+};
+
 /*
- * Lift a block on the owner's request (request: its reference, by: the
- * approver): the record first, then the module, then XDP; both or
- * neither.  -ENOENT (reported) when the target is not blocked.
+ * Record the owner's request to reconnect a blocked target (blocks file,
+ * history, audit); a later request replaces it.  -ENOENT (reported) when
+ * the target is not blocked.
+ */
+int mw_ctl_reconnect_request(struct mw_ctl *c, const char *target,
+			     const struct mw_ctl_request *rq,
+			     enum mw_target *kind);
+/*
+ * Approve the pending request: the block is lifted as by mw_ctl_unblock,
+ * and the transition recorded.  Refused (-EPERM, reported) without a
+ * pending request, and, when the system has two_person, when the approver
+ * (by, or the claimed user) is who asked or who recorded the request.
+ * *done (may be NULL): the record lifted.
+ */
+int mw_ctl_reconnect_approve(struct mw_ctl *c, const char *target,
+			     const char *by, struct mw_ctl_block_info *done);
+/*
+ * Request and approval in one step (request: the owner's reference, by:
+ * the approver, who is taken to have asked as well): the record first,
+ * then the module, then XDP; both or neither.  -ENOENT (reported) when
+ * the target is not blocked, -EPERM when its system has two_person.
  */
 int mw_ctl_unblock(struct mw_ctl *c, const char *target,
 		   const char *request, const char *by, enum mw_target *kind);
+typedef int (*mw_ctl_block_fn)(const struct mw_ctl_block_info *b,
+			       void *arg);
+/*
+ * Timed blocks lift themselves in the datapaths; this records it: every
+ * recorded block whose end has passed gets one "expired" history record
+ * and audit record, and leaves the blocks file; fn (may be NULL; under
+ * the lock: it must not call the controller) hears of each.  Takes the
+ * lock only when there is one.  The count, or -errno.  Block, unblock,
+ * reconnect and mw_ctl_blocks_list do it first; a daemon now and then.
+ */
+int mw_ctl_blocks_expire(struct mw_ctl *c, mw_ctl_block_fn fn, void *arg);
+/* Every recorded block in force (ended ones recorded as expired first). */
+int mw_ctl_blocks_list(struct mw_ctl *c, mw_ctl_block_fn fn, void *arg);
+
+/* One field of a history record: a string, or an integer (is_num). */
+struct mw_ctl_field {
+	const char *key;
+	const char *str;
+	int64_t num;
+	bool is_num;
+};
+/* Every record of blocks.history, oldest first.  A line that is not a
+ * record is reported as file:line and skipped. */
+typedef int (*mw_ctl_history_fn)(const struct mw_ctl_field *f, size_t n,
+				 void *arg);
+int mw_ctl_blocks_history(struct mw_ctl *c, mw_ctl_history_fn fn, void *arg);
+/*
+ * two_person of the system (a device: its system) in the policy in force
+ * v, from policy.attrs.  When that file belongs to another image, true
+ * for every system (fail closed), with a warning.
+ */
+int mw_ctl_two_person(struct mw_ctl *c, const struct mw_image_view *v,
+		      enum mw_target kind, const char *name, bool *on);
+
 /* Island mode in both points (on: drop everything external). */
 int mw_ctl_island(struct mw_ctl *c, bool on, bool *kmod);
 /*

@@ -64,12 +64,40 @@ void ctl_audit_refused(struct mw_ctl *c, const char *action,
 		       const char *object);
 
 /* ctl_blocks.c: the blocks file (callers hold the lock) */
+struct ctl_block_line {
+	struct mw_ctl_block_info i;
+	uint64_t until_boot;		/* boot ns, valid in boot_id */
+	char boot_id[MW_CTL_BOOT_ID_LEN + 1];	/* "" when not recorded */
+	bool bad_field;		/* a KEY=VALUE field could not be read */
+};
+/* Record a block (replacing the target's line) with no more than this. */
 int ctl_blocks_record(struct mw_ctl *c, enum mw_target kind,
 		      const char *name, uint64_t until_boot_ns,
 		      uint64_t until_unix_ns, enum mw_block_cause cause);
+/* Record b whole, replacing the target's line. */
+int ctl_blocks_put(struct mw_ctl *c, const struct ctl_block_line *b);
+/* The target's line: 0, or -ENOENT (not reported). */
+int ctl_blocks_get(struct mw_ctl *c, enum mw_target kind, const char *name,
+		   struct ctl_block_line *b);
 int ctl_blocks_forget(struct mw_ctl *c, enum mw_target kind,
 		      const char *name);
 /* The blocks file's path for messages. */
 const char *ctl_blocks_path(struct mw_ctl *c, char *buf, size_t len);
+/* The system a target belongs to in v ("" when v does not name it). */
+const char *ctl_target_system(const struct mw_image_view *v,
+			      enum mw_target kind, const char *name);
+
+/* ctl_history.c: one record in blocks.history: ts_ns, event, kind,
+ * target, system, uid, user, then f[0..n-1].  Reported on failure. */
+int ctl_history_add(struct mw_ctl *c, const char *event, enum mw_target kind,
+		    const char *target, const char *system,
+		    const struct mw_ctl_field *f, size_t n);
+
+/* ctl_attrs.c: policy.attrs, written after policy.img at a load */
+struct mw_policy;
+/* The file's body for pol (without its image line); freed by the caller. */
+int ctl_attrs_body(const struct mw_policy *pol, char **body);
+int ctl_attrs_save(struct mw_ctl *c, const struct mw_image_view *v,
+		   const char *body);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compile.h"
@@ -104,6 +105,7 @@ struct apply {
 	struct mw_xdp *x;
 	struct mw_nl *nl;
 	bool rollback;
+	const char *attrs;	/* policy.attrs' body; NULL: left as it is */
 	struct mw_xdp_load_result res;
 };
 
@@ -187,6 +189,10 @@ static int after_swap(struct mw_ctl *c, struct apply *a,
 		ctl_fail(c, err, a->path,
 			 "error: in force, but not recorded as the policy in force (%s): the next load and attach would not know it; fix that and load again",
 			 strerror(-err));
+	else if (a->attrs && (err = ctl_attrs_save(c, a->v, a->attrs)))
+		ctl_fail(c, err, a->path,
+			 "error: in force, but its two_person systems could not be recorded (%s): every reconnect takes two people until it is loaded again",
+			 strerror(-err));
 	n = mw_ctl_blocks_reapply(c, a->x, a->nl, a->v);
 	if (n < 0)
 		err = ctl_fail(c, n, a->path,
@@ -226,7 +232,8 @@ static int apply(struct mw_ctl *c, struct apply *a, bool kmod,
 }
 
 static int compile_file(struct mw_ctl *c, const char *path,
-			const struct mw_image_view *old, struct mw_image *img)
+			const struct mw_image_view *old, struct mw_image *img,
+			char **attrs)
 {
 	struct mw_diag diag = { 0 };
 	struct mw_policy *pol = NULL;
@@ -236,7 +243,12 @@ static int compile_file(struct mw_ctl *c, const char *path,
 	err = mw_policy_load_file(path, &pol, &diag);
 	if (!err)
 		err = mw_compile(pol, old, img, &diag);
-	mw_policy_free(pol);	/* the image is all we need from here on */
+	if (!err && (err = ctl_attrs_body(pol, attrs))) {
+		mw_policy_free(pol);
+		return ctl_fail(c, err, path, "error: %s", strerror(-err));
+	}
+	/* the image and the attributes are all we need from here on */
+	mw_policy_free(pol);
 	if (err) {
 		report_diag(c, &diag);
 		return err;
@@ -282,6 +294,7 @@ static int load_locked(struct mw_ctl *c, const char *path,
 {
 	struct mw_image img = { 0 }, old = { 0 };
 	struct mw_image_view ov;
+	char *attrs = NULL;
 	bool have_old;
 	int err;
 
@@ -293,7 +306,7 @@ static int load_locked(struct mw_ctl *c, const char *path,
 		goto refused;
 	}
 	have_old = !err;
-	err = compile_file(c, path, have_old ? &ov : NULL, &img);
+	err = compile_file(c, path, have_old ? &ov : NULL, &img, &attrs);
 	if (!err && have_old)
 		err = check_serial(c, path, &old, &img, o->allow_rollback);
 	if (err)
@@ -303,7 +316,8 @@ static int load_locked(struct mw_ctl *c, const char *path,
 	if (!err) {
 		struct apply a = { .path = path, .img = &img,
 				   .old = have_old ? &ov : NULL,
-				   .rollback = o->allow_rollback };
+				   .rollback = o->allow_rollback,
+				   .attrs = attrs };
 
 		err = apply(c, &a, true, r);
 		audit_load(c, "policy-load", path, &img, r, err);
@@ -312,6 +326,7 @@ static int load_locked(struct mw_ctl *c, const char *path,
 refused:
 	ctl_audit_refused(c, "policy-load", path);
 out:
+	free(attrs);
 	mw_image_free(&img);
 	mw_image_free(&old);
 	return err;

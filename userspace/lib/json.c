@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "timefmt.h"
 
 #define JP_DEPTH 16
 
@@ -186,6 +187,19 @@ void jp_bool(const char *key, bool val)
 	}
 	text_key(key);
 	fprintf(out, "%s\n", val ? "yes" : "no");
+}
+
+void jp_time(const char *key, uint64_t unix_ns, int32_t tz_offset,
+	     unsigned int frac_digits)
+{
+	char t[MW_TIME_LEN], k[64];
+
+	jp_str(key, mw_time_format((int64_t)unix_ns, tz_offset, frac_digits,
+				   t, sizeof(t)));
+	if (!json)
+		return;
+	snprintf(k, sizeof(k), "%s_ns", key);
+	jp_u64(k, unix_ns);
 }
 
 void jp_finish(void)

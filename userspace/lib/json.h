@@ -20,6 +20,13 @@ void jp_str(const char *key, const char *val);
 void jp_u64(const char *key, uint64_t val);
 void jp_i64(const char *key, int64_t val);
 void jp_bool(const char *key, bool val);
+/*
+ * A time: key as RFC 3339 at tz_offset seconds east of UTC with
+ * frac_digits (0, 3, 9) digits of the second, as people read it; in JSON
+ * also key_ns, the exact unix ns beside it.
+ */
+void jp_time(const char *key, uint64_t unix_ns, int32_t tz_offset,
+	     unsigned int frac_digits);
 void jp_finish(void);			/* newline after the top value */
 /* s as a JSON string on f: valid UTF-8 JSON whatever the bytes (a byte
  * that starts no well-formed UTF-8 sequence becomes U+FFFD). */

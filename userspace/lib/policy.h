@@ -101,6 +101,9 @@ struct mw_system_spec {
 	size_t n_conduits;
 	struct mw_limits limits;
 	struct mw_auto_block auto_block;
+	bool two_person;	/* reconnect needs an approver other than the
+				 * requester (kept by the controller, not in
+				 * the image) */
 };
 
 struct mw_zone_spec {

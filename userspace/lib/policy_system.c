@@ -14,7 +14,8 @@
 
 static const char *const system_keys[] = {
 	"name", "entity", "contact", "agreement", "valid_from", "expires",
-	"interface", "limits", "auto_block", "devices", "conduits", NULL
+	"interface", "limits", "auto_block", "two_person", "devices",
+	"conduits", NULL
 };
 
 static const char *const device_keys[] = {
@@ -257,6 +258,9 @@ static int system_one(struct mwp_ctx *c, struct mwp_node *map,
 		return err;
 	v = mwp_get(c, map, "auto_block", NULL);
 	if (v && (err = system_auto_block(c, v, s)))
+		return err;
+	v = mwp_get(c, map, "two_person", NULL);
+	if (v && (err = mwp_bool(c, v, "two_person", &s->two_person)))
 		return err;
 	v = mwp_get(c, map, "conduits", NULL);
 	if (v && (err = mwp_conduits(c, v, &s->conduits, &s->n_conduits)))

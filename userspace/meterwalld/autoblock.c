@@ -368,8 +368,10 @@ static void trip(struct mwd_autoblock *a, struct mw_xdp *x,
 	t->n = 0;		/* a new window after the block */
 	t->n_scan = 0;
 	t->over = 0;
-	if (mw_ctl_block(a->c, target, s->ab_block_for, reason,
-			 MW_BLOCK_THRESHOLD, &r))
+	if (mw_ctl_block(a->c, target, &(struct mw_ctl_block_req){
+				 .secs = s->ab_block_for, .reason = reason,
+				 .cause = MW_BLOCK_THRESHOLD,
+				 .by = "meterwalld" }, &r))
 		return;
 	a->st.trips++;
 	a->st.last_latency_us = (uint64_t)(now_ms() - t0) * 1000;
@@ -704,4 +706,48 @@ void mwd_autoblock_kick(struct mwd_autoblock *a, struct mw_xdp *x,
 	snprintf(why, sizeof(why), "auto-block: %llu drops in the last minute (threshold %u)",
 		 (unsigned long long)(cur - oldest(t)), s->ab_drops_pm);
 	trip(a, x, l, v, s, t, why);
+}
+
+/* --- timed blocks that ended ------------------------------------------------ */
+
+struct expire_ctx {
+	const struct mw_image_view *v;	/* NULL: no policy read */
+	struct mwd_events *ev;
+};
+
+static int expired(const struct mw_ctl_block_info *b, void *arg)
+{
+	const struct expire_ctx *x = arg;
+	const struct mw_image_view *v = x->v;
+	const struct mw_img_device *d = NULL;
+	const struct mw_img_system *s = NULL;
+	const struct mw_img_iface *f;
+	char until[24];
+
+	if (v && b->kind == MW_TARGET_SYSTEM)
+		s = mw_image_system_by_name(v, b->name);
+	else if (v && (d = mw_image_device_by_name(v, b->name)))
+		s = mw_image_system(v, d->system);
+	f = s ? mw_image_iface(v, s->iface) : NULL;
+	snprintf(until, sizeof(until), "%llu",
+		 (unsigned long long)b->until_unix_ns);
+	mwd_event(x->ev, 5, "block-expired", (const char *const[]){
+			  "kind", mw_ctl_kind_name(b->kind),
+			  "target", b->name,
+			  "system", s ? mw_image_str(v, s->name) : "",
+			  "entity", s ? mw_image_str(v, s->entity) : "",
+			  "contact", s ? mw_image_str(v, s->contact) : "",
+			  "demarcation", f ? f->name : "",
+			  "reason", b->reason, "until_ns", until, NULL },
+		  "%s %s: its timed block ended; reconnected",
+		  mw_ctl_kind_name(b->kind), b->name);
+	return 0;
+}
+
+void mwd_autoblock_expire(struct mwd_autoblock *a,
+			  const struct mwd_flowlog *l)
+{
+	struct expire_ctx x = { mwd_flowlog_view(l), a->ev };
+
+	mw_ctl_blocks_expire(a->c, expired, &x);
 }

@@ -371,6 +371,7 @@ static void poll_flows(struct daemon *d)
 		fprintf(stderr, "meterwalld: the flow table cannot be read\n");
 	mwd_autoblock_tick(d->ab, d->x, d->flows);
 	mwd_flowlog_news_done(d->flows);
+	mwd_autoblock_expire(d->ab, d->flows);
 	if (mwd_flowlog_view(d->flows) && d->cal)
 		mw_calendar_step(d->cal, mwd_flowlog_view(d->flows),
 				 mw_now_unix_ns() / 1000000000LL, on_calendar, d);

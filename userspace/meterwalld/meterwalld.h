@@ -102,6 +102,10 @@ struct mwd_autoblock_stats {
 };
 const struct mwd_autoblock_stats *
 mwd_autoblock_stats(const struct mwd_autoblock *a);
+/* Timed blocks lift themselves in the datapaths: say so, once (an event,
+ * blocks.history, audit.log); otherwise a read of the blocks file. */
+void mwd_autoblock_expire(struct mwd_autoblock *a,
+			  const struct mwd_flowlog *l);
 
 /* events.c: the daemon's events, JSON lines and RFC 5424 syslog. */
 struct mwd_events;

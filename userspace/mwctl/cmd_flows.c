@@ -17,6 +17,7 @@
 
 #include "classify.h"
 #include "mwctl.h"
+#include "timefmt.h"
 
 struct flow_row {
 	struct mw_flow_key k;
@@ -70,6 +71,14 @@ static void addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
 	inet_ntop(family, a, buf, (socklen_t)len);
 }
 
+/* Times in text output: RFC 3339 in the policy's time zone, ms. */
+static const char *time_str(uint64_t unix_ns, const struct mw_image_view *v,
+			    char *buf, size_t len)
+{
+	return mw_time_format((int64_t)unix_ns, v ? v->hdr->tz_offset : 0, 3,
+			      buf, len);
+}
+
 static const char *dev_name(const struct mw_image_view *v, uint32_t id)
 {
 	const struct mw_img_device *d = v ? mw_image_device(v, id) : NULL;
@@ -82,26 +91,32 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	const struct mw_img_conduit *c = r->f.conduit == MW_ID_NONE || !v ? NULL :
 					 mw_image_conduit(v, r->f.conduit);
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];
+	char pb[MW_PROTO_LEN], t1[MW_TIME_LEN], t2[MW_TIME_LEN];
+	const char *proto = mw_proto_name(r->k.proto, pb);
+	int32_t tz = v ? v->hdr->tz_offset : 0;
 
 	addr_str(r->k.family, r->k.src, src, sizeof(src));
 	addr_str(r->k.family, r->k.dst, dst, sizeof(dst));
 	if (!if_indextoname(r->k.ifindex, ifname))
 		snprintf(ifname, sizeof(ifname), "if%u", r->k.ifindex);
 	if (!jp_json()) {
-		printf("%-5s %-11s %-8s %-16s %-3u %s %u -> %s %u  %s %s  %llu pkts %llu bytes\n",
+		printf("%-5s %-11s %-8s %-16s %-6s %s %u -> %s %u  %s %s  %llu pkts %llu bytes  %s .. %s\n",
 		       mw_verdict_name(r->f.verdict), mw_reason_name(r->f.reason),
-		       ifname, dev_name(v, r->f.device), r->k.proto, src,
+		       ifname, dev_name(v, r->f.device), proto, src,
 		       ntohs(r->k.sport),
 		       dst, ntohs(r->k.dport), c ? "via" : "",
 		       c ? mw_image_str(v, c->name) : "",
 		       (unsigned long long)r->f.packets,
-		       (unsigned long long)r->f.bytes);
+		       (unsigned long long)r->f.bytes,
+		       time_str(r->f.first_ns, v, t1, sizeof(t1)),
+		       time_str(r->f.last_ns, v, t2, sizeof(t2)));
 		return;
 	}
 	jp_open_obj(NULL);
 	jp_str("src", src);
 	jp_str("dst", dst);
 	jp_u64("proto", r->k.proto);
+	jp_str("proto_name", proto);
 	jp_u64("sport", ntohs(r->k.sport));
 	jp_u64("dport", ntohs(r->k.dport));
 	jp_u64("ifindex", r->k.ifindex);
@@ -112,8 +127,8 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	jp_str("reason", mw_reason_name(r->f.reason));
 	jp_u64("packets", r->f.packets);
 	jp_u64("bytes", r->f.bytes);
-	jp_u64("first_ns", r->f.first_ns);
-	jp_u64("last_ns", r->f.last_ns);
+	jp_time("first", r->f.first_ns, tz, 3);
+	jp_time("last", r->f.last_ns, tz, 3);
 	jp_close_obj();
 }
 
@@ -170,7 +185,8 @@ int flows_main(int argc, char **argv)
 		case 'h':
 			printf("Usage: %s flows [--system S] [--device D] [--top N]\n\n"
 			       "Flow records (largest first): verdict, reason, device,\n"
-			       "protocol, addresses and ports, conduit, packets, bytes.\n",
+			       "protocol, addresses and ports, conduit, packets, bytes,\n"
+			       "first and last seen (in the policy's time zone).\n",
 			       prog_name);
 			return 0;
 		case 't':
@@ -224,30 +240,35 @@ static int print_event(const struct mw_event *e, void *arg)
 {
 	const struct mw_image_view *v = arg;
 	char src[INET6_ADDRSTRLEN] = "-", dst[INET6_ADDRSTRLEN] = "-";
+	char pb[MW_PROTO_LEN], t[MW_TIME_LEN];
+	const char *proto = mw_proto_name(e->proto, pb);
 
 	if (e->family) {
 		addr_str(e->family, e->src, src, sizeof(src));
 		addr_str(e->family, e->dst, dst, sizeof(dst));
 	}
+	time_str(e->ts_ns, v, t, sizeof(t));
 	if (jp_json()) {
 		jp_init(stdout, true);
 		jp_open_obj(NULL);
 		jp_u64("ts_ns", e->ts_ns);
+		jp_str("time", t);
 		jp_str("reason", mw_reason_name(e->reason));
 		jp_str("device", e->device == MW_ID_NONE ? "" : dev_name(v, e->device));
 		jp_str("src", src);
 		jp_str("dst", dst);
 		jp_u64("proto", e->proto);
+		jp_str("proto_name", proto);
 		jp_u64("sport", ntohs(e->sport));
 		jp_u64("dport", ntohs(e->dport));
 		jp_u64("ifindex", e->ifindex);
 		jp_close_obj();
 		jp_finish();
 	} else {
-		printf("%llu DROP %-14s %-16s %u %s port %u -> %s port %u if %u\n",
-		       (unsigned long long)e->ts_ns, mw_reason_name(e->reason),
+		printf("%s DROP %-14s %-16s %-6s %s port %u -> %s port %u if %u\n",
+		       t, mw_reason_name(e->reason),
 		       e->device == MW_ID_NONE ? "-" : dev_name(v, e->device),
-		       e->proto, src, ntohs(e->sport), dst, ntohs(e->dport),
+		       proto, src, ntohs(e->sport), dst, ntohs(e->dport),
 		       e->ifindex);
 	}
 	fflush(stdout);

@@ -16,9 +16,10 @@ static void hex32(const uint8_t *d, char out[65])
 }
 
 /* now: the boot clock (blocks end by it); a block's end is shown as unix
- * time too (the host's offset now) */
+ * time too (the host's offset now), in the policy's time zone (mwctl
+ * blocks says who and why) */
 static void print_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
-			int64_t now)
+			int64_t now, int32_t tz)
 {
 	struct mw_block b;
 
@@ -27,7 +28,7 @@ static void print_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 	if (b.until && (int64_t)b.until <= now)
 		return;
 	jp_open_obj("block");
-	jp_u64("until_ns", mw_block_unix_time(b.until));
+	print_until(mw_block_unix_time(b.until), tz);
 	jp_u64("until_boot_ns", b.until);
 	jp_u64("cause", b.cause);
 	jp_close_obj();
@@ -66,7 +67,7 @@ static void print_systems(struct mw_xdp *x, const struct mw_image_view *v,
 		jp_open_obj(NULL);
 		jp_str("system", mw_image_str(v, s->name));
 		print_counter(&sum);
-		print_block(x, MW_TARGET_SYSTEM, s->id, now);
+		print_block(x, MW_TARGET_SYSTEM, s->id, now, v->hdr->tz_offset);
 		jp_open_arr("devices");
 		for (j = 0; j < v->n_devices; j++) {
 			const struct mw_img_device *d = &v->devices[j];
@@ -78,7 +79,8 @@ static void print_systems(struct mw_xdp *x, const struct mw_image_view *v,
 			jp_open_obj(NULL);
 			jp_str("device", mw_image_str(v, d->name));
 			print_counter(&c);
-			print_block(x, MW_TARGET_DEVICE, d->id, now);
+			print_block(x, MW_TARGET_DEVICE, d->id, now,
+				    v->hdr->tz_offset);
 			jp_close_obj();
 		}
 		jp_close_arr();

@@ -66,3 +66,27 @@ int load_and_compile(const char *path, struct mw_policy **pol,
 	}
 	return err;
 }
+
+int32_t policy_tz(void)
+{
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	int32_t tz = 0;
+
+	if (!mw_ctl_active_image(ctl, &img, &v)) {
+		tz = v.hdr->tz_offset;
+		mw_image_free(&img);
+	}
+	return tz;
+}
+
+void print_until(uint64_t until_ns, int32_t tz)
+{
+	if (until_ns) {
+		jp_time("until", until_ns, tz, 0);
+		return;
+	}
+	jp_str("until", "indefinite");
+	if (jp_json())
+		jp_u64("until_ns", 0);
+}

@@ -3,6 +3,7 @@
 #define MWCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ctl.h"
@@ -31,6 +32,8 @@ int status_main(int argc, char **argv);
 int flows_main(int argc, char **argv);
 int events_main(int argc, char **argv);
 int block_main(int argc, char **argv);
+int blocks_main(int argc, char **argv);
+int reconnect_main(int argc, char **argv);
 int unblock_main(int argc, char **argv);
 int island_main(int argc, char **argv);
 int clock_main(int argc, char **argv);
@@ -40,6 +43,12 @@ int audit_main(int argc, char **argv);
 bool want_help(int argc, char **argv);
 int take_json_flag(int argc, char **argv);	/* returns the new argc */
 int parse_u32(const char *s, unsigned long max, unsigned long *out);
+/* The time zone of the policy in force (seconds east of UTC), 0 without
+ * one: every time in text output is shown in it. */
+int32_t policy_tz(void);
+/* A block's end: "until" in RFC 3339 at tz (JSON: until_ns beside it), or
+ * "indefinite" (until reconnected; JSON: until_ns 0). */
+void print_until(uint64_t until_ns, int32_t tz);
 /* Load a policy file and compile it; prints located errors. 0 or -errno. */
 struct mw_policy;
 struct mw_image;
