@@ -248,3 +248,4 @@ bench:
 	$(Q)$(MAKE) --no-print-directory all unit bench-build
 	$(Q)O=$(O) tools/bench/run.sh
 	$(Q)O=$(O) tools/bench/pktgen.sh
+	$(Q)O=$(O) tools/bench/daemon.sh

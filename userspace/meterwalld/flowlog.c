@@ -86,7 +86,24 @@ struct mwd_flowlog {
 	uint64_t marks_saved_ns;
 	struct mw_xdp_events *ring;	/* flow_export */
 	bool ring_tried;
+	/* records gathered, appended at once at the end of a poll or of a
+	 * drain of the ring (one write; a failing one is retried record by
+	 * record, so a full disk loses only those that do not fit) */
+	FILE *bm;
+	char *bbuf;
+	size_t blen, bn;
+	struct { unsigned int ifindex; char name[IF_NAMESIZE]; } ifn[8];
+	unsigned int n_ifn;		/* names this poll (no syscall each) */
+	void (*yield)(void *arg);	/* now and then in a long poll */
+	void *yield_arg;
 };
+
+void mwd_flowlog_set_yield(struct mwd_flowlog *l, void (*fn)(void *arg),
+			   void *arg)
+{
+	l->yield = fn;
+	l->yield_arg = arg;
+}
 
 /* One flow's mark in flows.marks. */
 struct fmark {
@@ -193,10 +210,13 @@ int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
 	return 0;
 }
 
+static void flush(struct mwd_flowlog *l);
+
 void mwd_flowlog_close(struct mwd_flowlog *l)
 {
 	if (!l)
 		return;
+	flush(l);
 	marks_save(l, 0);
 	if (l->fd >= 0)
 		close(l->fd);
@@ -340,7 +360,57 @@ static void names(const struct mwd_flowlog *l, const struct fent *e,
 	*conduit = c ? mw_image_str(v, c->name) : "";
 }
 
-/* One record: e's packets and bytes since its last record. */
+static const char *ifname_of(struct mwd_flowlog *l, unsigned int ifindex,
+			     char buf[IF_NAMESIZE])
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n_ifn; i++)
+		if (l->ifn[i].ifindex == ifindex)
+			return l->ifn[i].name;
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
+	if (l->n_ifn < sizeof(l->ifn) / sizeof(l->ifn[0])) {
+		l->ifn[l->n_ifn].ifindex = ifindex;
+		memcpy(l->ifn[l->n_ifn++].name, buf, IF_NAMESIZE);
+	}
+	return buf;
+}
+
+/* The records gathered, appended: all at once, else one by one. */
+static void flush(struct mwd_flowlog *l)
+{
+	char *p, *nl;
+	int fd;
+
+	if (!l->bm)
+		return;
+	fclose(l->bm);
+	l->bm = NULL;
+	fd = log_fd(l);
+	if (fd >= 0 && l->bbuf && !mw_append_record(fd, l->bbuf, l->blen)) {
+		l->st.records += l->bn;
+	} else {
+		for (p = l->bbuf; fd >= 0 && p && p < l->bbuf + l->blen;
+		     p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(l->bbuf + l->blen - p));
+			if (!nl)
+				break;
+			if (mw_append_record(fd, p, (size_t)(nl - p + 1)))
+				l->st.write_errors++;
+			else
+				l->st.records++;
+		}
+		if (fd < 0)
+			l->st.write_errors += l->bn;
+	}
+	free(l->bbuf);
+	l->bbuf = NULL;
+	l->blen = l->bn = 0;
+}
+
+/* One record: e's packets and bytes since its last record (gathered;
+ * flush() appends them). */
 static void write_record(struct mwd_flowlog *l, struct fent *e,
 			 const char *end, uint64_t now)
 {
@@ -348,22 +418,15 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	char t[40], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	char ifname[IF_NAMESIZE], pbuf[MW_PROTO_LEN];
 	int af = e->k.family == AF_INET6 ? AF_INET6 : AF_INET;
-	int fd = log_fd(l);
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	f = fd < 0 ? NULL : open_memstream(&line, &len);
-	if (!f) {
+	if (!l->bm && !(l->bm = open_memstream(&l->bbuf, &l->blen))) {
 		l->st.write_errors++;
 		return;
 	}
 	names(l, e, &dev, &sys, &entity, &contact, &demarc, &conduit);
 	inet_ntop(af, e->k.src, a, sizeof(a));
 	inet_ntop(af, e->k.dst, b, sizeof(b));
-	if (!if_indextoname(e->k.ifindex, ifname))
-		snprintf(ifname, sizeof(ifname), "if%u", e->k.ifindex);
-	jp_init(f, true);
+	jp_init(l->bm, true);
 	jp_open_obj(NULL);
 	rfc3339(now, t, sizeof(t));
 	jp_str("time", t);
@@ -374,7 +437,7 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	jp_str("last", t);
 	jp_u64("first_ns", e->f.first_ns);
 	jp_u64("last_ns", e->f.last_ns);
-	jp_str("iface", ifname);
+	jp_str("iface", ifname_of(l, e->k.ifindex, ifname));
 	jp_str("demarcation", demarc);
 	jp_str("family", af == AF_INET ? "ipv4" : "ipv6");
 	jp_str("proto", mw_proto_name(e->k.proto, pbuf));
@@ -393,13 +456,7 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	jp_u64("bytes", e->f.bytes - e->out_bytes);
 	jp_close_obj();
 	jp_finish();
-	fclose(f);
-	/* the record whole or not at all (a full disk loses it, counted) */
-	if (!line || mw_append_record(fd, line, len))
-		l->st.write_errors++;
-	else
-		l->st.records++;
-	free(line);
+	l->bn++;
 	e->out_packets = e->f.packets;
 	e->out_bytes = e->f.bytes;
 	e->out_last_ns = e->f.last_ns;
@@ -575,6 +632,7 @@ void mwd_flowlog_drain(struct mwd_flowlog *l)
 {
 	if (l->ring)
 		mw_xdp_events_poll(l->ring, 0);
+	flush(l);
 }
 
 int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
@@ -587,6 +645,7 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 	int err;
 
 	refresh_names(l, c);
+	l->n_ifn = 0;		/* interfaces are looked up anew each poll */
 	if (!l->ring && !l->ring_tried) {
 		l->ring_tried = true;
 		if (mw_xdp_flow_export_open(x, on_export, l, &l->ring))
@@ -602,8 +661,12 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 	 * ring now (the program submits it first): written against what was
 	 * tracked, so the merge below knows them as gone */
 	mwd_flowlog_drain(l);
+	if (l->yield)
+		l->yield(l->yield_arg);
 	if (cur.n)
 		qsort(cur.v, cur.n, sizeof(*cur.v), key_cmp);
+	if (l->yield)
+		l->yield(l->yield_arg);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	l->n_limited = 0;
@@ -614,6 +677,10 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 	for (i = 0; i < l->n; i++) {
 		struct fent *e = &l->v[i];
 
+		/* a large table takes a while: drop events (auto-block's
+		 * drops_per_min) are not kept waiting for all of it */
+		if (l->yield && !(i % 1024) && i)
+			l->yield(l->yield_arg);
 		if (e->f.packets == e->out_packets)
 			continue;	/* nothing new since its record */
 		if (now >= e->f.last_ns && now - e->f.last_ns >= l->idle_ns)
@@ -621,6 +688,7 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 		else if (now - e->out_at_ns >= l->active_ns)
 			write_record(l, e, "active", now);
 	}
+	flush(l);
 	if (now - l->marks_saved_ns >= 10ULL * 1000000000ULL)
 		marks_save(l, now);
 	return 0;

@@ -232,10 +232,19 @@ static int open_events(struct daemon *d)
 	return err;
 }
 
+/* In a long flow poll: the drop events waiting, read now. */
+static void flow_yield(void *arg)
+{
+	struct daemon *d = arg;
+
+	mwd_dropev_poll(d->drops);
+}
+
 static int open_flowlog(struct daemon *d)
 {
 	const char *dir = log_dir(d);
 	char path[512], marks[512];
+	int err;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/flows.jsonl", dir) >=
 	    sizeof(path))
@@ -243,8 +252,11 @@ static int open_flowlog(struct daemon *d)
 	if ((size_t)snprintf(marks, sizeof(marks), "%s/flows.marks",
 			     mw_ctl_state_dir(d->c)) >= sizeof(marks))
 		return -ENAMETOOLONG;
-	return mwd_flowlog_open(path, d->cfg.flow_idle, d->cfg.flow_active,
-				d->cfg.flow_log_max_mb << 20, marks, &d->flows);
+	err = mwd_flowlog_open(path, d->cfg.flow_idle, d->cfg.flow_active,
+			       d->cfg.flow_log_max_mb << 20, marks, &d->flows);
+	if (!err)
+		mwd_flowlog_set_yield(d->flows, flow_yield, d);
+	return err;
 }
 
 static int64_t mono_ms(void)

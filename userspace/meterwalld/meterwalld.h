@@ -45,6 +45,10 @@ int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
 		     uint64_t max_bytes, const char *marks,
 		     struct mwd_flowlog **out);
 void mwd_flowlog_close(struct mwd_flowlog *l);
+/* fn(arg) now and then during a long poll (the daemon reads its drop
+ * events there, so auto-block does not wait for the whole table). */
+void mwd_flowlog_set_yield(struct mwd_flowlog *l, void (*fn)(void *arg),
+			   void *arg);
 /* Read the table, write what is due; 0 or -errno (the table unreadable). */
 int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 		     struct mw_xdp *x);
