@@ -14,7 +14,7 @@ KVER     ?= $(shell ls /lib/modules 2>/dev/null | sort -V | tail -n 1)
 KDIR     ?= /lib/modules/$(KVER)/build
 PKG_CONFIG ?= pkg-config
 
-PKGS     := yaml-0.1 libbpf libnl-genl-3.0 openssl
+PKGS     := yaml-0.1 libbpf libnl-genl-3.0 openssl libarchive
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MWD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd libmicrohttpd 2>/dev/null)
