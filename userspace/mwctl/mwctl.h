@@ -38,6 +38,7 @@ int unblock_main(int argc, char **argv);
 int island_main(int argc, char **argv);
 int clock_main(int argc, char **argv);
 int audit_main(int argc, char **argv);
+int evidence_main(int argc, char **argv);
 
 /* Shared helpers for commands (common.c). */
 bool want_help(int argc, char **argv);
