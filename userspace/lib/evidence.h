@@ -106,4 +106,13 @@ struct mw_evidence_check {
 int mw_evidence_verify(const char *path, mw_evidence_problem_fn fn,
 		       void *arg, struct mw_evidence_check *chk);
 
+/*
+ * The audit record that anchors a bundle: the "evidence" record of the
+ * audit log at log_path naming manifest_sha256.  0 and its seq, -ENOENT
+ * when there is none, or another -errno.  (A manifest changed with its
+ * members' hashes is found this way: the bundle alone cannot tell.)
+ */
+int mw_evidence_anchor(const char *log_path, const char *manifest_sha256,
+		       uint64_t *seq);
+
 #endif

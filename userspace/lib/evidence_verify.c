@@ -302,3 +302,41 @@ int mw_evidence_verify(const char *path, mw_evidence_problem_fn fn,
 	free(b.manifest);
 	return err;
 }
+
+int mw_evidence_anchor(const char *log_path, const char *manifest_sha256,
+		       uint64_t *seq)
+{
+	char *line = NULL;
+	const char *action, *hex;
+	struct mw_json *o;
+	size_t cap = 0;
+	ssize_t n;
+	int64_t v;
+	FILE *f;
+	int fd, err = -ENOENT;
+
+	fd = open(log_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	while (err == -ENOENT && (n = getline(&line, &cap, f)) > 0) {
+		if (!strstr(line, manifest_sha256) ||
+		    mw_json_parse(line, (size_t)n, &o, NULL, NULL))
+			continue;
+		action = mw_json_str(o, "action");
+		hex = mw_json_str(o, "manifest_sha256");
+		if (action && hex && !strcmp(action, "evidence") &&
+		    !strcmp(hex, manifest_sha256) && !mw_json_int(o, "seq", &v)) {
+			*seq = (uint64_t)v;
+			err = 0;
+		}
+		mw_json_free(o);
+	}
+	free(line);
+	fclose(f);
+	return err;
+}

@@ -152,6 +152,22 @@ static void on_problem(const char *member, const char *what, void *arg)
 	jp_close_obj();
 }
 
+/* The audit record of this host that names the manifest, if any. */
+static void print_anchor(const char *hex)
+{
+	char path[600];
+	uint64_t seq;
+	bool found;
+
+	snprintf(path, sizeof(path), "%s/audit.log", mw_ctl_log_dir(ctl));
+	found = !mw_evidence_anchor(path, hex, &seq);
+	jp_bool("anchored", found);
+	if (found) {
+		jp_str("audit_log", path);
+		jp_u64("audit_seq", seq);
+	}
+}
+
 static int verify_main(int argc, char **argv)
 {
 	struct mw_evidence_check k;
@@ -188,6 +204,8 @@ static int verify_main(int argc, char **argv)
 	jp_u64("good", k.good);
 	jp_u64("problem_count", k.problems);
 	jp_str("manifest_sha256", k.manifest_sha256);
+	if (k.manifest_sha256[0])
+		print_anchor(k.manifest_sha256);
 	if (k.why[0])
 		jp_str("error", k.why);
 	jp_close_obj();
