@@ -24,8 +24,10 @@
  *   blocks-history.jsonl its block transitions in the window
  *   flows.jsonl          meterwalld's flow records of its devices that
  *                        overlap the window (flows.jsonl.1, flows.jsonl)
- *   events.jsonl         meterwalld's events of the window naming it, and
- *                        the host-wide ones (no "system" field)
+ *   events.jsonl         meterwalld's events of the window naming it or
+ *                        its devices (mwctl's audit records it passes on
+ *                        too), and the host-wide ones (naming no system
+ *                        or device: start, stop, seals)
  *   counters.json        XDP's counters of its devices and conduits now
  *                        (totals since the maps were made), or why not
  *

@@ -84,24 +84,33 @@ static bool object_names_one(const char *obj)
 		       !strncmp(obj, "device:", 7));
 }
 
-/* An audit record of the window about the system or its devices, or
- * about no system or device at all (the host's). */
-static bool keep_audit(const struct ev_ctx *x, const struct mw_json *o)
+/*
+ * A record about the system or one of its devices (its system field, its
+ * object, its target), or about none at all: the host's.  A system field,
+ * even an empty one (a drop from an unknown source), names a party.
+ */
+static bool ours_or_host(const struct ev_ctx *x, const struct mw_json *o)
 {
 	const char *obj = mw_json_str(o, "object");
 	const char *sys = mw_json_str(o, "system");
 	const char *target = mw_json_str(o, "target");
 	const char *kind = mw_json_str(o, "kind");
 	bool ours, other;
-	int64_t t;
 
-	if (mw_json_int(o, "ts_ns", &t) || !in_window(x, t))
-		return false;
 	ours = is_system(x, sys) || object_is_ours(x, obj) ||
 	       (target && kind && (!strcmp(kind, "system") ?
 				   is_system(x, target) : is_device(x, target)));
-	other = (sys && *sys) || object_names_one(obj) || target;
+	other = mw_json_get(o, "system") || object_names_one(obj) ||
+		mw_json_get(o, "target");
 	return ours || !other;
+}
+
+static bool keep_audit(const struct ev_ctx *x, const struct mw_json *o)
+{
+	int64_t t;
+
+	return !mw_json_int(o, "ts_ns", &t) && in_window(x, t) &&
+	       ours_or_host(x, o);
 }
 
 static bool keep_history(const struct ev_ctx *x, const struct mw_json *o)
@@ -122,16 +131,15 @@ static bool keep_flow(const struct ev_ctx *x, const struct mw_json *o)
 	       last >= x->o->since_ns && first <= x->o->until_ns;
 }
 
-/* The system's events, and the host's (no "system" field at all). */
+/* The system's events (also mwctl's audit records meterwalld passed on),
+ * and the host's. */
 static bool keep_event(const struct ev_ctx *x, const struct mw_json *o)
 {
 	const char *t = mw_json_str(o, "time");
 	int64_t ns;
 
-	if (!t || mw_time_parse(t, &ns) || !in_window(x, ns))
-		return false;
-	return is_system(x, mw_json_str(o, "system")) ||
-	       !mw_json_get(o, "system");
+	return t && !mw_time_parse(t, &ns) && in_window(x, ns) &&
+	       ours_or_host(x, o);
 }
 
 /* Whole lines of text that keep takes, as they are, into out.  A line
