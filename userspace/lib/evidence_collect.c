@@ -142,37 +142,49 @@ static bool keep_event(const struct ev_ctx *x, const struct mw_json *o)
 	       ours_or_host(x, o);
 }
 
-/* Whole lines of text that keep takes, as they are, into out.  A line
- * that is no JSON object, or the last one without its newline (being
- * written), is counted as unreadable. */
+/* One line (len bytes, its newline included) into out when keep takes
+ * it.  A line that is no JSON object, or the last one without its newline
+ * (being written), is counted as unreadable. */
+static int filter_line(const struct ev_ctx *x, struct ev_member *m, FILE *out,
+		       const char *p, size_t len, ev_keep_fn keep)
+{
+	struct mw_json *o;
+	int err;
+
+	if (!len || p[len - 1] != '\n') {
+		m->unreadable += len != 0;
+		return 0;
+	}
+	if (len == 1)
+		return 0;
+	err = mw_json_parse(p, len - 1, &o, NULL, NULL);
+	if (err == -ENOMEM)
+		return err;
+	if (err || o->type != MW_JSON_OBJ) {
+		m->unreadable++;
+	} else if (keep(x, o)) {
+		fwrite(p, 1, len, out);
+		m->records++;
+	}
+	if (!err)
+		mw_json_free(o);
+	return 0;
+}
+
+/* Whole lines of text (len bytes) that keep takes, as they are, into out. */
 static int filter_text(const struct ev_ctx *x, struct ev_member *m, FILE *out,
 		       const char *text, size_t len, ev_keep_fn keep)
 {
 	const char *p = text, *end = text + len, *nl;
-	struct mw_json *o;
-	int err;
+	int err = 0;
 
-	for (; p < end; p = nl + 1) {
+	for (; !err && p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl) {
-			m->unreadable++;
-			break;
-		}
-		if (nl == p)
-			continue;
-		err = mw_json_parse(p, (size_t)(nl - p), &o, NULL, NULL);
-		if (err == -ENOMEM)
-			return err;
-		if (err || o->type != MW_JSON_OBJ) {
-			m->unreadable++;
-		} else if (keep(x, o)) {
-			fwrite(p, 1, (size_t)(nl - p) + 1, out);
-			m->records++;
-		}
-		if (!err)
-			mw_json_free(o);
+		if (!nl)
+			nl = end - 1;
+		err = filter_line(x, m, out, p, (size_t)(nl - p) + 1, keep);
 	}
-	return 0;
+	return err;
 }
 
 /* A whole file, not through a symbolic link; *buf NUL-terminated. */
@@ -218,31 +230,43 @@ static int slurp(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
-/* The file at dir/name filtered into out; recorded as a source when it
- * is there. */
+/* The file at dir/name filtered into out, line by line (a flow log can
+ * be large); recorded as a source when it is there. */
 static int filter_file(struct ev_ctx *x, struct ev_member *m, FILE *out,
 		       const char *dir, const char *name, int slot,
 		       ev_keep_fn keep)
 {
-	char *text = NULL;
-	size_t len = 0;
-	int err;
+	char *src = m->sources[slot], *line = NULL;
+	struct stat st;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *in = NULL;
+	int fd, err = 0;
 
-	snprintf(m->sources[slot], sizeof(m->sources[slot]), "%s/%s", dir,
-		 name);
-	err = slurp(m->sources[slot], &text, &len);
-	if (err == -ENOENT) {
-		m->sources[slot][0] = '\0';
+	snprintf(src, sizeof(m->sources[slot]), "%s/%s", dir, name);
+	fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		src[0] = '\0';
 		return 0;
 	}
-	if (err)
-		return ctl_fail(x->c, err, m->sources[slot],
-				"error: cannot read it: %s",
+	if (fd < 0)
+		err = -errno;
+	else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		err = -EINVAL;
+	else if (!(in = fdopen(fd, "r")))
+		err = -errno;
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return ctl_fail(x->c, err, src, "error: cannot read it: %s",
 				err == -ELOOP ? "it is a symbolic link" :
 				err == -EINVAL ? "not a regular file" :
 				strerror(-err));
-	err = filter_text(x, m, out, text, len, keep);
-	free(text);
+	}
+	while (!err && (n = getline(&line, &cap, in)) > 0)
+		err = filter_line(x, m, out, line, (size_t)n, keep);
+	free(line);
+	fclose(in);
 	return err;
 }
 
