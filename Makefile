@@ -108,12 +108,12 @@ unit: $(TEST_BINS) $(GUEST_BINS)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 # what the harnesses reach: the parser, compiler, image reader, packet
-# parser, classifier, the JSON writer, and the audit log's verifier
+# parser, classifier, the JSON writer and reader, and the audit log's verifier
 FUZZ_LIB_SRCS := $(wildcard userspace/lib/compile*.c common/*.c) \
 	$(addprefix userspace/lib/,classify.c image.c \
 	pkt.c policy_conduit.c policy_parse.c policy_system.c policy_time.c \
 	policy_tree.c policy_yaml.c util.c json.c fileio.c timefmt.c audit.c \
-	audit_verify.c)
+	audit_verify.c jsonread.c)
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(O)/fuzz/obj/%.o)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-fsanitize=address,undefined
