@@ -306,11 +306,13 @@ static int collect(struct ev_ctx *x)
 {
 	int err;
 
+	/* blocks first: ended ones are recorded as expired then, and so
+	 * are in the audit log and the history read after */
 	err = ev_collect_policy(x);
 	if (!err)
-		err = ev_collect_audit(x);
-	if (!err)
 		err = ev_collect_blocks(x);
+	if (!err)
+		err = ev_collect_audit(x);
 	if (!err)
 		err = ev_collect_lines(x);
 	if (!err)
