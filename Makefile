@@ -14,7 +14,7 @@ KVER     ?= $(shell ls /lib/modules 2>/dev/null | sort -V | tail -n 1)
 KDIR     ?= /lib/modules/$(KVER)/build
 PKG_CONFIG ?= pkg-config
 
-PKGS     := yaml-0.1 libbpf libnl-genl-3.0 openssl
+PKGS     := yaml-0.1 libbpf libnl-genl-3.0 openssl libarchive
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MWD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd libmicrohttpd 2>/dev/null)
@@ -108,12 +108,12 @@ unit: $(TEST_BINS) $(GUEST_BINS)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 # what the harnesses reach: the parser, compiler, image reader, packet
-# parser, classifier, the JSON writer, and the audit log's verifier
+# parser, classifier, the JSON writer and reader, and the audit log's verifier
 FUZZ_LIB_SRCS := $(wildcard userspace/lib/compile*.c common/*.c) \
 	$(addprefix userspace/lib/,classify.c image.c \
 	pkt.c policy_conduit.c policy_parse.c policy_system.c policy_time.c \
 	policy_tree.c policy_yaml.c util.c json.c fileio.c timefmt.c audit.c \
-	audit_verify.c)
+	audit_verify.c jsonread.c)
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(O)/fuzz/obj/%.o)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-fsanitize=address,undefined

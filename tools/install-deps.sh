@@ -8,6 +8,7 @@ PKGS=(
 	build-essential pkg-config make gcc clang llvm
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libnl-3-dev libnl-genl-3-dev libssl-dev libyaml-dev libsystemd-dev
+	libarchive-dev
 	libmicrohttpd-dev
 	linux-headers-amd64 linux-source
 	# tests

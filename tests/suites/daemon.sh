@@ -265,6 +265,7 @@ sys.exit(not (len(exp) == 1 and exp[0]["system"] == "partner" and
               exp[0]["agreement"] == "AGR-1" and exp[0]["days_left"] in ("10", "11") and
               exp[0]["expires"].endswith("T00:00:00Z") and
               exp[0]["contact"] == "ops@example.net" and
+              exp[0]["demarcation"] == win[0]["demarcation"] == "ext0" and
               len(win) == 1 and win[0]["conduit"] == "partner/maint" and
               win[0]["first"] == "yes"))
 PY

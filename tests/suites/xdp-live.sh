@@ -177,6 +177,27 @@ gw flows | grep -Eq "^PASS .* hems-gw-1 +udp +198\.51\.100\.10 [0-9]+ -> 192\.0\
 out=$(gw events)
 grep -Eq "^20[0-9-]+T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}\+09:00 DROP " <<<"$out" &&
 	ok "events text: times in the policy's time zone" || fail "events text: $(head -n 3 <<<"$out")"
+grep -Eq "^20.* DROP +[A-Z_]+ +hems-gw-1 .*  hems-aggregator: Kanto HEMS Services K\.K\. <soc@kanto-hems\.example> at ext0$" <<<"$out" &&
+	ok "events text: a device's drop names its system, entity, contact and demarcation (2.1.4)" || fail "events owner: $(head -n 5 <<<"$out")"
+gw flows | grep -Eq "^PASS .* hems-gw-1 .*  hems-aggregator: Kanto HEMS Services K\.K\. <soc@kanto-hems\.example> at ext0  20" &&
+	gw -j flows | python3 -c '
+import json, sys
+f = [x for x in json.load(sys.stdin) if x["device"] == "hems-gw-1"]
+assert f and all((x["system"], x["entity"], x["contact"], x["demarcation"]) ==
+                 ("hems-aggregator", "Kanto HEMS Services K.K.", "soc@kanto-hems.example", "ext0") for x in f), f
+' && ok "flows text and -j: each flow names its system, entity, contact and demarcation (2.1.4)" || fail "flows owner: $(gw flows | head -n 3)"
+# an evidence bundle with the pinned maps: XDP's counters of the system's
+# devices and conduits in it (read only: the maps are not changed)
+gw evidence hems-aggregator --since 1h -o "$tmp/ev.tgz" >/dev/null &&
+	tar xzf "$tmp/ev.tgz" -O counters.json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+d = {x["device"]: x for x in c["devices"]}
+k = {x["conduit"]: x for x in c["conduits"]}
+assert c["available"] and d["hems-gw-1"]["pass_packets"] > 0, c
+assert set(d) == {"hems-gw-1", "hems-gw-2"} and k["hems-aggregator/echonet-udp"]["pass_packets"] > 0, c
+' && gw evidence verify "$tmp/ev.tgz" >/dev/null &&
+	ok "evidence: XDP's counters of the system's devices and conduits in the bundle" || fail "evidence counters: $(tar xzf "$tmp/ev.tgz" -O counters.json 2>&1 | head -c 600)"
 
 expect_rc "attach refuses the smart-meter interface" 1 gw attach sm0
 

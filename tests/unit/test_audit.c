@@ -342,6 +342,46 @@ static void test_key_state(void **state)
 	seals[0].mac[0] ^= 1;
 }
 
+/* Without the initial key (an evidence bundle made on the host): the
+ * records' form and order, the seals and the key state's seq and mac;
+ * a changed record body is only found with the key. */
+static void test_structure_only(void **state)
+{
+	struct mw_audit_verify v = { .state = &final };
+	struct mw_audit_state saved = final;
+	char *copy = malloc(sample_len);
+	size_t n;
+
+	(void)state;
+	assert_non_null(copy);
+	assert_int_equal(mw_audit_verify_log(sample, sample_len, &v), 0);
+	assert_int_equal(v.records, N_RECORDS);
+	/* a record removed: its seq missing */
+	memcpy(copy, sample, rec_off[3]);
+	n = rec_off[3] + sample_len - rec_off[4];
+	memcpy(copy + rec_off[3], sample + rec_off[4], sample_len - rec_off[4]);
+	assert_int_equal(mw_audit_verify_log(copy, n, &v), -EBADMSG);
+	assert_int_equal(v.bad_line, 4);
+	/* the last record cut off: the key state says where it ends */
+	assert_int_equal(mw_audit_verify_log(sample, rec_off[N_RECORDS - 1], &v),
+			 -EBADMSG);
+	assert_int_equal(v.bad_line, 0);
+	/* the key state's mac is checked, its key cannot be */
+	final.mac[0] ^= 1;
+	assert_int_equal(mw_audit_verify_log(sample, sample_len, &v), -EBADMSG);
+	final = saved;
+	final.key[0] ^= 1;
+	assert_int_equal(mw_audit_verify_log(sample, sample_len, &v), 0);
+	final = saved;
+	/* a changed reason keeps the form: the key is needed for it */
+	memcpy(copy, sample, sample_len);
+	*strstr(copy, "a reason") = 'A';
+	assert_int_equal(mw_audit_verify_log(copy, sample_len, &v), 0);
+	v.key0 = key0;
+	assert_int_equal(mw_audit_verify_log(copy, sample_len, &v), -EBADMSG);
+	free(copy);
+}
+
 /* A record written whose key state was not saved (a crash between the
  * two) is taken over; a state that does not fit the log is noted. */
 static void test_writer_takeover(void **state)
@@ -516,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_swap_adjacent),
 		cmocka_unit_test(test_truncate_everywhere),
 		cmocka_unit_test(test_key_state),
+		cmocka_unit_test(test_structure_only),
 		cmocka_unit_test(test_writer_takeover),
 		cmocka_unit_test(test_periodic_seal),
 		cmocka_unit_test(test_files),

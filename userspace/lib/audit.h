@@ -107,7 +107,7 @@ int mw_audit_seals_parse(const char *text, size_t len,
 			 struct mw_audit_seal **out);
 
 struct mw_audit_verify {
-	const uint8_t *key0;			/* K_0 */
+	const uint8_t *key0;			/* K_0; NULL: the structure only */
 	const struct mw_audit_state *state;	/* NULL: no host check */
 	const struct mw_audit_seal *seals;	/* sorted or not */
 	size_t n_seals;
@@ -122,7 +122,9 @@ struct mw_audit_verify {
  * Check a whole log (len bytes at log) from K_0: every record's seq and
  * mac in order, every seal that came off the host against its record,
  * and (v->state) that the log ends where the key state says, with the
- * key and mac it holds.  0: all good; -EBADMSG: v->bad_line (0 when
+ * key and mac it holds.  Without K_0 (v->key0 NULL) only what needs no
+ * key: every record's form and seq in order, the seals' macs, and the
+ * key state's seq and last mac.  0: all good; -EBADMSG: v->bad_line (0 when
  * the log as a whole is cut short) and v->why say what is wrong first.
  */
 int mw_audit_verify_log(const char *log, size_t len, struct mw_audit_verify *v);

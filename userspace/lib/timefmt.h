@@ -21,4 +21,12 @@
 char *mw_time_format(int64_t unix_ns, int32_t tz_offset, unsigned int frac_digits,
 		     char *buf, size_t len);
 
+/*
+ * An RFC 3339 date-time ("2026-12-02T09:00:00+09:00", "...T00:00:00.5Z";
+ * 't', 'z' and a space for 'T' accepted, as RFC 3339 allows) as unix ns.
+ * 0, or -EINVAL (not one, or a day or time that does not exist), or
+ * -ERANGE (before 1970).
+ */
+int mw_time_parse(const char *s, int64_t *unix_ns);
+
 #endif

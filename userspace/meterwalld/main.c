@@ -309,11 +309,14 @@ static void on_calendar(const struct mw_cal_event *e, void *arg)
 	struct daemon *d = arg;
 	const struct mw_image_view *v = mwd_flowlog_view(d->flows);
 	const char *sys = e->sys ? mw_image_str(v, e->sys->name) : "";
+	const struct mw_img_iface *f = e->sys ? mw_image_iface(v, e->sys->iface) :
+				       NULL;
 	char when[MW_TIME_LEN], days[24];
 	const char *kv[] = {
 		"system", sys,
 		"entity", e->sys ? mw_image_str(v, e->sys->entity) : "",
 		"contact", e->sys ? mw_image_str(v, e->sys->contact) : "",
+		"demarcation", f ? f->name : "",
 		"agreement", e->sys ? mw_image_str(v, e->sys->agreement) : "",
 		"expires", when, "days_left", days, NULL, NULL, NULL, NULL
 	};
@@ -325,23 +328,23 @@ static void on_calendar(const struct mw_cal_event *e, void *arg)
 	case MW_CAL_EXPIRING:
 		mwd_event(d->ev, 4, "agreement-expiring", kv,
 			  "the agreement %s of system %s expires in %s day(s), at %s: its traffic is dropped from then",
-			  kv[7], sys, days, when);
+			  kv[9], sys, days, when);
 		break;
 	case MW_CAL_EXPIRED:
 		mwd_event(d->ev, 4, "agreement-expired", kv,
 			  "the agreement %s of system %s expired at %s: its traffic is dropped",
-			  kv[7], sys, when);
+			  kv[9], sys, when);
 		break;
 	case MW_CAL_WINDOW_OPEN:
 	case MW_CAL_WINDOW_CLOSE:
-		kv[8] = "conduit";
-		kv[9] = mw_image_str(v, e->conduit->name);
-		kv[10] = "first";
-		kv[11] = e->first ? "yes" : "no";
-		kv[12] = NULL;
+		kv[10] = "conduit";
+		kv[11] = mw_image_str(v, e->conduit->name);
+		kv[12] = "first";
+		kv[13] = e->first ? "yes" : "no";
+		kv[14] = NULL;
 		mwd_event(d->ev, 5, e->kind == MW_CAL_WINDOW_OPEN ? "window-open" :
 			  "window-close", kv, "the window of conduit %s %s%s",
-			  kv[9], e->kind == MW_CAL_WINDOW_OPEN ? "opened" : "closed",
+			  kv[11], e->kind == MW_CAL_WINDOW_OPEN ? "opened" : "closed",
 			  e->first ? " (open when meterwalld started)" : "");
 		break;
 	}

@@ -35,18 +35,6 @@ static const struct mw_img_system *system_of(const struct mw_image_view *v,
 	return d ? mw_image_system(v, d->system) : NULL;
 }
 
-/* 2.1.4: whose system it is, whom to call, where the line is drawn. */
-static void print_owner(const struct mw_image_view *v,
-			const struct mw_img_system *s)
-{
-	const struct mw_img_iface *f = s ? mw_image_iface(v, s->iface) : NULL;
-
-	jp_str("system", s ? mw_image_str(v, s->name) : "");
-	jp_str("entity", s ? mw_image_str(v, s->entity) : "");
-	jp_str("contact", s ? mw_image_str(v, s->contact) : "");
-	jp_str("demarcation", f ? f->name : "");
-}
-
 static void print_request(const struct mw_ctl_block_info *b, int32_t tz)
 {
 	jp_open_obj("request");

@@ -2,7 +2,9 @@
 /*
  * mwctl flows [--system S] [--device D] [--top N]
  * mwctl events [-f]
- * Per-flow records and drop events of the XDP enforcement point (1.1.5).
+ * Per-flow records and drop events of the XDP enforcement point (1.1.5),
+ * each naming the device's system, entity, contact and demarcation
+ * interface (2.1.4).
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -91,7 +93,8 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	const struct mw_img_conduit *c = r->f.conduit == MW_ID_NONE || !v ? NULL :
 					 mw_image_conduit(v, r->f.conduit);
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];
-	char pb[MW_PROTO_LEN], t1[MW_TIME_LEN], t2[MW_TIME_LEN];
+	char pb[MW_PROTO_LEN], t1[MW_TIME_LEN], t2[MW_TIME_LEN], own[400];
+	const struct mw_img_system *sys = device_system(v, r->f.device);
 	const char *proto = mw_proto_name(r->k.proto, pb);
 	int32_t tz = v ? v->hdr->tz_offset : 0;
 
@@ -100,7 +103,7 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	if (!if_indextoname(r->k.ifindex, ifname))
 		snprintf(ifname, sizeof(ifname), "if%u", r->k.ifindex);
 	if (!jp_json()) {
-		printf("%-5s %-11s %-8s %-16s %-6s %s %u -> %s %u  %s %s  %llu pkts %llu bytes  %s .. %s\n",
+		printf("%-5s %-11s %-8s %-16s %-6s %s %u -> %s %u  %s %s  %llu pkts %llu bytes  %s  %s .. %s\n",
 		       mw_verdict_name(r->f.verdict), mw_reason_name(r->f.reason),
 		       ifname, dev_name(v, r->f.device), proto, src,
 		       ntohs(r->k.sport),
@@ -108,6 +111,7 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 		       c ? mw_image_str(v, c->name) : "",
 		       (unsigned long long)r->f.packets,
 		       (unsigned long long)r->f.bytes,
+		       owner_text(v, sys, own, sizeof(own)),
 		       time_str(r->f.first_ns, v, t1, sizeof(t1)),
 		       time_str(r->f.last_ns, v, t2, sizeof(t2)));
 		return;
@@ -122,6 +126,7 @@ static void print_flow(const struct mw_image_view *v, const struct flow_row *r)
 	jp_u64("ifindex", r->k.ifindex);
 	jp_str("iface", ifname);
 	jp_str("device", dev_name(v, r->f.device));
+	print_owner(v, sys);
 	jp_str("conduit", c ? mw_image_str(v, c->name) : "");
 	jp_str("verdict", mw_verdict_name(r->f.verdict));
 	jp_str("reason", mw_reason_name(r->f.reason));
@@ -186,7 +191,8 @@ int flows_main(int argc, char **argv)
 			printf("Usage: %s flows [--system S] [--device D] [--top N]\n\n"
 			       "Flow records (largest first): verdict, reason, device,\n"
 			       "protocol, addresses and ports, conduit, packets, bytes,\n"
-			       "first and last seen (in the policy's time zone).\n",
+			       "the system with its entity, contact and demarcation\n"
+			       "interface, first and last seen (in the policy's time zone).\n",
 			       prog_name);
 			return 0;
 		case 't':
@@ -240,7 +246,8 @@ static int print_event(const struct mw_event *e, void *arg)
 {
 	const struct mw_image_view *v = arg;
 	char src[INET6_ADDRSTRLEN] = "-", dst[INET6_ADDRSTRLEN] = "-";
-	char pb[MW_PROTO_LEN], t[MW_TIME_LEN];
+	char pb[MW_PROTO_LEN], t[MW_TIME_LEN], own[400];
+	const struct mw_img_system *sys = device_system(v, e->device);
 	const char *proto = mw_proto_name(e->proto, pb);
 
 	if (e->family) {
@@ -255,6 +262,7 @@ static int print_event(const struct mw_event *e, void *arg)
 		jp_str("time", t);
 		jp_str("reason", mw_reason_name(e->reason));
 		jp_str("device", e->device == MW_ID_NONE ? "" : dev_name(v, e->device));
+		print_owner(v, sys);
 		jp_str("src", src);
 		jp_str("dst", dst);
 		jp_u64("proto", e->proto);
@@ -265,11 +273,11 @@ static int print_event(const struct mw_event *e, void *arg)
 		jp_close_obj();
 		jp_finish();
 	} else {
-		printf("%s DROP %-14s %-16s %-6s %s port %u -> %s port %u if %u\n",
+		printf("%s DROP %-14s %-16s %-6s %s port %u -> %s port %u if %u  %s\n",
 		       t, mw_reason_name(e->reason),
 		       e->device == MW_ID_NONE ? "-" : dev_name(v, e->device),
 		       proto, src, ntohs(e->sport), dst, ntohs(e->dport),
-		       e->ifindex);
+		       e->ifindex, owner_text(v, sys, own, sizeof(own)));
 	}
 	fflush(stdout);
 	return 0;

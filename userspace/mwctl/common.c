@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +90,36 @@ void print_until(uint64_t until_ns, int32_t tz)
 	jp_str("until", "indefinite");
 	if (jp_json())
 		jp_u64("until_ns", 0);
+}
+
+const struct mw_img_system *device_system(const struct mw_image_view *v,
+					  uint32_t device)
+{
+	const struct mw_img_device *d = v && device != MW_ID_NONE ?
+					mw_image_device(v, device) : NULL;
+
+	return d ? mw_image_system(v, d->system) : NULL;
+}
+
+void print_owner(const struct mw_image_view *v, const struct mw_img_system *s)
+{
+	const struct mw_img_iface *f = s ? mw_image_iface(v, s->iface) : NULL;
+
+	jp_str("system", s ? mw_image_str(v, s->name) : "");
+	jp_str("entity", s ? mw_image_str(v, s->entity) : "");
+	jp_str("contact", s ? mw_image_str(v, s->contact) : "");
+	jp_str("demarcation", f ? f->name : "");
+}
+
+const char *owner_text(const struct mw_image_view *v,
+		       const struct mw_img_system *s, char *buf, size_t len)
+{
+	const struct mw_img_iface *f = s ? mw_image_iface(v, s->iface) : NULL;
+
+	if (!s)
+		return "-";
+	snprintf(buf, len, "%s: %s <%s> at %s", mw_image_str(v, s->name),
+		 mw_image_str(v, s->entity), mw_image_str(v, s->contact),
+		 f ? f->name : "?");
+	return buf;
 }

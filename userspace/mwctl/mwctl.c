@@ -30,6 +30,7 @@ static const struct mwctl_cmd cmds[] = {
 	{ "island", island_main, "drop all external traffic (on|off)" },
 	{ "clock", clock_main, "the datapaths' time base; sync after a clock step" },
 	{ "audit", audit_main, "start the audit log's chain (init), check it (verify)" },
+	{ "evidence", evidence_main, "one system's evidence bundle for a time window; verify one" },
 };
 
 static void report(enum mw_ctl_level level, const char *subject,

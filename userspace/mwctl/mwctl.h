@@ -38,6 +38,7 @@ int unblock_main(int argc, char **argv);
 int island_main(int argc, char **argv);
 int clock_main(int argc, char **argv);
 int audit_main(int argc, char **argv);
+int evidence_main(int argc, char **argv);
 
 /* Shared helpers for commands (common.c). */
 bool want_help(int argc, char **argv);
@@ -49,6 +50,15 @@ int32_t policy_tz(void);
 /* A block's end: "until" in RFC 3339 at tz (JSON: until_ns beside it), or
  * "indefinite" (until reconnected; JSON: until_ns 0). */
 void print_until(uint64_t until_ns, int32_t tz);
+/* 2.1.4: whose system it is, whom to call, where the line is drawn.
+ * The system of a device in v (NULL: none); its system, entity, contact
+ * and demarcation as keys ("" each without one); the same as one text
+ * "SYSTEM: ENTITY <CONTACT> at IFACE" ("-" without one). */
+const struct mw_img_system *device_system(const struct mw_image_view *v,
+					  uint32_t device);
+void print_owner(const struct mw_image_view *v, const struct mw_img_system *s);
+const char *owner_text(const struct mw_image_view *v,
+		       const struct mw_img_system *s, char *buf, size_t len);
 /* Load a policy file and compile it; prints located errors. 0 or -errno. */
 struct mw_policy;
 struct mw_image;
