@@ -6,21 +6,21 @@
 # time from an auto_block threshold crossing to the block in force
 # (target <= 100 ms).  In a network namespace of its own: the bench
 # policy's external interface is that namespace's lo.
-#   O=build tools/bench/daemon.sh      (FLOWS=10000,100000 SECONDS=10 ROUNDS=10)
+#   O=build tools/bench/daemon.sh      (FLOWS=10000,100000 RUN_SECONDS=10 ROUNDS=10)
 # Results: bench-results/daemon.txt
 set -euo pipefail
 
 O=${O:-build}
 OUT=${OUT:-bench-results}
 FLOWS=${FLOWS:-10000,100000}
-SECONDS_=${SECONDS:-10}
+RUN_SECONDS=${RUN_SECONDS:-10}
 ROUNDS=${ROUNDS:-10}
 [ "$(id -u)" = 0 ] || { echo "daemon.sh: needs root" >&2; exit 1; }
 [ -x "$O/bench/daemon-load" ] && [ -x "$O/meterwalld" ] ||
 	{ echo "daemon.sh: $O/bench/daemon-load or $O/meterwalld missing: make bench-build" >&2; exit 1; }
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p "$OUT"
-unshare -n sh -c "ip link set lo up && '$O/bench/daemon-load' -d '$PWD/$O/meterwalld' -f '$FLOWS' -s '$SECONDS_' -r '$ROUNDS'" |
+unshare -n sh -c "ip link set lo up && '$O/bench/daemon-load' -d '$PWD/$O/meterwalld' -f '$FLOWS' -s '$RUN_SECONDS' -r '$ROUNDS'" |
 	tee "$OUT/daemon.txt"
 awk 'NR > 1 {
 	rc = $5 >= 200000 ? "met" : "missed"
