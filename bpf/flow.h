@@ -112,7 +112,7 @@ __noinline int mw_flow_update(const struct mw_flow_key *k,
 			if (x) {
 				__builtin_memcpy(&x->key, &e->key,
 						 sizeof(x->key));
-				x->cpu = row >> mw_flow_bits;
+				x->row = row;
 				__builtin_memcpy(&x->f, &e->f, sizeof(x->f));
 				bpf_ringbuf_submit(x, 0);
 			}

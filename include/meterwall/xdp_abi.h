@@ -216,12 +216,12 @@ struct mw_xdp_flow {
  * was, into the flow_export ring buffer first, so its record is written
  * whole even when nobody read the row since its last packets.  A flow's
  * packets on two CPUs are two rows (mw_xdp_foreach_flow_row tells them
- * apart; mw_xdp_foreach_flow sums them).  A full
+ * apart by row; mw_xdp_foreach_flow sums them).  A full
  * ring loses the record (flow_evictions still counts the eviction).
  */
 struct mw_flow_export {
 	struct mw_flow_key key;
-	__u32 cpu;		/* whose part of the table the row was in */
+	__u32 row;		/* the row it was in */
 	struct mw_flow f;
 };
 

@@ -270,11 +270,13 @@ int mw_xdp_foreach_flow(struct mw_xdp *x,
 			int (*fn)(const struct mw_flow_key *k,
 				  const struct mw_flow *f, void *arg),
 			void *arg);
-/* Every row as it is, with the CPU whose part of the table holds it (the
- * rows of a flow seen on two CPUs come separately; flow_export's rows
- * carry the same cpu). */
+/* Every row in use as it is, with its index (0 .. mw_xdp_flow_table_rows()
+ * - 1; a CPU's part of the table is a range of rows, so the rows of a flow
+ * seen on two CPUs come separately; flow_export's rows carry the same
+ * index). */
+uint32_t mw_xdp_flow_table_rows(const struct mw_xdp *x);
 int mw_xdp_foreach_flow_row(struct mw_xdp *x,
-			    int (*fn)(const struct mw_flow_key *k, uint32_t cpu,
+			    int (*fn)(const struct mw_flow_key *k, uint32_t row,
 				      const struct mw_flow *f, void *arg),
 			    void *arg);
 /* Remove every flow record. */

@@ -363,8 +363,13 @@ static struct mw_xdp_flow *map_flows(struct mw_xdp *x, int prot, size_t *len,
 	return m;
 }
 
+uint32_t mw_xdp_flow_table_rows(const struct mw_xdp *x)
+{
+	return (uint32_t)x->ncpus << x->flow_bits;
+}
+
 int mw_xdp_foreach_flow_row(struct mw_xdp *x,
-			    int (*fn)(const struct mw_flow_key *k, uint32_t cpu,
+			    int (*fn)(const struct mw_flow_key *k, uint32_t row,
 				      const struct mw_flow *f, void *arg),
 			    void *arg)
 {
@@ -381,8 +386,7 @@ int mw_xdp_foreach_flow_row(struct mw_xdp *x,
 		 * flows' fields (as any map read during updates) */
 		memcpy(&row, &t[i], sizeof(row));
 		if (row.f.packets)
-			ret = fn(&row.key, (uint32_t)(i >> x->flow_bits), &row.f,
-				 arg);
+			ret = fn(&row.key, (uint32_t)i, &row.f, arg);
 	}
 	munmap(t, len);
 	return ret;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Flow records (control 1.1.5), IPFIX semantics: every poll the XDP flow
- * table is read whole and matched against the flows seen before; a flow
+ * table is read whole, row by row, each row against the flow tracked in
+ * it before (the same key and first packet: the same flow; no sorting,
+ * no search); a flow
  * is written as one JSON line when it goes idle (no packet for idle
  * seconds), every active seconds while it lasts, and when it leaves the
  * table (evicted or flushed) with packets not yet written.  Each record
@@ -52,21 +54,29 @@
 #include "meterwalld.h"
 #include "timefmt.h"
 
+/* A tracked flow: the flow in one row of the table (l->v[row]). */
 struct fent {
 	struct mw_flow_key k;
-	uint32_t cpu;			/* the part of the table it is in */
+	uint32_t row;
 	struct mw_flow f;		/* as last read */
 	uint64_t out_packets;		/* written so far */
 	uint64_t out_bytes;
 	uint64_t out_last_ns;		/* last_ns at the last record */
 	uint64_t out_at_ns;		/* when the last record was written */
-	bool gone;			/* evicted and written: the key seen
-					 * again is another flow */
+	uint32_t seen;			/* the poll that saw it last */
+	bool used;			/* a flow is tracked here */
+	bool gone;			/* evicted and written (its row's next
+					 * flow is another) */
 };
 
 struct mwd_flowlog {
-	struct fent *v;
-	size_t n, cap;
+	struct fent *v;			/* by row; NULL before the first poll */
+	size_t n;			/* rows */
+	struct fent *dep;		/* left their rows in this poll */
+	size_t n_dep, cap_dep;
+	struct fent *pend;		/* flows.marks, until rows are known */
+	size_t n_pend;
+	uint32_t epoch;			/* polls */
 	char path[512];
 	int fd;				/* flows.jsonl, O_APPEND; -1: closed */
 	uint64_t idle_ns, active_ns, max_bytes;
@@ -108,76 +118,65 @@ void mwd_flowlog_set_yield(struct mwd_flowlog *l, void (*fn)(void *arg),
 /* One flow's mark in flows.marks. */
 struct fmark {
 	struct mw_flow_key k;
-	uint32_t cpu;
+	uint32_t row;
 	uint64_t out_packets, out_bytes, out_last_ns, out_at_ns;
 };
 
 /* By key, then CPU: a row of the table is one tracked flow. */
-static int key_cmp(const void *a, const void *b)
-{
-	const struct fent *x = a, *y = b;
-	int r = memcmp(&x->k, &y->k, sizeof(x->k));
-
-	return r ? r : (x->cpu > y->cpu) - (x->cpu < y->cpu);
-}
-
-/* The marks of a previous daemon become the tracked flows (sorted). */
+/* The marks of a previous daemon: placed in their rows at the first poll. */
 static void marks_load(struct mwd_flowlog *l)
 {
+	struct stat st;
 	struct fmark m;
+	size_t cap;
 	FILE *f;
 	int fd;
 
 	fd = open(l->marks, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	f = fd < 0 ? NULL : fdopen(fd, "r");
-	if (!f) {
-		if (fd >= 0)
+	if (!f || fstat(fd, &st) || st.st_size % sizeof(m)) {
+		if (f)
+			fclose(f);	/* (another version's: not ours) */
+		else if (fd >= 0)
 			close(fd);
 		return;
 	}
-	while (fread(&m, sizeof(m), 1, f) == 1) {
-		struct fent *v;
+	cap = (size_t)st.st_size / sizeof(m);
+	l->pend = calloc(cap + 1, sizeof(*l->pend));
+	while (l->pend && l->n_pend < cap && fread(&m, sizeof(m), 1, f) == 1) {
+		struct fent *e = &l->pend[l->n_pend++];
 
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? 2 * l->cap : 1024;
-
-			v = realloc(l->v, cap * sizeof(*v));
-			if (!v)
-				break;
-			l->v = v;
-			l->cap = cap;
-		}
-		memset(&l->v[l->n], 0, sizeof(l->v[0]));
-		l->v[l->n].k = m.k;
-		l->v[l->n].cpu = m.cpu;
-		l->v[l->n].f.packets = m.out_packets;	/* as if read then */
-		l->v[l->n].f.bytes = m.out_bytes;
-		l->v[l->n].out_packets = m.out_packets;
-		l->v[l->n].out_bytes = m.out_bytes;
-		l->v[l->n].out_last_ns = m.out_last_ns;
-		l->v[l->n].out_at_ns = m.out_at_ns;
-		l->n++;
+		e->k = m.k;
+		e->row = m.row;
+		e->used = true;
+		e->f.packets = m.out_packets;	/* as if read then */
+		e->f.bytes = m.out_bytes;
+		e->out_packets = m.out_packets;
+		e->out_bytes = m.out_bytes;
+		e->out_last_ns = m.out_last_ns;
+		e->out_at_ns = m.out_at_ns;
 	}
 	fclose(f);
-	if (l->n)
-		qsort(l->v, l->n, sizeof(*l->v), key_cmp);
 }
 
 static void marks_save(struct mwd_flowlog *l, uint64_t now)
 {
 	struct fmark *m;
-	size_t i;
+	size_t i, n = 0;
 
-	if (!l->marks[0] || !l->marks_dirty)
+	if (!l->marks[0] || !l->marks_dirty || !l->v)
 		return;
 	m = calloc(l->n + 1, sizeof(*m));
 	if (!m)
 		return;
 	for (i = 0; i < l->n; i++)
-		m[i] = (struct fmark){ l->v[i].k, l->v[i].cpu, l->v[i].out_packets,
-				       l->v[i].out_bytes, l->v[i].out_last_ns,
-				       l->v[i].out_at_ns };
-	if (!mw_replace_file(l->marks, m, l->n * sizeof(*m), 0600)) {
+		if (l->v[i].used && !l->v[i].gone)
+			m[n++] = (struct fmark){ l->v[i].k, l->v[i].row,
+						 l->v[i].out_packets,
+						 l->v[i].out_bytes,
+						 l->v[i].out_last_ns,
+						 l->v[i].out_at_ns };
+	if (!mw_replace_file(l->marks, m, n * sizeof(*m), 0600)) {
 		l->marks_dirty = false;
 		l->marks_saved_ns = now;
 	}
@@ -225,6 +224,8 @@ void mwd_flowlog_close(struct mwd_flowlog *l)
 	free(l->v);
 	free(l->news);
 	free(l->limited);
+	free(l->dep);
+	free(l->pend);
 	mw_xdp_events_close(l->ring);
 	free(l);
 }
@@ -266,6 +267,8 @@ size_t mwd_flowlog_top(const struct mwd_flowlog *l, bool system, uint32_t id,
 	for (i = 0; i < l->n && max; i++) {
 		const struct fent *e = &l->v[i];
 
+		if (!e->used)
+			continue;
 		if (system) {
 			d = l->have_view ? mw_image_device(&l->view,
 							   e->f.device) : NULL;
@@ -464,34 +467,6 @@ static void write_record(struct mwd_flowlog *l, struct fent *e,
 	l->marks_dirty = true;
 }
 
-struct collect {
-	struct fent *v;
-	size_t n, cap;
-};
-
-static int collect_one(const struct mw_flow_key *k, uint32_t cpu,
-		       const struct mw_flow *f, void *arg)
-{
-	struct collect *c = arg;
-	struct fent *v;
-
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-
-		v = realloc(c->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
-	memset(&c->v[c->n], 0, sizeof(c->v[0]));
-	c->v[c->n].k = *k;
-	c->v[c->n].cpu = cpu;
-	c->v[c->n].f = *f;
-	c->n++;
-	return 0;
-}
-
 static bool grow(void **v, size_t *cap, size_t n, size_t size)
 {
 	size_t c = *cap ? 2 * *cap : 256;
@@ -533,7 +508,7 @@ static void find_limited(struct mwd_flowlog *l)
 	for (i = 0; i < l->n; i++) {
 		const struct fent *e = &l->v[i];
 
-		if (e->f.reason != MW_R_RATE_LIMIT ||
+		if (!e->used || e->f.reason != MW_R_RATE_LIMIT ||
 		    e->f.last_ns <= l->polled_ns ||
 		    e->f.device == MW_ID_NONE ||
 		    !grow((void **)&l->limited, &l->cap_limited, l->n_limited,
@@ -543,51 +518,60 @@ static void find_limited(struct mwd_flowlog *l)
 	}
 }
 
-/* The table now (cur, sorted) against what was tracked (l->v, sorted):
- * counters taken over, new flows tracked, gone ones written and dropped. */
-static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
+/* A flow left its row (evicted, or the table flushed): its record once
+ * the ring has been read (its row as it was may be there), else from
+ * what the last poll read. */
+static void depart(struct mwd_flowlog *l, struct fent *e)
 {
-	size_t i = 0, j = 0;
-	int r;
+	if (e->used && !e->gone && e->f.packets > e->out_packets &&
+	    grow((void **)&l->dep, &l->cap_dep, l->n_dep, sizeof(*e)))
+		l->dep[l->n_dep++] = *e;
+	e->used = false;
+}
 
-	while (i < l->n || j < cur->n) {
-		r = i == l->n ? 1 : j == cur->n ? -1 :
-		    key_cmp(&l->v[i], &cur->v[j]);
-		if (r < 0) {		/* left the table */
-			if (!l->v[i].gone &&
-			    l->v[i].f.packets > l->v[i].out_packets) {
-				write_record(l, &l->v[i], "evicted", now);
-				l->st.evicted++;
-			}
-			i++;
-		} else if (r > 0) {	/* new */
-			cur->v[j].out_at_ns = now;
-			count_new(l, &cur->v[j]);
-			j++;
-		} else {
-			if (l->v[i].gone &&
-			    cur->v[j].f.first_ns == l->v[i].f.first_ns) {
-				/* read just before its eviction: written */
-				cur->v[j] = l->v[i];
-			} else if (l->v[i].gone ||
-			    cur->v[j].f.packets < l->v[i].out_packets) {
-				/* the row was reused: a new flow */
-				cur->v[j].out_at_ns = now;
-				count_new(l, &cur->v[j]);
-			} else {
-				cur->v[j].out_packets = l->v[i].out_packets;
-				cur->v[j].out_bytes = l->v[i].out_bytes;
-				cur->v[j].out_last_ns = l->v[i].out_last_ns;
-				cur->v[j].out_at_ns = l->v[i].out_at_ns;
-			}
-			i++;
-			j++;
-		}
+static bool same_flow(const struct fent *e, const struct mw_flow_key *k,
+		      const struct mw_flow *f)
+{
+	/* (a flow carried over from flows.marks has no first_ns yet) */
+	return e->used && !memcmp(&e->k, k, sizeof(*k)) &&
+	       (!e->f.first_ns || e->f.first_ns == f->first_ns) &&
+	       f->packets >= e->out_packets;
+}
+
+struct visit {
+	struct mwd_flowlog *l;
+	uint64_t now;
+	size_t n;
+};
+
+/* A row in use now: the same flow as before, or a new one. */
+static int visit_row(const struct mw_flow_key *k, uint32_t row,
+		     const struct mw_flow *f, void *arg)
+{
+	struct visit *vi = arg;
+	struct mwd_flowlog *l = vi->l;
+	struct fent *e;
+
+	if (row >= l->n)
+		return 0;
+	e = &l->v[row];
+	if (e->used && !same_flow(e, k, f))
+		depart(l, e);
+	if (!e->used) {
+		memset(e, 0, sizeof(*e));
+		e->k = *k;
+		e->row = row;
+		e->used = true;
+		e->out_at_ns = vi->now;
+		e->f = *f;
+		count_new(l, e);
+	} else {
+		e->f = *f;
 	}
-	free(l->v);
-	l->v = cur->v;
-	l->n = cur->n;
-	l->cap = cur->cap;
+	e->seen = l->epoch;
+	if (l->yield && !(++vi->n % 16384))
+		l->yield(l->yield_arg);
+	return 0;
 }
 
 /* An evicted flow's row as it was: its record now, with all its packets
@@ -595,24 +579,27 @@ static void merge(struct mwd_flowlog *l, struct collect *cur, uint64_t now)
 static int on_export(const struct mw_flow_export *x, void *arg)
 {
 	struct mwd_flowlog *l = arg;
-	const struct mw_flow_key *k = &x->key;
-	const struct mw_flow *f = &x->f;
-	struct fent key = { .k = *k, .cpu = x->cpu };
-	struct fent one = { .k = *k, .cpu = x->cpu, .f = *f };
-	struct fent *e = l->n ? bsearch(&key, l->v, l->n, sizeof(*l->v),
-					key_cmp) : NULL;
+	struct fent one = { .k = x->key, .row = x->row, .f = x->f };
+	struct fent *e = NULL;
 	struct timespec ts;
 	uint64_t now;
+	size_t i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	l->st.exported++;
-	/* (a flow carried over from flows.marks has no first_ns yet) */
-	if (e && (f->first_ns == e->f.first_ns || !e->f.first_ns) &&
-	    f->packets >= e->out_packets) {
-		e->f = *f;		/* the same flow, since its last read */
+	for (i = 0; i < l->n_dep && !e; i++)	/* left in this poll */
+		if (l->dep[i].row == x->row && same_flow(&l->dep[i], &x->key,
+							 &x->f))
+			e = &l->dep[i];
+	if (!e && l->v && x->row < l->n &&
+	    same_flow(&l->v[x->row], &x->key, &x->f))
+		e = &l->v[x->row];
+	if (e) {
+		e->f = x->f;		/* the same flow, since its last read */
 	} else {
 		e = &one;		/* a flow no poll saw */
+		one.used = true;
 		count_new(l, e);
 	}
 	if (e->f.packets > e->out_packets) {
@@ -635,10 +622,58 @@ void mwd_flowlog_drain(struct mwd_flowlog *l)
 	flush(l);
 }
 
+/* The rows, and the flows of a previous daemon placed in theirs. */
+static int rows_init(struct mwd_flowlog *l, struct mw_xdp *x)
+{
+	size_t i;
+
+	l->n = mw_xdp_flow_table_rows(x);
+	l->v = calloc(l->n, sizeof(*l->v));
+	if (!l->v)
+		return -ENOMEM;
+	for (i = 0; i < l->n_pend; i++)
+		if (l->pend[i].row < l->n)
+			l->v[l->pend[i].row] = l->pend[i];
+	free(l->pend);
+	l->pend = NULL;
+	l->n_pend = 0;
+	return 0;
+}
+
+/* Read the table (rows flows left are written once the ring has been
+ * read), then write what is due. */
+static int read_table(struct mwd_flowlog *l, struct mw_xdp *x, uint64_t now)
+{
+	struct visit vi = { .l = l, .now = now };
+	size_t i;
+	int err;
+
+	/* rows taken over since the last poll: against what was tracked */
+	mwd_flowlog_drain(l);
+	l->epoch++;
+	l->n_dep = 0;
+	err = mw_xdp_foreach_flow_row(x, visit_row, &vi);
+	if (err)
+		return err;
+	for (i = 0; i < l->n; i++)	/* rows emptied (a flush) */
+		if (l->v[i].used && l->v[i].seen != l->epoch)
+			depart(l, &l->v[i]);
+	/* every row taken over before or while the table was read is in
+	 * the ring now (the program submits it first) */
+	if (l->ring)
+		mw_xdp_events_poll(l->ring, 0);
+	for (i = 0; i < l->n_dep; i++)
+		if (!l->dep[i].gone) {
+			write_record(l, &l->dep[i], "evicted", now);
+			l->st.evicted++;
+		}
+	l->n_dep = 0;
+	return 0;
+}
+
 int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 		     struct mw_xdp *x)
 {
-	struct collect cur = { 0 };
 	struct timespec ts;
 	uint64_t now;
 	size_t i;
@@ -652,25 +687,14 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 			fprintf(stderr, "meterwalld: warning: evicted flows' rows are not read: %s\n",
 				mw_xdp_errmsg(x));
 	}
-	err = mw_xdp_foreach_flow_row(x, collect_one, &cur);
-	if (err) {
-		free(cur.v);
+	if (!l->v && (err = rows_init(l, x)))
 		return err;
-	}
-	/* every row taken over before or while the table was read is in the
-	 * ring now (the program submits it first): written against what was
-	 * tracked, so the merge below knows them as gone */
-	mwd_flowlog_drain(l);
-	if (l->yield)
-		l->yield(l->yield_arg);
-	if (cur.n)
-		qsort(cur.v, cur.n, sizeof(*cur.v), key_cmp);
-	if (l->yield)
-		l->yield(l->yield_arg);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	l->n_limited = 0;
-	merge(l, &cur, now);
+	err = read_table(l, x, now);
+	if (err)
+		return err;
 	if (l->polled_ns)
 		find_limited(l);
 	l->polled_ns = now;
@@ -679,9 +703,9 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 
 		/* a large table takes a while: drop events (auto-block's
 		 * drops_per_min) are not kept waiting for all of it */
-		if (l->yield && !(i % 1024) && i)
+		if (l->yield && !(i % 16384) && i)
 			l->yield(l->yield_arg);
-		if (e->f.packets == e->out_packets)
+		if (!e->used || e->gone || e->f.packets == e->out_packets)
 			continue;	/* nothing new since its record */
 		if (now >= e->f.last_ns && now - e->f.last_ns >= l->idle_ns)
 			write_record(l, e, "idle", now);
