@@ -294,6 +294,17 @@ head -n 1 <<<"$m" | grep -qx "200 text/plain; version=0.0.4" &&
 	grep -q '^meterwall_policy_serial 1$' <<<"$m" && grep -q '^# TYPE meterwall_xdp_packets_total counter$' <<<"$m" &&
 	grep -q '^meterwall_xdp_flow_evictions_total [0-9]*$' <<<"$m" &&
 	ok "GET /metrics: Prometheus text with reasons, devices, the serial" || fail "metrics: $(head -n 20 <<<"$m")"
+# the system's packets are its devices' (one device: the same number)
+dp=$(sed -n 's/^meterwall_device_packets_total{system="partner",device="partner-gw",verdict="pass"} //p' <<<"$m")
+grep -q "^meterwall_system_packets_total{system=\"partner\",verdict=\"pass\"} $dp\$" <<<"$m" &&
+	grep -q '^meterwall_flow_table_rows [1-9][0-9]*$' <<<"$m" &&
+	grep -q '^meterwall_flow_table_used_rows [1-9][0-9]*$' <<<"$m" &&
+	grep -q '^meterwall_flow_poll_seconds 0\.[0-9]*$' <<<"$m" &&
+	grep -q '^meterwall_policy_age_seconds [0-9]*$' <<<"$m" &&
+	grep -q '^meterwall_events_lost_total 0$' <<<"$m" &&
+	grep -q '^meterwall_audit_write_failures_total 0$' <<<"$m" &&
+	ok "metrics: system totals (= its device's $dp), flow table rows and use, poll time, policy age, events lost, audit health" ||
+	fail "metrics: $(grep -E 'system_|flow_table|flow_poll|policy_age|events_lost|audit_write' <<<"$m")"
 get http://127.0.0.1:9377/other | head -n 1 | grep -q "^404 " && ok "any other path is 404" || fail "not 404"
 promq() {	# QUERY: the first sample's value, or nothing
 	gw python3 - "$1" <<'PY'

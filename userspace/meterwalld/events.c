@@ -39,6 +39,11 @@ struct mwd_events {
 	struct mwd_notify *notify;
 };
 
+uint64_t mwd_events_lost(const struct mwd_events *e)
+{
+	return e ? e->lost : 0;
+}
+
 void mwd_events_set_notify(struct mwd_events *e, struct mwd_notify *n)
 {
 	if (e)

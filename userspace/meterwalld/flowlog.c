@@ -695,6 +695,9 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 	err = read_table(l, x, now);
 	if (err)
 		return err;
+	l->st.rows = l->n;
+	for (i = 0, l->st.used = 0; i < l->n; i++)
+		l->st.used += l->v[i].used;
 	if (l->polled_ns)
 		find_limited(l);
 	l->polled_ns = now;
@@ -715,5 +718,8 @@ int mwd_flowlog_poll(struct mwd_flowlog *l, struct mw_ctl *c,
 	flush(l);
 	if (now - l->marks_saved_ns >= 10ULL * 1000000000ULL)
 		marks_save(l, now);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	l->st.poll_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
+			(uint64_t)ts.tv_nsec - now;
 	return 0;
 }

@@ -71,6 +71,7 @@ struct daemon {
 	struct mwd_metrics *metrics;	/* Prometheus (metrics.c) */
 	struct mwd_notify *notify;	/* notify_command (notify.c) */
 	struct mw_calendar *cal;	/* agreements, windows (calendar.h) */
+	uint64_t audit_failures;	/* audit records not written */
 	bool storage_low;		/* log_dir under log_min_free_mb */
 	struct mwd_auditfwd *audit;	/* mwctl's records as events */
 	struct mwd_dropev *drops;	/* XDP's drop events (dropev.c) */
@@ -87,6 +88,8 @@ static void report(enum mw_ctl_level level, const char *subject,
 	fprintf(stderr, "meterwalld: %s%s%s\n", subject ? subject : "",
 		subject ? ": " : "", msg);
 	/* the controller's alerts (an audit record not written) */
+	if (level == MW_CTL_WARNING && !strncmp(msg, "alert: ", 7))
+		d->audit_failures++;
 	if (level == MW_CTL_WARNING && !strncmp(msg, "alert: ", 7) && d->ev) {
 		const char *kv[] = { "reason", msg + 7, NULL };
 
@@ -436,7 +439,8 @@ static int start(struct daemon *d)
 		/* enforcement does not depend on it: go on without */
 		fprintf(stderr, "meterwalld: warning: no metrics: cannot listen on %s\n",
 			d->cfg.metrics_listen);
-	mwd_metrics_watch(d->metrics, d->notify, d->ab);
+	mwd_metrics_watch(d->metrics, d->notify, d->ab, d->ev,
+			  &d->audit_failures);
 	{
 		const char *kv[] = { NULL };
 

@@ -37,6 +37,8 @@ struct mwd_flow_stats {
 	uint64_t evicted;	/* flows that left the table with packets
 				 * not yet written (written then) */
 	uint64_t exported;	/* evicted rows from the program's ring */
+	uint64_t rows, used;	/* the table's rows, those in use (last poll) */
+	uint64_t poll_ns;	/* how long the last poll took (read, write) */
 	uint64_t write_errors;	/* records lost to a failing write */
 	uint64_t rotations;
 };
@@ -125,6 +127,8 @@ void mwd_event(struct mwd_events *e, int severity, const char *msgid,
 /* events.c: each event (its JSON line) also to the notifier. */
 struct mwd_notify;
 void mwd_events_set_notify(struct mwd_events *e, struct mwd_notify *n);
+/* Events lost: a line not written, a datagram not sent. */
+uint64_t mwd_events_lost(const struct mwd_events *e);
 
 /* notify.c: notify_command, one event on stdin per run, retried. */
 struct mwd_notify_stats {
@@ -172,7 +176,8 @@ void mwd_metrics_run(struct mwd_metrics *m);
 void mwd_metrics_close(struct mwd_metrics *m);
 /* Counters of the notifier and the auto-block, also exported. */
 void mwd_metrics_watch(struct mwd_metrics *m, const struct mwd_notify *n,
-		       const struct mwd_autoblock *ab);
+		       const struct mwd_autoblock *ab, const struct mwd_events *ev,
+		       const uint64_t *audit_failures);
 
 /* links.c: rtnetlink link events (RTMGRP_LINK). */
 int mwd_links_open(void);

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "classify.h"
 #include "meterwalld.h"
@@ -32,14 +34,19 @@ struct mwd_metrics {
 	uint64_t scrapes;
 	const struct mwd_notify *notify;
 	const struct mwd_autoblock *ab;
+	const struct mwd_events *ev;
+	const uint64_t *audit_failures;
 };
 
 void mwd_metrics_watch(struct mwd_metrics *m, const struct mwd_notify *n,
-		       const struct mwd_autoblock *ab)
+		       const struct mwd_autoblock *ab, const struct mwd_events *ev,
+		       const uint64_t *audit_failures)
 {
 	if (m) {
 		m->notify = n;
 		m->ab = ab;
+		m->ev = ev;
+		m->audit_failures = audit_failures;
 	}
 }
 
@@ -117,6 +124,16 @@ static void responses(struct buf *b, const struct mwd_metrics *m)
 	     "Events not notified: given up after 5 runs, or a full queue.");
 	put(b, "meterwall_notify_lost_total %llu\n",
 	    (unsigned long long)(ns->given_up + ns->dropped));
+	help(b, "meterwall_events_lost_total", "counter",
+	     "Events not written to events.jsonl or not sent to syslog.");
+	put(b, "meterwall_events_lost_total %llu\n",
+	    (unsigned long long)mwd_events_lost(m->ev));
+	if (m->audit_failures) {
+		help(b, "meterwall_audit_write_failures_total", "counter",
+		     "Audit records that could not be written (each an alert).");
+		put(b, "meterwall_audit_write_failures_total %llu\n",
+		    (unsigned long long)*m->audit_failures);
+	}
 	if (m->ab) {
 		help(b, "meterwall_auto_blocks_total", "counter",
 		     "Blocks put in force by auto_block thresholds.");
@@ -150,29 +167,68 @@ static void devices(struct buf *b, struct mw_xdp *x,
 		    const struct mw_image_view *v)
 {
 	const struct mw_img_system *s;
-	struct mw_counter c;
+	struct mw_counter *c, *sys;
 	char l1[256], l2[256];
+	uint32_t n = 0;
 	size_t i;
 
+	for (i = 0; i < v->n_devices; i++)
+		if (v->devices[i].id >= n)
+			n = v->devices[i].id + 1;
+	c = calloc(n + 1, sizeof(*c));
+	sys = calloc(MW_MAX_SYSTEMS, sizeof(*sys));
+	/* one batched read for all devices (a million: a few syscalls) */
+	if (!c || !sys || mw_xdp_dev_counters(x, c, n)) {
+		free(c);
+		free(sys);
+		return;
+	}
 	help(b, "meterwall_device_packets_total", "counter",
 	     "Packets from a device of an external system, by verdict.");
 	help(b, "meterwall_device_bytes_total", "counter",
 	     "Bytes from a device of an external system, by verdict.");
 	for (i = 0; i < v->n_devices; i++) {
-		if (mw_xdp_dev_counter(x, v->devices[i].id, &c))
-			continue;
+		const struct mw_counter *d = &c[v->devices[i].id];
+
 		s = mw_image_system(v, v->devices[i].system);
+		if (s && s->id < MW_MAX_SYSTEMS) {
+			sys[s->id].pass_packets += d->pass_packets;
+			sys[s->id].drop_packets += d->drop_packets;
+			sys[s->id].pass_bytes += d->pass_bytes;
+			sys[s->id].drop_bytes += d->drop_bytes;
+		}
 		lv(mw_image_str(v, v->devices[i].name), l1, sizeof(l1));
 		lv(s ? mw_image_str(v, s->name) : "", l2, sizeof(l2));
 		put(b, "meterwall_device_packets_total{system=\"%s\",device=\"%s\",verdict=\"pass\"} %llu\n"
 		    "meterwall_device_packets_total{system=\"%s\",device=\"%s\",verdict=\"drop\"} %llu\n"
 		    "meterwall_device_bytes_total{system=\"%s\",device=\"%s\",verdict=\"pass\"} %llu\n"
 		    "meterwall_device_bytes_total{system=\"%s\",device=\"%s\",verdict=\"drop\"} %llu\n",
-		    l2, l1, (unsigned long long)c.pass_packets,
-		    l2, l1, (unsigned long long)c.drop_packets,
-		    l2, l1, (unsigned long long)c.pass_bytes,
-		    l2, l1, (unsigned long long)c.drop_bytes);
+		    l2, l1, (unsigned long long)d->pass_packets,
+		    l2, l1, (unsigned long long)d->drop_packets,
+		    l2, l1, (unsigned long long)d->pass_bytes,
+		    l2, l1, (unsigned long long)d->drop_bytes);
 	}
+	help(b, "meterwall_system_packets_total", "counter",
+	     "Packets from an external system's devices, by verdict.");
+	help(b, "meterwall_system_bytes_total", "counter",
+	     "Bytes from an external system's devices, by verdict.");
+	for (i = 0; i < v->n_systems; i++) {
+		const struct mw_counter *t = &sys[v->systems[i].id];
+
+		if (v->systems[i].id >= MW_MAX_SYSTEMS)
+			continue;
+		lv(mw_image_str(v, v->systems[i].name), l2, sizeof(l2));
+		put(b, "meterwall_system_packets_total{system=\"%s\",verdict=\"pass\"} %llu\n"
+		    "meterwall_system_packets_total{system=\"%s\",verdict=\"drop\"} %llu\n"
+		    "meterwall_system_bytes_total{system=\"%s\",verdict=\"pass\"} %llu\n"
+		    "meterwall_system_bytes_total{system=\"%s\",verdict=\"drop\"} %llu\n",
+		    l2, (unsigned long long)t->pass_packets,
+		    l2, (unsigned long long)t->drop_packets,
+		    l2, (unsigned long long)t->pass_bytes,
+		    l2, (unsigned long long)t->drop_bytes);
+	}
+	free(c);
+	free(sys);
 }
 
 static void conduits(struct buf *b, struct mw_xdp *x,
@@ -206,6 +262,21 @@ static int count_block(enum mw_target kind, uint32_t id,
 	if (!bl->until || bl->until > (uint64_t)mw_now_boot_ns())
 		nb->n[kind == MW_TARGET_DEVICE]++;
 	return 0;
+}
+
+/* Seconds since the policy in force was put in place (policy.img). */
+static void policy_age(struct buf *b, const struct mwd_metrics *m)
+{
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/policy.img", mw_ctl_state_dir(m->c));
+	if (stat(path, &st))
+		return;
+	help(b, "meterwall_policy_age_seconds", "gauge",
+	     "Seconds since the policy in force was loaded.");
+	put(b, "meterwall_policy_age_seconds %lld\n",
+	    (long long)(time(NULL) - st.st_mtim.tv_sec));
 }
 
 static char *render(struct mwd_metrics *m, size_t *len)
@@ -252,6 +323,18 @@ static char *render(struct mwd_metrics *m, size_t *len)
 		put(&b, "meterwall_xdp_flow_evictions_total %llu\n",
 		    (unsigned long long)evicted);
 	}
+	help(&b, "meterwall_flow_table_rows", "gauge",
+	     "Rows of XDP's flow table, all CPUs (at the last poll).");
+	put(&b, "meterwall_flow_table_rows %llu\n", (unsigned long long)fs->rows);
+	help(&b, "meterwall_flow_table_used_rows", "gauge",
+	     "Rows holding a flow (at the last poll).");
+	put(&b, "meterwall_flow_table_used_rows %llu\n",
+	    (unsigned long long)fs->used);
+	help(&b, "meterwall_flow_poll_seconds", "gauge",
+	     "The last read of the flow table with its records: a flow's record "
+	     "is written at most 1 s plus this after it is due.");
+	put(&b, "meterwall_flow_poll_seconds %.6f\n", fs->poll_ns / 1e9);
+	policy_age(&b, m);
 	help(&b, "meterwall_flow_records_total", "counter",
 	     "Flow records written.");
 	put(&b, "meterwall_flow_records_total %llu\n",
