@@ -136,7 +136,7 @@ EOF
 # --- configuration ---------------------------------------------------------
 printf 'state_dir: %s\ncolour: blue\n' "$tmp/x" >"$tmp/bad1.yaml"
 err=$("$D" -c "$tmp/bad1.yaml" 2>&1)
-[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb, notify_command, notify_severity)" <<<"$err" &&
+[ $? -eq 1 ] && grep -qF "$tmp/bad1.yaml:2:1: error: unknown key \`colour' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, flow_log_max_age, syslog_udp, metrics_listen, log_min_free_mb, notify_command, notify_severity)" <<<"$err" &&
 	ok "config: an unknown key is named with file:line:col" || fail "config unknown key: $err"
 printf 'attach_mode: turbo\n' >"$tmp/bad2.yaml"
 err=$("$D" -c "$tmp/bad2.yaml" 2>&1)
@@ -642,6 +642,25 @@ sleep 2.5
 [ -s "$MW_STATE_DIR/flows.marks" ] && [ "$(wc -l <"$F")" -eq "$n0" ] &&
 	ok "a restart after SIGTERM writes no flow again (flows.marks)" ||
 	fail "records after the restart: $n0 -> $(wc -l <"$F")"
+kill -TERM "$dpid"
+wait "$dpid"
+dpid=
+
+# --- flows.jsonl rotated by age (flow_log_max_age) ------------------------------
+echo 'flow_log_max_age: 2' >>"$tmp/meterwalld.yaml"
+r0=$(ready_count)
+start_daemon "$tmp/d4.log"
+within_ms 10000 ready_more "$r0" >/dev/null || fail "fourth start not ready: $(cat "$tmp/d4.log")"
+rm -f "$F.1"
+ip netns exec $PEER $FLOW send 192.0.2.10 3610 198.51.100.10 &
+good=$!
+pids+=($good)
+rotated() { [ -s "$F.1" ] && [ -s "$F" ]; }
+ms=$(within_ms 20000 rotated) &&
+	python3 -c 'import json,sys; [json.loads(l) for f in sys.argv[1:] for l in open(f)]' "$F" "$F.1" &&
+	ok "flows.jsonl rotated to flows.jsonl.1 once flow_log_max_age old, records going on in a new one ($ms ms)" ||
+	fail "no rotation by age: $(ls -l "$MW_LOG_DIR")"
+kill "$good"
 kill -TERM "$dpid"
 wait "$dpid"
 dpid=

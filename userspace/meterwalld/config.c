@@ -9,6 +9,7 @@
  *   flow_idle: 15                  # flow records: seconds without a packet
  *   flow_active: 300               # ... and every so many while active
  *   flow_log_max_mb: 64            # flows.jsonl rotated to .1 past it
+ *   flow_log_max_age: 86400        # ... or that many seconds after its start
  *   syslog_udp: 127.0.0.1:514      # events also to this RFC 5424 collector
  *   metrics_listen: 127.0.0.1:9377 # Prometheus /metrics; "off": none
  *   log_min_free_mb: 100           # alert when log_dir has less free
@@ -112,6 +113,9 @@ static int pair(struct reader *r, const char *key, struct mwd_config *cfg)
 		return set_u64(r, &cfg->flow_active, key, val, 1, 86400);
 	if (!strcmp(key, "log_min_free_mb"))
 		return set_u64(r, &cfg->log_min_free_mb, key, val, 0, 1 << 20);
+	if (!strcmp(key, "flow_log_max_age"))
+		return set_u64(r, &cfg->flow_log_max_age, key, val, 0,
+			       366ULL * 86400);
 	if (!strcmp(key, "flow_log_max_mb"))
 		return set_u64(r, &cfg->flow_log_max_mb, key, val, 1, 1 << 20);
 	if (!strcmp(key, "metrics_listen")) {
@@ -185,7 +189,7 @@ static int read_mapping(struct reader *r, struct mwd_config *cfg)
 		err = pair(r, key, cfg);
 		if (err == -ENOENT)
 			return bad(r, &at,
-				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, syslog_udp, metrics_listen, log_min_free_mb, notify_command, notify_severity)",
+				   "unknown key `%s' (state_dir, log_dir, pin_dir, attach_mode, flow_idle, flow_active, flow_log_max_mb, flow_log_max_age, syslog_udp, metrics_listen, log_min_free_mb, notify_command, notify_severity)",
 				   key);
 		if (err)
 			return err;
@@ -203,6 +207,7 @@ int mwd_config_read(const char *path, bool missing_ok, struct mwd_config *cfg)
 	cfg->flow_idle = 15;
 	cfg->flow_active = 300;
 	cfg->flow_log_max_mb = 64;
+	cfg->flow_log_max_age = 86400;
 	strcpy(cfg->metrics_listen, "127.0.0.1:9377");
 	cfg->log_min_free_mb = 100;
 	cfg->notify_severity = 4;

@@ -80,6 +80,7 @@ struct mwd_flowlog {
 	char path[512];
 	int fd;				/* flows.jsonl, O_APPEND; -1: closed */
 	uint64_t idle_ns, active_ns, max_bytes;
+	uint64_t max_age_ns, started_ns;	/* rotated that long after */
 	struct mw_image img;		/* the policy in force, for names */
 	struct mw_image_view view;
 	bool have_view;
@@ -184,7 +185,7 @@ static void marks_save(struct mwd_flowlog *l, uint64_t now)
 }
 
 int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
-		     uint64_t max_bytes, const char *marks,
+		     uint64_t max_bytes, uint64_t max_age_s, const char *marks,
 		     struct mwd_flowlog **out)
 {
 	struct mwd_flowlog *l = calloc(1, sizeof(*l));
@@ -200,6 +201,7 @@ int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
 	l->idle_ns = idle_s * 1000000000ULL;
 	l->active_ns = active_s * 1000000000ULL;
 	l->max_bytes = max_bytes;
+	l->max_age_ns = max_age_s * 1000000000ULL;
 	if (marks && (size_t)snprintf(l->marks, sizeof(l->marks), "%s",
 				      marks) < sizeof(l->marks))
 		marks_load(l);
@@ -316,22 +318,45 @@ static void refresh_names(struct mwd_flowlog *l, struct mw_ctl *c)
 	l->img_size = st.st_size;
 }
 
+/* When the file was started: its birth time where the file system keeps
+ * one, else now (a file found at start is then kept a while longer). */
+static uint64_t started_ns(int fd)
+{
+	struct statx sx;
+	struct timespec ts;
+
+	if (!statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) &&
+	    (sx.stx_mask & STATX_BTIME))
+		return (uint64_t)sx.stx_btime.tv_sec * 1000000000ULL +
+		       sx.stx_btime.tv_nsec;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static int log_fd(struct mwd_flowlog *l)
 {
+	struct timespec ts;
 	struct stat st;
 	char old[600];
+	uint64_t now;
 
-	if (l->fd >= 0 && l->max_bytes && !fstat(l->fd, &st) &&
-	    (uint64_t)st.st_size >= l->max_bytes) {
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	if (l->fd >= 0 && !fstat(l->fd, &st) && st.st_size &&
+	    ((l->max_bytes && (uint64_t)st.st_size >= l->max_bytes) ||
+	     (l->max_age_ns && now - l->started_ns >= l->max_age_ns))) {
 		close(l->fd);
 		l->fd = -1;
 		snprintf(old, sizeof(old), "%s.1", l->path);
 		if (rename(l->path, old) == 0)
 			l->st.rotations++;
 	}
-	if (l->fd < 0)
+	if (l->fd < 0) {
 		l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT |
 			     O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (l->fd >= 0)
+			l->started_ns = started_ns(l->fd);
+	}
 	return l->fd;
 }
 

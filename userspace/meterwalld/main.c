@@ -256,7 +256,8 @@ static int open_flowlog(struct daemon *d)
 			     mw_ctl_state_dir(d->c)) >= sizeof(marks))
 		return -ENAMETOOLONG;
 	err = mwd_flowlog_open(path, d->cfg.flow_idle, d->cfg.flow_active,
-			       d->cfg.flow_log_max_mb << 20, marks, &d->flows);
+			       d->cfg.flow_log_max_mb << 20,
+			       d->cfg.flow_log_max_age, marks, &d->flows);
 	if (!err)
 		mwd_flowlog_set_yield(d->flows, flow_yield, d);
 	return err;

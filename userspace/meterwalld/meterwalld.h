@@ -16,6 +16,8 @@ struct mwd_config {
 	uint64_t flow_idle;	/* flow records: seconds without a packet */
 	uint64_t flow_active;	/* ... and every so many while active */
 	uint64_t flow_log_max_mb;	/* rotated to .1 past this */
+	uint64_t flow_log_max_age;	/* ... or this many seconds after
+					 * it was started; 0 = no limit */
 	char syslog_udp[300];	/* "HOST:PORT" of an RFC 5424 collector */
 	char metrics_listen[64];	/* "ADDR:PORT"; "" = no metrics */
 	uint64_t log_min_free_mb;	/* alert below this free in log_dir */
@@ -44,7 +46,7 @@ struct mwd_flow_stats {
 };
 /* marks: where what was written of each flow is kept (NULL: nowhere) */
 int mwd_flowlog_open(const char *path, uint64_t idle_s, uint64_t active_s,
-		     uint64_t max_bytes, const char *marks,
+		     uint64_t max_bytes, uint64_t max_age_s, const char *marks,
 		     struct mwd_flowlog **out);
 void mwd_flowlog_close(struct mwd_flowlog *l);
 /* fn(arg) now and then during a long poll (the daemon reads its drop

@@ -264,6 +264,34 @@ static int count_block(enum mw_target kind, uint32_t id,
 	return 0;
 }
 
+/* The flow table and the flow records. */
+static void flow_metrics(struct buf *b, const struct mwd_flow_stats *fs)
+{
+	help(b, "meterwall_flow_table_rows", "gauge",
+	     "Rows of XDP's flow table, all CPUs (at the last poll).");
+	put(b, "meterwall_flow_table_rows %llu\n", (unsigned long long)fs->rows);
+	help(b, "meterwall_flow_table_used_rows", "gauge",
+	     "Rows holding a flow (at the last poll).");
+	put(b, "meterwall_flow_table_used_rows %llu\n",
+	    (unsigned long long)fs->used);
+	help(b, "meterwall_flow_poll_seconds", "gauge",
+	     "The last read of the flow table with its records: a flow's record "
+	     "is written at most 1 s plus this after it is due.");
+	put(b, "meterwall_flow_poll_seconds %.6f\n", fs->poll_ns / 1e9);
+	help(b, "meterwall_flow_records_total", "counter",
+	     "Flow records written.");
+	put(b, "meterwall_flow_records_total %llu\n",
+	    (unsigned long long)fs->records);
+	help(b, "meterwall_flows_evicted_total", "counter",
+	     "Flows that left the table with packets not yet written.");
+	put(b, "meterwall_flows_evicted_total %llu\n",
+	    (unsigned long long)fs->evicted);
+	help(b, "meterwall_flow_write_errors_total", "counter",
+	     "Flow records lost to a failing write.");
+	put(b, "meterwall_flow_write_errors_total %llu\n",
+	    (unsigned long long)fs->write_errors);
+}
+
 /* Seconds since the policy in force was put in place (policy.img). */
 static void policy_age(struct buf *b, const struct mwd_metrics *m)
 {
@@ -323,30 +351,8 @@ static char *render(struct mwd_metrics *m, size_t *len)
 		put(&b, "meterwall_xdp_flow_evictions_total %llu\n",
 		    (unsigned long long)evicted);
 	}
-	help(&b, "meterwall_flow_table_rows", "gauge",
-	     "Rows of XDP's flow table, all CPUs (at the last poll).");
-	put(&b, "meterwall_flow_table_rows %llu\n", (unsigned long long)fs->rows);
-	help(&b, "meterwall_flow_table_used_rows", "gauge",
-	     "Rows holding a flow (at the last poll).");
-	put(&b, "meterwall_flow_table_used_rows %llu\n",
-	    (unsigned long long)fs->used);
-	help(&b, "meterwall_flow_poll_seconds", "gauge",
-	     "The last read of the flow table with its records: a flow's record "
-	     "is written at most 1 s plus this after it is due.");
-	put(&b, "meterwall_flow_poll_seconds %.6f\n", fs->poll_ns / 1e9);
+	flow_metrics(&b, fs);
 	policy_age(&b, m);
-	help(&b, "meterwall_flow_records_total", "counter",
-	     "Flow records written.");
-	put(&b, "meterwall_flow_records_total %llu\n",
-	    (unsigned long long)fs->records);
-	help(&b, "meterwall_flows_evicted_total", "counter",
-	     "Flows that left the table with packets not yet written.");
-	put(&b, "meterwall_flows_evicted_total %llu\n",
-	    (unsigned long long)fs->evicted);
-	help(&b, "meterwall_flow_write_errors_total", "counter",
-	     "Flow records lost to a failing write.");
-	put(&b, "meterwall_flow_write_errors_total %llu\n",
-	    (unsigned long long)fs->write_errors);
 	if (!statvfs(m->log_dir, &fs_st)) {
 		help(&b, "meterwall_log_free_bytes", "gauge",
 		     "Free space for the logs (flow records, events, audit).");
