@@ -274,7 +274,7 @@ static int lift(struct mw_ctl *c, struct target *t,
 	err = mw_xdp_get_block(t->x, t->kind, t->id, &b);
 	if (err)
 		return ctl_fail(c, err, NULL, "%s", mw_xdp_errmsg(t->x));
-	if (!b.active || (b.until && b.until <= (uint64_t)mw_now_boot_ns())) {
+	if (!mw_block_in_force(&b, mw_now_boot_ns())) {
 		ctl_fail(c, -ENOENT, NULL, "%s `%s' is not blocked",
 			 mw_ctl_kind_name(t->kind), t->name);
 		ctl_audit_refused(c, "unblock", t->object);

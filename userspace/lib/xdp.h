@@ -252,6 +252,13 @@ int mw_xdp_status(struct mw_xdp *x, struct mw_xdp_status *st);
 
 /* Sums over CPUs.  Ids beyond the capacity are -ERANGE. */
 int mw_xdp_dev_counter(struct mw_xdp *x, uint32_t dev, struct mw_counter *out);
+/* A block in force at boot-clock time now (active, its end not reached):
+ * the one test of mwctl status, meterwalld's metrics and auto-block,
+ * and the controller's unblock. */
+static inline bool mw_block_in_force(const struct mw_block *b, int64_t now)
+{
+	return b->active && (!b->until || (int64_t)b->until > now);
+}
 /* Devices 0..n-1 at once (batched reads): out[n]. */
 int mw_xdp_dev_counters(struct mw_xdp *x, struct mw_counter *out, uint32_t n);
 int mw_xdp_conduit_counter(struct mw_xdp *x, uint32_t conduit,

@@ -86,28 +86,32 @@ static int walk_blocks(struct mw_xdp *x, enum mw_target kind, int fd,
 	enum { CHUNK = 4096 };
 	uint32_t *keys = calloc(CHUNK, sizeof(*keys));
 	struct mw_block *vals = calloc(CHUNK, sizeof(*vals));
-	uint32_t base, i;
+	uint32_t base = 0, i;
 	int ret = 0;
 
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (base = 0; base < size && !ret; base += CHUNK) {
-		uint32_t n = size - base < CHUNK ? size - base : CHUNK;
+	/* batched: a few syscalls for a million devices (metrics count the
+	 * blocks at every scrape) */
+	for (base = 0; base < size && !ret;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		uint32_t n = CHUNK, next = 0;
+		int rc = bpf_map_lookup_batch(fd, base ? &base : NULL, &next,
+					      keys, vals, &n, &o);
 
-		for (i = 0; i < n; i++) {
-			keys[i] = base + i;
-			if (bpf_map_lookup_elem(fd, &keys[i], &vals[i]) < 0) {
-				ret = mw_xdp_fail(x, -errno, "cannot read "
-						  "blocks: %s",
-						  strerror(errno));
-				goto out;
-			}
+		if (rc < 0 && errno != ENOENT) {
+			ret = mw_xdp_fail(x, -errno, "cannot read blocks: %s",
+					  strerror(errno));
+			goto out;
 		}
 		for (i = 0; i < n && !ret; i++)
-			if (vals[i].active)
+			if (keys[i] < size && vals[i].active)
 				ret = fn(kind, keys[i], &vals[i], arg);
+		if (rc < 0 || !n || next <= base)
+			break;		/* ENOENT: that was the last */
+		base = next;
 	}
 out:
 	free(keys);

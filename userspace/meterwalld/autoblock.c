@@ -385,15 +385,15 @@ static void trip(struct mwd_autoblock *a, struct mw_xdp *x,
 /* Blocked now (the target, or for a device its system)? */
 static bool blocked(struct mw_xdp *x, uint64_t key, uint32_t sys)
 {
-	uint64_t now = (uint64_t)mw_now_boot_ns();
+	int64_t now = mw_now_boot_ns();
 	struct mw_block b;
 
 	if (!mw_xdp_get_block(x, (enum mw_target)(key >> 32), (uint32_t)key,
-			      &b) && b.active && (!b.until || b.until > now))
+			      &b) && mw_block_in_force(&b, now))
 		return true;
 	return key >> 32 == MW_TARGET_DEVICE &&
-	       !mw_xdp_get_block(x, MW_TARGET_SYSTEM, sys, &b) && b.active &&
-	       (!b.until || b.until > now);
+	       !mw_xdp_get_block(x, MW_TARGET_SYSTEM, sys, &b) &&
+	       mw_block_in_force(&b, now);
 }
 
 /* A drop sample for t this tick; true when drops_per_min is crossed. */

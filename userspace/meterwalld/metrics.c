@@ -259,7 +259,7 @@ static int count_block(enum mw_target kind, uint32_t id,
 	struct nblocks *nb = arg;
 
 	(void)id;
-	if (!bl->until || bl->until > (uint64_t)mw_now_boot_ns())
+	if (mw_block_in_force(bl, mw_now_boot_ns()))
 		nb->n[kind == MW_TARGET_DEVICE]++;
 	return 0;
 }

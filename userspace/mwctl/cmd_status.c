@@ -23,9 +23,7 @@ static void print_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 {
 	struct mw_block b;
 
-	if (mw_xdp_get_block(x, kind, id, &b) || !b.active)
-		return;
-	if (b.until && (int64_t)b.until <= now)
+	if (mw_xdp_get_block(x, kind, id, &b) || !mw_block_in_force(&b, now))
 		return;
 	jp_open_obj("block");
 	print_until(mw_block_unix_time(b.until), tz);

@@ -390,6 +390,43 @@ static void batch_agrees(struct mw_xdp *x, uint32_t n)
 	free(all);
 }
 
+struct walked {
+	uint32_t ids[8];
+	size_t n;
+};
+
+static int walk_one(enum mw_target kind, uint32_t id, const struct mw_block *b,
+		    void *arg)
+{
+	struct walked *w = arg;
+
+	if (kind == MW_TARGET_DEVICE && w->n < 8 && b->active)
+		w->ids[w->n++] = id;
+	return 0;
+}
+
+/* The batched walk of the block maps finds blocks on both sides of its
+ * chunks (4,096) and at the last id, and nothing else. */
+static void blocks_walk_agrees(struct mw_xdp *x)
+{
+	const uint32_t ids[] = { 1, 4095, 4096, x->dev_capacity - 1 };
+	struct walked w = { .n = 0 };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(mw_xdp_block(x, MW_TARGET_DEVICE, ids[i], 0,
+					      MW_BLOCK_OPERATOR), 0);
+	assert_int_equal(mw_xdp_foreach_block(x, walk_one, &w), 0);
+	assert_int_equal(w.n, 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(w.ids[i], ids[i]);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(mw_xdp_unblock(x, MW_TARGET_DEVICE, ids[i]), 0);
+	w.n = 0;
+	assert_int_equal(mw_xdp_foreach_block(x, walk_one, &w), 0);
+	assert_int_equal(w.n, 0);
+}
+
 static void rate_run(struct mw_xdp *x, uint32_t dev, uint32_t sys,
 		     const uint8_t *frame, size_t len, uint32_t k,
 		     struct rate_run *out)
@@ -594,6 +631,7 @@ void test_rate_limit(void **state)
 	/* last: many lookups take a while (the rate checks above must not
 	 * wait for them) */
 	batch_agrees(x, x->dev_capacity);
+	blocks_walk_agrees(x);
 
 	mw_xdp_close(x);
 	mw_image_free(&r.img);
