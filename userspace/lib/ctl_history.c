@@ -23,6 +23,7 @@
 #include "ctl_int.h"
 #include "fileio.h"
 #include "json.h"
+#include "jsonread.h"
 #include "timefmt.h"
 
 #define HISTORY		"blocks.history"
@@ -109,117 +110,35 @@ int ctl_history_add(struct mw_ctl *c, const char *event, enum mw_target kind,
 
 /* --- reading: flat objects of strings and integers ------------------------ */
 
-static void skip_ws(char **p)
-{
-	while (**p == ' ' || **p == '\t' || **p == '\r')
-		(*p)++;
-}
-
-static void put_utf8(char **o, unsigned int u)
-{
-	if (u < 0x80) {
-		*(*o)++ = (char)u;
-	} else if (u < 0x800) {
-		*(*o)++ = (char)(0xc0 | u >> 6);
-		*(*o)++ = (char)(0x80 | (u & 0x3f));
-	} else {
-		*(*o)++ = (char)(0xe0 | u >> 12);
-		*(*o)++ = (char)(0x80 | ((u >> 6) & 0x3f));
-		*(*o)++ = (char)(0x80 | (u & 0x3f));
-	}
-}
-
 /*
- * A JSON string at *p, decoded in place (the decoded form is never
- * longer); NULL if it is not one.  \u escapes of surrogates become
- * U+FFFD.
+ * One line into f (pointing into *tree, freed by the caller): the count,
+ * or -EINVAL when it is not a flat object of strings and integers.
  */
-static char *take_string(char **p)
+static int parse_record(const char *line, size_t len, struct mw_ctl_field *f,
+			struct mw_json **tree)
 {
-	char *s = *p, *o, *start;
-	unsigned int u;
-	int k;
-
-	if (*s != '"')
-		return NULL;
-	start = o = ++s;
-	while (*s && *s != '"') {
-		if (*s != '\\') {
-			*o++ = *s++;
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case '"': case '\\': case '/': *o++ = *s++; break;
-		case 'b': *o++ = '\b'; s++; break;
-		case 'f': *o++ = '\f'; s++; break;
-		case 'n': *o++ = '\n'; s++; break;
-		case 'r': *o++ = '\r'; s++; break;
-		case 't': *o++ = '\t'; s++; break;
-		case 'u':
-			if (sscanf(s + 1, "%4x%n", &u, &k) != 1 || k != 4)
-				return NULL;
-			if (!u || (u >= 0xd800 && u <= 0xdfff))
-				u = 0xfffd;
-			put_utf8(&o, u);
-			s += 5;
-			break;
-		default:
-			return NULL;
-		}
-	}
-	if (*s != '"')
-		return NULL;
-	*o = '\0';
-	*p = s + 1;
-	return start;
-}
-
-static int take_number(char **p, int64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoll(*p, &end, 10);
-	if (end == *p || errno)
-		return -EINVAL;
-	*p = end;
-	return 0;
-}
-
-/* One line into f (pointing into line, which is modified); the count or
- * -EINVAL. */
-static int parse_record(char *line, struct mw_ctl_field *f)
-{
-	char *p = line;
+	const struct mw_json *m;
+	const char *why;
 	int n = 0;
 
-	skip_ws(&p);
-	if (*p++ != '{')
+	if (mw_json_parse(line, len, tree, &why, NULL))
 		return -EINVAL;
-	skip_ws(&p);
-	while (*p != '}') {
-		if (n == MAX_FIELDS || (n && *p++ != ','))
+	if ((*tree)->type != MW_JSON_OBJ)
+		return -EINVAL;
+	for (m = (*tree)->child; m; m = m->next) {
+		if (n == MAX_FIELDS)
 			return -EINVAL;
-		skip_ws(&p);
 		memset(&f[n], 0, sizeof(f[n]));
-		f[n].key = take_string(&p);
-		skip_ws(&p);
-		if (!f[n].key || *p++ != ':')
-			return -EINVAL;
-		skip_ws(&p);
-		if (*p == '"')
-			f[n].str = take_string(&p);
-		else if (!take_number(&p, &f[n].num))
-			f[n].is_num = true;
-		if (!f[n].str && !f[n].is_num)
+		f[n].key = m->key;
+		if (m->type == MW_JSON_STR)
+			f[n].str = m->str;
+		else if (m->type == MW_JSON_NUM && m->is_int)
+			f[n].num = m->num, f[n].is_num = true;
+		else
 			return -EINVAL;
 		n++;
-		skip_ws(&p);
 	}
-	p++;
-	skip_ws(&p);
-	return *p && *p != '\n' ? -EINVAL : n;
+	return n;
 }
 
 int mw_ctl_blocks_history(struct mw_ctl *c, mw_ctl_history_fn fn, void *arg)
@@ -228,6 +147,7 @@ int mw_ctl_blocks_history(struct mw_ctl *c, mw_ctl_history_fn fn, void *arg)
 	char path[512], where[600], *line = NULL;
 	unsigned int lineno = 0;
 	size_t cap = 0;
+	ssize_t len;
 	FILE *in;
 	int fd, n, err = 0;
 
@@ -246,16 +166,19 @@ int mw_ctl_blocks_history(struct mw_ctl *c, mw_ctl_history_fn fn, void *arg)
 				err == -ELOOP ? "it is a symbolic link" :
 				strerror(-err));
 	}
-	while (!err && getline(&line, &cap, in) > 0) {
+	while (!err && (len = getline(&line, &cap, in)) > 0) {
+		struct mw_json *tree = NULL;
+
 		lineno++;
-		n = parse_record(line, f);
+		n = parse_record(line, (size_t)len, f, &tree);
 		if (n < 0) {
 			snprintf(where, sizeof(where), "%s:%u", path, lineno);
 			ctl_say(c, MW_CTL_WARNING, where,
 				"warning: not a history record; skipped");
-			continue;
+		} else {
+			err = fn(f, (size_t)n, arg);
 		}
-		err = fn(f, (size_t)n, arg);
+		mw_json_free(tree);
 	}
 	free(line);
 	fclose(in);

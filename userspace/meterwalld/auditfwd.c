@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "jsonread.h"
 #include "meterwalld.h"
 
 #define MAX_FIELDS	24
@@ -53,110 +54,41 @@ void mwd_auditfwd_close(struct mwd_auditfwd *a)
 	free(a);
 }
 
-/* A JSON string at *p (after its opening quote) into itself, unescaped
- * (\uXXXX below 0x80 only, else '?'); *p left after the closing quote.
- * NULL if the string does not end. */
-static char *json_string(char **p)
+/* One audit record (a flat object of strings and numbers, as
+ * mw_ctl_audit writes them) as an event: its action the event's id, its
+ * fields (but the times, which the event has) the event's data. */
+static void forward(struct mwd_events *ev, const char *line, size_t len)
 {
-	char *s = *p, *w = s, *r = s;
-
-	for (; *r && *r != '"'; r++) {
-		if (*r != '\\') {
-			*w++ = *r;
-			continue;
-		}
-		switch (*++r) {
-		case 'n': *w++ = '\n'; break;
-		case 't': *w++ = '\t'; break;
-		case 'r': *w++ = '\r'; break;
-		case 'b': *w++ = '\b'; break;
-		case 'f': *w++ = '\f'; break;
-		case 'u': {
-			unsigned int c = 0;
-
-			if (sscanf(r + 1, "%4x", &c) != 1)
-				return NULL;
-			*w++ = c < 0x80 ? (char)c : '?';
-			r += 4;
-			break;
-		}
-		case '\0': return NULL;
-		default: *w++ = *r; break;	/* \" \\ \/ */
-		}
-	}
-	if (*r != '"')
-		return NULL;
-	*w = '\0';
-	*p = r + 1;
-	return s;
-}
-
-/*
- * One flat audit record ({"k":"v" or number, ...}, as mw_ctl_audit writes
- * them) into kv pairs pointing into line.  Returns the pair count, or -1.
- */
-static int parse_record(char *line, const char **kv, int max)
-{
-	char *p = line, *k, *v, end;
+	const char *fields[2 * MAX_FIELDS + 1];
+	const char *action = NULL, *user = "";
+	const struct mw_json *m;
+	struct mw_json *rec;
 	int n = 0;
 
-	if (*p++ != '{')
-		return -1;
-	while (*p == '"' || *p == ',') {
-		if (*p == ',')
-			p++;
-		if (*p++ != '"' || !(k = json_string(&p)) || *p++ != ':')
-			return -1;
-		if (*p == '"') {
-			p++;
-			if (!(v = json_string(&p)))
-				return -1;
-			end = 0;
-		} else {		/* a number */
-			v = p;
-			p += strspn(p, "-0123456789");
-			end = *p;
-			if (end != ',' && end != '}')
-				return -1;
-			*p++ = '\0';
-		}
-		if (n + 2 < max) {
-			kv[n++] = k;
-			kv[n++] = v;
-		}
-		if (end == '}')
-			break;	/* (after a number's ',' p is at the next key) */
-	}
-	kv[n] = NULL;
-	return n / 2;
-}
-
-static void forward(struct mwd_events *ev, char *line)
-{
-	const char *kv[2 * MAX_FIELDS + 1], *fields[2 * MAX_FIELDS + 1];
-	const char *action = NULL, *user = "";
-	int i, n, m = 0;
-
-	if (parse_record(line, kv, 2 * MAX_FIELDS) < 0)
+	if (mw_json_parse(line, len, &rec, NULL, NULL))
 		return;
-	for (i = 0; kv[i]; i += 2) {
-		if (!strcmp(kv[i], "action"))
-			action = kv[i + 1];
-		else if (!strcmp(kv[i], "claimed"))
-			user = kv[i + 1];
-		if (strcmp(kv[i], "ts_ns") && strcmp(kv[i], "time") &&
-		    strcmp(kv[i], "action")) {
-			fields[m++] = kv[i];
-			fields[m++] = kv[i + 1];
+	if (rec->type != MW_JSON_OBJ)
+		goto out;
+	for (m = rec->child; m; m = m->next) {
+		if (m->type != MW_JSON_STR && m->type != MW_JSON_NUM)
+			goto out;	/* not one of ours */
+		if (!strcmp(m->key, "action"))
+			action = m->str;
+		else if (!strcmp(m->key, "claimed"))
+			user = m->str;
+		if (strcmp(m->key, "ts_ns") && strcmp(m->key, "time") &&
+		    strcmp(m->key, "action") && n < MAX_FIELDS) {
+			fields[2 * n] = m->key;
+			fields[2 * n++ + 1] = m->str;
 		}
 	}
-	fields[m] = NULL;
-	n = m / 2;
-	if (!action ||
-	    (!strcmp(user, "meterwalld") && strcmp(action, "seal")))
-		return;		/* the daemon's own: its events say it */
-	mwd_event(ev, 5, action, fields, "%s (audit record, %d fields)",
-		  action, n);
+	fields[2 * n] = NULL;
+	if (action && (strcmp(user, "meterwalld") || !strcmp(action, "seal")))
+		/* (the daemon's own records: its events say it already) */
+		mwd_event(ev, 5, action, fields,
+			  "%s (audit record, %d fields)", action, n);
+out:
+	mw_json_free(rec);
 }
 
 void mwd_auditfwd_poll(struct mwd_auditfwd *a, struct mwd_events *ev)
@@ -181,8 +113,7 @@ void mwd_auditfwd_poll(struct mwd_auditfwd *a, struct mwd_events *ev)
 		if (a->line[len - 1] != '\n')
 			break;		/* not complete yet: next time */
 		a->off += (long)len;
-		a->line[len - 1] = '\0';
-		forward(ev, a->line);
+		forward(ev, a->line, (size_t)len);
 	}
 	fclose(f);
 }
