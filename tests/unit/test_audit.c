@@ -24,11 +24,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "audit.h"
 
 #define N_RECORDS	24
 
-static char root[64];
 
 /* the sample: its bytes, each record's offset, K_0, the final state */
 static char *sample;
@@ -39,17 +40,7 @@ static struct mw_audit_state final;
 static struct mw_audit_seal *seals;
 static int n_seals;
 
-static char *path_in(const char *name)
-{
-	static char buf[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", root, name);
-	return buf[i];
-}
-
-static char *slurp(const char *path, size_t *len)
+static char *slurp_len(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
 	char *buf;
@@ -114,8 +105,7 @@ static int setup(void **state)
 	char *p;
 
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/mw-test-audit.XXXXXX");
-	assert_non_null(mkdtemp(root));
+	tmpdir_make("audit");
 	chain_start("sample", &f, &st);
 	memcpy(key0, st.key, sizeof(key0));
 	for (i = 0; i < N_RECORDS; i++) {
@@ -126,7 +116,7 @@ static int setup(void **state)
 			       "a reason, with \"quotes\" and ünïcode");
 	}
 	final = st;
-	sample = slurp(f.log, &sample_len);
+	sample = slurp_len(f.log, &sample_len);
 	for (i = 0, p = sample; i < N_RECORDS; i++) {
 		rec_off[i] = (size_t)(p - sample);
 		p = strchr(p, '\n') + 1;
@@ -407,7 +397,7 @@ static void test_writer_takeover(void **state)
 	assert_string_equal(note, "");
 	assert_int_equal(seq, 2);
 	assert_int_equal(mw_audit_state_read(f.state, &st), 0);
-	log = slurp(f.log, &len);
+	log = slurp_len(f.log, &len);
 	v.key0 = k0.key;
 	v.state = &st;
 	assert_int_equal(mw_audit_verify_log(log, len, &v), 0);
@@ -424,7 +414,7 @@ static void test_writer_takeover(void **state)
 	assert_int_equal(mw_audit_append(&f, &st, &r, &seq, note, sizeof(note)), 0);
 	assert_string_equal(note, "");
 	assert_int_equal(seq, 6);
-	log = slurp(f.log, &len);
+	log = slurp_len(f.log, &len);
 	assert_int_equal(mw_audit_verify_log(log, len, &v), 0);
 	assert_int_equal(v.records, 7);
 	free(log);
@@ -435,7 +425,7 @@ static void test_writer_takeover(void **state)
 	append(&f, &st, "policy-load", "a.yaml", "");
 	append(&f, &st, "policy-load", "b.yaml", "");
 	append(&f, &st, "block", "system:x", "");
-	log = slurp(f.log, &len);
+	log = slurp_len(f.log, &len);
 	*(strchr(strchr(log, '\n') + 1, '\n') + 1) = '\0';
 	unlink(f.log);
 	{
@@ -449,7 +439,7 @@ static void test_writer_takeover(void **state)
 	assert_int_equal(mw_audit_append(&f, &st, &r, &seq, note, sizeof(note)), 0);
 	assert_non_null(strstr(note, "does not end with record 2"));
 	assert_int_equal(seq, 3);
-	log = slurp(f.log, &len);
+	log = slurp_len(f.log, &len);
 	v.key0 = k0.key;
 	v.state = NULL;
 	assert_int_equal(mw_audit_verify_log(log, len, &v), -EBADMSG);
@@ -468,7 +458,7 @@ static void test_writer_takeover(void **state)
 	}
 	assert_int_equal(mw_audit_append(&f, &st, &r, &seq, note, sizeof(note)), 0);
 	assert_non_null(strstr(note, "torn"));
-	log = slurp(f.log, &len);
+	log = slurp_len(f.log, &len);
 	assert_non_null(strstr(log, "\n{\"seq\":1,\n{\"seq\":1,\"time\""));
 	v.key0 = k0.key;
 	v.state = NULL;
@@ -492,7 +482,7 @@ static void test_periodic_seal(void **state)
 		append(&f, &st, "attach", "ext0", "");
 	/* record 63 is a seal, after record 62 */
 	assert_int_equal(st.seq, MW_AUDIT_SEAL_EVERY);
-	log = slurp(f.log, &len);
+	log = slurp_len(f.log, &len);
 	line = strstr(log, "{\"seq\":63,");
 	assert_non_null(line);
 	assert_non_null(strstr(line, "\"action\":\"seal\",\"object\":\"audit.log\",\"reason\":\"every 64 records\""));

@@ -22,13 +22,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "compile.h"
 #include "ctl_int.h"
 #include "policy.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11
 
-static char root[64];
 static char pins[96];
 static char last_msg[1200];
 static int n_msgs;
@@ -40,16 +41,6 @@ static void report(enum mw_ctl_level level, const char *subject,
 	snprintf(last_msg, sizeof(last_msg), "%s: %s", subject ? subject : "",
 		 text);
 	n_msgs++;
-}
-
-static char *path_in(const char *name)
-{
-	static char buf[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", root, name);
-	return buf[i];
 }
 
 static struct mw_ctl *open_as(const char *dir, const char *user)
@@ -71,8 +62,7 @@ static struct mw_ctl *open_as(const char *dir, const char *user)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/mw-test-blocks.XXXXXX");
-	assert_non_null(mkdtemp(root));
+	tmpdir_make("blocks");
 	snprintf(pins, sizeof(pins), "/sys/fs/bpf/meterwall-test-blocks-%d",
 		 (int)getpid());
 	return 0;
@@ -85,40 +75,6 @@ static int teardown(void **state)
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", root, pins);
 	return system(cmd);
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[16384];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return strcpy(buf, "");
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle))) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
 }
 
 /* --- the blocks file ------------------------------------------------------ */

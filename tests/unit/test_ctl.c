@@ -20,11 +20,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "compile.h"
 #include "ctl_int.h"
 #include "policy.h"
 
-static char root[64];
 
 struct msg {
 	enum mw_ctl_level level;
@@ -48,16 +49,6 @@ static void report(enum mw_ctl_level level, const char *subject,
 	n_msgs++;
 }
 
-static char *path_in(const char *name)
-{
-	static char buf[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", root, name);
-	return buf[i];
-}
-
 static struct mw_ctl *open_ctl(const char *state, const char *log)
 {
 	struct mw_ctl_opts o = {
@@ -77,8 +68,7 @@ static struct mw_ctl *open_ctl(const char *state, const char *log)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/mw-test-ctl.XXXXXX");
-	assert_non_null(mkdtemp(root));
+	tmpdir_make("ctl");
 	return 0;
 }
 
@@ -89,28 +79,6 @@ static int teardown(void **state)
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	return system(cmd);
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_dirs(void **state)
@@ -196,7 +164,8 @@ static void test_blocks_file(void **state)
 	assert_non_null(strstr(text, line));
 
 	/* a line that is not a block: reported as file:line, kept */
-	snprintf(bad, sizeof(bad), "garbage here\n%s", text);
+	assert_true(snprintf(bad, sizeof(bad), "garbage here\n%s", text) <
+		    (int)sizeof(bad));
 	write_file(path_in("bl/blocks"), bad);
 	n_msgs = 0;
 	assert_int_equal(ctl_blocks_forget(c, MW_TARGET_SYSTEM, "gw"), 0);

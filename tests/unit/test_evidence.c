@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -33,7 +35,6 @@
 
 #define S	1000000000LL
 
-static char root[64];
 static char last_msg[1200];
 static int64_t T, U;		/* the window */
 
@@ -43,25 +44,6 @@ static void report(enum mw_ctl_level level, const char *subject,
 	(void)level, (void)arg;
 	snprintf(last_msg, sizeof(last_msg), "%s: %s", subject ? subject : "",
 		 text);
-}
-
-static char *path_in(const char *name)
-{
-	static char buf[8][256];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", root, name);
-	return buf[i];
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static struct mw_ctl *open_ctl(void)
@@ -231,8 +213,7 @@ static int setup(void **state)
 	int64_t now = mw_now_unix_ns();
 
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/mw-test-evidence.XXXXXX");
-	assert_non_null(mkdtemp(root));
+	tmpdir_make("evidence");
 	assert_int_equal(mkdir(path_in("st"), 0750), 0);
 	assert_int_equal(mkdir(path_in("log"), 0750), 0);
 	/* the audit records written now fall inside */
@@ -432,30 +413,6 @@ static void test_json_reader(void **state)
 	assert_int_equal(mw_json_parse("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
 				       66, &doc, &why, NULL), -EINVAL);
 	assert_string_equal(why, "nested too deep");
-}
-
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle))) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[65536];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 static void test_round_trip(void **state)
