@@ -613,22 +613,19 @@ static __always_inline int judge_frame(struct mw_judge *j, struct mw_cursor *c,
  * Step 14, rate limits (include/uapi/linux/meterwall.h, "Rate limits"):
  * charge a packet of len IP bytes that would pass to the GCRA of the
  * system of device (its limits: the device's joined record in slot's
- * dev_rec); 1 when it is within them, else 0 and nothing charged.
+ * rows of dev_rec); 1 when it is within them, else 0 and nothing charged.
  * *boot_ns is the packet's clock (read here if 0).  A global function:
  * verified once; no helper call under the lock.
  */
 __noinline int mw_rate_admit(__u32 slot, __u32 device, __u32 len,
 			     __u64 *boot_ns)
 {
-	const struct mw_xdp_dev *d;
+	const struct mw_xdp_dev *d = dev_rec_of(slot, device);
 	struct mw_xdp_rate *st;
 	__u64 now, cp = 0, cb = 0, tp, tb;
-	void *rec;
 	__u32 sys;
 	int ok = 0;
 
-	rec = slot_table(&dev_rec, slot);
-	d = rec ? bpf_map_lookup_elem(rec, &device) : NULL;
 	if (!boot_ns || !d)
 		return 1;	/* not reached: the caller had the record */
 	sys = d->system;

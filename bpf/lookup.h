@@ -13,43 +13,52 @@
 #include "maps.h"
 #include "parse.h"
 
-/* dev_tab4 geometry, set by the loader from the device capacity
- * (meterwall/xdp_abi.h): rows = 1 << (32 - shift), the header row after them. */
-const volatile __u32 mw_h4_shift = 32 - MW_XDP_H4_MIN_BITS;
+/* Geometry of dev_tab4 and dev_rec, set by the loader from the device
+ * capacity (meterwall/xdp_abi.h): slot s's table starts at row
+ * s << mw_h4_max_bits, its records at s * mw_dev_capacity. */
+const volatile __u32 mw_h4_max_bits = MW_XDP_H4_MIN_BITS;
+const volatile __u32 mw_dev_capacity = MW_XDP_DEF_DEV_CAPACITY;
+
+/* The joined record of device id in slot (dev_rec), or NULL. */
+static __always_inline const struct mw_xdp_dev *dev_rec_of(__u32 slot,
+							  __u32 id)
+{
+	__u32 k = slot * mw_dev_capacity + id;
+
+	if (id >= mw_dev_capacity)
+		return NULL;	/* not reached: the loader checks ids */
+	return bpf_map_lookup_elem(&dev_rec, &k);
+}
 
 /*
- * IPv4 host in dev_tab4 (inlined array loads only).  Returns the record,
- * or NULL with *spill set when the key may be among the ones the loader
- * left in dev_hash4 (then the hash decides); *spill is also set when the
- * slot has no dev_tab4 (filled by an older loader).
+ * IPv4 host in the slot's dev_tab4 (inlined array loads only).  Returns
+ * the record, or NULL with *spill set when the key may be among the ones
+ * the loader left in dev_hash4 (then the hash decides).
  */
 static __always_inline const struct mw_xdp_dev *
 lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
 {
-	__u32 rows = 1U << (32 - mw_h4_shift), home, i, k;
+	__u32 bits = j->meta->h4_bits, base, mask, home, i, k;
 	const struct mw_xdp_h4 *e;
-	void *tab, *rec;
 
 	*spill = true;
-	tab = slot_table(&dev_tab4, j->slot);
-	rec = slot_table(&dev_rec, j->slot);
-	if (!tab || !rec)
-		return NULL;
-	home = mw_xdp_h4_hash(bpf_ntohl(a4)) >> mw_h4_shift;
+	if (bits < MW_XDP_H4_MIN_BITS || bits > mw_h4_max_bits)
+		return NULL;		/* no table: the hash has every key */
+	base = j->slot << mw_h4_max_bits;
+	mask = (1U << bits) - 1;
+	home = mw_xdp_h4_hash(bpf_ntohl(a4)) >> (32 - bits);
 #pragma unroll
 	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
-		k = (home + i) & (rows - 1);
-		e = bpf_map_lookup_elem(tab, &k);
+		k = base + ((home + i) & mask);
+		e = bpf_map_lookup_elem(&dev_tab4, &k);
 		if (!e || !e->ref)
 			break;			/* empty: not placed here */
 		if (e->addr == a4) {
-			k = e->ref - 1;
 			*spill = false;
-			return bpf_map_lookup_elem(rec, &k);
+			return dev_rec_of(j->slot, e->ref - 1);
 		}
 	}
-	e = bpf_map_lookup_elem(tab, &rows);	/* the header */
-	*spill = e && e->addr;
+	*spill = j->meta->h4_spill;
 	return NULL;
 }
 

@@ -49,6 +49,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iface_direct SEC(".maps");
 
+/*
+ * IPv4 host address -> device id + 1, open addressing, and device id ->
+ * its joined record, both slots in each (meterwall/xdp_abi.h, "dev_tab4"):
+ * plain arrays, so their lookups are inlined and cost no outer-map read;
+ * the loader sizes them from the device capacity before the object is
+ * loaded.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_XDP_SLOTS << MW_XDP_H4_MIN_BITS);	/* loader */
+	__type(key, __u32);
+	__type(value, struct mw_xdp_h4);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dev_tab4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_XDP_SLOTS * MW_XDP_DEF_DEV_CAPACITY);	/* loader */
+	__type(key, __u32);
+	__type(value, struct mw_xdp_dev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dev_rec SEC(".maps");
+
 /* --- per-policy tables, one inner map per slot ------------------------- */
 
 #define MW_SLOT_TABLE(name, inner_type, ktype, vtype, flags)		\
@@ -75,12 +98,6 @@ MW_SLOT_TABLE(dev_hash, BPF_MAP_TYPE_HASH, struct mw_addr_key,
 /* IPv4 host address (4 bytes, network order) -> the same: a quarter of
  * the key to hash and compare */
 MW_SLOT_TABLE(dev_hash4, BPF_MAP_TYPE_HASH, __u32, struct mw_xdp_dev, 0);
-/* IPv4 host address -> device id + 1, open addressing (meterwall/xdp_abi.h), and
- * device id -> its joined record: fixed-size arrays (no BPF_F_INNER_MAP),
- * so their lookups are inlined; the loader sizes the templates from the
- * device capacity before the object is loaded. */
-MW_SLOT_TABLE(dev_tab4, BPF_MAP_TYPE_ARRAY, __u32, struct mw_xdp_h4, 0);
-MW_SLOT_TABLE(dev_rec, BPF_MAP_TYPE_ARRAY, __u32, struct mw_xdp_dev, 0);
 /* device prefix (shorter than a host) -> the same */
 MW_SLOT_TABLE(dev_lpm, BPF_MAP_TYPE_LPM_TRIE, struct mw_lpm_key,
 	      struct mw_xdp_dev, BPF_F_NO_PREALLOC);

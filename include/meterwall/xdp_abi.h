@@ -46,7 +46,11 @@ struct mw_xdp_slot_meta {
 	__u32 n_systems;
 	__u16 reply_lo;		/* the image's reply port range: a */
 	__u16 reply_hi;		/* stateless reply goes to one of these */
-	__u32 reserved;
+	__u8 h4_bits;		/* this slot's dev_tab4 has 1 << h4_bits
+				 * rows (0: none, every IPv4 host in
+				 * dev_hash4) */
+	__u8 h4_spill;		/* 1: some IPv4 hosts are in dev_hash4 */
+	__u16 reserved;
 	__s64 expires;		/* the image header's: unix seconds, 0 =
 				 * never; compared with the boot clock +
 				 * mw_config.boot_to_unix_max_ns */
@@ -128,19 +132,22 @@ struct mw_xdp_rate {
 };
 
 /*
- * IPv4 host devices in an open-addressing table (per-slot map
- * "dev_tab4"): a plain ARRAY, so the verifier inlines every lookup where
- * the dev_hash4 hash costs a helper call.  Every inner array has the same
- * size, MW_XDP_H4_SIZE(dev capacity) + 1 (no BPF_F_INNER_MAP: that is
- * what lets the lookup be inlined); the program gets the shift as a
- * read-only constant from the loader.  A key's home is
- * mw_xdp_h4_hash(addr) >> shift; linear probing, at most MW_XDP_H4_PROBES
- * slots; the loader places every key within that bound or leaves it in
- * dev_hash4 (a "spill"), so an empty slot or the end of the bound is a
- * miss.  Row ref = device id + 1 (0: empty); the device's joined record
- * is row `id' of the per-slot "dev_rec" array (same size rule:
- * dev capacity rows).  The last row (index size) is the header: addr =
- * keys spilled to dev_hash4 (0: the hash is not consulted on a miss).
+ * IPv4 host devices in an open-addressing table (map "dev_tab4"): one
+ * plain ARRAY holding both slots' tables, slot s's at row
+ * s << mw_xdp_h4_bits(dev capacity), so every lookup is an array load the
+ * verifier inlines (no outer map, no helper call, as dev_hash4 would cost).
+ * A slot's table is sized to its policy: 1 << slot_meta.h4_bits rows,
+ * mw_xdp_h4_bits(IPv4 host addresses of the policy), at most the
+ * capacity's; so a small policy's table stays small and dense in the
+ * cache however large the capacity.  A key's home is
+ * mw_xdp_h4_hash(addr) >> (32 - h4_bits); linear probing, at most
+ * MW_XDP_H4_PROBES rows; the loader places every key within that bound
+ * or leaves it in dev_hash4 (a "spill", slot_meta.h4_spill), so an empty
+ * row or the end of the bound is a miss.  Row ref = device id + 1 (0:
+ * empty).  The device's joined record (struct mw_xdp_dev) is row
+ * slot * dev capacity + id of the ARRAY "dev_rec" (both slots, likewise).
+ * The loader writes a slot's rows (the whole used range of dev_tab4, so
+ * no key of an older policy stays) only while no packet reads that slot.
  */
 #define MW_XDP_H4_PROBES	8
 #define MW_XDP_H4_MIN_BITS	10
@@ -150,12 +157,13 @@ struct mw_xdp_h4 {
 	__u32 ref;		/* device id + 1; 0: empty */
 };
 
-/* Bits of the table for a device capacity: >= 2 rows per device. */
-static inline __u32 mw_xdp_h4_bits(__u32 dev_capacity)
+/* Bits of a table for n keys (a slot's hosts, or the device capacity
+ * for the largest): >= 2 rows per key. */
+static inline __u32 mw_xdp_h4_bits(__u32 n)
 {
 	__u32 b = MW_XDP_H4_MIN_BITS;
 
-	while (b < 31 && (1U << b) < 2ULL * dev_capacity)
+	while (b < 31 && (1U << b) < 2ULL * n)
 		b++;
 	return b;
 }

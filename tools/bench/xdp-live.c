@@ -15,7 +15,7 @@
  * (not `ip netns exec`: bpffs must stay visible for the pins).
  *
  *   xdp-live -m MODE -a IF_A -b IF_B [-r runs] [-t seconds] [-s n_src]
- *            [-d devices] [-p pin_dir] [-T rx_cpu]
+ *            [-d devices] [-p pin_dir] [-T rx_cpu] [-S] [-F xdp_flags]
  * MODE:
  *   bare        bpf/bare_drop.bpf.c on B (native)
  *   mw-blocked  meterwall on B; every source is a device, each blocked
@@ -28,7 +28,17 @@
  *   none        nothing on B (GRO switched on so B receives): whatever
  *               the script put in netfilter (nftables, iptables + ipset)
  *               or nothing at all
- * Prints one CSV line: mode,median_pps,min_pps,max_pps,runs
+ * -S: after each run's rate, a second run of the same length with the
+ *     kernel's BPF run-time statistics on (BPF_ENABLE_STATS, for this
+ *     process's life only) gives the filter program's own time per frame:
+ *     the delta of its run_time_ns over the delta of its run_cnt, neither
+ *     the generator's nor the stack's cost (the statistics' two clock
+ *     reads per frame are in every program's figure alike).  The rate is
+ *     measured with the statistics off.
+ * -F: extra MW_XDP_F_* flags for the meterwall modes (experiments: e.g.
+ *     0x4, MW_XDP_F_NO_EVENTS).
+ * Prints one CSV line:
+ *   mode,median_pps,min_pps,max_pps,runs[,median_ns,min_ns,max_ns]
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -58,6 +68,8 @@ static unsigned int runs = 5, n_src = 1024;
 static double seconds = 1.0;
 static size_t n_devices = 10000;
 static int rx_cpu = -1;
+static bool want_stats;
+static unsigned int xflags;
 
 static uint64_t rx_packets(const char *ifname)
 {
@@ -89,7 +101,7 @@ static void set_gro(const char *ifname, bool on)
 
 /* Generate for `seconds'; returns frames received by B per second. */
 static double generate(int gen_fd, unsigned int ifindex_a,
-		       const uint8_t *frame, size_t len)
+		       const uint8_t *frame, size_t len, double secs)
 {
 	struct xdp_md ctx = { .data_end = (uint32_t)len,
 			      .ingress_ifindex = ifindex_a };
@@ -107,7 +119,7 @@ static double generate(int gen_fd, unsigned int ifindex_a,
 		if (bpf_prog_test_run_opts(gen_fd, &o) < 0)
 			bench_die("live test_run: %s", strerror(errno));
 		t1 = bench_now();
-	} while (t1 - t0 < seconds);
+	} while (t1 - t0 < secs);
 	usleep(20000);	/* let B's NAPI finish what is queued */
 	r1 = rx_packets(if_b);
 	return (double)(uint32_t)(r1 - r0) / (t1 - t0);
@@ -171,13 +183,47 @@ static void rx_thread(void)
 		bench_die("no NAPI thread %s* for %s", want, if_b);
 }
 
+/* run_time_ns and run_cnt of program fd */
+static void prog_stats(int fd, uint64_t *ns, uint64_t *cnt)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		bench_die("prog info: %s", strerror(errno));
+	*ns = info.run_time_ns;
+	*cnt = info.run_cnt;
+}
+
+/*
+ * The filter program's time per frame over one run of `seconds', from
+ * the kernel's run-time statistics, switched on for this run only.
+ */
+static double prog_ns(int prog_fd, int gen_fd, unsigned int ifindex_a,
+		      const uint8_t *frame, size_t len)
+{
+	uint64_t t0, c0, t1, c1;
+	int sfd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (sfd < 0)
+		bench_die("BPF_ENABLE_STATS: %s", strerror(errno));
+	prog_stats(prog_fd, &t0, &c0);
+	generate(gen_fd, ifindex_a, frame, len, seconds);
+	prog_stats(prog_fd, &t1, &c1);
+	close(sfd);
+	if (c1 == c0)
+		bench_die("the program under test ran no frame");
+	return (double)(t1 - t0) / (double)(c1 - c0);
+}
+
 /* meterwall on B with the generated policy; blocks for mw-blocked. */
 static struct mw_xdp *mw_setup(struct mw_image *img)
 {
 	struct mw_xdp_opts o = { .pin_dir = pin_dir,
 				 .dev_capacity = 1U << 20,
-				 .flags = strcmp(mode, "mw-allowed-prog") ? 0 :
-					  MW_XDP_F_SINK };
+				 .flags = xflags |
+					  (strcmp(mode, "mw-allowed-prog") ? 0 :
+					   MW_XDP_F_SINK) };
 	struct mw_xdp_load_opts lo = { .ifindex = resolve_b };
 	struct pg_pol *b = pg_policy(n_devices);
 	struct mw_image_view v;
@@ -219,15 +265,16 @@ int main(int argc, char **argv)
 	struct bare_drop *bd = NULL;
 	struct livegen *gen;
 	uint8_t frame[128];
-	double pps[64];
+	double pps[64], ns[64];
 	struct bench_stat s;
+	int prog_fd, gen_fd;
 	struct mw_counter rc0[__MW_R_LAST], rc1[__MW_R_LAST];
 	unsigned int ifa, ifb, r;
 	size_t len;
 	cpu_set_t set;
 	int c, want = -1;
 
-	while ((c = getopt(argc, argv, "m:a:b:r:t:s:d:p:T:")) != -1) {
+	while ((c = getopt(argc, argv, "m:a:b:r:t:s:d:p:T:SF:")) != -1) {
 		switch (c) {
 		case 'm': mode = optarg; break;
 		case 'a': if_a = optarg; break;
@@ -238,6 +285,8 @@ int main(int argc, char **argv)
 		case 'd': n_devices = strtoul(optarg, NULL, 0); break;
 		case 'p': pin_dir = optarg; break;
 		case 'T': rx_cpu = atoi(optarg); break;
+		case 'S': want_stats = true; break;
+		case 'F': xflags = strtoul(optarg, NULL, 0); break;
 		default: mode = NULL; break;
 		}
 	}
@@ -248,7 +297,7 @@ int main(int argc, char **argv)
 			  "mw-allowed-prog|none "
 			  "-a IF_A -b IF_B [-r runs<=64] [-t s] "
 			  "[-s n_src (power of 2, <= devices)] [-d devices] "
-			  "[-p pin_dir] [-T rx_cpu (not 0)]");
+			  "[-p pin_dir] [-T rx_cpu (not 0)] [-S] [-F flags]");
 	ifa = if_nametoindex(if_a);
 	ifb = if_nametoindex(if_b);
 	if (!ifa || !ifb)
@@ -299,10 +348,17 @@ int main(int argc, char **argv)
 
 	if (x && mw_xdp_reason_counters(x, rc0))
 		bench_die("counters");
-	generate(bpf_program__fd(gen->progs.livegen), ifa, frame, len);
-	for (r = 0; r < runs; r++)
-		pps[r] = generate(bpf_program__fd(gen->progs.livegen), ifa,
-				  frame, len);
+	prog_fd = bd ? bpf_program__fd(bd->progs.bare_drop) :
+		  x ? mw_xdp_prog_fd(x) : -1;
+	if (want_stats && prog_fd < 0)
+		bench_die("-S: mode %s runs no program", mode);
+	gen_fd = bpf_program__fd(gen->progs.livegen);
+	generate(gen_fd, ifa, frame, len, 0.25);	/* warm up */
+	for (r = 0; r < runs; r++) {
+		pps[r] = generate(gen_fd, ifa, frame, len, seconds);
+		if (want_stats)
+			ns[r] = prog_ns(prog_fd, gen_fd, ifa, frame, len);
+	}
 	if (x) {
 		uint64_t all = 0, hit;
 		int k;
@@ -333,6 +389,11 @@ int main(int argc, char **argv)
 		set_gro(if_b, false);
 	livegen__destroy(gen);
 	s = bench_stats(pps, runs);
-	printf("%s,%.0f,%.0f,%.0f,%u\n", mode, s.median, s.min, s.max, runs);
+	printf("%s,%.0f,%.0f,%.0f,%u", mode, s.median, s.min, s.max, runs);
+	if (want_stats) {
+		s = bench_stats(ns, runs);
+		printf(",%.2f,%.2f,%.2f", s.median, s.min, s.max);
+	}
+	printf("\n");
 	return 0;
 }

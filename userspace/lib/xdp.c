@@ -310,37 +310,6 @@ static int pick_flow_rows(struct mw_xdp *x, uint32_t want, uint32_t if_new)
 	return 0;
 }
 
-static void close_templates(struct mw_xdp *x)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (x->tmpl_fd[i] >= 0)
-			close(x->tmpl_fd[i]);
-		x->tmpl_fd[i] = -1;
-	}
-}
-
-/* An ARRAY template of that size as the inner map of outer map m. */
-static int inner_template(struct mw_xdp *x, int m, uint32_t value_size,
-			  uint32_t n)
-{
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, mw_xdp_map_names[m],
-				sizeof(uint32_t), value_size, n, NULL);
-
-	if (fd < 0)
-		return mw_xdp_fail(x, -errno, "cannot create the %s template "
-				   "(%u entries): %s", mw_xdp_map_names[m], n,
-				   strerror(errno));
-	if (bpf_map__set_inner_map_fd(x->map[m], fd)) {
-		close(fd);
-		return mw_xdp_fail(x, -EINVAL, "cannot set the %s template",
-				   mw_xdp_map_names[m]);
-	}
-	x->tmpl_fd[m == M_DEV_REC] = fd;
-	return 0;
-}
-
 static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 {
 	int err;
@@ -368,17 +337,12 @@ static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 				 x->conduit_capacity);
 	bpf_map__set_max_entries(x->map[M_FLOWS],
 				 (uint32_t)x->ncpus << x->flow_bits);
-	/* dev_tab4 / dev_rec inner arrays: one size for every inner map
-	 * (what lets the program's lookups be inlined), from the capacity;
-	 * the templates are maps of that size (closed once loaded) */
+	/* dev_tab4 / dev_rec: both slots' rows, from the capacity */
 	x->h4_bits = mw_xdp_h4_bits(x->dev_capacity);
-	err = inner_template(x, M_DEV_TAB4, sizeof(struct mw_xdp_h4),
-			     (1U << x->h4_bits) + 1);
-	if (!err)
-		err = inner_template(x, M_DEV_REC, sizeof(struct mw_xdp_dev),
-				     x->dev_capacity);
-	if (err)
-		return err;
+	bpf_map__set_max_entries(x->map[M_DEV_TAB4],
+				 MW_XDP_SLOTS << x->h4_bits);
+	bpf_map__set_max_entries(x->map[M_DEV_REC],
+				 MW_XDP_SLOTS * x->dev_capacity);
 	return 0;
 }
 
@@ -403,11 +367,10 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 	if (err)
 		return err;
 	err = set_sizes(x, o);
-	if (err) {
-		close_templates(x);
+	if (err)
 		return err;
-	}
-	x->skel->rodata->mw_h4_shift = 32 - x->h4_bits;
+	x->skel->rodata->mw_h4_max_bits = x->h4_bits;
+	x->skel->rodata->mw_dev_capacity = x->dev_capacity;
 	x->skel->rodata->mw_flows_enabled = !(o->flags & MW_XDP_F_NO_FLOWS);
 	x->skel->rodata->mw_flow_bits = x->flow_bits;
 	x->skel->rodata->mw_events_enabled = !(o->flags & MW_XDP_F_NO_EVENTS);
@@ -417,7 +380,6 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 		bpf_program__set_autoload(x->skel->progs.mw_xdp_sink, false);
 
 	err = meterwall__load(x->skel);
-	close_templates(x);	/* the outer maps hold their own copies */
 	if (err) {
 		err = err < 0 ? err : -errno;
 		if (err == -EPERM)
@@ -490,7 +452,6 @@ int mw_xdp_open(const struct mw_xdp_opts *opts, struct mw_xdp **out,
 		return -ENOMEM;
 	x->dir_fd = -1;
 	x->prog_fd = -1;
-	x->tmpl_fd[0] = x->tmpl_fd[1] = -1;
 	x->flags = o->flags;
 	dir = o->pin_dir ? o->pin_dir : MW_XDP_PIN_DIR;
 	x->pinned = dir[0] != '\0';

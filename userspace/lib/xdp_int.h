@@ -27,8 +27,6 @@
 	X(M_ZONE_HASH, zone_hash)					\
 	X(M_ZONE_LPM, zone_lpm)						\
 	X(M_DEV_HASH4, dev_hash4)					\
-	X(M_DEV_TAB4, dev_tab4)						\
-	X(M_DEV_REC, dev_rec)						\
 	/* persistent */						\
 	X(M_SYS_BLOCKS, sys_blocks)					\
 	X(M_DEV_BLOCKS, dev_blocks)					\
@@ -40,8 +38,10 @@
 	X(M_DEV_EVSTATE, dev_evstate)					\
 	X(M_GLOB_EVSTATE, glob_evstate)					\
 	X(M_CLOCK, mw_clock)						\
-	/* per slot, but a plain array (meterwall/xdp_abi.h) */	\
+	/* per slot, but plain arrays (meterwall/xdp_abi.h) */	\
 	X(M_IFACE_DIRECT, iface_direct)					\
+	X(M_DEV_TAB4, dev_tab4)						\
+	X(M_DEV_REC, dev_rec)						\
 	/* persistent: rate limit state by system id */			\
 	X(M_SYS_RATE, sys_rate)						\
 	/* persistent: flow rows taken over from another flow */	\
@@ -56,7 +56,7 @@ enum mw_xdp_map {
 	M__COUNT
 };
 #define M_FIRST_SLOT_TABLE	M_IFACES
-#define M_LAST_SLOT_TABLE	M_DEV_REC
+#define M_LAST_SLOT_TABLE	M_DEV_HASH4
 
 extern const char *const mw_xdp_map_names[M__COUNT];
 
@@ -83,8 +83,8 @@ struct mw_xdp {
 	uint32_t conduit_capacity;
 	uint32_t flow_entries;		/* flow_tab rows per CPU */
 	uint32_t flow_bits;		/* = log2(flow_entries) */
-	uint32_t h4_bits;		/* dev_tab4 rows = 1 << h4_bits */
-	int tmpl_fd[2];			/* dev_tab4, dev_rec templates; -1 */
+	uint32_t h4_bits;		/* dev_tab4 rows per slot, at most:
+					 * 1 << h4_bits */
 	struct mw_xdp_shape shape[M_LAST_SLOT_TABLE - M_FIRST_SLOT_TABLE + 1];
 	int ncpus;
 	char err[512];

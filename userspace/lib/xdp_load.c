@@ -24,6 +24,9 @@
  *   4. a last no-op rewrite of the new active slot waits until every
  *      packet that read the old slot has finished, so when this function
  *      returns the old policy judges nothing any more.
+ * The per-slot plain arrays (iface_direct, dev_tab4, dev_rec: both slots'
+ * rows in one array, meterwall/xdp_abi.h) are written in step 2 too, the
+ * inactive slot's rows only, after the same grace period.
  * A failure before step 3 leaves the active slot and mw_config untouched:
  * the old policy stays in force.  The previous policy's maps stay in the
  * (now inactive) slot until the next load replaces them, so two policies
@@ -63,8 +66,6 @@ static const struct { uint32_t key_size, value_size; } writes[N_TABLES] = {
 	{ sizeof(struct mw_addr_key), sizeof(uint64_t) },	/* zone_hash */
 	{ sizeof(struct mw_lpm_key), sizeof(uint64_t) },	/* zone_lpm */
 	{ sizeof(uint32_t), sizeof(struct mw_xdp_dev) },	/* dev_hash4 */
-	{ sizeof(uint32_t), sizeof(struct mw_xdp_h4) },		/* dev_tab4 */
-	{ sizeof(uint32_t), sizeof(struct mw_xdp_dev) },	/* dev_rec */
 };
 
 int mw_xdp_take_shapes(struct mw_xdp *x)
@@ -113,9 +114,13 @@ struct build {
 	struct batch b[N_TABLES];
 	struct mw_xdp_slot_meta meta;
 	struct mw_xdp_iface *direct;	/* [MW_XDP_IFINDEX_DIRECT] */
-	struct mw_xdp_h4 *tab4;		/* dev_tab4: [(1 << h4_bits) + 1] */
-	uint32_t h4_bits;
-	uint32_t dev_capacity;		/* dev_rec rows */
+	struct mw_xdp_h4 *tab4;		/* this slot's dev_tab4 rows */
+	uint32_t h4_bits;		/* 1 << h4_bits of them */
+	uint32_t h4_max_bits;		/* a slot's share of dev_tab4 */
+	uint32_t dev_capacity;		/* a slot's share of dev_rec */
+	uint32_t *rec_ids;		/* dev_rec: [n_rec] device ids, */
+	struct mw_xdp_dev *recs;	/* their records */
+	uint32_t n_rec;
 };
 
 int mw_xdp_h4_place(struct mw_xdp_h4 *tab, uint32_t bits, uint32_t addr,
@@ -303,27 +308,34 @@ static void add_prefixes(struct build *bd, int th4, int th, int tl,
 	}
 }
 
-/* dev_tab4's used rows and header (keys spilled to dev_hash4), dev_rec's
- * joined record of every device. */
+/* dev_rec's joined record of every device; whether dev_hash4 holds any
+ * IPv4 host (a key the table could not place). */
 static void add_tab4(struct build *bd, const struct mw_image_view *v)
 {
-	uint32_t rows = 1U << bd->h4_bits, k;
-	struct mw_xdp_dev d;
 	size_t i;
 
-	bd->tab4[rows].addr = bd->b[M_DEV_HASH4 - M_FIRST_SLOT_TABLE].n;
-	bd->tab4[rows].ref = 1;
-	for (k = 0; k <= rows; k++)
-		if (bd->tab4[k].ref)
-			batch_add(bd, M_DEV_TAB4 - M_FIRST_SLOT_TABLE, &k,
-				  &bd->tab4[k]);
+	bd->meta.h4_bits = (uint8_t)bd->h4_bits;
+	bd->meta.h4_spill = bd->b[M_DEV_HASH4 - M_FIRST_SLOT_TABLE].n != 0;
 	for (i = 0; i < v->n_devices; i++) {
 		if (v->devices[i].id >= bd->dev_capacity)
 			continue;	/* refused by check_capacity */
-		dev_record(v, v->devices[i].id, &d);
-		batch_add(bd, M_DEV_REC - M_FIRST_SLOT_TABLE,
-			  &v->devices[i].id, &d);
+		bd->rec_ids[bd->n_rec] = v->devices[i].id;
+		dev_record(v, v->devices[i].id, &bd->recs[bd->n_rec++]);
 	}
+}
+
+/* dev_tab4 rows for a slot: enough for its IPv4 hosts, at most the
+ * capacity's (the rest spill to dev_hash4). */
+static uint32_t slot_h4_bits(const struct mw_image_view *v, uint32_t max)
+{
+	uint32_t n = 0, bits;
+	size_t i;
+
+	for (i = 0; i < v->n_dev_prefixes; i++)
+		n += is_host(&v->dev_prefixes[i]) &&
+		     v->dev_prefixes[i].family == AF_INET;
+	bits = mw_xdp_h4_bits(n);
+	return bits < max ? bits : max;
 }
 
 /* What to do when the persistent maps are too small. */
@@ -397,8 +409,7 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 		case M_IFACES: n = v->n_ifaces; break;
 		case M_DEV_HASH: case M_DEV_LPM: case M_DEV_HASH4:
 			n = n_dev_pfx; break;
-		case M_DEVICES: case M_DEV_REC: n = v->n_devices; break;
-		case M_DEV_TAB4: n = n_dev_pfx + 1; break;
+		case M_DEVICES: n = v->n_devices; break;
 		case M_SYSTEMS: n = v->n_systems; break;
 		case M_CSETS: n = v->n_csets; break;
 		case M_WINDOWS: n = v->n_windows; break;
@@ -408,10 +419,13 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 			return mw_xdp_fail(x, -ENOMEM, "out of memory");
 	}
 	bd->direct = calloc(MW_XDP_IFINDEX_DIRECT, sizeof(*bd->direct));
-	bd->h4_bits = x->h4_bits;
+	bd->h4_max_bits = x->h4_bits;
+	bd->h4_bits = slot_h4_bits(v, x->h4_bits);
 	bd->dev_capacity = x->dev_capacity;
-	bd->tab4 = calloc((1U << bd->h4_bits) + 1, sizeof(*bd->tab4));
-	if (!bd->direct || !bd->tab4)
+	bd->tab4 = calloc(1U << bd->h4_bits, sizeof(*bd->tab4));
+	bd->rec_ids = calloc(v->n_devices + 1, sizeof(*bd->rec_ids));
+	bd->recs = calloc(v->n_devices + 1, sizeof(*bd->recs));
+	if (!bd->direct || !bd->tab4 || !bd->rec_ids || !bd->recs)
 		return mw_xdp_fail(x, -ENOMEM, "out of memory");
 	for (i = 0; i < v->n_ifaces; i++) {
 		char name[MW_IFNAMSIZ + 1] = "";
@@ -489,10 +503,6 @@ static uint32_t table_size(const struct mw_image_view *v, int t,
 		return array_size(v->csets, v->n_csets, sizeof(*v->csets));
 	case M_WINDOWS:
 		return array_size(v->windows, v->n_windows, sizeof(*v->windows));
-	case M_DEV_TAB4:	/* fixed: the template's size */
-		return (1U << bd->h4_bits) + 1;
-	case M_DEV_REC:
-		return bd->dev_capacity;
 	}
 	return bd->b[t].n ? bd->b[t].n : 1;
 }
@@ -617,6 +627,52 @@ static int write_direct(struct mw_xdp *x, const struct build *bd,
 	return 0;
 }
 
+/* n entries of array map fd at keys[] (batched where the kernel can). */
+static int write_rows(int fd, const uint32_t *keys, const void *vals,
+		      uint32_t n, size_t size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t i, done = n;
+
+	if (!n || bpf_map_update_batch(fd, keys, vals, &done, &bo) == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i],
+					(const uint8_t *)vals + i * size,
+					BPF_ANY) < 0)
+			return -errno;
+	return 0;
+}
+
+/*
+ * slot's dev_tab4 rows (all of its table's range: empty ones cleared, so
+ * no key of an older policy stays) and its dev_rec records; like an inner
+ * map of the slot, only while no packet reads the slot.  dev_rec rows of
+ * ids this policy does not have are never reached (no table points there).
+ */
+static int write_dev_tables(struct mw_xdp *x, const struct build *bd,
+			    uint32_t slot)
+{
+	uint32_t rows = 1U << bd->h4_bits, n = rows > bd->n_rec ? rows :
+					       bd->n_rec, i;
+	uint32_t *keys = calloc(n ? n : 1, sizeof(*keys));
+	int err;
+
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < rows; i++)
+		keys[i] = (slot << bd->h4_max_bits) + i;
+	err = write_rows(x->fd[M_DEV_TAB4], keys, bd->tab4, rows,
+			 sizeof(*bd->tab4));
+	for (i = 0; i < bd->n_rec && !err; i++)
+		keys[i] = slot * bd->dev_capacity + bd->rec_ids[i];
+	if (!err)
+		err = write_rows(x->fd[M_DEV_REC], keys, bd->recs, bd->n_rec,
+				 sizeof(*bd->recs));
+	free(keys);
+	return err;
+}
+
 /* Steps 1-4 of the comment on top, under the pin-directory lock. */
 static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 		   struct build *bd, const struct mw_xdp_load_opts *o,
@@ -655,6 +711,11 @@ static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 		return mw_xdp_fail(x, err, "cannot write the iface_direct "
 				   "table: %s (the previous policy stays in "
 				   "force)", strerror(-err));
+	err = write_dev_tables(x, bd, target);
+	if (err)
+		return mw_xdp_fail(x, err, "cannot write the dev_tab4 and "
+				   "dev_rec tables: %s (the previous policy "
+				   "stays in force)", strerror(-err));
 	bd->meta.generation = cfg.generation + 1 ? cfg.generation + 1 : 1;
 	bd->meta.loaded_ns = (int64_t)time(NULL) * 1000000000LL;
 	if (bpf_map_update_elem(x->fd[M_SLOT_META], &target, &bd->meta,
@@ -719,5 +780,7 @@ int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
 	}
 	free(bd.direct);
 	free(bd.tab4);
+	free(bd.rec_ids);
+	free(bd.recs);
 	return err;
 }

@@ -312,7 +312,10 @@ void test_h4_probe_bound(void **state)
  * The program's side of spilled keys: 20 devices whose IPv4 addresses share
  * one home row of the inline table (8 fit, 12 stay in dev_hash4).  Every
  * one must still be found (ALLOWED), a block on a spilled device must hold
- * (BLOCKED), and an address next to them must stay UNKNOWN_SOURCE.
+ * (BLOCKED), and an address next to them must stay UNKNOWN_SOURCE.  The
+ * slot's table is sized to the policy's 20 hosts, not to the capacity.
+ * Then two loads of a policy without them (each slot rewritten once): no
+ * key of the older policy may stay in either slot's table.
  */
 void test_h4_spill_path(void **state)
 {
@@ -327,7 +330,7 @@ void test_h4_spill_path(void **state)
 	struct mw_xdp *x = NULL;
 	const char *why = NULL;
 	char err[512], a[20][INET_ADDRSTRLEN], miss[INET_ADDRSTRLEN];
-	uint32_t bits = mw_xdp_h4_bits(1024), home, addr;
+	uint32_t bits = mw_xdp_h4_bits(20), home, addr;
 	uint8_t buf[FR_MAX];
 	struct judged j;
 	size_t i, len;
@@ -368,6 +371,27 @@ void test_h4_spill_path(void **state)
 	len = fr_build(&f, buf);
 	assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf, len, &j), 0);
 	assert_int_equal(j.reason, MW_R_UNKNOWN_SOURCE);
+	mw_image_free(&img);
+	pg_policy_free(b);
+	b = pg_policy(5);
+	assert_int_equal(mw_compile(&b->pol, NULL, &img, &diag), 0);
+	assert_int_equal(mw_image_view(img.data, img.len, &v, &why), 0);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(mw_xdp_load_image(x, &v, &load_opts, NULL), 0);
+		for (i = 0; i < 20; i++) {
+			f.src = a[i];
+			len = fr_build(&f, buf);
+			if (mw_lookup_device(&v, AF_INET, buf + 26) !=
+			    MW_ID_NONE)
+				continue;	/* in the new policy too */
+			assert_int_equal(bpf_judge(x, E.ifindex[IF_EXT0], buf,
+						   len, &j), 0);
+			if (j.reason != MW_R_UNKNOWN_SOURCE)
+				fail_msg("load %d: device %zu (%s) of the old "
+					 "policy: reason %d", round, i, a[i],
+					 j.reason);
+		}
+	}
 	mw_xdp_close(x);
 	mw_image_free(&img);
 	pg_policy_free(b);
