@@ -170,6 +170,53 @@ static inline struct bench_stat bench_stats(double *v, size_t n)
 }
 
 /* Peak resident set of this process, kB (VmHWM). */
+/*
+ * Wait for a quiet machine: the share of all CPUs' time that was busy
+ * (not idle, not iowait) over 0.5 s, sampled until it is at most
+ * BENCH_QUIET_BUSY (0.15 unless the environment's MW_BENCH_QUIET says
+ * otherwise) or MW_BENCH_QUIET_WAIT seconds (30) have passed.  The caller
+ * sleeps meanwhile, so what is busy is the rest of the machine.  Returns
+ * the last share seen, for the record.
+ */
+static inline double bench_busy(void)
+{
+	unsigned long long v[2][10] = { { 0 } }, tot = 0, idle = 0;
+	struct timespec half = { 0, 500000000L };
+	int k, i;
+
+	for (k = 0; k < 2; k++) {
+		FILE *f = fopen("/proc/stat", "r");
+
+		if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu "
+				 "%llu %llu %llu", &v[k][0], &v[k][1], &v[k][2],
+				 &v[k][3], &v[k][4], &v[k][5], &v[k][6],
+				 &v[k][7], &v[k][8], &v[k][9]) < 8) {
+			if (f)
+				fclose(f);
+			return 0;
+		}
+		fclose(f);
+		if (!k)
+			nanosleep(&half, NULL);
+	}
+	for (i = 0; i < 8; i++)	/* guest time is in user time already */
+		tot += v[1][i] - v[0][i];
+	idle = (v[1][3] - v[0][3]) + (v[1][4] - v[0][4]);
+	return tot ? (double)(tot - idle) / (double)tot : 0;
+}
+
+static inline double bench_quiet(void)
+{
+	const char *e = getenv("MW_BENCH_QUIET"), *w = getenv("MW_BENCH_QUIET_WAIT");
+	double max = e ? atof(e) : 0.15, wait = w ? atof(w) : 30, t0, b;
+
+	t0 = bench_now();
+	do
+		b = bench_busy();
+	while (b > max && bench_now() - t0 < wait);
+	return b;
+}
+
 static inline long bench_peak_rss_kb(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");

@@ -299,6 +299,7 @@ int main(int argc, char **argv)
 			 sizes[i], (int)getpid());
 		write_yaml(path, sizes[i]);
 		for (r = 0; r < runs; r++) {
+			bench_quiet();		/* each run on a quiet machine */
 			rss[r] = run_child(path, one) / 1024.0;
 			for (p = 0; p < PH__N; p++)
 				t[p][r] = one[p];

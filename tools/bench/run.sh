@@ -2,21 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # meterwall benchmark driver (root): xdp-testrun, xdp-live, policy-apply.
-# Results: bench-results/<name>.csv, .txt and .png (gnuplot).
+# Results: bench-results/<name>.csv, .txt and .png (gnuplot); the targets
+# of all benchmarks: tools/bench/summary.py targets (make bench).
 #   O=build tools/bench/run.sh [testrun] [live] [apply]   (default: all)
-# Environment: RUNS (5), LIVE_SECONDS (1), SIZES (10,1000,100000,1000000),
+# Environment: RUNS (5: xdp-testrun and policy-apply runs), ROUNDS (8:
+#   xdp-live rounds), LIVE_SECONDS (1), SIZES (10,1000,100000,1000000),
 #   APPLY_SIZES (1000,100000,1000000), NSRC (1024 live source addresses),
 #   OUT (bench-results), LIVE_RX_CPU (unset: the generator and the
-#   receiving NAPI share CPU 0, as in the issue's figures; a CPU number:
-#   the receiving NAPI runs in its own thread on that CPU).
-# The machine is shared: compare figures within one run only; every
-# figure is a median of RUNS with min/max, and the baseline is measured
-# in the same run.
+#   receiving NAPI share CPU 0; a CPU number: the receiving NAPI runs in
+#   its own thread on that CPU), MW_BENCH_QUIET (0.15) and
+#   MW_BENCH_QUIET_WAIT (30 s): before every round (every run of
+#   policy-apply) the benchmarks wait until at most that share of the
+#   machine's CPU time is busy elsewhere, or that long, and record what
+#   they saw.
+# The machine is shared: compare figures within one run only.  Every
+# condition runs once per round, rounds interleave them, and every ratio
+# is a median of per-round ratios with its range.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 
 O=${O:-build}
 OUT=${OUT:-bench-results}
 RUNS=${RUNS:-5}
+ROUNDS=${ROUNDS:-8}
 LIVE_SECONDS=${LIVE_SECONDS:-1}
 SIZES=${SIZES:-10,1000,100000,1000000}
 APPLY_SIZES=${APPLY_SIZES:-1000,100000,1000000}
@@ -56,8 +65,15 @@ run_testrun() {
 }
 
 # --- xdp-live ----------------------------------------------------------
+# Conditions are interleaved: every round runs each once (in an order
+# rotated by one every round), after waiting for a quiet machine, so a
+# drift or a burst of load from elsewhere falls on every condition alike;
+# the summary takes per-round ratios.  The meterwall and bare conditions
+# also give the filter program's own time per frame (xdp-live -S: the
+# kernel's BPF run-time statistics, in a second run of the same length).
 NS=mwbench$$
 PIN=/sys/fs/bpf/mwbench-$$
+LIVE_CONDS="bare mw-blocked mw-allowed mw-allowed-prog nft-set iptables-ipset no-filter"
 cleanup() {
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$PIN" 2>/dev/null || true
@@ -82,92 +98,92 @@ live_addrs() {
 	done | sed 's/^,//'
 }
 
-live_one() {	# label mode
-	nsenter --net=/run/netns/"$NS" "$B/xdp-live" -m "$2" -a mwbA -b mwbB \
-		-r "$RUNS" -t "$LIVE_SECONDS" -s "$NSRC" -d 10000 -p "$PIN" \
-		${LIVE_RX_CPU:+-T "$LIVE_RX_CPU"} |
-		sed "s/^$2,/$1,/"
+# netfilter of condition $1: up or down ($2)
+live_rules() {
+	case $1:$2 in
+	nft-set:up)	# netdev ingress on B, a set of the same addresses
+		ip netns exec "$NS" nft -f - <<-EOF2
+		table netdev mwbench {
+			set blk { type ipv4_addr; elements = { $LIVE_ADDRS } }
+			chain in {
+				type filter hook ingress device "mwbB" priority 0; policy accept;
+				ip saddr @blk counter drop
+			}
+		}
+		EOF2
+		;;
+	nft-set:down) ip netns exec "$NS" nft delete table netdev mwbench ;;
+	iptables-ipset:up)	# iptables raw PREROUTING + ipset
+		ip netns exec "$NS" ipset create mwbench hash:ip
+		tr ',' '\n' <<<"$LIVE_ADDRS" | sed 's/^/add mwbench /' |
+			ip netns exec "$NS" ipset restore
+		ip netns exec "$NS" iptables -t raw -A PREROUTING -m set \
+			--match-set mwbench src -j DROP
+		;;
+	iptables-ipset:down)
+		ip netns exec "$NS" iptables -t raw -F PREROUTING
+		ip netns exec "$NS" ipset destroy mwbench
+		;;
+	esac
+}
+
+# one run of condition $1: "pps,ns" (ns empty without a program)
+live_one() {
+	local mode=$1 stats=-S
+	case $1 in
+	nft-set|iptables-ipset|no-filter) mode=none stats= ;;
+	esac
+	nsenter --net=/run/netns/"$NS" "$B/xdp-live" -m "$mode" -a mwbA \
+		-b mwbB -r 1 -t "$LIVE_SECONDS" -s "$NSRC" -d 10000 -p "$PIN" \
+		$stats ${LIVE_RX_CPU:+-T "$LIVE_RX_CPU"} |
+		awk -F, '{ print $2 "," $6 }'
 }
 
 run_live() {
-	local addrs csv=$OUT/xdp-live.csv
+	local csv=$OUT/xdp-live.csv r c i busy conds res where
 	live_setup
-	addrs=$(live_addrs)
-	echo "filter,median_pps,min_pps,max_pps,runs" > "$csv"
-	live_one bare bare >> "$csv"
-	live_one mw-blocked mw-blocked >> "$csv"
-	live_one mw-allowed mw-allowed >> "$csv"
-	live_one mw-allowed-prog mw-allowed-prog >> "$csv"
-	# nftables: netdev ingress on B, a set of the same addresses
-	ip netns exec "$NS" nft -f - <<-EOF
-	table netdev mwbench {
-		set blk { type ipv4_addr; elements = { $addrs } }
-		chain in {
-			type filter hook ingress device "mwbB" priority 0; policy accept;
-			ip saddr @blk counter drop
-		}
-	}
-	EOF
-	live_one nft-set none >> "$csv"
-	ip netns exec "$NS" nft delete table netdev mwbench
-	# iptables raw PREROUTING + ipset
-	ip netns exec "$NS" ipset create mwbench hash:ip
-	tr ',' '\n' <<<"$addrs" | sed 's/^/add mwbench /' |
-		ip netns exec "$NS" ipset restore
-	ip netns exec "$NS" iptables -t raw -A PREROUTING -m set \
-		--match-set mwbench src -j DROP
-	live_one iptables-ipset none >> "$csv"
-	ip netns exec "$NS" iptables -t raw -F PREROUTING
-	ip netns exec "$NS" ipset destroy mwbench
-	live_one no-filter none >> "$csv"
+	LIVE_ADDRS=$(live_addrs)
+	read -r -a conds <<<"$LIVE_CONDS"
+	echo "round,condition,pps,prog_ns,busy_pct" >"$csv"
+	for ((r = 0; r < ROUNDS; r++)); do
+		busy=$(quiet_wait)
+		for ((i = 0; i < ${#conds[@]}; i++)); do
+			c=${conds[(i + r) % ${#conds[@]}]}
+			live_rules "$c" up
+			res=$(live_one "$c")
+			live_rules "$c" down
+			echo "$((r + 1)),$c,$res,$busy" >>"$csv"
+		done
+		echo "xdp-live: round $((r + 1)) of $ROUNDS (the rest of the machine $busy% busy before it)" >&2
+	done
 	cleanup
 	trap - EXIT
-
-	where="generator and receiver on one core"
-	[ -z "${LIVE_RX_CPU:-}" ] || where="receiver's NAPI on CPU $LIVE_RX_CPU"
-	awk -F, -v runs="$RUNS" -v where="$where" '
-	NR == 1 { next }
-	{ name[NR] = $1; med[$1] = $2; lo[$1] = $3; hi[$1] = $4; n = NR }
-	END {
-		printf "\nxdp-live: 64-byte frames, %s sources, %s; Mpps, median of %s [min..max]\n", "'"$NSRC"'", where, runs
-		printf "%-16s %8s %17s %8s\n", "filter", "Mpps", "[min..max]", "xbare"
-		for (i = 2; i <= n; i++) {
-			f = name[i]
-			printf "%-16s %8.2f %17s %8.3f\n", f, med[f] / 1e6,
-				sprintf("[%.2f..%.2f]", lo[f] / 1e6, hi[f] / 1e6),
-				med[f] / med["bare"]
-		}
-		printf "\ntargets: mw-blocked/bare %.3f (>= 0.80); mw-allowed-prog/bare %.3f (>= 0.50); ",
-			med["mw-blocked"] / med["bare"], med["mw-allowed-prog"] / med["bare"]
-		printf "mw-blocked/nft-set %.2f (>= 3); mw-blocked/iptables-ipset %.2f (>= 4)\n",
-			med["mw-blocked"] / med["nft-set"], med["mw-blocked"] / med["iptables-ipset"]
-		printf "mw-allowed/no-filter %.3f (mw-allowed passes into the stack, whose own rate is no-filter;\n", med["mw-allowed"] / med["no-filter"]
-		printf "  mw-allowed-prog is the same judgement and accounting with the frame dropped after it)\n"
-	}' "$csv" | tee "$OUT/xdp-live.txt"
+	where=
+	[ -z "${LIVE_RX_CPU:-}" ] || where="the receiving NAPI on CPU $LIVE_RX_CPU"
+	python3 tools/bench/summary.py live "$csv" "$NSRC" "$where" |
+		tee "$OUT/xdp-live.txt"
 	have_gnuplot || return 0
-	gnuplot <<-EOF
+	python3 tools/bench/summary.py live-dat "$csv" >"$OUT/.live.dat"
+	gnuplot <<-EOF2
 	set terminal png size 900,500 noenhanced
 	set output "$OUT/xdp-live.png"
-	set title "live frames through veth, $where: Mpps (median of $RUNS, min..max)"
+	set title "live frames through veth: Mpps, median of $ROUNDS interleaved rounds [min..max]"
 	set style data boxes
 	set style fill solid 0.6
 	set boxwidth 0.7
 	set ylabel "Mpps"
 	set yrange [0:*]
-	set datafile separator ","
 	set xtics rotate by -20
-	plot "$csv" every ::1 using 0:(\$2/1e6):xtic(1) with boxes notitle, \
-	     "$csv" every ::1 using 0:(\$2/1e6):(\$3/1e6):(\$4/1e6) \
-	     with yerrorbars lc rgb "black" pt 0 notitle
-	EOF
+	plot "$OUT/.live.dat" using 0:2:xtic(1) with boxes notitle, \
+	     "$OUT/.live.dat" using 0:2:3:4 with yerrorbars lc rgb "black" pt 0 notitle
+	EOF2
+	rm -f "$OUT/.live.dat"
 }
 
 # --- policy-apply --------------------------------------------------------
 run_apply() {
 	"$B/policy-apply" -r "$RUNS" -d "$APPLY_SIZES" \
 		-o "$OUT/policy-apply.csv" | tee "$OUT/policy-apply.txt"
-	echo "targets: apply 100k <= 1 s, 1M <= 10 s, peak RSS for 1M <= 1024 MiB, block effect <= 1000 us" |
-		tee -a "$OUT/policy-apply.txt"
 	have_gnuplot || return 0
 	grep ',total,' "$OUT/policy-apply.csv" > "$OUT/.pa.dat" || true
 	gnuplot <<-EOF

@@ -317,9 +317,14 @@ int main(int argc, char **argv)
 		sb[i].n = sizes[i];
 		size_setup(&sb[i]);
 	}
-	for (r = 0; r < runs; r++)
+	for (r = 0; r < runs; r++) {
+		double busy = bench_quiet();	/* each round on a quiet machine */
+
+		fprintf(stderr, "xdp-testrun: round %u of %u (the rest of the "
+			"machine %.0f%% busy)\n", r + 1, runs, busy * 100);
 		for (i = 0; i < n_sizes; i++)
 			size_run(&sb[i], r, bpf_program__fd(bd->progs.bare_drop));
+	}
 	for (i = 0; i < n_sizes; i++)
 		size_done(&sb[i]);
 	bare_drop__destroy(bd);

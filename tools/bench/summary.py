@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summaries of the meterwall benchmarks (tools/bench/run.sh, pktgen.sh).
+
+  summary.py live CSV NSRC [WHERE]   the xdp-live table: per condition the
+                                     median [min..max] over rounds, and the
+                                     per-round ratios' medians
+  summary.py live-dat CSV            gnuplot data: condition, Mpps median,
+                                     min, max
+  summary.py targets OUTDIR          every target of issue 13 with its
+                                     measured value and met / missed, from
+                                     the CSVs in OUTDIR; written to
+                                     OUTDIR/targets.csv and compared with
+                                     OUTDIR/targets-prev.csv (the run
+                                     before) when that exists
+
+A ratio is taken within each round (both conditions measured minutes, not
+hours, apart, in the same state of the machine) and its median over the
+rounds is the figure; the range of the per-round values is its spread.
+"""
+import csv
+import os
+import statistics as st
+import sys
+
+AGREE = 0.10        # two consecutive runs: every figure within +-10 %
+
+
+def rounds_of(path):
+    """{round: {condition: (pps, prog_ns or None)}} and busy % per round."""
+    by, busy = {}, {}
+    for r in csv.DictReader(open(path)):
+        ns = float(r["prog_ns"]) if r["prog_ns"] else None
+        by.setdefault(int(r["round"]), {})[r["condition"]] = (
+            float(r["pps"]), ns)
+        busy[int(r["round"])] = float(r["busy_pct"] or 0)
+    return by, busy
+
+
+def per_round(by, f):
+    """f(round's dict) for every round where all it needs was measured."""
+    out = []
+    for rd in by.values():
+        try:
+            out.append(f(rd))
+        except (KeyError, TypeError, ZeroDivisionError):
+            pass
+    return out
+
+
+def spread(v, fmt="%.3f"):
+    if not v:
+        return "-"
+    return (fmt + " [" + fmt + ".." + fmt + "]") % (st.median(v), min(v),
+                                                  max(v))
+
+
+LIVE_RATIOS = [
+    ("mw-blocked / bare (Mpps)", lambda d: d["mw-blocked"][0] / d["bare"][0]),
+    ("mw-allowed-prog / bare (Mpps)",
+     lambda d: d["mw-allowed-prog"][0] / d["bare"][0]),
+    ("mw-blocked / nft-set (Mpps)",
+     lambda d: d["mw-blocked"][0] / d["nft-set"][0]),
+    ("mw-blocked / iptables-ipset (Mpps)",
+     lambda d: d["mw-blocked"][0] / d["iptables-ipset"][0]),
+    ("mw-allowed / no-filter (Mpps)",
+     lambda d: d["mw-allowed"][0] / d["no-filter"][0]),
+]
+LIVE_NS = [
+    ("mw-blocked program time over bare (ns)",
+     lambda d: d["mw-blocked"][1] - d["bare"][1]),
+    ("mw-allowed-prog program time over bare (ns)",
+     lambda d: d["mw-allowed-prog"][1] - d["bare"][1]),
+]
+
+
+def live(path, nsrc, where):
+    by, busy = rounds_of(path)
+    conds = []
+    for rd in by.values():
+        for c in rd:
+            if c not in conds:
+                conds.append(c)
+    print("\nxdp-live: 64-byte frames from %s sources, %s; %d interleaved "
+          "rounds, median [min..max]" % (nsrc, where or
+                                        "generator and receiver on one core",
+                                        len(by)))
+    print("%-16s %22s %24s" % ("condition", "Mpps", "program ns/frame"))
+    for c in conds:
+        pps = [rd[c][0] / 1e6 for rd in by.values() if c in rd]
+        ns = [rd[c][1] for rd in by.values() if c in rd and rd[c][1]]
+        print("%-16s %22s %24s" % (c, spread(pps, "%.2f"),
+                                   spread(ns, "%.1f") if ns else "-"))
+    print("\nper-round ratios, median [min..max]:")
+    for name, f in LIVE_RATIOS:
+        print("  %-44s %s" % (name, spread(per_round(by, f))))
+    for name, f in LIVE_NS:
+        print("  %-44s %s" % (name, spread(per_round(by, f), "%.1f")))
+    print("the rest of the machine before each round: %s %% busy" %
+          " ".join("%.0f" % busy[r] for r in sorted(busy)))
+    print("(mw-allowed passes into the stack, whose own rate is no-filter; "
+          "mw-allowed-prog is the same\n judgement and accounting with the "
+          "frame dropped after it; program time: the kernel's\n BPF run-time "
+          "statistics of the filter program, not the generator's cost)")
+
+
+def live_dat(path):
+    by, _ = rounds_of(path)
+    conds = []
+    for rd in by.values():
+        for c in rd:
+            if c not in conds:
+                conds.append(c)
+    for c in conds:
+        pps = [rd[c][0] / 1e6 for rd in by.values() if c in rd]
+        print("%s %.3f %.3f %.3f" % (c, st.median(pps), min(pps), max(pps)))
+
+
+def rows(path):
+    return list(csv.DictReader(open(path))) if os.path.exists(path) else []
+
+
+def targets(out):
+    """[(name, value, limit, kind)]: kind '<=' or '>='; value None when
+    the benchmark did not run."""
+    t = []
+    lv = os.path.join(out, "xdp-live.csv")
+    if os.path.exists(lv):
+        by, _ = rounds_of(lv)
+        med = lambda f: (st.median(per_round(by, f))
+                         if per_round(by, f) else None)
+        t += [
+            ("xdp blocked: program ns over bare XDP_DROP", med(LIVE_NS[0][1]),
+             20, "<="),
+            ("xdp allowed+flow accounting: program ns over bare",
+             med(LIVE_NS[1][1]), 60, "<="),
+            ("xdp blocked / nftables set (live Mpps)",
+             med(LIVE_RATIOS[2][1]), 3, ">="),
+            ("xdp blocked / iptables+ipset (live Mpps)",
+             med(LIVE_RATIOS[3][1]), 4, ">="),
+        ]
+    tr = rows(os.path.join(out, "xdp-testrun.csv"))
+    if tr:
+        paths = []
+        for r in tr:
+            if r["path"] not in paths and not r["path"].startswith("bare"):
+                paths.append(r["path"])
+        for p in paths:
+            v = [float(r["median_ns"]) for r in tr if r["path"] == p]
+            sizes = [r["devices"] for r in tr if r["path"] == p]
+            t.append(("xdp %s: slowest / fastest of %s devices (testrun)" %
+                      (p, "..".join([sizes[0], sizes[-1]])),
+                      max(v) / min(v), 1.1, "<="))
+    pa = rows(os.path.join(out, "policy-apply.csv"))
+    for n, lim in (("1000000", 2.0), ("100000", 0.3)):
+        v = [float(r["median"]) for r in pa
+             if r["devices"] == n and r["phase"] == "total"]
+        if v:
+            t.append(("policy apply %s devices: s" % n, v[0], lim, "<="))
+    v = [float(r["peak_rss_mb_max"]) for r in pa
+         if r["devices"] == "1000000" and r["phase"] == "total"]
+    if v:
+        t.append(("policy apply 1000000 devices: peak RSS MiB", v[0], 400,
+                  "<="))
+    for r in rows(os.path.join(out, "pktgen-targets.csv")):
+        t.append((r["name"], float(r["value"]) if r["value"] else None,
+                  float(r["limit"]), r["kind"]))
+    return t
+
+
+def report(out):
+    prev = {r["name"]: r for r in rows(os.path.join(out, "targets-prev.csv"))}
+    res = targets(out)
+    print("\ntargets (issue 13), this run%s:" %
+          (" and the run before it" if prev else ""))
+    print("  %-56s %10s %10s  %-6s %s" % ("target", "measured", "limit",
+                                          "", "previous run"))
+    missed = disagree = 0
+    with open(os.path.join(out, "targets.csv"), "w") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "value", "limit", "kind", "met"])
+        for name, v, lim, kind in res:
+            met = v is not None and (v <= lim if kind == "<=" else v >= lim)
+            missed += not met
+            w.writerow([name, "" if v is None else "%.4g" % v, lim, kind,
+                        "met" if met else "missed"])
+            p = prev.get(name)
+            cmp = ""
+            if p and p["value"] and v is not None:
+                pv = float(p["value"])
+                ok = pv != 0 and abs(v / pv - 1) <= AGREE
+                disagree += not ok
+                cmp = "%.4g (%+.1f %%%s)" % (pv, (v / pv - 1) * 100 if pv
+                                             else 0, "" if ok else
+                                             ", beyond +-10 %")
+            print("  %-56s %10s %7s %s  %-6s %s" % (
+                name, "-" if v is None else "%.4g" % v, kind, "%g" % lim,
+                "met" if met else "MISSED", cmp))
+    print("  %d of %d met%s" % (len(res) - missed, len(res),
+                                "; %d differ from the run before by more "
+                                "than 10 %%" % disagree if prev else ""))
+
+
+def main(a):
+    if len(a) >= 3 and a[1] == "live":
+        live(a[2], a[3] if len(a) > 3 else "?", a[4] if len(a) > 4 else "")
+    elif len(a) == 3 and a[1] == "live-dat":
+        live_dat(a[2])
+    elif len(a) == 3 and a[1] == "targets":
+        report(a[2])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
