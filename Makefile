@@ -246,6 +246,10 @@ $(O)/bench/%: tools/bench/%.c tools/bench/bench.h tests/include/policy_gen.h $(O
 bench:
 	$(Q)tools/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory all unit bench-build
+	$(Q)mkdir -p bench-results
+	$(Q)! test -f bench-results/targets.csv || \
+		mv bench-results/targets.csv bench-results/targets-prev.csv
 	$(Q)O=$(O) tools/bench/run.sh
 	$(Q)O=$(O) tools/bench/pktgen.sh
 	$(Q)O=$(O) tools/bench/daemon.sh
+	$(Q)python3 tools/bench/summary.py targets bench-results

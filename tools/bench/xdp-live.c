@@ -28,6 +28,12 @@
  *   none        nothing on B (GRO switched on so B receives): whatever
  *               the script put in netfilter (nftables, iptables + ipset)
  *               or nothing at all
+ *   gen         the generator alone: nothing on B and GRO off, so B has
+ *               no NAPI and A's transmit drops every frame at once; the
+ *               rate is the frames the generator sent (its test runs'
+ *               repeat count) per second.  1/rate is the generator's own
+ *               cost per frame on the shared core, which the other modes
+ *               include (tools/bench/summary.py subtracts it)
  * -S: after each run's rate, a second run of the same length with the
  *     kernel's BPF run-time statistics on (BPF_ENABLE_STATS, for this
  *     process's life only) gives the filter program's own time per frame:
@@ -109,7 +115,7 @@ static double generate(int gen_fd, unsigned int ifindex_a,
 		    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = 1U << 20,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
-	uint64_t r0, r1;
+	uint64_t r0, r1, sent = 0;
 	double t0, t1;
 
 	usleep(20000);
@@ -118,8 +124,11 @@ static double generate(int gen_fd, unsigned int ifindex_a,
 	do {
 		if (bpf_prog_test_run_opts(gen_fd, &o) < 0)
 			bench_die("live test_run: %s", strerror(errno));
+		sent += o.repeat;
 		t1 = bench_now();
 	} while (t1 - t0 < secs);
+	if (!strcmp(mode, "gen"))
+		return (double)sent / (t1 - t0);
 	usleep(20000);	/* let B's NAPI finish what is queued */
 	r1 = rx_packets(if_b);
 	return (double)(uint32_t)(r1 - r0) / (t1 - t0);
@@ -294,7 +303,7 @@ int main(int argc, char **argv)
 	    (n_src & (n_src - 1)) || n_src > n_devices || rx_cpu == 0 ||
 	    rx_cpu >= CPU_SETSIZE)
 		bench_die("usage: xdp-live -m bare|mw-blocked|mw-allowed|"
-			  "mw-allowed-prog|none "
+			  "mw-allowed-prog|none|gen "
 			  "-a IF_A -b IF_B [-r runs<=64] [-t s] "
 			  "[-s n_src (power of 2, <= devices)] [-d devices] "
 			  "[-p pin_dir] [-T rx_cpu (not 0)] [-S] [-F flags]");
@@ -320,6 +329,8 @@ int main(int argc, char **argv)
 						    MW_R_BLOCKED;
 	} else if (!strcmp(mode, "none")) {
 		set_gro(if_b, true);
+	} else if (!strcmp(mode, "gen")) {
+		set_gro(if_b, false);
 	} else {
 		bench_die("unknown mode %s", mode);
 	}
