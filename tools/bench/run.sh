@@ -76,7 +76,7 @@ run_testrun() {
 # the receiving side is 1/its rate - 1/the generator's rate (summary.py).
 NS=mwbench$$
 PIN=/sys/fs/bpf/mwbench-$$
-LIVE_CONDS="generator bare mw-blocked mw-allowed mw-allowed-prog nft-set iptables-ipset no-filter"
+LIVE_CONDS="generator bare mw-blocked mw-blocked-1m mw-allowed mw-allowed-prog nft-set iptables-ipset no-filter"
 cleanup() {
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$PIN" 2>/dev/null || true
@@ -130,15 +130,17 @@ live_rules() {
 	esac
 }
 
-# one run of condition $1: "pps,ns" (ns empty without a program)
+# one run of condition $1: "pps,ns" (ns empty without a program);
+# mw-blocked-1m: the same blocked sources in a 1,000,000-device policy
 live_one() {
-	local mode=$1 stats=-S
+	local mode=$1 stats=-S devices=10000
 	case $1 in
+	mw-blocked-1m) mode=mw-blocked devices=1000000 ;;
 	nft-set|iptables-ipset|no-filter) mode=none stats= ;;
 	generator) mode=gen stats= ;;
 	esac
 	nsenter --net=/run/netns/"$NS" "$B/xdp-live" -m "$mode" -a mwbA \
-		-b mwbB -r 1 -t "$LIVE_SECONDS" -s "$NSRC" -d 10000 -p "$PIN" \
+		-b mwbB -r 1 -t "$LIVE_SECONDS" -s "$NSRC" -d "$devices" -p "$PIN" \
 		$stats ${LIVE_RX_CPU:+-T "$LIVE_RX_CPU"} |
 		awk -F, '{ print $2 "," $6 }'
 }

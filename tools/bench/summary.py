@@ -83,6 +83,8 @@ LIVE_NS = [
      lambda d: d["mw-blocked"][1] - d["bare"][1]),
     ("mw-allowed-prog program time over bare (ns)",
      lambda d: d["mw-allowed-prog"][1] - d["bare"][1]),
+    ("mw-blocked program time, 1M / 10k devices",
+     lambda d: d["mw-blocked-1m"][1] / d["mw-blocked"][1]),
 ]
 
 
@@ -153,6 +155,8 @@ def targets(out):
              20, "<="),
             ("xdp allowed+flow accounting: program ns over bare",
              med(LIVE_NS[1][1]), 60, "<="),
+            ("xdp blocked, 1M / 10k devices (live program time)",
+             med(LIVE_NS[2][1]), 1.1, "<="),
             ("xdp blocked vs nftables set (receive-side cost)",
              med(LIVE_RX[0][1]), 3, ">="),
             ("xdp blocked vs iptables+ipset (receive-side cost)",
