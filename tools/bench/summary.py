@@ -114,7 +114,8 @@ def live(path, nsrc, where):
     for name, f in LIVE_RATIOS + LIVE_RX:
         print("  %-52s %s" % (name, spread(per_round(by, f))))
     for name, f in LIVE_NS:
-        print("  %-52s %s" % (name, spread(per_round(by, f), "%.1f")))
+        print("  %-52s %s" % (name, spread(per_round(by, f),
+                                           "%.3f" if "/" in name else "%.1f")))
     print("the rest of the machine before each round: %s %% busy" %
           " ".join("%.0f" % busy[r] for r in sorted(busy)))
     print("""(Mpps ratios carry the generator's cost on the shared core, so
