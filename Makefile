@@ -203,7 +203,7 @@ deps:
 # `make check` and `make demo` install what they need first (idempotent).
 check test:
 	$(Q)tools/install-deps.sh
-	$(Q)$(MAKE) --no-print-directory all unit fuzz-build
+	$(Q)$(MAKE) --no-print-directory all unit fuzz-build bench-build
 	$(Q)O=$(O) tests/run.sh
 
 demo:

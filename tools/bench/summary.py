@@ -201,7 +201,7 @@ def report(out):
                                           "", "previous run"))
     missed = disagree = 0
     with open(os.path.join(out, "targets.csv"), "w") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(["name", "value", "limit", "kind", "met"])
         for name, v, lim, kind in res:
             met = v is not None and (v <= lim if kind == "<=" else v >= lim)

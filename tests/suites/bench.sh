@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The benchmark tooling (tools/bench): the summary's arithmetic on figures
+# whose ratios are known (per-round ratios, medians, the receive-side cost
+# with the generator's taken off, met / missed, the comparison with the
+# run before), then one short round of the live benchmark and a policy
+# apply, so that `make bench` cannot rot unseen: every condition measured,
+# every program time present.  Root (veth, XDP); figures are not judged
+# here (a shared test machine), only that they are there.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/suite.sh
+O=${O:-build}
+[ "$(id -u)" = 0 ] || cannot_run "needs root"
+command -v python3 >/dev/null || cannot_run "python3 missing (make deps)"
+for t in xdp-live policy-apply; do
+	[ -x "$O/bench/$t" ] || cannot_run "$O/bench/$t missing (make bench-build)"
+done
+W=$(mktemp -d /tmp/mw-bench-suite.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+# --- summary.py on known figures ----------------------------------------
+# round 1: generator 50 ns/frame, bare 100, blocked 125, nft-set 250,
+# iptables 400; program ns bare 20, blocked 40 (1M: 44), allowed-prog 70.
+# round 2: the same but program ns bare 21, blocked 43.
+mkdir -p "$W/s"
+{
+	echo "round,condition,pps,prog_ns,busy_pct"
+	for r in 1 2; do
+		bare=20 blk=40
+		[ $r = 2 ] && bare=21 blk=43
+		echo "$r,generator,20000000,,3"
+		echo "$r,bare,10000000,$bare,3"
+		echo "$r,mw-blocked,8000000,$blk,3"
+		echo "$r,mw-blocked-1m,7000000,44,3"
+		echo "$r,mw-allowed,2000000,100,3"
+		echo "$r,mw-allowed-prog,5000000,70,3"
+		echo "$r,nft-set,4000000,,3"
+		echo "$r,iptables-ipset,2500000,,3"
+		echo "$r,no-filter,2500000,,3"
+	done
+} >"$W/s/xdp-live.csv"
+python3 tools/bench/summary.py live "$W/s/xdp-live.csv" 1024 >"$W/live.txt" 2>&1
+has() { grep -qE "$2" "$1"; }
+check "summary: receive-side cost takes the generator off (blocked 75 ns)" \
+	has "$W/live.txt" '^  mw-blocked +75\.0 \[75\.0\.\.75\.0\]'
+check "summary: nft-set / blocked on receive-side cost = 200/75" \
+	has "$W/live.txt" 'nft-set / mw-blocked .* 2\.667 \[2\.667\.\.2\.667\]'
+check "summary: blocked over bare is the median of per-round differences" \
+	has "$W/live.txt" 'mw-blocked program time over bare \(ns\) +21\.0 \[20\.0\.\.22\.0\]'
+check "summary: blocked / bare in Mpps stays beside it" \
+	has "$W/live.txt" 'mw-blocked / bare \(Mpps\) +0\.800'
+printf 'name,value,limit,kind,met\n"xdp blocked: program ns over bare XDP_DROP",18,20,<=,met\n"xdp allowed+flow accounting: program ns over bare",50,60,<=,met\n' \
+	>"$W/s/targets-prev.csv"
+python3 tools/bench/summary.py targets "$W/s" >"$W/targets.txt" 2>&1
+check "targets: 21 ns over bare misses <= 20" \
+	has "$W/targets.txt" 'program ns over bare XDP_DROP +21 +<= 20 +MISSED'
+check "targets: allowed 49.5 ns over bare (50, 49) is met" \
+	has "$W/targets.txt" 'allowed\+flow accounting: program ns over bare +49\.5 +<= 60 +met'
+check "targets: 1M / 10k devices 1.062 (44/40, 44/43) is met (<= 1.1)" \
+	has "$W/targets.txt" '1M / 10k devices .* 1\.062 +<= 1\.1 +met'
+check "targets: nft-set / blocked 2.667 misses >= 3" \
+	has "$W/targets.txt" 'nftables set \(receive-side cost\) +2\.667 +>= 3 +MISSED'
+check "targets: iptables / blocked 4.667 meets >= 4" \
+	has "$W/targets.txt" 'iptables\+ipset \(receive-side cost\) +4\.667 +>= 4 +met'
+check "targets: +16.7 % against the run before is flagged" \
+	has "$W/targets.txt" '18 \(\+16\.7 %, beyond \+-10 %\)'
+check "targets: a figure within 10 % of the run before agrees" \
+	has "$W/targets.txt" '50 \(-1\.0 %\)$'
+check "targets: written for the next run to compare with" \
+	has "$W/s/targets.csv" '^xdp blocked: program ns over bare XDP_DROP,21,20,<=,missed$'
+
+# --- one short round of everything live ----------------------------------
+export MW_BENCH_QUIET_WAIT=5
+if O=$O OUT=$W/live ROUNDS=1 LIVE_SECONDS=0.2 NSRC=64 \
+	tools/bench/run.sh live >"$W/run.txt" 2>&1; then
+	ok "run.sh live: one round"
+else
+	fail "run.sh live: one round"
+	tail -n 20 "$W/run.txt"
+fi
+conds=$(awk -F, 'NR > 1 && $3 > 0 { n++ } END { print n + 0 }' "$W/live/xdp-live.csv" 2>/dev/null)
+check "run.sh live: all 9 conditions measured a rate ($conds)" test "${conds:-0}" = 9
+progs=$(awk -F, 'NR > 1 && $4 > 0 { n++ } END { print n + 0 }' "$W/live/xdp-live.csv" 2>/dev/null)
+check "run.sh live: the 5 XDP conditions have a program time ($progs)" test "${progs:-0}" = 5
+check "run.sh live: the summary gives the receive-side ratios" \
+	has "$W/run.txt" 'nft-set / mw-blocked \(receive-side ns/frame\) +[0-9]'
+if "$O/bench/policy-apply" -r 1 -d 1000 -o "$W/pa.csv" >"$W/pa.txt" 2>&1; then
+	ok "policy-apply: 1,000 devices"
+else
+	fail "policy-apply: 1,000 devices"
+	tail -n 5 "$W/pa.txt"
+fi
+check "policy-apply: a total and its peak RSS in the CSV" \
+	has "$W/pa.csv" '^1000,total,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+$'
+suite_end
