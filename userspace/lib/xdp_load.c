@@ -17,8 +17,9 @@
  *      the grace period that follows means every packet that started
  *      before the previous flip -- the only ones that could still be using
  *      the inactive slot -- has finished;
- *   2. the inactive slot is now unused; we replace its inner maps one by
- *      one (each replacement again waits a grace period);
+ *   2. the inactive slot is now unused; we replace its inner maps (each
+ *      replacement again waits a grace period: install_tables runs them
+ *      concurrently);
  *   3. one mw_config update flips the slot: a packet reads the slot once,
  *      so it sees either the old complete set or the new complete set;
  *   4. a last no-op rewrite of the new active slot waits until every
@@ -34,6 +35,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -673,6 +675,59 @@ static int write_dev_tables(struct mw_xdp *x, const struct build *bd,
 	return err;
 }
 
+/* One table into its outer map's slot (a thread of install_tables). */
+struct install {
+	pthread_t th;
+	int outer, fd, err;
+	uint32_t slot;
+	bool threaded;
+};
+
+static void *install_one(void *arg)
+{
+	struct install *in = arg;
+
+	if (bpf_map_update_elem(in->outer, &in->slot, &in->fd, BPF_ANY) < 0)
+		in->err = errno;
+	return NULL;
+}
+
+/*
+ * Step 2: every table into the inactive slot.  Each outer-map update
+ * returns only after an RCU grace period (the kernel's wait after a
+ * map-in-map update, some 8 ms); the slot is unused, so those waits guard
+ * nothing here, and the updates run concurrently, a thread each: their
+ * waits overlap, about one grace period for all instead of one per table.
+ * A table that cannot be created a thread is installed from this one.
+ */
+static int install_tables(struct mw_xdp *x, struct build *bd, uint32_t slot)
+{
+	struct install in[N_TABLES];
+	int t, err = 0;
+
+	for (t = 0; t < N_TABLES; t++) {
+		in[t] = (struct install){
+			.outer = x->fd[t + M_FIRST_SLOT_TABLE],
+			.fd = bd->fd[t], .slot = slot,
+		};
+		in[t].threaded = !pthread_create(&in[t].th, NULL, install_one,
+						 &in[t]);
+		if (!in[t].threaded)
+			install_one(&in[t]);
+	}
+	for (t = 0; t < N_TABLES; t++) {
+		if (in[t].threaded)
+			pthread_join(in[t].th, NULL);
+		if (in[t].err && !err)
+			err = mw_xdp_fail(x, -in[t].err,
+					  "cannot install the %s table: %s "
+					  "(the previous policy stays in force)",
+					  mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
+					  strerror(in[t].err));
+	}
+	return err;
+}
+
 /* Steps 1-4 of the comment on top, under the pin-directory lock. */
 static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 		   struct build *bd, const struct mw_xdp_load_opts *o,
@@ -680,7 +735,7 @@ static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 {
 	struct mw_config cfg;
 	uint32_t active, target;
-	int t, err;
+	int err;
 
 	err = mw_xdp_read_config(x, &cfg);
 	if (!err)
@@ -695,17 +750,9 @@ static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 			return mw_xdp_fail(x, err, "cannot synchronise with "
 					   "the datapath: %s", strerror(-err));
 	}
-	for (t = 0; t < N_TABLES; t++) {
-		int outer = x->fd[t + M_FIRST_SLOT_TABLE];
-
-		if (bpf_map_update_elem(outer, &target, &bd->fd[t],
-					BPF_ANY) < 0)
-			return mw_xdp_fail(x, -errno,
-					   "cannot install the %s table: %s "
-					   "(the previous policy stays in force)",
-					   mw_xdp_map_names[t + M_FIRST_SLOT_TABLE],
-					   strerror(errno));
-	}
+	err = install_tables(x, bd, target);
+	if (err)
+		return err;
 	err = write_direct(x, bd, target);
 	if (err)
 		return mw_xdp_fail(x, err, "cannot write the iface_direct "
