@@ -112,8 +112,8 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 FUZZ_LIB_SRCS := $(wildcard userspace/lib/compile*.c common/*.c) \
 	$(addprefix userspace/lib/,classify.c image.c \
 	pkt.c policy_conduit.c policy_parse.c policy_system.c policy_time.c \
-	policy_tree.c policy_yaml.c util.c json.c fileio.c timefmt.c audit.c \
-	audit_verify.c jsonread.c)
+	policy_scan.c policy_tree.c policy_yaml.c util.c json.c fileio.c \
+	timefmt.c audit.c audit_verify.c jsonread.c)
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(O)/fuzz/obj/%.o)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-fsanitize=address,undefined

@@ -115,6 +115,29 @@ int mwp_hhmm(struct mwp_ctx *c, struct mwp_node *n, const char *what,
 int mwp_tree_load(yaml_parser_t *parser, struct mwp_tree *t);
 void mwp_tree_free(struct mwp_tree *t);
 
+/*
+ * The composer under mwp_tree_load, for policy_scan.c: nodes in document
+ * order, at 1-based line:col; a collection's children are the nodes
+ * composed between its start and its end.  0 or -ENOMEM.
+ */
+struct mwp_composer;
+struct mwp_composer *mwp_composer_new(struct mwp_tree *t);
+int mwp_compose_scalar(struct mwp_composer *k, int line, int col,
+		       const char *s, size_t len, bool plain);
+int mwp_compose_start(struct mwp_composer *k, uint8_t type, int line,
+		      int col);
+int mwp_compose_end(struct mwp_composer *k);
+void mwp_composer_free(struct mwp_composer *k);
+
+/*
+ * policy_scan.c: the tree of the plain block YAML most policies are
+ * written in, without libyaml; -EAGAIN for anything else (the caller
+ * then runs mwp_tree_load), -ENOMEM.  On 0, t is exactly what
+ * mwp_tree_load makes of buf, which libyaml reads without an error and
+ * with no second document.
+ */
+int mwp_tree_scan(const char *buf, size_t len, struct mwp_tree *t);
+
 static inline struct mwp_node *mwp_at(const struct mwp_ctx *c, uint32_t i)
 {
 	return i ? &c->tree->nodes[i] : NULL;

@@ -2,9 +2,10 @@
 /*
  * Policy parser: YAML file -> validated struct mw_policy.
  *
- * libyaml parses, policy_tree.c composes a compact tree; this file reads
- * the file, walks the top level, the
- * interfaces and the zones (systems are in policy_system.c).  Top-level
+ * libyaml parses (policy_scan.c reads plain block YAML without it),
+ * policy_tree.c composes a compact tree; this file reads the file, walks
+ * the top level, the interfaces and the zones (systems are in
+ * policy_system.c).  Top-level
  * keys are read in a fixed order, not file order, so the time zone is
  * known before any date is converted.
  */
@@ -368,6 +369,10 @@ static int load_doc(struct mwp_ctx *c, yaml_parser_t *parser)
 	yaml_node_t *n;
 	int err;
 
+	/* most policies: without libyaml, the same tree (policy_scan.c) */
+	err = mwp_tree_scan(c->buf, c->len, c->tree);
+	if (err != -EAGAIN)
+		return err;
 	err = mwp_tree_load(parser, c->tree);
 	if (err == -EINVAL)
 		return yaml_error(c, parser);

@@ -50,7 +50,7 @@ struct frame {
 	size_t base;		/* its children: pending[base..n_pending) */
 };
 
-struct composer {
+struct mwp_composer {
 	yaml_parser_t *parser;
 	struct mwp_tree *t;
 	uint32_t *pending;	/* children of the open collections */
@@ -146,7 +146,7 @@ static const char *text_add(struct mwp_tree *t, const unsigned char *s,
 }
 
 /* A mapping key's text, stored once for all keys alike. */
-static const char *key_text(struct composer *k, const unsigned char *s,
+static const char *key_text(struct mwp_composer *k, const unsigned char *s,
 			    size_t len)
 {
 	uint32_t h = 2166136261u;
@@ -171,7 +171,8 @@ static const char *key_text(struct composer *k, const unsigned char *s,
 	return p;
 }
 
-static int node_add(struct composer *k, const yaml_event_t *e, uint8_t type,
+/* A node starting at line:col (1-based). */
+static int node_add(struct mwp_composer *k, int line, int col, uint8_t type,
 		    uint32_t *idx)
 {
 	struct mwp_tree *t = k->t;
@@ -184,14 +185,14 @@ static int node_add(struct composer *k, const yaml_event_t *e, uint8_t type,
 	n = &t->nodes[i];
 	memset(n, 0, sizeof(*n));
 	n->type = type;
-	n->line = (int)e->start_mark.line + 1;
-	n->col = (int)e->start_mark.column + 1;
+	n->line = line;
+	n->col = col;
 	t->n_nodes = i + 1;
 	*idx = (uint32_t)i;
 	return 0;
 }
 
-static int composer_error(struct composer *k, const char *context,
+static int composer_error(struct mwp_composer *k, const char *context,
 			  yaml_mark_t context_mark, const char *problem,
 			  yaml_mark_t problem_mark)
 {
@@ -204,7 +205,7 @@ static int composer_error(struct composer *k, const char *context,
 }
 
 /* As libyaml's loader: an anchor names the node it starts. */
-static int anchor_add(struct composer *k, const unsigned char *name,
+static int anchor_add(struct mwp_composer *k, const unsigned char *name,
 		      uint32_t node, yaml_mark_t mark)
 {
 	size_t i;
@@ -235,7 +236,7 @@ static int anchor_add(struct composer *k, const unsigned char *name,
 }
 
 /* A complete node: the root, or the next child of the open collection. */
-static int attach(struct composer *k, uint32_t idx)
+static int attach(struct mwp_composer *k, uint32_t idx)
 {
 	if (!k->n_frames) {
 		k->t->root = idx;
@@ -248,7 +249,7 @@ static int attach(struct composer *k, uint32_t idx)
 	return 0;
 }
 
-static bool at_key(const struct composer *k)
+static bool at_key(const struct mwp_composer *k)
 {
 	const struct frame *f = &k->frames[k->n_frames - 1];
 
@@ -256,42 +257,57 @@ static bool at_key(const struct composer *k)
 	       (k->n_pending - f->base) % 2 == 0;
 }
 
-static int on_scalar(struct composer *k, const yaml_event_t *e)
+static int scalar_add(struct mwp_composer *k, int line, int col,
+		      const unsigned char *v, size_t len, bool plain,
+		      uint32_t *idx)
 {
-	const unsigned char *v = e->data.scalar.value;
-	size_t len = e->data.scalar.length;
 	struct mwp_node *n;
 	const char *text;
-	uint32_t idx;
 	int err;
 
 	if (len >= UINT32_MAX)
 		return -ENOMEM;
-	err = node_add(k, e, MWP_SCALAR, &idx);
+	err = node_add(k, line, col, MWP_SCALAR, idx);
 	if (err)
 		return err;
 	text = k->n_frames && at_key(k) ? key_text(k, v, len) :
 					  text_add(k->t, v, len);
 	if (!text)
 		return -ENOMEM;
-	n = &k->t->nodes[idx];
+	n = &k->t->nodes[*idx];
 	n->text = text;
 	n->len = (uint32_t)len;
-	n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	err = anchor_add(k, e->data.scalar.anchor, idx, e->start_mark);
-	return err ?: attach(k, idx);
+	n->plain = plain;
+	return 0;
 }
 
-static int on_start(struct composer *k, const yaml_event_t *e, uint8_t type,
-		    const unsigned char *anchor)
+int mwp_compose_scalar(struct mwp_composer *k, int line, int col,
+		       const char *s, size_t len, bool plain)
 {
 	uint32_t idx;
 	int err;
 
-	err = node_add(k, e, type, &idx);
-	err = err ?: anchor_add(k, anchor, idx, e->start_mark);
-	if (err)
-		return err;
+	err = scalar_add(k, line, col, (const unsigned char *)s, len, plain,
+			 &idx);
+	return err ?: attach(k, idx);
+}
+
+static int on_scalar(struct mwp_composer *k, const yaml_event_t *e)
+{
+	uint32_t idx;
+	int err;
+
+	err = scalar_add(k, (int)e->start_mark.line + 1,
+			 (int)e->start_mark.column + 1, e->data.scalar.value,
+			 e->data.scalar.length,
+			 e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE, &idx);
+	err = err ?: anchor_add(k, e->data.scalar.anchor, idx, e->start_mark);
+	return err ?: attach(k, idx);
+}
+
+/* A collection opens: its node, and a frame collecting its children. */
+static int open_node(struct mwp_composer *k, uint32_t idx)
+{
 	if (k->n_frames == k->frames_cap) {
 		size_t cap = k->frames_cap ? k->frames_cap * 2 : 32;
 		struct frame *f = realloc(k->frames, cap * sizeof(*f));
@@ -306,8 +322,28 @@ static int on_start(struct composer *k, const yaml_event_t *e, uint8_t type,
 	return 0;
 }
 
+int mwp_compose_start(struct mwp_composer *k, uint8_t type, int line,
+		      int col)
+{
+	uint32_t idx;
+
+	return node_add(k, line, col, type, &idx) ?: open_node(k, idx);
+}
+
+static int on_start(struct mwp_composer *k, const yaml_event_t *e,
+		    uint8_t type, const unsigned char *anchor)
+{
+	uint32_t idx;
+	int err;
+
+	err = node_add(k, (int)e->start_mark.line + 1,
+		       (int)e->start_mark.column + 1, type, &idx);
+	err = err ?: anchor_add(k, anchor, idx, e->start_mark);
+	return err ?: open_node(k, idx);
+}
+
 /* The open collection is complete: its children move to kids[]. */
-static int on_end(struct composer *k)
+int mwp_compose_end(struct mwp_composer *k)
 {
 	struct frame f = k->frames[--k->n_frames];
 	struct mwp_tree *t = k->t;
@@ -328,7 +364,7 @@ static int on_end(struct composer *k)
 	return attach(k, f.node);
 }
 
-static int on_alias(struct composer *k, const yaml_event_t *e)
+static int on_alias(struct mwp_composer *k, const yaml_event_t *e)
 {
 	const char *name = (const char *)e->data.alias.anchor;
 	size_t i;
@@ -340,7 +376,7 @@ static int on_alias(struct composer *k, const yaml_event_t *e)
 			      "found undefined alias", e->start_mark);
 }
 
-static int on_event(struct composer *k, const yaml_event_t *e, bool *done)
+static int on_event(struct mwp_composer *k, const yaml_event_t *e, bool *done)
 {
 	switch (e->type) {
 	case YAML_SCALAR_EVENT:
@@ -351,7 +387,7 @@ static int on_event(struct composer *k, const yaml_event_t *e, bool *done)
 		return on_start(k, e, MWP_MAP, e->data.mapping_start.anchor);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		return on_end(k);
+		return mwp_compose_end(k);
 	case YAML_ALIAS_EVENT:
 		return on_alias(k, e);
 	case YAML_DOCUMENT_END_EVENT:
@@ -368,19 +404,39 @@ static int on_event(struct composer *k, const yaml_event_t *e, bool *done)
  * the parser stops after its end, ready for the next one); t->root 0 when
  * the stream has none.  -EINVAL: the parser's error fields say why.
  */
-int mwp_tree_load(yaml_parser_t *parser, struct mwp_tree *t)
+struct mwp_composer *mwp_composer_new(struct mwp_tree *t)
 {
-	struct composer *k = calloc(1, sizeof(*k));
-	bool done = false;
-	yaml_event_t e;
-	size_t i;
-	int err = 0;
+	struct mwp_composer *k = calloc(1, sizeof(*k));
 
 	memset(t, 0, sizeof(*t));
+	if (k)
+		k->t = t;
+	return k;
+}
+
+void mwp_composer_free(struct mwp_composer *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_anchors; i++)
+		free(k->anchors[i].name);
+	free(k->anchors);
+	free(k->frames);
+	if (k->pending)
+		munmap(k->pending, k->pending_cap);
+	free(k);
+}
+
+int mwp_tree_load(yaml_parser_t *parser, struct mwp_tree *t)
+{
+	struct mwp_composer *k = mwp_composer_new(t);
+	bool done = false;
+	yaml_event_t e;
+	int err = 0;
+
 	if (!k)
 		return -ENOMEM;
 	k->parser = parser;
-	k->t = t;
 	while (!done && !err) {
 		if (!yaml_parser_parse(parser, &e)) {
 			err = parser->error == YAML_MEMORY_ERROR ? -ENOMEM :
@@ -390,13 +446,7 @@ int mwp_tree_load(yaml_parser_t *parser, struct mwp_tree *t)
 		err = on_event(k, &e, &done);
 		yaml_event_delete(&e);
 	}
-	for (i = 0; i < k->n_anchors; i++)
-		free(k->anchors[i].name);
-	free(k->anchors);
-	free(k->frames);
-	if (k->pending)
-		munmap(k->pending, k->pending_cap);
-	free(k);
+	mwp_composer_free(k);
 	if (err)
 		mwp_tree_free(t);
 	return err;
