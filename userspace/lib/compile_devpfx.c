@@ -39,7 +39,7 @@ int cc_build_dev_prefixes(struct cc *c)
 	}
 	c->n_dpfx = n;
 	if (n)
-		qsort(c->dpfx, n, sizeof(*c->dpfx), cmp_pfx_ent);
+		mw_sort(c->dpfx, n, sizeof(*c->dpfx), cmp_pfx_ent);
 	/* overlaps and duplicates are the parser's errors (mw_compile); a
 	 * duplicate here would make an image the validator refuses */
 	return 0;

@@ -229,7 +229,7 @@ int cc_make_devices(struct cc *c)
 			o->flags |= MW_DEV_F_OVERRIDE;
 	}
 	if (c->n_dev)
-		qsort(c->o_dev, c->n_dev, sizeof(*c->o_dev), cmp_id);
+		mw_sort(c->o_dev, c->n_dev, sizeof(*c->o_dev), cmp_id);
 	return 0;
 }
 

@@ -163,5 +163,10 @@ bool mw_prefix_overlap(const struct mw_prefix *a, const struct mw_prefix *b);
 void mw_prefix_format(const struct mw_prefix *p, char *buf, size_t len);
 /* mw_host_bits_zero(), mw_prefix_cmp(): <meterwall/prefix.h> */
 int mw_mac_parse(const char *s, uint8_t mac[6]);		/* 0 / -EINVAL */
+/* qsort, after one pass that leaves an array already in order -- as a
+ * generated policy's devices often are -- untouched: the same result
+ * where no two elements compare equal. */
+void mw_sort(void *base, size_t n, size_t size,
+	     int (*cmp)(const void *, const void *));
 
 #endif /* MW_POLICY_H */

@@ -420,7 +420,7 @@ static int check_addrs(struct mwp_ctx *c)
 				v[n++].dev = &s->devices[j];
 			}
 	}
-	qsort(v, n, sizeof(*v), addr_cmp);
+	mw_sort(v, n, sizeof(*v), addr_cmp);
 	err = check_sorted_addrs(c, v, n);
 	free(v);
 	return err;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,12 +382,49 @@ static int ref_cmp(const void *a, const void *b)
 	return x->loc.col - y->loc.col;
 }
 
+/*
+ * True when no two refs have the same name: a hash set of the names, one
+ * pass, where sorting a million names took 0.17 s.  False when two are
+ * equal (or memory is short): then the sort finds and reports the pair.
+ */
+static bool all_differ(const struct mwp_ref *refs, size_t n)
+{
+	struct { uint32_t hash, ref; } *tab;	/* ref: index + 1, 0 free */
+	size_t cap = 64, mask, i, k;
+	bool ok = true;
+
+	if (n >= UINT32_MAX / 4)
+		return false;
+	while (cap < 2 * n)
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return false;
+	mask = cap - 1;
+	for (i = 0; i < n && ok; i++) {
+		const unsigned char *s = (const unsigned char *)refs[i].name;
+		uint32_t h = 2166136261u;
+
+		for (; *s; s++)
+			h = (h ^ *s) * 16777619u;
+		for (k = h & mask; tab[k].ref && ok; k = (k + 1) & mask)
+			ok = tab[k].hash != h ||
+			     strcmp(refs[tab[k].ref - 1].name, refs[i].name);
+		tab[k].hash = h;
+		tab[k].ref = (uint32_t)i + 1;
+	}
+	free(tab);
+	return ok;
+}
+
 int mwp_unique(struct mwp_ctx *c, struct mwp_ref *refs, size_t n,
 	       const char *what)
 {
 	char qb[MWP_QUOTE_MAX];
 	size_t i;
 
+	if (n < 2 || all_differ(refs, n))
+		return 0;
 	qsort(refs, n, sizeof(*refs), ref_cmp);
 	for (i = 1; i < n; i++) {
 		if (strcmp(refs[i - 1].name, refs[i].name))

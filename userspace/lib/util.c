@@ -168,3 +168,16 @@ const char *mw_proto_name(uint8_t proto, char buf[MW_PROTO_LEN])
 	snprintf(buf, MW_PROTO_LEN, "%u", proto);
 	return buf;
 }
+
+void mw_sort(void *base, size_t n, size_t size,
+	     int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+	size_t i;
+
+	for (i = 1; i < n; i++, p += size)
+		if (cmp(p, p + size) > 0)
+			break;
+	if (i < n)
+		qsort(base, n, size, cmp);
+}
