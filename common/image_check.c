@@ -464,12 +464,23 @@ const void *mw_find_id(const void *base, size_t n, size_t stride,
 		       size_t id_off, uint32_t id)
 {
 	size_t lo = 0, hi = n;
+	const uint8_t *r;
+	uint32_t x;
 
+	/*
+	 * The compiler numbers records 0, 1, ...: where none is missing
+	 * below id, its record is at index id (ids are unique).
+	 */
+	if (id < n) {
+		r = (const uint8_t *)base + (size_t)id * stride;
+		memcpy(&x, r + id_off, 4);
+		if (x == id)
+			return r;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const uint8_t *r = (const uint8_t *)base + mid * stride;
-		uint32_t x;
 
+		r = (const uint8_t *)base + mid * stride;
 		memcpy(&x, r + id_off, 4);
 		if (x == id)
 			return r;

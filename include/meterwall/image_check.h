@@ -45,7 +45,8 @@ int mw_image_check(const void *data, size_t len, struct mw_image_view *v,
 
 /*
  * Binary search over n records of stride bytes sorted by the uint32_t id
- * at id_off; NULL when absent.
+ * at id_off (unique ids; record id first tried at index id); NULL when
+ * absent.
  */
 const void *mw_find_id(const void *base, size_t n, size_t stride,
 		       size_t id_off, uint32_t id);
