@@ -10,7 +10,7 @@
  * outside the subset, is still libyaml's:
  *   - printable ASCII, lines ending in '\n'; spaces, no tabs;
  *   - no directives, document markers, tags, anchors, aliases or block
- *     scalars, no flow mappings, no complex or quoted keys;
+ *     scalars, no complex or quoted keys;
  *   - block mappings ("key: value", "key:" with the value on the lines
  *     below) and block sequences ("- item", indented or not), a sequence
  *     item on the entry's line (a scalar, a flow list or "key: value"
@@ -18,7 +18,8 @@
  *   - scalars on one line: plain ones of [A-Za-z0-9._/~+@-] (and ':'
  *     followed by one of those or ':'; spaces inside, in block context),
  *     single- and double-quoted ones without escapes;
- *   - flow sequences on one line of such scalars;
+ *   - flow sequences and mappings on one line, of such scalars (plain
+ *     keys; a mapping's values may be flow sequences);
  *   - comments after a space, and on lines of their own.
  * A value left empty, a line more indented than it may be (a plain
  * scalar's continuation, or an error) or less indented than any open
@@ -154,43 +155,75 @@ static void skip_spaces(struct scan *s)
 		s->p++;
 }
 
-/* A flow sequence at s->p ('['), on this line; s->p past its ']'. */
-static int flow_seq(struct scan *s)
+/* A scalar in a flow collection: quoted, or plain up to a flow
+ * indicator or a space. */
+static int flow_scalar(struct scan *s)
 {
 	const char *e;
+
+	if (*s->p == '"' || *s->p == '\'')
+		return quoted(s);
+	e = plain_end(s, false);
+	if (!e)
+		return GIVE_UP;
+	if (scalar(s, s->p, e, true))
+		return -ENOMEM;
+	s->p = e;
+	return 0;
+}
+
+static int flow(struct scan *s);
+
+/* An entry of a flow collection: a scalar, or in a mapping "key: value"
+ * (a plain key; the value a scalar or a flow sequence). */
+static int flow_entry(struct scan *s, bool map)
+{
+	int err;
+
+	if (map && (*s->p == '"' || *s->p == '\''))
+		return GIVE_UP;
+	err = flow_scalar(s);
+	if (err || !map)
+		return err;
+	if (s->end - s->p < 3 || s->p[0] != ':' || s->p[1] != ' ')
+		return GIVE_UP;
+	s->p += 2;
+	skip_spaces(s);
+	if (s->p == s->end)
+		return GIVE_UP;
+	return *s->p == '[' ? flow(s) : flow_scalar(s);
+}
+
+/* A flow sequence or mapping at s->p, on this line; s->p past its end. */
+static int flow(struct scan *s)
+{
+	bool map = *s->p == '{';
+	char close = map ? '}' : ']';
 	int err;
 
 	if (s->depth == SCAN_DEPTH)
 		return GIVE_UP;
-	if (mwp_compose_start(s->k, MWP_SEQ, s->line, col_of(s, s->p) + 1))
+	if (mwp_compose_start(s->k, map ? MWP_MAP : MWP_SEQ, s->line,
+			      col_of(s, s->p) + 1))
 		return -ENOMEM;
 	s->p++;
 	skip_spaces(s);
-	if (s->p < s->end && *s->p == ']')
+	if (s->p < s->end && *s->p == close)
 		goto done;
 	for (;;) {
 		if (s->p == s->end)
 			return GIVE_UP;
-		if (*s->p == '"' || *s->p == '\'') {
-			err = quoted(s);
-			if (err)
-				return err;
-		} else {
-			e = plain_end(s, false);
-			if (!e)
-				return GIVE_UP;
-			if (scalar(s, s->p, e, true))
-				return -ENOMEM;
-			s->p = e;
-		}
+		err = flow_entry(s, map);
+		if (err)
+			return err;
 		skip_spaces(s);
-		if (s->p < s->end && *s->p == ']')
+		if (s->p < s->end && *s->p == close)
 			break;
 		if (s->p == s->end || *s->p != ',')
 			return GIVE_UP;
 		s->p++;
 		skip_spaces(s);
-		if (s->p < s->end && *s->p == ']')
+		if (s->p < s->end && *s->p == close)
 			return GIVE_UP;	/* a trailing comma */
 	}
 done:
@@ -220,8 +253,8 @@ static int value(struct scan *s)
 
 	if (*s->p == '"' || *s->p == '\'') {
 		err = quoted(s);
-	} else if (*s->p == '[') {
-		err = flow_seq(s);
+	} else if (*s->p == '[' || *s->p == '{') {
+		err = flow(s);
 	} else {
 		e = plain_end(s, true);
 		if (!e)
