@@ -69,6 +69,8 @@ static void parse_quote(const struct sk_buff *skb, unsigned int q,
 			return;
 		l4 = q + (unsigned int)(h[0] & 0x0f) * 4;
 		p->q_proto = h[9];
+		memset(p->q_src, 0, sizeof(p->q_src));
+		memset(p->q_dst, 0, sizeof(p->q_dst));
 		memcpy(p->q_src, h + 12, 4);
 		memcpy(p->q_dst, h + 16, 4);
 	} else {
@@ -372,7 +374,7 @@ void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
 {
 	unsigned int off = skb_network_offset(skb);
 
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, MW_KPKT_ZERO);
 	p->len = skb->len - off + ETH_HLEN;
 	parse_link(skb, p);
 	if (nfproto == NFPROTO_IPV4)
@@ -387,7 +389,7 @@ void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p)
 	u8 buf[28];
 	const u8 *a;
 
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, MW_KPKT_ZERO);
 	p->arp = true;
 	p->family = AF_INET;	/* SPA and TPA are IPv4 addresses */
 	p->len = skb->len + ETH_HLEN;
