@@ -499,10 +499,9 @@ static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 			 const u8 *addr, u8 unknown, struct mw_clock *clk,
 			 struct mw_kres *res)
 {
-	u32 id = mw_pol_lookup_device(pol, p->family, addr);
 	const struct mw_img_device *dev;
 
-	dev = id == MW_ID_NONE ? NULL : mw_pol_device(pol, id);
+	dev = mw_pol_find_device(pol, p->family, addr);
 	if (!dev)
 		return unknown;
 	return mw_device_checks(pol, mn, f, p, dev, clk, res);

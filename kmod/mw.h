@@ -52,7 +52,7 @@ struct mw_txn {
 struct mw_host_ent {
 	u8 family;
 	u8 reserved[3];
-	u32 value;		/* device id; MW_ID_NONE = empty slot */
+	u32 rec;		/* index in devices; MW_ID_NONE: empty */
 	u8 addr[16];
 };
 
@@ -247,6 +247,8 @@ mw_pol_cset(const struct mw_policy *p, u32 id)
 }
 
 const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id);
+const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
+					       u8 family, const u8 *addr);
 u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family,
 			 const u8 *addr);
 u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr);

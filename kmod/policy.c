@@ -137,11 +137,12 @@ static int build_hosts(struct mw_policy *pol, const struct mw_img_prefix *v,
 		if (!is_host(&v[i]))
 			continue;
 		h = host_home(t, v[i].family, v[i].addr);
-		while (t->slots[h].value != MW_ID_NONE)
+		while (t->slots[h].rec != MW_ID_NONE)
 			h = (h + 1) & t->mask;
 		t->slots[h].family = v[i].family;
 		memcpy(t->slots[h].addr, v[i].addr, 16);
-		t->slots[h].value = (u32)v[i].value;
+		/* the image check: every device prefix names a device */
+		t->slots[h].rec = pol->dev_idx[v[i].value];
 	}
 	return 0;
 }
@@ -229,7 +230,9 @@ static const struct mw_img_prefix *lpm_lookup(const struct mw_lpm *l, u8 fam,
 	return NULL;
 }
 
-u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family, const u8 *addr)
+/* The device whose prefix holds addr (host table, then LPM), or NULL. */
+const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
+					       u8 family, const u8 *addr)
 {
 	const struct mw_host_table *t = &p->hosts;
 	const struct mw_img_prefix *pf;
@@ -245,18 +248,25 @@ u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family, const u8 *addr)
 		u64 k1 = get_unaligned((const u64 *)(key + 8));
 		u32 h = host_home(t, family, key);
 
-		while (t->slots[h].value != MW_ID_NONE) {
+		while (t->slots[h].rec != MW_ID_NONE) {
 			const struct mw_host_ent *e = &t->slots[h];
 
 			if (e->family == family &&
 			    get_unaligned((const u64 *)e->addr) == k0 &&
 			    get_unaligned((const u64 *)(e->addr + 8)) == k1)
-				return e->value;
+				return &p->devices[e->rec];
 			h = (h + 1) & t->mask;
 		}
 	}
 	pf = lpm_lookup(&p->dev_lpm, family, key);
-	return pf ? (u32)pf->value : MW_ID_NONE;
+	return pf ? mw_pol_device(p, (u32)pf->value) : NULL;
+}
+
+u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family, const u8 *addr)
+{
+	const struct mw_img_device *dev = mw_pol_find_device(p, family, addr);
+
+	return dev ? dev->id : MW_ID_NONE;
 }
 
 u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr)
