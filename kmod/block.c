@@ -26,20 +26,11 @@ static struct xarray *blocks_of(struct mw_net *mn, u8 kind)
 	return &mn->blocks[kind == MW_TARGET_SYSTEM ? 0 : 1];
 }
 
-/* Filter bit of (kind, id): a u64 key, the same on 32 and 64 bits. */
-static unsigned int filter_bit(u8 kind, u32 id)
-{
-	return hash_64((u64)kind << 32 | id, MW_BLOCK_FILTER_ORDER);
-}
-
-/* RCU reader (packet path) or mutex holder. */
-bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
-		     struct mw_clock *clk)
+/* mw_block_active() past the filter: the entry, and its expiry. */
+bool mw_block_found(struct mw_net *mn, u8 kind, u32 id, struct mw_clock *clk)
 {
 	const struct mw_block_ent *e;
 
-	if (!test_bit(filter_bit(kind, id), mn->block_filter))
-		return false;
 	e = xa_load(blocks_of(mn, kind), id);
 	if (!e || !e->b.active)
 		return false;
@@ -102,7 +93,7 @@ int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause)
 	 * The filter bit before the entry: a reader that can find the
 	 * entry sees the bit (the barrier orders the two stores).
 	 */
-	set_bit(filter_bit(kind, id), mn->block_filter);
+	set_bit(mw_block_bit(kind, id), mn->block_filter);
 	smp_mb__after_atomic();	/* bit visible before the entry */
 	old = xa_store(blocks_of(mn, kind), id, e, GFP_KERNEL);
 	if (xa_is_err(old)) {

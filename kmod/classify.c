@@ -69,6 +69,8 @@ static void parse_quote(const struct sk_buff *skb, unsigned int q,
 			return;
 		l4 = q + (unsigned int)(h[0] & 0x0f) * 4;
 		p->q_proto = h[9];
+		memset(p->q_src, 0, sizeof(p->q_src));
+		memset(p->q_dst, 0, sizeof(p->q_dst));
 		memcpy(p->q_src, h + 12, 4);
 		memcpy(p->q_dst, h + 16, 4);
 	} else {
@@ -372,7 +374,7 @@ void mw_parse_skb(const struct sk_buff *skb, u8 nfproto, struct mw_kpkt *p)
 {
 	unsigned int off = skb_network_offset(skb);
 
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, MW_KPKT_ZERO);
 	p->len = skb->len - off + ETH_HLEN;
 	parse_link(skb, p);
 	if (nfproto == NFPROTO_IPV4)
@@ -387,7 +389,7 @@ void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p)
 	u8 buf[28];
 	const u8 *a;
 
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, MW_KPKT_ZERO);
 	p->arp = true;
 	p->family = AF_INET;	/* SPA and TPA are IPv4 addresses */
 	p->len = skb->len + ETH_HLEN;
@@ -497,10 +499,9 @@ static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 			 const u8 *addr, u8 unknown, struct mw_clock *clk,
 			 struct mw_kres *res)
 {
-	u32 id = mw_pol_lookup_device(pol, p->family, addr);
 	const struct mw_img_device *dev;
 
-	dev = id == MW_ID_NONE ? NULL : mw_pol_device(pol, id);
+	dev = mw_pol_find_device(pol, p->family, addr);
 	if (!dev)
 		return unknown;
 	return mw_device_checks(pol, mn, f, p, dev, clk, res);

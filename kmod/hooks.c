@@ -92,7 +92,8 @@ static unsigned int verdict(struct mw_net *mn, const struct mw_policy *pol,
 	mw_count(mn, pol, res, skb->len);
 	if (res->verdict == MW_VERDICT_PASS)
 		return NF_ACCEPT;
-	mw_event(mn, pol, dev, p, res, clk);
+	if (READ_ONCE(mw_events_on))	/* a listener subscribed */
+		mw_event(mn, pol, dev, p, res, clk);
 	return NF_DROP;
 }
 
@@ -185,12 +186,11 @@ static bool established(enum ip_conntrack_info ctinfo)
 	       ctinfo == IP_CT_ESTABLISHED_REPLY;
 }
 
-static unsigned int judge(const struct nf_hook_state *state,
+static unsigned int judge(struct mw_net *mn, const struct nf_hook_state *state,
 			  struct sk_buff *skb, enum mw_direction dir)
 {
 	const struct net_device *dev = dir == MW_DIR_INBOUND ? state->in :
 							       state->out;
-	struct mw_net *mn = mw_net(state->net);
 	const struct mw_policy *pol;
 	enum ip_conntrack_info ctinfo;
 	struct mw_clock clk = { 0 };
@@ -283,7 +283,7 @@ static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
 	struct mw_pass *c = this_cpu_ptr(&mw_pass);
-	struct mw_net *mn = mw_net(state->net);
+	struct mw_net *mn = priv;
 	const struct net_device *dev = state->in;
 	struct mw_clock clk = { 0 };
 	const struct mw_policy *pol;
@@ -329,10 +329,10 @@ static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
 }
 
 /* -199 with what -450 passed: count it, or false to decide again. */
-static bool pass_recalled(const struct mw_pass *c, const struct sk_buff *skb,
+static bool pass_recalled(struct mw_net *mn, const struct mw_pass *c,
+			  const struct sk_buff *skb,
 			  const struct nf_hook_state *state)
 {
-	struct mw_net *mn = mw_net(state->net);
 	enum ip_conntrack_info ctinfo;
 	const struct nf_conn *ct;
 	struct mw_kres res;
@@ -340,8 +340,9 @@ static bool pass_recalled(const struct mw_pass *c, const struct sk_buff *skb,
 	if (rcu_access_pointer(mn->policy) != c->pol ||
 	    READ_ONCE(mn->island) ||
 	    mw_rate_limited(c->pol, c->res.system) ||
-	    memcmp(skb_src(skb, state->pf), c->src,
-		   state->pf == NFPROTO_IPV4 ? 4 : 16))
+	    (state->pf == NFPROTO_IPV4 ?
+	     memcmp(skb_src(skb, state->pf), c->src, 4) :
+	     memcmp(skb_src(skb, state->pf), c->src, 16)))
 		return false;
 	res = c->res;
 	ct = nf_ct_get(skb, &ctinfo);
@@ -362,22 +363,22 @@ static unsigned int mw_hook_in(void *priv, struct sk_buff *skb,
 	const struct sk_buff *mine = c->skb;
 
 	c->skb = NULL;		/* read once, whoever it was for */
-	if (mine == skb && pass_recalled(c, skb, state))
+	if (mine == skb && pass_recalled(priv, c, skb, state))
 		return NF_ACCEPT;
-	return judge(state, skb, MW_DIR_INBOUND);
+	return judge(priv, state, skb, MW_DIR_INBOUND);
 }
 
 static unsigned int mw_hook_out(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
-	return judge(state, skb, MW_DIR_OUTBOUND);
+	return judge(priv, state, skb, MW_DIR_OUTBOUND);
 }
 
 /* ARP received on an external interface (or a device stacked on one). */
 static unsigned int mw_hook_arp(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
-	struct mw_net *mn = mw_net(state->net);
+	struct mw_net *mn = priv;
 	const struct net_device *dev = state->in;
 	struct mw_clock clk = { 0 };
 	const struct mw_policy *pol;
@@ -422,9 +423,19 @@ static const struct nf_hook_ops mw_nf_ops[] = {
 	  .hooknum = NF_ARP_IN, .priority = 0 },
 };
 
+/*
+ * The hooks of net, their priv its mw_net (the ops are the netns's own copy:
+ * no net_generic lookup per packet and hook).
+ */
 int mw_hooks_register(struct net *net)
 {
-	int err;
+	struct mw_net *mn = mw_net(net);
+	int err, i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(mw_nf_ops) != MW_N_HOOKS);
+	memcpy(mn->ops, mw_nf_ops, sizeof(mn->ops));
+	for (i = 0; i < MW_N_HOOKS; i++)
+		mn->ops[i].priv = mn;
 
 	err = nf_ct_netns_get(net, NFPROTO_IPV4);
 	if (err)
@@ -432,7 +443,7 @@ int mw_hooks_register(struct net *net)
 	err = nf_ct_netns_get(net, NFPROTO_IPV6);
 	if (err)
 		goto out_put_ipv4;
-	err = nf_register_net_hooks(net, mw_nf_ops, ARRAY_SIZE(mw_nf_ops));
+	err = nf_register_net_hooks(net, mn->ops, MW_N_HOOKS);
 	if (err)
 		goto out_put_ipv6;
 	return 0;
@@ -446,7 +457,7 @@ out_put_ipv4:
 
 void mw_hooks_unregister(struct net *net)
 {
-	nf_unregister_net_hooks(net, mw_nf_ops, ARRAY_SIZE(mw_nf_ops));
+	nf_unregister_net_hooks(net, mw_net(net)->ops, MW_N_HOOKS);
 	nf_ct_netns_put(net, NFPROTO_IPV6);
 	nf_ct_netns_put(net, NFPROTO_IPV4);
 }

@@ -9,8 +9,10 @@
 #ifndef MW_H
 #define MW_H
 
+#include <linux/hash.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/netfilter.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/timekeeping.h>
@@ -50,7 +52,7 @@ struct mw_txn {
 struct mw_host_ent {
 	u8 family;
 	u8 reserved[3];
-	u32 value;		/* device id; MW_ID_NONE = empty slot */
+	u32 rec;		/* index in devices; MW_ID_NONE: empty */
 	u8 addr[16];
 };
 
@@ -64,8 +66,10 @@ struct mw_host_table {
 struct mw_lpm {
 	const struct mw_img_prefix *v;
 	u32 n;
-	DECLARE_BITMAP(plen4, 33);	/* prefix lengths present */
-	DECLARE_BITMAP(plen6, 129);
+	/* the prefix lengths present, longest first */
+	u8 n_plen4, n_plen6;
+	u8 plen4[33];
+	u8 plen6[129];
 };
 
 /*
@@ -146,8 +150,11 @@ struct mw_policy {
 #define MW_BLOCK_FILTER_ORDER	16
 #define MW_BLOCK_FILTER_BITS	(1U << MW_BLOCK_FILTER_ORDER)
 
+#define MW_N_HOOKS	9	/* hooks.c: mw_nf_ops */
+
 struct mw_net {
 	struct net *net;
+	struct nf_hook_ops ops[MW_N_HOOKS];	/* hooks.c, priv = this */
 	struct mutex lock;
 	struct mw_policy __rcu *policy;
 	struct mw_txn txn;
@@ -208,10 +215,40 @@ int mw_txn_abort(struct mw_net *mn, u32 portid, u32 id,
 void mw_txn_release(struct mw_net *mn, u32 portid);
 void mw_txn_end(struct mw_txn *txn);
 void mw_policy_teardown(struct mw_net *mn);
-const struct mw_img_device *mw_pol_device(const struct mw_policy *p, u32 id);
-const struct mw_img_system *mw_pol_system(const struct mw_policy *p, u32 id);
-const struct mw_img_cset *mw_pol_cset(const struct mw_policy *p, u32 id);
+
+/* Records by id (RCU or writer); inline: several per packet. */
+static inline const void *mw_by_idx(const void *base, size_t stride,
+				    const u32 *idx, u32 n_idx, u32 id)
+{
+	if (id >= n_idx || idx[id] == U32_MAX)
+		return NULL;
+	return (const u8 *)base + (size_t)idx[id] * stride;
+}
+
+static inline const struct mw_img_device *
+mw_pol_device(const struct mw_policy *p, u32 id)
+{
+	return mw_by_idx(p->devices, sizeof(*p->devices), p->dev_idx,
+			 p->n_dev_idx, id);
+}
+
+static inline const struct mw_img_system *
+mw_pol_system(const struct mw_policy *p, u32 id)
+{
+	return mw_by_idx(p->systems, sizeof(*p->systems), p->sys_idx,
+			 p->n_sys_idx, id);
+}
+
+static inline const struct mw_img_cset *
+mw_pol_cset(const struct mw_policy *p, u32 id)
+{
+	return mw_by_idx(p->csets, sizeof(*p->csets), p->cset_idx,
+			 p->n_cset_idx, id);
+}
+
 const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id);
+const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
+					       u8 family, const u8 *addr);
 u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family,
 			 const u8 *addr);
 u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr);
@@ -256,14 +293,20 @@ static inline s64 mw_clock_sample(void)
 	return (s64)(ktime_get_real_ns() - ktime_get_boottime_ns());
 }
 
-/* classify.c */
+/*
+ * classify.c.  The parser zeroes the fields before src_mac only
+ * (MW_KPKT_ZERO: all ~190 bytes were a `rep stos` per packet, slow
+ * under TCG); every field from src_mac on is written
+ * before it is read, under the flag that says it is there:
+ * src_mac (have_mac), arp_sha (arp), nd_lladdr (nd_has_lladdr), nd_target
+ * (nd, parsed), q_* (q_ok).
+ */
 struct mw_kpkt {
-	u8 src_mac[6];
 	bool have_mac;
 	u8 n_vlans;
 	bool tag_8021ad;	/* a tag is 802.1ad (0x88a8): VLAN drop */
-	u16 vlan;
 	u8 family;		/* AF_INET / AF_INET6 */
+	u16 vlan;
 	u8 proto;
 	u8 parse_error;		/* enum mw_reason, 0 if it parsed */
 	bool nd;
@@ -272,24 +315,28 @@ struct mw_kpkt {
 	u8 tcp_flags;
 	u8 icmp_type;
 	u8 hop_limit;
+	bool arp;		/* ARP: src = SPA, dst = TPA */
+	/* NS/NA: the link-layer address option the kernel uses is there */
+	bool nd_has_lladdr;
+	bool q_ok;		/* ICMP errors: the quoted packet parsed */
 	u16 sport, dport;	/* host order */
-	u8 src[16];
-	u8 dst[16];
 	u32 len;
 	u32 ip_len;		/* IPv4 total length, IPv6 payload + 40 */
-	bool arp;		/* ARP: src = SPA, dst = TPA */
+	u8 src[16];		/* IPv4: 4 bytes, zero-padded */
+	u8 dst[16];
+	/* not zeroed by the parser (above) */
+	u8 src_mac[6];
 	u8 arp_sha[6];		/* ARP sender hardware address */
-	/* NS/NA: target, and the link-layer address option the kernel uses */
-	bool nd_has_lladdr;
 	u8 nd_lladdr[6];
 	u8 nd_target[16];
 	/* ICMP errors: the quoted packet (TCP/UDP, see classify.c) */
-	bool q_ok;
 	u8 q_proto;
 	u16 q_sport, q_dport;
-	u8 q_src[16];
+	u8 q_src[16];		/* IPv4: zero-padded */
 	u8 q_dst[16];
 };
+
+#define MW_KPKT_ZERO	offsetof(struct mw_kpkt, src_mac)
 
 struct mw_kres {
 	u8 verdict;
@@ -321,8 +368,25 @@ void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p);
 /* block.c */
 int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause);
 int mw_block_clear(struct mw_net *mn, u8 kind, u32 id);
-bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
-		     struct mw_clock *clk);
+bool mw_block_found(struct mw_net *mn, u8 kind, u32 id, struct mw_clock *clk);
+
+/* Filter bit of (kind, id): a u64 key, the same on 32 and 64 bits. */
+static inline unsigned int mw_block_bit(u8 kind, u32 id)
+{
+	return hash_64((u64)kind << 32 | id, MW_BLOCK_FILTER_ORDER);
+}
+
+/*
+ * Is (kind, id) blocked now?  RCU reader (packet path) or mutex holder.
+ * The filter test inline: most packets' ids were never blocked.
+ */
+static inline bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
+				   struct mw_clock *clk)
+{
+	if (!test_bit(mw_block_bit(kind, id), mn->block_filter))
+		return false;
+	return mw_block_found(mn, kind, id, clk);
+}
 void mw_blocks_destroy(struct mw_net *mn);
 int mw_blocks_dump(struct mw_net *mn, struct sk_buff *skb,
 		   struct netlink_callback *cb);

@@ -137,11 +137,12 @@ static int build_hosts(struct mw_policy *pol, const struct mw_img_prefix *v,
 		if (!is_host(&v[i]))
 			continue;
 		h = host_home(t, v[i].family, v[i].addr);
-		while (t->slots[h].value != MW_ID_NONE)
+		while (t->slots[h].rec != MW_ID_NONE)
 			h = (h + 1) & t->mask;
 		t->slots[h].family = v[i].family;
 		memcpy(t->slots[h].addr, v[i].addr, 16);
-		t->slots[h].value = (u32)v[i].value;
+		/* the image check: every device prefix names a device */
+		t->slots[h].rec = pol->dev_idx[v[i].value];
 	}
 	return 0;
 }
@@ -149,6 +150,9 @@ static int build_hosts(struct mw_policy *pol, const struct mw_img_prefix *v,
 static void build_lpm(struct mw_lpm *l, const struct mw_img_prefix *v, u32 n,
 		      bool skip_hosts)
 {
+	DECLARE_BITMAP(has4, 33) = { 0 };
+	DECLARE_BITMAP(has6, 129) = { 0 };
+	int plen;
 	u32 i;
 
 	l->v = v;
@@ -157,10 +161,17 @@ static void build_lpm(struct mw_lpm *l, const struct mw_img_prefix *v, u32 n,
 		if (skip_hosts && is_host(&v[i]))
 			continue;
 		if (v[i].family == AF_INET)
-			__set_bit(v[i].plen, l->plen4);
+			__set_bit(v[i].plen, has4);
 		else
-			__set_bit(v[i].plen, l->plen6);
+			__set_bit(v[i].plen, has6);
 	}
+	/* a packet's lookup tries these lengths only, longest first */
+	for (plen = 32; plen >= 0; plen--)
+		if (test_bit(plen, has4))
+			l->plen4[l->n_plen4++] = plen;
+	for (plen = 128; plen >= 0; plen--)
+		if (test_bit(plen, has6))
+			l->plen6[l->n_plen6++] = plen;
 }
 
 static const struct mw_img_prefix *pfx_find(const struct mw_lpm *l, u8 fam,
@@ -187,34 +198,31 @@ static const struct mw_img_prefix *pfx_find(const struct mw_lpm *l, u8 fam,
 static const struct mw_img_prefix *lpm_lookup(const struct mw_lpm *l, u8 fam,
 					      const u8 *addr)
 {
-	const unsigned long *bits;
-	unsigned int max, plen;
-	u8 key[16] = { 0 };
+	unsigned int alen, n, i, j;
+	const u8 *plens;
+	u8 key[16];
 
-	if (!l->n)
-		return NULL;
 	if (fam == AF_INET) {
-		bits = l->plen4;
-		max = 32;
+		plens = l->plen4;
+		n = l->n_plen4;
+		alen = 4;
 	} else if (fam == AF_INET6) {
-		bits = l->plen6;
-		max = 128;
+		plens = l->plen6;
+		n = l->n_plen6;
+		alen = 16;
 	} else {
 		return NULL;
 	}
-	for (plen = max + 1; plen-- > 0;) {
+	for (i = 0; i < n; i++) {
 		const struct mw_img_prefix *p;
-		unsigned int i;
+		unsigned int plen = plens[i];
 
-		if (!test_bit(plen, bits))
-			continue;
-		memcpy(key, addr, fam == AF_INET ? 4 : 16);
-		for (i = plen / 8; i < 16; i++)
-			key[i] = 0;
+		memset(key, 0, sizeof(key));
+		memcpy(key, addr, alen);
+		for (j = plen / 8; j < alen; j++)
+			key[j] = 0;
 		if (plen % 8)
 			key[plen / 8] = addr[plen / 8] & (u8)(0xff << (8 - plen % 8));
-		if (fam == AF_INET)
-			memset(key + 4, 0, 12);
 		p = pfx_find(l, fam, key, (u8)plen);
 		if (p)
 			return p;
@@ -222,25 +230,43 @@ static const struct mw_img_prefix *lpm_lookup(const struct mw_lpm *l, u8 fam,
 	return NULL;
 }
 
-u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family, const u8 *addr)
+/* The device whose prefix holds addr (host table, then LPM), or NULL. */
+const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
+					       u8 family, const u8 *addr)
 {
 	const struct mw_host_table *t = &p->hosts;
 	const struct mw_img_prefix *pf;
 	u8 key[16] = { 0 };
 
-	memcpy(key, addr, family == AF_INET ? 4 : 16);
+	/* constant sizes: inline copies and compares, no calls */
+	if (family == AF_INET)
+		memcpy(key, addr, 4);
+	else
+		memcpy(key, addr, 16);
 	if (t->slots) {
+		u64 k0 = get_unaligned((const u64 *)key);
+		u64 k1 = get_unaligned((const u64 *)(key + 8));
 		u32 h = host_home(t, family, key);
 
-		while (t->slots[h].value != MW_ID_NONE) {
-			if (t->slots[h].family == family &&
-			    !memcmp(t->slots[h].addr, key, 16))
-				return t->slots[h].value;
+		while (t->slots[h].rec != MW_ID_NONE) {
+			const struct mw_host_ent *e = &t->slots[h];
+
+			if (e->family == family &&
+			    get_unaligned((const u64 *)e->addr) == k0 &&
+			    get_unaligned((const u64 *)(e->addr + 8)) == k1)
+				return &p->devices[e->rec];
 			h = (h + 1) & t->mask;
 		}
 	}
 	pf = lpm_lookup(&p->dev_lpm, family, key);
-	return pf ? (u32)pf->value : MW_ID_NONE;
+	return pf ? mw_pol_device(p, (u32)pf->value) : NULL;
+}
+
+u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family, const u8 *addr)
+{
+	const struct mw_img_device *dev = mw_pol_find_device(p, family, addr);
+
+	return dev ? dev->id : MW_ID_NONE;
 }
 
 u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr)
@@ -248,32 +274,6 @@ u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr)
 	const struct mw_img_prefix *pf = lpm_lookup(&p->zone_lpm, family, addr);
 
 	return pf ? pf->value : 0;
-}
-
-static const void *by_idx(const void *base, size_t stride, const u32 *idx,
-			  u32 n_idx, u32 id)
-{
-	if (id >= n_idx || idx[id] == U32_MAX)
-		return NULL;
-	return (const u8 *)base + (size_t)idx[id] * stride;
-}
-
-const struct mw_img_device *mw_pol_device(const struct mw_policy *p, u32 id)
-{
-	return by_idx(p->devices, sizeof(*p->devices), p->dev_idx,
-		      p->n_dev_idx, id);
-}
-
-const struct mw_img_system *mw_pol_system(const struct mw_policy *p, u32 id)
-{
-	return by_idx(p->systems, sizeof(*p->systems), p->sys_idx,
-		      p->n_sys_idx, id);
-}
-
-const struct mw_img_cset *mw_pol_cset(const struct mw_policy *p, u32 id)
-{
-	return by_idx(p->csets, sizeof(*p->csets), p->cset_idx,
-		      p->n_cset_idx, id);
 }
 
 const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id)

@@ -23,7 +23,7 @@ KEY=$OUT.key
 MODDIR=/lib/modules/$KVER
 
 MODULES=(
-	veth pktgen bridge 8021q macvlan
+	veth pktgen bridge 8021q macvlan dummy
 	nfnetlink nf_tables nft_ct nft_limit nft_log nft_reject nft_reject_inet
 	nft_fib nft_fib_inet nft_compat nft_chain_nat nft_nat nf_nat
 	nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6 nf_conntrack_netlink
@@ -38,6 +38,9 @@ HOST_BINS=(
 	/bin/kmod /usr/bin/nsenter /usr/sbin/ipset
 	/usr/sbin/xtables-legacy-multi /usr/sbin/xtables-nft-multi
 )
+# MW_VM_PERF=1: perf as well (profiling in the guest: tools/bench/pktgen.sh
+# with MW_BENCH_PERF=1; cpu-clock only, TCG has no PMU)
+[ "${MW_VM_PERF:-0}" = 1 ] && HOST_BINS+=(/usr/bin/perf)
 # busybox applets that a real tool above replaces
 REPLACED=" sh ip modprobe insmod rmmod lsmod modinfo depmod nsenter "
 

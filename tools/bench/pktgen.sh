@@ -2,59 +2,103 @@
 # SPDX-License-Identifier: GPL-2.0
 # pktgen benchmark: 64-byte UDP from 50,000 sources at the gateway's
 # external interface; received / passed / dropped packets per second for:
-# no filter, meterwall.ko loaded without a policy (conntrack only: the
-# stateful floor), meterwall.ko with a 100,000-device policy (allowed traffic
-# and traffic of a blocked system), nftables doing the module's job with
-# conntrack (its equivalent), stateless nftables, iptables raw + ipset;
-# then the policy-apply benchmark against the module (-K).
-# Each condition runs MW_BENCH_RUNS times (median, min..max).  pktgen and
-# module loading exist only in the qemu guest here, so this boots it
-# (tests/vm/run.sh) with tests/vm/guest/kmod-bench.sh.  Under TCG compare
-# the conditions of one run only: absolute rates are emulation artefacts.
+# no filter, conntrack alone (an nft rule that tracks every packet and
+# filters none: the stateful floor), meterwall.ko with a 100,000-device
+# policy (allowed traffic and traffic of a blocked system), nftables doing
+# the module's job with conntrack (its equivalent), stateless nftables,
+# iptables raw + ipset; then the policy-apply benchmark against the module
+# (-K).  The conditions are interleaved: each round runs every one once
+# (tests/vm/guest/kmod-bench.sh), so the machine's drift falls on all of
+# them; per condition the median of the rounds [min..max], per pair the
+# median of the rounds' own ratios.  pktgen and module loading exist only
+# in the qemu guest here, so this boots it (tests/vm/run.sh).  Under TCG
+# compare the conditions of one run only: absolute rates and ns are
+# emulation artefacts, the ratios are the figures.
 # Writes $OUT/pktgen.log (the guest's output), pktgen.csv, pktgen.txt and
 # pktgen.png.
-# Env: OUT (bench-results), MW_BENCH_COUNT (packets per run, 100000),
-#      MW_BENCH_RUNS (5), MW_VM_TIMEOUT (1800).
+# Env: OUT (bench-results), MW_BENCH_COUNT (packets per run, 50000),
+#      MW_BENCH_ROUNDS (12), MW_BENCH_BUDGET (guest seconds for the rounds,
+#      390), MW_BENCH_APPLY (0: no policy-apply), MW_BENCH_PERF (1: perf
+#      profile of the module instead, with MW_VM_PERF=1), MW_VM_TIMEOUT (720).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 export O=${O:-build}
 OUT=${OUT:-bench-results}
 mkdir -p "$OUT"
 append=${MW_VM_APPEND:-}
-[ -n "${MW_BENCH_COUNT:-}" ] && append+=" MW_BENCH_COUNT=$MW_BENCH_COUNT"
-[ -n "${MW_BENCH_RUNS:-}" ] && append+=" MW_BENCH_RUNS=$MW_BENCH_RUNS"
-# the conntrack tables of five runs per condition want more than 1 GiB
+for v in MW_BENCH_COUNT MW_BENCH_ROUNDS MW_BENCH_BUDGET MW_BENCH_APPLY MW_BENCH_PERF; do
+	[ -n "${!v:-}" ] && append+=" $v=${!v}"
+done
+# the conntrack tables of the stateful runs want more than 1 GiB
 MW_VM_MEM=${MW_VM_MEM:-2048} MW_VM_APPEND=$append \
-	tests/vm/run.sh kmod-bench.sh "${MW_VM_TIMEOUT:-1800}" | tr -d '\r' |
+	tests/vm/run.sh kmod-bench.sh "${MW_VM_TIMEOUT:-720}" | tr -d '\r' |
 	tee "$OUT/pktgen.log"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || { echo "pktgen: the guest run failed (rc $rc)" >&2; exit "$rc"; }
+[ "${MW_BENCH_PERF:-0}" = 1 ] && exit 0
 
 csv=$OUT/pktgen.csv
 {
-	echo "condition,median_rx_pps,min_rx_pps,max_rx_pps,median_passed_pps,runs"
+	echo "condition,median_rx_pps,min_rx_pps,max_rx_pps,median_passed_pps,rounds"
 	sed -n 's/^MW-BENCH,//p' "$OUT/pktgen.log"
 } >"$csv"
-awk -F, '
+# the table, then per-round ratios (MW-RUN,<round>,<condition>,<rx>,<passed>)
+{ cat "$csv"; grep '^MW-RUN,' "$OUT/pktgen.log"; } | awk -F, '
+$1 == "MW-RUN" { rr[$2, $3] = $4; if ($2 > nr) nr = $2; next }
 NR == 1 { next }
-{ name[NR] = $1; med[$1] = $2; lo[$1] = $3; hi[$1] = $4; pass[$1] = $5; runs = $6; n = NR }
-function ratio(a, b) { return (a in med) && (b in med) && med[b] ? sprintf("%.2f", med[a] / med[b]) : "-" }
+{ name[++n] = $1; med[$1] = $2; lo[$1] = $3; hi[$1] = $4; pass[$1] = $5; runs = $6 }
+function sortv(a, k,   i, j, t) {
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+}
+# median [min..max] of the rounds own ratios a/b
+function rratio(a, b,   r, k, v) {
+	k = 0
+	for (r = 1; r <= nr; r++)
+		if (((r, a) in rr) && ((r, b) in rr) && rr[r, b] > 0)
+			v[++k] = rr[r, a] / rr[r, b]
+	if (!k) { rmed = 0; return "-" }
+	sortv(v, k)
+	rmed = v[int((k + 1) / 2)]
+	return sprintf("%.2f [%.2f..%.2f] (%d rounds)", rmed, v[1], v[k], k)
+}
+function mratio(a, b) { return (a in med) && (b in med) && med[b] ? sprintf("%.2f", med[a] / med[b]) : "-" }
+function ns(a, b) { return (a in med) && (b in med) && med[a] && med[b] ? sprintf("%+.0f", 1e9 / med[a] - 1e9 / med[b]) : "-" }
+function target(a, b,   s) {
+	s = rratio(a, b)
+	printf "target: %s \342\211\245 1.0 \303\227 %s: %s -> %s\n", a, b, s, (s != "-" && rmed >= 1.0 ? "met" : "missed")
+}
 END {
-	printf "pktgen (kernel module in the qemu guest, TCG): rx pps, median of %s [min..max]\n", runs
+	printf "pktgen (kernel module in the qemu guest, TCG): rx pps, median of %s interleaved rounds [min..max]\n", runs
 	printf "%-28s %9s %19s %9s\n", "condition", "rx pps", "[min..max]", "passed"
-	for (i = 2; i <= n; i++) {
+	for (i = 1; i <= n; i++) {
 		f = name[i]
 		printf "%-28s %9d %19s %9d\n", f, med[f], sprintf("[%d..%d]", lo[f], hi[f]), pass[f]
 	}
-	printf "\nmeterwall.ko vs nftables stateful (its equivalent): allowed %s, blocked %s (target >= 1)\n",
-		ratio("meterwall.ko allowed", "nftables stateful allowed"),
-		ratio("meterwall.ko blocked", "nftables stateful blocked")
-	printf "meterwall.ko vs stateless nftables: allowed %s, blocked %s; vs iptables+ipset: allowed %s, blocked %s\n",
-		ratio("meterwall.ko allowed", "nftables allowed"),
-		ratio("meterwall.ko blocked", "nftables blocked"),
-		ratio("meterwall.ko allowed", "iptables+ipset allowed"),
-		ratio("meterwall.ko blocked", "iptables+ipset blocked")
-}' "$csv" | tee "$OUT/pktgen.txt"
+	printf "\nratios, median of the rounds own ratios [min..max] (ratio of the medians):\n"
+	printf "  meterwall.ko / nftables stateful: allowed %s (%s), blocked %s (%s)\n",
+		rratio("meterwall.ko allowed", "nftables stateful allowed"),
+		mratio("meterwall.ko allowed", "nftables stateful allowed"),
+		rratio("meterwall.ko blocked", "nftables stateful blocked"),
+		mratio("meterwall.ko blocked", "nftables stateful blocked")
+	printf "  meterwall.ko / stateless nftables: allowed %s, blocked %s\n",
+		rratio("meterwall.ko allowed", "nftables allowed"),
+		rratio("meterwall.ko blocked", "nftables blocked")
+	printf "  meterwall.ko / iptables+ipset: allowed %s, blocked %s\n",
+		rratio("meterwall.ko allowed", "iptables+ipset allowed"),
+		rratio("meterwall.ko blocked", "iptables+ipset blocked")
+	printf "  meterwall.ko allowed / conntrack alone: %s; nftables stateful allowed / conntrack alone: %s\n",
+		rratio("meterwall.ko allowed", "conntrack alone"),
+		rratio("nftables stateful allowed", "conntrack alone")
+	printf "\nns per packet over conntrack alone (1e9/pps - 1e9/pps of conntrack alone, medians;\n"
+	printf "TCG: absolute ns are emulation artefacts, about 20x native, compare them only with each other):\n"
+	printf "  meterwall.ko allowed %s ns, blocked %s ns; nftables stateful allowed %s ns, blocked %s ns\n",
+		ns("meterwall.ko allowed", "conntrack alone"), ns("meterwall.ko blocked", "conntrack alone"),
+		ns("nftables stateful allowed", "conntrack alone"), ns("nftables stateful blocked", "conntrack alone")
+	printf "  conntrack alone over no filter: %s ns\n\n", ns("conntrack alone", "no filter")
+	target("meterwall.ko allowed", "nftables stateful allowed")
+	target("meterwall.ko blocked", "nftables stateful blocked")
+}' | tee "$OUT/pktgen.txt"
 grep -h '^module apply' "$OUT/pktgen.log" | tee -a "$OUT/pktgen.txt"
 # policy-apply to the module (its tables, as printed in the guest)
 awk '/^policy-apply to meterwall.ko/ { print ""; print; next }
@@ -64,7 +108,7 @@ command -v gnuplot >/dev/null || exit 0
 gnuplot <<-GP
 set terminal png size 900,520 noenhanced
 set output "$OUT/pktgen.png"
-set title "pktgen, meterwall.ko in the qemu guest (TCG): rx pps, median (min..max)"
+set title "pktgen, meterwall.ko in the qemu guest (TCG): rx pps, median of the rounds (min..max)"
 set style data boxes
 set style fill solid 0.6
 set boxwidth 0.7
