@@ -43,7 +43,10 @@ csv=$OUT/pktgen.csv
 	sed -n 's/^MW-BENCH,//p' "$OUT/pktgen.log"
 } >"$csv"
 # the table, then per-round ratios (MW-RUN,<round>,<condition>,<rx>,<passed>)
-{ cat "$csv"; grep '^MW-RUN,' "$OUT/pktgen.log"; } | awk -F, '
+# the targets also as name,value,limit,kind for tools/bench/summary.py
+tcsv=$OUT/pktgen-targets.csv
+echo "name,value,limit,kind" >"$tcsv"
+{ cat "$csv"; grep '^MW-RUN,' "$OUT/pktgen.log"; } | awk -F, -v tcsv="$tcsv" '
 $1 == "MW-RUN" { rr[$2, $3] = $4; if ($2 > nr) nr = $2; next }
 NR == 1 { next }
 { name[++n] = $1; med[$1] = $2; lo[$1] = $3; hi[$1] = $4; pass[$1] = $5; runs = $6 }
@@ -67,6 +70,7 @@ function ns(a, b) { return (a in med) && (b in med) && med[a] && med[b] ? sprint
 function target(a, b,   s) {
 	s = rratio(a, b)
 	printf "target: %s \342\211\245 1.0 \303\227 %s: %s -> %s\n", a, b, s, (s != "-" && rmed >= 1.0 ? "met" : "missed")
+	printf "%s / %s (pktgen),%s,1,>=\n", a, b, s != "-" ? sprintf("%.3f", rmed) : "" >>tcsv
 }
 END {
 	printf "pktgen (kernel module in the qemu guest, TCG): rx pps, median of %s interleaved rounds [min..max]\n", runs
