@@ -192,11 +192,24 @@ def targets(out):
     return t
 
 
+def machine():
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return "%s, %d CPUs, Linux %s" % (model, os.cpu_count() or 0,
+                                      os.uname().release)
+
+
 def report(out):
     prev = {r["name"]: r for r in rows(os.path.join(out, "targets-prev.csv"))}
     res = targets(out)
-    print("\ntargets (issue 13), this run%s:" %
-          (" and the run before it" if prev else ""))
+    print("\ntargets (issue 13), this run%s, on %s:" %
+          (" and the run before it" if prev else "", machine()))
     print("  %-56s %10s %10s  %-6s %s" % ("target", "measured", "limit",
                                           "", "previous run"))
     missed = disagree = 0
