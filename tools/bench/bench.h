@@ -173,7 +173,7 @@ static inline struct bench_stat bench_stats(double *v, size_t n)
 /*
  * Wait for a quiet machine: the share of all CPUs' time that was busy
  * (not idle, not iowait) over 0.5 s, sampled until it is at most
- * BENCH_QUIET_BUSY (0.15 unless the environment's MW_BENCH_QUIET says
+ * BENCH_QUIET_BUSY (0.05 unless the environment's MW_BENCH_QUIET says
  * otherwise) or MW_BENCH_QUIET_WAIT seconds (30) have passed.  The caller
  * sleeps meanwhile, so what is busy is the rest of the machine.  Returns
  * the last share seen, for the record.
@@ -208,7 +208,7 @@ static inline double bench_busy(void)
 static inline double bench_quiet(void)
 {
 	const char *e = getenv("MW_BENCH_QUIET"), *w = getenv("MW_BENCH_QUIET_WAIT");
-	double max = e ? atof(e) : 0.15, wait = w ? atof(w) : 30, t0, b;
+	double max = e ? atof(e) : 0.05, wait = w ? atof(w) : 30, t0, b;
 
 	t0 = bench_now();
 	do

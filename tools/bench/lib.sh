@@ -2,11 +2,11 @@
 # Shell helpers of the benchmark scripts (sourced).
 
 # quiet_wait: wait for a quiet machine (tools/bench/bench.h, bench_quiet:
-# the share of all CPUs' time busy over 0.5 s at most MW_BENCH_QUIET, 0.15,
+# the share of all CPUs' time busy over 0.5 s at most MW_BENCH_QUIET, 0.05,
 # or MW_BENCH_QUIET_WAIT seconds, 30, passed); prints the last share seen
 # in percent, for the record.
 quiet_wait() {
-	local max=${MW_BENCH_QUIET:-0.15} wait=${MW_BENCH_QUIET_WAIT:-30}
+	local max=${MW_BENCH_QUIET:-0.05} wait=${MW_BENCH_QUIET_WAIT:-30}
 	local t0=$EPOCHSECONDS a b busy
 	while :; do
 		read -r -a a </proc/stat

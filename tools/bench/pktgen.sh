@@ -29,6 +29,10 @@ append=${MW_VM_APPEND:-}
 for v in MW_BENCH_COUNT MW_BENCH_ROUNDS MW_BENCH_BUDGET MW_BENCH_APPLY MW_BENCH_PERF; do
 	[ -n "${!v:-}" ] && append+=" $v=${!v}"
 done
+# a quiet host before the guest starts (inside, the rounds interleave the
+# conditions; the guest cannot see the host's load)
+. tools/bench/lib.sh
+echo "pktgen: the rest of the machine $(quiet_wait)% busy before the guest started"
 # the conntrack tables of the stateful runs want more than 1 GiB
 MW_VM_MEM=${MW_VM_MEM:-2048} MW_VM_APPEND=$append \
 	tests/vm/run.sh kmod-bench.sh "${MW_VM_TIMEOUT:-720}" | tr -d '\r' |

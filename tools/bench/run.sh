@@ -5,12 +5,12 @@
 # Results: bench-results/<name>.csv, .txt and .png (gnuplot); the targets
 # of all benchmarks: tools/bench/summary.py targets (make bench).
 #   O=build tools/bench/run.sh [testrun] [live] [apply]   (default: all)
-# Environment: RUNS (5: xdp-testrun and policy-apply runs), ROUNDS (8:
+# Environment: RUNS (5: xdp-testrun and policy-apply runs), ROUNDS (12:
 #   xdp-live rounds), LIVE_SECONDS (1), SIZES (10,1000,100000,1000000),
 #   APPLY_SIZES (1000,100000,1000000), NSRC (1024 live source addresses),
 #   OUT (bench-results), LIVE_RX_CPU (unset: the generator and the
 #   receiving NAPI share CPU 0; a CPU number: the receiving NAPI runs in
-#   its own thread on that CPU), MW_BENCH_QUIET (0.15) and
+#   its own thread on that CPU), MW_BENCH_QUIET (0.05) and
 #   MW_BENCH_QUIET_WAIT (30 s): before every round (every run of
 #   policy-apply) the benchmarks wait until at most that share of the
 #   machine's CPU time is busy elsewhere, or that long, and record what
@@ -25,7 +25,7 @@ cd "$(dirname "$0")/../.."
 O=${O:-build}
 OUT=${OUT:-bench-results}
 RUNS=${RUNS:-5}
-ROUNDS=${ROUNDS:-8}
+ROUNDS=${ROUNDS:-12}
 LIVE_SECONDS=${LIVE_SECONDS:-1}
 SIZES=${SIZES:-10,1000,100000,1000000}
 APPLY_SIZES=${APPLY_SIZES:-1000,100000,1000000}

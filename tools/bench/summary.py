@@ -170,11 +170,11 @@ def targets(out):
             if r["path"] not in paths and not r["path"].startswith("bare"):
                 paths.append(r["path"])
         for p in paths:
+            # flat: no size costs more than 1.1 x the smallest one
             v = [float(r["median_ns"]) for r in tr if r["path"] == p]
             sizes = [r["devices"] for r in tr if r["path"] == p]
-            t.append(("xdp %s: slowest / fastest of %s devices (testrun)" %
-                      (p, "..".join([sizes[0], sizes[-1]])),
-                      max(v) / min(v), 1.1, "<="))
+            t.append(("xdp %s: costliest size / %s devices (testrun)" %
+                      (p, sizes[0]), max(v) / v[0], 1.1, "<="))
     pa = rows(os.path.join(out, "policy-apply.csv"))
     for n, lim in (("1000000", 2.0), ("100000", 0.3)):
         v = [float(r["median"]) for r in pa
