@@ -107,38 +107,40 @@ static void help(struct buf *b, const char *name, const char *type,
 	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* A metric without labels: its help, its type and its one value. */
+static void one(struct buf *b, const char *name, const char *type,
+		const char *text, unsigned long long v)
+{
+	help(b, name, type, text);
+	put(b, "%s %llu\n", name, v);
+}
+
 /* The notifier's and the auto-block's counters. */
 static void responses(struct buf *b, const struct mwd_metrics *m)
 {
 	const struct mwd_notify_stats *ns = mwd_notify_stats(m->notify);
 
-	help(b, "meterwall_notify_delivered_total", "counter",
-	     "Events notify_command took (exit status 0).");
-	put(b, "meterwall_notify_delivered_total %llu\n",
-	    (unsigned long long)ns->delivered);
-	help(b, "meterwall_notify_failures_total", "counter",
-	     "Runs of notify_command that failed (each retried, up to 5).");
-	put(b, "meterwall_notify_failures_total %llu\n",
-	    (unsigned long long)ns->failures);
-	help(b, "meterwall_notify_lost_total", "counter",
-	     "Events not notified: given up after 5 runs, or a full queue.");
-	put(b, "meterwall_notify_lost_total %llu\n",
-	    (unsigned long long)(ns->given_up + ns->dropped));
-	help(b, "meterwall_events_lost_total", "counter",
-	     "Events not written to events.jsonl or not sent to syslog.");
-	put(b, "meterwall_events_lost_total %llu\n",
-	    (unsigned long long)mwd_events_lost(m->ev));
+	one(b, "meterwall_notify_delivered_total", "counter",
+	    "Events notify_command took (exit status 0).",
+	    ns->delivered);
+	one(b, "meterwall_notify_failures_total", "counter",
+	    "Runs of notify_command that failed (each retried, up to 5).",
+	    ns->failures);
+	one(b, "meterwall_notify_lost_total", "counter",
+	    "Events not notified: given up after 5 runs, or a full queue.",
+	    ns->given_up + ns->dropped);
+	one(b, "meterwall_events_lost_total", "counter",
+	    "Events not written to events.jsonl or not sent to syslog.",
+	    mwd_events_lost(m->ev));
 	if (m->audit_failures) {
-		help(b, "meterwall_audit_write_failures_total", "counter",
-		     "Audit records that could not be written (each an alert).");
-		put(b, "meterwall_audit_write_failures_total %llu\n",
-		    (unsigned long long)*m->audit_failures);
+		one(b, "meterwall_audit_write_failures_total", "counter",
+		    "Audit records that could not be written (each an alert).",
+		    *m->audit_failures);
 	}
 	if (m->ab) {
-		help(b, "meterwall_auto_blocks_total", "counter",
-		     "Blocks put in force by auto_block thresholds.");
-		put(b, "meterwall_auto_blocks_total %llu\n",
-		    (unsigned long long)mwd_autoblock_stats(m->ab)->trips);
+		one(b, "meterwall_auto_blocks_total", "counter",
+		    "Blocks put in force by auto_block thresholds.",
+		    mwd_autoblock_stats(m->ab)->trips);
 	}
 }
 
@@ -267,29 +269,25 @@ static int count_block(enum mw_target kind, uint32_t id,
 /* The flow table and the flow records. */
 static void flow_metrics(struct buf *b, const struct mwd_flow_stats *fs)
 {
-	help(b, "meterwall_flow_table_rows", "gauge",
-	     "Rows of XDP's flow table, all CPUs (at the last poll).");
-	put(b, "meterwall_flow_table_rows %llu\n", (unsigned long long)fs->rows);
-	help(b, "meterwall_flow_table_used_rows", "gauge",
-	     "Rows holding a flow (at the last poll).");
-	put(b, "meterwall_flow_table_used_rows %llu\n",
-	    (unsigned long long)fs->used);
+	one(b, "meterwall_flow_table_rows", "gauge",
+	    "Rows of XDP's flow table, all CPUs (at the last poll).",
+	    fs->rows);
+	one(b, "meterwall_flow_table_used_rows", "gauge",
+	    "Rows holding a flow (at the last poll).",
+	    fs->used);
 	help(b, "meterwall_flow_poll_seconds", "gauge",
 	     "The last read of the flow table with its records: a flow's record "
 	     "is written at most 1 s plus this after it is due.");
 	put(b, "meterwall_flow_poll_seconds %.6f\n", fs->poll_ns / 1e9);
-	help(b, "meterwall_flow_records_total", "counter",
-	     "Flow records written.");
-	put(b, "meterwall_flow_records_total %llu\n",
-	    (unsigned long long)fs->records);
-	help(b, "meterwall_flows_evicted_total", "counter",
-	     "Flows that left the table with packets not yet written.");
-	put(b, "meterwall_flows_evicted_total %llu\n",
-	    (unsigned long long)fs->evicted);
-	help(b, "meterwall_flow_write_errors_total", "counter",
-	     "Flow records lost to a failing write.");
-	put(b, "meterwall_flow_write_errors_total %llu\n",
-	    (unsigned long long)fs->write_errors);
+	one(b, "meterwall_flow_records_total", "counter",
+	    "Flow records written.",
+	    fs->records);
+	one(b, "meterwall_flows_evicted_total", "counter",
+	    "Flows that left the table with packets not yet written.",
+	    fs->evicted);
+	one(b, "meterwall_flow_write_errors_total", "counter",
+	    "Flow records lost to a failing write.",
+	    fs->write_errors);
 }
 
 /* Seconds since the policy in force was put in place (policy.img). */
