@@ -312,7 +312,7 @@ static void add_prefixes(struct build *bd, int th4, int th, int tl,
 
 /* dev_rec's joined record of every device; whether dev_hash4 holds any
  * IPv4 host (a key the table could not place). */
-static void add_tab4(struct build *bd, const struct mw_image_view *v)
+static void add_dev_records(struct build *bd, const struct mw_image_view *v)
 {
 	size_t i;
 
@@ -454,7 +454,7 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 	add_prefixes(bd, -1, M_ZONE_HASH - M_FIRST_SLOT_TABLE,
 		     M_ZONE_LPM - M_FIRST_SLOT_TABLE, v->zone_prefixes,
 		     n_zone_pfx, NULL, &m->n_zone_hosts, &m->n_zone_prefixes);
-	add_tab4(bd, v);
+	add_dev_records(bd, v);
 	add_records(bd, M_DEVICES - M_FIRST_SLOT_TABLE, v->devices,
 		    v->n_devices, sizeof(*v->devices));
 	add_records(bd, M_SYSTEMS - M_FIRST_SLOT_TABLE, v->systems,
@@ -607,28 +607,6 @@ static int reset_rates(struct mw_xdp *x, const struct mw_image_view *v,
 	return err;
 }
 
-/*
- * The whole iface_direct range of slot (every row: absent ones cleared),
- * like an inner map of the slot: only while no packet reads the slot.
- */
-static int write_direct(struct mw_xdp *x, const struct build *bd,
-			uint32_t slot)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	uint32_t keys[MW_XDP_IFINDEX_DIRECT], i, n = MW_XDP_IFINDEX_DIRECT;
-	int fd = x->fd[M_IFACE_DIRECT];
-
-	for (i = 0; i < n; i++)
-		keys[i] = slot * MW_XDP_IFINDEX_DIRECT + i;
-	if (bpf_map_update_batch(fd, keys, bd->direct, &n, &bo) == 0)
-		return 0;
-	for (i = 0; i < MW_XDP_IFINDEX_DIRECT; i++)
-		if (bpf_map_update_elem(fd, &keys[i], &bd->direct[i],
-					BPF_ANY) < 0)
-			return -errno;
-	return 0;
-}
-
 /* n entries of array map fd at keys[] (batched where the kernel can). */
 static int write_rows(int fd, const uint32_t *keys, const void *vals,
 		      uint32_t n, size_t size)
@@ -644,6 +622,21 @@ static int write_rows(int fd, const uint32_t *keys, const void *vals,
 					BPF_ANY) < 0)
 			return -errno;
 	return 0;
+}
+
+/*
+ * The whole iface_direct range of slot (every row: absent ones cleared),
+ * like an inner map of the slot: only while no packet reads the slot.
+ */
+static int write_direct(struct mw_xdp *x, const struct build *bd,
+			uint32_t slot)
+{
+	uint32_t keys[MW_XDP_IFINDEX_DIRECT], i;
+
+	for (i = 0; i < MW_XDP_IFINDEX_DIRECT; i++)
+		keys[i] = slot * MW_XDP_IFINDEX_DIRECT + i;
+	return write_rows(x->fd[M_IFACE_DIRECT], keys, bd->direct,
+			  MW_XDP_IFINDEX_DIRECT, sizeof(*bd->direct));
 }
 
 /*
