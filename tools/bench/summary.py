@@ -88,13 +88,19 @@ LIVE_NS = [
 ]
 
 
-def live(path, nsrc, where):
-    by, busy = rounds_of(path)
+def conditions(by):
+    """The conditions of the rounds, in their first round's order."""
     conds = []
     for rd in by.values():
         for c in rd:
             if c not in conds:
                 conds.append(c)
+    return conds
+
+
+def live(path, nsrc, where):
+    by, busy = rounds_of(path)
+    conds = conditions(by)
     print("\nxdp-live: 64-byte frames from %s sources, %s; %d interleaved "
           "rounds, median [min..max]" % (nsrc, where or
                                         "generator and receiver on one core",
@@ -128,12 +134,7 @@ def live(path, nsrc, where):
 
 def live_dat(path):
     by, _ = rounds_of(path)
-    conds = []
-    for rd in by.values():
-        for c in rd:
-            if c not in conds:
-                conds.append(c)
-    for c in conds:
+    for c in conditions(by):
         pps = [rd[c][0] / 1e6 for rd in by.values() if c in rd]
         print("%s %.3f %.3f %.3f" % (c, st.median(pps), min(pps), max(pps)))
 
@@ -149,8 +150,9 @@ def targets(out):
     lv = os.path.join(out, "xdp-live.csv")
     if os.path.exists(lv):
         by, _ = rounds_of(lv)
-        med = lambda f: (st.median(per_round(by, f))
-                         if per_round(by, f) else None)
+        def med(f):
+            v = per_round(by, f)
+            return st.median(v) if v else None
         t += [
             ("xdp blocked: program ns over bare XDP_DROP", med(LIVE_NS[0][1]),
              20, "<="),
