@@ -169,15 +169,8 @@ static inline struct bench_stat bench_stats(double *v, size_t n)
 	return s;
 }
 
-/* Peak resident set of this process, kB (VmHWM). */
-/*
- * Wait for a quiet machine: the share of all CPUs' time that was busy
- * (not idle, not iowait) over 0.5 s, sampled until it is at most
- * BENCH_QUIET_BUSY (0.05 unless the environment's MW_BENCH_QUIET says
- * otherwise) or MW_BENCH_QUIET_WAIT seconds (30) have passed.  The caller
- * sleeps meanwhile, so what is busy is the rest of the machine.  Returns
- * the last share seen, for the record.
- */
+/* The share of all CPUs' time busy (not idle, not iowait) over 0.5 s;
+ * the caller sleeps meanwhile, so it is the rest of the machine's. */
 static inline double bench_busy(void)
 {
 	unsigned long long v[2][10] = { { 0 } }, tot = 0, idle = 0;
@@ -205,6 +198,13 @@ static inline double bench_busy(void)
 	return tot ? (double)(tot - idle) / (double)tot : 0;
 }
 
+/*
+ * Wait for a quiet machine: bench_busy() until it is at most
+ * MW_BENCH_QUIET of the environment (0.05 without it) or
+ * MW_BENCH_QUIET_WAIT seconds (30) have passed.  Returns the last share
+ * seen, for the record.  The one definition of quiet: the shell scripts
+ * ask tools/bench/quiet.c.
+ */
 static inline double bench_quiet(void)
 {
 	const char *e = getenv("MW_BENCH_QUIET"), *w = getenv("MW_BENCH_QUIET_WAIT");
@@ -217,6 +217,7 @@ static inline double bench_quiet(void)
 	return b;
 }
 
+/* Peak resident set of this process, kB (VmHWM). */
 static inline long bench_peak_rss_kb(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
