@@ -65,9 +65,42 @@ static __always_inline void *cur_ptr(const struct mw_cursor *c, __u32 off,
 	return p;
 }
 
+/* A big-endian 16-bit field of a buffer of unknown alignment (stack). */
 static __always_inline __u16 rd16(const __u8 *p)
 {
 	return (__u16)p[0] << 8 | p[1];
+}
+
+/*
+ * Fields of the frame, by one load each instead of one per byte: the
+ * headers of a frame need not be aligned, and the verifier allows such
+ * loads from packet memory where the CPU does them well
+ * (CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS; elsewhere it refuses the
+ * program at load, which then fails closed).  fr16 gives host order,
+ * fr32 the bytes as they are (addresses stay in network order).
+ */
+static __always_inline __u16 fr16(const __u8 *p)
+{
+	return bpf_ntohs(*(const __be16 *)p);
+}
+
+static __always_inline __u32 fr32(const __u8 *p)
+{
+	return *(const __u32 *)p;
+}
+
+/* n bytes (4 or 16) of an address in the frame into a flow-key field. */
+static __always_inline void fr_addr(__u8 *to, const __u8 *p, __u32 n)
+{
+	__u32 w[4];
+
+	w[0] = fr32(p);
+	if (n == 16) {
+		w[1] = fr32(p + 4);
+		w[2] = fr32(p + 8);
+		w[3] = fr32(p + 12);
+	}
+	__builtin_memcpy(to, w, n == 16 ? 16 : 4);
 }
 
 /* Ethernet: 14 bytes.  Returns the ethertype. */
@@ -78,7 +111,7 @@ static __always_inline int parse_eth(struct mw_cursor *c)
 	if (!eth)
 		return -1;
 	c->off = MW_ETH_HLEN;
-	return rd16(eth + 12);
+	return fr16(eth + 12);
 }
 
 /*
@@ -91,8 +124,8 @@ static __always_inline int parse_vlan(struct mw_cursor *c, struct mw_xpkt *p)
 	if (!tag)
 		return -1;
 	c->off += MW_VLAN_HLEN;
-	p->vid = rd16(tag) & MW_VLAN_VID_MASK;
-	return rd16(tag + 2);
+	p->vid = fr16(tag) & MW_VLAN_VID_MASK;
+	return fr16(tag + 2);
 }
 
 static __always_inline bool is_vlan(int proto)
@@ -133,7 +166,7 @@ static __always_inline int parse_arp(struct mw_cursor *c, struct mw_xpkt *p)
 
 	if (!a || !eth)
 		return -1;
-	if (rd16(a) != 1 || rd16(a + 2) != MW_ETH_P_IP || a[4] != 6 ||
+	if (fr16(a) != 1 || fr16(a + 2) != MW_ETH_P_IP || a[4] != 6 ||
 	    a[5] != 4)
 		return -1;
 	__builtin_memcpy(p->fk.src, a + MW_ARP_SPA_OFF, 4);
@@ -221,16 +254,16 @@ static __always_inline int parse_ipv4(struct mw_cursor *c, struct mw_xpkt *p)
 	if (!ip || c->off + MW_IPV4_HLEN > c->end)
 		goto malformed;
 	ihl = (ip[0] & 0x0f) * 4;
-	tot = rd16(ip + 2);
+	tot = fr16(ip + 2);
 	if ((ip[0] >> 4) != 4 || ihl < MW_IPV4_HLEN || ihl > present ||
 	    tot < ihl || tot > present)
 		goto malformed;
-	frag = rd16(ip + 6);
+	frag = fr16(ip + 6);
 	p->fk.family = MW_AF_INET;
 	p->fk.proto = ip[9];
 	p->hop_limit = ip[8];
-	__builtin_memcpy(p->fk.src, ip + 12, 4);
-	__builtin_memcpy(p->fk.dst, ip + 16, 4);
+	fr_addr(p->fk.src, ip + 12, 4);
+	fr_addr(p->fk.dst, ip + 16, 4);
 	if (ihl > MW_IPV4_HLEN &&
 	    (p->err = mw_ipv4_opts(c->xdp, c->off, ihl - MW_IPV4_HLEN)))
 		return -1;
@@ -267,7 +300,7 @@ static __always_inline int parse_exthdr(struct mw_cursor *c, struct mw_xpkt *p,
 		if (c->off + 8 > c->end || !(h = cur_ptr(c, c->off, 8)))
 			return -1;
 		c->off += 8;
-		if (rd16(h + 2) & 0xfff9)	/* offset != 0 or M */
+		if (fr16(h + 2) & 0xfff9)	/* offset != 0 or M */
 			p->fragment = 1;	/* ends the chain */
 		return h[0];
 	}
@@ -302,13 +335,13 @@ static __always_inline int parse_ipv6(struct mw_cursor *c, struct mw_xpkt *p)
 	p->err = MW_R_MALFORMED;
 	if (!ip || c->off + MW_IPV6_HLEN > c->end)
 		return -1;
-	plen = rd16(ip + 4);
+	plen = fr16(ip + 4);
 	if ((ip[0] >> 4) != 6 || plen == 0 || MW_IPV6_HLEN + plen > present)
 		return -1;
 	p->fk.family = MW_AF_INET6;
 	p->hop_limit = ip[7];
-	__builtin_memcpy(p->fk.src, ip + 8, 16);
-	__builtin_memcpy(p->fk.dst, ip + 24, 16);
+	fr_addr(p->fk.src, ip + 8, 16);
+	fr_addr(p->fk.dst, ip + 24, 16);
 	c->off += MW_IPV6_HLEN;
 	c->end = c->off + plen;
 	nh = ip[6];
@@ -365,8 +398,8 @@ static __always_inline int parse_l4(struct mw_cursor *c, struct mw_xpkt *p,
 		return 0;
 	}
 	/* TCP and UDP: ports, kept in network order for the flow key */
-	__builtin_memcpy(&p->fk.sport, h, 2);
-	__builtin_memcpy(&p->fk.dport, h + 2, 2);
+	p->fk.sport = *(const __be16 *)h;
+	p->fk.dport = *(const __be16 *)(h + 2);
 	p->has_ports = 1;
 	return 0;
 }
