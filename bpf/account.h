@@ -11,17 +11,16 @@
 /* Build-time knob, set by the loader before load (rodata). */
 const volatile __u32 mw_events_enabled = 1;
 
+/* One packet of len bytes in c: its pass_* or its drop_* pair. */
 static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
 {
+	__u64 *v;
+
 	if (!c)
 		return;
-	if (pass) {
-		c->pass_packets++;
-		c->pass_bytes += len;
-	} else {
-		c->drop_packets++;
-		c->drop_bytes += len;
-	}
+	v = pass ? &c->pass_packets : &c->drop_packets;
+	v[0]++;
+	v[1] += len;
 }
 
 /*
@@ -110,7 +109,8 @@ static __always_inline void send_event(struct mw_judge *j,
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void account(struct mw_judge *j,
+/* Account the verdict of reason; returns whether it is a pass. */
+static __always_inline bool account(struct mw_judge *j,
 				    const struct mw_xpkt *p, __u32 ifindex,
 				    int reason)
 {
@@ -132,6 +132,7 @@ static __always_inline void account(struct mw_judge *j,
 		      p->len);
 	if (!pass && mw_events_enabled)
 		send_event(j, p, ifindex, reason);
+	return pass;
 }
 
 #endif /* MW_BPF_ACCOUNT_H */

@@ -143,10 +143,13 @@ static __always_inline __u64 judge_acct_now(struct mw_judge *j)
 	       (clk ? clk->mono_to_unix_ns : j->boot_to_unix_ns);
 }
 
+/* The reasons of a pass, as bits (every reason is below 32). */
+#define MW_PASS_REASONS	(1U << MW_R_ALLOWED | 1U << MW_R_REPLY |	\
+			 1U << MW_R_L2_CONTROL | 1U << MW_R_RELATED)
+
 static __always_inline bool is_pass(int reason)
 {
-	return reason == MW_R_ALLOWED || reason == MW_R_REPLY ||
-	       reason == MW_R_L2_CONTROL || reason == MW_R_RELATED;
+	return (__u32)reason < 32 && ((1U << reason) & MW_PASS_REASONS);
 }
 
 #endif /* MW_BPF_JUDGE_H */

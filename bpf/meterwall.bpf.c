@@ -19,11 +19,11 @@
  * Steps 1-3 (policy, interface, island), the policy's own expiry, then
  * the frame itself, and last the limits of a pass.
  */
-static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
+static __always_inline int judge(__u32 ifindex, struct mw_judge *j,
 				 struct mw_cursor *c, struct mw_xpkt *p)
 {
 	const struct mw_config *cfg;
-	__u32 zero = 0, ifindex = ctx->ingress_ifindex;
+	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&mw_config, &zero);
 	if (!cfg || !cfg->generation)
@@ -57,8 +57,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct mw_judge *j,
 	return judge_rate(j, c, p, judge_frame(j, c, p));
 }
 
-/* Judge and account one frame; returns its reason. */
-static __always_inline int mw_run(struct xdp_md *ctx)
+/* Judge and account one frame; returns whether it passes. */
+static __always_inline bool mw_run(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -70,20 +70,19 @@ static __always_inline int mw_run(struct xdp_md *ctx)
 	};
 	struct mw_cursor c = { .xdp = ctx, .data = data, .data_end = data_end };
 	struct mw_xpkt p = {};
-	int reason;
+	/* read once: each read of the field is three loads */
+	__u32 ifindex = ctx->ingress_ifindex;
 
 	p.len = data_end - data;
-	p.fk.ifindex = ctx->ingress_ifindex;	/* flows are per interface */
+	p.fk.ifindex = ifindex;		/* flows are per interface */
 	c.end = p.len;
-	reason = judge(ctx, &j, &c, &p);
-	account(&j, &p, ctx->ingress_ifindex, reason);
-	return reason;
+	return account(&j, &p, ifindex, judge(ifindex, &j, &c, &p));
 }
 
 SEC("xdp")
 int mw_xdp(struct xdp_md *ctx)
 {
-	return is_pass(mw_run(ctx)) ? XDP_PASS : XDP_DROP;
+	return mw_run(ctx) ? XDP_PASS : XDP_DROP;
 }
 
 /*
