@@ -46,7 +46,7 @@ lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
 		return NULL;		/* no table: the hash has every key */
 	base = j->slot << mw_h4_max_bits;
 	mask = (1U << bits) - 1;
-	home = mw_xdp_h4_hash(bpf_ntohl(a4)) >> (32 - bits);
+	home = mw_xdp_h4_home(bpf_ntohl(a4), bits);
 #pragma unroll
 	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
 		k = base + ((home + i) & mask);

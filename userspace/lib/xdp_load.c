@@ -128,7 +128,7 @@ struct build {
 int mw_xdp_h4_place(struct mw_xdp_h4 *tab, uint32_t bits, uint32_t addr,
 		    uint32_t ref)
 {
-	uint32_t home = mw_xdp_h4_hash(ntohl(addr)) >> (32 - bits), i, k;
+	uint32_t home = mw_xdp_h4_home(ntohl(addr), bits), i, k;
 
 	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
 		k = (home + i) & ((1U << bits) - 1);
@@ -144,7 +144,7 @@ int mw_xdp_h4_place(struct mw_xdp_h4 *tab, uint32_t bits, uint32_t addr,
 uint32_t mw_xdp_h4_find(const struct mw_xdp_h4 *tab, uint32_t bits,
 			uint32_t addr)
 {
-	uint32_t home = mw_xdp_h4_hash(ntohl(addr)) >> (32 - bits), i, k;
+	uint32_t home = mw_xdp_h4_home(ntohl(addr), bits), i, k;
 
 	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
 		k = (home + i) & ((1U << bits) - 1);
