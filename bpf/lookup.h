@@ -38,7 +38,8 @@ static __always_inline const struct mw_xdp_dev *dev_rec_of(__u32 slot,
 static __always_inline const struct mw_xdp_dev *
 lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
 {
-	__u32 bits = j->meta->h4_bits, base, mask, home, i, k;
+	__u32 bits = j->meta->h4_bits, probes = j->meta->h4_probes;
+	__u32 base, mask, home, i, k;
 	const struct mw_xdp_h4 *e;
 
 	*spill = true;
@@ -49,6 +50,8 @@ lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
 	home = mw_xdp_h4_home(bpf_ntohl(a4), bits);
 #pragma unroll
 	for (i = 0; i < MW_XDP_H4_PROBES; i++) {
+		if (i >= probes)
+			break;		/* no key was placed farther */
 		k = base + ((home + i) & mask);
 		e = bpf_map_lookup_elem(&dev_tab4, &k);
 		if (!e || !e->ref)

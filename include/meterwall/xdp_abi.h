@@ -50,7 +50,12 @@ struct mw_xdp_slot_meta {
 				 * rows (0: none, every IPv4 host in
 				 * dev_hash4) */
 	__u8 h4_spill;		/* 1: some IPv4 hosts are in dev_hash4 */
-	__u16 reserved;
+	__u8 h4_probes;		/* rows a lookup probes at most: the
+				 * farthest any key was placed from its
+				 * home + 1 (<= MW_XDP_H4_PROBES), so a
+				 * miss in a table whose keys all sit at
+				 * home costs one row */
+	__u8 reserved;
 	__s64 expires;		/* the image header's: unix seconds, 0 =
 				 * never; compared with the boot clock +
 				 * mw_config.boot_to_unix_max_ns */

@@ -118,6 +118,7 @@ struct build {
 	struct mw_xdp_iface *direct;	/* [MW_XDP_IFINDEX_DIRECT] */
 	struct mw_xdp_h4 *tab4;		/* this slot's dev_tab4 rows */
 	uint32_t h4_bits;		/* 1 << h4_bits of them */
+	uint32_t h4_probes;		/* the farthest placement + 1 */
 	uint32_t h4_max_bits;		/* a slot's share of dev_tab4 */
 	uint32_t dev_capacity;		/* a slot's share of dev_rec */
 	uint32_t *rec_ids;		/* dev_rec: [n_rec] device ids, */
@@ -283,16 +284,21 @@ static void add_prefixes(struct build *bd, int th4, int th, int tl,
 
 		if (is_host(&p[i]) && th4 >= 0 && p[i].family == AF_INET) {
 			uint32_t a4;
+			int at = -1;
 
 			memcpy(&a4, p[i].addr, 4);
 			(*n_hosts)++;
 			/* the table when the record is in dev_rec and the
 			 * key fits within the probe bound, else the hash */
 			if (!(d.xflags & MW_XDEV_F_NO_RECORD) &&
-			    d.id < bd->dev_capacity &&
-			    mw_xdp_h4_place(bd->tab4, bd->h4_bits, a4,
-					    d.id + 1) >= 0)
+			    d.id < bd->dev_capacity)
+				at = mw_xdp_h4_place(bd->tab4, bd->h4_bits, a4,
+						     d.id + 1);
+			if (at >= 0) {
+				if ((uint32_t)at + 1 > bd->h4_probes)
+					bd->h4_probes = (uint32_t)at + 1;
 				continue;
+			}
 			batch_add(bd, th4, &a4, val);
 		} else if (is_host(&p[i])) {
 			struct mw_addr_key k;
@@ -318,6 +324,7 @@ static void add_dev_records(struct build *bd, const struct mw_image_view *v)
 
 	bd->meta.h4_bits = (uint8_t)bd->h4_bits;
 	bd->meta.h4_spill = bd->b[M_DEV_HASH4 - M_FIRST_SLOT_TABLE].n != 0;
+	bd->meta.h4_probes = (uint8_t)bd->h4_probes;
 	for (i = 0; i < v->n_devices; i++) {
 		if (v->devices[i].id >= bd->dev_capacity)
 			continue;	/* refused by check_capacity */
