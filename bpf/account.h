@@ -8,8 +8,10 @@
 
 #include "decide.h"
 
-/* Build-time knob, set by the loader before load (rodata). */
+/* Set by the loader before load (rodata): drop events at all, and one
+ * second in jiffies (HZ: 1 s / the coarse clock's resolution). */
 const volatile __u32 mw_events_enabled = 1;
+const volatile __u32 mw_jiffies_per_sec = 250;
 
 /* One packet of len bytes in c: its pass_* or its drop_* pair. */
 static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
@@ -54,7 +56,9 @@ static __always_inline void account_flow(struct mw_judge *j,
  * At most event_rate events per second per device (all unknown-device
  * drops share one budget).  The state is written only when a window
  * restarts or an event goes out; races between CPUs may let a few extra
- * through, never block all of them.
+ * through, never block all of them.  The window is counted in jiffies
+ * (one load: the verifier inlines bpf_jiffies64()), so a drop that sends
+ * nothing reads no clock and no per-CPU tick state.
  */
 static __always_inline bool event_allowed(struct mw_judge *j)
 {
@@ -70,9 +74,9 @@ static __always_inline bool event_allowed(struct mw_judge *j)
 		st = bpf_map_lookup_elem(&glob_evstate, &zero);
 	if (!st)
 		return false;
-	t = judge_mono_ns(j);
-	if (t - st->win_start_ns >= MW_NSEC_PER_SEC) {
-		st->win_start_ns = t;
+	t = bpf_jiffies64();
+	if (t - st->win_start >= mw_jiffies_per_sec) {
+		st->win_start = t;
 		st->count = 1;
 		return true;
 	}

@@ -85,7 +85,10 @@ struct mw_xdp_iface {
  * over the rate only reads it.
  */
 struct mw_xdp_evstate {
-	__u64 win_start_ns;	/* coarse monotonic ns at the window start */
+	__u64 win_start;	/* jiffies at the window start (the window is
+				 * the program's rodata mw_jiffies_per_sec:
+				 * one second of the tick, which the loader
+				 * reads as the coarse clock's resolution) */
 	__u32 count;		/* events sent in this window */
 	__u32 reserved;
 };

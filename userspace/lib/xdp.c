@@ -310,6 +310,22 @@ static int pick_flow_rows(struct mw_xdp *x, uint32_t want, uint32_t if_new)
 	return 0;
 }
 
+/*
+ * One second of the kernel's tick (HZ), for the program's event windows:
+ * the coarse clocks advance once a tick, so their resolution is the tick.
+ * 100 (the smallest HZ Linux offers) should it not be known: a window then
+ * lasts at most a second, never longer.
+ */
+static uint32_t jiffies_per_sec(void)
+{
+	struct timespec r;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &r) || r.tv_sec ||
+	    r.tv_nsec <= 0)
+		return 100;
+	return (uint32_t)((1000000000L + r.tv_nsec / 2) / r.tv_nsec);
+}
+
 static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 {
 	int err;
@@ -374,6 +390,7 @@ static int load_skel(struct mw_xdp *x, const struct mw_xdp_opts *o)
 	x->skel->rodata->mw_flows_enabled = !(o->flags & MW_XDP_F_NO_FLOWS);
 	x->skel->rodata->mw_flow_bits = x->flow_bits;
 	x->skel->rodata->mw_events_enabled = !(o->flags & MW_XDP_F_NO_EVENTS);
+	x->skel->rodata->mw_jiffies_per_sec = jiffies_per_sec();
 	if (o->flags & (MW_XDP_F_NO_PROG | MW_XDP_F_SINK))
 		bpf_program__set_autoload(x->skel->progs.mw_xdp, false);
 	if ((o->flags & (MW_XDP_F_NO_PROG | MW_XDP_F_SINK)) != MW_XDP_F_SINK)
