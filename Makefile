@@ -39,7 +39,7 @@ BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h include/meterwall/xdp_abi.h)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.bpf.o)
 BPF_SKELS  := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.skel.h)
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 	-isystem include/uapi -Iinclude -I$(O) -Ibpf
 
 ifneq ($(V),1)
