@@ -62,18 +62,24 @@ static __always_inline void account_flow(struct mw_judge *j,
  */
 static __always_inline bool event_allowed(struct mw_judge *j)
 {
+	struct mw_xdp_devstate *ds;
 	struct mw_xdp_evstate *st;
 	__u32 zero = 0;
 	__u64 t;
 
 	if (!j->event_rate)
 		return false;
-	if (j->device != MW_ID_NONE)
-		st = bpf_map_lookup_elem(&dev_evstate, &j->device);
-	else
+	if (j->device != MW_ID_NONE) {
+		/* beside the device's block: the line its checks read */
+		ds = bpf_map_lookup_elem(&dev_blocks, &j->device);
+		if (!ds)
+			return false;
+		st = &ds->ev;
+	} else {
 		st = bpf_map_lookup_elem(&glob_evstate, &zero);
-	if (!st)
-		return false;
+		if (!st)
+			return false;
+	}
 	t = bpf_jiffies64();
 	if (t - st->win_start >= mw_jiffies_per_sec) {
 		st->win_start = t;
@@ -123,8 +129,14 @@ static __always_inline bool account(struct mw_judge *j,
 
 	count(bpf_map_lookup_elem(&reason_counters, &r), pass, p->len);
 	if (j->device != MW_ID_NONE) {
-		count(bpf_map_lookup_elem(&dev_counters, &j->device), pass,
-		      p->len);
+		/* this CPU's row of the device (maps.h, dev_counters); ids
+		 * are below the capacity (the loader checks them) */
+		__u32 k = bpf_get_smp_processor_id() * mw_dev_capacity +
+			  j->device;
+
+		if (j->device < mw_dev_capacity)
+			count(bpf_map_lookup_elem(&dev_counters, &k), pass,
+			      p->len);
 		/* none for BLOCKED: low-value evidence a flood would thrash
 		 * the table with (counters and events still record it) */
 		if (mw_flows_enabled && p->l3 == MW_L3_IP &&

@@ -425,7 +425,7 @@ static __always_inline int icmp_related(struct mw_judge *j,
 	d = lookup_device(j, t->fk.family, t->fk.src);
 	if (!d || (d->xflags & (MW_XDEV_F_NO_RECORD | MW_XDEV_F_NO_SYSTEM)) ||
 	    d->system != system || d->sys_iface != j->ifc->id ||
-	    block_active(j, bpf_map_lookup_elem(&dev_blocks, &d->id)) ||
+	    block_active(j, dev_block(d->id)) ||
 	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &d->system)) ||
 	    !agreement_ok(j, d))
 		return MW_R_NO_CONDUIT;

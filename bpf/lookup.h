@@ -172,6 +172,14 @@ static __always_inline bool block_active(struct mw_judge *j,
 	return b && b->active && (b->until == 0 || judge_boot_ns(j) < b->until);
 }
 
+/* The block of device id (struct mw_xdp_devstate), or NULL. */
+static __always_inline const struct mw_block *dev_block(__u32 id)
+{
+	const struct mw_xdp_devstate *s = bpf_map_lookup_elem(&dev_blocks, &id);
+
+	return s ? &s->block : NULL;
+}
+
 static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
 {
 	return a[0] != b[0] || a[1] != b[1] || a[2] != b[2] ||
@@ -218,7 +226,7 @@ static __always_inline int device_checks(struct mw_judge *j,
 		return MW_R_WRONG_IFACE;
 	if ((d->dev_flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, d->mac))
 		return MW_R_SPOOFED;
-	if (block_active(j, bpf_map_lookup_elem(&dev_blocks, &j->device)) ||
+	if (block_active(j, dev_block(j->device)) ||
 	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
 		return MW_R_BLOCKED;
 	if (!agreement_ok(j, d))

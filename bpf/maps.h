@@ -128,11 +128,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sys_blocks SEC(".maps");
 
+/* device id -> its block and event window (struct mw_xdp_devstate) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MW_XDP_DEF_DEV_CAPACITY);	/* loader: capacity */
 	__type(key, __u32);
-	__type(value, struct mw_block);
+	__type(value, struct mw_xdp_devstate);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dev_blocks SEC(".maps");
 
@@ -145,9 +146,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sys_rate SEC(".maps");
 
+/*
+ * Per device and CPU: row cpu * dev capacity + device id (the loader sizes
+ * it possible CPUs * capacity).  A plain array, not a PERCPU_ARRAY: the
+ * same memory, but a CPU's counters of devices numbered in sequence are
+ * neighbours (two to a cache line) and reached with no pointer per
+ * element to load first.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MW_XDP_DEF_DEV_CAPACITY);	/* loader: capacity */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_XDP_DEF_DEV_CAPACITY);	/* loader */
 	__type(key, __u32);
 	__type(value, struct mw_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -202,14 +210,6 @@ struct {
 	__uint(max_entries, MW_RINGBUF_BYTES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flow_export SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MW_XDP_DEF_DEV_CAPACITY);	/* loader: capacity */
-	__type(key, __u32);
-	__type(value, struct mw_xdp_evstate);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} dev_evstate SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

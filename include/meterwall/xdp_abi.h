@@ -79,10 +79,10 @@ struct mw_xdp_iface {
 };
 
 /*
- * Drop-event rate limiter (maps "dev_evstate" by device id and
- * "glob_evstate"[0] for drops without a device).  Written only when a
- * window restarts or an event is sent, so a drop flood that is already
- * over the rate only reads it.
+ * Drop-event rate limiter (in "dev_blocks" beside each device's block,
+ * struct mw_xdp_devstate, and "glob_evstate"[0] for drops without a
+ * device).  Written only when a window restarts or an event is sent, so a
+ * drop flood that is already over the rate only reads it.
  */
 struct mw_xdp_evstate {
 	__u64 win_start;	/* jiffies at the window start (the window is
@@ -91,6 +91,17 @@ struct mw_xdp_evstate {
 				 * reads as the coarse clock's resolution) */
 	__u32 count;		/* events sent in this window */
 	__u32 reserved;
+};
+
+/*
+ * A device's persistent state (map "dev_blocks", ARRAY by device id): its
+ * block and its event window side by side, so the drop of a blocked
+ * device reads one line for both.  The controller writes the whole value
+ * when it sets or clears a block (the window then starts afresh).
+ */
+struct mw_xdp_devstate {
+	struct mw_block block;
+	struct mw_xdp_evstate ev;
 };
 
 /*
@@ -287,6 +298,7 @@ struct mw_xdp_tick {
 
 _Static_assert(sizeof(struct mw_xdp_slot_meta) == 96, "mw_xdp_slot_meta layout");
 _Static_assert(sizeof(struct mw_xdp_evstate) == 16, "mw_xdp_evstate layout");
+_Static_assert(sizeof(struct mw_xdp_devstate) == 32, "mw_xdp_devstate layout");
 _Static_assert(sizeof(struct mw_xdp_clock) == 56, "mw_xdp_clock layout");
 _Static_assert(sizeof(struct mw_xdp_flow) == 104, "mw_xdp_flow layout");
 _Static_assert(sizeof(struct mw_flow_key) == 44, "flow key: 11 words");

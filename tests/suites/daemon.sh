@@ -34,7 +34,9 @@ pids=() dpid=
 
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	# a pid of `gw cmd &' is the subshell of the function: its child
+	# (nsenter, become the command) goes first, or it outlives the suite
+	for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	nsenter --net=/run/netns/$GW "$M" detach ext0 >/dev/null 2>&1
 	umount "$MW_LOG_DIR" 2>/dev/null

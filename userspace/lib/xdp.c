@@ -347,8 +347,12 @@ static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 				   "%u conduits", MW_MAX_DEVICES,
 				   MW_MAX_CONDUITS);
 	bpf_map__set_max_entries(x->map[M_DEV_BLOCKS], x->dev_capacity);
-	bpf_map__set_max_entries(x->map[M_DEV_COUNTERS], x->dev_capacity);
-	bpf_map__set_max_entries(x->map[M_DEV_EVSTATE], x->dev_capacity);
+	if ((uint64_t)x->ncpus * x->dev_capacity > UINT32_MAX)
+		return mw_xdp_fail(x, -EINVAL, "%d CPUs * %u devices of "
+				   "counters: too many", x->ncpus,
+				   x->dev_capacity);
+	bpf_map__set_max_entries(x->map[M_DEV_COUNTERS],
+				 (uint32_t)x->ncpus * x->dev_capacity);
 	bpf_map__set_max_entries(x->map[M_CONDUIT_COUNTERS],
 				 x->conduit_capacity);
 	bpf_map__set_max_entries(x->map[M_FLOWS],

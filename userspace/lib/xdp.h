@@ -35,8 +35,10 @@
  *                     state by system id (a load zeroes the systems whose
  *                     limits it changes or brings in)
  *   sys_blocks        ARRAY[MW_MAX_SYSTEMS] struct mw_block
- *   dev_blocks        ARRAY[dev_capacity] struct mw_block
- *   dev_counters      PERCPU_ARRAY[dev_capacity] struct mw_counter
+ *   dev_blocks        ARRAY[dev_capacity] struct mw_xdp_devstate: the
+ *                     device's block and its event window
+ *   dev_counters      ARRAY[ncpus * dev_capacity] struct mw_counter,
+ *                     row cpu * dev_capacity + device
  *   conduit_counters  PERCPU_ARRAY[conduit_capacity] struct mw_counter
  *   reason_counters   PERCPU_ARRAY[__MW_R_LAST] struct mw_counter
  *                     (pass_* for pass reasons, drop_* for drop reasons)
@@ -56,7 +58,7 @@
  *                     mw_config.event_rate per second per device, and as
  *                     many for all drops without a device together (none
  *                     while no policy is loaded)
- *   dev_evstate glob_evstate   event rate limiter state
+ *   glob_evstate      event window of the drops without a device
  *   mw_clock          ARRAY[1] struct mw_xdp_clock: unix time base of the
  *                     accounting clock (flow first/last seen, event rate
  *                     windows: CLOCK_MONOTONIC at tick resolution), written

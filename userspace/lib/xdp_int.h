@@ -35,7 +35,6 @@
 	X(M_REASON_COUNTERS, reason_counters)				\
 	X(M_FLOWS, flow_tab)						\
 	X(M_EVENTS, events)						\
-	X(M_DEV_EVSTATE, dev_evstate)					\
 	X(M_GLOB_EVSTATE, glob_evstate)					\
 	X(M_CLOCK, mw_clock)						\
 	/* per slot, but plain arrays (meterwall/xdp_abi.h) */	\

@@ -35,57 +35,72 @@ static int block_map(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 			   kind == MW_TARGET_SYSTEM ? "system" : "device", id);
 }
 
-int mw_xdp_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
-		 uint64_t until_ns, enum mw_block_cause cause)
+/*
+ * Write block b of (kind, id): a system's is the value of sys_blocks, a
+ * device's the block of its struct mw_xdp_devstate (its event window
+ * starts afresh).
+ */
+static int put_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
+		     const struct mw_block *b, const char *what)
 {
-	struct mw_block b = { .active = 1, .cause = cause, .until = until_ns };
+	struct mw_xdp_devstate ds = { .block = *b };
 	int fd = -1, err = block_map(x, kind, id, &fd);
 
 	if (err)
 		return err;
-	if ((unsigned int)cause >= __MW_BLOCK_LAST)
-		return mw_xdp_fail(x, -EINVAL, "unknown block cause %d", cause);
-	if (bpf_map_update_elem(fd, &id, &b, BPF_ANY) < 0)
-		return mw_xdp_fail(x, -errno, "cannot write the block: %s",
+	if (bpf_map_update_elem(fd, &id, kind == MW_TARGET_DEVICE ?
+				(const void *)&ds : (const void *)b,
+				BPF_ANY) < 0)
+		return mw_xdp_fail(x, -errno, "cannot %s the block: %s", what,
 				   strerror(errno));
 	return 0;
+}
+
+int mw_xdp_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
+		 uint64_t until_ns, enum mw_block_cause cause)
+{
+	struct mw_block b = { .active = 1, .cause = cause, .until = until_ns };
+
+	if ((unsigned int)cause >= __MW_BLOCK_LAST)
+		return mw_xdp_fail(x, -EINVAL, "unknown block cause %d", cause);
+	return put_block(x, kind, id, &b, "write");
 }
 
 int mw_xdp_unblock(struct mw_xdp *x, enum mw_target kind, uint32_t id)
 {
 	struct mw_block b = {};
-	int fd = -1, err = block_map(x, kind, id, &fd);
 
-	if (err)
-		return err;
-	if (bpf_map_update_elem(fd, &id, &b, BPF_ANY) < 0)
-		return mw_xdp_fail(x, -errno, "cannot clear the block: %s",
-				   strerror(errno));
-	return 0;
+	return put_block(x, kind, id, &b, "clear");
 }
 
 int mw_xdp_get_block(struct mw_xdp *x, enum mw_target kind, uint32_t id,
 		     struct mw_block *out)
 {
+	struct mw_xdp_devstate ds;
 	int fd = -1, err = block_map(x, kind, id, &fd);
 
 	if (err)
 		return err;
-	if (bpf_map_lookup_elem(fd, &id, out) < 0)
+	if (bpf_map_lookup_elem(fd, &id, kind == MW_TARGET_DEVICE ?
+				(void *)&ds : (void *)out) < 0)
 		return mw_xdp_fail(x, -errno, "cannot read the block: %s",
 				   strerror(errno));
+	if (kind == MW_TARGET_DEVICE)
+		*out = ds.block;
 	return 0;
 }
 
-/* Walk one block array in batches. */
+/* Walk one block array in batches (values of vsize bytes, the block at
+ * their start: struct mw_block, or a device's struct mw_xdp_devstate). */
 static int walk_blocks(struct mw_xdp *x, enum mw_target kind, int fd,
-		       uint32_t size,
+		       uint32_t size, size_t vsize,
 		       int (*fn)(enum mw_target, uint32_t,
 				 const struct mw_block *, void *), void *arg)
 {
 	enum { CHUNK = 4096 };
 	uint32_t *keys = calloc(CHUNK, sizeof(*keys));
-	struct mw_block *vals = calloc(CHUNK, sizeof(*vals));
+	char *vals = calloc(CHUNK, vsize);
+	const struct mw_block *b;
 	uint32_t base = 0, i;
 	int ret = 0;
 
@@ -106,9 +121,11 @@ static int walk_blocks(struct mw_xdp *x, enum mw_target kind, int fd,
 					  strerror(errno));
 			goto out;
 		}
-		for (i = 0; i < n && !ret; i++)
-			if (keys[i] < size && vals[i].active)
-				ret = fn(kind, keys[i], &vals[i], arg);
+		for (i = 0; i < n && !ret; i++) {
+			b = (const struct mw_block *)(vals + i * vsize);
+			if (keys[i] < size && b->active)
+				ret = fn(kind, keys[i], b, arg);
+		}
 		if (rc < 0 || !n || next <= base)
 			break;		/* ENOENT: that was the last */
 		base = next;
@@ -125,11 +142,12 @@ int mw_xdp_foreach_block(struct mw_xdp *x,
 			 void *arg)
 {
 	int ret = walk_blocks(x, MW_TARGET_SYSTEM, x->fd[M_SYS_BLOCKS],
-			      MW_MAX_SYSTEMS, fn, arg);
+			      MW_MAX_SYSTEMS, sizeof(struct mw_block), fn, arg);
 
 	if (!ret)
 		ret = walk_blocks(x, MW_TARGET_DEVICE, x->fd[M_DEV_BLOCKS],
-				  x->dev_capacity, fn, arg);
+				  x->dev_capacity,
+				  sizeof(struct mw_xdp_devstate), fn, arg);
 	return ret;
 }
 
@@ -231,64 +249,91 @@ static int percpu_counter(struct mw_xdp *x, int fd, uint32_t key,
 	return 0;
 }
 
+static void counter_add(struct mw_counter *to, const struct mw_counter *c)
+{
+	to->pass_packets += c->pass_packets;
+	to->pass_bytes += c->pass_bytes;
+	to->drop_packets += c->drop_packets;
+	to->drop_bytes += c->drop_bytes;
+}
+
 int mw_xdp_dev_counter(struct mw_xdp *x, uint32_t dev, struct mw_counter *out)
 {
+	struct mw_counter v;
+	uint32_t k;
+	int c;
+
 	if (dev >= x->dev_capacity)
 		return mw_xdp_fail(x, -ERANGE, "device id %u beyond capacity %u",
 				   dev, x->dev_capacity);
-	return percpu_counter(x, x->fd[M_DEV_COUNTERS], dev, out);
+	memset(out, 0, sizeof(*out));
+	for (c = 0; c < x->ncpus; c++) {	/* row cpu * capacity + id */
+		k = (uint32_t)c * x->dev_capacity + dev;
+		if (bpf_map_lookup_elem(x->fd[M_DEV_COUNTERS], &k, &v) < 0)
+			return mw_xdp_fail(x, -errno, "cannot read counters: "
+					   "%s", strerror(errno));
+		counter_add(out, &v);
+	}
+	return 0;
 }
 
 /*
- * Devices [0, n) at once, summed over the CPUs: BPF_MAP_LOOKUP_BATCH, a
- * few syscalls for a million devices where one lookup each would take a
- * million (the daemon's auto-block and metrics read them every second).
+ * Rows [from, from + n) of dev_counters added into out: BPF_MAP_LOOKUP_BATCH
+ * in chunks, a few syscalls for a million devices where one lookup each
+ * would take a million.
+ */
+static int dev_rows_add(struct mw_xdp *x, uint32_t from, uint32_t n,
+			struct mw_counter *out, struct mw_counter *v,
+			uint32_t *keys, uint32_t chunk)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint32_t prev = from - 1, next, got, i;	/* a batch starts after prev */
+	bool any = from != 0;
+	int rc;
+
+	for (;;) {
+		got = chunk;
+		rc = bpf_map_lookup_batch(x->fd[M_DEV_COUNTERS],
+					  any ? &prev : NULL, &next, keys, v,
+					  &got, &o);
+		if (rc < 0 && errno != ENOENT)
+			return mw_xdp_fail(x, -errno, "cannot read counters: %s",
+					   strerror(errno));
+		for (i = 0; i < got; i++)
+			if (keys[i] >= from && keys[i] - from < n)
+				counter_add(&out[keys[i] - from], &v[i]);
+		/* ENOENT: that was the last row; next: the last one read */
+		if (rc < 0 || !got || keys[got - 1] - from >= n - 1)
+			break;
+		prev = next;
+		any = true;
+	}
+	return 0;
+}
+
+/*
+ * Devices [0, n) at once, summed over the CPUs (each CPU's rows are one
+ * range of dev_counters); the daemon's auto-block and metrics read them
+ * every second.
  */
 int mw_xdp_dev_counters(struct mw_xdp *x, struct mw_counter *out, uint32_t n)
 {
 	const uint32_t chunk = 4096;
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	struct mw_counter *v;
-	uint32_t *keys, in = 0, next, done = 0, got, i;
-	int c, rc, err = 0;
+	uint32_t *keys;
+	int c, err = 0;
 
 	if (n > x->dev_capacity)
 		return mw_xdp_fail(x, -ERANGE, "%u devices beyond capacity %u",
 				   n, x->dev_capacity);
 	memset(out, 0, (size_t)n * sizeof(*out));
-	v = calloc((size_t)chunk * x->ncpus, sizeof(*v));
+	v = calloc(chunk, sizeof(*v));
 	keys = calloc(chunk, sizeof(*keys));
 	if (!v || !keys)
 		err = -ENOMEM;
-	while (!err && done < n) {
-		got = chunk;
-		rc = bpf_map_lookup_batch(x->fd[M_DEV_COUNTERS],
-					  done ? &in : NULL, &next, keys, v,
-					  &got, &o);
-		if (rc < 0 && errno == ENOENT)
-			rc = 1;		/* the end: got holds the last ones */
-		if (rc < 0) {
-			err = mw_xdp_fail(x, -errno, "cannot read counters: %s",
-					  strerror(errno));
-			break;
-		}
-		for (i = 0; i < got; i++) {
-			if (keys[i] >= n)
-				continue;
-			for (c = 0; c < x->ncpus; c++) {
-				const struct mw_counter *p = &v[(size_t)i * x->ncpus + c];
-
-				out[keys[i]].pass_packets += p->pass_packets;
-				out[keys[i]].pass_bytes += p->pass_bytes;
-				out[keys[i]].drop_packets += p->drop_packets;
-				out[keys[i]].drop_bytes += p->drop_bytes;
-			}
-		}
-		if (!got || rc == 1 || next >= n)
-			break;
-		in = next;
-		done = next;
-	}
+	for (c = 0; c < x->ncpus && !err && n; c++)
+		err = dev_rows_add(x, (uint32_t)c * x->dev_capacity, n, out, v,
+				   keys, chunk);
 	free(v);
 	free(keys);
 	return err;

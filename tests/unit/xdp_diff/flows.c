@@ -272,11 +272,14 @@ void test_flow_table_lru(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(old), &old), 0);
 }
 
-/* Records of one flow seen on two CPUs are summed into one. */
+/* Records of one flow seen on two CPUs are summed into one, and so are
+ * the device's counters (each CPU has its row of dev_counters). */
 void test_flow_two_cpus(void **state)
 {
 	struct flows_seen fs = {};
+	struct mw_counter c0, c1, *all;
 	uint8_t buf[FR_MAX];
+	uint32_t dev;
 	cpu_set_t old;
 	size_t len;
 	int cpu, i;
@@ -288,6 +291,8 @@ void test_flow_two_cpus(void **state)
 	set_now(E.x, t_normal);
 	assert_int_equal(mw_xdp_flush_flows(E.x), 0);
 	len = hems_ports(buf, 41000, 3610);
+	dev = dev_id("hems-gw-1");
+	assert_int_equal(mw_xdp_dev_counter(E.x, dev, &c0), 0);
 	for (cpu = 0; cpu < 2; cpu++) {
 		pin_cpu(cpu, &old);
 		for (i = 0; i < 3 + cpu; i++)
@@ -295,6 +300,14 @@ void test_flow_two_cpus(void **state)
 					 MW_R_ALLOWED);
 		assert_int_equal(sched_setaffinity(0, sizeof(old), &old), 0);
 	}
+	assert_int_equal(mw_xdp_dev_counter(E.x, dev, &c1), 0);
+	assert_int_equal(c1.pass_packets - c0.pass_packets, 7);
+	assert_int_equal(c1.pass_bytes - c0.pass_bytes, 7 * len);
+	all = calloc(dev + 1, sizeof(*all));
+	assert_non_null(all);
+	assert_int_equal(mw_xdp_dev_counters(E.x, all, dev + 1), 0);
+	assert_memory_equal(&all[dev], &c1, sizeof(c1));
+	free(all);
 	assert_int_equal(mw_xdp_foreach_flow(E.x, collect_flow, &fs), 0);
 	assert_int_equal(fs.n, 1);
 	assert_int_equal(fs.f[0].packets, 7);
