@@ -9,7 +9,6 @@
 #ifndef MW_H
 #define MW_H
 
-#include <linux/hash.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
@@ -147,8 +146,20 @@ struct mw_policy {
 };
 
 #define MW_BLOCK_KINDS		2	/* MW_TARGET_SYSTEM, _DEVICE */
-#define MW_BLOCK_FILTER_ORDER	16
-#define MW_BLOCK_FILTER_BITS	(1U << MW_BLOCK_FILTER_ORDER)
+
+/*
+ * The packet path's view of the blocks of one kind: ids [0, n), a bit per
+ * id (set: blocked) and its end (until, CLOCK_BOOTTIME ns; U64_MAX: until
+ * unblocked).  Every blocked id is below n: block.c grows it (a copy,
+ * RCU-published) before it stores a block beyond; an id at or above n is
+ * not blocked.  A bit is set only after its until is stored.
+ */
+struct mw_blockv {
+	struct rcu_head rcu;
+	u32 n;			/* a multiple of BITS_PER_LONG */
+	u64 *until;		/* n entries, after bits */
+	unsigned long bits[];	/* n bits */
+};
 
 #define MW_N_HOOKS	9	/* hooks.c: mw_nf_ops */
 
@@ -164,15 +175,11 @@ struct mw_net {
 	/*
 	 * Blocks by id, one xarray per kind (MW_TARGET_SYSTEM,
 	 * MW_TARGET_DEVICE: blocks[kind - 1]), so system N and device N
-	 * never share a key, whatever the width of unsigned long.
+	 * never share a key: the entries with their cause, for dumps and
+	 * writers.  The packet path reads blockv (same index) only.
 	 */
 	struct xarray blocks[MW_BLOCK_KINDS];
-	/*
-	 * Filter in front of blocks: the bit of every key ever blocked
-	 * (hash_64, never cleared while the netns lives), so the packet
-	 * path looks a key up in the xarray only when its bit is set.
-	 */
-	DECLARE_BITMAP(block_filter, MW_BLOCK_FILTER_BITS);
+	struct mw_blockv __rcu *blockv[MW_BLOCK_KINDS];
 	struct mw_counter __percpu *reasons;	/* [__MW_R_LAST] */
 	struct mw_ev_slot ev_unknown;
 	/*
@@ -368,24 +375,24 @@ void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p);
 /* block.c */
 int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause);
 int mw_block_clear(struct mw_net *mn, u8 kind, u32 id);
-bool mw_block_found(struct mw_net *mn, u8 kind, u32 id, struct mw_clock *clk);
-
-/* Filter bit of (kind, id): a u64 key, the same on 32 and 64 bits. */
-static inline unsigned int mw_block_bit(u8 kind, u32 id)
-{
-	return hash_64((u64)kind << 32 | id, MW_BLOCK_FILTER_ORDER);
-}
 
 /*
- * Is (kind, id) blocked now?  RCU reader (packet path) or mutex holder.
- * The filter test inline: most packets' ids were never blocked.
+ * Is (kind, id) blocked now?  RCU reader (packet path) or mutex holder:
+ * a bit, and the until of a set one.
  */
 static inline bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
 				   struct mw_clock *clk)
 {
-	if (!test_bit(mw_block_bit(kind, id), mn->block_filter))
+	const struct mw_blockv *v;
+	u64 until;
+
+	v = rcu_dereference_check(mn->blockv[kind == MW_TARGET_SYSTEM ? 0 : 1],
+				  lockdep_is_held(&mn->lock));
+	if (!v || id >= v->n || !test_bit(id, v->bits))
 		return false;
-	return mw_block_found(mn, kind, id, clk);
+	smp_rmb();	/* the until stored before the bit */
+	until = READ_ONCE(v->until[id]);
+	return until == U64_MAX || mw_now(clk) < until;
 }
 void mw_blocks_destroy(struct mw_net *mn);
 int mw_blocks_dump(struct mw_net *mn, struct sk_buff *skb,
