@@ -111,6 +111,13 @@ struct mw_ev_slot {
 	u32 n;
 };
 
+/* One CPU's counters of a policy's ids (one allocation, sys first). */
+struct mw_pol_ctr {
+	struct mw_counter *sys;		/* n_sys_idx */
+	struct mw_counter *dev;		/* n_dev_idx */
+	struct mw_counter *cond;	/* n_cond_ids */
+};
+
 struct mw_policy {
 	void *img;
 	u32 len;
@@ -138,10 +145,7 @@ struct mw_policy {
 	struct mw_lpm zone_lpm;
 	u64 ext_ifaces;			/* bit i: ifaces[i] is external */
 	struct mw_ifmap __rcu *ifmap;	/* NULL: match by name */
-	/* Per-CPU stripes: ctr[cpu * n + id]. */
-	struct mw_counter *sys_ctr;
-	struct mw_counter *dev_ctr;
-	struct mw_counter *cond_ctr;
+	struct mw_pol_ctr __percpu *ctr;	/* counters.c */
 	struct mw_ev_slot *dev_ev;	/* n_dev_idx entries */
 };
 
