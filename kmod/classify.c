@@ -442,34 +442,35 @@ bool mw_policy_expired(const struct mw_policy *pol, struct mw_net *mn,
 	return exp && mw_expiry_sec(mn, clk) >= exp;
 }
 
-bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
-		       u32 dev_id, struct mw_clock *clk)
+/* The MAC binding of device d: mac (NULL: none known) is its address. */
+static bool mac_ok(const struct mw_policy *pol, const struct mw_devkey *d,
+		   const u8 *mac)
 {
-	const struct mw_img_device *dev = mw_pol_device(pol, dev_id);
+	const struct mw_img_device *dev;
 
-	if (!dev)
-		return false;
-	return mw_block_active(mn, MW_TARGET_DEVICE, dev->id, clk) ||
-	       mw_block_active(mn, MW_TARGET_SYSTEM, dev->system, clk);
+	if (!(d->flags & MW_DEV_F_MAC))
+		return true;
+	dev = mw_pol_device(pol, d->id);
+	return mac && dev && !memcmp(dev->mac, mac, 6);
 }
 
 /*
- * Step 10 for dev in direction dir: 0 or the drop reason.  The MAC binding
- * is checked (inbound) against mac, or fails without one, unless no_mac.
+ * Step 10 for device d in direction dir: 0 or the drop reason.  The MAC
+ * binding is checked (inbound) against mac, or fails without one, unless
+ * no_mac.
  */
 static u8 dev_checks(const struct mw_policy *pol, struct mw_net *mn,
 		     const struct mw_img_iface *f, u8 dir, const u8 *mac,
-		     bool no_mac, const struct mw_img_device *dev,
+		     bool no_mac, const struct mw_devkey *d,
 		     struct mw_clock *clk)
 {
-	const struct mw_img_system *sys = mw_pol_system(pol, dev->system);
+	const struct mw_img_system *sys = mw_pol_system(pol, d->system);
 
 	if (!sys || sys->iface != f->id)
 		return MW_R_WRONG_IFACE;
-	if (dir == MW_DIR_INBOUND && !no_mac && (dev->flags & MW_DEV_F_MAC) &&
-	    (!mac || memcmp(dev->mac, mac, 6)))
+	if (dir == MW_DIR_INBOUND && !no_mac && !mac_ok(pol, d, mac))
 		return MW_R_SPOOFED;
-	if (mw_block_active(mn, MW_TARGET_DEVICE, dev->id, clk) ||
+	if (mw_block_active(mn, MW_TARGET_DEVICE, d->id, clk) ||
 	    mw_block_active(mn, MW_TARGET_SYSTEM, sys->id, clk))
 		return MW_R_BLOCKED;
 	if (!(sys->flags & (MW_SYS_F_VALID_FROM | MW_SYS_F_EXPIRES)))
@@ -482,16 +483,28 @@ static u8 dev_checks(const struct mw_policy *pol, struct mw_net *mn,
 	return MW_R_UNSPEC;
 }
 
-/* Step 10 for dev (res->dir set): 0 or the drop reason; sets device/system. */
+/* Step 10 for d (res->dir set): 0 or the drop reason; sets device/system. */
+static u8 devkey_checks(const struct mw_policy *pol, struct mw_net *mn,
+			const struct mw_img_iface *f, const struct mw_kpkt *p,
+			const struct mw_devkey *d, struct mw_clock *clk,
+			struct mw_kres *res)
+{
+	res->device = d->id;
+	res->system = d->system;
+	return dev_checks(pol, mn, f, res->dir, p->have_mac ? p->src_mac : NULL,
+			  false, d, clk);
+}
+
+/* devkey_checks() for a device record. */
 u8 mw_device_checks(const struct mw_policy *pol, struct mw_net *mn,
 		    const struct mw_img_iface *f, const struct mw_kpkt *p,
 		    const struct mw_img_device *dev, struct mw_clock *clk,
 		    struct mw_kres *res)
 {
-	res->device = dev->id;
-	res->system = dev->system;
-	return dev_checks(pol, mn, f, res->dir, p->have_mac ? p->src_mac : NULL,
-			  false, dev, clk);
+	struct mw_devkey d;
+
+	mw_devkey_of(dev, &d);
+	return devkey_checks(pol, mn, f, p, &d, clk, res);
 }
 
 static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
@@ -499,12 +512,13 @@ static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
 			 const u8 *addr, u8 unknown, struct mw_clock *clk,
 			 struct mw_kres *res)
 {
-	const struct mw_img_device *dev;
+	const struct mw_devkey *d;
+	struct mw_devkey buf;
 
-	dev = mw_pol_find_device(pol, p->family, addr);
-	if (!dev)
+	d = mw_pol_find_devkey(pol, p->family, addr, &buf);
+	if (!d)
 		return unknown;
-	return mw_device_checks(pol, mn, f, p, dev, clk, res);
+	return devkey_checks(pol, mn, f, p, d, clk, res);
 }
 
 static bool vlan_ok(const struct mw_img_iface *f, const struct mw_kpkt *p)
@@ -710,6 +724,7 @@ static bool related(const struct mw_policy *pol, struct mw_net *mn,
 {
 	const struct mw_img_device *dev;
 	struct mw_kpkt t = { 0 };
+	struct mw_devkey d;
 	u32 id;
 
 	if (!p->q_ok || p->fragment)
@@ -724,8 +739,10 @@ static bool related(const struct mw_policy *pol, struct mw_net *mn,
 	id = mw_pol_lookup_device(pol, t.family,
 				  res->dir == MW_DIR_INBOUND ? t.src : t.dst);
 	dev = id == MW_ID_NONE ? NULL : mw_pol_device(pol, id);
-	return dev && dev->system == res->system &&
-	       !dev_checks(pol, mn, f, res->dir, NULL, true, dev, clk) &&
+	if (!dev || dev->system != res->system)
+		return false;
+	mw_devkey_of(dev, &d);
+	return !dev_checks(pol, mn, f, res->dir, NULL, true, &d, clk) &&
 	       match_set(pol, mn, dev, &t, res->dir, true, clk,
 			 &res->conduit);
 }

@@ -9,6 +9,7 @@
 #ifndef MW_H
 #define MW_H
 
+#include <linux/hash.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
@@ -19,6 +20,7 @@
 #include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <asm/unaligned.h>
 #include <linux/meterwall.h>
 
 extern unsigned int mw_image_max;
@@ -47,16 +49,39 @@ struct mw_txn {
 	void *buf;		/* vmalloc'd, page aligned */
 };
 
-/* Host-address hash: /32 and /128 device prefixes. */
-struct mw_host_ent {
-	u8 family;
-	u8 reserved[3];
-	u32 rec;		/* index in devices; MW_ID_NONE: empty */
+/*
+ * What the device checks need of a device (its record's id, system and
+ * flags), kept in the host-address tables next to each address, so a
+ * packet whose source is a host address reads one slot, not the slot and
+ * the record.
+ */
+struct mw_devkey {
+	u32 id;			/* MW_ID_NONE: an empty slot */
+	u32 system;
+	u32 flags;		/* enum mw_device_flags */
+};
+
+static inline void mw_devkey_of(const struct mw_img_device *dev,
+				struct mw_devkey *k)
+{
+	k->id = dev->id;
+	k->system = dev->system;
+	k->flags = dev->flags;
+}
+
+/* Host-address hashes, one per family: /32 and /128 device prefixes. */
+struct mw_host4_ent {
+	u32 addr;		/* the 4 bytes as they are in the packet */
+	struct mw_devkey dev;
+};
+
+struct mw_host6_ent {
 	u8 addr[16];
+	struct mw_devkey dev;
 };
 
 struct mw_host_table {
-	struct mw_host_ent *slots;
+	void *slots;		/* mw_host4_ent or mw_host6_ent; NULL: none */
 	u32 mask;		/* slots - 1 (power of two) */
 	u32 bits;		/* log2(slots) */
 };
@@ -140,7 +165,7 @@ struct mw_policy {
 	u32 *dev_idx, n_dev_idx;
 	u32 *cset_idx, n_cset_idx;
 	u32 n_cond_ids;			/* max conduit id + 1 */
-	struct mw_host_table hosts;
+	struct mw_host_table hosts4, hosts6;
 	struct mw_lpm dev_lpm;
 	struct mw_lpm zone_lpm;
 	u64 ext_ifaces;			/* bit i: ifaces[i] is external */
@@ -258,6 +283,54 @@ mw_pol_cset(const struct mw_policy *p, u32 id)
 }
 
 const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id);
+
+/* Home slot of an IPv4 host address (hash_64 keeps the high bits). */
+static inline u32 mw_host4_home(const struct mw_host_table *t, u32 addr)
+{
+	return hash_64(addr, t->bits);
+}
+
+/* The IPv4 host address addr's device (RCU or writer), or NULL. */
+static inline const struct mw_devkey *
+mw_pol_host4(const struct mw_policy *p, const u8 *addr)
+{
+	const struct mw_host_table *t = &p->hosts4;
+	const struct mw_host4_ent *s = t->slots;
+	u32 a = get_unaligned((const u32 *)addr), h;
+
+	if (!s)
+		return NULL;
+	for (h = mw_host4_home(t, a); s[h].dev.id != MW_ID_NONE;
+	     h = (h + 1) & t->mask)
+		if (s[h].addr == a)
+			return &s[h].dev;
+	return NULL;
+}
+
+const struct mw_devkey *mw_pol_devkey_slow(const struct mw_policy *p,
+					   u8 family, const u8 *addr,
+					   struct mw_devkey *buf);
+
+/*
+ * The device whose prefix holds addr (host table, then longest prefix), as
+ * what the device checks need: a slot of the host table or, for a device
+ * found by a wider prefix, buf filled from its record.  NULL: none.
+ * Inline for IPv4 hosts, the packet path's common case.
+ */
+static inline const struct mw_devkey *
+mw_pol_find_devkey(const struct mw_policy *p, u8 family, const u8 *addr,
+		   struct mw_devkey *buf)
+{
+	const struct mw_devkey *d;
+
+	if (family == AF_INET) {
+		d = mw_pol_host4(p, addr);
+		if (d)
+			return d;
+	}
+	return mw_pol_devkey_slow(p, family, addr, buf);
+}
+
 const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
 					       u8 family, const u8 *addr);
 u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family,
@@ -362,8 +435,6 @@ void mw_parse_skb(const struct sk_buff *skb, u8 family, struct mw_kpkt *p);
 void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 	       const struct mw_img_iface *f, enum mw_direction dir,
 	       const struct mw_kpkt *p, struct mw_clock *clk, struct mw_kres *res);
-bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
-		       u32 dev_id, struct mw_clock *clk);
 u8 mw_device_checks(const struct mw_policy *pol, struct mw_net *mn,
 		    const struct mw_img_iface *f, const struct mw_kpkt *p,
 		    const struct mw_img_device *dev, struct mw_clock *clk,
