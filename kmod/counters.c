@@ -226,6 +226,7 @@ static bool ev_allow(struct mw_ev_slot *s, u64 now_ns)
 	return true;
 }
 
+/* A drop to the events group, rate permitting (mw_events_wanted() said so). */
 void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 	      const struct net_device *dev, const struct mw_kpkt *p,
 	      const struct mw_kres *res, struct mw_clock *clk)
@@ -235,9 +236,6 @@ void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!READ_ONCE(mw_events_on) || !mw_event_rate ||
-	    !genl_has_listeners(&mw_genl_family, mn->net, 0))
-		return;
 	if (pol && res->device < pol->n_dev_idx)
 		slot = &pol->dev_ev[res->device];
 	if (!ev_allow(slot, mw_now(clk)))

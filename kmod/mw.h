@@ -383,7 +383,9 @@ static inline s64 mw_clock_sample(void)
  * under TCG); every field from src_mac on is written
  * before it is read, under the flag that says it is there:
  * src_mac (have_mac), arp_sha (arp), nd_lladdr (nd_has_lladdr), nd_target
- * (nd, parsed), q_* (q_ok).
+ * (nd, parsed), q_* (q_ok).  A packet's struct on a hook's stack is
+ * therefore MW_KPKT_UNINIT: without it, CONFIG_INIT_STACK_ALL_ZERO (Debian's
+ * kernels) zeroes all of it on entry to the hook, the `rep stos` again.
  */
 struct mw_kpkt {
 	bool have_mac;
@@ -421,6 +423,7 @@ struct mw_kpkt {
 };
 
 #define MW_KPKT_ZERO	offsetof(struct mw_kpkt, src_mac)
+#define MW_KPKT_UNINIT	__uninitialized	/* mw_parse_*() initialises */
 
 struct mw_kres {
 	u8 verdict;
@@ -506,5 +509,16 @@ extern bool mw_events_on;
 int mw_genl_init(void);
 void mw_genl_exit(void);
 void *mw_genl_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
+
+/*
+ * Does a drop in mn become an event (mw_event)?  The family is registered,
+ * events are not off (event_rate 0) and the events group of mn's netns has
+ * a listener.  Inline: every drop asks.
+ */
+static inline bool mw_events_wanted(struct mw_net *mn)
+{
+	return READ_ONCE(mw_events_on) && READ_ONCE(mw_event_rate) &&
+	       genl_has_listeners(&mw_genl_family, mn->net, 0);
+}
 
 #endif /* MW_H */
