@@ -93,8 +93,9 @@ static void parse_quote(const struct sk_buff *skb, unsigned int q,
 	p->q_ok = true;
 }
 
-static void parse_l4(const struct sk_buff *skb, unsigned int off,
-		     unsigned int end, struct mw_kpkt *p)
+static __always_inline void parse_l4(const struct sk_buff *skb,
+				     unsigned int off, unsigned int end,
+				     struct mw_kpkt *p)
 {
 	unsigned int rem = end - off;
 	u8 buf[20];
@@ -171,8 +172,9 @@ static u8 ipv4_options(const u8 *ip, unsigned int ihl)
 	return MW_R_UNSPEC;
 }
 
-static void parse_ipv4(const struct sk_buff *skb, unsigned int off,
-		       unsigned int len, struct mw_kpkt *p)
+static __always_inline void parse_ipv4(const struct sk_buff *skb,
+				       unsigned int off, unsigned int len,
+				       struct mw_kpkt *p)
 {
 	unsigned int avail = len - off, ihl, tot;
 	u8 buf[20];
@@ -349,7 +351,8 @@ static void parse_ipv6(const struct sk_buff *skb, unsigned int off,
 }
 
 /* The Ethernet source and the tag the kernel took off, for IP and ARP. */
-static void parse_link(const struct sk_buff *skb, struct mw_kpkt *p)
+static __always_inline void parse_link(const struct sk_buff *skb,
+				       struct mw_kpkt *p)
 {
 	if (skb_mac_header_was_set(skb) &&
 	    skb_mac_header_len(skb) >= ETH_HLEN) {
@@ -459,10 +462,12 @@ static bool mac_ok(const struct mw_policy *pol, const struct mw_devkey *d,
  * binding is checked (inbound) against mac, or fails without one, unless
  * no_mac.
  */
-static u8 dev_checks(const struct mw_policy *pol, struct mw_net *mn,
-		     const struct mw_img_iface *f, u8 dir, const u8 *mac,
-		     bool no_mac, const struct mw_devkey *d,
-		     struct mw_clock *clk)
+static __always_inline u8 dev_checks(const struct mw_policy *pol,
+				      struct mw_net *mn,
+				      const struct mw_img_iface *f, u8 dir,
+				      const u8 *mac, bool no_mac,
+				      const struct mw_devkey *d,
+				      struct mw_clock *clk)
 {
 	const struct mw_img_system *sys = mw_pol_system(pol, d->system);
 
@@ -484,10 +489,13 @@ static u8 dev_checks(const struct mw_policy *pol, struct mw_net *mn,
 }
 
 /* Step 10 for d (res->dir set): 0 or the drop reason; sets device/system. */
-static u8 devkey_checks(const struct mw_policy *pol, struct mw_net *mn,
-			const struct mw_img_iface *f, const struct mw_kpkt *p,
-			const struct mw_devkey *d, struct mw_clock *clk,
-			struct mw_kres *res)
+static __always_inline u8 devkey_checks(const struct mw_policy *pol,
+					 struct mw_net *mn,
+					 const struct mw_img_iface *f,
+					 const struct mw_kpkt *p,
+					 const struct mw_devkey *d,
+					 struct mw_clock *clk,
+					 struct mw_kres *res)
 {
 	res->device = d->id;
 	res->system = d->system;
@@ -507,10 +515,13 @@ u8 mw_device_checks(const struct mw_policy *pol, struct mw_net *mn,
 	return devkey_checks(pol, mn, f, p, &d, clk, res);
 }
 
-static u8 device_by_addr(const struct mw_policy *pol, struct mw_net *mn,
-			 const struct mw_img_iface *f, const struct mw_kpkt *p,
-			 const u8 *addr, u8 unknown, struct mw_clock *clk,
-			 struct mw_kres *res)
+static __always_inline u8 device_by_addr(const struct mw_policy *pol,
+					  struct mw_net *mn,
+					  const struct mw_img_iface *f,
+					  const struct mw_kpkt *p,
+					  const u8 *addr, u8 unknown,
+					  struct mw_clock *clk,
+					  struct mw_kres *res)
 {
 	const struct mw_devkey *d;
 	struct mw_devkey buf;

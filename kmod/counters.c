@@ -77,38 +77,6 @@ void mw_pol_counters_carry(struct mw_policy *to, const struct mw_policy *from)
 	}
 }
 
-static void add(struct mw_counter *c, bool pass, u32 bytes)
-{
-	if (pass) {
-		c->pass_packets++;
-		c->pass_bytes += bytes;
-	} else {
-		c->drop_packets++;
-		c->drop_bytes += bytes;
-	}
-}
-
-/* Packet path: count one verdict (res->reason 0 = followed its flow). */
-void mw_count(struct mw_net *mn, const struct mw_policy *pol,
-	      const struct mw_kres *res, u32 bytes)
-{
-	bool pass = res->verdict == MW_VERDICT_PASS;
-	const struct mw_pol_ctr *c;
-
-	preempt_disable();	/* this CPU's counters until the last add */
-	add(this_cpu_ptr(mn->reasons) + res->reason, pass, bytes);
-	if (pol) {
-		c = this_cpu_ptr(pol->ctr);
-		if (res->system < pol->n_sys_idx)
-			add(&c->sys[res->system], pass, bytes);
-		if (res->device < pol->n_dev_idx)
-			add(&c->dev[res->device], pass, bytes);
-		if (res->conduit < pol->n_cond_ids)
-			add(&c->cond[res->conduit], pass, bytes);
-	}
-	preempt_enable();
-}
-
 /* The sum over the CPUs of counter id of kind (1 sys, 2 dev, 3 cond). */
 static void sum(struct mw_counter *out, const struct mw_policy *pol,
 		int kind, u32 id)

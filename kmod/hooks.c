@@ -83,11 +83,14 @@
 
 #define MW_TCP_SYN	0x02
 
-static unsigned int verdict(struct mw_net *mn, const struct mw_policy *pol,
-			    const struct net_device *dev,
-			    const struct sk_buff *skb,
-			    const struct mw_kpkt *p, struct mw_kres *res,
-			    struct mw_clock *clk)
+/* Count a final verdict, a drop also as an event: the netfilter verdict. */
+static __always_inline unsigned int verdict(struct mw_net *mn,
+					    const struct mw_policy *pol,
+					    const struct net_device *dev,
+					    const struct sk_buff *skb,
+					    const struct mw_kpkt *p,
+					    struct mw_kres *res,
+					    struct mw_clock *clk)
 {
 	mw_count(mn, pol, res, skb->len);
 	if (res->verdict == MW_VERDICT_PASS)
