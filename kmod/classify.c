@@ -445,15 +445,12 @@ bool mw_policy_expired(const struct mw_policy *pol, struct mw_net *mn,
 	return exp && mw_expiry_sec(mn, clk) >= exp;
 }
 
-/* The MAC binding of device d: mac (NULL: none known) is its address. */
-static bool mac_ok(const struct mw_policy *pol, const struct mw_devkey *d,
-		   const u8 *mac)
+/* Device d has a MAC binding: is mac (NULL: none known) its address? */
+static bool mac_bound(const struct mw_policy *pol, const struct mw_devkey *d,
+		      const u8 *mac)
 {
-	const struct mw_img_device *dev;
+	const struct mw_img_device *dev = mw_pol_device(pol, d->id);
 
-	if (!(d->flags & MW_DEV_F_MAC))
-		return true;
-	dev = mw_pol_device(pol, d->id);
 	return mac && dev && !memcmp(dev->mac, mac, 6);
 }
 
@@ -473,7 +470,8 @@ static __always_inline u8 dev_checks(const struct mw_policy *pol,
 
 	if (!sys || sys->iface != f->id)
 		return MW_R_WRONG_IFACE;
-	if (dir == MW_DIR_INBOUND && !no_mac && !mac_ok(pol, d, mac))
+	if (dir == MW_DIR_INBOUND && !no_mac && (d->flags & MW_DEV_F_MAC) &&
+	    !mac_bound(pol, d, mac))
 		return MW_R_SPOOFED;
 	if (mw_block_active(mn, MW_TARGET_DEVICE, d->id, clk) ||
 	    mw_block_active(mn, MW_TARGET_SYSTEM, sys->id, clk))
