@@ -342,8 +342,51 @@ u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr);
 void mw_ifmap_refresh(struct mw_net *mn, struct mw_policy *pol,
 		      const struct net_device *gone);
 void mw_ifmap_free(struct mw_policy *pol);
-bool mw_pol_resolve(const struct mw_policy *p, const struct net_device *dev,
-		    struct mw_via *via);
+bool mw_pol_resolve_walk(const struct mw_policy *p,
+			 const struct net_device *dev, struct mw_via *via);
+
+static inline void mw_via_of(const struct mw_policy *p,
+			     const struct mw_ifmap_ent *e, struct mw_via *via)
+{
+	via->f = e->idx == MW_IFMAP_UNJUDGED ? NULL : &p->ifaces[e->idx];
+	via->n_vlans = e->n_vlans;
+	via->vid = e->vid;
+	via->qinq = e->qinq;
+}
+
+/*
+ * Packet path (RCU): is dev external or stacked on an external interface?
+ * If so, via says which interface judges it (NULL: none can, drop) and the
+ * VLAN tags the devices on the way took off.  The policy's table, searched
+ * inline (every packet asks); the walk if it has none.
+ */
+static inline bool mw_pol_resolve(const struct mw_policy *p,
+				  const struct net_device *dev,
+				  struct mw_via *via)
+{
+	const struct mw_ifmap *m;
+	u32 lo = 0, hi;
+
+	if (!p->ext_ifaces)
+		return false;
+	m = rcu_dereference(p->ifmap);
+	if (unlikely(!m))
+		return mw_pol_resolve_walk(p, dev, via);
+	hi = m->n;
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (m->e[mid].ifindex == dev->ifindex) {
+			mw_via_of(p, &m->e[mid], via);
+			return true;
+		}
+		if (m->e[mid].ifindex < dev->ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
 int mw_ifaces_init(void);
 void mw_ifaces_exit(void);
 
