@@ -7,7 +7,6 @@
  * addresses, so established connections end at once instead of following
  * their flow.
  */
-#include <linux/hash.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_tuple.h>
@@ -20,21 +19,55 @@ struct mw_block_ent {
 	struct rcu_head rcu;
 };
 
-/* The xarray of kind's blocks (kind checked by genl: system or device). */
-static struct xarray *blocks_of(struct mw_net *mn, u8 kind)
+/* The index of kind (checked by genl: system or device) in the arrays. */
+static int kind_idx(u8 kind)
 {
-	return &mn->blocks[kind == MW_TARGET_SYSTEM ? 0 : 1];
+	return kind == MW_TARGET_SYSTEM ? 0 : 1;
 }
 
-/* mw_block_active() past the filter: the entry, and its expiry. */
-bool mw_block_found(struct mw_net *mn, u8 kind, u32 id, struct mw_clock *clk)
+static struct mw_blockv *blockv_of(struct mw_net *mn, int k)
 {
-	const struct mw_block_ent *e;
+	return rcu_dereference_protected(mn->blockv[k],
+					 lockdep_is_held(&mn->lock));
+}
 
-	e = xa_load(blocks_of(mn, kind), id);
-	if (!e || !e->b.active)
-		return false;
-	return !e->b.until || mw_now(clk) < e->b.until;
+/* A block's end as the packet path keeps it: U64_MAX for none. */
+static u64 blockv_until(const struct mw_block *b)
+{
+	return b->until ? b->until : U64_MAX;
+}
+
+/*
+ * Writer: make kind k's array cover ids below need, a copy of the blocks
+ * in the xarray (the record) published in place of the old one.
+ */
+static int blockv_grow(struct mw_net *mn, int k, u32 need)
+{
+	u32 n = k ? MW_MAX_DEVICES : MW_MAX_SYSTEMS;	/* ids below */
+	struct mw_blockv *v, *old = blockv_of(mn, k);
+	const struct mw_block_ent *e;
+	unsigned long idx;
+	size_t bits;
+
+	if (old && need <= old->n)
+		return 0;
+	/* doubling (up to the id space) keeps ascending blocks cheap */
+	n = round_up(max(need, min(old ? old->n * 2 : 64U, n)),
+		     BITS_PER_LONG);
+	bits = BITS_TO_LONGS(n) * sizeof(unsigned long);
+	v = kvzalloc(sizeof(*v) + bits + (size_t)n * sizeof(u64), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	v->n = n;
+	v->until = (u64 *)((u8 *)v->bits + bits);
+	xa_for_each(&mn->blocks[k], idx, e) {
+		v->until[idx] = blockv_until(&e->b);
+		__set_bit(idx, v->bits);
+	}
+	rcu_assign_pointer(mn->blockv[k], v);
+	if (old)
+		kvfree_rcu(old, rcu);
+	return 0;
 }
 
 struct mw_ct_kill {
@@ -80,46 +113,54 @@ static int mw_ct_match(struct nf_conn *ct, void *data)
 int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause)
 {
 	struct mw_block_ent *e, *old;
-	struct mw_ct_kill k;
+	int k = kind_idx(kind);
+	struct mw_blockv *v;
+	struct mw_ct_kill c;
+	int err;
 
 	lockdep_assert_held(&mn->lock);
+	err = blockv_grow(mn, k, id + 1);
+	if (err)
+		return err;
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
 	e->b.active = 1;
 	e->b.cause = cause;
 	e->b.until = until;
-	/*
-	 * The filter bit before the entry: a reader that can find the
-	 * entry sees the bit (the barrier orders the two stores).
-	 */
-	set_bit(mw_block_bit(kind, id), mn->block_filter);
-	smp_mb__after_atomic();	/* bit visible before the entry */
-	old = xa_store(blocks_of(mn, kind), id, e, GFP_KERNEL);
+	old = xa_store(&mn->blocks[k], id, e, GFP_KERNEL);
 	if (xa_is_err(old)) {
 		kfree(e);
 		return xa_err(old);
 	}
 	if (old)
 		kfree_rcu(old, rcu);
+	/* the packet path's copy: the until before the bit */
+	v = blockv_of(mn, k);
+	WRITE_ONCE(v->until[id], blockv_until(&e->b));
+	smp_wmb();	/* until visible before the bit */
+	set_bit(id, v->bits);
 	/* New packets now see the block; end the flows that exist. */
-	k.pol = rcu_dereference_protected(mn->policy,
+	c.pol = rcu_dereference_protected(mn->policy,
 					  lockdep_is_held(&mn->lock));
-	k.kind = kind;
-	k.id = id;
-	if (k.pol)
-		mw_ct_cleanup_net(mn->net, mw_ct_match, &k);
+	c.kind = kind;
+	c.id = id;
+	if (c.pol)
+		mw_ct_cleanup_net(mn->net, mw_ct_match, &c);
 	return 0;
 }
 
 int mw_block_clear(struct mw_net *mn, u8 kind, u32 id)
 {
+	int k = kind_idx(kind);
 	struct mw_block_ent *old;
 
 	lockdep_assert_held(&mn->lock);
-	old = xa_erase(blocks_of(mn, kind), id);
+	old = xa_erase(&mn->blocks[k], id);
 	if (!old)
 		return -ENOENT;
+	/* every stored id is below the array's n (blockv_grow) */
+	clear_bit(id, blockv_of(mn, k)->bits);
 	kfree_rcu(old, rcu);
 	return 0;
 }
@@ -135,6 +176,8 @@ void mw_blocks_destroy(struct mw_net *mn)
 		xa_for_each(&mn->blocks[k], idx, e)
 			kfree(e);
 		xa_destroy(&mn->blocks[k]);
+		kvfree(rcu_dereference_protected(mn->blockv[k], 1));
+		RCU_INIT_POINTER(mn->blockv[k], NULL);
 	}
 }
 

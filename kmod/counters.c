@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Counters and events.  Per-reason counters are per-CPU per netns; per
- * system, device and conduit counters live with the policy as one stripe
- * per CPU (ctr[cpu * n + id]) and are carried by id into the next policy.
+ * system, device and conduit counters live with the policy, one array of
+ * each per CPU (one allocation per CPU, found by this_cpu_ptr), and are
+ * carried by id into the next policy.
  * Drop events go to the "events" multicast group, rate-limited per device.
  */
 #include <linux/percpu.h>
@@ -24,94 +25,70 @@ void mw_counters_destroy(struct mw_net *mn)
 	mn->reasons = NULL;
 }
 
-static struct mw_counter *stripes(u32 n)
-{
-	if (!n)
-		return NULL;
-	return kvcalloc((size_t)nr_cpu_ids * n, sizeof(struct mw_counter),
-			GFP_KERNEL);
-}
-
 int mw_pol_counters_alloc(struct mw_policy *pol)
 {
-	pol->sys_ctr = stripes(pol->n_sys_idx);
-	pol->dev_ctr = stripes(pol->n_dev_idx);
-	pol->cond_ctr = stripes(pol->n_cond_ids);
-	if ((pol->n_sys_idx && !pol->sys_ctr) ||
-	    (pol->n_dev_idx && !pol->dev_ctr) ||
-	    (pol->n_cond_ids && !pol->cond_ctr))
+	size_t n = (size_t)pol->n_sys_idx + pol->n_dev_idx + pol->n_cond_ids;
+	unsigned int cpu;
+
+	pol->ctr = alloc_percpu(struct mw_pol_ctr);
+	if (!pol->ctr)
 		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct mw_pol_ctr *c = per_cpu_ptr(pol->ctr, cpu);
+
+		c->sys = kvzalloc_node(max_t(size_t, n, 1) * sizeof(*c->sys),
+				       GFP_KERNEL, cpu_to_node(cpu));
+		if (!c->sys)
+			return -ENOMEM;
+		c->dev = c->sys + pol->n_sys_idx;
+		c->cond = c->dev + pol->n_dev_idx;
+	}
 	return 0;
 }
 
 void mw_pol_counters_free(struct mw_policy *pol)
 {
-	kvfree(pol->sys_ctr);
-	kvfree(pol->dev_ctr);
-	kvfree(pol->cond_ctr);
+	unsigned int cpu;
+
+	if (!pol->ctr)
+		return;
+	for_each_possible_cpu(cpu)
+		kvfree(per_cpu_ptr(pol->ctr, cpu)->sys);
+	free_percpu(pol->ctr);
 }
 
 static void carry(struct mw_counter *to, u32 n_to,
 		  const struct mw_counter *from, u32 n_from)
 {
-	unsigned int cpu;
-	u32 n = min(n_to, n_from);
-
-	if (!to || !from || !n)
-		return;
-	for_each_possible_cpu(cpu)
-		memcpy(to + (size_t)cpu * n_to, from + (size_t)cpu * n_from,
-		       n * sizeof(*to));
+	memcpy(to, from, min(n_to, n_from) * sizeof(*to));
 }
 
 void mw_pol_counters_carry(struct mw_policy *to, const struct mw_policy *from)
 {
-	carry(to->sys_ctr, to->n_sys_idx, from->sys_ctr, from->n_sys_idx);
-	carry(to->dev_ctr, to->n_dev_idx, from->dev_ctr, from->n_dev_idx);
-	carry(to->cond_ctr, to->n_cond_ids, from->cond_ctr, from->n_cond_ids);
-}
+	unsigned int cpu;
 
-static void add(struct mw_counter *c, bool pass, u32 bytes)
-{
-	if (pass) {
-		c->pass_packets++;
-		c->pass_bytes += bytes;
-	} else {
-		c->drop_packets++;
-		c->drop_bytes += bytes;
+	for_each_possible_cpu(cpu) {
+		struct mw_pol_ctr *t = per_cpu_ptr(to->ctr, cpu);
+		const struct mw_pol_ctr *f = per_cpu_ptr(from->ctr, cpu);
+
+		carry(t->sys, to->n_sys_idx, f->sys, from->n_sys_idx);
+		carry(t->dev, to->n_dev_idx, f->dev, from->n_dev_idx);
+		carry(t->cond, to->n_cond_ids, f->cond, from->n_cond_ids);
 	}
 }
 
-/* Packet path: count one verdict (res->reason 0 = followed its flow). */
-void mw_count(struct mw_net *mn, const struct mw_policy *pol,
-	      const struct mw_kres *res, u32 bytes)
-{
-	bool pass = res->verdict == MW_VERDICT_PASS;
-	int cpu = get_cpu();
-
-	add(per_cpu_ptr(mn->reasons, cpu) + res->reason, pass, bytes);
-	if (pol) {
-		if (res->system < pol->n_sys_idx)
-			add(&pol->sys_ctr[(size_t)cpu * pol->n_sys_idx +
-					  res->system], pass, bytes);
-		if (res->device < pol->n_dev_idx)
-			add(&pol->dev_ctr[(size_t)cpu * pol->n_dev_idx +
-					  res->device], pass, bytes);
-		if (res->conduit < pol->n_cond_ids)
-			add(&pol->cond_ctr[(size_t)cpu * pol->n_cond_ids +
-					   res->conduit], pass, bytes);
-	}
-	put_cpu();
-}
-
-static void sum(struct mw_counter *out, const struct mw_counter *base,
-		u32 n, u32 id)
+/* The sum over the CPUs of counter id of kind (1 sys, 2 dev, 3 cond). */
+static void sum(struct mw_counter *out, const struct mw_policy *pol,
+		int kind, u32 id)
 {
 	unsigned int cpu;
 
 	memset(out, 0, sizeof(*out));
 	for_each_possible_cpu(cpu) {
-		const struct mw_counter *c = base + (size_t)cpu * n + id;
+		const struct mw_pol_ctr *pc = per_cpu_ptr(pol->ctr, cpu);
+		const struct mw_counter *c = kind == 1 ? &pc->sys[id] :
+					     kind == 2 ? &pc->dev[id] :
+							 &pc->cond[id];
 
 		out->pass_packets += c->pass_packets;
 		out->pass_bytes += c->pass_bytes;
@@ -178,16 +155,10 @@ int mw_counters_dump(struct mw_net *mn, struct sk_buff *skb,
 		n = cb->args[0] == 1 ? pol->n_systems :
 		    cb->args[0] == 2 ? pol->n_devices : pol->n_conduits;
 		for (i = cb->args[1]; i < n; i++) {
-			if (cb->args[0] == 1) {
-				id = pol->systems[i].id;
-				sum(&c, pol->sys_ctr, pol->n_sys_idx, id);
-			} else if (cb->args[0] == 2) {
-				id = pol->devices[i].id;
-				sum(&c, pol->dev_ctr, pol->n_dev_idx, id);
-			} else {
-				id = pol->conduits[i].id;
-				sum(&c, pol->cond_ctr, pol->n_cond_ids, id);
-			}
+			id = cb->args[0] == 1 ? pol->systems[i].id :
+			     cb->args[0] == 2 ? pol->devices[i].id :
+						pol->conduits[i].id;
+			sum(&c, pol, cb->args[0], id);
 			if (put_counter(skb, cb, cb->args[0] == 1 ?
 					MW_TARGET_SYSTEM : cb->args[0] == 2 ?
 					MW_TARGET_DEVICE : MW_TARGET_CONDUIT,
@@ -223,6 +194,7 @@ static bool ev_allow(struct mw_ev_slot *s, u64 now_ns)
 	return true;
 }
 
+/* A drop to the events group, rate permitting (mw_events_wanted() said so). */
 void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 	      const struct net_device *dev, const struct mw_kpkt *p,
 	      const struct mw_kres *res, struct mw_clock *clk)
@@ -232,9 +204,6 @@ void mw_event(struct mw_net *mn, const struct mw_policy *pol,
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!READ_ONCE(mw_events_on) || !mw_event_rate ||
-	    !genl_has_listeners(&mw_genl_family, mn->net, 0))
-		return;
 	if (pol && res->device < pol->n_dev_idx)
 		slot = &pol->dev_ev[res->device];
 	if (!ev_allow(slot, mw_now(clk)))

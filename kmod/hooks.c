@@ -83,16 +83,19 @@
 
 #define MW_TCP_SYN	0x02
 
-static unsigned int verdict(struct mw_net *mn, const struct mw_policy *pol,
-			    const struct net_device *dev,
-			    const struct sk_buff *skb,
-			    const struct mw_kpkt *p, struct mw_kres *res,
-			    struct mw_clock *clk)
+/* Count a final verdict, a drop also as an event: the netfilter verdict. */
+static __always_inline unsigned int verdict(struct mw_net *mn,
+					    const struct mw_policy *pol,
+					    const struct net_device *dev,
+					    const struct sk_buff *skb,
+					    const struct mw_kpkt *p,
+					    struct mw_kres *res,
+					    struct mw_clock *clk)
 {
 	mw_count(mn, pol, res, skb->len);
 	if (res->verdict == MW_VERDICT_PASS)
 		return NF_ACCEPT;
-	if (READ_ONCE(mw_events_on))	/* a listener subscribed */
+	if (mw_events_wanted(mn))	/* a listener subscribed */
 		mw_event(mn, pol, dev, p, res, clk);
 	return NF_DROP;
 }
@@ -166,7 +169,7 @@ static unsigned int no_policy(struct mw_net *mn,
 	int mode = READ_ONCE(mw_no_policy);
 	struct mw_clock clk = { 0 };
 	struct mw_kres res;
-	struct mw_kpkt p;
+	struct mw_kpkt p MW_KPKT_UNINIT;
 
 	if (mode == MW_NOPOL_ACCEPT)
 		return NF_ACCEPT;
@@ -197,7 +200,7 @@ static unsigned int judge(struct mw_net *mn, const struct nf_hook_state *state,
 	struct nf_conn *ct;
 	struct mw_kres res;
 	struct mw_via via;
-	struct mw_kpkt p;
+	struct mw_kpkt p MW_KPKT_UNINIT;
 
 	pol = rcu_dereference(mn->policy);
 	if (!pol)
@@ -289,7 +292,7 @@ static unsigned int mw_hook_early(void *priv, struct sk_buff *skb,
 	const struct mw_policy *pol;
 	struct mw_kres res;
 	struct mw_via via;
-	struct mw_kpkt p;
+	struct mw_kpkt p MW_KPKT_UNINIT;
 
 	/*
 	 * Forget what the last packet on this CPU left.  A packet passed
@@ -384,7 +387,7 @@ static unsigned int mw_hook_arp(void *priv, struct sk_buff *skb,
 	const struct mw_policy *pol;
 	struct mw_kres res;
 	struct mw_via via;
-	struct mw_kpkt p;
+	struct mw_kpkt p MW_KPKT_UNINIT;
 
 	pol = rcu_dereference(mn->policy);
 	if (!pol)

@@ -250,47 +250,15 @@ void mw_ifmap_free(struct mw_policy *pol)
 	kfree(rcu_dereference_protected(pol->ifmap, 1));
 }
 
-/*
- * Packet path (RCU): is dev external or stacked on an external interface?
- * If so, via says which interface judges it (NULL: none can, drop) and the
- * VLAN tags the devices on the way took off.
- */
-bool mw_pol_resolve(const struct mw_policy *p, const struct net_device *dev,
-		    struct mw_via *via)
+/* mw_pol_resolve() of a policy without its table: the walk, per packet. */
+bool mw_pol_resolve_walk(const struct mw_policy *p,
+			 const struct net_device *dev, struct mw_via *via)
 {
-	const struct mw_ifmap *m = rcu_dereference(p->ifmap);
-	const struct mw_ifmap_ent *e = NULL;
-	struct mw_ifmap_ent slow;
+	struct mw_ifmap_ent e;
 
-	if (!p->ext_ifaces)
+	if (resolve_dev(p, (struct net_device *)dev, NULL, &e) == MW_RES_NONE)
 		return false;
-	if (likely(m)) {
-		u32 lo = 0, hi = m->n;
-
-		while (lo < hi) {
-			u32 mid = lo + (hi - lo) / 2;
-
-			if (m->e[mid].ifindex == dev->ifindex) {
-				e = &m->e[mid];
-				break;
-			}
-			if (m->e[mid].ifindex < dev->ifindex)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (!e)
-			return false;
-	} else {
-		if (resolve_dev(p, (struct net_device *)dev, NULL, &slow) ==
-		    MW_RES_NONE)
-			return false;
-		e = &slow;
-	}
-	via->f = e->idx == MW_IFMAP_UNJUDGED ? NULL : &p->ifaces[e->idx];
-	via->n_vlans = e->n_vlans;
-	via->vid = e->vid;
-	via->qinq = e->qinq;
+	mw_via_of(p, &e, via);
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/timekeeping.h>
@@ -20,6 +21,7 @@
 #include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <asm/unaligned.h>
 #include <linux/meterwall.h>
 
 extern unsigned int mw_image_max;
@@ -48,16 +50,39 @@ struct mw_txn {
 	void *buf;		/* vmalloc'd, page aligned */
 };
 
-/* Host-address hash: /32 and /128 device prefixes. */
-struct mw_host_ent {
-	u8 family;
-	u8 reserved[3];
-	u32 rec;		/* index in devices; MW_ID_NONE: empty */
+/*
+ * What the device checks need of a device (its record's id, system and
+ * flags), kept in the host-address tables next to each address, so a
+ * packet whose source is a host address reads one slot, not the slot and
+ * the record.
+ */
+struct mw_devkey {
+	u32 id;			/* MW_ID_NONE: an empty slot */
+	u32 system;
+	u32 flags;		/* enum mw_device_flags */
+};
+
+static inline void mw_devkey_of(const struct mw_img_device *dev,
+				struct mw_devkey *k)
+{
+	k->id = dev->id;
+	k->system = dev->system;
+	k->flags = dev->flags;
+}
+
+/* Host-address hashes, one per family: /32 and /128 device prefixes. */
+struct mw_host4_ent {
+	u32 addr;		/* the 4 bytes as they are in the packet */
+	struct mw_devkey dev;
+};
+
+struct mw_host6_ent {
 	u8 addr[16];
+	struct mw_devkey dev;
 };
 
 struct mw_host_table {
-	struct mw_host_ent *slots;
+	void *slots;		/* mw_host4_ent or mw_host6_ent; NULL: none */
 	u32 mask;		/* slots - 1 (power of two) */
 	u32 bits;		/* log2(slots) */
 };
@@ -112,6 +137,13 @@ struct mw_ev_slot {
 	u32 n;
 };
 
+/* One CPU's counters of a policy's ids (one allocation, sys first). */
+struct mw_pol_ctr {
+	struct mw_counter *sys;		/* n_sys_idx */
+	struct mw_counter *dev;		/* n_dev_idx */
+	struct mw_counter *cond;	/* n_cond_ids */
+};
+
 struct mw_policy {
 	void *img;
 	u32 len;
@@ -134,21 +166,30 @@ struct mw_policy {
 	u32 *dev_idx, n_dev_idx;
 	u32 *cset_idx, n_cset_idx;
 	u32 n_cond_ids;			/* max conduit id + 1 */
-	struct mw_host_table hosts;
+	struct mw_host_table hosts4, hosts6;
 	struct mw_lpm dev_lpm;
 	struct mw_lpm zone_lpm;
 	u64 ext_ifaces;			/* bit i: ifaces[i] is external */
 	struct mw_ifmap __rcu *ifmap;	/* NULL: match by name */
-	/* Per-CPU stripes: ctr[cpu * n + id]. */
-	struct mw_counter *sys_ctr;
-	struct mw_counter *dev_ctr;
-	struct mw_counter *cond_ctr;
+	struct mw_pol_ctr __percpu *ctr;	/* counters.c */
 	struct mw_ev_slot *dev_ev;	/* n_dev_idx entries */
 };
 
 #define MW_BLOCK_KINDS		2	/* MW_TARGET_SYSTEM, _DEVICE */
-#define MW_BLOCK_FILTER_ORDER	16
-#define MW_BLOCK_FILTER_BITS	(1U << MW_BLOCK_FILTER_ORDER)
+
+/*
+ * The packet path's view of the blocks of one kind: ids [0, n), a bit per
+ * id (set: blocked) and its end (until, CLOCK_BOOTTIME ns; U64_MAX: until
+ * unblocked).  Every blocked id is below n: block.c grows it (a copy,
+ * RCU-published) before it stores a block beyond; an id at or above n is
+ * not blocked.  A bit is set only after its until is stored.
+ */
+struct mw_blockv {
+	struct rcu_head rcu;
+	u32 n;			/* a multiple of BITS_PER_LONG */
+	u64 *until;		/* n entries, after bits */
+	unsigned long bits[];	/* n bits */
+};
 
 #define MW_N_HOOKS	9	/* hooks.c: mw_nf_ops */
 
@@ -164,15 +205,11 @@ struct mw_net {
 	/*
 	 * Blocks by id, one xarray per kind (MW_TARGET_SYSTEM,
 	 * MW_TARGET_DEVICE: blocks[kind - 1]), so system N and device N
-	 * never share a key, whatever the width of unsigned long.
+	 * never share a key: the entries with their cause, for dumps and
+	 * writers.  The packet path reads blockv (same index) only.
 	 */
 	struct xarray blocks[MW_BLOCK_KINDS];
-	/*
-	 * Filter in front of blocks: the bit of every key ever blocked
-	 * (hash_64, never cleared while the netns lives), so the packet
-	 * path looks a key up in the xarray only when its bit is set.
-	 */
-	DECLARE_BITMAP(block_filter, MW_BLOCK_FILTER_BITS);
+	struct mw_blockv __rcu *blockv[MW_BLOCK_KINDS];
 	struct mw_counter __percpu *reasons;	/* [__MW_R_LAST] */
 	struct mw_ev_slot ev_unknown;
 	/*
@@ -247,6 +284,54 @@ mw_pol_cset(const struct mw_policy *p, u32 id)
 }
 
 const struct mw_img_window *mw_pol_window(const struct mw_policy *p, u32 id);
+
+/* Home slot of an IPv4 host address (hash_64 keeps the high bits). */
+static inline u32 mw_host4_home(const struct mw_host_table *t, u32 addr)
+{
+	return hash_64(addr, t->bits);
+}
+
+/* The IPv4 host address addr's device (RCU or writer), or NULL. */
+static inline const struct mw_devkey *
+mw_pol_host4(const struct mw_policy *p, const u8 *addr)
+{
+	const struct mw_host_table *t = &p->hosts4;
+	const struct mw_host4_ent *s = t->slots;
+	u32 a = get_unaligned((const u32 *)addr), h;
+
+	if (!s)
+		return NULL;
+	for (h = mw_host4_home(t, a); s[h].dev.id != MW_ID_NONE;
+	     h = (h + 1) & t->mask)
+		if (s[h].addr == a)
+			return &s[h].dev;
+	return NULL;
+}
+
+const struct mw_devkey *mw_pol_devkey_slow(const struct mw_policy *p,
+					   u8 family, const u8 *addr,
+					   struct mw_devkey *buf);
+
+/*
+ * The device whose prefix holds addr (host table, then longest prefix), as
+ * what the device checks need: a slot of the host table or, for a device
+ * found by a wider prefix, buf filled from its record.  NULL: none.
+ * Inline for IPv4 hosts, the packet path's common case.
+ */
+static inline const struct mw_devkey *
+mw_pol_find_devkey(const struct mw_policy *p, u8 family, const u8 *addr,
+		   struct mw_devkey *buf)
+{
+	const struct mw_devkey *d;
+
+	if (family == AF_INET) {
+		d = mw_pol_host4(p, addr);
+		if (d)
+			return d;
+	}
+	return mw_pol_devkey_slow(p, family, addr, buf);
+}
+
 const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
 					       u8 family, const u8 *addr);
 u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family,
@@ -257,8 +342,51 @@ u64 mw_pol_lookup_zones(const struct mw_policy *p, u8 family, const u8 *addr);
 void mw_ifmap_refresh(struct mw_net *mn, struct mw_policy *pol,
 		      const struct net_device *gone);
 void mw_ifmap_free(struct mw_policy *pol);
-bool mw_pol_resolve(const struct mw_policy *p, const struct net_device *dev,
-		    struct mw_via *via);
+bool mw_pol_resolve_walk(const struct mw_policy *p,
+			 const struct net_device *dev, struct mw_via *via);
+
+static inline void mw_via_of(const struct mw_policy *p,
+			     const struct mw_ifmap_ent *e, struct mw_via *via)
+{
+	via->f = e->idx == MW_IFMAP_UNJUDGED ? NULL : &p->ifaces[e->idx];
+	via->n_vlans = e->n_vlans;
+	via->vid = e->vid;
+	via->qinq = e->qinq;
+}
+
+/*
+ * Packet path (RCU): is dev external or stacked on an external interface?
+ * If so, via says which interface judges it (NULL: none can, drop) and the
+ * VLAN tags the devices on the way took off.  The policy's table, searched
+ * inline (every packet asks); the walk if it has none.
+ */
+static inline bool mw_pol_resolve(const struct mw_policy *p,
+				  const struct net_device *dev,
+				  struct mw_via *via)
+{
+	const struct mw_ifmap *m;
+	u32 lo = 0, hi;
+
+	if (!p->ext_ifaces)
+		return false;
+	m = rcu_dereference(p->ifmap);
+	if (unlikely(!m))
+		return mw_pol_resolve_walk(p, dev, via);
+	hi = m->n;
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (m->e[mid].ifindex == dev->ifindex) {
+			mw_via_of(p, &m->e[mid], via);
+			return true;
+		}
+		if (m->e[mid].ifindex < dev->ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
 int mw_ifaces_init(void);
 void mw_ifaces_exit(void);
 
@@ -299,7 +427,9 @@ static inline s64 mw_clock_sample(void)
  * under TCG); every field from src_mac on is written
  * before it is read, under the flag that says it is there:
  * src_mac (have_mac), arp_sha (arp), nd_lladdr (nd_has_lladdr), nd_target
- * (nd, parsed), q_* (q_ok).
+ * (nd, parsed), q_* (q_ok).  A packet's struct on a hook's stack is
+ * therefore MW_KPKT_UNINIT: without it, CONFIG_INIT_STACK_ALL_ZERO (Debian's
+ * kernels) zeroes all of it on entry to the hook, the `rep stos` again.
  */
 struct mw_kpkt {
 	bool have_mac;
@@ -337,6 +467,7 @@ struct mw_kpkt {
 };
 
 #define MW_KPKT_ZERO	offsetof(struct mw_kpkt, src_mac)
+#define MW_KPKT_UNINIT	__uninitialized	/* mw_parse_*() initialises */
 
 struct mw_kres {
 	u8 verdict;
@@ -351,8 +482,6 @@ void mw_parse_skb(const struct sk_buff *skb, u8 family, struct mw_kpkt *p);
 void mw_decide(const struct mw_policy *pol, struct mw_net *mn,
 	       const struct mw_img_iface *f, enum mw_direction dir,
 	       const struct mw_kpkt *p, struct mw_clock *clk, struct mw_kres *res);
-bool mw_device_blocked(const struct mw_policy *pol, struct mw_net *mn,
-		       u32 dev_id, struct mw_clock *clk);
 u8 mw_device_checks(const struct mw_policy *pol, struct mw_net *mn,
 		    const struct mw_img_iface *f, const struct mw_kpkt *p,
 		    const struct mw_img_device *dev, struct mw_clock *clk,
@@ -368,24 +497,24 @@ void mw_parse_arp_skb(const struct sk_buff *skb, struct mw_kpkt *p);
 /* block.c */
 int mw_block_set(struct mw_net *mn, u8 kind, u32 id, u64 until, u32 cause);
 int mw_block_clear(struct mw_net *mn, u8 kind, u32 id);
-bool mw_block_found(struct mw_net *mn, u8 kind, u32 id, struct mw_clock *clk);
-
-/* Filter bit of (kind, id): a u64 key, the same on 32 and 64 bits. */
-static inline unsigned int mw_block_bit(u8 kind, u32 id)
-{
-	return hash_64((u64)kind << 32 | id, MW_BLOCK_FILTER_ORDER);
-}
 
 /*
- * Is (kind, id) blocked now?  RCU reader (packet path) or mutex holder.
- * The filter test inline: most packets' ids were never blocked.
+ * Is (kind, id) blocked now?  RCU reader (packet path) or mutex holder:
+ * a bit, and the until of a set one.
  */
 static inline bool mw_block_active(struct mw_net *mn, u8 kind, u32 id,
 				   struct mw_clock *clk)
 {
-	if (!test_bit(mw_block_bit(kind, id), mn->block_filter))
+	const struct mw_blockv *v;
+	u64 until;
+
+	v = rcu_dereference_check(mn->blockv[kind == MW_TARGET_SYSTEM ? 0 : 1],
+				  lockdep_is_held(&mn->lock));
+	if (!v || id >= v->n || !test_bit(id, v->bits))
 		return false;
-	return mw_block_found(mn, kind, id, clk);
+	smp_rmb();	/* the until stored before the bit */
+	until = READ_ONCE(v->until[id]);
+	return until == U64_MAX || mw_now(clk) < until;
 }
 void mw_blocks_destroy(struct mw_net *mn);
 int mw_blocks_dump(struct mw_net *mn, struct sk_buff *skb,
@@ -397,8 +526,44 @@ void mw_counters_destroy(struct mw_net *mn);
 int mw_pol_counters_alloc(struct mw_policy *pol);
 void mw_pol_counters_carry(struct mw_policy *to, const struct mw_policy *from);
 void mw_pol_counters_free(struct mw_policy *pol);
-void mw_count(struct mw_net *mn, const struct mw_policy *pol,
-	      const struct mw_kres *res, u32 bytes);
+
+static __always_inline void mw_counter_add(struct mw_counter *c, bool pass,
+					   u32 bytes)
+{
+	if (pass) {
+		c->pass_packets++;
+		c->pass_bytes += bytes;
+	} else {
+		c->drop_packets++;
+		c->drop_bytes += bytes;
+	}
+}
+
+/*
+ * Packet path: count one verdict (res->reason 0 = followed its flow) by
+ * reason, and by the system, device and conduit it names.  Inline: every
+ * packet judged counts.
+ */
+static __always_inline void mw_count(struct mw_net *mn,
+				     const struct mw_policy *pol,
+				     const struct mw_kres *res, u32 bytes)
+{
+	bool pass = res->verdict == MW_VERDICT_PASS;
+	const struct mw_pol_ctr *c;
+
+	preempt_disable();	/* this CPU's counters until the last add */
+	mw_counter_add(this_cpu_ptr(mn->reasons) + res->reason, pass, bytes);
+	if (pol) {
+		c = this_cpu_ptr(pol->ctr);
+		if (res->system < pol->n_sys_idx)
+			mw_counter_add(&c->sys[res->system], pass, bytes);
+		if (res->device < pol->n_dev_idx)
+			mw_counter_add(&c->dev[res->device], pass, bytes);
+		if (res->conduit < pol->n_cond_ids)
+			mw_counter_add(&c->cond[res->conduit], pass, bytes);
+	}
+	preempt_enable();
+}
 int mw_counters_dump(struct mw_net *mn, struct sk_buff *skb,
 		     struct netlink_callback *cb);
 void mw_event(struct mw_net *mn, const struct mw_policy *pol,
@@ -424,5 +589,16 @@ extern bool mw_events_on;
 int mw_genl_init(void);
 void mw_genl_exit(void);
 void *mw_genl_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
+
+/*
+ * Does a drop in mn become an event (mw_event)?  The family is registered,
+ * events are not off (event_rate 0) and the events group of mn's netns has
+ * a listener.  Inline: every drop asks.
+ */
+static inline bool mw_events_wanted(struct mw_net *mn)
+{
+	return READ_ONCE(mw_events_on) && READ_ONCE(mw_event_rate) &&
+	       genl_has_listeners(&mw_genl_family, mn->net, 0);
+}
 
 #endif /* MW_H */

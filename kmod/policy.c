@@ -101,48 +101,73 @@ static bool is_host(const struct mw_img_prefix *p)
 }
 
 /*
- * Home slot of a host address (16 bytes, IPv4 zero-padded): the two halves
- * folded and hashed by multiplication (hash_64 keeps the high bits), a
- * few instructions where jhash of 16 bytes took dozens.  The policy's
- * addresses make the table's clusters; a packet only probes them.
+ * Home slot of an IPv6 host address: the two halves folded and hashed by
+ * multiplication (hash_64 keeps the high bits), a few instructions where
+ * jhash of 16 bytes took dozens.  The policy's addresses make the table's
+ * clusters; a packet only probes them.
  */
-static u32 host_home(const struct mw_host_table *t, u8 family, const u8 *addr)
+static u32 host6_home(const struct mw_host_table *t, const u8 *addr)
 {
 	u64 lo = get_unaligned((const u64 *)addr);
 	u64 hi = get_unaligned((const u64 *)(addr + 8));
 
-	return hash_64(lo ^ (hi * GOLDEN_RATIO_64) ^ family, t->bits);
+	return hash_64(lo ^ (hi * GOLDEN_RATIO_64), t->bits);
 }
 
+/* An empty table of n hosts' family (slots of size esz), or -ENOMEM. */
+static int host_table(struct mw_host_table *t, u32 n, size_t esz)
+{
+	u32 size = roundup_pow_of_two(n * 2);
+
+	t->slots = kvmalloc_array(size, esz, GFP_KERNEL);
+	if (!t->slots)
+		return -ENOMEM;
+	memset(t->slots, 0xff, (size_t)size * esz);	/* all empty */
+	t->mask = size - 1;
+	t->bits = ilog2(size);
+	return 0;
+}
+
+/* The host tables: each /32 and /128 device prefix with its device. */
 static int build_hosts(struct mw_policy *pol, const struct mw_img_prefix *v,
 		       u32 n)
 {
-	struct mw_host_table *t = &pol->hosts;
-	u32 i, hosts = 0, size;
+	u32 i, n4 = 0, n6 = 0, h;
 
-	for (i = 0; i < n; i++)
-		hosts += is_host(&v[i]);
-	if (!hosts)
-		return 0;
-	size = roundup_pow_of_two(hosts * 2);
-	t->slots = kvmalloc_array(size, sizeof(*t->slots), GFP_KERNEL);
-	if (!t->slots)
-		return -ENOMEM;
-	memset(t->slots, 0xff, (size_t)size * sizeof(*t->slots));
-	t->mask = size - 1;
-	t->bits = ilog2(size);
 	for (i = 0; i < n; i++) {
-		u32 h;
-
-		if (!is_host(&v[i]))
-			continue;
-		h = host_home(t, v[i].family, v[i].addr);
-		while (t->slots[h].rec != MW_ID_NONE)
-			h = (h + 1) & t->mask;
-		t->slots[h].family = v[i].family;
-		memcpy(t->slots[h].addr, v[i].addr, 16);
+		n4 += is_host(&v[i]) && v[i].family == AF_INET;
+		n6 += is_host(&v[i]) && v[i].family == AF_INET6;
+	}
+	if ((n4 && host_table(&pol->hosts4, n4,
+			      sizeof(struct mw_host4_ent))) ||
+	    (n6 && host_table(&pol->hosts6, n6,
+			      sizeof(struct mw_host6_ent))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
 		/* the image check: every device prefix names a device */
-		t->slots[h].rec = pol->dev_idx[v[i].value];
+		const struct mw_img_device *dev = mw_pol_device(pol,
+							(u32)v[i].value);
+
+		if (!is_host(&v[i]) || !dev)
+			continue;
+		if (v[i].family == AF_INET) {
+			struct mw_host4_ent *s = pol->hosts4.slots;
+			u32 a = get_unaligned((const u32 *)v[i].addr);
+
+			h = mw_host4_home(&pol->hosts4, a);
+			while (s[h].dev.id != MW_ID_NONE)
+				h = (h + 1) & pol->hosts4.mask;
+			s[h].addr = a;
+			mw_devkey_of(dev, &s[h].dev);
+		} else if (v[i].family == AF_INET6) {
+			struct mw_host6_ent *s = pol->hosts6.slots;
+
+			h = host6_home(&pol->hosts6, v[i].addr);
+			while (s[h].dev.id != MW_ID_NONE)
+				h = (h + 1) & pol->hosts6.mask;
+			memcpy(s[h].addr, v[i].addr, 16);
+			mw_devkey_of(dev, &s[h].dev);
+		}
 	}
 	return 0;
 }
@@ -230,36 +255,77 @@ static const struct mw_img_prefix *lpm_lookup(const struct mw_lpm *l, u8 fam,
 	return NULL;
 }
 
-/* The device whose prefix holds addr (host table, then LPM), or NULL. */
-const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
-					       u8 family, const u8 *addr)
+/* The IPv6 host address addr's device, or NULL. */
+static const struct mw_devkey *host6(const struct mw_policy *p, const u8 *addr)
 {
-	const struct mw_host_table *t = &p->hosts;
+	const struct mw_host_table *t = &p->hosts6;
+	const struct mw_host6_ent *s = t->slots;
+	u64 k0 = get_unaligned((const u64 *)addr);
+	u64 k1 = get_unaligned((const u64 *)(addr + 8));
+	u32 h;
+
+	if (!s)
+		return NULL;
+	for (h = host6_home(t, addr); s[h].dev.id != MW_ID_NONE;
+	     h = (h + 1) & t->mask)
+		if (get_unaligned((const u64 *)s[h].addr) == k0 &&
+		    get_unaligned((const u64 *)(s[h].addr + 8)) == k1)
+			return &s[h].dev;
+	return NULL;
+}
+
+/* A device by a prefix wider than a host, or NULL (key: zero-padded). */
+static const struct mw_img_device *device_by_prefix(const struct mw_policy *p,
+						    u8 family, const u8 *addr)
+{
 	const struct mw_img_prefix *pf;
 	u8 key[16] = { 0 };
 
-	/* constant sizes: inline copies and compares, no calls */
+	/* constant sizes: inline copies, no calls */
 	if (family == AF_INET)
 		memcpy(key, addr, 4);
 	else
 		memcpy(key, addr, 16);
-	if (t->slots) {
-		u64 k0 = get_unaligned((const u64 *)key);
-		u64 k1 = get_unaligned((const u64 *)(key + 8));
-		u32 h = host_home(t, family, key);
-
-		while (t->slots[h].rec != MW_ID_NONE) {
-			const struct mw_host_ent *e = &t->slots[h];
-
-			if (e->family == family &&
-			    get_unaligned((const u64 *)e->addr) == k0 &&
-			    get_unaligned((const u64 *)(e->addr + 8)) == k1)
-				return &p->devices[e->rec];
-			h = (h + 1) & t->mask;
-		}
-	}
 	pf = lpm_lookup(&p->dev_lpm, family, key);
 	return pf ? mw_pol_device(p, (u32)pf->value) : NULL;
+}
+
+/*
+ * mw_pol_find_devkey() past the IPv4 host table: the IPv6 host table, then
+ * the longest prefix (buf filled from the record).
+ */
+const struct mw_devkey *mw_pol_devkey_slow(const struct mw_policy *p,
+					   u8 family, const u8 *addr,
+					   struct mw_devkey *buf)
+{
+	const struct mw_img_device *dev;
+	const struct mw_devkey *d;
+
+	if (family == AF_INET6) {
+		d = host6(p, addr);
+		if (d)
+			return d;
+	}
+	dev = device_by_prefix(p, family, addr);
+	if (!dev)
+		return NULL;
+	mw_devkey_of(dev, buf);
+	return buf;
+}
+
+/* The device whose prefix holds addr (host table, then LPM), or NULL. */
+const struct mw_img_device *mw_pol_find_device(const struct mw_policy *p,
+					       u8 family, const u8 *addr)
+{
+	const struct mw_devkey *d = NULL;
+
+	if (family == AF_INET)
+		d = mw_pol_host4(p, addr);
+	else if (family == AF_INET6)
+		d = host6(p, addr);
+	if (d)
+		return mw_pol_device(p, d->id);
+	return device_by_prefix(p, family, addr);
 }
 
 u32 mw_pol_lookup_device(const struct mw_policy *p, u8 family, const u8 *addr)
@@ -288,7 +354,8 @@ void mw_policy_free(struct mw_policy *pol)
 	mw_pol_counters_free(pol);
 	mw_ifmap_free(pol);
 	kvfree(pol->dev_ev);
-	kvfree(pol->hosts.slots);
+	kvfree(pol->hosts4.slots);
+	kvfree(pol->hosts6.slots);
 	kvfree(pol->cset_idx);
 	kvfree(pol->dev_idx);
 	kvfree(pol->sys_idx);

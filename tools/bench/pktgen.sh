@@ -19,7 +19,8 @@
 # Env: OUT (bench-results), MW_BENCH_COUNT (packets per run, 50000),
 #      MW_BENCH_ROUNDS (12), MW_BENCH_BUDGET (guest seconds for the rounds,
 #      390), MW_BENCH_APPLY (0: no policy-apply), MW_BENCH_PERF (1: perf
-#      profile of the module instead, with MW_VM_PERF=1), MW_VM_TIMEOUT (720).
+#      profile of the module and of nftables stateful blocked instead, with
+#      MW_VM_PERF=1), MW_VM_TIMEOUT (720).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 export O=${O:-build}

@@ -499,6 +499,14 @@ check "  block device $sys as well: 2 blocks" bash -c "nsenter --net=/run/netns/
 check "  unblock system $sys: the device block stays" bash -c "nsenter --net=/run/netns/kgw $T unblock system $sys >/dev/null && [ \$(nsenter --net=/run/netns/kgw $T blocks | sed -n 's/^blocks=//p') = 1 ]"
 check "  unblock device $sys" gwt unblock device "$sys"
 check "  no block left" test "$(nb)" = 0
+# the packet path's per-id arrays grow (a copy) for a block beyond them
+check "block device partner-gw, then the last ids of both kinds" bash -c "nsenter --net=/run/netns/kgw $T block device $dev >/dev/null && nsenter --net=/run/netns/kgw $T block device 1048575 >/dev/null && nsenter --net=/run/netns/kgw $T block system 65535 >/dev/null"
+check "  3 blocks" test "$(nb)" = 3
+check "  device 1048576 is out of range: ERANGE" rc_is -34 gwt block device 1048576
+check "  partner-gw still refused after the arrays grew" fails nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
+check "  unblock all three" bash -c "nsenter --net=/run/netns/kgw $T unblock device $dev >/dev/null && nsenter --net=/run/netns/kgw $T unblock device 1048575 >/dev/null && nsenter --net=/run/netns/kgw $T unblock system 65535 >/dev/null"
+check "  partner-gw allowed again" retry 3 nsx ext "$T" -s 198.51.100.10 tcp-probe 192.0.2.10 443
+check "  no block left" test "$(nb)" = 0
 
 # --- island ----------------------------------------------------------------
 check "island on" gwt island 1
