@@ -587,7 +587,8 @@ static __always_inline int judge_frame(struct mw_judge *j, struct mw_cursor *c,
 		return judge_arp(j, c, p);
 	if (proto != MW_ETH_P_IP && proto != MW_ETH_P_IPV6)	/* step 7 */
 		return MW_R_NON_IP;
-	if (parse_ip(c, p, proto) < 0)
+	if (!(proto == MW_ETH_P_IP && parse_ip4_plain(c, p)) &&
+	    parse_ip(c, p, proto) < 0)
 		return p->err;
 	if (is_icmp(p) && (r = judge_icmp(j, c, p)))	/* steps 7-8 */
 		return r;
