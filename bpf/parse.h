@@ -176,6 +176,24 @@ static __always_inline int parse_arp(struct mw_cursor *c, struct mw_xpkt *p)
 	return 0;
 }
 
+/* What an IPv4 header gives the decision (ip: 20 bytes in the frame). */
+static __always_inline void ipv4_fields(struct mw_xpkt *p, const __u8 *ip)
+{
+	p->fk.family = MW_AF_INET;
+	p->fk.proto = ip[9];
+	p->hop_limit = ip[8];
+	fr_addr(p->fk.src, ip + 12, 4);
+	fr_addr(p->fk.dst, ip + 16, 4);
+}
+
+/* TCP and UDP: ports, kept in network order for the flow key. */
+static __always_inline void l4_ports(struct mw_xpkt *p, const __u8 *h)
+{
+	p->fk.sport = *(const __be16 *)h;
+	p->fk.dport = *(const __be16 *)(h + 2);
+	p->has_ports = 1;
+}
+
 /*
  * IPv4 options, walked by bpf_loop() over a copy (one verifier pass for
  * any option layout): see ipv4_options() in userspace/lib/pkt.c.
@@ -259,11 +277,7 @@ static __always_inline int parse_ipv4(struct mw_cursor *c, struct mw_xpkt *p)
 	    tot < ihl || tot > present)
 		goto malformed;
 	frag = fr16(ip + 6);
-	p->fk.family = MW_AF_INET;
-	p->fk.proto = ip[9];
-	p->hop_limit = ip[8];
-	fr_addr(p->fk.src, ip + 12, 4);
-	fr_addr(p->fk.dst, ip + 16, 4);
+	ipv4_fields(p, ip);
 	if (ihl > MW_IPV4_HLEN &&
 	    (p->err = mw_ipv4_opts(c->xdp, c->off, ihl - MW_IPV4_HLEN)))
 		return -1;
@@ -397,10 +411,7 @@ static __always_inline int parse_l4(struct mw_cursor *c, struct mw_xpkt *p,
 	default:
 		return 0;
 	}
-	/* TCP and UDP: ports, kept in network order for the flow key */
-	p->fk.sport = *(const __be16 *)h;
-	p->fk.dport = *(const __be16 *)(h + 2);
-	p->has_ports = 1;
+	l4_ports(p, h);
 	return 0;
 }
 
@@ -436,14 +447,8 @@ static __always_inline int parse_ip4_plain(struct mw_cursor *c,
 		return 0;
 	}
 	p->l3 = MW_L3_IP;
-	p->fk.family = MW_AF_INET;
-	p->fk.proto = ip[9];
-	p->hop_limit = ip[8];
-	fr_addr(p->fk.src, ip + 12, 4);
-	fr_addr(p->fk.dst, ip + 16, 4);
-	p->fk.sport = *(const __be16 *)h;
-	p->fk.dport = *(const __be16 *)(h + 2);
-	p->has_ports = 1;
+	ipv4_fields(p, ip);
+	l4_ports(p, h);
 	c->end = MW_ETH_HLEN + tot;
 	c->off = MW_ETH_HLEN + MW_IPV4_HLEN;
 	return 1;

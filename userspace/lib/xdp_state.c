@@ -225,6 +225,14 @@ int mw_xdp_status(struct mw_xdp *x, struct mw_xdp_status *st)
 
 /* --- counters ------------------------------------------------------------ */
 
+static void counter_add(struct mw_counter *to, const struct mw_counter *c)
+{
+	to->pass_packets += c->pass_packets;
+	to->pass_bytes += c->pass_bytes;
+	to->drop_packets += c->drop_packets;
+	to->drop_bytes += c->drop_bytes;
+}
+
 static int percpu_counter(struct mw_xdp *x, int fd, uint32_t key,
 			  struct mw_counter *out)
 {
@@ -239,22 +247,10 @@ static int percpu_counter(struct mw_xdp *x, int fd, uint32_t key,
 		return mw_xdp_fail(x, -errno, "cannot read counters: %s",
 				   strerror(errno));
 	}
-	for (i = 0; i < x->ncpus; i++) {
-		out->pass_packets += v[i].pass_packets;
-		out->pass_bytes += v[i].pass_bytes;
-		out->drop_packets += v[i].drop_packets;
-		out->drop_bytes += v[i].drop_bytes;
-	}
+	for (i = 0; i < x->ncpus; i++)
+		counter_add(out, &v[i]);
 	free(v);
 	return 0;
-}
-
-static void counter_add(struct mw_counter *to, const struct mw_counter *c)
-{
-	to->pass_packets += c->pass_packets;
-	to->pass_bytes += c->pass_bytes;
-	to->drop_packets += c->drop_packets;
-	to->drop_bytes += c->drop_bytes;
 }
 
 int mw_xdp_dev_counter(struct mw_xdp *x, uint32_t dev, struct mw_counter *out)
