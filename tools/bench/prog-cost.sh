@@ -2,30 +2,33 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # prog-cost: the XDP program's own cost per packet under live frames, for
-# one or more builds, conditions interleaved.  The kernel's BPF run-time
-# statistics (kernel.bpf_stats_enabled: run_time_ns and run_cnt of the
-# attached program) are sampled while xdp-live (tools/bench/xdp-live.c)
-# sends 64-byte frames through a veth pair; run_time_ns / run_cnt is the
-# program's time per frame, not the generator's nor the stack's.  Every
-# round runs every build in every condition once (ABAB...), so drift hits
-# all alike; the summary gives each median with its range and, for the
-# builds after the first, the median of the per-round ratios to the first.
+# one or more builds, conditions interleaved.  xdp-live
+# (tools/bench/xdp-live.c) sends 64-byte frames through a veth pair and,
+# with -S, runs again with the kernel's BPF run-time statistics on for its
+# own life and reads its program's run_time_ns and run_cnt before and
+# after: their deltas' ratio is the program's time per frame, not the
+# generator's nor the stack's.  Every round runs every build in every
+# condition once (ABAB...), so drift hits all alike; the summary gives
+# each median with its range and, for the builds after the first, the
+# median of the per-round ratios to the first.
 #
 #   tools/bench/prog-cost.sh [-r ROUNDS] [-t SECONDS] [-s SOURCES] \
-#       LABEL=BUILD_DIR [LABEL=BUILD_DIR ...]
+#       [-c CONDITIONS] LABEL=BUILD_DIR [LABEL=BUILD_DIR ...]
 #
 # BUILD_DIR holds bench/xdp-live (make bench-build O=BUILD_DIR, in the tree
-# of that version).  Conditions: bare (XDP_DROP alone), mw-blocked (every
-# source a blocked device), mw-allowed-prog (every source allowed, flow
-# records on, the sink variant drops after accounting).  Root; needs
-# bpftool and python3.  Results in bench-results/prog-cost-*.csv.
+# of that version).  Conditions (-c, comma-separated; default all three):
+# bare (XDP_DROP alone), mw-blocked (every source a blocked device),
+# mw-allowed-prog (every source allowed, flow records on, the sink
+# variant drops after accounting).  Root; needs python3.  Results in
+# bench-results/prog-cost-*.csv.
 set -u
-ROUNDS=10 SECS=3 NSRC=64
-while getopts r:t:s: o; do
+ROUNDS=10 SECS=3 NSRC=64 CONDS=bare,mw-blocked,mw-allowed-prog
+while getopts r:t:s:c: o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;;
 	t) SECS=$OPTARG ;;
 	s) NSRC=$OPTARG ;;
+	c) CONDS=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -34,71 +37,36 @@ shift $((OPTIND - 1))
 for b in "$@"; do
 	[ -x "${b#*=}/bench/xdp-live" ] || { echo "prog-cost: ${b#*=}/bench/xdp-live missing (make bench-build)" >&2; exit 1; }
 done
-command -v bpftool >/dev/null || { echo "prog-cost: bpftool missing" >&2; exit 1; }
-
 NS=mwpc$$
 PIN=/sys/fs/bpf/mwpc-$$
 OUTDIR=${OUTDIR:-bench-results}
 mkdir -p "$OUTDIR"
 CSV=$OUTDIR/prog-cost-$(date +%Y%m%d-%H%M%S).csv
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
-	[ -n "${sp:-}" ] && kill "$sp" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$PIN" "$tmp"
-	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+	rm -rf "$PIN"
 }
-tmp=$(mktemp -d /tmp/mw-prog-cost.XXXXXX)
 trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link add mwpA type veth peer name mwpB
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 ip -n "$NS" link set mwpA up
 ip -n "$NS" link set mwpB up
-sysctl -qw kernel.bpf_stats_enabled=1
 
-# The newest program of that name with runs: "run_time_ns run_cnt", into
-# $2, every 0.3 s until killed (the last sample is within 0.3 s of the end;
-# both counters come from one read, so their ratio is exact).
-sample() {
-	while :; do
-		bpftool prog show -j 2>/dev/null | python3 -c '
-import json, sys
-best = None
-for p in json.load(sys.stdin):
-    if p.get("name") == sys.argv[1] and p.get("run_cnt", 0) > 0:
-        if best is None or p["id"] > best["id"]:
-            best = p
-if best:
-    print(best["run_time_ns"], best["run_cnt"])' "$1" >"$2.tmp" &&
-			[ -s "$2.tmp" ] && mv "$2.tmp" "$2"
-		sleep 0.3
-	done
-}
-
-echo "round,build,condition,pps,run_time_ns,run_cnt,ns_per_packet" >"$CSV"
+# xdp-live -S prints mode,median_pps,min,max,runs,median_ns,min_ns,max_ns
+echo "round,build,condition,pps,ns_per_packet" >"$CSV"
 for r in $(seq 1 "$ROUNDS"); do
 	for b in "$@"; do
-		for mode in bare mw-blocked mw-allowed-prog; do
-			case $mode in
-			bare) prog=bare_drop ;;
-			mw-blocked) prog=mw_xdp ;;
-			*) prog=mw_xdp_sink ;;
-			esac
-			rm -f "$tmp/s"
-			sample "$prog" "$tmp/s" &
-			sp=$!
+		for mode in ${CONDS//,/ }; do
 			res=$(nsenter --net=/run/netns/"$NS" "${b#*=}/bench/xdp-live" \
 				-m "$mode" -a mwpA -b mwpB -r 1 -t "$SECS" \
-				-s "$NSRC" -d 10000 -p "$PIN" 2>/dev/null | tail -n 1)
-			kill "$sp"
-			wait "$sp" 2>/dev/null
-			sp=
-			if ! read -r rt rc <"$tmp/s" 2>/dev/null || [ "$rc" -eq 0 ]; then
-				echo "prog-cost: no statistics for $prog (${b%%=*}, round $r)" >&2
+				-s "$NSRC" -d 10000 -p "$PIN" -S | tail -n 1)
+			IFS=, read -r m pps _ _ _ ns _ <<<"$res"
+			if [ "$m" != "$mode" ] || [ -z "$ns" ]; then
+				echo "prog-cost: xdp-live gave no figure for $mode (${b%%=*}, round $r): '$res'" >&2
 				exit 1
 			fi
-			echo "$r,${b%%=*},$mode,$(cut -d, -f2 <<<"$res"),$rt,$rc,$(awk "BEGIN { printf \"%.2f\", $rt / $rc }")" >>"$CSV"
+			echo "$r,${b%%=*},$mode,$pps,$ns" >>"$CSV"
 		done
 	done
 	echo "prog-cost: round $r of $ROUNDS" >&2
@@ -127,7 +95,7 @@ for c in conds:
             line += (f"  / {builds[0]}: {st.median(q):.3f} "
                      f"[{min(q):.3f}..{max(q):.3f}]")
         print(line)
-    if c != "bare":
+    if c != "bare" and "bare" in conds:
         for b in builds:
             d = [float(x["ns_per_packet"]) - float(y["ns_per_packet"])
                  for x, y in zip(by[(b, c)], by[(b, "bare")])]
