@@ -92,4 +92,24 @@ else
 fi
 check "policy-apply: a total and its peak RSS in the CSV" \
 	has "$W/pa.csv" '^1000,total,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+$'
+
+# --- prog-cost.sh: builds compared in interleaved rounds -----------------
+# the same build twice: every round must give both a program time
+if OUTDIR=$W/pc tools/bench/prog-cost.sh -r 2 -t 0.2 -s 64 \
+	-c bare,mw-blocked A="$O" B="$O" >"$W/pc.txt" 2>&1; then
+	ok "prog-cost: 2 rounds of two builds"
+else
+	fail "prog-cost: 2 rounds of two builds"
+	tail -n 5 "$W/pc.txt"
+fi
+rows=$(cat "$W"/pc/prog-cost-*.csv 2>/dev/null |
+	awk -F, '$1 ~ /^[12]$/ && $5 > 0 { n++ } END { print n + 0 }')
+check "prog-cost: 2 rounds x 2 builds x 2 conditions, each a program time ($rows)" \
+	test "${rows:-0}" = 8
+check "prog-cost: the second build's time as per-round ratios to the first's" \
+	has "$W/pc.txt" '^  mw-blocked +B +[0-9.]+ ns .* / A: [0-9.]+ \['
+check "prog-cost: blocked over bare for each build" \
+	has "$W/pc.txt" '^  mw-blocked +B +over bare: +-?[0-9.]+ ns'
+expect_rc "prog-cost: a build without xdp-live is refused" 1 \
+	tools/bench/prog-cost.sh -r 1 X="$W/none"
 suite_end
