@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The loader's and program's internals: torn config reads, the sink
- * variant, attach/detach, the bench helper, dev_tab4 probing.
+ * variant, attach/detach, the bench helper, dev_tab4 probing, the
+ * verifier's budget.
  */
 #include "env.h"
 
@@ -395,4 +396,42 @@ void test_h4_spill_path(void **state)
 	mw_xdp_close(x);
 	mw_image_free(&img);
 	pg_policy_free(b);
+}
+
+/*
+ * The verifier walks at most 1,000,000 instructions of a program
+ * (BPF_COMPLEXITY_LIMIT_INSNS) and refuses it beyond: the program then
+ * does not load at all, on that kernel.  A change that keeps more state
+ * per packet can multiply the walk (one such change took it past the
+ * limit on 6.1 while 6.18 stayed at half), so both programs must stay
+ * under 90 % of it on the kernel at hand (this test runs on the host and
+ * on the 6.1 guest): the margin is seen before it is gone.
+ */
+#define VERIFIER_LIMIT	1000000u
+
+void test_verifier_budget(void **state)
+{
+	static const unsigned int flags[] = { 0, MW_XDP_F_SINK };
+	size_t i;
+
+	(void)state;
+	need_env();
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		struct mw_xdp_opts o = { .pin_dir = "", .flags = flags[i] };
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		struct mw_xdp *x = NULL;
+		char err[512];
+
+		assert_int_equal(mw_xdp_open(&o, &x, err, sizeof(err)), 0);
+		assert_int_equal(bpf_obj_get_info_by_fd(mw_xdp_prog_fd(x),
+							 &info, &len), 0);
+		printf("verifier: %s walked %u instructions (%.0f %% of "
+		       "%u)\n", info.name, info.verified_insns,
+		       100.0 * info.verified_insns / VERIFIER_LIMIT,
+		       VERIFIER_LIMIT);
+		assert_true(info.verified_insns > 0);
+		assert_true(info.verified_insns < VERIFIER_LIMIT / 10 * 9);
+		mw_xdp_close(x);
+	}
 }
