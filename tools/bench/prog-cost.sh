@@ -33,7 +33,7 @@ while getopts r:t:s:c: o; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n 2,22p "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n 4,23p "$0"; exit 2; }
 for b in "$@"; do
 	[ -x "${b#*=}/bench/xdp-live" ] || { echo "prog-cost: ${b#*=}/bench/xdp-live missing (make bench-build)" >&2; exit 1; }
 done
