@@ -13,7 +13,7 @@
 #include "maps.h"
 #include "parse.h"
 
-/* Is minute m of the UTC week inside window wid? */
+/* Is minute m of the UTC week inside window wid of slot's policy? */
 static __always_inline bool in_window(__u32 slot, __u32 wid, __u32 m)
 {
 	const struct mw_img_window *w;
@@ -33,6 +33,20 @@ static __always_inline bool in_window(__u32 slot, __u32 wid, __u32 m)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The same as a global function, for the rule loop of the frame itself:
+ * verified once, not once per rule of that loop (with its own loop
+ * inside, that was a fifth of the verifier's walk of the program); only
+ * a rule with a window pays the call.  The rule loops inside mw_related()
+ * and mw_icmp_pre() keep in_window() inline: a third frame on their
+ * stacks would pass the 512 bytes the verifier allows for a chain of
+ * calls.
+ */
+__noinline int mw_in_window(__u32 slot, __u32 wid, __u32 m)
+{
+	return in_window(slot, wid, m);
 }
 
 static __always_inline bool in_range(__be16 port, const struct mw_rule *r)
@@ -64,15 +78,22 @@ static __always_inline bool reply_tcp_flags(__u8 f)
  * Does rule r let packet p through, inbound?  Returns its reason or 0.
  * zones: zone mask of the destination.  The window test comes first, as
  * in the model; the clock is read only for a rule that has one.  reply:
- * p has the shape of a stateless reply (reply_shape()).
+ * p has the shape of a stateless reply (reply_shape()).  frame: the rule
+ * loop of the frame itself (mw_in_window() then).
  */
 static __always_inline int rule_matches(struct mw_judge *j,
 					const struct mw_xpkt *p,
 					const struct mw_rule *r, __u64 zones,
-					bool reply)
+					bool reply, bool frame)
 {
-	if (r->window && !in_window(j->slot, r->window - 1, judge_minute(j)))
-		return 0;
+	__u32 m;
+
+	if (r->window) {
+		m = judge_minute(j);
+		if (frame ? !mw_in_window(j->slot, r->window - 1, m) :
+			    !in_window(j->slot, r->window - 1, m))
+			return 0;
+	}
 	if (r->zones != MW_ZONES_ANY && !(r->zones & zones))
 		return 0;
 	if (r->proto != MW_ANY_PROTO && r->proto != p->fk.proto)
@@ -163,7 +184,8 @@ static __always_inline int match_rules(struct mw_judge *j,
 		for (i = 0; i < MW_CSET_RULES; i++) {
 			if (i >= n)
 				break;
-			r = rule_matches(j, p, &cs->rules[i], zones, reply);
+			r = rule_matches(j, p, &cs->rules[i], zones, reply,
+					 mode == MW_RULES_FRAME);
 			if (r) {
 				j->conduit = cs->rules[i].conduit;
 				return r;
