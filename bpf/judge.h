@@ -106,9 +106,10 @@ static __always_inline __s64 judge_secs(struct mw_judge *j, __s64 off)
 
 /*
  * Unix time in ns at tick resolution, for accounting (flow first/last
- * seen, event rate windows): the coarse monotonic clock, which costs no
- * clocksource read (struct mw_xdp_clock), and no helper call either but
- * once per tick and CPU (struct mw_xdp_tick).
+ * seen; drop-event windows count jiffies instead, account.h): the coarse
+ * monotonic clock, which costs no clocksource read (struct mw_xdp_clock),
+ * and no helper call either but once per tick and CPU (struct
+ * mw_xdp_tick).
  */
 static __always_inline __u64 judge_mono_ns(struct mw_judge *j)
 {

@@ -205,10 +205,11 @@ static inline __u32 mw_xdp_h4_home(__u32 addr_host_order, __u32 bits)
 }
 
 /*
- * Accounting clock (map "mw_clock"[0]).  Flow records and the event rate
- * limiter take their time from bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC
- * at tick resolution: no clocksource read, a fraction of the cost of
- * bpf_ktime_get_boot_ns() under a hypervisor); adding mono_to_unix_ns
+ * Accounting clock (map "mw_clock"[0]).  Flow records take their time
+ * from bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC at tick resolution: no
+ * clocksource read, a fraction of the cost of bpf_ktime_get_boot_ns()
+ * under a hypervisor; drop-event windows count jiffies, struct
+ * mw_xdp_evstate); adding mono_to_unix_ns
  * gives unix ns.  The loader writes it with every mw_config write.  The
  * decision itself uses the boot clock (bpf_ktime_get_boot_ns(), read at
  * most once per packet and only when needed): as is for block expiries

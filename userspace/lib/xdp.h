@@ -60,8 +60,8 @@
  *                     while no policy is loaded)
  *   glob_evstate      event window of the drops without a device
  *   mw_clock          ARRAY[1] struct mw_xdp_clock: unix time base of the
- *                     accounting clock (flow first/last seen, event rate
- *                     windows: CLOCK_MONOTONIC at tick resolution), written
+ *                     accounting clock (flow first/last seen:
+ *                     CLOCK_MONOTONIC at tick resolution), written
  *                     with every mw_config write
  * Blocks, counters, flows and events are outside the policy slots: they
  * survive policy reloads.
