@@ -20,7 +20,10 @@ static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
 
 	if (!c)
 		return;
-	v = pass ? &c->pass_packets : &c->drop_packets;
+	/* drop_packets follows pass_bytes: an offset, not a branch */
+	_Static_assert(__builtin_offsetof(struct mw_counter, drop_packets) ==
+		       2 * sizeof(__u64), "mw_counter layout");
+	v = &c->pass_packets + ((__u32)!pass << 1);
 	v[0]++;
 	v[1] += len;
 }
@@ -67,11 +70,14 @@ static __always_inline bool event_allowed(struct mw_judge *j)
 	__u32 zero = 0;
 	__u64 t;
 
-	if (!j->event_rate)
+	if (!j->cfg || !j->cfg->event_rate)
 		return false;
 	if (j->device != MW_ID_NONE) {
-		/* beside the device's block: the line its checks read */
-		ds = bpf_map_lookup_elem(&dev_blocks, &j->device);
+		/* beside the device's block: the row its checks read
+		 * (j->ds), unless they stopped before the block */
+		ds = j->ds;
+		if (!ds)
+			ds = bpf_map_lookup_elem(&dev_blocks, &j->device);
 		if (!ds)
 			return false;
 		st = &ds->ev;
@@ -86,7 +92,7 @@ static __always_inline bool event_allowed(struct mw_judge *j)
 		st->count = 1;
 		return true;
 	}
-	if (st->count >= j->event_rate)
+	if (st->count >= j->cfg->event_rate)
 		return false;
 	st->count++;
 	return true;
@@ -139,8 +145,8 @@ static __always_inline bool account(struct mw_judge *j,
 			      p->len);
 		/* none for BLOCKED: low-value evidence a flood would thrash
 		 * the table with (counters and events still record it) */
-		if (mw_flows_enabled && p->l3 == MW_L3_IP &&
-		    reason != MW_R_BLOCKED)
+		if (reason != MW_R_BLOCKED && mw_flows_enabled &&
+		    p->l3 == MW_L3_IP)
 			account_flow(j, p, reason, pass);
 	}
 	if (pass && j->conduit != MW_ID_NONE)

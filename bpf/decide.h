@@ -472,8 +472,7 @@ static __always_inline int icmp_judge_init(struct mw_judge *j,
 	cfg = bpf_map_lookup_elem(&mw_config, &zero);
 	if (!cfg)
 		return MW_R_NO_POLICY;
-	j->boot_to_unix_ns = cfg->boot_to_unix_ns;
-	j->boot_to_unix_max_ns = cfg->boot_to_unix_max_ns;
+	j->cfg = cfg;
 	j->eth = data;
 	j->slot = q->slot & 1;
 	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);

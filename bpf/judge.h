@@ -15,22 +15,26 @@
 struct mw_judge {
 	__u32 slot;		/* the policy slot of this packet */
 	__u32 generation;
-	__s64 boot_to_unix_ns;	/* windows, valid_from, event times */
-	__s64 boot_to_unix_max_ns;	/* agreement and policy expiry */
+	/* the clock offsets (boot_to_unix_ns: windows, valid_from, event
+	 * times; boot_to_unix_max_ns: agreement and policy expiry) and the
+	 * event rate, read where used: an update meanwhile changes no
+	 * policy (slot and generation are the ones read once) */
+	const struct mw_config *cfg;	/* NULL only before it is found */
 	__u64 boot_ns;		/* 0 until read */
 	__u64 mono_ns;		/* coarse monotonic ns; 0 until read */
 	__u32 device;		/* MW_ID_NONE until known */
 	__u32 system;
 	__u32 conduit;
-	__u32 event_rate;
 	const struct mw_img_iface *ifc;
 	const struct mw_xdp_slot_meta *meta;
+	struct mw_xdp_devstate *ds;	/* the device's block and event
+					 * window (dev_blocks), NULL until
+					 * its checks read it */
 	__u8 *eth;		/* frame start (14 bytes present) */
 	__u32 flow_row;		/* mw_flow_find's answer (flow_looked) */
 	__u8 flow_looked;
 	__u8 zones_known;	/* zones was looked up for this packet */
 	__u8 limited;		/* the device's system has limits */
-	__u8 island;
 	__u64 zones;		/* zone mask of the destination (zones_known) */
 };
 
@@ -90,7 +94,7 @@ static __always_inline __u64 judge_boot_ns(struct mw_judge *j)
  */
 static __always_inline __u64 judge_now(struct mw_judge *j)
 {
-	return judge_boot_ns(j) + j->boot_to_unix_ns;
+	return judge_boot_ns(j) + j->cfg->boot_to_unix_ns;
 }
 
 /*
@@ -141,7 +145,7 @@ static __always_inline __u64 judge_acct_now(struct mw_judge *j)
 
 	clk = bpf_map_lookup_elem(&mw_clock, &zero);
 	return judge_mono_ns(j) +
-	       (clk ? clk->mono_to_unix_ns : j->boot_to_unix_ns);
+	       (clk ? clk->mono_to_unix_ns : j->cfg->boot_to_unix_ns);
 }
 
 /* The reasons of a pass, as bits (every reason is below 32). */

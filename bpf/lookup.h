@@ -180,6 +180,19 @@ static __always_inline const struct mw_block *dev_block(__u32 id)
 	return s ? &s->block : NULL;
 }
 
+/*
+ * The block of the packet's device, j->device; its row stays in j->ds for
+ * the drop event's window beside it (event_allowed).
+ */
+static __always_inline const struct mw_block *
+judge_dev_block(struct mw_judge *j)
+{
+	__u32 id = j->device;
+
+	j->ds = bpf_map_lookup_elem(&dev_blocks, &id);
+	return j->ds ? &j->ds->block : NULL;
+}
+
 static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
 {
 	return a[0] != b[0] || a[1] != b[1] || a[2] != b[2] ||
@@ -199,11 +212,11 @@ static __always_inline bool agreement_ok(struct mw_judge *j,
 		return true;
 	boot = judge_boot_ns(j);	/* one test of the cache, not two */
 	if ((d->sys_flags & MW_SYS_F_VALID_FROM) &&
-	    (__s64)((boot + j->boot_to_unix_ns) / MW_NSEC_PER_SEC) <
+	    (__s64)((boot + j->cfg->boot_to_unix_ns) / MW_NSEC_PER_SEC) <
 	    d->valid_from)
 		return false;
 	return !(d->sys_flags & MW_SYS_F_EXPIRES) ||
-	       (__s64)((boot + j->boot_to_unix_max_ns) / MW_NSEC_PER_SEC) <
+	       (__s64)((boot + j->cfg->boot_to_unix_max_ns) / MW_NSEC_PER_SEC) <
 	       d->expires;
 }
 
@@ -226,7 +239,7 @@ static __always_inline int device_checks(struct mw_judge *j,
 		return MW_R_WRONG_IFACE;
 	if ((d->dev_flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, d->mac))
 		return MW_R_SPOOFED;
-	if (block_active(j, dev_block(j->device)) ||
+	if (block_active(j, judge_dev_block(j)) ||
 	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
 		return MW_R_BLOCKED;
 	if (!agreement_ok(j, d))

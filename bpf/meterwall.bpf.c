@@ -30,10 +30,7 @@ static __always_inline int judge(__u32 ifindex, struct mw_judge *j,
 		return MW_R_NO_POLICY;
 	/* The one read of the slot: this packet uses only its tables. */
 	j->slot = cfg->slot & 1;
-	j->island = cfg->island;
-	j->boot_to_unix_ns = cfg->boot_to_unix_ns;
-	j->boot_to_unix_max_ns = cfg->boot_to_unix_max_ns;
-	j->event_rate = cfg->event_rate;
+	j->cfg = cfg;
 
 	j->meta = bpf_map_lookup_elem(&slot_meta, &j->slot);
 	if (!j->meta)
@@ -48,11 +45,11 @@ static __always_inline int judge(__u32 ifindex, struct mw_judge *j,
 	j->ifc = lookup_iface(j, ifindex);
 	if (!j->ifc)
 		return MW_R_NOT_MANAGED;
-	if (j->island)
+	if (cfg->island)
 		return MW_R_ISLAND;
 	/* expired by the largest offset ever set: a step back revives none */
 	if (j->meta->expires &&
-	    judge_secs(j, j->boot_to_unix_max_ns) >= j->meta->expires)
+	    judge_secs(j, cfg->boot_to_unix_max_ns) >= j->meta->expires)
 		return MW_R_POLICY_EXPIRED;
 	return judge_rate(j, c, p, judge_frame(j, c, p));
 }
