@@ -180,19 +180,6 @@ static __always_inline const struct mw_block *dev_block(__u32 id)
 	return s ? &s->block : NULL;
 }
 
-/*
- * The block of the packet's device, j->device; its row stays in j->ds for
- * the drop event's window beside it (event_allowed).
- */
-static __always_inline const struct mw_block *
-judge_dev_block(struct mw_judge *j)
-{
-	__u32 id = j->device;
-
-	j->ds = bpf_map_lookup_elem(&dev_blocks, &id);
-	return j->ds ? &j->ds->block : NULL;
-}
-
 static __always_inline bool mac_differs(const __u8 *a, const __u8 *b)
 {
 	return a[0] != b[0] || a[1] != b[1] || a[2] != b[2] ||
@@ -230,6 +217,8 @@ static __always_inline int device_checks(struct mw_judge *j,
 					 const struct mw_xdp_dev *d,
 					 __u32 *cset)
 {
+	struct mw_xdp_devstate *ds;
+
 	if (d->xflags & MW_XDEV_F_NO_RECORD)
 		return -1;
 	j->device = d->id;
@@ -239,7 +228,17 @@ static __always_inline int device_checks(struct mw_judge *j,
 		return MW_R_WRONG_IFACE;
 	if ((d->dev_flags & MW_DEV_F_MAC) && mac_differs(j->eth + 6, d->mac))
 		return MW_R_SPOOFED;
-	if (block_active(j, judge_dev_block(j)) ||
+	/*
+	 * The device's row (block and event window) stays in j->ds for the
+	 * drop event's window (event_allowed).  Every id below the capacity
+	 * has one; without it the device counts as blocked (fail closed, and
+	 * the verifier walks what follows with one kind of j->ds, not two).
+	 */
+	ds = bpf_map_lookup_elem(&dev_blocks, &j->device);
+	if (!ds)
+		return MW_R_BLOCKED;
+	j->ds = ds;
+	if (block_active(j, &ds->block) ||
 	    block_active(j, bpf_map_lookup_elem(&sys_blocks, &j->system)))
 		return MW_R_BLOCKED;
 	if (!agreement_ok(j, d))
