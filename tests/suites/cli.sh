@@ -318,7 +318,7 @@ rm "$alog"
 # with the XDP maps (root, bpffs; a private pin directory, no interface)
 apins=/sys/fs/bpf/mw-cli-audit-$$
 if [ "$(id -u)" -eq 0 ] && mkdir "$apins" 2>/dev/null; then
-	trap 'rm -rf "$tmp" "$apins"' EXIT
+	trap 'rm -rf "$tmp" "$PINS" "$apins"' EXIT
 	ax() { MW_PIN_DIR=$apins au "$@"; }
 	mv "$tmp/au-log2" "$alog"
 	ax load examples/minimal.yaml >/dev/null || fail "load: $(cat "$tmp/err")"
