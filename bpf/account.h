@@ -67,10 +67,12 @@ static __always_inline bool event_allowed(struct mw_judge *j)
 {
 	struct mw_xdp_devstate *ds;
 	struct mw_xdp_evstate *st;
-	__u32 zero = 0;
+	__u32 zero = 0, rate;
 	__u64 t;
 
-	if (!j->cfg || !j->cfg->event_rate)
+	/* read once: the controller may rewrite mw_config meanwhile */
+	rate = j->cfg ? j->cfg->event_rate : 0;
+	if (!rate)
 		return false;
 	if (j->device != MW_ID_NONE) {
 		/* beside the device's block: the row its checks read
@@ -92,7 +94,7 @@ static __always_inline bool event_allowed(struct mw_judge *j)
 		st->count = 1;
 		return true;
 	}
-	if (st->count >= j->cfg->event_rate)
+	if (st->count >= rate)
 		return false;
 	st->count++;
 	return true;

@@ -11,7 +11,7 @@
 #include "maps.h"
 #include "parse.h"
 
-/* Per-packet judgement state: config read once, lookups made so far. */
+/* Per-packet judgement state: the slot read once, lookups made so far. */
 struct mw_judge {
 	__u32 slot;		/* the policy slot of this packet */
 	__u32 generation;
