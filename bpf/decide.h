@@ -388,7 +388,7 @@ static __always_inline int icmp_nd(struct mw_judge *j, struct xdp_md *ctx,
 		s = lookup_device(j, MW_AF_INET6, p->fk.src);
 		if (!s || (s->xflags & MW_XDEV_F_NO_RECORD) || s->id != d->id)
 			return MW_R_L2_DENIED;
-		r = device_checks(j, d, &cset);
+		r = device_checks(j, d, d->id, &cset);
 	} else if (nd_link_only(p->fk.src)) {
 		r = 0;
 	} else {

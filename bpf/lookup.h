@@ -36,7 +36,7 @@ static __always_inline const struct mw_xdp_dev *dev_rec_of(__u32 slot,
  * the loader left in dev_hash4 (then the hash decides).
  */
 static __always_inline const struct mw_xdp_dev *
-lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
+lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill, __u32 *id)
 {
 	__u32 bits = j->meta->h4_bits, probes = j->meta->h4_probes;
 	__u32 base, mask, home, i, k;
@@ -58,7 +58,8 @@ lookup_tab4(struct mw_judge *j, __u32 a4, bool *spill)
 			break;			/* empty: not placed here */
 		if (e->addr == a4) {
 			*spill = false;
-			return dev_rec_of(j->slot, e->ref - 1);
+			*id = e->ref - 1;
+			return dev_rec_of(j->slot, *id);
 		}
 	}
 	*spill = j->meta->h4_spill;
@@ -87,11 +88,18 @@ static __always_inline void *lookup_prefix(void *tbl, __u8 family,
 	return bpf_map_lookup_elem(tbl, &lk);
 }
 
-/* Exact host address first, then the longest prefix; NULL if none. */
+/*
+ * Exact host address first, then the longest prefix; NULL if none.  *id:
+ * the device's id, from the dev_tab4 entry when it was found there (the
+ * record at that row has the same id, but its rows in dev_blocks and
+ * dev_counters are then addressed without waiting for the record's load:
+ * two dependent loads of cold rows in a row, not three), else d->id.
+ */
 static __always_inline const struct mw_xdp_dev *
-lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
+lookup_device_id(struct mw_judge *j, __u8 family, const __u8 *addr,
+		 __u32 *id)
 {
-	const struct mw_xdp_dev *d;
+	const struct mw_xdp_dev *d = NULL;
 	void *tbl;
 
 	if (j->meta->n_dev_hosts && family == MW_AF_INET) {
@@ -99,23 +107,29 @@ lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
 		__u32 a4;
 
 		__builtin_memcpy(&a4, addr, 4);
-		d = lookup_tab4(j, a4, &spill);
+		d = lookup_tab4(j, a4, &spill, id);
 		if (d)
 			return d;
-		if (spill && (tbl = slot_table(&dev_hash4, j->slot))) {
+		if (spill && (tbl = slot_table(&dev_hash4, j->slot)))
 			d = bpf_map_lookup_elem(tbl, &a4);
-			if (d)
-				return d;
-		}
 	} else if (j->meta->n_dev_hosts &&
 		   (tbl = slot_table(&dev_hash, j->slot))) {
 		d = lookup_host(tbl, family, addr);
-		if (d)
-			return d;
 	}
-	if (!j->meta->n_dev_prefixes || !(tbl = slot_table(&dev_lpm, j->slot)))
-		return NULL;
-	return lookup_prefix(tbl, family, addr);
+	if (!d && j->meta->n_dev_prefixes &&
+	    (tbl = slot_table(&dev_lpm, j->slot)))
+		d = lookup_prefix(tbl, family, addr);
+	if (d)
+		*id = d->id;
+	return d;
+}
+
+static __always_inline const struct mw_xdp_dev *
+lookup_device(struct mw_judge *j, __u8 family, const __u8 *addr)
+{
+	__u32 id;
+
+	return lookup_device_id(j, family, addr, &id);
 }
 
 /* Zone mask of an address: exact host prefix, then longest prefix. */
@@ -208,20 +222,20 @@ static __always_inline bool agreement_ok(struct mw_judge *j,
 }
 
 /*
- * Device checks (step 10) for device d, inbound.  Sets j->device,
+ * Device checks (step 10) for device d (id: its id), inbound.  Sets j->device,
  * j->system and *cset; returns 0, the drop reason, or -1 when the device
  * has no record (then it counts as no device at all; not reached with a
  * checked image).  d joins the device and its system (struct mw_xdp_dev).
  */
 static __always_inline int device_checks(struct mw_judge *j,
-					 const struct mw_xdp_dev *d,
+					 const struct mw_xdp_dev *d, __u32 id,
 					 __u32 *cset)
 {
 	struct mw_xdp_devstate *ds;
 
 	if (d->xflags & MW_XDEV_F_NO_RECORD)
 		return -1;
-	j->device = d->id;
+	j->device = id;
 	j->system = d->system;
 	*cset = d->cset;
 	if ((d->xflags & MW_XDEV_F_NO_SYSTEM) || d->sys_iface != j->ifc->id)
@@ -252,12 +266,16 @@ static __always_inline int source_device(struct mw_judge *j, __u8 family,
 					 const __u8 *addr, int unknown,
 					 __u32 *cset)
 {
-	const struct mw_xdp_dev *d = lookup_device(j, family, addr);
+	const struct mw_xdp_dev *d;
 	int r;
 
-	if (!d)
+	/* the id straight into the judgement: no stack slot of its own */
+	d = lookup_device_id(j, family, addr, &j->device);
+	if (!d) {
+		j->device = MW_ID_NONE;
 		return unknown;
-	r = device_checks(j, d, cset);
+	}
+	r = device_checks(j, d, j->device, cset);
 	if (r < 0) {
 		j->device = MW_ID_NONE;
 		return unknown;
