@@ -249,6 +249,8 @@ bench:
 	$(Q)mkdir -p bench-results
 	$(Q)! test -f bench-results/targets.csv || \
 		mv bench-results/targets.csv bench-results/targets-prev.csv
+	$(Q)! test -f bench-results/host.csv || \
+		mv bench-results/host.csv bench-results/host-prev.csv
 	$(Q)O=$(O) tools/bench/run.sh
 	$(Q)O=$(O) tools/bench/pktgen.sh
 	$(Q)O=$(O) tools/bench/daemon.sh

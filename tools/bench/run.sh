@@ -14,7 +14,9 @@
 #   MW_BENCH_QUIET_WAIT (30 s): before every round (every run of
 #   policy-apply) the benchmarks wait until at most that share of the
 #   machine's CPU time is busy elsewhere, or that long, and record what
-#   they saw.
+#   they saw; and before every xdp-live round, the speed of the core and
+#   its caches now ($O/bench/hostprobe: what neighbours on the host take,
+#   which the busy share does not see).
 # The machine is shared: compare figures within one run only.  Every
 # condition runs once per round, rounds interleave them, and every ratio
 # is a median of per-round ratios with its range.
@@ -34,7 +36,7 @@ B=$O/bench
 WHAT=${*:-testrun live apply}
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
-for t in xdp-testrun xdp-live policy-apply; do
+for t in xdp-testrun xdp-live policy-apply hostprobe; do
 	[ -x "$B/$t" ] || { echo "run.sh: $B/$t missing: make bench-build" >&2; exit 1; }
 done
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
@@ -146,21 +148,22 @@ live_one() {
 }
 
 run_live() {
-	local csv=$OUT/xdp-live.csv r c i busy conds res where
+	local csv=$OUT/xdp-live.csv r c i busy host conds res where
 	live_setup
 	LIVE_ADDRS=$(live_addrs)
 	read -r -a conds <<<"$LIVE_CONDS"
-	echo "round,condition,pps,prog_ns,busy_pct" >"$csv"
+	echo "round,condition,pps,prog_ns,busy_pct,alu_ns,l2_ns,mem_ns" >"$csv"
 	for ((r = 0; r < ROUNDS; r++)); do
 		busy=$(quiet_wait)
+		host=$("$B/hostprobe")
 		for ((i = 0; i < ${#conds[@]}; i++)); do
 			c=${conds[(i + r) % ${#conds[@]}]}
 			live_rules "$c" up
 			res=$(live_one "$c")
 			live_rules "$c" down
-			echo "$((r + 1)),$c,$res,$busy" >>"$csv"
+			echo "$((r + 1)),$c,$res,$busy,$host" >>"$csv"
 		done
-		echo "xdp-live: round $((r + 1)) of $ROUNDS (the rest of the machine $busy% busy before it)" >&2
+		echo "xdp-live: round $((r + 1)) of $ROUNDS (the rest of the machine $busy% busy before it; hostprobe alu,l2,mem ns: $host)" >&2
 	done
 	cleanup
 	trap - EXIT

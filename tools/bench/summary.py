@@ -26,15 +26,36 @@ import sys
 AGREE = 0.10        # two consecutive runs: every figure within +-10 %
 
 
+HOST = [("alu_ns", "ALU step"), ("l2_ns", "1 MiB chase"),
+        ("mem_ns", "64 MiB chase")]
+
+
 def rounds_of(path):
     """{round: {condition: (pps, prog_ns or None)}} and busy % per round."""
-    by, busy = {}, {}
+    return rounds_host(path)[:2]
+
+
+def rounds_host(path):
+    """rounds_of's two, and {round: {probe: ns}}: tools/bench/hostprobe
+    before the round (none in a CSV of a run before it existed)."""
+    by, busy, host = {}, {}, {}
     for r in csv.DictReader(open(path)):
         ns = float(r["prog_ns"]) if r["prog_ns"] else None
         by.setdefault(int(r["round"]), {})[r["condition"]] = (
             float(r["pps"]), ns)
         busy[int(r["round"])] = float(r["busy_pct"] or 0)
-    return by, busy
+        if all(r.get(k) for k, _ in HOST):
+            host[int(r["round"])] = {k: float(r[k]) for k, _ in HOST}
+    return by, busy, host
+
+
+def host_medians(path):
+    """[(probe, label, median ns)] over the rounds, or [] (no probe)."""
+    _, _, host = rounds_host(path)
+    if not host:
+        return []
+    return [(k, lab, st.median(h[k] for h in host.values()))
+            for k, lab in HOST]
 
 
 def per_round(by, f):
@@ -124,6 +145,12 @@ def live(path, nsrc, where):
                                            "%.3f" if "/" in name else "%.1f")))
     print("the rest of the machine before each round: %s %% busy" %
           " ".join("%.0f" % busy[r] for r in sorted(busy)))
+    _, _, host = rounds_host(path)
+    if host:
+        print("the machine's speed before each round (hostprobe), ns, "
+              "median [min..max]:\n  %s" % "; ".join(
+                  "%s %s" % (lab, spread([h[k] for h in host.values()],
+                                         "%.2f")) for k, lab in HOST))
     print("""(Mpps ratios carry the generator's cost on the shared core, so
  none can exceed bare's own; the receive-side costs take it off.
  mw-allowed passes into the stack, whose own rate is no-filter;
@@ -238,6 +265,31 @@ def report(out):
     print("  %d of %d met%s" % (len(res) - missed, len(res),
                                 "; %d differ from the run before by more "
                                 "than 10 %%" % disagree if prev else ""))
+    host_report(out)
+
+
+def host_report(out):
+    """The machine's speed in this run and the one before (hostprobe
+    medians, kept in OUTDIR/host.csv): a run whose figures moved with
+    the host's speed says so here, where its own load shows nothing."""
+    path = os.path.join(out, "xdp-live.csv")
+    now = host_medians(path) if os.path.exists(path) else []
+    if not now:
+        return
+    prev = {r["probe"]: float(r["ns"])
+            for r in rows(os.path.join(out, "host-prev.csv"))}
+    print("\nthe machine during xdp-live (tools/bench/hostprobe, median of "
+          "the rounds), ns:")
+    with open(os.path.join(out, "host.csv"), "w") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["probe", "ns"])
+        for k, lab, v in now:
+            w.writerow([k, "%.4g" % v])
+            cmp = ""
+            if prev.get(k):
+                cmp = "  previous run %.4g (%+.1f %%)" % (
+                    prev[k], (v / prev[k] - 1) * 100)
+            print("  %-14s %8.3f%s" % (lab, v, cmp))
 
 
 def main(a):
