@@ -69,6 +69,25 @@ check "targets: a figure within 10 % of the run before agrees" \
 check "targets: written for the next run to compare with" \
 	has "$W/s/targets.csv" '^xdp blocked: program ns over bare XDP_DROP,21,20,<=,missed$'
 
+# --- the host probe in the record -----------------------------------------
+# the same live CSV with hostprobe's three figures per round (1 MiB chase
+# 8 then 10 ns: median 9), and the probe of the run before (6 ns)
+mkdir -p "$W/h"
+awk -F, -v OFS=, 'NR == 1 { print $0, "alu_ns,l2_ns,mem_ns"; next }
+	{ print $0, "1.4", ($1 == 1 ? 8 : 10), "150" }' "$W/s/xdp-live.csv" \
+	>"$W/h/xdp-live.csv"
+printf 'probe,ns\nalu_ns,1.4\nl2_ns,6\nmem_ns,150\n' >"$W/h/host-prev.csv"
+python3 tools/bench/summary.py live "$W/h/xdp-live.csv" 1024 >"$W/hl.txt" 2>&1
+check "summary: the rounds' host probe, median [min..max]" \
+	has "$W/hl.txt" '1 MiB chase 9\.00 \[8\.00\.\.10\.00\]'
+python3 tools/bench/summary.py targets "$W/h" >"$W/ht.txt" 2>&1
+check "targets: the host probe beside the run before's (+50 %)" \
+	has "$W/ht.txt" '1 MiB chase +9\.000  previous run 6 \(\+50\.0 %\)'
+check "targets: the probe kept for the next run" \
+	has "$W/h/host.csv" '^l2_ns,9$'
+expect_rc "targets: no probe line from a CSV without one" 1 \
+	has "$W/targets.txt" 'hostprobe'
+
 # --- one short round of everything live ----------------------------------
 export MW_BENCH_QUIET_WAIT=5
 if O=$O OUT=$W/live ROUNDS=1 LIVE_SECONDS=0.2 NSRC=64 \
@@ -82,6 +101,8 @@ conds=$(awk -F, 'NR > 1 && $3 > 0 { n++ } END { print n + 0 }' "$W/live/xdp-live
 check "run.sh live: all 9 conditions measured a rate ($conds)" test "${conds:-0}" = 9
 progs=$(awk -F, 'NR > 1 && $4 > 0 { n++ } END { print n + 0 }' "$W/live/xdp-live.csv" 2>/dev/null)
 check "run.sh live: the 5 XDP conditions have a program time ($progs)" test "${progs:-0}" = 5
+hp=$(awk -F, 'NR > 1 && $6 > 0 && $7 > 0 && $8 > $7 { n++ } END { print n + 0 }' "$W/live/xdp-live.csv" 2>/dev/null)
+check "run.sh live: every row has the round's host probe, memory slower than L2 ($hp)" test "${hp:-0}" = 9
 check "run.sh live: the summary gives the receive-side ratios" \
 	has "$W/run.txt" 'nft-set / mw-blocked \(receive-side ns/frame\) +[0-9]'
 if "$O/bench/policy-apply" -r 1 -d 1000 -o "$W/pa.csv" >"$W/pa.txt" 2>&1; then
