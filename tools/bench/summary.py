@@ -120,7 +120,7 @@ def conditions(by):
 
 
 def live(path, nsrc, where):
-    by, busy = rounds_of(path)
+    by, busy, host = rounds_host(path)
     conds = conditions(by)
     print("\nxdp-live: 64-byte frames from %s sources, %s; %d interleaved "
           "rounds, median [min..max]" % (nsrc, where or
@@ -145,7 +145,6 @@ def live(path, nsrc, where):
                                            "%.3f" if "/" in name else "%.1f")))
     print("the rest of the machine before each round: %s %% busy" %
           " ".join("%.0f" % busy[r] for r in sorted(busy)))
-    _, _, host = rounds_host(path)
     if host:
         print("the machine's speed before each round (hostprobe), ns, "
               "median [min..max]:\n  %s" % "; ".join(
