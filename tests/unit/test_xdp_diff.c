@@ -632,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_bench),
 		cmocka_unit_test(test_h4_probe_bound),
 		cmocka_unit_test(test_h4_spill_path),
+		cmocka_unit_test(test_pins_before_mmap),
 		cmocka_unit_test(test_verifier_budget),
 		cmocka_unit_test(test_every_reason),
 	};

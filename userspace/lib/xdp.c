@@ -227,22 +227,50 @@ static int prepare_pin_dir(struct mw_xdp *x)
 	return 0;
 }
 
-/* max_entries of the pinned map `name', 0 if it is not pinned. */
-static uint32_t pinned_size(struct mw_xdp *x, const char *name)
+/* The pinned map `name' (info zeroed if it is not pinned). */
+static void pinned_info(struct mw_xdp *x, const char *name,
+			struct bpf_map_info *info)
 {
-	struct bpf_map_info info = {};
-	uint32_t len = sizeof(info);
+	uint32_t len = sizeof(*info);
 	char path[320];
 	int fd;
 
+	memset(info, 0, sizeof(*info));
 	snprintf(path, sizeof(path), "%s/%s", x->pin_dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		info.max_entries = 0;
+		return;
+	if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
+		memset(info, 0, sizeof(*info));
 	close(fd);
+}
+
+/* max_entries of the pinned map `name', 0 if it is not pinned. */
+static uint32_t pinned_size(struct mw_xdp *x, const char *name)
+{
+	struct bpf_map_info info;
+
+	pinned_info(x, name, &info);
 	return info.max_entries;
+}
+
+/*
+ * Map m is mmapable (bpf/maps.h) unless it is pinned already without the
+ * flag (by a version before it had it): that map is reused as it is, its
+ * rows then written by syscall.  Whether it is: x->mmapable[m].
+ */
+static void pick_mmapable(struct mw_xdp *x, int m)
+{
+	uint32_t flags = bpf_map__map_flags(x->map[m]);
+	struct bpf_map_info info = {};
+
+	if (x->pinned)
+		pinned_info(x, mw_xdp_map_names[m], &info);
+	if (info.id && !(info.map_flags & BPF_F_MMAPABLE)) {
+		flags &= ~BPF_F_MMAPABLE;
+		bpf_map__set_map_flags(x->map[m], flags);
+	}
+	x->mmapable[m] = flags & BPF_F_MMAPABLE;
 }
 
 /* Requested size vs pinned size; sets *size.  -EEXIST on a mismatch. */
@@ -363,6 +391,8 @@ static int set_sizes(struct mw_xdp *x, const struct mw_xdp_opts *o)
 				 MW_XDP_SLOTS << x->h4_bits);
 	bpf_map__set_max_entries(x->map[M_DEV_REC],
 				 MW_XDP_SLOTS * x->dev_capacity);
+	pick_mmapable(x, M_DEV_TAB4);
+	pick_mmapable(x, M_DEV_REC);
 	return 0;
 }
 

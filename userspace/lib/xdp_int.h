@@ -73,6 +73,7 @@ struct mw_xdp {
 	struct meterwall *skel;
 	struct bpf_map *map[M__COUNT];
 	int fd[M__COUNT];
+	bool mmapable[M__COUNT];	/* BPF_F_MMAPABLE: rows by mmap */
 	int prog_fd;			/* -1 without the program */
 	unsigned int flags;
 	bool pinned;
@@ -106,6 +107,19 @@ uint32_t mw_xdp_h4_find(const struct mw_xdp_h4 *tab, uint32_t bits,
  * inner-map templates): x->shape from them, -EPROTO when their key or
  * value sizes are not what xdp_load.c writes. */
 int mw_xdp_take_shapes(struct mw_xdp *x);
+
+/* xdp_slot.c.  -E2BIG (and the message) if an id of v is beyond the
+ * persistent maps' capacity. */
+struct mw_image_view;
+struct mw_config;
+int mw_xdp_check_capacity(struct mw_xdp *x, const struct mw_image_view *v);
+/* Wait for every packet that reads slot now: its ifaces entry rewritten
+ * with the map it holds (the syscall returns after an RCU grace period). */
+int mw_xdp_rcu_barrier(struct mw_xdp *x, uint32_t slot);
+/* Zero the rate-limit state of v's systems whose limits are new or
+ * changed against cfg's policy. */
+int mw_xdp_reset_rates(struct mw_xdp *x, const struct mw_image_view *v,
+		       const struct mw_config *cfg);
 
 /* Record a message (what went wrong, what to do) and return err (< 0). */
 int mw_xdp_fail(struct mw_xdp *x, int err, const char *fmt, ...)

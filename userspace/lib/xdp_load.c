@@ -41,6 +41,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -121,6 +122,7 @@ struct build {
 	uint32_t h4_probes;		/* the farthest placement + 1 */
 	uint32_t h4_max_bits;		/* a slot's share of dev_tab4 */
 	uint32_t dev_capacity;		/* a slot's share of dev_rec */
+	bool by_mmap;			/* dev_tab4, dev_rec mmapable */
 	uint32_t *rec_ids;		/* dev_rec: [n_rec] device ids, */
 	struct mw_xdp_dev *recs;	/* their records */
 	uint32_t n_rec;
@@ -325,9 +327,9 @@ static void add_dev_records(struct build *bd, const struct mw_image_view *v)
 	bd->meta.h4_bits = (uint8_t)bd->h4_bits;
 	bd->meta.h4_spill = bd->b[M_DEV_HASH4 - M_FIRST_SLOT_TABLE].n != 0;
 	bd->meta.h4_probes = (uint8_t)bd->h4_probes;
-	for (i = 0; i < v->n_devices; i++) {
+	for (i = 0; i < v->n_devices && !bd->by_mmap; i++) {
 		if (v->devices[i].id >= bd->dev_capacity)
-			continue;	/* refused by check_capacity */
+			continue;	/* refused by mw_xdp_check_capacity */
 		bd->rec_ids[bd->n_rec] = v->devices[i].id;
 		dev_record(v, v->devices[i].id, &bd->recs[bd->n_rec++]);
 	}
@@ -347,56 +349,20 @@ static uint32_t slot_h4_bits(const struct mw_image_view *v, uint32_t max)
 	return bits < max ? bits : max;
 }
 
-/* What to do when the persistent maps are too small. */
-static const char *resize_hint(const struct mw_xdp *x, char *buf, size_t len)
+/* The most entries table t's batch takes from v. */
+static size_t batch_entries(const struct mw_image_view *v, int t)
 {
-	if (!x->pinned)
-		return "open the XDP maps with a larger capacity";
-	snprintf(buf, len, "detach every interface, remove %s and attach again "
-		 "with a larger capacity", x->pin_dir);
-	return buf;
-}
-
-/* Ids the persistent maps can hold. */
-static int check_capacity(struct mw_xdp *x, const struct mw_image_view *v)
-{
-	char hint[400];
-	size_t i, k;
-
-	for (i = 0; i < v->n_devices; i++)
-		if (v->devices[i].id >= x->dev_capacity)
-			return mw_xdp_fail(x, -E2BIG,
-					   "device `%s' has id %u but the XDP "
-					   "maps hold %u devices: %s",
-					   mw_image_str(v, v->devices[i].name),
-					   v->devices[i].id, x->dev_capacity,
-					   resize_hint(x, hint, sizeof(hint)));
-	for (i = 0; i < v->n_systems; i++)
-		if (v->systems[i].id >= MW_MAX_SYSTEMS)
-			return mw_xdp_fail(x, -E2BIG, "system `%s' has id %u, "
-					   "beyond %u", mw_image_str(v,
-					   v->systems[i].name),
-					   v->systems[i].id, MW_MAX_SYSTEMS);
-	for (i = 0; i < v->n_conduits; i++)
-		if (v->conduits[i].id >= x->conduit_capacity)
-			return mw_xdp_fail(x, -E2BIG,
-					   "conduit `%s' has id %u but the XDP "
-					   "maps hold %u conduits: %s",
-					   mw_image_str(v, v->conduits[i].name),
-					   v->conduits[i].id,
-					   x->conduit_capacity,
-					   resize_hint(x, hint, sizeof(hint)));
-	for (i = 0; i < v->n_csets; i++)
-		for (k = 0; k < v->csets[i].n_rules && k < MW_CSET_RULES; k++)
-			if (v->csets[i].rules[k].conduit >= x->conduit_capacity)
-				return mw_xdp_fail(x, -E2BIG,
-						   "a rule names conduit id %u, "
-						   "beyond the capacity %u: %s",
-						   v->csets[i].rules[k].conduit,
-						   x->conduit_capacity,
-						   resize_hint(x, hint,
-							       sizeof(hint)));
-	return 0;
+	switch (t + M_FIRST_SLOT_TABLE) {
+	case M_IFACES: return v->n_ifaces;
+	case M_DEV_HASH: case M_DEV_LPM: case M_DEV_HASH4:
+		return v->n_dev_prefixes;
+	case M_DEVICES: return v->n_devices;
+	case M_SYSTEMS: return v->n_systems;
+	case M_CSETS: return v->n_csets;
+	case M_WINDOWS: return v->n_windows;
+	case M_ZONE_HASH: case M_ZONE_LPM: return v->n_zone_prefixes;
+	}
+	return 1;
 }
 
 /* Collect every entry of every inner map from the image. */
@@ -409,31 +375,22 @@ static int collect(struct mw_xdp *x, const struct mw_image_view *v,
 	void *arg = o ? o->arg : NULL;
 	struct mw_xdp_slot_meta *m = &bd->meta;
 	size_t i, n_dev_pfx = v->n_dev_prefixes, n_zone_pfx = v->n_zone_prefixes;
+	size_t n_rec;
 	int t;
 
-	for (t = 0; t < N_TABLES; t++) {
-		size_t n = 1;
-
-		switch (t + M_FIRST_SLOT_TABLE) {
-		case M_IFACES: n = v->n_ifaces; break;
-		case M_DEV_HASH: case M_DEV_LPM: case M_DEV_HASH4:
-			n = n_dev_pfx; break;
-		case M_DEVICES: n = v->n_devices; break;
-		case M_SYSTEMS: n = v->n_systems; break;
-		case M_CSETS: n = v->n_csets; break;
-		case M_WINDOWS: n = v->n_windows; break;
-		case M_ZONE_HASH: case M_ZONE_LPM: n = n_zone_pfx; break;
-		}
-		if (batch_alloc(bd, t, n))
+	for (t = 0; t < N_TABLES; t++)
+		if (batch_alloc(bd, t, batch_entries(v, t)))
 			return mw_xdp_fail(x, -ENOMEM, "out of memory");
-	}
 	bd->direct = calloc(MW_XDP_IFINDEX_DIRECT, sizeof(*bd->direct));
 	bd->h4_max_bits = x->h4_bits;
 	bd->h4_bits = slot_h4_bits(v, x->h4_bits);
 	bd->dev_capacity = x->dev_capacity;
 	bd->tab4 = calloc(1U << bd->h4_bits, sizeof(*bd->tab4));
-	bd->rec_ids = calloc(v->n_devices + 1, sizeof(*bd->rec_ids));
-	bd->recs = calloc(v->n_devices + 1, sizeof(*bd->recs));
+	/* by mmap, the records go straight into dev_rec (copy_dev_tables) */
+	bd->by_mmap = x->mmapable[M_DEV_TAB4] && x->mmapable[M_DEV_REC];
+	n_rec = bd->by_mmap ? 1 : v->n_devices + 1;
+	bd->rec_ids = calloc(n_rec, sizeof(*bd->rec_ids));
+	bd->recs = calloc(n_rec, sizeof(*bd->recs));
 	if (!bd->direct || !bd->tab4 || !bd->rec_ids || !bd->recs)
 		return mw_xdp_fail(x, -ENOMEM, "out of memory");
 	for (i = 0; i < v->n_ifaces; i++) {
@@ -545,75 +502,6 @@ static int create_tables(struct mw_xdp *x, const struct mw_image_view *v,
 	return 0;
 }
 
-/* fd of slot's inner map of table m; -ENOENT if the slot has none. */
-static int slot_inner_fd(struct mw_xdp *x, int m, uint32_t slot)
-{
-	uint32_t id;
-	int fd;
-
-	if (bpf_map_lookup_elem(x->fd[m], &slot, &id) < 0)
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
-}
-
-/*
- * Rewrite the active slot's ifaces entry with the map it already holds:
- * no change for readers, but the syscall returns only after an RCU grace
- * period, i.e. after every packet that was running when it started.
- */
-static int rcu_barrier(struct mw_xdp *x, uint32_t slot)
-{
-	int fd, err = 0;
-
-	fd = slot_inner_fd(x, M_IFACES, slot);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	if (bpf_map_update_elem(x->fd[M_IFACES], &slot, &fd, BPF_ANY) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/*
- * Rate limit state (struct mw_xdp_rate) of the systems whose limits this
- * policy changes, or which it brings in with limits: zeroed, so that they
- * start with a whole burst.  A reload with the same limits keeps the
- * state (it gives no fresh burst); the state of systems without limits
- * is never read.  old: the policy in force (cfg), if any.
- */
-static int reset_rates(struct mw_xdp *x, const struct mw_image_view *v,
-		       const struct mw_config *cfg)
-{
-	static const struct mw_xdp_rate zero;
-	int old = -1, err = 0;
-	size_t i;
-
-	if (cfg->generation)
-		old = slot_inner_fd(x, M_SYSTEMS, cfg->slot & 1);
-	for (i = 0; i < v->n_systems && !err; i++) {
-		const struct mw_img_system *s = &v->systems[i];
-		struct mw_img_system o;
-
-		if (!s->limit_pps && !s->limit_bps)
-			continue;
-		if (old >= 0 && !bpf_map_lookup_elem(old, &s->id, &o) &&
-		    o.id == s->id && o.limit_pps == s->limit_pps &&
-		    o.limit_bps == s->limit_bps)
-			continue;
-		if (bpf_map_update_elem(x->fd[M_SYS_RATE], &s->id, &zero,
-					BPF_ANY) < 0)
-			err = mw_xdp_fail(x, -errno, "cannot reset the rate "
-					  "limit of system `%s': %s (the "
-					  "previous policy stays in force)",
-					  mw_image_str(v, s->name),
-					  strerror(errno));
-	}
-	if (old >= 0)
-		close(old);
-	return err;
-}
-
 /* n entries of array map fd at keys[] (batched where the kernel can). */
 static int write_rows(int fd, const uint32_t *keys, const void *vals,
 		      uint32_t n, size_t size)
@@ -646,20 +534,84 @@ static int write_direct(struct mw_xdp *x, const struct build *bd,
 			  MW_XDP_IFINDEX_DIRECT, sizeof(*bd->direct));
 }
 
+/* Rows [first, first + n) of the mmapable array map fd, values of size
+ * bytes (a multiple of 8, as the kernel lays them out): mapped, the range
+ * for munmap in *base, *len; NULL and errno on failure. */
+static void *map_rows(int fd, uint64_t first, uint64_t n, size_t size,
+		      void **base, size_t *len)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t from = first * size, start = from & ~(page - 1);
+	uint64_t end = (from + n * size + page - 1) & ~(page - 1);
+	uint8_t *m;
+
+	m = mmap(NULL, end - start, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)start);
+	if (m == MAP_FAILED)
+		return NULL;
+	*base = m;
+	*len = end - start;
+	return m + (from - start);
+}
+
+/* write_dev_tables by mmap: one copy of the table (its buffer freed),
+ * each device's record built in its row; -errno if a map cannot be
+ * mapped. */
+static int copy_dev_tables(struct mw_xdp *x, const struct mw_image_view *v,
+			   struct build *bd, uint32_t slot)
+{
+	uint32_t rows = 1U << bd->h4_bits, top = 0, id;
+	struct mw_xdp_dev *rec;
+	struct mw_xdp_h4 *tab;
+	void *base;
+	size_t len, i;
+
+	tab = map_rows(x->fd[M_DEV_TAB4], (uint64_t)slot << bd->h4_max_bits,
+		       rows, sizeof(*tab), &base, &len);
+	if (!tab)
+		return -errno;
+	memcpy(tab, bd->tab4, (size_t)rows * sizeof(*tab));
+	munmap(base, len);
+	free(bd->tab4);
+	bd->tab4 = NULL;
+	for (i = 0; i < v->n_devices; i++)
+		if (v->devices[i].id < bd->dev_capacity &&
+		    v->devices[i].id + 1 > top)
+			top = v->devices[i].id + 1;
+	if (!top)
+		return 0;
+	rec = map_rows(x->fd[M_DEV_REC], (uint64_t)slot * bd->dev_capacity,
+		       top, sizeof(*rec), &base, &len);
+	if (!rec)
+		return -errno;
+	for (i = 0; i < v->n_devices; i++) {
+		id = v->devices[i].id;
+		if (id < bd->dev_capacity)	/* else refused already */
+			dev_record(v, id, &rec[id]);
+	}
+	munmap(base, len);
+	return 0;
+}
+
 /*
  * slot's dev_tab4 rows (all of its table's range: empty ones cleared, so
  * no key of an older policy stays) and its dev_rec records; like an inner
  * map of the slot, only while no packet reads the slot.  dev_rec rows of
  * ids this policy does not have are never reached (no table points there).
+ * The flip that follows is a syscall: the copies are visible to the
+ * program before the slot is.
  */
-static int write_dev_tables(struct mw_xdp *x, const struct build *bd,
-			    uint32_t slot)
+static int write_dev_tables(struct mw_xdp *x, const struct mw_image_view *v,
+			    struct build *bd, uint32_t slot)
 {
 	uint32_t rows = 1U << bd->h4_bits, n = rows > bd->n_rec ? rows :
 					       bd->n_rec, i;
-	uint32_t *keys = calloc(n ? n : 1, sizeof(*keys));
+	uint32_t *keys;
 	int err;
 
+	if (bd->by_mmap)
+		return copy_dev_tables(x, v, bd, slot);
+	keys = calloc(n ? n : 1, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
 	for (i = 0; i < rows; i++)
@@ -739,13 +691,13 @@ static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 
 	err = mw_xdp_read_config(x, &cfg);
 	if (!err)
-		err = reset_rates(x, v, &cfg);
+		err = mw_xdp_reset_rates(x, v, &cfg);
 	if (err)
 		return err;
 	active = cfg.slot & 1;
 	target = cfg.generation ? active ^ 1 : 0;
 	if (cfg.generation) {
-		err = rcu_barrier(x, active);
+		err = mw_xdp_rcu_barrier(x, active);
 		if (err)
 			return mw_xdp_fail(x, err, "cannot synchronise with "
 					   "the datapath: %s", strerror(-err));
@@ -758,7 +710,7 @@ static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 		return mw_xdp_fail(x, err, "cannot write the iface_direct "
 				   "table: %s (the previous policy stays in "
 				   "force)", strerror(-err));
-	err = write_dev_tables(x, bd, target);
+	err = write_dev_tables(x, v, bd, target);
 	if (err)
 		return mw_xdp_fail(x, err, "cannot write the dev_tab4 and "
 				   "dev_rec tables: %s (the previous policy "
@@ -782,7 +734,7 @@ static int swap_in(struct mw_xdp *x, const struct mw_image_view *v,
 		return err;
 	res->generation = cfg.generation;
 	res->slot = target;
-	err = rcu_barrier(x, target);
+	err = mw_xdp_rcu_barrier(x, target);
 	if (err)	/* in force already; only the wait failed */
 		return mw_xdp_fail(x, err, "policy generation %u is in force, "
 				   "but waiting for the old one failed: %s",
@@ -807,7 +759,7 @@ int mw_xdp_load_image(struct mw_xdp *x, const struct mw_image_view *v,
 		bd.fd[t] = -1;
 	if (!v || !v->hdr)
 		return mw_xdp_fail(x, -EINVAL, "no policy image");
-	err = check_capacity(x, v);
+	err = mw_xdp_check_capacity(x, v);
 	if (!err)
 		err = collect(x, v, opts, &bd, res);
 	if (!err)

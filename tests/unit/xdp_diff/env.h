@@ -182,6 +182,7 @@ void test_attach_detach(void **state);
 void test_bench(void **state);
 void test_h4_probe_bound(void **state);
 void test_h4_spill_path(void **state);
+void test_pins_before_mmap(void **state);
 void test_verifier_budget(void **state);
 
 #endif

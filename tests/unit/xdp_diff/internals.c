@@ -4,6 +4,8 @@
  * variant, attach/detach, the bench helper, dev_tab4 probing, the
  * verifier's budget.
  */
+#include <sys/stat.h>
+
 #include "env.h"
 
 static int config_rw(struct mw_config *c, bool write)
@@ -434,4 +436,97 @@ void test_verifier_budget(void **state)
 		assert_true(info.verified_insns < VERIFIER_LIMIT / 10 * 9);
 		mw_xdp_close(x);
 	}
+}
+
+/* Pin an ARRAY map `name' in dir without BPF_F_MMAPABLE (as versions
+ * before the flag made dev_tab4 and dev_rec); its flags after. */
+static uint32_t pin_plain_array(const char *dir, const char *name,
+				uint32_t value_size, uint32_t entries)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	char path[192];
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, value_size, entries,
+			    NULL);
+	assert_true(fd >= 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	return info.map_flags;
+}
+
+/* The corpus's sources and variants to dst4/dst6[0], on x: how many the
+ * program and the reference judged alike, of *n. */
+static size_t agree_on(struct mw_xdp *x, size_t *n)
+{
+	size_t s, k, corpus = E.corpus, agree = E.agree;
+	uint8_t buf[FR_MAX];
+
+	for (s = 0; s < E.n_srcs; s++)
+		for (k = 0; k < n_variants; k++) {
+			const struct src *src = &E.srcs[s];
+			size_t len = build_variant(src, src->family == AF_INET ?
+						   dst4[0] : dst6[0],
+						   &variants[k], buf);
+
+			diff_on(x, &E.v, IF_EXT0, buf, len, "pre-mmap pins");
+		}
+	*n = E.corpus - corpus;
+	return E.agree - agree;
+}
+
+/*
+ * dev_tab4 and dev_rec are mmapable, a policy's rows copied into them; a
+ * pin directory from a version before (the two maps pinned without the
+ * flag) is reused as it is (libbpf refuses a pin whose flags differ, which
+ * would leave an upgraded host unable to attach), the rows then written
+ * by syscall; the program judges as the reference in both slots.
+ */
+void test_pins_before_mmap(void **state)
+{
+	char dir[128], err[512], path[192];
+	struct mw_xdp_opts o = { .pin_dir = dir,
+				 .dev_capacity = E.dev_capacity };
+	uint32_t bits = mw_xdp_h4_bits(E.dev_capacity);
+	struct bpf_map_info info = {};
+	uint32_t ilen = sizeof(info);
+	struct mw_xdp *x = NULL;
+	size_t n, agree, round;
+	int fd;
+
+	(void)state;
+	need_env();
+	assert_true(E.x->mmapable[M_DEV_TAB4] && E.x->mmapable[M_DEV_REC]);
+	clear_blocks();
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/meterwall-test-mm-%d",
+		 (int)getpid());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(pin_plain_array(dir, "dev_tab4",
+					 sizeof(struct mw_xdp_h4),
+					 MW_XDP_SLOTS << bits), 0);
+	assert_int_equal(pin_plain_array(dir, "dev_rec",
+					 sizeof(struct mw_xdp_dev),
+					 MW_XDP_SLOTS * E.dev_capacity), 0);
+	if (mw_xdp_open(&o, &x, err, sizeof(err)))
+		fail_msg("open on pins before mmap: %s", err);
+	assert_false(x->mmapable[M_DEV_TAB4]);
+	assert_false(x->mmapable[M_DEV_REC]);
+	set_now(x, t_normal);
+	for (round = 0; round < 2; round++) {	/* slot 0, then slot 1 */
+		assert_int_equal(load_policy(x, &E.v, NULL), 0);
+		agree = agree_on(x, &n);
+		assert_int_equal(agree, n);
+		assert_true(n >= E.n_srcs * n_variants);
+	}
+	snprintf(path, sizeof(path), "%s/dev_rec", dir);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &ilen), 0);
+	assert_int_equal(info.map_flags & BPF_F_MMAPABLE, 0);
+	close(fd);
+	assert_int_equal(mw_xdp_remove_pins(x), 0);
+	mw_xdp_close(x);
 }
