@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 O=${O:-build}
 [ "$(id -u)" = 0 ] || cannot_run "needs root"
 command -v python3 >/dev/null || cannot_run "python3 missing (make deps)"
-for t in xdp-live policy-apply; do
+for t in xdp-live xdp-testrun policy-apply; do
 	[ -x "$O/bench/$t" ] || cannot_run "$O/bench/$t missing (make bench-build)"
 done
 W=$(mktemp -d /tmp/mw-bench-suite.XXXXXX)
@@ -88,6 +88,25 @@ check "targets: the probe kept for the next run" \
 expect_rc "targets: no probe line from a CSV without one" 1 \
 	has "$W/targets.txt" 'hostprobe'
 
+# --- testrun flatness: the runs' own ratios, not the ratio of medians ------
+# blocked: medians 40 and 48 ns (a ratio of 1.2) but each run's 1000-device
+# time within 5 % of its 10-device time; unknown: 2 % then 20 % over
+mkdir -p "$W/t"
+{
+	echo "devices,path,median_ns,min_ns,max_ns,ratio_vs_bare,scaling_vs_smallest"
+	echo "10,bare,10,10,10,1,1"
+	echo "10,blocked,40,40,40,0.25,1"
+	echo "10,unknown,30,30,30,0.33,1"
+	echo "1000,bare,10,10,10,1,1"
+	echo "1000,blocked,48,48,48,0.21,1.05"
+	echo "1000,unknown,31,31,31,0.32,1.2"
+} >"$W/t/xdp-testrun.csv"
+python3 tools/bench/summary.py targets "$W/t" >"$W/tt.txt" 2>&1
+check "targets: testrun flatness is the scaling column (1.05, not 48/40)" \
+	has "$W/tt.txt" 'xdp blocked: costliest size / 10 devices \(testrun\) +1\.05 +<= 1\.1 +met'
+check "targets: testrun flatness 1.2 misses <= 1.1" \
+	has "$W/tt.txt" 'xdp unknown: costliest size / 10 devices \(testrun\) +1\.2 +<= 1\.1 +MISSED'
+
 # --- one short round of everything live ----------------------------------
 export MW_BENCH_QUIET_WAIT=5
 if O=$O OUT=$W/live ROUNDS=1 LIVE_SECONDS=0.2 NSRC=64 \
@@ -113,6 +132,18 @@ else
 fi
 check "policy-apply: a total and its peak RSS in the CSV" \
 	has "$W/pa.csv" '^1000,total,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+$'
+
+if "$O/bench/xdp-testrun" -r 3 -n 20000 -N 500 -d 10,1000 \
+	-o "$W/tr.csv" >"$W/tr.txt" 2>&1; then
+	ok "xdp-testrun: 3 runs at 10 and 1,000 devices"
+else
+	fail "xdp-testrun: 3 runs at 10 and 1,000 devices"
+	tail -n 5 "$W/tr.txt"
+fi
+n=$(awk -F, 'NR > 1 && $3 > 0 && $7 > 0 { n++ } END { print n + 0 }' "$W/tr.csv" 2>/dev/null)
+check "xdp-testrun: 7 paths x 2 sizes, each a time and a scaling ($n)" test "${n:-0}" = 14
+n=$(awk -F, '$1 == 10 && $7 == 1 { n++ } END { print n + 0 }' "$W/tr.csv" 2>/dev/null)
+check "xdp-testrun: the smallest size's own scaling is 1 ($n of 7)" test "${n:-0}" = 7
 
 # --- prog-cost.sh: builds compared in interleaved rounds -----------------
 # the same build twice: every round must give both a program time

@@ -16,8 +16,12 @@
  *              figure includes one timer read; compare with bare1, bare
  *              drop measured the same way)
  *   ipv6x      IPv6 + destination options + TCP/443: PASS ALLOWED
- * Ratios: pps ratio to bare = bare_ns / path_ns; scaling = ns at this size
- * / ns at the smallest size.  The kernel reports whole ns per packet; -W
+ * Ratios: pps ratio to bare = bare_ns / path_ns (medians); scaling = the
+ * median over the runs of each run's ns at this size / its ns at the
+ * smallest size.  A run measures one path at every size in turn before
+ * the next path (the first size rotating from run to run), so the two
+ * figures of a run's ratio are seconds apart and drift on a shared
+ * machine falls on both.  The kernel reports whole ns per packet; -W
  * takes the wall clock around each repeated run instead (the syscall's
  * share is 1 us in repeat), for differences below a ns between two builds
  * on a quiet machine (time the thread was preempted counts too).
@@ -128,16 +132,25 @@ struct result {
 	size_t devices;
 	enum path path;
 	struct bench_stat s;
+	double scale;		/* median of the runs' own size ratios */
 };
 static struct result results[MAX_SIZES * P__N];
 static size_t n_results;
 
-static void record(size_t devices, enum path p, double *v, unsigned int n)
+/* v[] (sorted by this), and the runs' ratios of v to the smallest size's
+ * small[] (taken before either is sorted). */
+static void record(size_t devices, enum path p, double *v,
+		   const double *small, unsigned int n)
 {
 	struct result *r = &results[n_results++];
+	double ratio[MAX_RUNS];
+	unsigned int i;
 
+	for (i = 0; i < n; i++)
+		ratio[i] = small[i] > 0 ? v[i] / small[i] : 0;
 	r->devices = devices;
 	r->path = p;
+	r->scale = bench_stats(ratio, n).median;
 	r->s = bench_stats(v, n);
 }
 
@@ -199,33 +212,35 @@ static void size_setup(struct size_bench *s)
 	s->port = 1024;
 }
 
-/* Run r of every path at one size (bare measured right before them). */
-static void size_run(struct size_bench *s, unsigned int r, int bare_fd)
+/* Run r of path p at one size (bare: with the allowed path's frame). */
+static void size_run(struct size_bench *s, enum path p, unsigned int r,
+		     int bare_fd)
 {
-	int fd = mw_xdp_prog_fd(s->x), p;
+	int fd = mw_xdp_prog_fd(s->x);
 
-	s->t[P_BARE][r] = run_once(bare_fd, s->fr[P_ALLOWED],
-				   s->len[P_ALLOWED], repeat, NULL);
-	s->t[P_BARE1][r] = run_newflow(bare_fd, s->fr[P_NEWFLOW],
-				       s->len[P_NEWFLOW], &s->port, false);
-	for (p = P_BLOCKED; p < P__N; p++) {
-		if (p == P_NEWFLOW)
-			s->t[p][r] = run_newflow(fd, s->fr[p], s->len[p],
-						 &s->port, true);
-		else
-			s->t[p][r] = run_once(fd, s->fr[p], s->len[p], repeat,
-					      NULL);
-	}
+	if (p == P_BARE)
+		s->t[p][r] = run_once(bare_fd, s->fr[P_ALLOWED],
+				      s->len[P_ALLOWED], repeat, NULL);
+	else if (p == P_BARE1 || p == P_NEWFLOW)
+		s->t[p][r] = run_newflow(p == P_BARE1 ? bare_fd : fd,
+					 s->fr[P_NEWFLOW], s->len[P_NEWFLOW],
+					 &s->port, p == P_NEWFLOW);
+	else
+		s->t[p][r] = run_once(fd, s->fr[p], s->len[p], repeat, NULL);
 }
 
-static void size_done(struct size_bench *s)
+/* Every size's results; then the smallest size's (its own ratios, 1). */
+static void sizes_done(void)
 {
+	size_t i;
 	int p;
 
-	for (p = 0; p < P__N; p++)
-		record(s->n, p, s->t[p], runs);
-	mw_xdp_close(s->x);
-	mw_image_free(&s->img);
+	for (i = n_sizes; i-- > 0;) {
+		for (p = 0; p < P__N; p++)
+			record(sb[i].n, p, sb[i].t[p], sb[0].t[p], runs);
+		mw_xdp_close(sb[i].x);
+		mw_image_free(&sb[i].img);
+	}
 }
 
 static const struct result *find(size_t devices, enum path p)
@@ -254,14 +269,13 @@ static void report(const char *csv)
 		fprintf(f, "devices,path,median_ns,min_ns,max_ns,"
 			"ratio_vs_bare,scaling_vs_smallest\n");
 	for (i = 0; i < n_results; i++) {
-		const struct result *r = &results[i];
+		const struct result *r = find(sizes[i / P__N], i % P__N);
 		const struct result *bare = find(r->devices,
 						 r->path == P_NEWFLOW ||
 						 r->path == P_BARE1 ?
 						 P_BARE1 : P_BARE);
-		const struct result *small = find(sizes[0], r->path);
 		double ratio = bare->s.median / r->s.median;
-		double scale = r->s.median / small->s.median;
+		double scale = r->scale;
 		char mm[40];
 
 		snprintf(mm, sizeof(mm), wall ? "[%.2f..%.2f]" : "[%.0f..%.0f]",
@@ -323,9 +337,9 @@ int main(int argc, char **argv)
 	bd = bare_drop__open_and_load();
 	if (!bd)
 		bench_die("cannot load bare_drop");
-	/* every size loaded first; then each run goes over all sizes in
-	 * turn, so a burst of load from elsewhere on this shared machine
-	 * falls on every size alike instead of on one */
+	/* every size loaded first; then each run takes each path at all
+	 * sizes in turn, so a burst of load from elsewhere on this shared
+	 * machine falls on every size alike instead of on one */
 	for (i = 0; i < n_sizes; i++) {
 		fprintf(stderr, "xdp-testrun: %zu devices...\n", sizes[i]);
 		sb[i].n = sizes[i];
@@ -333,14 +347,16 @@ int main(int argc, char **argv)
 	}
 	for (r = 0; r < runs; r++) {
 		double busy = bench_quiet();	/* each round on a quiet machine */
+		int p;
 
 		fprintf(stderr, "xdp-testrun: round %u of %u (the rest of the "
 			"machine %.0f%% busy)\n", r + 1, runs, busy * 100);
-		for (i = 0; i < n_sizes; i++)
-			size_run(&sb[i], r, bpf_program__fd(bd->progs.bare_drop));
+		for (p = 0; p < P__N; p++)
+			for (i = 0; i < n_sizes; i++)
+				size_run(&sb[(i + r) % n_sizes], p, r,
+					 bpf_program__fd(bd->progs.bare_drop));
 	}
-	for (i = 0; i < n_sizes; i++)
-		size_done(&sb[i]);
+	sizes_done();
 	bare_drop__destroy(bd);
 	report(csv);
 	return 0;
