@@ -120,6 +120,22 @@ static bool reassembled(const struct sk_buff *skb, u8 pf)
 }
 
 /*
+ * The packets on the wire an skb stands for: a GRO-merged or TSO-built one
+ * carries gso_segs of them (counted up from its length and segment size
+ * when the sender left the count unset: charged at least once each).
+ */
+static u32 skb_segs(const struct sk_buff *skb)
+{
+	const struct skb_shared_info *si = skb_shinfo(skb);
+
+	if (!skb_is_gso(skb))
+		return 1;
+	if (si->gso_segs)
+		return si->gso_segs;
+	return DIV_ROUND_UP(skb->len, max_t(u32, si->gso_size, 1));
+}
+
+/*
  * Rate limits (M7a), at the one point where a packet's verdict is final:
  * a pass as ALLOWED, REPLY, RELATED or along its flow (FLOW) for a
  * device of a system with limits is charged, and beyond them becomes a
@@ -142,9 +158,12 @@ static void charge(struct mw_net *mn, const struct mw_policy *pol,
 	default:
 		return;
 	}
+	if (!mw_rate_limited(pol, res->system))
+		return;		/* nothing to charge: no read of skb_shinfo */
 	if (res->dir == MW_DIR_INBOUND && !p->fragment && reassembled(skb, pf))
 		return;
-	if (!mw_rate_admit(mn, pol, res->system, p->ip_len, clk)) {
+	if (!mw_rate_admit(mn, pol, res->system, p->ip_len, skb_segs(skb),
+			   clk)) {
 		res->verdict = MW_VERDICT_DROP;
 		res->reason = MW_R_RATE_LIMIT;
 	}

@@ -576,7 +576,7 @@ void mw_rates_prune(struct mw_net *mn, const struct mw_policy *pol);
 void mw_rates_destroy(struct mw_net *mn);
 bool mw_rate_limited(const struct mw_policy *pol, u32 system);
 bool mw_rate_admit(struct mw_net *mn, const struct mw_policy *pol, u32 system,
-		   u32 ip_len, struct mw_clock *clk);
+		   u32 ip_len, u32 segs, struct mw_clock *clk);
 
 /* hooks.c */
 int mw_hooks_register(struct net *net);

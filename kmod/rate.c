@@ -89,11 +89,13 @@ void mw_rates_destroy(struct mw_net *mn)
 }
 
 /*
- * Packet path (RCU): charge one packet of ip_len bytes to system; false
- * when it is over the system's limits (then nothing is charged).
+ * Packet path (RCU): charge a packet of ip_len bytes that stands for segs
+ * packets on the wire (a GRO-merged or TSO-built skb: its segments) to
+ * system; false when it is over the system's limits (then nothing is
+ * charged, and the whole skb drops).
  */
 bool mw_rate_admit(struct mw_net *mn, const struct mw_policy *pol, u32 system,
-		   u32 ip_len, struct mw_clock *clk)
+		   u32 ip_len, u32 segs, struct mw_clock *clk)
 {
 	const struct mw_img_system *s = mw_pol_system(pol, system);
 	u64 now, cp, cb, tp, tb;
@@ -106,7 +108,7 @@ bool mw_rate_admit(struct mw_net *mn, const struct mw_policy *pol, u32 system,
 	if (WARN_ON_ONCE(!e))
 		return false;	/* made at commit: cannot happen; closed */
 	now = mw_now(clk);
-	cp = s->limit_pps ? div64_u64(NSEC_PER_SEC, s->limit_pps) : 0;
+	cp = s->limit_pps ? div64_u64(NSEC_PER_SEC, s->limit_pps) * segs : 0;
 	cb = s->limit_bps ?
 	     div64_u64((u64)ip_len * 8 * NSEC_PER_SEC, s->limit_bps) : 0;
 	spin_lock_bh(&e->lock);

@@ -19,7 +19,7 @@
  *   tcp-probe ADDR PORT | udp-probe ADDR PORT [SIZE] |
  *   tcp-hold ADDR PORT SECS | udp-blast ADDR PORT SECS |
  *   udp-send ADDR PORT COUNT | udp-burst ADDR PORT COUNT |
- *   udp-count PORT SECS |
+ *   udp-gso ADDR PORT COUNT SEGS | udp-count PORT SECS |
  *   frame udp4 SMAC DMAC SRC DST SPORT DPORT |
  *   frame arp SMAC DMAC OP SHA SPA THA TPA |
  *   raw-send IFACE HEXFRAME [COUNT]
@@ -1138,6 +1138,38 @@ static int cmd_udp_burst(const char *addr, int port, int count)
 	return sent == count ? 0 : 1;
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103		/* linux/udp.h */
+#endif
+
+/*
+ * COUNT sends back to back, each one skb of SEGS 72-byte datagrams (UDP
+ * GSO, UDP_SEGMENT): over veth the skb reaches the gateway whole, as a
+ * GRO-merged or TSO-built one does from a NIC or a local sender.
+ */
+static int cmd_udp_gso(const char *addr, int port, int count, int segs)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_addr(addr, port, &ss, &len), fd, i, sent = 0;
+	int size = 100 - 28;
+	static char buf[64 * 72];
+
+	if (fam != AF_INET || count < 1 || segs < 2 || segs > 64)
+		return 2;
+	memset(buf, 'g', sizeof(buf));
+	fd = socket(fam, SOCK_DGRAM, 0);
+	if (fd < 0 || bind_src(fd, fam) ||
+	    setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &size, sizeof(size)))
+		return 2;
+	for (i = 0; i < count; i++)
+		sent += sendto(fd, buf, (size_t)segs * (size_t)size, 0,
+			       (void *)&ss, len) == (ssize_t)segs * size;
+	close(fd);
+	printf("gso: sent=%d segs=%d\n", sent, segs);
+	return sent == count ? 0 : 1;
+}
+
 /* Count datagrams on PORT until SECS without one; print the count. */
 static int cmd_udp_count(int port, int secs)
 {
@@ -1322,6 +1354,9 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(c, "udp-burst") && argc > 3)
 		return cmd_udp_burst(argv[1], atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(c, "udp-gso") && argc > 4)
+		return cmd_udp_gso(argv[1], atoi(argv[2]), atoi(argv[3]),
+				   atoi(argv[4]));
 	if (!strcmp(c, "udp-count") && argc > 2)
 		return cmd_udp_count(atoi(argv[1]), atoi(argv[2]));
 	if (!strcmp(c, "tcp-serve") && argc > 1)

@@ -602,6 +602,24 @@ check "  received = admitted ($recv)" test "${recv:-0}" -eq $((adm + adm2))
 check "  the rest dropped as RATE_LIMIT ($lim)" test "$lim" -eq $((sent + sent2 - adm - adm2))
 check "  counted as drops of metered-gw ($ddrop)" test "$ddrop" -eq "$lim"
 
+# --- M7a: what one skb carries is charged as its segments ------------------------
+# Two UDP GSO sends of 45 datagrams each, back to back, from metered-gw once
+# its bucket is full again (2 s idle: a burst of 1 s, 50 packets): 45 x 20 ms
+# fit the burst, 90 do not, so the first skb passes whole and the second
+# drops whole.  Charged as one packet each (what a GRO-merged or TSO-built
+# skb was before) both would pass.
+sleep 2
+nsx he "$T" udp-count 5684 3 >"$W/gcnt" & cpid=$!
+sleep 0.5
+p0=$(mctr pass) r0=$(drops RATE_LIMIT)
+check "two UDP GSO sends of 45 segments" nsx ext "$T" -s 198.51.100.30 udp-gso 192.0.2.10 5684 2 45
+wait $cpid
+grecv=$(sed -n 's/^count: received=\([0-9]*\).*/\1/p' "$W/gcnt")
+echo "gso: passed=$(($(mctr pass) - p0)) rate_limit=$(($(drops RATE_LIMIT) - r0)) received=$grecv"
+check "  the first passes, the second is RATE_LIMIT" \
+	test $(($(mctr pass) - p0)) -eq 1 -a $(($(drops RATE_LIMIT) - r0)) -eq 1
+check "  the head-end gets the first one's 45 datagrams ($grecv)" test "${grecv:-0}" -eq 45
+
 # --- malformed netlink, privileges ----------------------------------------------
 g0=$(gen)
 gwt fuzz 300 1 >"$W/fuzz" 2>&1
