@@ -83,6 +83,22 @@
 
 #define MW_TCP_SYN	0x02
 
+/*
+ * The packets on the wire an skb stands for: a GRO-merged or TSO-built one
+ * carries gso_segs of them (counted up from its length and segment size
+ * when the sender left the count unset: charged at least once each).
+ */
+static u32 skb_segs(const struct sk_buff *skb)
+{
+	const struct skb_shared_info *si = skb_shinfo(skb);
+
+	if (!skb_is_gso(skb))
+		return 1;
+	if (si->gso_segs)
+		return si->gso_segs;
+	return DIV_ROUND_UP(skb->len, max_t(u32, si->gso_size, 1));
+}
+
 /* Count a final verdict, a drop also as an event: the netfilter verdict. */
 static __always_inline unsigned int verdict(struct mw_net *mn,
 					    const struct mw_policy *pol,
@@ -92,7 +108,7 @@ static __always_inline unsigned int verdict(struct mw_net *mn,
 					    struct mw_kres *res,
 					    struct mw_clock *clk)
 {
-	mw_count(mn, pol, res, skb->len);
+	mw_count(mn, pol, res, skb_segs(skb), skb->len);
 	if (res->verdict == MW_VERDICT_PASS)
 		return NF_ACCEPT;
 	if (mw_events_wanted(mn))	/* a listener subscribed */
@@ -117,22 +133,6 @@ static bool reassembled(const struct sk_buff *skb, u8 pf)
 	if (pf == NFPROTO_IPV4)
 		return IPCB(skb)->frag_max_size;
 	return IP6CB(skb)->frag_max_size;
-}
-
-/*
- * The packets on the wire an skb stands for: a GRO-merged or TSO-built one
- * carries gso_segs of them (counted up from its length and segment size
- * when the sender left the count unset: charged at least once each).
- */
-static u32 skb_segs(const struct sk_buff *skb)
-{
-	const struct skb_shared_info *si = skb_shinfo(skb);
-
-	if (!skb_is_gso(skb))
-		return 1;
-	if (si->gso_segs)
-		return si->gso_segs;
-	return DIV_ROUND_UP(skb->len, max_t(u32, si->gso_size, 1));
 }
 
 /*
@@ -374,7 +374,7 @@ static bool pass_recalled(struct mw_net *mn, const struct mw_pass *c,
 	} else if (res.reason == MW_R_REPLY && mw_strict_new) {
 		return false;			/* dropped, with an event */
 	}
-	mw_count(mn, c->pol, &res, skb->len);
+	mw_count(mn, c->pol, &res, skb_segs(skb), skb->len);
 	return true;
 }
 

@@ -528,39 +528,41 @@ void mw_pol_counters_carry(struct mw_policy *to, const struct mw_policy *from);
 void mw_pol_counters_free(struct mw_policy *pol);
 
 static __always_inline void mw_counter_add(struct mw_counter *c, bool pass,
-					   u32 bytes)
+					   u32 pkts, u32 bytes)
 {
 	if (pass) {
-		c->pass_packets++;
+		c->pass_packets += pkts;
 		c->pass_bytes += bytes;
 	} else {
-		c->drop_packets++;
+		c->drop_packets += pkts;
 		c->drop_bytes += bytes;
 	}
 }
 
 /*
  * Packet path: count one verdict (res->reason 0 = followed its flow) by
- * reason, and by the system, device and conduit it names.  Inline: every
- * packet judged counts.
+ * reason, and by the system, device and conduit it names: pkts packets on
+ * the wire (a GRO-merged or TSO-built skb's segments, as XDP counts them)
+ * of bytes in all.  Inline: every packet judged counts.
  */
 static __always_inline void mw_count(struct mw_net *mn,
 				     const struct mw_policy *pol,
-				     const struct mw_kres *res, u32 bytes)
+				     const struct mw_kres *res, u32 pkts,
+				     u32 bytes)
 {
 	bool pass = res->verdict == MW_VERDICT_PASS;
 	const struct mw_pol_ctr *c;
 
 	preempt_disable();	/* this CPU's counters until the last add */
-	mw_counter_add(this_cpu_ptr(mn->reasons) + res->reason, pass, bytes);
+	mw_counter_add(this_cpu_ptr(mn->reasons) + res->reason, pass, pkts, bytes);
 	if (pol) {
 		c = this_cpu_ptr(pol->ctr);
 		if (res->system < pol->n_sys_idx)
-			mw_counter_add(&c->sys[res->system], pass, bytes);
+			mw_counter_add(&c->sys[res->system], pass, pkts, bytes);
 		if (res->device < pol->n_dev_idx)
-			mw_counter_add(&c->dev[res->device], pass, bytes);
+			mw_counter_add(&c->dev[res->device], pass, pkts, bytes);
 		if (res->conduit < pol->n_cond_ids)
-			mw_counter_add(&c->cond[res->conduit], pass, bytes);
+			mw_counter_add(&c->cond[res->conduit], pass, pkts, bytes);
 	}
 	preempt_enable();
 }
