@@ -16,6 +16,19 @@ check() {
 	if "$@"; then ok "$name"; else fail "$name"; fi
 }
 
+# check_log NAME LOG LINES CMD...: check, CMD's output into LOG; on a
+# failure the last LINES of it are shown
+check_log() {
+	local name=$1 log=$2 lines=$3
+	shift 3
+	if "$@" >"$log" 2>&1; then
+		ok "$name"
+	else
+		fail "$name"
+		tail -n "$lines" "$log"
+	fi
+}
+
 # expect_rc NAME RC CMD...: passes when CMD exits with RC
 expect_rc() {
 	local name=$1 want=$2 got

@@ -109,13 +109,9 @@ check "targets: testrun flatness 1.2 misses <= 1.1" \
 
 # --- one short round of everything live ----------------------------------
 export MW_BENCH_QUIET_WAIT=5
-if O=$O OUT=$W/live ROUNDS=1 LIVE_SECONDS=0.2 NSRC=64 \
-	tools/bench/run.sh live >"$W/run.txt" 2>&1; then
-	ok "run.sh live: one round"
-else
-	fail "run.sh live: one round"
-	tail -n 20 "$W/run.txt"
-fi
+check_log "run.sh live: one round" "$W/run.txt" 20 \
+	env O="$O" OUT="$W/live" ROUNDS=1 LIVE_SECONDS=0.2 NSRC=64 \
+	tools/bench/run.sh live
 conds=$(awk -F, 'NR > 1 && $3 > 0 { n++ } END { print n + 0 }' "$W/live/xdp-live.csv" 2>/dev/null)
 check "run.sh live: all 9 conditions measured a rate ($conds)" test "${conds:-0}" = 9
 progs=$(awk -F, 'NR > 1 && $4 > 0 { n++ } END { print n + 0 }' "$W/live/xdp-live.csv" 2>/dev/null)
@@ -124,22 +120,13 @@ hp=$(awk -F, 'NR > 1 && $6 > 0 && $7 > 0 && $8 > $7 { n++ } END { print n + 0 }'
 check "run.sh live: every row has the round's host probe, memory slower than L2 ($hp)" test "${hp:-0}" = 9
 check "run.sh live: the summary gives the receive-side ratios" \
 	has "$W/run.txt" 'nft-set / mw-blocked \(receive-side ns/frame\) +[0-9]'
-if "$O/bench/policy-apply" -r 1 -d 1000 -o "$W/pa.csv" >"$W/pa.txt" 2>&1; then
-	ok "policy-apply: 1,000 devices"
-else
-	fail "policy-apply: 1,000 devices"
-	tail -n 5 "$W/pa.txt"
-fi
+check_log "policy-apply: 1,000 devices" "$W/pa.txt" 5 \
+	"$O/bench/policy-apply" -r 1 -d 1000 -o "$W/pa.csv"
 check "policy-apply: a total and its peak RSS in the CSV" \
 	has "$W/pa.csv" '^1000,total,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+$'
 
-if "$O/bench/xdp-testrun" -r 3 -n 20000 -N 500 -d 10,1000 \
-	-o "$W/tr.csv" >"$W/tr.txt" 2>&1; then
-	ok "xdp-testrun: 3 runs at 10 and 1,000 devices"
-else
-	fail "xdp-testrun: 3 runs at 10 and 1,000 devices"
-	tail -n 5 "$W/tr.txt"
-fi
+check_log "xdp-testrun: 3 runs at 10 and 1,000 devices" "$W/tr.txt" 5 \
+	"$O/bench/xdp-testrun" -r 3 -n 20000 -N 500 -d 10,1000 -o "$W/tr.csv"
 n=$(awk -F, 'NR > 1 && $3 > 0 && $7 > 0 { n++ } END { print n + 0 }' "$W/tr.csv" 2>/dev/null)
 check "xdp-testrun: 7 paths x 2 sizes, each a time and a scaling ($n)" test "${n:-0}" = 14
 n=$(awk -F, '$1 == 10 && $7 == 1 { n++ } END { print n + 0 }' "$W/tr.csv" 2>/dev/null)
@@ -147,13 +134,9 @@ check "xdp-testrun: the smallest size's own scaling is 1 ($n of 7)" test "${n:-0
 
 # --- prog-cost.sh: builds compared in interleaved rounds -----------------
 # the same build twice: every round must give both a program time
-if OUTDIR=$W/pc tools/bench/prog-cost.sh -r 2 -t 0.2 -s 64 \
-	-c bare,mw-blocked A="$O" B="$O" >"$W/pc.txt" 2>&1; then
-	ok "prog-cost: 2 rounds of two builds"
-else
-	fail "prog-cost: 2 rounds of two builds"
-	tail -n 5 "$W/pc.txt"
-fi
+check_log "prog-cost: 2 rounds of two builds" "$W/pc.txt" 5 \
+	env OUTDIR="$W/pc" tools/bench/prog-cost.sh -r 2 -t 0.2 -s 64 \
+	-c bare,mw-blocked A="$O" B="$O"
 rows=$(cat "$W"/pc/prog-cost-*.csv 2>/dev/null |
 	awk -F, '$1 ~ /^[12]$/ && $5 > 0 { n++ } END { print n + 0 }')
 check "prog-cost: 2 rounds x 2 builds x 2 conditions, each a program time ($rows)" \

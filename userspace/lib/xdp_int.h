@@ -108,6 +108,15 @@ uint32_t mw_xdp_h4_find(const struct mw_xdp_h4 *tab, uint32_t bits,
  * value sizes are not what xdp_load.c writes. */
 int mw_xdp_take_shapes(struct mw_xdp *x);
 
+/*
+ * Rows [first, first + n) of the mmapable array map fd, values of size
+ * bytes (a multiple of 8, as the kernel lays them out), mapped with prot:
+ * a pointer to row first, the mapping for munmap in *base, *len; NULL and
+ * errno on failure.
+ */
+void *mw_xdp_map_rows(int fd, uint64_t first, uint64_t n, size_t size,
+		      int prot, void **base, size_t *len);
+
 /* xdp_slot.c.  -E2BIG (and the message) if an id of v is beyond the
  * persistent maps' capacity. */
 struct mw_image_view;

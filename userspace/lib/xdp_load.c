@@ -534,19 +534,15 @@ static int write_direct(struct mw_xdp *x, const struct build *bd,
 			  MW_XDP_IFINDEX_DIRECT, sizeof(*bd->direct));
 }
 
-/* Rows [first, first + n) of the mmapable array map fd, values of size
- * bytes (a multiple of 8, as the kernel lays them out): mapped, the range
- * for munmap in *base, *len; NULL and errno on failure. */
-static void *map_rows(int fd, uint64_t first, uint64_t n, size_t size,
-		      void **base, size_t *len)
+void *mw_xdp_map_rows(int fd, uint64_t first, uint64_t n, size_t size,
+		      int prot, void **base, size_t *len)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t from = first * size, start = from & ~(page - 1);
 	uint64_t end = (from + n * size + page - 1) & ~(page - 1);
 	uint8_t *m;
 
-	m = mmap(NULL, end - start, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)start);
+	m = mmap(NULL, end - start, prot, MAP_SHARED, fd, (off_t)start);
 	if (m == MAP_FAILED)
 		return NULL;
 	*base = m;
@@ -560,28 +556,28 @@ static void *map_rows(int fd, uint64_t first, uint64_t n, size_t size,
 static int copy_dev_tables(struct mw_xdp *x, const struct mw_image_view *v,
 			   struct build *bd, uint32_t slot)
 {
-	uint32_t rows = 1U << bd->h4_bits, top = 0, id;
+	uint32_t rows = 1U << bd->h4_bits, top, id;
 	struct mw_xdp_dev *rec;
 	struct mw_xdp_h4 *tab;
 	void *base;
 	size_t len, i;
 
-	tab = map_rows(x->fd[M_DEV_TAB4], (uint64_t)slot << bd->h4_max_bits,
-		       rows, sizeof(*tab), &base, &len);
+	tab = mw_xdp_map_rows(x->fd[M_DEV_TAB4],
+			      (uint64_t)slot << bd->h4_max_bits, rows,
+			      sizeof(*tab), PROT_READ | PROT_WRITE, &base, &len);
 	if (!tab)
 		return -errno;
 	memcpy(tab, bd->tab4, (size_t)rows * sizeof(*tab));
 	munmap(base, len);
 	free(bd->tab4);
 	bd->tab4 = NULL;
-	for (i = 0; i < v->n_devices; i++)
-		if (v->devices[i].id < bd->dev_capacity &&
-		    v->devices[i].id + 1 > top)
-			top = v->devices[i].id + 1;
-	if (!top)
+	if (!v->n_devices)
 		return 0;
-	rec = map_rows(x->fd[M_DEV_REC], (uint64_t)slot * bd->dev_capacity,
-		       top, sizeof(*rec), &base, &len);
+	/* every id is below the capacity (mw_xdp_check_capacity) */
+	top = array_size(v->devices, v->n_devices, sizeof(*v->devices));
+	rec = mw_xdp_map_rows(x->fd[M_DEV_REC],
+			      (uint64_t)slot * bd->dev_capacity, top,
+			      sizeof(*rec), PROT_READ | PROT_WRITE, &base, &len);
 	if (!rec)
 		return -errno;
 	for (i = 0; i < v->n_devices; i++) {

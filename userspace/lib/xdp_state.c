@@ -394,13 +394,12 @@ static void merge_flow(struct mw_flow *out, const struct mw_flow *r)
 static struct mw_xdp_flow *map_flows(struct mw_xdp *x, int prot, size_t *len,
 				     size_t *rows)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	void *m;
+	void *m, *base;
 
 	*rows = (size_t)x->ncpus << x->flow_bits;
-	*len = (*rows * sizeof(struct mw_xdp_flow) + page - 1) & ~(page - 1);
-	m = mmap(NULL, *len, prot, MAP_SHARED, x->fd[M_FLOWS], 0);
-	if (m == MAP_FAILED) {
+	m = mw_xdp_map_rows(x->fd[M_FLOWS], 0, *rows,
+			    sizeof(struct mw_xdp_flow), prot, &base, len);
+	if (!m) {
 		mw_xdp_fail(x, -errno, "cannot map the flow table: %s",
 			    strerror(errno));
 		return NULL;
