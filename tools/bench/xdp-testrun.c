@@ -4,7 +4,8 @@
  * (the kernel-reported duration), for every path at several policy sizes,
  * with bare XDP_DROP measured in the same run as the floor.
  *
- *   xdp-testrun [-r runs] [-n repeat] [-d 10,1000,...] [-o csv] [-F flags] [-W]
+ *   xdp-testrun [-r runs] [-n repeat] [-d 10,1000,...] [-p blocked,...]
+ *               [-o csv] [-F flags] [-W]
  *
  * Paths (each verdict and reason is checked before it is timed):
  *   bare       bpf/bare_drop.bpf.c
@@ -59,6 +60,7 @@ static size_t n_sizes = 4;
 static unsigned int open_flags;
 static const unsigned int IFINDEX = 1;	/* lo: test_run needs a device */
 static bool wall;	/* -W */
+static unsigned int path_mask = (1U << P__N) - 1;	/* -p */
 
 static unsigned int resolve(const char *name, void *arg)
 {
@@ -237,7 +239,8 @@ static void sizes_done(void)
 
 	for (i = n_sizes; i-- > 0;) {
 		for (p = 0; p < P__N; p++)
-			record(sb[i].n, p, sb[i].t[p], sb[0].t[p], runs);
+			if (path_mask & 1U << p)
+				record(sb[i].n, p, sb[i].t[p], sb[0].t[p], runs);
 		mw_xdp_close(sb[i].x);
 		mw_image_free(&sb[i].img);
 	}
@@ -268,16 +271,18 @@ static void report(const char *csv)
 	if (f)
 		fprintf(f, "devices,path,median_ns,min_ns,max_ns,"
 			"ratio_vs_bare,scaling_vs_smallest\n");
-	for (i = 0; i < n_results; i++) {
+	for (i = 0; i < n_sizes * P__N; i++) {
 		const struct result *r = find(sizes[i / P__N], i % P__N);
-		const struct result *bare = find(r->devices,
-						 r->path == P_NEWFLOW ||
-						 r->path == P_BARE1 ?
-						 P_BARE1 : P_BARE);
-		double ratio = bare->s.median / r->s.median;
-		double scale = r->scale;
+		const struct result *bare;
+		double ratio, scale;
 		char mm[40];
 
+		if (!r)
+			continue;	/* not asked for (-p) */
+		bare = find(r->devices, r->path == P_NEWFLOW ||
+			    r->path == P_BARE1 ? P_BARE1 : P_BARE);
+		ratio = bare->s.median / r->s.median;
+		scale = r->scale;
 		snprintf(mm, sizeof(mm), wall ? "[%.2f..%.2f]" : "[%.0f..%.0f]",
 			 r->s.min, r->s.max);
 		printf(wall ? "%-9zu %-8s %9.2f %17s %9.3f %8.3f\n" :
@@ -290,6 +295,25 @@ static void report(const char *csv)
 	}
 	if (f)
 		fclose(f);
+}
+
+/* -p: the paths to measure; bare (and bare1 with newflow) always. */
+static void parse_paths(char *s)
+{
+	char *tok, *save = NULL;
+	int p;
+
+	path_mask = 1U << P_BARE;
+	for (tok = strtok_r(s, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (p = 0; p < P__N && strcmp(tok, path_name[p]); p++)
+			;
+		if (p == P__N)
+			bench_die("-p: no path %s", tok);
+		path_mask |= 1U << p;
+	}
+	if (path_mask & 1U << P_NEWFLOW)
+		path_mask |= 1U << P_BARE1;
 }
 
 static void parse_sizes(char *s)
@@ -313,18 +337,20 @@ int main(int argc, char **argv)
 	size_t i;
 	int c;
 
-	while ((c = getopt(argc, argv, "r:n:N:d:o:F:W")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:N:d:p:o:F:W")) != -1) {
 		switch (c) {
 		case 'r': runs = strtoul(optarg, NULL, 0); break;
 		case 'n': repeat = strtoul(optarg, NULL, 0); break;
 		case 'N': newflow_pkts = strtoul(optarg, NULL, 0); break;
 		case 'd': parse_sizes(optarg); break;
+		case 'p': parse_paths(optarg); break;
 		case 'o': csv = optarg; break;
 		case 'F': open_flags = strtoul(optarg, NULL, 0); break;
 		case 'W': wall = true; break;
 		default:
 			fprintf(stderr, "usage: %s [-r runs] [-n repeat] "
-				"[-N newflow-packets] [-d sizes] [-o csv] "
+				"[-N newflow-packets] [-d sizes] [-p paths] "
+				"[-o csv] "
 				"[-F open-flags] [-W]\n", argv[0]);
 			return 2;
 		}
@@ -352,7 +378,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdp-testrun: round %u of %u (the rest of the "
 			"machine %.0f%% busy)\n", r + 1, runs, busy * 100);
 		for (p = 0; p < P__N; p++)
-			for (i = 0; i < n_sizes; i++)
+			for (i = 0; (path_mask & 1U << p) && i < n_sizes; i++)
 				size_run(&sb[(i + r) % n_sizes], p, r,
 					 bpf_program__fd(bd->progs.bare_drop));
 	}
