@@ -46,6 +46,8 @@ struct mwp_tree {
 	uint32_t *kids;		/* seq: items; map: key, value, key, ... */
 	size_t n_kids, kids_cap;
 	uint32_t root;		/* 0: empty stream */
+	uint32_t depth;		/* most collections open at once */
+	bool aliased;		/* an alias was composed */
 	struct mwp_chunk *chunks;	/* scalar text */
 };
 
