@@ -35,12 +35,14 @@ int mwp_err_at(struct mwp_ctx *c, struct mw_loc loc, const char *fmt, ...)
 	return -EINVAL;
 }
 
-void mwp_quote_str(const char *s, char buf[MWP_QUOTE_MAX])
+/* len bytes of s, a NUL among them too, escaped and quoted. */
+static void quote_mem(const char *s, size_t len, char buf[MWP_QUOTE_MAX])
 {
+	const char *end = s + len;
 	size_t o = 0;
 
 	buf[o++] = '`';
-	for (; *s && o < MWP_QUOTE_MAX - 8; s++) {
+	for (; s < end && o < MWP_QUOTE_MAX - 8; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch < 0x20 || ch == 0x7f)
@@ -48,12 +50,17 @@ void mwp_quote_str(const char *s, char buf[MWP_QUOTE_MAX])
 		else
 			buf[o++] = (char)ch;
 	}
-	if (*s) {
+	if (s < end) {
 		memcpy(buf + o, "...", 3);
 		o += 3;
 	}
 	buf[o++] = '\'';
 	buf[o] = '\0';
+}
+
+void mwp_quote_str(const char *s, char buf[MWP_QUOTE_MAX])
+{
+	quote_mem(s, strlen(s), buf);
 }
 
 const char *mwp_quote(const struct mwp_node *n, char buf[MWP_QUOTE_MAX])
@@ -65,7 +72,7 @@ const char *mwp_quote(const struct mwp_node *n, char buf[MWP_QUOTE_MAX])
 	else if (n->type == MWP_SEQ)
 		snprintf(buf, MWP_QUOTE_MAX, "a list");
 	else
-		mwp_quote_str(n->text, buf);
+		quote_mem(n->text, n->len, buf);
 	return buf;
 }
 
