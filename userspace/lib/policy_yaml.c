@@ -87,6 +87,13 @@ static bool text_is(const struct mwp_node *n, const char *s, size_t len)
 	return n->len == len && !memcmp(n->text, s, len);
 }
 
+/* Key k is key (len: its length); the first byte decides most keys
+ * without a call. */
+static bool key_is(const struct mwp_node *k, const char *key, size_t len)
+{
+	return k->text[0] == key[0] && text_is(k, key, len);
+}
+
 /* YAML's null: empty, ~, null, Null or NULL, plain. */
 static bool is_null(const struct mwp_node *n)
 {
@@ -112,7 +119,7 @@ static int list_keys(const char *const *keys, char *buf, size_t size)
 static bool key_known(const struct mwp_node *k, const char *const *keys)
 {
 	for (; *keys; keys++)
-		if (k->text[0] == **keys && text_is(k, *keys, strlen(*keys)))
+		if (key_is(k, *keys, strlen(*keys)))
 			return true;
 	return false;
 }
@@ -161,8 +168,7 @@ struct mwp_node *mwp_get(struct mwp_ctx *c, struct mwp_node *map, const char *ke
 	for (p = 0; p < map->len; p++) {
 		struct mwp_node *k = mwp_at(c, kids[2 * p]);
 
-		/* the first byte decides most keys: no call for those */
-		if (k->text[0] == key[0] && text_is(k, key, len)) {
+		if (key_is(k, key, len)) {
 			if (keynode)
 				*keynode = k;
 			return mwp_at(c, kids[2 * p + 1]);
