@@ -15,7 +15,7 @@ PKGS=(
 	libcmocka-dev iproute2 nftables iptables ipset python3-scapy
 	# fuzzing (libFuzzer runtime)
 	libclang-rt-14-dev
-	iputils-ping tcpdump ethtool socat netcat-openbsd util-linux systemd rsyslog
+	iputils-ping tcpdump ethtool socat netcat-openbsd util-linux systemd rsyslog strace
 	prometheus
 	# VM test harness (kernel module on Debian's kernel)
 	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip kmod

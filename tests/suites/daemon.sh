@@ -11,7 +11,10 @@
 # and from an unknown source (203.0.113.66) to 192.0.2.10:3610, every
 # 2 ms each, from a peer namespace through the veth pair ext0/p0; flow
 # records written for active and idle flows; auto_block; events to a
-# real rsyslog, metrics to a real Prometheus; the log disk filling up.
+# real rsyslog, metrics to a real Prometheus; the log disk filling up;
+# a burst of link events of other interfaces answered without reading the
+# policy again (strace counts), and a policy's new external interface
+# attached as it is created.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/suite.sh
@@ -21,7 +24,7 @@ D=$PWD/$O/meterwalld
 FLOW="python3 $PWD/tests/lib/udpflow.py"
 [ "$(id -u)" -eq 0 ] || cannot_run "needs root"
 [ -x "$M" ] && [ -x "$D" ] || cannot_run "$M or $D not built"
-for t in ip nsenter python3 rsyslogd prometheus; do
+for t in ip nsenter python3 rsyslogd prometheus strace; do
 	command -v $t >/dev/null || cannot_run "$t missing"
 done
 [ -e /sys/kernel/btf/vmlinux ] || cannot_run "no BTF"
@@ -623,6 +626,42 @@ ip -n $GW link set ext0 down && ip -n $GW link set ext0 up
 sleep 0.5
 xdp_on && ! grep -qx ext0 "$MW_STATE_DIR/detached" &&
 	ok "mwctl attach ends it (ext0 no longer recorded as detached)" || fail "detached: $(cat "$MW_STATE_DIR/detached")"
+
+# --- link events of interfaces of no concern (containers, VLANs) --------------
+# Answered from the policy in force as last read: policy.img is read again
+# only when it changed (a 10^6-device image costs 0.14 s to read and check;
+# a burst of such events must not stall the loop and its watchdog).  strace
+# counts the daemon's opens of policy.img and its lstat of it per event.
+strace -f -qq -e trace=openat,newfstatat,statx -o "$tmp/st.log" -p "$dpid" 2>"$tmp/st.err" &
+st=$!
+traced() { grep -q 'policy\.img' "$tmp/st.log" 2>/dev/null; }	# flowlog's stat, each second
+opens() { grep -c 'openat(.*/policy\.img"' "$tmp/st.log"; }
+lstats() { grep -c '/policy\.img".*AT_SYMLINK_NOFOLLOW' "$tmp/st.log"; }
+if within_ms 5000 traced >/dev/null; then
+	o0=$(opens) l0=$(lstats)
+	for i in $(seq 1 40); do ip -n $GW link add mwx$i type veth peer name mwy$i; done
+	for i in $(seq 1 40); do ip -n $GW link del mwx$i; done
+	sleep 1
+	o1=$(opens) l1=$(lstats)
+	[ $((l1 - l0)) -ge 40 ] && [ "$o1" -eq "$o0" ] &&
+		ok "40 veth pairs of no concern created and deleted: policy.img not read again ($((l1 - l0)) link events looked at)" ||
+		fail "link burst: policy.img opened $((o1 - o0)) times, $((l1 - l0)) events looked at"
+else
+	fail "strace could not follow the daemon: $(cat "$tmp/st.err")"
+fi
+kill -INT "$st" 2>/dev/null	# strace detaches
+wait "$st" 2>/dev/null
+# ... and a policy that names a new external interface is seen at once
+sed 's/^serial: 1$/serial: 7/; s/^  - name: sm0$/  - name: ext1\n    zone: external\n  - name: sm0/' \
+	"$tmp/pol.yaml" >"$tmp/pol7.yaml"
+mw load "$tmp/pol7.yaml" >/dev/null 2>"$tmp/err" || fail "load pol7: $(cat "$tmp/err")"
+sleep 0.3
+ip -n $GW link add ext1 type veth peer name ext1p
+ext1_on() { ip -n $GW -d link show ext1 2>/dev/null | grep -q "prog/xdp"; }
+ms=$(within_ms 1000 ext1_on) &&
+	ok "ext1, external in the policy loaded since, attached as it is created ($ms ms)" ||
+	fail "ext1 not attached: $(tail -n 3 "$tmp/d2.log")"
+ip -n $GW link del ext1
 
 # --- SIGTERM --------------------------------------------------------------------
 kill -TERM "$dpid"

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -56,6 +57,26 @@
 struct known {			/* an external interface as last attached */
 	char name[MW_IFNAMSIZ];
 	unsigned int ifindex;
+};
+
+/*
+ * The external interfaces of the policy in force, read again only when
+ * policy.img is another file or was rewritten (its identity below, from a
+ * stat taken before the read: a replacement meanwhile is read at the next
+ * use).  Every link event of the host asks for them, and the image of a
+ * 10^6-device policy costs 0.14 s to read and check: a burst of events
+ * from interfaces of no concern (containers, VLANs) must not stall the
+ * loop, and its watchdog.
+ */
+struct policy_ext {
+	bool valid;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	uint32_t flow_entries;		/* the image header's */
+	size_t n;
+	char name[MW_MAX_IFACES][MW_IFNAMSIZ];
 };
 
 struct daemon {
@@ -78,6 +99,7 @@ struct daemon {
 	bool drops_tried;
 	unsigned int kmod_ask;
 	int64_t next_flow_poll;	/* CLOCK_MONOTONIC ms */
+	struct policy_ext pe;
 };
 
 static void report(enum mw_ctl_level level, const char *subject,
@@ -140,69 +162,110 @@ static void enforce_on(struct daemon *d, const char *name,
 	}
 }
 
+static bool same_file(const struct policy_ext *e, const struct stat *st)
+{
+	return e->dev == st->st_dev && e->ino == st->st_ino &&
+	       e->size == st->st_size &&
+	       e->mtim.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	       e->ctim.tv_sec == st->st_ctim.tv_sec &&
+	       e->ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* The external interfaces of the policy in force (NULL: none is, or it
+ * cannot be read: mw_ctl_active_image said why). */
+static const struct policy_ext *policy_ext(struct daemon *d)
+{
+	struct policy_ext *e = &d->pe;
+	struct mw_image img = { 0 };
+	struct mw_image_view v;
+	char path[600];
+	struct stat st;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/policy.img", mw_ctl_state_dir(d->c));
+	if (lstat(path, &st) < 0) {
+		e->valid = false;
+		return NULL;
+	}
+	if (e->valid && same_file(e, &st))
+		return e;
+	e->valid = false;
+	if (mw_ctl_active_image(d->c, &img, &v))
+		return NULL;
+	e->n = 0;
+	for (i = 0; i < v.n_ifaces && e->n < MW_MAX_IFACES; i++)
+		if (v.ifaces[i].zone == MW_ZONE_EXTERNAL)
+			snprintf(e->name[e->n++], MW_IFNAMSIZ, "%s",
+				 v.ifaces[i].name);
+	e->flow_entries = v.hdr->flow_entries;
+	mw_image_free(&img);
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	e->size = st.st_size;
+	e->mtim = st.st_mtim;
+	e->ctim = st.st_ctim;
+	e->valid = true;
+	return e;
+}
+
 /* Every external interface of the policy in force that exists. */
 static void enforce_all(struct daemon *d)
 {
-	struct mw_image img = { 0 };
-	struct mw_image_view v;
+	const struct policy_ext *e = policy_ext(d);
 	unsigned int ifindex, n = 0;
 	size_t i;
 
-	if (mw_ctl_active_image(d->c, &img, &v))
+	if (!e)
 		return;
 	/* the program, loaded once the policy is known: the maps it may
 	 * create are sized by it */
-	if (!d->x && mw_ctl_xdp(d->c, 0, v.hdr->flow_entries, &d->x)) {
-		mw_image_free(&img);
+	if (!d->x && mw_ctl_xdp(d->c, 0, e->flow_entries, &d->x))
 		return;
-	}
-	for (i = 0; i < v.n_ifaces; i++) {
-		if (v.ifaces[i].zone != MW_ZONE_EXTERNAL)
-			continue;
-		ifindex = if_nametoindex(v.ifaces[i].name);
+	for (i = 0; i < e->n; i++) {
+		ifindex = if_nametoindex(e->name[i]);
 		if (!ifindex)
 			continue;
-		enforce_on(d, v.ifaces[i].name, ifindex);
+		enforce_on(d, e->name[i], ifindex);
 		n++;
 	}
 	d->attached = n;
-	mw_image_free(&img);
 	sd_notifyf(0, "STATUS=enforcing on %u external interface%s", n,
 		   n == 1 ? "" : "s");
+}
+
+static bool is_external(const struct policy_ext *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; e && i < e->n; i++)
+		if (!strcmp(e->name[i], name))
+			return true;
+	return false;
 }
 
 static void on_link(const char *name, unsigned int ifindex, void *arg)
 {
 	struct daemon *d = arg;
-	struct mw_image img = { 0 };
-	const struct mw_img_iface *f;
-	struct mw_image_view v;
 
-	if (mw_ctl_active_image(d->c, &img, &v))
+	if (!is_external(policy_ext(d), name))
 		return;
-	f = mw_image_iface_by_name(&v, name);
-	if (f && f->zone == MW_ZONE_EXTERNAL && !d->x)
+	if (!d->x)
 		enforce_all(d);		/* opens the program first */
-	else if (f && f->zone == MW_ZONE_EXTERNAL)
+	else
 		enforce_on(d, name, ifindex);
-	mw_image_free(&img);
 }
 
 /* After a restore: the tables hold every present interface's ifindex. */
 static void remember_ifindexes(struct daemon *d)
 {
-	struct mw_image img = { 0 };
-	struct mw_image_view v;
+	const struct policy_ext *e = policy_ext(d);
 	struct known *k;
 	size_t i;
 
-	if (mw_ctl_active_image(d->c, &img, &v))
-		return;
-	for (i = 0; i < v.n_ifaces; i++)
-		if (v.ifaces[i].zone == MW_ZONE_EXTERNAL &&
-		    (k = known_of(d, v.ifaces[i].name)))
-			k->ifindex = if_nametoindex(v.ifaces[i].name);
-	mw_image_free(&img);
+	for (i = 0; e && i < e->n; i++)
+		if ((k = known_of(d, e->name[i])))
+			k->ifindex = if_nametoindex(e->name[i]);
 }
 
 static const char *log_dir(struct daemon *d)
