@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # pktgen benchmark: 64-byte UDP from 50,000 sources at the gateway's
-# external interface; received / passed / dropped packets per second for:
+# external interface; received / passed / dropped packets per second, and
+# the receiving CPU's busy time per packet (pktgen on CPU 0, the receive
+# steered to CPU 1: the receive cost, whatever pktgen's own rate), for:
 # no filter, conntrack alone (an nft rule that tracks every packet and
 # filters none: the stateful floor), meterwall.ko with a 100,000-device
 # policy (allowed traffic and traffic of a blocked system), nftables doing
@@ -10,7 +12,10 @@
 # (-K).  The conditions are interleaved: each round runs every one once
 # (tests/vm/guest/kmod-bench.sh), so the machine's drift falls on all of
 # them; per condition the median of the rounds [min..max], per pair the
-# median of the rounds' own ratios.  pktgen and module loading exist only
+# median of the rounds' own ratios.  The targets compare receive costs:
+# a blocked packet costs less to receive than pktgen takes to make it, so
+# every blocked condition's rate is pktgen's and their rates cannot tell
+# them apart.  pktgen and module loading exist only
 # in the qemu guest here, so this boots it (tests/vm/run.sh).  Under TCG
 # compare the conditions of one run only: absolute rates and ns are
 # emulation artefacts, the ratios are the figures.
@@ -20,7 +25,8 @@
 #      MW_BENCH_ROUNDS (12), MW_BENCH_BUDGET (guest seconds for the rounds,
 #      390), MW_BENCH_APPLY (0: no policy-apply), MW_BENCH_PERF (1: perf
 #      profile of the module and of nftables stateful blocked instead, with
-#      MW_VM_PERF=1), MW_VM_TIMEOUT (720).
+#      MW_VM_PERF=1), MW_VM_TIMEOUT (720), MW_PKTGEN_LOG (a guest's output
+#      kept from before: no guest, its summary only).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 export O=${O:-build}
@@ -30,31 +36,39 @@ append=${MW_VM_APPEND:-}
 for v in MW_BENCH_COUNT MW_BENCH_ROUNDS MW_BENCH_BUDGET MW_BENCH_APPLY MW_BENCH_PERF; do
 	[ -n "${!v:-}" ] && append+=" $v=${!v}"
 done
-# a quiet host before the guest starts (inside, the rounds interleave the
-# conditions; the guest cannot see the host's load)
-. tools/bench/lib.sh
-echo "pktgen: the rest of the machine $(quiet_wait)% busy before the guest started"
-# the conntrack tables of the stateful runs want more than 1 GiB
-MW_VM_MEM=${MW_VM_MEM:-2048} MW_VM_APPEND=$append \
-	tests/vm/run.sh kmod-bench.sh "${MW_VM_TIMEOUT:-720}" | tr -d '\r' |
-	tee "$OUT/pktgen.log"
-rc=${PIPESTATUS[0]}
-[ "$rc" -eq 0 ] || { echo "pktgen: the guest run failed (rc $rc)" >&2; exit "$rc"; }
+if [ -n "${MW_PKTGEN_LOG:-}" ]; then
+	# the summary only, of a guest's output kept from before
+	[ "$MW_PKTGEN_LOG" -ef "$OUT/pktgen.log" ] ||
+		cp "$MW_PKTGEN_LOG" "$OUT/pktgen.log" || exit 1
+else
+	# a quiet host before the guest starts (inside, the rounds interleave
+	# the conditions; the guest cannot see the host's load)
+	. tools/bench/lib.sh
+	echo "pktgen: the rest of the machine $(quiet_wait)% busy before the guest started"
+	# the conntrack tables of the stateful runs want more than 1 GiB
+	MW_VM_MEM=${MW_VM_MEM:-2048} MW_VM_APPEND=$append \
+		tests/vm/run.sh kmod-bench.sh "${MW_VM_TIMEOUT:-720}" |
+		tr -d '\r' | tee "$OUT/pktgen.log"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] || { echo "pktgen: the guest run failed (rc $rc)" >&2; exit "$rc"; }
+fi
 [ "${MW_BENCH_PERF:-0}" = 1 ] && exit 0
 
 csv=$OUT/pktgen.csv
 {
-	echo "condition,median_rx_pps,min_rx_pps,max_rx_pps,median_passed_pps,rounds"
+	echo "condition,median_rx_pps,min_rx_pps,max_rx_pps,median_passed_pps,rounds,median_rx_ns,min_rx_ns,max_rx_ns"
 	sed -n 's/^MW-BENCH,//p' "$OUT/pktgen.log"
 } >"$csv"
-# the table, then per-round ratios (MW-RUN,<round>,<condition>,<rx>,<passed>)
+# the table, then per-round ratios
+# (MW-RUN,<round>,<condition>,<rx>,<passed>,<CPU 1 ns per packet>)
 # the targets also as name,value,limit,kind for tools/bench/summary.py
 tcsv=$OUT/pktgen-targets.csv
 echo "name,value,limit,kind" >"$tcsv"
 { cat "$csv"; grep '^MW-RUN,' "$OUT/pktgen.log"; } | awk -F, -v tcsv="$tcsv" '
-$1 == "MW-RUN" { rr[$2, $3] = $4; if ($2 > nr) nr = $2; next }
+$1 == "MW-RUN" { rr[$2, $3] = $4; cc[$2, $3] = $6; if ($2 > nr) nr = $2; next }
 NR == 1 { next }
-{ name[++n] = $1; med[$1] = $2; lo[$1] = $3; hi[$1] = $4; pass[$1] = $5; runs = $6 }
+{ name[++n] = $1; med[$1] = $2; lo[$1] = $3; hi[$1] = $4; pass[$1] = $5; runs = $6
+  cmed[$1] = $7; clo[$1] = $8; chi[$1] = $9 }
 function sortv(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -70,21 +84,61 @@ function rratio(a, b,   r, k, v) {
 	rmed = v[int((k + 1) / 2)]
 	return sprintf("%.2f [%.2f..%.2f] (%d rounds)", rmed, v[1], v[k], k)
 }
+# median [min..max] of the rounds own cost ratios b/a: how many packets a
+# receives in the CPU time b takes for one
+function cratio(a, b,   r, k, v) {
+	k = 0
+	for (r = 1; r <= nr; r++)
+		if (((r, a) in cc) && ((r, b) in cc) && cc[r, a] > 0)
+			v[++k] = cc[r, b] / cc[r, a]
+	if (!k) { rmed = 0; return "-" }
+	sortv(v, k)
+	rmed = v[int((k + 1) / 2)]
+	return sprintf("%.2f [%.2f..%.2f] (%d rounds)", rmed, v[1], v[k], k)
+}
+# median of the rounds own cost differences a - b, ns
+function cdiff(a, b,   r, k, v) {
+	k = 0
+	for (r = 1; r <= nr; r++)
+		if (((r, a) in cc) && ((r, b) in cc))
+			v[++k] = cc[r, a] - cc[r, b]
+	if (!k) return "-"
+	sortv(v, k)
+	return sprintf("%+d [%+d..%+d]", v[int((k + 1) / 2)], v[1], v[k])
+}
 function mratio(a, b) { return (a in med) && (b in med) && med[b] ? sprintf("%.2f", med[a] / med[b]) : "-" }
-function ns(a, b) { return (a in med) && (b in med) && med[a] && med[b] ? sprintf("%+.0f", 1e9 / med[a] - 1e9 / med[b]) : "-" }
 function target(a, b,   s) {
-	s = rratio(a, b)
-	printf "target: %s \342\211\245 1.0 \303\227 %s: %s -> %s\n", a, b, s, (s != "-" && rmed >= 1.0 ? "met" : "missed")
-	printf "%s / %s (pktgen),%s,1,>=\n", a, b, s != "-" ? sprintf("%.3f", rmed) : "" >>tcsv
+	s = cratio(a, b)
+	printf "target: %s \342\211\245 1.0 \303\227 %s (receive cost): %s -> %s\n", a, b, s, (s != "-" && rmed >= 1.0 ? "met" : "missed")
+	printf "%s / %s (pktgen; receive cost),%s,1,>=\n", a, b, s != "-" ? sprintf("%.3f", rmed) : "" >>tcsv
 }
 END {
-	printf "pktgen (kernel module in the qemu guest, TCG): rx pps, median of %s interleaved rounds [min..max]\n", runs
-	printf "%-28s %9s %19s %9s\n", "condition", "rx pps", "[min..max]", "passed"
+	printf "pktgen (kernel module in the qemu guest, TCG): rx pps and ns per packet of the receiving CPU,\n"
+	printf "median of %s interleaved rounds [min..max]\n", runs
+	printf "%-28s %9s %19s %9s %11s %17s\n", "condition", "rx pps", "[min..max]", "passed", "rx ns/pkt", "[min..max]"
 	for (i = 1; i <= n; i++) {
 		f = name[i]
-		printf "%-28s %9d %19s %9d\n", f, med[f], sprintf("[%d..%d]", lo[f], hi[f]), pass[f]
+		printf "%-28s %9d %19s %9d %11d %17s\n", f, med[f], sprintf("[%d..%d]", lo[f], hi[f]), pass[f],
+			cmed[f], sprintf("[%d..%d]", clo[f], chi[f])
 	}
-	printf "\nratios, median of the rounds own ratios [min..max] (ratio of the medians):\n"
+	printf "\nreceive cost ratios, median of the rounds own ratios [min..max] (packets received per\n"
+	printf "CPU second over those of the other; > 1: the cheaper):\n"
+	printf "  meterwall.ko / nftables stateful: allowed %s, blocked %s\n",
+		cratio("meterwall.ko allowed", "nftables stateful allowed"),
+		cratio("meterwall.ko blocked", "nftables stateful blocked")
+	printf "  meterwall.ko / stateless nftables: allowed %s, blocked %s\n",
+		cratio("meterwall.ko allowed", "nftables allowed"),
+		cratio("meterwall.ko blocked", "nftables blocked")
+	printf "  meterwall.ko / iptables+ipset: allowed %s, blocked %s\n",
+		cratio("meterwall.ko allowed", "iptables+ipset allowed"),
+		cratio("meterwall.ko blocked", "iptables+ipset blocked")
+	printf "receive ns per packet over conntrack alone (rounds own differences, median [min..max];\n"
+	printf "TCG: absolute ns are emulation artefacts, compare them only with each other):\n"
+	printf "  meterwall.ko allowed %s, nftables stateful allowed %s\n",
+		cdiff("meterwall.ko allowed", "conntrack alone"), cdiff("nftables stateful allowed", "conntrack alone")
+	printf "  conntrack alone over no filter %s; meterwall.ko blocked over no filter %s\n",
+		cdiff("conntrack alone", "no filter"), cdiff("meterwall.ko blocked", "no filter")
+	printf "\nrate ratios, median of the rounds own ratios [min..max] (ratio of the medians):\n"
 	printf "  meterwall.ko / nftables stateful: allowed %s (%s), blocked %s (%s)\n",
 		rratio("meterwall.ko allowed", "nftables stateful allowed"),
 		mratio("meterwall.ko allowed", "nftables stateful allowed"),
@@ -99,12 +153,7 @@ END {
 	printf "  meterwall.ko allowed / conntrack alone: %s; nftables stateful allowed / conntrack alone: %s\n",
 		rratio("meterwall.ko allowed", "conntrack alone"),
 		rratio("nftables stateful allowed", "conntrack alone")
-	printf "\nns per packet over conntrack alone (1e9/pps - 1e9/pps of conntrack alone, medians;\n"
-	printf "TCG: absolute ns are emulation artefacts, about 20x native, compare them only with each other):\n"
-	printf "  meterwall.ko allowed %s ns, blocked %s ns; nftables stateful allowed %s ns, blocked %s ns\n",
-		ns("meterwall.ko allowed", "conntrack alone"), ns("meterwall.ko blocked", "conntrack alone"),
-		ns("nftables stateful allowed", "conntrack alone"), ns("nftables stateful blocked", "conntrack alone")
-	printf "  conntrack alone over no filter: %s ns\n\n", ns("conntrack alone", "no filter")
+	printf "\n"
 	target("meterwall.ko allowed", "nftables stateful allowed")
 	target("meterwall.ko blocked", "nftables stateful blocked")
 }' | tee "$OUT/pktgen.txt"

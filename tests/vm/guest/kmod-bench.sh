@@ -9,6 +9,16 @@
 #
 #   init ns: pktgen -> g0 ══ veth ══ ext0 [ns kbgw] sm0 (dummy: the head-end)
 #
+# Receive on CPU 1, the generator on CPU 0: ext0's packets are steered to
+# CPU 1 by RPS, and this script and pktgen stay on CPU 0, so CPU 1 does
+# nothing but receive (the hooks, conntrack, forwarding or the drop) and
+# run a soaker (tests/guest/soak.c: SCHED_IDLE, counting).  The CPU time
+# a run's packets took from the soaker, per packet received, is each
+# condition's receive cost, whatever the generator's own rate: when the
+# receiver is faster than pktgen (every blocked condition) the rates only
+# show the generator's ceiling, the cost still tells the filters apart.
+# The soaker's rate without packets is taken just before each run.
+#
 # sm0 is a dummy device: what the gateway forwards ends there.  (It was a
 # veth to a head-end namespace; but meterwall.ko is per netns in every
 # namespace of the kernel, so it also ran conntrack and its hooks there for
@@ -46,11 +56,12 @@
 # 262144, max 1048576; unreplied UDP stays 30 s).  Each run uses its own UDP
 # source port, so no run finds the flows of the one before.  After each run:
 # conntrack entries, and where packets that entered ext0 but did not leave
-# sm0 went (per-CPU backlog overflows: pktgen and the forwarded packets
-# share the CPU's backlog queue of 1000).
+# sm0 went (backlog overflows: CPU 1's queue of 1000 packets, which the
+# received and the forwarded packets share).
 # Output, one line per run and one per condition at the end:
-#   MW-RUN,<round>,<condition>,<rx pps>,<passed pps>
-#   MW-BENCH,<condition>,<median rx pps>,<min>,<max>,<median passed pps>,<rounds>
+#   MW-RUN,<round>,<condition>,<rx pps>,<passed pps>,<CPU 1 ns per packet>
+#   MW-BENCH,<condition>,<median rx pps>,<min>,<max>,<median passed pps>,<rounds>,
+#            <median CPU 1 ns per packet>,<min>,<max>
 # which tools/bench/pktgen.sh turns into CSV, ratios, a table and a chart.
 # Env: MW_BENCH_COUNT (packets per run, default 50000), MW_BENCH_ROUNDS
 # (default 12), MW_BENCH_BUDGET (seconds of guest time for the rounds,
@@ -66,7 +77,9 @@ ROUNDS=${MW_BENCH_ROUNDS:-12}
 BUDGET=${MW_BENCH_BUDGET:-390}
 T=$PWD/build/guest/nl_kmod
 W=$(mktemp -d)
+soak_pid=
 cleanup() {
+	[ -z "$soak_pid" ] || kill "$soak_pid" 2>/dev/null
 	/sbin/ip link del g0 2>/dev/null
 	/sbin/ip netns del kbgw 2>/dev/null
 	rm -rf "$W"
@@ -88,6 +101,15 @@ gw sysctl -qw net.ipv4.ip_forward=1
 gw sysctl -qw net.ipv4.conf.all.rp_filter=0
 gw sysctl -qw net.ipv4.conf.ext0.rp_filter=0
 ext_mac=$(/sbin/ip -n kbgw link show ext0 | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
+check "two CPUs in the guest (MW_VM_SMP)" test "$(nproc)" -ge 2
+check "this script on CPU 0" taskset -p 1 $$
+check "RPS: ext0's packets received on CPU 1" \
+	ip netns exec kbgw sh -c 'echo 2 >/sys/class/net/ext0/queues/rx-0/rps_cpus'
+build/guest/soak 1 "$W/soak" &
+soak_pid=$!
+soak_count() { local n; read -r n <"$W/soak" && echo $((10#$n)); }
+sleep 0.5
+check "the soaker counts on CPU 1" soak_count
 
 # 100,000 devices, generated
 addr() { echo "198.$((18 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256))"; }
@@ -146,10 +168,11 @@ ct_diag() {
 	echo "    conntrack entries $cnt (max $max); sm0 tx dropped $(($(stat_of kbgw sm0 txdrop) - sd0)), ext0 rx dropped $(($(stat_of kbgw ext0 rxdrop) - ed0)), backlog drops $(($(softnet_drops) - bd0))"
 }
 
-# run NAME SRC_LO SRC_HI: one pktgen burst; prints pps in and passed
+# run NAME SRC_LO SRC_HI: one pktgen burst; prints pps in and passed, and
+# CPU 1's busy ns per packet received
 sport=1000
 run() {
-	local name=$1 rx0 tx0 rx1 tx1 ms
+	local name=$1 rx0 tx0 rx1 tx1 ms ca cb cd wa wb wd busy
 	sport=$((sport + 1))
 	pg kpktgend_0 "rem_device_all"
 	pg kpktgend_0 "add_device g0"
@@ -168,17 +191,26 @@ run() {
 	pg g0 "udp_dst_max 9"
 	rx0=$(stat_of kbgw ext0 rx) tx0=$(stat_of kbgw sm0 tx)
 	sd0=$(stat_of kbgw sm0 txdrop) ed0=$(stat_of kbgw ext0 rxdrop) bd0=$(softnet_drops)
+	ca=$(soak_count) wa=${EPOCHREALTIME/./}
+	sleep 0.2	# the soaker's rate without packets
+	cb=$(soak_count) wb=${EPOCHREALTIME/./}
 	echo start >"$PG/pgctrl"
-	sleep 0.3
+	sleep 0.3	# CPU 1 drains its backlog
+	cd=$(soak_count) wd=${EPOCHREALTIME/./}
 	rx1=$(stat_of kbgw ext0 rx) tx1=$(stat_of kbgw sm0 tx)
 	# the generator's own run time: "Result: OK: <usec>(c..."
 	ms=$(sed -n 's/^Result: OK: \([0-9]*\)(.*/\1/p' "$PG/g0")
 	ms=$(( ${ms:-0} / 1000 ))
 	[ "$ms" -gt 0 ] || ms=1
 	last_rx=$(((rx1 - rx0) * 1000 / ms)) last_passed=$(((tx1 - tx0) * 1000 / ms))
-	printf '%-28s rx %8d pps  passed %8d pps  dropped %8d pps  (%d rx, %d passed, %d ms)\n' \
+	# us of CPU 1 the packets took: the soaker's count short of its rate
+	busy=$((wd - wb - (cd - cb) * (wb - wa) / (cb - ca > 0 ? cb - ca : 1)))
+	[ "$busy" -gt 0 ] || busy=0
+	printf '%-28s rx %8d pps  passed %8d pps  dropped %8d pps  cpu1 %8d ns/pkt  (%d rx, %d passed, %d ms, CPU 1 busy %d ms)\n' \
 		"$name" $last_rx $last_passed \
-		$(((rx1 - rx0 - tx1 + tx0) * 1000 / ms)) $((rx1 - rx0)) $((tx1 - tx0)) $ms
+		$(((rx1 - rx0 - tx1 + tx0) * 1000 / ms)) \
+		$((busy * 1000 / (rx1 - rx0 > 0 ? rx1 - rx0 : 1))) \
+		$((rx1 - rx0)) $((tx1 - tx0)) $ms $((busy / 1000))
 	[ "$round" -gt 1 ] || ct_diag
 	[ $((rx1 - rx0)) -gt 0 ]
 }
@@ -297,15 +329,14 @@ group() {
 }
 
 # MW_BENCH_PERF=1: where the module's time goes (perf in the initramfs).
-# Recorded on CPU 0 only: kpktgend_0 runs there, and so do the veth
-# receive and the hooks (the softirq raised by its transmit), so idle time
-# and the other CPU do not dilute the samples.  Per condition: self time by
-# symbol, inclusive time of the receive path, the module's samples by
+# Recorded on CPU 1 only: the receive and the hooks run there (RPS), so
+# pktgen's own time does not dilute the samples.  Per condition: self time
+# by symbol, inclusive time of the receive path, the module's samples by
 # instruction (symbol+offset: map them with objdump -d kmod/meterwall.ko;
 # under TCG a sample lands at the start of the translated block after the
-# one that took the time) and who called memset/memcpy.  Percentages are of
-# all of CPU 0's samples; MW_BENCH_COUNT=200000 gives a few thousand in the
-# module.
+# one that took the time) and who called memset/memcpy.  Percentages are
+# of all of CPU 1's samples (the soaker's among them); MW_BENCH_COUNT=200000
+# gives a few thousand in the module.
 perf_callers() {	# DATA SYMBOL-REGEX: the caller frames of its samples
 	perf script -i "$1" -F ip,sym 2>/dev/null | awk -v re="$2" '
 		/^$/ { n = 0; next }
@@ -317,13 +348,13 @@ perf_callers() {	# DATA SYMBOL-REGEX: the caller frames of its samples
 }
 perf_run() {	# CONDITION SRC_LO SRC_HI: run it under perf, print the profile
 	local d=$W/perf.data pid s
-	perf record -q -C 0 -g -e cpu-clock -o "$d" &
+	perf record -q -C 1 -g -e cpu-clock -o "$d" &
 	pid=$!
 	sleep 1
 	run "$1" "$2" "$3"
 	kill -INT $pid
 	wait $pid
-	echo "== perf, $1 (CPU 0): self time by symbol"
+	echo "== perf, $1 (CPU 1): self time by symbol"
 	perf report -q -i "$d" --no-children --sort sym --stdio -g none 2>/dev/null |
 		grep -v '^$' | head -n 45
 	echo "== perf, $1: callers of the module's and netfilter's time"
@@ -375,14 +406,14 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		grp=${GROUPS_ALL[(g + round - 1) % ${#GROUPS_ALL[@]}]}
 		check "round $round: $grp" group "$grp" >"$W/out" 2>&1
 		cat "$W/out"
-		sed -n 's/^\([a-z].*[^ ]\) *rx *\([0-9]*\) pps *passed *\([0-9]*\) pps.*/MW-RUN,'"$round"',\1,\2,\3/p' \
+		sed -n 's/^\([a-z].*[^ ]\) *rx *\([0-9]*\) pps *passed *\([0-9]*\) pps.* cpu1 *\([0-9]*\) ns\/pkt.*/MW-RUN,'"$round"',\1,\2,\3,\4/p' \
 			"$W/out" | tee -a "$W/runs"
 	done
 done
 echo "bench: $((round - 1)) rounds in $(($(date +%s) - t_start)) s"
 
 # median [min..max] per condition, in the table's order
-median_of() {	# CONDITION FIELD(4 rx, 5 passed) -> "median min max n"
+median_of() {	# CONDITION FIELD(4 rx, 5 passed, 6 CPU 1 ns) -> "median min max n"
 	local v
 	v=$(awk -F, -v c="$1" -v f="$2" '$3 == c { print $f }' "$W/runs" | sort -n | tr '\n' ' ')
 	read -r -a v <<<"$v"
@@ -394,8 +425,9 @@ for c in "no filter" "conntrack alone" "meterwall.ko allowed" "meterwall.ko bloc
 	"nftables stateful blocked" "iptables+ipset allowed" "iptables+ipset blocked"; do
 	r=$(median_of "$c" 4) || { fail "no runs of $c"; continue; }
 	p=$(median_of "$c" 5)
+	read -r cmed clo chi _ <<<"$(median_of "$c" 6)"
 	read -r med lo hi n <<<"$r"
-	echo "MW-BENCH,$c,$med,$lo,$hi,${p%% *},$n"
+	echo "MW-BENCH,$c,$med,$lo,$hi,${p%% *},$n,$cmed,$clo,$chi"
 done
 
 # policy-apply to the module (tools/bench/policy-apply -K): read, validate,
