@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -117,14 +118,19 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Counts per second over secs. */
-static double rate(double secs)
+/* Counts per second, over max_secs or until it counted at least min more
+ * (a window long enough to see it count on a busy machine). */
+static double rate(long long min, double max_secs)
 {
-	long long c0 = count();
-	double t0 = now();
+	long long c0 = count(), c;
+	double t0 = now(), t;
 
-	usleep((useconds_t)(secs * 1e6));
-	return (count() - c0) / (now() - t0);
+	do {
+		usleep(10000);
+		c = count();
+		t = now();
+	} while (c - c0 < min && t - t0 < max_secs);
+	return (c - c0) / (t - t0);
 }
 
 static void wait_first(void)
@@ -148,7 +154,7 @@ static void t_counts_idle_on_its_cpu(void **state)
 	assert_int_equal(sched_getaffinity(pid, sizeof(set), &set), 0);
 	assert_int_equal(CPU_COUNT(&set), 1);
 	assert_true(CPU_ISSET(0, &set));
-	assert_true(rate(0.2) > 0);
+	assert_true(rate(20, 10) > 0);
 	stop(pid);
 }
 
@@ -161,7 +167,7 @@ static void t_gives_way(void **state)
 	(void)state;
 	pid = start(0);
 	wait_first();
-	free_rate = rate(0.3);
+	free_rate = rate(20, 10);
 	hog = fork();
 	assert_true(hog >= 0);
 	if (!hog) {
@@ -175,7 +181,7 @@ static void t_gives_way(void **state)
 			;
 	}
 	usleep(50000);
-	busy_rate = rate(0.3);
+	busy_rate = rate(LLONG_MAX, 0.3);
 	kill(hog, SIGKILL);
 	waitpid(hog, NULL, 0);
 	stop(pid);

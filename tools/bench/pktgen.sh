@@ -73,29 +73,21 @@ function sortv(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 }
-# median [min..max] of the rounds own ratios a/b
-function rratio(a, b,   r, k, v) {
+# median [min..max] of the rounds own ratios x[a] / x[b]
+function ratio(x, a, b,   r, k, v) {
 	k = 0
 	for (r = 1; r <= nr; r++)
-		if (((r, a) in rr) && ((r, b) in rr) && rr[r, b] > 0)
-			v[++k] = rr[r, a] / rr[r, b]
+		if (((r, a) in x) && ((r, b) in x) && x[r, b] > 0)
+			v[++k] = x[r, a] / x[r, b]
 	if (!k) { rmed = 0; return "-" }
 	sortv(v, k)
 	rmed = v[int((k + 1) / 2)]
 	return sprintf("%.2f [%.2f..%.2f] (%d rounds)", rmed, v[1], v[k], k)
 }
-# median [min..max] of the rounds own cost ratios b/a: how many packets a
-# receives in the CPU time b takes for one
-function cratio(a, b,   r, k, v) {
-	k = 0
-	for (r = 1; r <= nr; r++)
-		if (((r, a) in cc) && ((r, b) in cc) && cc[r, a] > 0)
-			v[++k] = cc[r, b] / cc[r, a]
-	if (!k) { rmed = 0; return "-" }
-	sortv(v, k)
-	rmed = v[int((k + 1) / 2)]
-	return sprintf("%.2f [%.2f..%.2f] (%d rounds)", rmed, v[1], v[k], k)
-}
+# rates a / b
+function rratio(a, b) { return ratio(rr, a, b) }
+# costs b / a: how many packets a receives in the CPU time b takes for one
+function cratio(a, b) { return ratio(cc, b, a) }
 # median of the rounds own cost differences a - b, ns
 function cdiff(a, b,   r, k, v) {
 	k = 0
