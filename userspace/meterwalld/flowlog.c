@@ -84,8 +84,7 @@ struct mwd_flowlog {
 	struct mw_image img;		/* the policy in force, for names */
 	struct mw_image_view view;
 	bool have_view;
-	struct timespec img_mtime;
-	off_t img_size;
+	struct mwd_file_id img_id;	/* policy.img as view was read */
 	struct mwd_flow_stats st;
 	struct mwd_newflow *news;	/* this poll's new flows */
 	size_t n_news, cap_news;
@@ -302,20 +301,15 @@ const struct mwd_flow_stats *mwd_flowlog_stats(const struct mwd_flowlog *l)
 /* The policy in force, re-read when policy.img changed. */
 static void refresh_names(struct mwd_flowlog *l, struct mw_ctl *c)
 {
-	char path[600];
-	struct stat st;
+	struct mwd_file_id id;
 
-	snprintf(path, sizeof(path), "%s/policy.img", mw_ctl_state_dir(c));
-	if (stat(path, &st) < 0 || (l->have_view &&
-	    st.st_mtim.tv_sec == l->img_mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == l->img_mtime.tv_nsec &&
-	    st.st_size == l->img_size))
+	if (mwd_policy_id(c, &id) ||
+	    (l->have_view && mwd_file_id_eq(&id, &l->img_id)))
 		return;
 	if (l->have_view)
 		mw_image_free(&l->img);
 	l->have_view = !mw_ctl_active_image(c, &l->img, &l->view);
-	l->img_mtime = st.st_mtim;
-	l->img_size = st.st_size;
+	l->img_id = id;
 }
 
 /* When the file was started: its birth time where the file system keeps

@@ -41,7 +41,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -70,10 +69,7 @@ struct known {			/* an external interface as last attached */
  */
 struct policy_ext {
 	bool valid;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtim, ctim;
+	struct mwd_file_id id;
 	uint32_t flow_entries;		/* the image header's */
 	size_t n;
 	char name[MW_MAX_IFACES][MW_IFNAMSIZ];
@@ -162,16 +158,6 @@ static void enforce_on(struct daemon *d, const char *name,
 	}
 }
 
-static bool same_file(const struct policy_ext *e, const struct stat *st)
-{
-	return e->dev == st->st_dev && e->ino == st->st_ino &&
-	       e->size == st->st_size &&
-	       e->mtim.tv_sec == st->st_mtim.tv_sec &&
-	       e->mtim.tv_nsec == st->st_mtim.tv_nsec &&
-	       e->ctim.tv_sec == st->st_ctim.tv_sec &&
-	       e->ctim.tv_nsec == st->st_ctim.tv_nsec;
-}
-
 /* The external interfaces of the policy in force (NULL: none is, or it
  * cannot be read: mw_ctl_active_image said why). */
 static const struct policy_ext *policy_ext(struct daemon *d)
@@ -179,16 +165,14 @@ static const struct policy_ext *policy_ext(struct daemon *d)
 	struct policy_ext *e = &d->pe;
 	struct mw_image img = { 0 };
 	struct mw_image_view v;
-	char path[600];
-	struct stat st;
+	struct mwd_file_id id;
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/policy.img", mw_ctl_state_dir(d->c));
-	if (lstat(path, &st) < 0) {
+	if (mwd_policy_id(d->c, &id)) {
 		e->valid = false;
 		return NULL;
 	}
-	if (e->valid && same_file(e, &st))
+	if (e->valid && mwd_file_id_eq(&e->id, &id))
 		return e;
 	e->valid = false;
 	if (mw_ctl_active_image(d->c, &img, &v))
@@ -200,11 +184,7 @@ static const struct policy_ext *policy_ext(struct daemon *d)
 				 v.ifaces[i].name);
 	e->flow_entries = v.hdr->flow_entries;
 	mw_image_free(&img);
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	e->size = st.st_size;
-	e->mtim = st.st_mtim;
-	e->ctim = st.st_ctim;
+	e->id = id;
 	e->valid = true;
 	return e;
 }

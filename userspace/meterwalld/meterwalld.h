@@ -5,8 +5,26 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "ctl.h"
+
+/*
+ * policyfile.c: one version of the state directory's policy.img, as a
+ * stat tells it apart (another file, or the same rewritten), so that the
+ * daemon reads the policy in force again only when it changed.
+ */
+struct mwd_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+};
+
+/* policy.img's version now (lstat: a link is refused by the read); -errno. */
+int mwd_policy_id(struct mw_ctl *c, struct mwd_file_id *id);
+bool mwd_file_id_eq(const struct mwd_file_id *a, const struct mwd_file_id *b);
 
 struct mwd_config {
 	char state_dir[256];	/* "" = the controller's default */
