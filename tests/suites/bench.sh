@@ -108,37 +108,46 @@ check "targets: testrun flatness 1.2 misses <= 1.1" \
 	has "$W/tt.txt" 'xdp unknown: costliest size / 10 devices \(testrun\) +1\.2 +<= 1\.1 +MISSED'
 
 # --- pktgen's summary on known figures (MW_PKTGEN_LOG: no guest) -----------
-# receive ns per packet: module allowed 10000 against nftables stateful
-# 9000 (0.90 in every round); blocked 5000 against 6000, 5500, 7000 (1.20
-# [1.10..1.40]); conntrack alone 8000; every blocked rate pktgen's 100000
+# instructions per packet (icount): module allowed 10000 against nftables
+# stateful 9000 (0.90 in every round); blocked 5000 against 6000, 5500,
+# 7000 (1.20 [1.10..1.40]); conntrack alone 8000, no filter 7000
 mkdir -p "$W/pg"
 {
+	echo "MW-CLOCK,icount"
 	for r in 1 2 3; do
 		nb=$((r == 1 ? 6000 : r == 2 ? 5500 : 7000))
-		echo "MW-RUN,$r,conntrack alone,60000,60000,8000"
-		echo "MW-RUN,$r,meterwall.ko allowed,50000,50000,10000"
-		echo "MW-RUN,$r,meterwall.ko blocked,100000,0,5000"
-		echo "MW-RUN,$r,nftables stateful allowed,52000,52000,9000"
-		echo "MW-RUN,$r,nftables stateful blocked,100000,0,$nb"
+		echo "MW-RUN,$r,no filter,140000,140000,7000"
+		echo "MW-RUN,$r,conntrack alone,125000,125000,8000"
+		echo "MW-RUN,$r,meterwall.ko allowed,100000,100000,10000"
+		echo "MW-RUN,$r,meterwall.ko blocked,200000,0,5000"
+		echo "MW-RUN,$r,nftables stateful allowed,111111,111111,9000"
+		echo "MW-RUN,$r,nftables stateful blocked,$((1000000000 / nb)),0,$nb"
 	done
-	echo "MW-BENCH,conntrack alone,60000,60000,60000,60000,3,8000,8000,8000"
-	echo "MW-BENCH,meterwall.ko allowed,50000,50000,50000,50000,3,10000,10000,10000"
-	echo "MW-BENCH,meterwall.ko blocked,100000,100000,100000,0,3,5000,5000,5000"
-	echo "MW-BENCH,nftables stateful allowed,52000,52000,52000,52000,3,9000,9000,9000"
-	echo "MW-BENCH,nftables stateful blocked,100000,100000,100000,0,3,6000,5500,7000"
+	echo "MW-BENCH,no filter,140000,140000,140000,140000,3,7000,7000,7000"
+	echo "MW-BENCH,conntrack alone,125000,125000,125000,125000,3,8000,8000,8000"
+	echo "MW-BENCH,meterwall.ko allowed,100000,100000,100000,100000,3,10000,10000,10000"
+	echo "MW-BENCH,meterwall.ko blocked,200000,200000,200000,0,3,5000,5000,5000"
+	echo "MW-BENCH,nftables stateful allowed,111111,111111,111111,111111,3,9000,9000,9000"
+	echo "MW-BENCH,nftables stateful blocked,166666,142857,181818,0,3,6000,5500,7000"
 } >"$W/pg/guest.log"
 MW_PKTGEN_LOG=$W/pg/guest.log OUT=$W/pg tools/bench/pktgen.sh >"$W/pg.txt" 2>&1
-check "pktgen: the blocked target by receive cost (1.20, met), not by the equal rates" \
-	has "$W/pg/pktgen.txt" 'target: meterwall.ko blocked .* \(receive cost\): 1\.20 \[1\.10\.\.1\.40\] \(3 rounds\) -> met'
-check "pktgen: the allowed target by receive cost (0.90, missed)" \
-	has "$W/pg/pktgen.txt" 'target: meterwall.ko allowed .* \(receive cost\): 0\.90 \[0\.90\.\.0\.90\] \(3 rounds\) -> missed'
-check "pktgen: the rates beside them (blocked 1.00)" \
-	has "$W/pg/pktgen.txt" 'meterwall.ko / nftables stateful: allowed 0\.96 .*, blocked 1\.00 '
-check "pktgen: ns over conntrack alone (module +2000, nftables +1000)" \
+check "pktgen: the blocked target by cost per packet (1.20, met)" \
+	has "$W/pg/pktgen.txt" 'target: meterwall.ko blocked .* \(cost per packet\): 1\.200 \[1\.100\.\.1\.400\] \(3 rounds\) -> met'
+check "pktgen: the allowed target by cost per packet (0.90, missed)" \
+	has "$W/pg/pktgen.txt" 'target: meterwall.ko allowed .* \(cost per packet\): 0\.900 \[0\.900\.\.0\.900\] \(3 rounds\) -> missed'
+check "pktgen: icount's unit is instructions" \
+	has "$W/pg/pktgen.txt" '^condition .* insn/pkt '
+check "pktgen: instructions over conntrack alone (module +2000, nftables +1000)" \
 	has "$W/pg/pktgen.txt" 'meterwall.ko allowed \+2000 \[\+2000\.\.\+2000\], nftables stateful allowed \+1000 '
+check "pktgen: blocked over no filter (module -2000, nftables -1000 [-1500..0])" \
+	has "$W/pg/pktgen.txt" 'blocked over no filter: meterwall.ko -2000 \[-2000\.\.-2000\], nftables stateful -1000 \[-1500\.\.\+0\]'
 python3 tools/bench/summary.py targets "$W/pg" >"$W/pgt.txt" 2>&1
 check "targets: the pktgen targets as measured" \
-	has "$W/pgt.txt" 'meterwall.ko blocked / nftables stateful blocked \(pktgen; receive cost\) +1\.2 +>= 1 +met'
+	has "$W/pgt.txt" 'meterwall.ko blocked / nftables stateful blocked \(pktgen; cost per packet\) +1\.2 +>= 1 +met'
+sed '/^MW-CLOCK/d' "$W/pg/guest.log" >"$W/pg/wall.log"
+MW_PKTGEN_LOG=$W/pg/wall.log OUT=$W/pg tools/bench/pktgen.sh >"$W/pg.txt" 2>&1
+check "pktgen: without icount the unit is the guest's ns" \
+	has "$W/pg/pktgen.txt" '^condition .* ns/pkt '
 
 # --- one short round of everything live ----------------------------------
 export MW_BENCH_QUIET_WAIT=5

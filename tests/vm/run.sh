@@ -12,7 +12,10 @@
 # Env: O (build dir, default build), KVER (guest kernel, default the newest
 # in /lib/modules), MW_VM_KEEP=1 (keep the work dir), MW_VM_APPEND (extra
 # kernel arguments; NAME=VALUE without a dot becomes an environment
-# variable of the guest script), MW_VM_MEM (MiB, 1024), MW_VM_SMP (2).
+# variable of the guest script), MW_VM_MEM (MiB, 1024), MW_VM_SMP (2),
+# MW_VM_ICOUNT (qemu's -icount option, e.g. shift=0,sleep=off: the guest
+# clock counts instructions; qemu 7.2 hangs bringing up a second vCPU
+# under it, so with MW_VM_SMP=1).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 O=${O:-build}
@@ -45,11 +48,17 @@ cpu=max
 if [ -w /dev/kvm ] && grep -qE '^kvm_(intel|amd) ' /proc/modules 2>/dev/null; then
 	accel=kvm cpu=host
 fi
+# under icount the guest's clock counts the instructions it executes, not
+# the host's time (TCG in one thread)
+icount=()
+if [ -n "${MW_VM_ICOUNT:-}" ] && [ "$accel" != kvm ]; then
+	accel="tcg,thread=single" icount=(-icount "$MW_VM_ICOUNT")
+fi
 append="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1"
 append+=" quiet mw_script=$script ${MW_VM_APPEND:-}"
 echo "vm: $script on $KVER ($accel), initramfs $(du -h "$INITRD" | cut -f1), timeout ${tmo}s"
 t0=$(date +%s.%N)
-timeout -k 5 "$tmo" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
+timeout -k 5 "$tmo" qemu-system-x86_64 -accel "$accel" "${icount[@]}" -cpu "$cpu" \
 	-m "${MW_VM_MEM:-1024}" -smp "${MW_VM_SMP:-2}" \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$INITRD" -append "$append" \
 	-nographic -monitor none -serial stdio -serial "file:$W/result.txt" \
