@@ -75,26 +75,25 @@ function sortv(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 }
-# costs b / a: how many packets a takes in the time b takes for one;
-# median [min..max] of the rounds own ratios
-function cratio(a, b,   r, k, v) {
+# the rounds own b / a (costs: how many packets a takes in the time b takes
+# for one), or a - b with diff, sorted into v; their number
+function per_round(a, b, diff, v,   r, k) {
 	k = 0
 	for (r = 1; r <= nr; r++)
-		if (((r, a) in cc) && ((r, b) in cc) && cc[r, a] > 0)
-			v[++k] = cc[r, b] / cc[r, a]
-	if (!k) { rmed = 0; return "-" }
+		if (((r, a) in cc) && ((r, b) in cc) && (diff || cc[r, a] > 0))
+			v[++k] = diff ? cc[r, a] - cc[r, b] : cc[r, b] / cc[r, a]
 	sortv(v, k)
+	return k
+}
+# median [min..max] of the rounds own cost ratios b / a (rmed: the median)
+function cratio(a, b,   k, v) {
+	if (!(k = per_round(a, b, 0, v))) { rmed = 0; return "-" }
 	rmed = v[int((k + 1) / 2)]
 	return sprintf("%.3f [%.3f..%.3f] (%d rounds)", rmed, v[1], v[k], k)
 }
-# median of the rounds own cost differences a - b
-function cdiff(a, b,   r, k, v) {
-	k = 0
-	for (r = 1; r <= nr; r++)
-		if (((r, a) in cc) && ((r, b) in cc))
-			v[++k] = cc[r, a] - cc[r, b]
-	if (!k) return "-"
-	sortv(v, k)
+# median [min..max] of the rounds own cost differences a - b
+function cdiff(a, b,   k, v) {
+	if (!(k = per_round(a, b, 1, v))) return "-"
 	return sprintf("%+d [%+d..%+d]", v[int((k + 1) / 2)], v[1], v[k])
 }
 function target(a, b,   s) {
@@ -104,10 +103,8 @@ function target(a, b,   s) {
 }
 END {
 	unit = icount ? "instructions" : "ns"
-	if (icount)
-		printf "pktgen (meterwall.ko in the qemu guest, one vCPU under icount: the guest clock counts\ninstructions, 1 ns each): per packet built and received, median of %s interleaved rounds\n", runs
-	else
-		printf "pktgen (meterwall.ko in the qemu guest, TCG, wall clock): per packet built and received,\nmedian of %s interleaved rounds\n", runs
+	printf "pktgen (meterwall.ko in the qemu guest, %s): per packet built and received,\nmedian of %s interleaved rounds\n",
+		icount ? "one vCPU under icount: the guest clock counts instructions, 1 ns each" : "TCG, wall clock", runs
 	printf "%-28s %9s %19s %9s %11s %17s\n", "condition", "rx pps", "[min..max]", "passed",
 		icount ? "insn/pkt" : "ns/pkt", "[min..max]"
 	for (i = 1; i <= n; i++) {

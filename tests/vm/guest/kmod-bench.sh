@@ -29,9 +29,9 @@
 # Policy: 100,000 devices: system "allowed" (50,000, udp/9 to the head-end)
 # and system "blocked" (50,000, blocked as a system).
 #
-# Conditions, each run once per round (interleaved: without icount the
-# machine's load drifts, and with it conntrack's table and the allocators
-# carry state from run to run), in groups that share their rule set; the group
+# Conditions, each run once per round (interleaved: conntrack's table and
+# the allocators carry state from run to run, and without icount the
+# machine's load drifts as well), in groups that share their rule set; the group
 # order rotates from round to round:
 #   no filter                  nothing in the gateway's netns
 #   conntrack alone            nft: one `ct state new,established accept`
