@@ -217,8 +217,10 @@ clean:
 
 # --- benchmarks (tools/bench; owner: datapath) -------------------------
 # `make bench` builds the benchmark programs and runs tools/bench/run.sh
-# (xdp-testrun, xdp-live, policy-apply) and tools/bench/pktgen.sh (the
-# kernel module in the qemu guest); root; results under bench-results/.
+# (xdp-testrun, xdp-live, policy-apply), tools/bench/pktgen.sh (the
+# kernel module in the qemu guest) and tools/bench/xdp-cost.sh (the XDP
+# program's instructions per packet in the guest); root; results under
+# bench-results/.
 # `make bench-build` only builds.
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(O)/bench/%)
@@ -251,7 +253,10 @@ bench:
 		mv bench-results/targets.csv bench-results/targets-prev.csv
 	$(Q)! test -f bench-results/host.csv || \
 		mv bench-results/host.csv bench-results/host-prev.csv
+	$(Q)! test -f bench-results/xdp-cost.csv || \
+		mv bench-results/xdp-cost.csv bench-results/xdp-cost-prev.csv
 	$(Q)O=$(O) tools/bench/run.sh
 	$(Q)O=$(O) tools/bench/pktgen.sh
+	$(Q)O=$(O) tools/bench/xdp-cost.sh
 	$(Q)O=$(O) tools/bench/daemon.sh
 	$(Q)python3 tools/bench/summary.py targets bench-results

@@ -15,6 +15,7 @@ command -v python3 >/dev/null || cannot_run "python3 missing (make deps)"
 for t in xdp-live xdp-testrun policy-apply; do
 	[ -x "$O/bench/$t" ] || cannot_run "$O/bench/$t missing (make bench-build)"
 done
+command -v qemu-system-x86_64 >/dev/null || cannot_run "qemu missing (make deps): xdp-cost"
 W=$(mktemp -d /tmp/mw-bench-suite.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -148,6 +149,55 @@ sed '/^MW-CLOCK/d' "$W/pg/guest.log" >"$W/pg/wall.log"
 MW_PKTGEN_LOG=$W/pg/wall.log OUT=$W/pg tools/bench/pktgen.sh >"$W/pg.txt" 2>&1
 check "pktgen: without icount the unit is the guest's ns" \
 	has "$W/pg/pktgen.txt" '^condition .* ns/pkt '
+
+# --- xdp-cost's summary on known figures (MW_COST_LOG: no guest) ----------
+# bare 60 at 10 devices, 61 at 1M; blocked 566 [566..567] and 577: 506 and
+# 516 over bare (1M / 10 = 1.020); allowed 1034 over bare at both sizes
+mkdir -p "$W/xc"
+cost_log() {	# $1: clock
+	echo "MW-CLOCK,$1"
+	echo "MW-COST-CSV-BEGIN"
+	echo "devices,path,median_ns,min_ns,max_ns,ratio_vs_bare,scaling_vs_smallest"
+	echo "10,bare,60.0,60.0,60.0,1.0000,1.0000"
+	echo "10,blocked,566.0,566.0,567.0,0.1060,1.0000"
+	echo "10,allowed,1094.0,1094.0,1094.0,0.0548,1.0000"
+	echo "1000000,bare,61.0,61.0,61.0,1.0000,1.0000"
+	echo "1000000,blocked,577.0,577.0,577.0,0.1057,1.0194"
+	echo "1000000,allowed,1095.0,1095.0,1095.0,0.0557,1.0009"
+	echo "MW-COST-CSV-END"
+}
+cost_log icount >"$W/xc/icount.log"
+MW_COST_LOG=$W/xc/icount.log OUT=$W/xc tools/bench/xdp-cost.sh >"$W/xc.txt" 2>&1
+check "xdp-cost: icount's unit is instructions" \
+	has "$W/xc/xdp-cost.txt" "own cost per packet, instructions, over bare"
+check "xdp-cost: blocked over bare at each size, 1M / 10 = 516 / 506" \
+	has "$W/xc/xdp-cost.txt" '^blocked +506 \[506\.\.507\] +516 \[516\.\.516\] +1\.020$'
+check "xdp-cost: allowed over bare, flat" \
+	has "$W/xc/xdp-cost.txt" '^allowed +1034 \[1034\.\.1034\] +1034 \[1034\.\.1034\] +1\.000$'
+sed 's/^10,blocked,566.0/10,blocked,556.0/' "$W/xc/xdp-cost.csv" >"$W/xc/xdp-cost-prev.csv"
+python3 tools/bench/summary.py targets "$W/xc" >"$W/xct.txt" 2>&1
+check "targets: the XDP cost beside the run before's (506 against 496)" \
+	has "$W/xct.txt" 'blocked +10 devices +506  previous run 496 \(\+2\.0 %\)'
+cost_log wall >"$W/xc/wall.log"
+MW_COST_LOG=$W/xc/wall.log OUT=$W/xc tools/bench/xdp-cost.sh >"$W/xc.txt" 2>&1
+check "xdp-cost: without icount the unit is the guest's ns" \
+	has "$W/xc/xdp-cost.txt" "own cost per packet, ns \\(guest wall clock\\)"
+printf 'MW-CLOCK,icount\n' >"$W/xc/none.log"
+expect_rc "xdp-cost: a guest log without results is refused" 1 \
+	env MW_COST_LOG="$W/xc/none.log" OUT="$W/xc" tools/bench/xdp-cost.sh
+
+# --- xdp-cost in the guest: the counts reproduce --------------------------
+# two runs in one guest at 10 and 1,000 devices; under icount the same
+# path gives the same count in both (a timer tick inside a run may add one)
+check_log "xdp-cost: the icount guest, 2 runs at 10 and 1,000 devices" \
+	"$W/xcg.txt" 30 env OUT="$W/xcg" MW_COST_SIZES=10,1000 \
+	MW_COST_RUNS=2 MW_COST_REPEAT=5000 tools/bench/xdp-cost.sh
+n=$(awk -F, 'NR > 1 && $2 != "bare" && $3 > 0 && $5 - $4 <= $3 / 100 { n++ }
+	END { print n + 0 }' "$W/xcg/xdp-cost.csv" 2>/dev/null)
+check "xdp-cost: 4 paths x 2 sizes, each run's count within 1 % of the other's ($n)" \
+	test "${n:-0}" = 8
+check "xdp-cost: the blocked path costs more than bare XDP_DROP" \
+	has "$W/xcg/xdp-cost.txt" '^blocked +[1-9][0-9]* \['
 
 # --- one short round of everything live ----------------------------------
 export MW_BENCH_QUIET_WAIT=5

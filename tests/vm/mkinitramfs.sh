@@ -52,7 +52,7 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 # --- inputs and the cache key ---------------------------------------------
 repo_inputs() {
 	find tests/vm tests/lib tests/fixtures examples tools/lib -type f 2>/dev/null
-	ls "$O"/mwctl "$O"/meterwalld "$O"/tests/test_* "$O"/guest/* "$O"/bench/policy-apply \
+	ls "$O"/mwctl "$O"/meterwalld "$O"/tests/test_* "$O"/guest/* "$O"/bench/policy-apply "$O"/bench/xdp-testrun \
 		"$O"/*.bpf.o \
 		kmod/meterwall.ko 2>/dev/null || true
 }
@@ -92,9 +92,12 @@ EXISTING_BINS=()
 for b in "${HOST_BINS[@]}"; do [ -x "$b" ] && EXISTING_BINS+=("$b"); done
 PROJ_BINS=("$O"/mwctl "$O"/meterwalld)
 for t in "$O"/tests/test_* "$O"/guest/*; do [ -x "$t" ] && PROJ_BINS+=("$t"); done
-# the module's policy-apply benchmark (kmod-bench), when bench-build made it
+# the benchmarks the guest runs (kmod-bench: policy-apply; xdp-cost:
+# xdp-testrun), when bench-build made them
 BENCH_APPLY=
-[ -x "$O/bench/policy-apply" ] && BENCH_APPLY=$O/bench/policy-apply
+for b in policy-apply xdp-testrun; do
+	[ -x "$O/bench/$b" ] && BENCH_APPLY+=" $O/bench/$b"
+done
 XT_LIBS=()
 [ -d "$XT_DIR" ] && XT_LIBS=("$XT_DIR"/*.so)
 LIBS=$(host_libs "${EXISTING_BINS[@]}" "${PROJ_BINS[@]}" $BENCH_APPLY "${XT_LIBS[@]}")
@@ -180,7 +183,7 @@ for t in "${PROJ_BINS[@]:2}"; do
 done
 if [ -n "$BENCH_APPLY" ]; then
 	mkdir -p "$M/build/bench"
-	cp "$BENCH_APPLY" "$M/build/bench/"
+	cp $BENCH_APPLY "$M/build/bench/"
 fi
 for f in "$O"/*.bpf.o; do [ -f "$f" ] && cp "$f" "$M/build/"; done
 [ -f kmod/meterwall.ko ] && ln -s "$MODDIR/extra/meterwall.ko" "$M/kmod/meterwall.ko"

@@ -7,6 +7,10 @@
                                      per-round ratios' medians
   summary.py live-dat CSV            gnuplot data: condition, Mpps median,
                                      min, max
+  summary.py cost CSV CLOCK          the xdp-cost table (xdp-testrun's CSV
+                                     from the icount guest): per path and
+                                     size the cost over bare XDP_DROP, in
+                                     instructions (CLOCK icount) or ns
   summary.py targets OUTDIR          every target of issue 13 with its
                                      measured value and met / missed, from
                                      the CSVs in OUTDIR; written to
@@ -169,6 +173,72 @@ def rows(path):
     return list(csv.DictReader(open(path))) if os.path.exists(path) else []
 
 
+def cost_over_bare(path):
+    """{(devices, path): (median, min, max) over bare's median at that
+    size} of an xdp-cost CSV (tools/bench/xdp-cost.sh); sizes in order."""
+    res, sizes, bare = {}, [], {}
+    for r in rows(path):
+        if r["path"] == "bare":
+            bare[r["devices"]] = float(r["median_ns"])
+    for r in rows(path):
+        d, p = r["devices"], r["path"]
+        if p == "bare" or d not in bare:
+            continue
+        if d not in sizes:
+            sizes.append(d)
+        b = bare[d]
+        res[d, p] = tuple(float(r[k]) - b for k in
+                          ("median_ns", "min_ns", "max_ns"))
+    return res, sizes, bare
+
+
+def cost(path, clock):
+    unit = "instructions" if clock == "icount" else "ns (guest wall clock)"
+    res, sizes, bare = cost_over_bare(path)
+    paths = []
+    for _, p in res:
+        if p not in paths:
+            paths.append(p)
+    print("\nxdp-cost: the XDP program's own cost per packet, %s, over "
+          "bare XDP_DROP\n(xdp-testrun in the qemu guest, one vCPU%s; "
+          "median of the runs [min..max])" %
+          (unit, " under icount" if clock == "icount" else ""))
+    print("%-9s" % "path" + "".join("%26s" % ("%s devices" % d)
+                                    for d in sizes) +
+          ("%16s" % ("%s / %s" % (sizes[-1], sizes[0]))
+           if len(sizes) > 1 else ""))
+    print("%-9s" % "bare" + "".join("%26s" % ("(%.0f in all)" % bare[d])
+                                    for d in sizes))
+    for p in paths:
+        line = "%-9s" % p
+        for d in sizes:
+            m = res.get((d, p))
+            line += "%26s" % ("%.0f [%.0f..%.0f]" % m if m else "-")
+        a, b = res.get((sizes[0], p)), res.get((sizes[-1], p))
+        if len(sizes) > 1 and a and b and a[0]:
+            line += "%16.3f" % (b[0] / a[0])
+        print(line)
+
+
+def cost_report(out):
+    """The xdp-cost figures of this run beside the run before's
+    (OUTDIR/xdp-cost-prev.csv): the same build gives the same counts."""
+    now, sizes, _ = cost_over_bare(os.path.join(out, "xdp-cost.csv"))
+    if not now:
+        return
+    prev, _, _ = cost_over_bare(os.path.join(out, "xdp-cost-prev.csv"))
+    print("\nthe XDP program's own cost per packet over bare XDP_DROP "
+          "(tools/bench/xdp-cost.sh:\ninstructions in the icount guest; "
+          "reported, no target):")
+    for (d, p), v in now.items():
+        cmp = ""
+        if (d, p) in prev and prev[d, p][0]:
+            pv = prev[d, p][0]
+            cmp = "  previous run %.0f (%+.1f %%)" % (pv, (v[0] / pv - 1)
+                                                     * 100)
+        print("  %-8s %8s devices %8.0f%s" % (p, d, v[0], cmp))
+
+
 def targets(out):
     """[(name, value, limit, kind)]: kind '<=' or '>='; value None when
     the benchmark did not run."""
@@ -266,6 +336,7 @@ def report(out):
     print("  %d of %d met%s" % (len(res) - missed, len(res),
                                 "; %d differ from the run before by more "
                                 "than 10 %%" % disagree if prev else ""))
+    cost_report(out)
     host_report(out)
 
 
@@ -298,6 +369,8 @@ def main(a):
         live(a[2], a[3] if len(a) > 3 else "?", a[4] if len(a) > 4 else "")
     elif len(a) == 3 and a[1] == "live-dat":
         live_dat(a[2])
+    elif len(a) == 4 and a[1] == "cost":
+        cost(a[2], a[3])
     elif len(a) == 3 and a[1] == "targets":
         report(a[2])
     else:
