@@ -12,8 +12,8 @@
 # xdp-live; this is the reproducible side of the same cost.
 # Writes $OUT/xdp-cost.log (the guest's output), xdp-cost.csv and
 # xdp-cost.txt.
-# Env: OUT (bench-results), MW_COST_SIZES, MW_COST_RUNS, MW_COST_REPEAT
-#      (tests/vm/guest/xdp-cost.sh), MW_VM_ICOUNT (shift=0,sleep=off;
+# Env: OUT (bench-results), MW_COST_SIZES, MW_COST_RUNS, MW_COST_REPEAT,
+#      MW_COST_PATHS (tests/vm/guest/xdp-cost.sh), MW_VM_ICOUNT (shift=0,sleep=off;
 #      empty: the guest's wall clock, ns), MW_VM_TIMEOUT (600),
 #      MW_COST_LOG (a guest's output kept from before: its summary only).
 set -u
@@ -24,7 +24,7 @@ mkdir -p "$OUT"
 export MW_VM_SMP=1 MW_VM_ICOUNT=${MW_VM_ICOUNT-shift=0,sleep=off}
 append=${MW_VM_APPEND:-}
 [ -n "$MW_VM_ICOUNT" ] && append+=" MW_BENCH_CLOCK=icount"
-for v in MW_COST_SIZES MW_COST_RUNS MW_COST_REPEAT; do
+for v in MW_COST_SIZES MW_COST_RUNS MW_COST_REPEAT MW_COST_PATHS; do
 	[ -n "${!v:-}" ] && append+=" $v=${!v}"
 done
 if [ -n "${MW_COST_LOG:-}" ]; then

@@ -13,12 +13,13 @@
 # Output: MW-CLOCK,<icount|wall>, the xdp-testrun table, and its CSV
 # between MW-COST-CSV-BEGIN and MW-COST-CSV-END.
 # Env (kernel command line): MW_COST_SIZES (10,1000000), MW_COST_RUNS (2),
-# MW_COST_REPEAT (20000).
+# MW_COST_REPEAT (20000), MW_COST_PATHS (bare,blocked,unknown,allowed,ipv6x).
 set -u
 cd /mw || exit 1
 echo "MW-CLOCK,${MW_BENCH_CLOCK:-wall}"
 build/bench/xdp-testrun -r "${MW_COST_RUNS:-2}" -n "${MW_COST_REPEAT:-20000}" \
-	-d "${MW_COST_SIZES:-10,1000000}" -p bare,blocked,unknown,allowed,ipv6x \
+	-d "${MW_COST_SIZES:-10,1000000}" \
+	-p "${MW_COST_PATHS:-bare,blocked,unknown,allowed,ipv6x}" \
 	-o /tmp/xdp-cost.csv || exit 1
 echo MW-COST-CSV-BEGIN
 cat /tmp/xdp-cost.csv
