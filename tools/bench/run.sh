@@ -5,7 +5,7 @@
 # Results: bench-results/<name>.csv, .txt and .png (gnuplot); the targets
 # of all benchmarks: tools/bench/summary.py targets (make bench).
 #   O=build tools/bench/run.sh [testrun] [live] [apply]   (default: all)
-# Environment: RUNS (5: xdp-testrun and policy-apply runs), ROUNDS (12:
+# Environment: RUNS (11: xdp-testrun and policy-apply runs), ROUNDS (12:
 #   xdp-live rounds), LIVE_SECONDS (1), SIZES (10,1000,100000,1000000),
 #   APPLY_SIZES (1000,100000,1000000), NSRC (1024 live source addresses),
 #   OUT (bench-results), LIVE_RX_CPU (unset: the generator and the
@@ -26,7 +26,7 @@ cd "$(dirname "$0")/../.."
 
 O=${O:-build}
 OUT=${OUT:-bench-results}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-11}
 ROUNDS=${ROUNDS:-12}
 LIVE_SECONDS=${LIVE_SECONDS:-1}
 SIZES=${SIZES:-10,1000,100000,1000000}
