@@ -8,3 +8,28 @@
 quiet_wait() {
 	"${O:-build}/bench/quiet"
 }
+
+# guest_log NAME SCRIPT TIMEOUT KEPT [VAR...]: the output of a benchmark's
+# qemu guest in $OUT/NAME.log.  KEPT, when not empty, is a guest's output
+# kept from before, taken as it is (its summary only, no guest).  Else
+# tests/vm/run.sh boots the guest to run tests/vm/guest/SCRIPT (2 GiB
+# unless MW_VM_MEM says otherwise), with MW_BENCH_CLOCK=icount when
+# MW_VM_ICOUNT is set and each VAR that is set on the kernel command line
+# (the guest script's environment).  Fails as the guest run does.
+guest_log() {
+	local name=$1 script=$2 tmo=$3 kept=$4 append=${MW_VM_APPEND:-} v rc
+	shift 4
+	if [ -n "$kept" ]; then
+		[ "$kept" -ef "$OUT/$name.log" ] || cp "$kept" "$OUT/$name.log"
+		return
+	fi
+	[ -n "${MW_VM_ICOUNT:-}" ] && append+=" MW_BENCH_CLOCK=icount"
+	for v in "$@"; do
+		[ -n "${!v:-}" ] && append+=" $v=${!v}"
+	done
+	MW_VM_MEM=${MW_VM_MEM:-2048} MW_VM_APPEND=$append \
+		tests/vm/run.sh "$script" "$tmo" | tr -d '\r' | tee "$OUT/$name.log"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] || echo "$name: the guest run failed (rc $rc)" >&2
+	return "$rc"
+}

@@ -32,27 +32,15 @@ export O=${O:-build}
 OUT=${OUT:-bench-results}
 mkdir -p "$OUT"
 export MW_VM_SMP=${MW_VM_SMP:-1} MW_VM_ICOUNT=${MW_VM_ICOUNT-shift=0,sleep=off}
-append=${MW_VM_APPEND:-}
-[ -n "$MW_VM_ICOUNT" ] && append+=" MW_BENCH_CLOCK=icount"
-for v in MW_BENCH_COUNT MW_BENCH_ROUNDS MW_BENCH_BUDGET MW_BENCH_APPLY MW_BENCH_PERF; do
-	[ -n "${!v:-}" ] && append+=" $v=${!v}"
-done
-if [ -n "${MW_PKTGEN_LOG:-}" ]; then
-	# the summary only, of a guest's output kept from before
-	[ "$MW_PKTGEN_LOG" -ef "$OUT/pktgen.log" ] ||
-		cp "$MW_PKTGEN_LOG" "$OUT/pktgen.log" || exit 1
-else
-	# a quiet host before the guest starts (inside, the rounds interleave
-	# the conditions; the guest cannot see the host's load)
-	. tools/bench/lib.sh
+. tools/bench/lib.sh
+# a quiet host before the guest starts (inside, the rounds interleave the
+# conditions; the guest cannot see the host's load)
+[ -n "${MW_PKTGEN_LOG:-}" ] ||
 	echo "pktgen: the rest of the machine $(quiet_wait)% busy before the guest started"
-	# the conntrack tables of the stateful runs want more than 1 GiB
-	MW_VM_MEM=${MW_VM_MEM:-2048} MW_VM_APPEND=$append \
-		tests/vm/run.sh kmod-bench.sh "${MW_VM_TIMEOUT:-720}" |
-		tr -d '\r' | tee "$OUT/pktgen.log"
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 0 ] || { echo "pktgen: the guest run failed (rc $rc)" >&2; exit "$rc"; }
-fi
+# 2 GiB: the conntrack tables of the stateful runs want more than 1 GiB
+guest_log pktgen kmod-bench.sh "${MW_VM_TIMEOUT:-720}" "${MW_PKTGEN_LOG:-}" \
+	MW_BENCH_COUNT MW_BENCH_ROUNDS MW_BENCH_BUDGET MW_BENCH_APPLY \
+	MW_BENCH_PERF || exit
 [ "${MW_BENCH_PERF:-0}" = 1 ] && exit 0
 
 csv=$OUT/pktgen.csv

@@ -22,22 +22,10 @@ export O=${O:-build}
 OUT=${OUT:-bench-results}
 mkdir -p "$OUT"
 export MW_VM_SMP=1 MW_VM_ICOUNT=${MW_VM_ICOUNT-shift=0,sleep=off}
-append=${MW_VM_APPEND:-}
-[ -n "$MW_VM_ICOUNT" ] && append+=" MW_BENCH_CLOCK=icount"
-for v in MW_COST_SIZES MW_COST_RUNS MW_COST_REPEAT MW_COST_PATHS; do
-	[ -n "${!v:-}" ] && append+=" $v=${!v}"
-done
-if [ -n "${MW_COST_LOG:-}" ]; then
-	[ "$MW_COST_LOG" -ef "$OUT/xdp-cost.log" ] ||
-		cp "$MW_COST_LOG" "$OUT/xdp-cost.log" || exit 1
-else
-	# the 1,000,000-device policy's maps and its compilation
-	MW_VM_MEM=${MW_VM_MEM:-2048} MW_VM_APPEND=$append \
-		tests/vm/run.sh xdp-cost.sh "${MW_VM_TIMEOUT:-600}" |
-		tr -d '\r' | tee "$OUT/xdp-cost.log"
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 0 ] || { echo "xdp-cost: the guest run failed (rc $rc)" >&2; exit "$rc"; }
-fi
+. tools/bench/lib.sh
+# 2 GiB: the 1,000,000-device policy's maps and its compilation
+guest_log xdp-cost xdp-cost.sh "${MW_VM_TIMEOUT:-600}" "${MW_COST_LOG:-}" \
+	MW_COST_SIZES MW_COST_RUNS MW_COST_REPEAT MW_COST_PATHS || exit
 clock=$(sed -n 's/^MW-CLOCK,//p' "$OUT/xdp-cost.log" | head -n 1)
 sed -n '/^MW-COST-CSV-BEGIN$/,/^MW-COST-CSV-END$/p' "$OUT/xdp-cost.log" |
 	sed '1d;$d' >"$OUT/xdp-cost.csv"
