@@ -49,10 +49,15 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 [ -x /usr/bin/busybox ] || [ -x /bin/busybox ] || die "busybox missing (busybox-static)"
 [ -x "$O/mwctl" ] || die "$O/mwctl not built (make)"
 
+# the benchmarks the guest runs, when bench-build made them (kmod-bench:
+# policy-apply; xdp-cost: xdp-testrun)
+GUEST_BENCH_NAMES=(policy-apply xdp-testrun)
+
 # --- inputs and the cache key ---------------------------------------------
 repo_inputs() {
 	find tests/vm tests/lib tests/fixtures examples tools/lib -type f 2>/dev/null
-	ls "$O"/mwctl "$O"/meterwalld "$O"/tests/test_* "$O"/guest/* "$O"/bench/policy-apply "$O"/bench/xdp-testrun \
+	ls "$O"/mwctl "$O"/meterwalld "$O"/tests/test_* "$O"/guest/* \
+		"${GUEST_BENCH_NAMES[@]/#/$O/bench/}" \
 		"$O"/*.bpf.o \
 		kmod/meterwall.ko 2>/dev/null || true
 }
@@ -92,15 +97,13 @@ EXISTING_BINS=()
 for b in "${HOST_BINS[@]}"; do [ -x "$b" ] && EXISTING_BINS+=("$b"); done
 PROJ_BINS=("$O"/mwctl "$O"/meterwalld)
 for t in "$O"/tests/test_* "$O"/guest/*; do [ -x "$t" ] && PROJ_BINS+=("$t"); done
-# the benchmarks the guest runs (kmod-bench: policy-apply; xdp-cost:
-# xdp-testrun), when bench-build made them
-BENCH_APPLY=
-for b in policy-apply xdp-testrun; do
-	[ -x "$O/bench/$b" ] && BENCH_APPLY+=" $O/bench/$b"
+GUEST_BENCH=()
+for b in "${GUEST_BENCH_NAMES[@]}"; do
+	[ -x "$O/bench/$b" ] && GUEST_BENCH+=("$O/bench/$b")
 done
 XT_LIBS=()
 [ -d "$XT_DIR" ] && XT_LIBS=("$XT_DIR"/*.so)
-LIBS=$(host_libs "${EXISTING_BINS[@]}" "${PROJ_BINS[@]}" $BENCH_APPLY "${XT_LIBS[@]}")
+LIBS=$(host_libs "${EXISTING_BINS[@]}" "${PROJ_BINS[@]}" "${GUEST_BENCH[@]}" "${XT_LIBS[@]}")
 
 key=$( {
 	echo "kver $KVER"
@@ -181,9 +184,9 @@ cp "$O"/meterwalld "$M/build/"
 for t in "${PROJ_BINS[@]:2}"; do
 	cp "$t" "$M/build/$(basename "$(dirname "$t")")/"	# tests/ or guest/
 done
-if [ -n "$BENCH_APPLY" ]; then
+if [ ${#GUEST_BENCH[@]} -gt 0 ]; then
 	mkdir -p "$M/build/bench"
-	cp $BENCH_APPLY "$M/build/bench/"
+	cp "${GUEST_BENCH[@]}" "$M/build/bench/"
 fi
 for f in "$O"/*.bpf.o; do [ -f "$f" ] && cp "$f" "$M/build/"; done
 [ -f kmod/meterwall.ko ] && ln -s "$MODDIR/extra/meterwall.ko" "$M/kmod/meterwall.ko"

@@ -176,11 +176,10 @@ def rows(path):
 def cost_over_bare(path):
     """{(devices, path): (median, min, max) over bare's median at that
     size} of an xdp-cost CSV (tools/bench/xdp-cost.sh); sizes in order."""
-    res, sizes, bare = {}, [], {}
-    for r in rows(path):
-        if r["path"] == "bare":
-            bare[r["devices"]] = float(r["median_ns"])
-    for r in rows(path):
+    res, sizes, all_rows = {}, [], rows(path)
+    bare = {r["devices"]: float(r["median_ns"]) for r in all_rows
+            if r["path"] == "bare"}
+    for r in all_rows:
         d, p = r["devices"], r["path"]
         if p == "bare" or d not in bare:
             continue
