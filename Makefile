@@ -218,9 +218,10 @@ clean:
 # --- benchmarks (tools/bench; owner: datapath) -------------------------
 # `make bench` builds the benchmark programs and runs tools/bench/run.sh
 # (xdp-testrun, xdp-live, policy-apply), tools/bench/pktgen.sh (the
-# kernel module in the qemu guest) and tools/bench/xdp-cost.sh (the XDP
-# program's instructions per packet in the guest); root; results under
-# bench-results/.
+# kernel module in the qemu guest), tools/bench/xdp-cost.sh (the XDP
+# program's instructions per packet in the guest) and
+# tools/bench/xdp-profile.sh (where its time goes on this host, by source
+# line); root; results under bench-results/.
 # `make bench-build` only builds.
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tools/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(O)/bench/%)
@@ -258,5 +259,6 @@ bench:
 	$(Q)O=$(O) tools/bench/run.sh
 	$(Q)O=$(O) tools/bench/pktgen.sh
 	$(Q)O=$(O) tools/bench/xdp-cost.sh
+	$(Q)O=$(O) tools/bench/xdp-profile.sh
 	$(Q)O=$(O) tools/bench/daemon.sh
 	$(Q)python3 tools/bench/summary.py targets bench-results

@@ -20,7 +20,7 @@ PKGS=(
 	# VM test harness (kernel module on Debian's kernel)
 	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip kmod
 	# benchmarks
-	gnuplot-nox
+	gnuplot-nox linux-perf
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -16,6 +16,8 @@ for t in xdp-live xdp-testrun policy-apply; do
 	[ -x "$O/bench/$t" ] || cannot_run "$O/bench/$t missing (make bench-build)"
 done
 command -v qemu-system-x86_64 >/dev/null || cannot_run "qemu missing (make deps): xdp-cost"
+command -v perf >/dev/null || cannot_run "perf missing (make deps): xdp-profile"
+[ -x "$O/bench/bpf-lines" ] || cannot_run "$O/bench/bpf-lines missing (make bench-build)"
 W=$(mktemp -d /tmp/mw-bench-suite.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -239,4 +241,48 @@ check "prog-cost: blocked over bare for each build" \
 	has "$W/pc.txt" '^  mw-blocked +B +over bare: +-?[0-9.]+ ns'
 expect_rc "prog-cost: a build without xdp-live is refused" 1 \
 	tools/bench/prog-cost.sh -r 1 X="$W/none"
+
+# --- profile.py on known samples -------------------------------------------
+# f (0x1000, 0x100 bytes): a.h:10 at 0x1000, b.h:20 at 0x1010, a.h:10 again
+# (inlined elsewhere) at 0x1040; g (0x2000, 0x20): c.h:5 at 0x2000.  IPs:
+# 0x1011 (the byte before is b.h:20's first), 0x1010 (the byte before is
+# still a.h:10's), 0x1041 and 0x1050 (a.h:10 again), 0x2001 (g), 0x1101 and
+# 0x9999 (outside: only in the total)
+mkdir -p "$W/pf"
+cat >"$W/pf/lines.csv" <<'EOF2'
+prog_id,func,func_start,func_len,addr,file,line,text
+7,f,1000,256,1000,a.h,10,x = y;
+7,f,1000,256,1010,b.h,20,if (z)
+7,f,1000,256,1040,a.h,10,x = y;
+7,g,2000,32,2000,c.h,5,return 0;
+EOF2
+printf '1011\n1010\n1041\n1050\n2001\n1101\n9999\n' >"$W/pf/ips.txt"
+python3 tools/bench/profile.py "$W/pf/lines.csv" "$W/pf/ips.txt" T \
+	"$W/pf/out.csv" >"$W/pf.txt" 2>&1
+check "profile: 5 of the 7 samples in the program" \
+	has "$W/pf.txt" '^T: 5 samples in the program, 71\.4 % of all 7$'
+check "profile: f has 4 of them, g 1" \
+	sh -c "grep -qE '^ +80\.0 %  f$' '$W/pf.txt' && grep -qE '^ +20\.0 %  g$' '$W/pf.txt'"
+check "profile: a sample goes on the byte before its IP (a.h:10 x3, b.h:20 x1)" \
+	sh -c "grep -qE '^ +60\.0 %  a\.h:10 +x = y; +\[f\]$' '$W/pf.txt' &&
+	       grep -qE '^ +20\.0 %  b\.h:20 ' '$W/pf.txt'"
+check "profile: the CSV ranks the lines, shares summing to 1" \
+	sh -c "sed -n 2p '$W/pf/out.csv' | grep -q '^a.h,10,3,0.6000,f,' &&
+	       awk -F, 'NR > 1 { s += \$4 } END { exit !(s > 0.999 && s < 1.001) }' '$W/pf/out.csv'"
+printf '9999\n' >"$W/pf/none.txt"
+expect_rc "profile: no sample in the program is an error" 1 \
+	python3 tools/bench/profile.py "$W/pf/lines.csv" "$W/pf/none.txt" T
+
+# --- xdp-profile: the blocked path live, its lines from the kernel --------
+check_log "xdp-profile: mw-blocked, 1 s" "$W/xp.txt" 20 \
+	env O="$O" OUT="$W/xp" PROFILE_SECONDS=1 NSRC=64 DEVICES=1000 \
+	tools/bench/xdp-profile.sh mw-blocked
+check "xdp-profile: the program's samples, all in mw_xdp" \
+	has "$W/xp/xdp-profile.txt" '^ +100\.0 %  mw_xdp$'
+check "xdp-profile: the device lookup among the lines (lookup.h)" \
+	has "$W/xp/xdp-profile-mw-blocked.csv" '^lookup\.h,[0-9]+,[0-9]+,0\.[0-9]+,mw_xdp,'
+check "xdp-profile: the lines' shares sum to 1" \
+	awk -F, 'NR > 1 { s += $4 } END { exit !(s > 0.999 && s < 1.001) }' \
+	"$W/xp/xdp-profile-mw-blocked.csv"
+expect_rc "bpf-lines: no program of that id" 1 "$O/bench/bpf-lines" 4294967295
 suite_end

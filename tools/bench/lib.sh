@@ -9,6 +9,18 @@ quiet_wait() {
 	"${O:-build}/bench/quiet"
 }
 
+# veth_ns NS A B: network namespace NS with the veth pair A - B, both up,
+# IPv6 off in it (no router solicitation or DAD frames among the ones
+# measured).  The live benchmarks' one setup.
+veth_ns() {
+	ip netns add "$1" &&
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 &&
+		ip -n "$1" link add "$2" type veth peer name "$3" &&
+		ip -n "$1" link set "$2" up &&
+		ip -n "$1" link set "$3" up
+}
+
 # guest_log NAME SCRIPT TIMEOUT KEPT [VAR...]: the output of a benchmark's
 # qemu guest in $OUT/NAME.log.  KEPT, when not empty, is a guest's output
 # kept from before, taken as it is (its summary only, no guest).  Else

@@ -22,6 +22,7 @@
 # variant drops after accounting).  Root; needs python3.  Results in
 # bench-results/prog-cost-*.csv.
 set -u
+. "$(dirname "$0")/lib.sh"
 ROUNDS=10 SECS=3 NSRC=64 CONDS=bare,mw-blocked,mw-allowed-prog
 while getopts r:t:s:c: o; do
 	case $o in
@@ -47,11 +48,7 @@ cleanup() {
 	rm -rf "$PIN"
 }
 trap cleanup EXIT
-ip netns add "$NS"
-ip -n "$NS" link add mwpA type veth peer name mwpB
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip -n "$NS" link set mwpA up
-ip -n "$NS" link set mwpB up
+veth_ns "$NS" mwpA mwpB || exit 1
 
 # xdp-live -S prints mode,median_pps,min,max,runs,median_ns,min_ns,max_ns
 echo "round,build,condition,pps,ns_per_packet" >"$CSV"

@@ -85,13 +85,8 @@ cleanup() {
 }
 
 live_setup() {
-	ip netns add "$NS"
 	trap cleanup EXIT
-	ip -n "$NS" link add mwbA type veth peer name mwbB
-	ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$NS" link set mwbA up
-	ip -n "$NS" link set mwbB up
+	veth_ns "$NS" mwbA mwbB
 }
 
 # the NSRC source addresses (10.0.0.1 + i), comma separated
