@@ -250,12 +250,10 @@ bench:
 	$(Q)tools/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory all unit bench-build
 	$(Q)mkdir -p bench-results
-	$(Q)! test -f bench-results/targets.csv || \
-		mv bench-results/targets.csv bench-results/targets-prev.csv
-	$(Q)! test -f bench-results/host.csv || \
-		mv bench-results/host.csv bench-results/host-prev.csv
-	$(Q)! test -f bench-results/xdp-cost.csv || \
-		mv bench-results/xdp-cost.csv bench-results/xdp-cost-prev.csv
+	$(Q)for f in targets host xdp-cost; do \
+		! test -f bench-results/$$f.csv || \
+			mv bench-results/$$f.csv bench-results/$$f-prev.csv; \
+	done
 	$(Q)O=$(O) tools/bench/run.sh
 	$(Q)O=$(O) tools/bench/pktgen.sh
 	$(Q)O=$(O) tools/bench/xdp-cost.sh

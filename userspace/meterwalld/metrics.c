@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -290,19 +289,20 @@ static void flow_metrics(struct buf *b, const struct mwd_flow_stats *fs)
 	    fs->write_errors);
 }
 
-/* Seconds since the policy in force was put in place (policy.img). */
+/*
+ * Seconds since the policy in force was put in place (policy.img, by the
+ * same lstat as the daemon's reload check: a link there is no policy).
+ */
 static void policy_age(struct buf *b, const struct mwd_metrics *m)
 {
-	char path[600];
-	struct stat st;
+	struct mwd_file_id id;
 
-	snprintf(path, sizeof(path), "%s/policy.img", mw_ctl_state_dir(m->c));
-	if (stat(path, &st))
+	if (mwd_policy_id(m->c, &id))
 		return;
 	help(b, "meterwall_policy_age_seconds", "gauge",
 	     "Seconds since the policy in force was loaded.");
 	put(b, "meterwall_policy_age_seconds %lld\n",
-	    (long long)(time(NULL) - st.st_mtim.tv_sec));
+	    (long long)(time(NULL) - id.mtim.tv_sec));
 }
 
 static char *render(struct mwd_metrics *m, size_t *len)
