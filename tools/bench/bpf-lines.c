@@ -4,8 +4,8 @@
  * JIT'd code, from the kernel's own records (struct bpf_prog_info: the
  * functions' kernel symbols and lengths, the line info and the JIT address
  * of each line, the program's BTF for the names and the text).  With the
- * IPs of a CPU profile (perf script -F ip), summary.py `profile` puts each
- * sample on its function and source line (xdp-profile.sh): where the
+ * IPs of a CPU profile (perf script -F ip), profile.py puts each sample
+ * on its function and source line (xdp-profile.sh): where the
  * program's time goes, without a disassembler.
  *
  *   bpf-lines NAME_PREFIX      every loaded program whose name starts so
@@ -45,48 +45,45 @@ static void prog_rec_free(struct prog_rec *r)
 	free(r->funcs);
 }
 
-/* Info of fd with its arrays; 0 or -1. */
-static int prog_rec_get(int fd, struct prog_rec *r)
+/*
+ * Info of fd with its arrays, sized by head (fd's info as a first call
+ * gave it); 0 or -1.
+ */
+static int prog_rec_get(int fd, const struct bpf_prog_info *head,
+			struct prog_rec *r)
 {
-	struct bpf_prog_info first = {};
-	uint32_t len = sizeof(first);
+	uint32_t len;
 
 	memset(r, 0, sizeof(*r));
-	if (bpf_obj_get_info_by_fd(fd, &first, &len) ||
-	    !first.nr_jited_ksyms || !first.nr_line_info ||
-	    first.nr_jited_line_info != first.nr_line_info ||
-	    first.line_info_rec_size != sizeof(struct bpf_line_info) ||
-	    first.func_info_rec_size != sizeof(struct bpf_func_info))
+	if (!head->nr_jited_ksyms || !head->nr_line_info ||
+	    head->nr_jited_line_info != head->nr_line_info ||
+	    head->line_info_rec_size != sizeof(struct bpf_line_info) ||
+	    head->func_info_rec_size != sizeof(struct bpf_func_info))
 		return -1;
-	r->ksyms = calloc(first.nr_jited_ksyms, sizeof(*r->ksyms));
-	r->func_lens = calloc(first.nr_jited_func_lens, sizeof(*r->func_lens));
-	r->lines = calloc(first.nr_line_info, sizeof(*r->lines));
-	r->jited_lines = calloc(first.nr_jited_line_info,
+	r->ksyms = calloc(head->nr_jited_ksyms, sizeof(*r->ksyms));
+	r->func_lens = calloc(head->nr_jited_func_lens, sizeof(*r->func_lens));
+	r->lines = calloc(head->nr_line_info, sizeof(*r->lines));
+	r->jited_lines = calloc(head->nr_jited_line_info,
 				sizeof(*r->jited_lines));
-	r->funcs = calloc(first.nr_func_info, sizeof(*r->funcs));
+	r->funcs = calloc(head->nr_func_info, sizeof(*r->funcs));
 	if (!r->ksyms || !r->func_lens || !r->lines || !r->jited_lines ||
 	    !r->funcs)
 		return -1;
-	r->info.nr_jited_ksyms = first.nr_jited_ksyms;
+	r->info.nr_jited_ksyms = head->nr_jited_ksyms;
 	r->info.jited_ksyms = (uintptr_t)r->ksyms;
-	r->info.nr_jited_func_lens = first.nr_jited_func_lens;
+	r->info.nr_jited_func_lens = head->nr_jited_func_lens;
 	r->info.jited_func_lens = (uintptr_t)r->func_lens;
-	r->info.nr_line_info = first.nr_line_info;
+	r->info.nr_line_info = head->nr_line_info;
 	r->info.line_info_rec_size = sizeof(struct bpf_line_info);
 	r->info.line_info = (uintptr_t)r->lines;
-	r->info.nr_jited_line_info = first.nr_jited_line_info;
+	r->info.nr_jited_line_info = head->nr_jited_line_info;
 	r->info.jited_line_info_rec_size = sizeof(uint64_t);
 	r->info.jited_line_info = (uintptr_t)r->jited_lines;
-	r->info.nr_func_info = first.nr_func_info;
+	r->info.nr_func_info = head->nr_func_info;
 	r->info.func_info_rec_size = sizeof(struct bpf_func_info);
 	r->info.func_info = (uintptr_t)r->funcs;
 	len = sizeof(r->info);
-	if (bpf_obj_get_info_by_fd(fd, &r->info, &len))
-		return -1;
-	r->info.id = first.id;
-	r->info.btf_id = first.btf_id;
-	memcpy(r->info.name, first.name, sizeof(first.name));
-	return 0;
+	return bpf_obj_get_info_by_fd(fd, &r->info, &len) ? -1 : 0;
 }
 
 /* The name of function k (its func_info's BTF type), or "func<k>". */
@@ -115,7 +112,7 @@ static void put_field(const char *s, int basename)
 		putchar(*s == ',' ? ';' : *s == '\n' || *s == '\r' ? ' ' : *s);
 }
 
-static int print_prog(const struct prog_rec *r, const struct btf *btf)
+static void print_prog(const struct prog_rec *r, const struct btf *btf)
 {
 	uint32_t k, i, f = 0;
 	char buf[32];
@@ -124,7 +121,7 @@ static int print_prog(const struct prog_rec *r, const struct btf *btf)
 		uint64_t a = r->jited_lines[i];
 		const char *file, *text;
 
-		/* the function holding a: the last whose start is <= a */
+		/* the function whose code holds a */
 		for (k = 0; k < r->info.nr_jited_ksyms; k++)
 			if (r->ksyms[k] <= a &&
 			    a < r->ksyms[k] + r->func_lens[k])
@@ -142,7 +139,6 @@ static int print_prog(const struct prog_rec *r, const struct btf *btf)
 		put_field(text ? text : "", 0);
 		putchar('\n');
 	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -176,7 +172,7 @@ int main(int argc, char **argv)
 		}
 		found++;
 		btf = NULL;
-		if (prog_rec_get(fd, &r) || !r.info.btf_id ||
+		if (prog_rec_get(fd, &head, &r) || !r.info.btf_id ||
 		    !(btf = btf__load_from_kernel_by_id(r.info.btf_id))) {
 			fprintf(stderr, "bpf-lines: program %u (%s): no line "
 				"records (JIT off, or loaded without BTF)\n",
