@@ -32,13 +32,15 @@ static __always_inline void count(struct mw_counter *c, bool pass, __u32 len)
  * Flow record of an IP packet from a known device, unless it is dropped
  * as BLOCKED: the packet's row in this CPU's flow table (flow.h), updated
  * in place; a new flow takes its row over.  No helper call, no map update.
+ * A packet whose rules were asked is counted already (mw_flow_enter):
+ * here it gets its verdict, inline; the others find their row and are
+ * counted here (mw_flow_find, mw_flow_update).
  */
 static __always_inline void account_flow(struct mw_judge *j,
 					 const struct mw_xpkt *p, int reason,
 					 bool pass)
 {
 	struct mw_flow_upd u = {
-		.row = judge_flow(j, p),
 		.len = p->len,
 		.device = j->device,
 		.conduit = pass ? j->conduit : MW_ID_NONE,
@@ -48,7 +50,15 @@ static __always_inline void account_flow(struct mw_judge *j,
 		.zones_known = j->zones_known,
 		.zones = j->zones,
 	};
+	struct mw_xdp_flow *e;
 
+	if (j->flow_entered) {
+		e = flow_at(j->flow_row);
+		if (e)
+			flow_verdict(e, u.conduit, u.verdict, u.reason);
+		return;
+	}
+	u.row = mw_flow_find(&p->fk);
 	if (u.row == MW_FLOW_NO_ROW)
 		return;
 	u.now = judge_acct_now(j);

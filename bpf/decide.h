@@ -157,6 +157,30 @@ enum mw_rules_for {
 	MW_RULES_QUOTE,
 };
 
+/*
+ * The frame counted in its flow's row, and its destination's zones
+ * (mw_flow_enter): asked where the rules need the zones, so that one call
+ * does both; account_flow() adds the verdict.  Only frames of a known
+ * device that passed its checks get here (the flows' rule, account()).
+ */
+static __always_inline __u64 frame_flow_zones(struct mw_judge *j,
+					      const struct mw_xpkt *p)
+{
+	struct mw_flow_upd u = {
+		.row = MW_FLOW_NO_ROW,
+		.len = p->len,
+		.device = j->device,
+		.generation = j->generation,
+		.slot = j->slot,
+		.now = judge_acct_now(j),
+	};
+	__u64 zones = mw_flow_enter(&p->fk, &u);
+
+	j->flow_row = u.row;
+	j->flow_entered = 1;
+	return zones;
+}
+
 static __always_inline int match_rules(struct mw_judge *j,
 				       const struct mw_xpkt *p, __u32 cset_id,
 				       enum mw_rules_for mode)
@@ -172,10 +196,8 @@ static __always_inline int match_rules(struct mw_judge *j,
 		bool reply = reply_shape(j, p, mode == MW_RULES_QUOTE);
 
 		n = cs->n_rules;
-		if (mode == MW_RULES_FRAME)
-			zones = mw_dest_zones(&p->fk, j->slot, j->generation,
-					      mw_flows_enabled ?
-					      judge_flow(j, p) : MW_FLOW_NO_ROW);
+		if (mode == MW_RULES_FRAME && mw_flows_enabled)
+			zones = frame_flow_zones(j, p);
 		else
 			zones = lookup_zones(j->meta, j->slot, p->fk.family,
 					     p->fk.dst);

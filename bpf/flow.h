@@ -36,12 +36,15 @@ static __always_inline bool flow_key_eq(const struct mw_flow_key *a,
  * one to take (the first empty row of the probe window, or its least
  * recently seen); MW_FLOW_NO_ROW if the table is not there.
  *
- * A global function (verified once, on its own), like mw_flow_update:
- * inlined, the probe loop's exits multiplied every path of the program
- * through the verifier.  The callers get scalars back, and pass the rest
- * of the update in as scalars, so they branch on nothing of it.
+ * Only inside global functions (mw_flow_find, mw_flow_enter: verified
+ * once, on their own): inlined into the program, the probe loop's exits
+ * multiplied every path of the program through the verifier.  Their
+ * callers get scalars back, so they branch on nothing of it.  A call
+ * costs a return, which is not cheap where returns are mitigated (SRSO
+ * "safe RET" on AMD Zen: the JIT returns through the kernel's return
+ * thunk), so the frame's own path makes one (mw_flow_enter).
  */
-__noinline __u32 mw_flow_find(const struct mw_flow_key *k)
+static __always_inline __u32 flow_find(const struct mw_flow_key *k)
 {
 	__u32 bits = mw_flow_bits, mask = (1U << bits) - 1, zero = 0;
 	__u32 base, home, i, idx, victim = MW_FLOW_NO_ROW;
@@ -72,9 +75,15 @@ __noinline __u32 mw_flow_find(const struct mw_flow_key *k)
 	return victim;
 }
 
-/* What a packet writes into its flow row (mw_flow_update). */
+/* The row of flow k, for a packet whose rules were not asked. */
+__noinline __u32 mw_flow_find(const struct mw_flow_key *k)
+{
+	return flow_find(k);
+}
+
+/* What a packet writes into its flow row (mw_flow_update, mw_flow_enter). */
 struct mw_flow_upd {
-	__u32 row;		/* mw_flow_find's answer */
+	__u32 row;		/* mw_flow_find's answer; mw_flow_enter's */
 	__u32 len;
 	__u32 device;
 	__u32 conduit;
@@ -82,55 +91,93 @@ struct mw_flow_upd {
 	__u8 verdict;
 	__u8 reason;
 	__u8 zones_known;	/* zones is the destination's, for generation */
-	__u8 reserved;
+	__u8 slot;		/* mw_flow_enter: the zones' policy slot (0, 1;
+				 * 40 bytes in all: the program's stack is
+				 * at its limit) */
 	__u64 zones;
 	__u64 now;		/* unix ns, accounting clock */
 };
 
-/* Count the packet in its row; a row not its own is taken over. */
-__noinline int mw_flow_update(const struct mw_flow_key *k,
-			      const struct mw_flow_upd *u)
+/*
+ * Row e (index row) taken over by flow k: the record of the flow that had
+ * it, if any, goes out first (struct mw_flow_export).
+ */
+static __always_inline void flow_take(struct mw_xdp_flow *e, __u32 row,
+				      const struct mw_flow_key *k, __u64 now)
 {
-	struct mw_xdp_flow *e;
-	__u32 row;
+	if (e->f.packets) {	/* another flow's row: evicted */
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&flow_evictions, &zero);
+		struct mw_flow_export *x;
 
-	if (!k || !u || u->row == MW_FLOW_NO_ROW)
-		return 0;
-	row = u->row & ~MW_FLOW_HIT;
-	e = bpf_map_lookup_elem(&flow_tab, &row);
-	if (!e)
-		return 0;
-	if (!(u->row & MW_FLOW_HIT)) {
-		if (e->f.packets) {	/* another flow's row: evicted */
-			__u32 zero = 0;
-			__u64 *n = bpf_map_lookup_elem(&flow_evictions, &zero);
-			struct mw_flow_export *x;
-
-			if (n)
-				(*n)++;
-			x = bpf_ringbuf_reserve(&flow_export, sizeof(*x), 0);
-			if (x) {
-				__builtin_memcpy(&x->key, &e->key,
-						 sizeof(x->key));
-				x->row = row;
-				__builtin_memcpy(&x->f, &e->f, sizeof(x->f));
-				bpf_ringbuf_submit(x, 0);
-			}
+		if (n)
+			(*n)++;
+		x = bpf_ringbuf_reserve(&flow_export, sizeof(*x), 0);
+		if (x) {
+			__builtin_memcpy(&x->key, &e->key, sizeof(x->key));
+			x->row = row;
+			__builtin_memcpy(&x->f, &e->f, sizeof(x->f));
+			bpf_ringbuf_submit(x, 0);
 		}
-		__builtin_memcpy(&e->key, k, sizeof(e->key));
-		e->zone_gen = 0;
-		e->f.packets = 0;
-		e->f.bytes = 0;
-		e->f.first_ns = u->now;
 	}
+	__builtin_memcpy(&e->key, k, sizeof(e->key));
+	e->zone_gen = 0;
+	e->f.packets = 0;
+	e->f.bytes = 0;
+	e->f.first_ns = now;
+}
+
+/* The packet in its flow's row e: what is known before the verdict. */
+static __always_inline void flow_count(struct mw_xdp_flow *e,
+				       const struct mw_flow_upd *u)
+{
 	e->f.packets++;
 	e->f.bytes += u->len;
 	e->f.last_ns = u->now;
 	e->f.device = u->device;
-	e->f.conduit = u->conduit;
 	e->f.generation = u->generation;
-	e->f.verdict = u->verdict;
-	e->f.reason = u->reason;
+}
+
+/* ... and what the verdict adds. */
+static __always_inline void flow_verdict(struct mw_xdp_flow *e, __u32 conduit,
+					 __u8 verdict, __u8 reason)
+{
+	e->f.conduit = conduit;
+	e->f.verdict = verdict;
+	e->f.reason = reason;
+}
+
+/*
+ * The row of a known flow (mw_flow_enter's or mw_flow_find's answer,
+ * MW_FLOW_HIT or not), or NULL.
+ */
+static __always_inline struct mw_xdp_flow *flow_at(__u32 row)
+{
+	if (row == MW_FLOW_NO_ROW)
+		return NULL;
+	row &= ~MW_FLOW_HIT;
+	return bpf_map_lookup_elem(&flow_tab, &row);
+}
+
+/*
+ * Count the packet in its row (u->row: mw_flow_find's answer); a row not
+ * its own is taken over.  For a packet that mw_flow_enter did not count:
+ * one whose rules were not asked.
+ */
+__noinline int mw_flow_update(const struct mw_flow_key *k,
+			      const struct mw_flow_upd *u)
+{
+	struct mw_xdp_flow *e;
+
+	if (!k || !u)
+		return 0;
+	e = flow_at(u->row);
+	if (!e)
+		return 0;
+	if (!(u->row & MW_FLOW_HIT))
+		flow_take(e, u->row, k, u->now);
+	flow_count(e, u);
+	flow_verdict(e, u->conduit, u->verdict, u->reason);
 	if (u->zones_known) {
 		e->zones = u->zones;
 		e->zone_gen = u->generation;

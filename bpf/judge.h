@@ -31,8 +31,8 @@ struct mw_judge {
 					 * window (dev_blocks), NULL until
 					 * its checks read it */
 	__u8 *eth;		/* frame start (14 bytes present) */
-	__u32 flow_row;		/* mw_flow_find's answer (flow_looked) */
-	__u8 flow_looked;
+	__u32 flow_row;		/* mw_flow_enter's answer (flow_entered) */
+	__u8 flow_entered;	/* the packet is counted in flow_row */
 	__u8 zones_known;	/* zones was looked up for this packet */
 	__u8 limited;		/* the device's system has limits */
 	__u64 zones;		/* zone mask of the destination (zones_known) */
@@ -64,17 +64,6 @@ static __always_inline struct mw_scratch *scratch_get(void)
 	if (sc)
 		__builtin_memset(sc, 0, sizeof(*sc));
 	return sc;
-}
-
-/* The packet's row in the flow table (mw_flow_find, asked once). */
-static __always_inline __u32 judge_flow(struct mw_judge *j,
-					const struct mw_xpkt *p)
-{
-	if (!j->flow_looked) {
-		j->flow_looked = 1;
-		j->flow_row = mw_flow_find(&p->fk);
-	}
-	return j->flow_row;
 }
 
 static __always_inline __u64 judge_boot_ns(struct mw_judge *j)

@@ -152,28 +152,44 @@ static __always_inline __u64 lookup_zones(const struct mw_xdp_slot_meta *meta,
 }
 
 /*
- * Zone mask of the destination of flow k under the policy in slot, as
- * generation: from the flow's row (row: mw_flow_find's answer) when the
- * row has it for this generation, else looked up; the accounting keeps
- * it in the row.  A global function for the same reason as
- * mw_flow_find: one answer, not one verifier state per way to it.
+ * The packet of flow k (u: what is known before the verdict) counted in
+ * its row, which it takes over if it is not its own (u->row: the row, or
+ * MW_FLOW_NO_ROW); returns the zone mask of k's destination under the
+ * policy in u->slot, as u->generation: the row's when it has it for that
+ * generation, else looked up and kept in the row.  The verdict's fields
+ * follow in flow_verdict() (account.h): one call per packet for flow and
+ * zones, where finding, zones and the update were three, each paying a
+ * return.  A global function: the probe loop verified once, not once per
+ * path of the program into it; the caller branches on nothing of it.
  */
-__noinline __u64 mw_dest_zones(const struct mw_flow_key *k, __u32 slot,
-			       __u32 generation, __u32 row)
+__noinline __u64 mw_flow_enter(const struct mw_flow_key *k,
+			       struct mw_flow_upd *u)
 {
 	const struct mw_xdp_slot_meta *meta;
-	const struct mw_xdp_flow *f;
+	struct mw_xdp_flow *e;
+	__u32 row, slot;
+	__u64 zones;
 
-	if (!k)
+	if (!k || !u)
 		return 0;
-	if (row != MW_FLOW_NO_ROW && (row & MW_FLOW_HIT)) {
-		row &= ~MW_FLOW_HIT;
-		f = bpf_map_lookup_elem(&flow_tab, &row);
-		if (f && f->zone_gen == generation)
-			return f->zones;
+	row = flow_find(k);
+	e = flow_at(row);
+	u->row = e ? row : MW_FLOW_NO_ROW;
+	if (e) {
+		if (!(row & MW_FLOW_HIT))
+			flow_take(e, row, k, u->now);
+		flow_count(e, u);
+		if (e->zone_gen == u->generation)
+			return e->zones;
 	}
+	slot = u->slot;		/* a key on the stack (6.1: not in u) */
 	meta = bpf_map_lookup_elem(&slot_meta, &slot);
-	return meta ? lookup_zones(meta, slot, k->family, k->dst) : 0;
+	zones = meta ? lookup_zones(meta, slot, k->family, k->dst) : 0;
+	if (e) {
+		e->zones = zones;
+		e->zone_gen = u->generation;
+	}
+	return zones;
 }
 
 /*
