@@ -31,7 +31,8 @@
  * their size's instance, and those flows' rows were then 0 to 3 probes
  * from home by the luck of the table's state (79 to 93 ns for the same
  * allowed packet, at any size), no function of the policy's size.
- * newflow keeps the full table it makes (every new flow evicts one).
+ * newflow then runs on the table the allowed run's flush left with one
+ * flow, and fills it (its later packets evict).
  */
 #include <getopt.h>
 #include <sched.h>
