@@ -7,7 +7,10 @@
  * with its time dependence pinned, see pin_policy()) is judged twice: by
  * mw_pkt_parse + mw_classify, and by the module, which reads each frame
  * from a veth pair in a qemu guest.  The module's reason is the per-reason
- * counter (MW_TARGET_REASON) that moved.
+ * counter (MW_TARGET_REASON) that moved.  Besides the frames made on
+ * purpose (products, edge cases, the attack corpus) it holds N_MUTATED
+ * edited copies of its inbound frames (tests/include/mutate.h, a fixed
+ * seed): what nobody thought of.
  *
  * Without arguments (tests/run.sh on the host): a cmocka suite checks the
  * corpus itself: its size, the classifier's verdict for every frame, and
@@ -68,9 +71,11 @@
 #include "policy.h"
 #include "frames.h"
 #include "attacks.h"
+#include "mutate.h"
 
 #define POLICY_FILE "examples/gateway.yaml"
 #define MIN_REACHING 500	/* frames the module must judge */
+#define N_MUTATED 4000		/* edited copies of inbound frames */
 
 enum { IF_EXT0, IF_EXT1, IF_SM0, IF_N };
 static const char *const gw_if[IF_N] = { "ext0", "ext1", "sm0" };
@@ -959,6 +964,51 @@ static void attack_frames(void)
 	}
 }
 
+/* The marker's address anywhere in the frame (an edit may have made
+ * it the source: its counter would move for the frame). */
+static bool has_marker(const uint8_t *f, size_t len)
+{
+	uint8_t a[4];
+	size_t i;
+
+	fr_addr(MARKER_ADDR, AF_INET, a);
+	for (i = 0; i + 4 <= len; i++)
+		if (!memcmp(f + i, a, 4))
+			return true;
+	return false;
+}
+
+/*
+ * Edited copies of the inbound frames (tests/include/mutate.h), on the
+ * interface of the frame edited; an untagged IPv4 header gets a fresh id
+ * and checksum after the edits (no two fragments ever reassemble, and the
+ * kernel does not drop them for the checksum: they reach the hooks).
+ * Frames that carry the marker's address are left out.
+ */
+static void mutated_frames(size_t n)
+{
+	size_t i, len, n_in = C.n;
+	uint8_t f[FR_MAX];
+	struct mut m;
+
+	mut_seed(&m, 7);
+	for (i = 0; i < n; i++) {
+		/* a copy: add() may move C.f */
+		struct cframe cf = C.f[mut_rnd(&m, (uint32_t)n_in)];
+
+		if (cf.dir != MW_DIR_INBOUND)
+			continue;
+		memcpy(f, cf.buf, cf.len);
+		len = mut_frame(&m, f, cf.len, sizeof(f));
+		if (len > 1514 || has_marker(f, len))
+			continue;	/* the veth's MTU; the marker's own */
+		if (len >= 14 + 20 && f[12] == 0x08 && f[13] == 0)
+			fix_ipv4(f + 14, len - 14);
+		add(f, len, cf.inj, cf.judged_on, MW_DIR_INBOUND,
+		    "mutated %zu: %s", i, cf.label);
+	}
+}
+
 static int corpus_build(char *why, size_t len)
 {
 	if (policy_setup(why, len))
@@ -968,6 +1018,7 @@ static int corpus_build(char *why, size_t len)
 	inbound_product();
 	edge_frames();
 	attack_frames();
+	mutated_frames(N_MUTATED);
 	outbound_product();
 	return 0;
 }
@@ -1329,8 +1380,21 @@ static const struct category {
 	{ "ip-header-rejected", false },	/* classifier: MALFORMED/EXTHDR */
 	{ "ipv4-bad-checksum", true },	/* ip_rcv drops it */
 	{ "ipv6-hop-by-hop-rejected", true },	/* ip6_rcv's option parse */
+	/* ip6_rcv: a multicast source (RFC 4291 2.7), a loopback source
+	 * or destination, multicast of scope 0 or interface-local */
+	{ "ipv6-address-rejected", true },
 };
 #define N_CATS (sizeof(cats) / sizeof(cats[0]))
+
+/* Addresses ip6_rcv drops before the hooks, whatever the rest says. */
+static bool ipv6_rejected(const uint8_t *src, const uint8_t *dst)
+{
+	static const uint8_t loopback[16] = { [15] = 1 };
+
+	return src[0] == 0xff || !memcmp(src, loopback, 16) ||
+	       !memcmp(dst, loopback, 16) ||
+	       (dst[0] == 0xff && (dst[1] & 0x0f) <= 1);
+}
 
 static int category_of(const struct cframe *cf, const struct mw_result *res)
 {
@@ -1348,6 +1412,9 @@ static int category_of(const struct cframe *cf, const struct mw_result *res)
 	if (!name && cf->buf[12] == 0x86 && cf->buf[13] == 0xdd &&
 	    avail >= 40 && ip[6] == 0)
 		name = "ipv6-hop-by-hop-rejected";
+	if (!name && cf->buf[12] == 0x86 && cf->buf[13] == 0xdd &&
+	    avail >= 40 && ipv6_rejected(ip + 8, ip + 24))
+		name = "ipv6-address-rejected";
 	for (c = 0; name && c < N_CATS; c++)
 		if (!strcmp(name, cats[c].name))
 			return (int)c;
@@ -1357,6 +1424,7 @@ static int category_of(const struct cframe *cf, const struct mw_result *res)
 static int guest_run(const char *gw_ns)
 {
 	size_t agree = 0, reach = 0, bad = 0, by_cat[N_CATS] = { 0 };
+	size_t mutated = 0;
 	size_t agree_dir[2] = { 0 }, by_reason[__MW_R_LAST] = { 0 }, i;
 	struct timespec t0, t1;
 	struct counts c0, c1;
@@ -1426,6 +1494,7 @@ static int guest_run(const char *gw_ns)
 		if (o.moved == 1 && (int)res.verdict == o.verdict &&
 		    (int)res.reason == o.reason) {
 			agree++;
+			mutated += !strncmp(cf->label, "mutated ", 8);
 			agree_dir[cf->dir == MW_DIR_OUTBOUND]++;
 			by_reason[o.reason]++;
 			continue;
@@ -1448,6 +1517,8 @@ static int guest_run(const char *gw_ns)
 	printf("kmod-diff: reached the hooks %zu, agreeing %zu (inbound %zu, "
 	       "outbound %zu), disagreeing %zu\n", reach, agree, agree_dir[0],
 	       agree_dir[1], bad);
+	printf("kmod-diff: edited frames reaching the hooks, agreeing %zu\n",
+	       mutated);
 	for (r = 0; r < __MW_R_LAST; r++)
 		if (by_reason[r])
 			printf("kmod-diff:   agreed %-15s %zu\n",

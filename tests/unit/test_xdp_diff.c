@@ -614,6 +614,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_corpus),
+		cmocka_unit_test(test_diff_random),
 		cmocka_unit_test(test_block_survives_reload),
 		cmocka_unit_test(test_swap_atomic),
 		cmocka_unit_test(test_reopen_pins),
@@ -637,6 +638,9 @@ int main(void)
 		cmocka_unit_test(test_every_reason),
 	};
 
+	/* one test (a glob: MW_TEST_FILTER=test_diff_random) */
+	if (getenv("MW_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("MW_TEST_FILTER"));
 	return cmocka_run_group_tests_name("xdp_diff", tests, group_setup,
 					   group_teardown);
 }

@@ -163,6 +163,7 @@ void next_tick(void);
 
 /* the tests, by file */
 void test_diff_corpus(void **state);
+void test_diff_random(void **state);
 void test_every_reason(void **state);
 void test_block_survives_reload(void **state);
 void test_swap_atomic(void **state);

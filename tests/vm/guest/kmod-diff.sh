@@ -12,7 +12,12 @@
 #     x2 ─────────────────────────── sm0    smart-meter side (outbound)
 #
 # kdgw has no addresses and no IPv6 link-local addresses (addrgenmode none),
-# so the gateway sends nothing of its own; kdinj has IPv6 disabled.  The
+# so the gateway sends nothing of its own but ICMP errors about frames it
+# drops (an IPv6 option it does not know, before the hooks), which its
+# LOCAL_OUT hook judges (counters that would be taken for the frame's):
+# kdgw sends no rate-limited ICMP at all (icmp_msgs_per_sec and
+# icmp_msgs_burst 0 in its namespace: every error type of the default
+# ratemasks); kdinj has IPv6 disabled.  The
 # tool adds kdgw's routes (blackhole by default: passed inbound packets are
 # dropped silently) and permanent neighbours itself.
 set -u
@@ -40,6 +45,7 @@ topo_up() {
 		/sbin/ip -n kdgw link set "$g" up || return 1
 	done
 	/sbin/ip -n kdgw link set lo up
+	nsenter --net=/run/netns/kdgw sysctl -qw net.ipv4.icmp_msgs_per_sec=0 net.ipv4.icmp_msgs_burst=0 || return 1
 	nsenter --net=/run/netns/kdgw sysctl -qw net.ipv4.ip_forward=1 &&
 	nsenter --net=/run/netns/kdgw sysctl -qw net.ipv6.conf.all.forwarding=1 &&
 	/sbin/ip -n kdgw route add blackhole default &&
@@ -59,6 +65,8 @@ check "corpus through the hooks agrees with the classifier (rc $rc)" [ "$rc" -eq
 reach=$(sed -n 's/^kmod-diff: reached the hooks \([0-9]*\),.*/\1/p' "$out")
 check "at least 500 frames reached the hooks (${reach:-none})" [ "${reach:-0}" -ge 500 ]
 check "no disagreement" bash -c "grep -q 'disagreeing 0\$' '$out'"
+mut=$(sed -n 's/^kmod-diff: edited frames reaching the hooks, agreeing \([0-9]*\)$/\1/p' "$out")
+check "at least 1000 edited frames judged alike (${mut:-none})" [ "${mut:-0}" -ge 1000 ]
 rm -f "$out"
 check "rmmod meterwall" rmmod meterwall
 suite_end
