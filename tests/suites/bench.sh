@@ -54,7 +54,12 @@ check "summary: blocked / bare in Mpps stays beside it" \
 	has "$W/live.txt" 'mw-blocked / bare \(Mpps\) +0\.800'
 printf 'name,value,limit,kind,met\n"xdp blocked: program ns over bare XDP_DROP",18,20,<=,met\n"xdp allowed+flow accounting: program ns over bare",50,60,<=,met\n' \
 	>"$W/s/targets-prev.csv"
-python3 tools/bench/summary.py targets "$W/s" >"$W/targets.txt" 2>&1
+mkdir -p "$W/vuln"
+echo "Vulnerable: Safe RET, no microcode" >"$W/vuln/spec_rstack_overflow"
+echo "Not affected" >"$W/vuln/retbleed"
+MW_SYS_VULN=$W/vuln python3 tools/bench/summary.py targets "$W/s" >"$W/targets.txt" 2>&1
+check "targets: the machine line says how returns are mitigated (SRSO safe RET; Retbleed not affected: left out)" \
+	bash -c "grep -q 'returns: SRSO Vulnerable: Safe RET, no microcode:\$' '$W/targets.txt' && ! grep -q Retbleed '$W/targets.txt'"
 check "targets: 21 ns over bare misses <= 20" \
 	has "$W/targets.txt" 'program ns over bare XDP_DROP +21 +<= 20 +MISSED'
 check "targets: allowed 49.5 ns over bare (50, 49) is met" \

@@ -300,8 +300,29 @@ def machine():
                 break
     except OSError:
         pass
-    return "%s, %d CPUs, Linux %s" % (model, os.cpu_count() or 0,
-                                      os.uname().release)
+    return "%s, %d CPUs, Linux %s%s" % (model, os.cpu_count() or 0,
+                                        os.uname().release, returns())
+
+
+def returns():
+    """How the kernel mitigates return-address speculation, if it does:
+    with a return thunk every return the BPF JIT emits costs more (7 ns a
+    call on the AMD host of runs 23-29, SRSO safe RET), so program ns from
+    hosts that differ here do not compare.  MW_SYS_VULN: another
+    directory (tests)."""
+    d = os.environ.get("MW_SYS_VULN",
+                       "/sys/devices/system/cpu/vulnerabilities")
+    said = []
+    for name, label in (("spec_rstack_overflow", "SRSO"),
+                        ("retbleed", "Retbleed")):
+        try:
+            with open(os.path.join(d, name)) as f:
+                v = f.read().strip()
+        except OSError:
+            continue
+        if v and v != "Not affected":
+            said.append("%s %s" % (label, v))
+    return "; returns: " + ", ".join(said) if said else ""
 
 
 def report(out):
