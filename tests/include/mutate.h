@@ -65,8 +65,8 @@ static inline size_t mut_l3(const uint8_t *f, size_t len)
 	return o + 2;
 }
 
-/* An offset inside the headers: the first 14 + 8 + 128 bytes, biased to
- * the network header and what follows it. */
+/* An offset inside the headers: in the first 64 bytes of the frame (a
+ * quarter of the edits), else in the 128 from the network header on. */
 static inline size_t mut_off(struct mut *m, const uint8_t *f,
 			     size_t len)
 {
@@ -98,9 +98,12 @@ static inline size_t mut_edit(struct mut *m, uint8_t *f, size_t len,
 	case 3:			/* two bytes: a length, a type, a flag word */
 		if (o + 2 > len)
 			return len;
-		fr_be16(f + o, mut_rnd(m, 3) ? mut_values16[mut_rnd(m, sizeof(mut_values16) /
-							 sizeof(uint16_t))] :
-				      (uint16_t)(len - o + mut_rnd(m, 5) - 2));
+		if (mut_rnd(m, 3))	/* a value from the list */
+			n = mut_values16[mut_rnd(m, sizeof(mut_values16) /
+						    sizeof(mut_values16[0]))];
+		else			/* about the bytes left */
+			n = len - o + mut_rnd(m, 5) - 2;
+		fr_be16(f + o, (uint16_t)n);
 		return len;
 	case 4:			/* cut */
 		return 14 + mut_rnd(m, (uint32_t)(len - 14 + 1));
@@ -109,15 +112,19 @@ static inline size_t mut_edit(struct mut *m, uint8_t *f, size_t len,
 		if (len + n > cap)
 			return len;
 		for (a = 0; a < n; a++)
-			f[len + a] = mut_rnd(m, 2) ? 0 : (uint8_t)mut_rnd(m, 256);
+			f[len + a] = mut_rnd(m, 2) ? 0 :
+						     (uint8_t)mut_rnd(m, 256);
 		return len + n;
 	case 6:			/* a tag in */
 		if (len + 4 > cap)
 			return len;
 		memmove(f + 16, f + 12, len - 12);
-		fr_be16(f + 12, mut_rnd(m, 2) ? 0x8100 : mut_rnd(m, 2) ? 0x88a8 : 0x9100);
-		fr_be16(f + 14, (uint16_t)(mut_rnd(m, 2) ? (mut_rnd(m, 2) ? 10 : 20) :
-						   mut_rnd(m, 0x10000)));
+		n = mut_rnd(m, 2) ? 0x8100 : mut_rnd(m, 2) ? 0x88a8 : 0x9100;
+		fr_be16(f + 12, (uint16_t)n);
+		/* the VIDs the tagged policy takes, or any TCI */
+		n = mut_rnd(m, 2) ? (mut_rnd(m, 2) ? 10 : 20) :
+				    mut_rnd(m, 0x10000);
+		fr_be16(f + 14, (uint16_t)n);
 		return len + 4;
 	case 7:			/* four bytes out, at the type (a tag out) */
 		if (len < 14 + 4)
