@@ -9,8 +9,9 @@
  * from a veth pair in a qemu guest.  The module's reason is the per-reason
  * counter (MW_TARGET_REASON) that moved.  Besides the frames made on
  * purpose (products, edge cases, the attack corpus) it holds N_MUTATED
- * edited copies of its inbound frames (tests/include/mutate.h, a fixed
- * seed): what nobody thought of.
+ * edited copies of its inbound frames and N_MUTATED_OUT of its outbound
+ * ones, past their IP header (tests/include/mutate.h, fixed seeds): what
+ * nobody thought of.
  *
  * Without arguments (tests/run.sh on the host): a cmocka suite checks the
  * corpus itself: its size, the classifier's verdict for every frame, and
@@ -76,6 +77,7 @@
 #define POLICY_FILE "examples/gateway.yaml"
 #define MIN_REACHING 500	/* frames the module must judge */
 #define N_MUTATED 4000		/* edited copies of inbound frames */
+#define N_MUTATED_OUT 1000	/* ... and of outbound ones */
 
 enum { IF_EXT0, IF_EXT1, IF_SM0, IF_N };
 static const char *const gw_if[IF_N] = { "ext0", "ext1", "sm0" };
@@ -1009,6 +1011,39 @@ static void mutated_frames(size_t n)
 	}
 }
 
+/*
+ * Edited copies of the outbound frames: only what follows the IP header
+ * (mut_tail), so that the frame is still routed out of the same interface
+ * with its TTL: the transport header, the ICMP message, the payload.
+ */
+static void mutated_outbound(size_t n)
+{
+	size_t i, len, lo, n_out = 0, *out = calloc(C.n, sizeof(*out));
+	uint8_t f[FR_MAX];
+	struct mut m;
+
+	if (!out)
+		abort();
+	for (i = 0; i < C.n; i++)
+		if (C.f[i].dir == MW_DIR_OUTBOUND && C.f[i].len >= 14 + 20)
+			out[n_out++] = i;
+	mut_seed(&m, 8);
+	for (i = 0; i < n && n_out; i++) {
+		/* a copy: add() may move C.f */
+		struct cframe cf = C.f[out[mut_rnd(&m, (uint32_t)n_out)]];
+
+		lo = cf.buf[12] == 0x86 ? 14 + 40 :
+		     14 + (size_t)(cf.buf[14] & 0x0f) * 4;
+		memcpy(f, cf.buf, cf.len);
+		len = mut_tail(&m, f, cf.len, lo);
+		if (f[12] == 0x08 && f[13] == 0)
+			fix_ipv4(f + 14, len - 14);
+		add(f, len, cf.inj, cf.judged_on, MW_DIR_OUTBOUND,
+		    "mutated out %zu: %s", i, cf.label);
+	}
+	free(out);
+}
+
 static int corpus_build(char *why, size_t len)
 {
 	if (policy_setup(why, len))
@@ -1020,6 +1055,7 @@ static int corpus_build(char *why, size_t len)
 	attack_frames();
 	mutated_frames(N_MUTATED);
 	outbound_product();
+	mutated_outbound(N_MUTATED_OUT);
 	return 0;
 }
 

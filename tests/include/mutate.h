@@ -159,4 +159,46 @@ static inline size_t mut_frame(struct mut *m, uint8_t *f, size_t len,
 	return len;
 }
 
+/*
+ * One to four edits of the bytes from lo on (the 64 after lo), none
+ * before and no length but a cut at lo or later: for frames whose headers
+ * up to lo must stay (a forwarded frame's addresses and TTL).  Returns the
+ * new length.
+ */
+static inline size_t mut_tail(struct mut *m, uint8_t *f, size_t len,
+			      size_t lo)
+{
+	uint32_t n = mut_rnd(m, 2) ? 1 : 2 + mut_rnd(m, 3);
+	size_t o, span;
+
+	while (n-- && lo < len) {
+		span = len - lo < 64 ? len - lo : 64;
+		o = lo + mut_rnd(m, (uint32_t)span);
+		switch (mut_rnd(m, 8)) {
+		case 0:
+		case 1:
+			f[o] = (uint8_t)mut_rnd(m, 256);
+			break;
+		case 2:
+		case 3:
+			f[o] = mut_values8[mut_rnd(m, sizeof(mut_values8))];
+			break;
+		case 4:
+		case 5:
+			f[o] ^= (uint8_t)(1U << mut_rnd(m, 8));
+			break;
+		case 6:
+			if (o + 2 <= len)
+				fr_be16(f + o, mut_values16[mut_rnd(m,
+					sizeof(mut_values16) /
+					sizeof(mut_values16[0]))]);
+			break;
+		default:		/* one in eight: a cut */
+			len = o;
+			break;
+		}
+	}
+	return len;
+}
+
 #endif /* MW_TEST_MUTATE_H */
