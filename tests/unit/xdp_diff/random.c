@@ -6,10 +6,11 @@
  * nobody did.  The frames edited: the product's frames that pass (each
  * judged mostly on the interface it passes on) and the attack corpus
  * (attacks.h), half each; every edited frame is judged by the program and
- * by the reference classifier, first under examples/gateway.yaml, then
- * with both external interfaces also taking VIDs 10 and 20 (so that
- * tagged frames get past step 5).  Verdict and reason must agree on every
- * frame, as in the corpus.
+ * by the reference classifier, first under examples/gateway.yaml (as it
+ * is, with a system and a device blocked, in island mode), then with both
+ * external interfaces also taking VIDs 10 and 20 (so that tagged frames
+ * get past step 5).  Verdict and reason must agree on every frame, as
+ * in the corpus.
  *
  * Deterministic: fixed seeds, so a run fails the same way twice.
  * MW_DIFF_SEED and MW_DIFF_FRAMES run another seed and more frames (a
@@ -237,6 +238,18 @@ void test_diff_random(void **state)
 	memset(E.by_reason, 0, sizeof(E.by_reason));
 	for (s = 0; s < n_seeds; s++)
 		run_seed(&E.v, seeds[s], per, "untagged");
+	/* blocks (a system, a device until later: the order of the block
+	 * against the parse's and the other checks' reasons), then island */
+	block(MW_TARGET_SYSTEM, sys_id("hems-aggregator"), 0);
+	block(MW_TARGET_DEVICE, dev_id("gw-probe"),
+	      (uint64_t)boot_ns() + 3600ULL * 1000000000ULL);
+	run_seed(&E.v, seeds[0] + 2000, per / 2, "blocked");
+	clear_blocks();
+	assert_int_equal(mw_xdp_island(E.x, true), 0);
+	E.island = true;
+	run_seed(&E.v, seeds[0] + 3000, per / 5, "island");
+	assert_int_equal(mw_xdp_island(E.x, false), 0);
+	E.island = false;
 	tagged_policy(&img, &tv);
 	assert_int_equal(load_policy(E.x, &tv, NULL), 0);
 	for (s = 0; s < n_seeds; s++)
