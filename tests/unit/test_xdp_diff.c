@@ -433,12 +433,7 @@ static void attack_corpus(void)
 	};
 	size_t i;
 
-	for (i = 0; i < E.n_srcs && i < 64; i++) {
-		as[i].family = E.srcs[i].family;
-		as[i].addr = E.srcs[i].addr;
-		as[i].mac = E.srcs[i].mac;
-	}
-	a.n_srcs = i;
+	a.n_srcs = attack_sources(as, 64);
 	memset(by_technique, 0, sizeof(by_technique));
 	attacks(&a);
 	for (i = 0; i < 6; i++) {

@@ -484,6 +484,31 @@ const struct src *src_of(const char *addr)
 	return NULL;
 }
 
+/* The policy's interface called name (E.pol: change it, compile). */
+struct mw_iface_spec *policy_iface(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < E.pol->n_ifaces; i++)
+		if (!strcmp(E.pol->ifaces[i].name, name))
+			return &E.pol->ifaces[i];
+	fail_msg("no interface %s in the policy", name);
+	return NULL;
+}
+
+/* The corpus's sources as attacks.h takes them: how many (at most max). */
+size_t attack_sources(struct attack_src *as, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < E.n_srcs && i < max; i++) {
+		as[i].family = E.srcs[i].family;
+		as[i].addr = E.srcs[i].addr;
+		as[i].mac = E.srcs[i].mac;
+	}
+	return i;
+}
+
 uint32_t dev_id(const char *name)
 {
 	const struct mw_img_device *d = mw_image_device_by_name(&E.v, name);

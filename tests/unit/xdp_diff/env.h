@@ -140,6 +140,8 @@ void product(const int *ifs, size_t n_ifs, size_t max_srcs,
 void truncations(int ifs, const uint8_t *frame, size_t len,
 		 const char *name);
 const struct src *src_of(const char *addr);
+struct mw_iface_spec *policy_iface(const char *name);
+size_t attack_sources(struct attack_src *as, size_t max);
 uint32_t dev_id(const char *name);
 uint32_t sys_id(const char *name);
 void clear_blocks(void);

@@ -18,6 +18,7 @@
  */
 #include "env.h"
 #include "mutate.h"
+#include <meterwall/reasons.h>
 
 #define POOL_MAX	16384
 #define FRAME_MAX	1600	/* room for the edits: mutate.h stays below */
@@ -78,7 +79,8 @@ static void pool_emit(const uint8_t *frame, size_t len, const char *technique,
 		pool_add(frame, len, -1);
 }
 
-/* The attack corpus, then every source's variants plain and tagged. */
+/* The product's frames that pass (every source, destination and variant,
+ * untagged: P.n_plain of them), then the attack corpus. */
 static void pool_fill(void)
 {
 	static const uint16_t ports[] = { 443, 3610, 8443, 4059, 53 };
@@ -91,12 +93,7 @@ static void pool_fill(void)
 	struct mw_config cfg;
 	size_t i, k;
 
-	for (i = 0; i < E.n_srcs && i < 64; i++) {
-		as[i].family = E.srcs[i].family;
-		as[i].addr = E.srcs[i].addr;
-		as[i].mac = E.srcs[i].mac;
-	}
-	a.n_srcs = i;
+	a.n_srcs = attack_sources(as, 64);
 	assert_int_equal(mw_xdp_read_config(E.x, &cfg), 0);
 	for (i = 0; i < E.n_srcs; i++) {
 		const struct src *s = &E.srcs[i];
@@ -183,19 +180,13 @@ static void run_seed(const struct mw_image_view *v, size_t seed, size_t n,
  * untagged, so that tagged frames get past step 5. */
 static void tagged_policy(struct mw_image *img, struct mw_image_view *v)
 {
-	struct mw_iface_spec saved[2], *e[2] = { NULL, NULL };
+	struct mw_iface_spec saved[2], *e[2] = {
+		policy_iface("ext0"), policy_iface("ext1"),
+	};
 	struct mw_diag diag;
 	const char *why = NULL;
 	size_t i;
 
-	for (i = 0; i < E.pol->n_ifaces; i++) {
-		if (!strcmp(E.pol->ifaces[i].name, "ext0"))
-			e[0] = &E.pol->ifaces[i];
-		if (!strcmp(E.pol->ifaces[i].name, "ext1"))
-			e[1] = &E.pol->ifaces[i];
-	}
-	assert_non_null(e[0]);
-	assert_non_null(e[1]);
 	for (i = 0; i < 2; i++) {
 		saved[i] = *e[i];
 		e[i]->vlans[10 / 8] |= 1u << (10 % 8);
@@ -260,8 +251,8 @@ void test_diff_random(void **state)
 		if (!E.by_reason[r])
 			continue;
 		reasons++;
-		if (r == MW_R_ALLOWED || r == MW_R_REPLY ||
-		    r == MW_R_L2_CONTROL || r == MW_R_RELATED)
+		if (mw_reason_info((unsigned int)r)->verdict ==
+		    MW_VERDICT_PASS)
 			pass += E.by_reason[r];
 		print_message("  %-15s %zu\n", mw_reason_name((int)r),
 			      E.by_reason[r]);

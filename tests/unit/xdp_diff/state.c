@@ -641,7 +641,7 @@ void test_rate_limit(void **state)
 /* L14: one 802.1ad tag is never accepted, even of an allowed VID. */
 void test_vlan_8021ad(void **state)
 {
-	struct mw_iface_spec *ext1 = NULL, saved;
+	struct mw_iface_spec *ext1, saved;
 	struct mw_image img = {};
 	struct mw_image_view v;
 	struct mw_diag diag;
@@ -665,10 +665,7 @@ void test_vlan_8021ad(void **state)
 	(void)state;
 	need_env();
 	g.smac = src_of("203.0.113.20")->mac;
-	for (i = 0; i < E.pol->n_ifaces; i++)
-		if (!strcmp(E.pol->ifaces[i].name, "ext1"))
-			ext1 = &E.pol->ifaces[i];
-	assert_non_null(ext1);
+	ext1 = policy_iface("ext1");
 	saved = *ext1;
 	ext1->vlans[210 / 8] |= 1u << (210 % 8);
 	ext1->n_vlans = 1;
